@@ -1,0 +1,107 @@
+//! The command line: one file per subcommand (an `Args` struct and a `run`); this module
+//! only declares the commands and dispatches.
+
+pub mod catalog;
+pub mod cities;
+pub mod demo;
+pub mod generate;
+pub mod ingest;
+pub mod init;
+pub mod units;
+
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+
+use crate::catalog::{Catalog, UnitRegistry};
+use crate::error::Result;
+
+/// How a command finished (the binary maps this to the exit code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0.
+    Ok,
+    /// Exit 1: finished, but rows were rejected or checks failed.
+    Rejected,
+}
+
+/// Benchmark cities on the U4SSC smart sustainable city KPIs (ITU-T Y.4903 / Y.4904).
+#[derive(Debug, Parser)]
+#[command(
+    name = "citybench",
+    version,
+    about,
+    after_help = "Examples:\n  citybench demo\n  citybench init my-ws && citybench -w my-ws ingest submissions.csv\n  citybench catalog --dimension Environment --format markdown\n\nExit codes: 0 ok; 1 finished with rejected rows or failed checks; 2 usage or fatal error."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts.
+#[derive(Debug, clap::Args)]
+pub struct GlobalArgs {
+    /// Workspace directory.
+    #[arg(
+        short = 'w',
+        long,
+        global = true,
+        env = "CITYBENCH_WORKSPACE",
+        default_value = "citybench-data"
+    )]
+    pub workspace: PathBuf,
+    /// A framework file in the catalogue's shape, replacing the embedded U4SSC catalogue.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+    /// No progress bars.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+impl GlobalArgs {
+    /// The unit registry and the catalogue (embedded or `--catalog`).
+    pub fn load_catalog(&self) -> Result<(UnitRegistry, Catalog)> {
+        let units = UnitRegistry::embedded()?;
+        let catalog = Catalog::load(self.catalog.as_deref(), &units)?;
+        Ok((units, catalog))
+    }
+
+    /// The workspace path.
+    pub fn workspace(&self) -> &Path {
+        &self.workspace
+    }
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run everything on the embedded sample and print where to look.
+    Demo(demo::Args),
+    /// Create a workspace with a commented citybench.toml.
+    Init(init::Args),
+    /// List the KPI catalogue (data points with units, directions, ranges).
+    Catalog(catalog::Args),
+    /// Find cities in the registry and see their peer-group attributes.
+    Cities(cities::Args),
+    /// List the unit registry: accepted spellings and their conversions.
+    Units(units::Args),
+    /// Validate submission files (CSV, JSON, NDJSON, Parquet) into an immutable raw batch.
+    Ingest(ingest::Args),
+    /// Write deterministic synthetic submissions for real registry cities.
+    Generate(generate::Args),
+}
+
+/// Run a parsed command line.
+pub fn run(cli: Cli) -> Result<Outcome> {
+    match &cli.command {
+        Command::Demo(a) => demo::run(a, &cli.global),
+        Command::Init(a) => init::run(a, &cli.global),
+        Command::Catalog(a) => catalog::run(a, &cli.global),
+        Command::Units(a) => units::run(a, &cli.global),
+        Command::Cities(a) => cities::run(a, &cli.global),
+        Command::Ingest(a) => ingest::run(a, &cli.global),
+        Command::Generate(a) => generate::run(a, &cli.global),
+    }
+}

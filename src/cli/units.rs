@@ -1,0 +1,82 @@
+//! `citybench units`: the unit registry, whole or for one data point.
+
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use super::{GlobalArgs, Outcome};
+use crate::error::{Error, Result};
+use crate::output::{OutputFormat, Rows};
+
+/// List accepted unit spellings.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  citybench units --data-point EN-EN-AQ-1C-no2\n  citybench units --canonical per_100k_pop --format csv"
+)]
+pub struct Args {
+    /// Spellings accepted for this data point.
+    #[arg(long)]
+    pub data_point: Option<String>,
+    /// Spellings of this canonical unit.
+    #[arg(long)]
+    pub canonical: Option<String>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+    /// Output file (required for --format parquet).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// Run `units`.
+pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
+    let (units, catalog) = global.load_catalog()?;
+    let mut rows = Rows::new([
+        "canonical_unit",
+        "spelling",
+        "factor",
+        "per_denominator",
+        "applies_to",
+        "conversion",
+    ]);
+    let list: Vec<&crate::catalog::Spelling> = match (&args.data_point, &args.canonical) {
+        (Some(id), _) => {
+            let dp = catalog.get(id).ok_or_else(|| {
+                Error::Usage(match catalog.suggest(id) {
+                    Some(s) => format!("unknown data point '{id}'; did you mean '{s}'?"),
+                    None => format!("unknown data point '{id}'; citybench catalog lists them"),
+                })
+            })?;
+            units.accepted_for(dp).collect()
+        }
+        (None, Some(c)) => {
+            if units.canonical(c).is_none() {
+                return Err(Error::Usage(format!(
+                    "unknown canonical unit '{c}'; known: {}",
+                    units.canonical_codes().join(", ")
+                )));
+            }
+            units
+                .spellings()
+                .iter()
+                .filter(|s| &s.canonical_unit == c)
+                .collect()
+        }
+        (None, None) => units.spellings().iter().collect(),
+    };
+    for s in list {
+        rows.push(vec![
+            json!(s.canonical_unit),
+            json!(s.spelling),
+            json!(s.factor),
+            json!(s.per_denominator),
+            json!(s.applies_to.join(";")),
+            json!(s.conversion),
+        ]);
+    }
+    rows.render(
+        args.format,
+        &mut std::io::stdout().lock(),
+        args.out.as_deref(),
+    )?;
+    Ok(Outcome::Ok)
+}

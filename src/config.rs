@@ -1,0 +1,181 @@
+//! The workspace configuration `citybench.toml`: typed, validated, with defaults.
+//!
+//! Unknown keys are errors (a typo such as `lookbak` must not silently fall back to the
+//! default). `citybench init` writes [`DEFAULT_TOML`], every setting commented.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, IoContext, Result};
+
+/// The commented configuration `citybench init` writes.
+pub const DEFAULT_TOML: &str = r#"# citybench workspace configuration.
+# Every setting below shows its default; edit and re-run `citybench run`.
+# The exact meaning of each number is in docs/METHODOLOGY.md.
+
+[analysis]
+# Analysis year Y. Omitted: the latest year with any observation.
+# year = 2024
+# Each city contributes, per data point, its latest value in [Y - lookback, Y].
+lookback = 2
+# Horizon year for required slopes and projections (trend analysis).
+horizon_year = 2030
+# Minimum observations for a trend.
+trend_min_points = 3
+
+[peers]
+# Minimum group size: statistics and percentiles are published only when n >= k.
+k = 5
+# Groupings: all, population_band, economy, continent, un_region, any attribute of the
+# workspace attributes file, and combinations joined by " x " (e.g. "population_band x economy").
+groupings = ["all", "population_band", "economy", "continent", "un_region"]
+
+[validation]
+# Earliest accepted year; the latest is the current year + 1.
+year_min = 1990
+# Year-on-year change flagged beyond this ratio (x2 or /2).
+yoy_ratio = 2.0
+# Robust outlier within its peer group: |value - median| > mad_threshold x MAD.
+mad_threshold = 5.0
+# A city reporting fewer than this share of core KPIs is flagged.
+core_coverage_min = 0.8
+"#;
+
+/// `[analysis]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Analysis {
+    pub year: Option<i32>,
+    pub lookback: u32,
+    pub horizon_year: i32,
+    pub trend_min_points: u32,
+}
+
+impl Default for Analysis {
+    fn default() -> Self {
+        Analysis {
+            year: None,
+            lookback: 2,
+            horizon_year: 2030,
+            trend_min_points: 3,
+        }
+    }
+}
+
+/// `[peers]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Peers {
+    pub k: u32,
+    pub groupings: Vec<String>,
+}
+
+impl Default for Peers {
+    fn default() -> Self {
+        Peers {
+            k: 5,
+            groupings: [
+                "all",
+                "population_band",
+                "economy",
+                "continent",
+                "un_region",
+            ]
+            .map(String::from)
+            .to_vec(),
+        }
+    }
+}
+
+/// `[validation]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Validation {
+    pub year_min: i32,
+    pub yoy_ratio: f64,
+    pub mad_threshold: f64,
+    pub core_coverage_min: f64,
+}
+
+impl Default for Validation {
+    fn default() -> Self {
+        Validation {
+            year_min: 1990,
+            yoy_ratio: 2.0,
+            mad_threshold: 5.0,
+            core_coverage_min: 0.8,
+        }
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub analysis: Analysis,
+    pub peers: Peers,
+    pub validation: Validation,
+}
+
+impl Config {
+    /// Parse TOML text; `path` names it in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Self> {
+        let c: Config = toml::from_str(text).map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().replace('\n', " "),
+        })?;
+        c.check(path)?;
+        Ok(c)
+    }
+
+    /// Read a configuration file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).at(path)?;
+        Self::parse(&text, path)
+    }
+
+    fn check(&self, path: &Path) -> Result<()> {
+        let bad = |m: String| {
+            Err(Error::Config {
+                path: path.to_path_buf(),
+                message: m,
+            })
+        };
+        if self.peers.k == 0 {
+            return bad("peers.k must be at least 1".into());
+        }
+        if !(self.validation.yoy_ratio > 1.0) {
+            return bad(format!(
+                "validation.yoy_ratio must be > 1 (got {})",
+                self.validation.yoy_ratio
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.validation.core_coverage_min) {
+            return bad("validation.core_coverage_min must be between 0 and 1".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_text_parses_to_defaults() {
+        let c = Config::parse(DEFAULT_TOML, Path::new("citybench.toml")).unwrap();
+        assert_eq!(c, Config::default());
+    }
+
+    #[test]
+    fn typos_are_errors() {
+        let e =
+            Config::parse("[analysis]\nlookbak = 3\n", Path::new("citybench.toml")).unwrap_err();
+        let m = e.to_string();
+        assert!(m.starts_with("citybench.toml: "), "{m}");
+        assert!(m.contains("unknown field `lookbak`"), "{m}");
+        let e = Config::parse("[peers]\nk = 0\n", Path::new("c.toml")).unwrap_err();
+        assert_eq!(e.to_string(), "c.toml: peers.k must be at least 1");
+    }
+}

@@ -1,0 +1,378 @@
+//! Writes accepted observations to a batch Parquet file in bounded memory (row groups of
+//! [`FLUSH_ROWS`]), and rejected rows to a CSV.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use super::read::{FIELD_NAMES, RawRow, field};
+use super::validate::{Accepted, Problem};
+use crate::catalog::{Catalog, UnitRegistry};
+use crate::error::{Error, IoContext, Result};
+use crate::registry::Registry;
+use crate::schema::{raw as col, rejected as rcol};
+
+/// Rows buffered before a row group is written.
+pub const FLUSH_ROWS: usize = 131_072;
+/// Compression of raw batches: Snappy, Parquet's common default, costs a fraction of zstd's
+/// CPU time at ingest (measured: ingest is CPU-bound) for somewhat larger files.
+pub const RAW_COMPRESSION: ParquetCompression = ParquetCompression::Snappy;
+/// Frames at least this large are written as their own row group.
+pub const MIN_ROW_GROUP: usize = 32_768;
+
+/// Column builders for accepted rows: strings are appended straight into Arrow buffers,
+/// with no per-row allocation. Workers validating chunks in parallel each fill one.
+pub struct Buffers {
+    source_line: Vec<u64>,
+    city_id: StringChunkedBuilder,
+    data_point_id: StringChunkedBuilder,
+    year: Vec<i32>,
+    value: Vec<f64>,
+    unit: StringChunkedBuilder,
+    value_reported: StringChunkedBuilder,
+    unit_reported: StringChunkedBuilder,
+    conversion: StringChunkedBuilder,
+    denominator: StringChunkedBuilder,
+    denominator_value: Vec<Option<f64>>,
+    source: StringChunkedBuilder,
+    quality: StringChunkedBuilder,
+    verified: Vec<bool>,
+    confidential: Vec<bool>,
+    notes: StringChunkedBuilder,
+}
+
+impl Buffers {
+    /// Empty builders with room for `cap` rows.
+    pub fn with_capacity(cap: usize) -> Self {
+        let sb = |n: &str| StringChunkedBuilder::new(n.into(), cap);
+        Buffers {
+            source_line: Vec::with_capacity(cap),
+            city_id: sb(col::CITY_ID),
+            data_point_id: sb(col::DATA_POINT_ID),
+            year: Vec::with_capacity(cap),
+            value: Vec::with_capacity(cap),
+            unit: sb(col::UNIT),
+            value_reported: sb(col::VALUE_REPORTED),
+            unit_reported: sb(col::UNIT_REPORTED),
+            conversion: sb(col::CONVERSION),
+            denominator: sb(col::DENOMINATOR),
+            denominator_value: Vec::with_capacity(cap),
+            source: sb(col::SOURCE),
+            quality: sb(col::QUALITY),
+            verified: Vec::with_capacity(cap),
+            confidential: Vec::with_capacity(cap),
+            notes: sb(col::NOTES),
+        }
+    }
+
+    /// Rows buffered.
+    pub fn len(&self) -> usize {
+        self.source_line.len()
+    }
+
+    /// Whether nothing is buffered.
+    pub fn is_empty(&self) -> bool {
+        self.source_line.is_empty()
+    }
+
+    /// Buffer one accepted row.
+    pub fn push(
+        &mut self,
+        line: u64,
+        a: Accepted<'_>,
+        catalog: &Catalog,
+        registry: &Registry,
+        units: &UnitRegistry,
+    ) {
+        let b = self;
+        let sp = &units.spellings()[a.spelling];
+        b.source_line.push(line);
+        b.city_id.append_value(&registry.cities()[a.city].city_id);
+        b.data_point_id
+            .append_value(&catalog.data_points()[a.data_point].data_point_id);
+        b.year.push(a.year);
+        b.value.push(a.value);
+        b.unit.append_value(&sp.canonical_unit);
+        b.value_reported.append_value(&a.value_reported);
+        b.unit_reported.append_value(&a.unit_reported);
+        match &a.conversion {
+            Some(c) => b.conversion.append_value(c),
+            None => b.conversion.append_value(&sp.conversion),
+        }
+        b.denominator.append_option(a.denominator.as_deref());
+        b.denominator_value.push(a.denominator_value);
+        b.source.append_option(a.source.as_deref());
+        b.quality.append_value(a.quality);
+        b.verified.push(a.verified);
+        b.confidential.push(a.confidential);
+        b.notes.append_option(a.notes.as_deref());
+    }
+
+    /// The rows as a DataFrame in the raw batch schema.
+    pub fn into_frame(self, batch_id: &str, source_file: &str, path: &Path) -> Result<DataFrame> {
+        let b = self;
+        let n = b.source_line.len();
+        let cols = vec![
+            Column::new(col::BATCH_ID.into(), vec![batch_id; n]),
+            Column::new(col::SOURCE_FILE.into(), vec![source_file; n]),
+            Column::new(col::SOURCE_LINE.into(), b.source_line),
+            b.city_id.finish().into_column(),
+            b.data_point_id.finish().into_column(),
+            Column::new(col::YEAR.into(), b.year),
+            Column::new(col::VALUE.into(), b.value),
+            b.unit.finish().into_column(),
+            b.value_reported.finish().into_column(),
+            b.unit_reported.finish().into_column(),
+            b.conversion.finish().into_column(),
+            b.denominator.finish().into_column(),
+            Column::new(col::DENOMINATOR_VALUE.into(), b.denominator_value),
+            b.source.finish().into_column(),
+            b.quality.finish().into_column(),
+            Column::new(col::VERIFIED.into(), b.verified),
+            Column::new(col::CONFIDENTIAL.into(), b.confidential),
+            b.notes.finish().into_column(),
+        ];
+        DataFrame::new(n, cols).map_err(|e| Error::polars(path, e))
+    }
+}
+
+/// Streams accepted rows into one Parquet file. Encoding and compression run on a writer
+/// thread fed through a bounded channel, overlapping with reading and validation.
+pub struct BatchWriter {
+    path: PathBuf,
+    batch_id: String,
+    source_file: String,
+    buf: Buffers,
+    tx: Option<std::sync::mpsc::SyncSender<DataFrame>>,
+    handle: Option<std::thread::JoinHandle<Result<()>>>,
+    metadata: Vec<(String, String)>,
+    rows: u64,
+    pending: Vec<DataFrame>,
+    pending_rows: usize,
+}
+
+impl BatchWriter {
+    /// A writer to `path`, stamping every row with the batch id and source file name, and
+    /// the Parquet footer with `metadata` (key-value provenance).
+    pub fn new(
+        path: &Path,
+        batch_id: &str,
+        source_file: &str,
+        metadata: Vec<(String, String)>,
+    ) -> Self {
+        BatchWriter {
+            path: path.to_path_buf(),
+            batch_id: batch_id.to_string(),
+            source_file: source_file.to_string(),
+            buf: Buffers::with_capacity(FLUSH_ROWS),
+            tx: None,
+            handle: None,
+            metadata,
+            rows: 0,
+            pending: Vec::new(),
+            pending_rows: 0,
+        }
+    }
+
+    /// Rows written so far (including buffered).
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Buffer one row; writes a row group when the buffer is full.
+    pub fn push(
+        &mut self,
+        line: u64,
+        a: Accepted<'_>,
+        catalog: &Catalog,
+        registry: &Registry,
+        units: &UnitRegistry,
+    ) -> Result<()> {
+        self.buf.push(line, a, catalog, registry, units);
+        self.rows += 1;
+        if self.buf.len() >= FLUSH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Append rows built elsewhere (a parallel worker's builders), in order.
+    pub fn append(&mut self, b: Buffers) -> Result<()> {
+        if b.len() == 0 {
+            return Ok(());
+        }
+        self.rows += b.len() as u64;
+        let df = b.into_frame(&self.batch_id, &self.source_file, &self.path)?;
+        if self.pending.is_empty() && self.buf.is_empty() && df.height() >= MIN_ROW_GROUP {
+            // large enough to be a row group of its own: no copy
+            return self.write(df);
+        }
+        self.pending_rows += df.height();
+        self.pending.push(df);
+        if self.pending_rows >= FLUSH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn frame(&mut self) -> Result<DataFrame> {
+        let b = std::mem::replace(&mut self.buf, Buffers::with_capacity(FLUSH_ROWS));
+        let mut frames = std::mem::take(&mut self.pending);
+        self.pending_rows = 0;
+        if b.len() > 0 {
+            frames.push(b.into_frame(&self.batch_id, &self.source_file, &self.path)?);
+        }
+        let mut it = frames.into_iter();
+        let mut df = it.next().unwrap_or_default();
+        for f in it {
+            df.vstack_mut_owned(f)
+                .map_err(|e| Error::polars(&self.path, e))?;
+        }
+        df.rechunk_mut_par();
+        Ok(df)
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if self.buf.is_empty() && self.pending.is_empty() {
+            return Ok(());
+        }
+        let df = self.frame()?;
+        self.write(df)
+    }
+
+    fn write(&mut self, df: DataFrame) -> Result<()> {
+        if self.tx.is_none() {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<DataFrame>(2);
+            let path = self.path.clone();
+            let kv = KeyValueMetadata::from_static(self.metadata.clone());
+            let handle = std::thread::spawn(move || -> Result<()> {
+                let mut w = None;
+                for df in rx {
+                    if w.is_none() {
+                        let f = File::create(&path).at(&path)?;
+                        w = Some(
+                            ParquetWriter::new(BufWriter::with_capacity(1 << 20, f))
+                                .with_compression(RAW_COMPRESSION)
+                                .with_key_value_metadata(Some(kv.clone()))
+                                .batched(df.schema())
+                                .map_err(|e| Error::polars(&path, e))?,
+                        );
+                    }
+                    w.as_mut()
+                        .expect("created above")
+                        .write_batch(&df)
+                        .map_err(|e| Error::polars(&path, e))?;
+                }
+                if let Some(w) = w {
+                    w.finish().map_err(|e| Error::polars(&path, e))?;
+                    File::options()
+                        .read(true)
+                        .open(&path)
+                        .at(&path)?
+                        .sync_all()
+                        .at(&path)?;
+                }
+                Ok(())
+            });
+            self.tx = Some(tx);
+            self.handle = Some(handle);
+        }
+        if self.tx.as_ref().expect("created above").send(df).is_err() {
+            // the writer thread stopped: its error says why
+            return self.join();
+        }
+        Ok(())
+    }
+
+    fn join(&mut self) -> Result<()> {
+        self.tx = None;
+        match self.handle.take() {
+            Some(h) => h.join().unwrap_or_else(|_| {
+                Err(Error::input(
+                    &self.path,
+                    "the Parquet writer thread panicked",
+                ))
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Write what is buffered and close the file; returns the rows written. No file is
+    /// created when no row was accepted.
+    pub fn finish(mut self) -> Result<u64> {
+        self.flush()?;
+        self.join()?;
+        Ok(self.rows)
+    }
+}
+
+/// Streams rejected rows to a CSV with the original fields.
+pub struct RejectWriter {
+    path: PathBuf,
+    source_file: String,
+    writer: Option<csv::Writer<BufWriter<File>>>,
+    rows: u64,
+}
+
+impl RejectWriter {
+    /// A writer to `path` (created on the first rejection).
+    pub fn new(path: &Path, source_file: &str) -> Self {
+        RejectWriter {
+            path: path.to_path_buf(),
+            source_file: source_file.to_string(),
+            writer: None,
+            rows: 0,
+        }
+    }
+
+    /// Rows written.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    fn writer(&mut self) -> Result<&mut csv::Writer<BufWriter<File>>> {
+        if self.writer.is_none() {
+            let f = File::create(&self.path).at(&self.path)?;
+            let mut w = csv::WriterBuilder::new().from_writer(BufWriter::new(f));
+            w.write_record(rcol::HEADER)
+                .map_err(|e| Error::input(&self.path, e.to_string()))?;
+            self.writer = Some(w);
+        }
+        Ok(self.writer.as_mut().expect("created above"))
+    }
+
+    /// Write one rejected row.
+    pub fn write(&mut self, row: &RawRow<'_>, p: &Problem) -> Result<()> {
+        let mut rec: Vec<String> = Vec::with_capacity(4 + field::COUNT);
+        rec.push(self.source_file.clone());
+        rec.push(row.line.to_string());
+        rec.push(p.field.to_string());
+        rec.push(p.reason.clone());
+        for k in 0..field::COUNT {
+            rec.push(row.cells[k].text().into_owned());
+        }
+        debug_assert_eq!(FIELD_NAMES.len(), field::COUNT);
+        self.rows += 1;
+        let path = self.path.clone();
+        self.writer()?
+            .write_record(&rec)
+            .map_err(|e| Error::input(&path, e.to_string()))
+    }
+
+    /// Flush and fsync; returns whether a file was written.
+    pub fn finish(mut self) -> Result<bool> {
+        if let Some(w) = self.writer.take() {
+            let inner = w
+                .into_inner()
+                .map_err(|e| Error::input(&self.path, e.to_string()))?;
+            let f = inner
+                .into_inner()
+                .map_err(|e| Error::io(&self.path, e.into_error()))?;
+            f.sync_all().at(&self.path)?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+}

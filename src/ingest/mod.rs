@@ -1,0 +1,531 @@
+//! `ingest`: read a submission file, validate every row, and commit an immutable batch.
+//!
+//! ```text
+//! file --sha256--> already ingested? (refuse unless --force)
+//!      --read (csv | json | ndjson | parquet, streamed)--> RawRow
+//!      --validate (hard rules, units)--> Accepted --> raw/.tmp-batch=<id>/part-0.parquet
+//!                                    \-> Problem  --> rejected/.tmp-<pid>-<id>.csv
+//!      --commit: rename batch dir, rename rejection file, replace manifest.json (the commit point)
+//! ```
+//! Rows read = rows accepted + rows rejected, always. Inside one file an exact repeat of a
+//! (city, data point, year, value) is rejected as a duplicate; two different values for the
+//! same (city, data point, year) are both rejected as conflicting (the first one is removed
+//! from the batch before it is committed).
+
+pub mod batch;
+pub mod read;
+pub mod validate;
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::catalog::{Catalog, UnitRegistry};
+use crate::config::Config;
+use crate::error::{Error, IoContext, Result};
+use crate::registry::Registry;
+use crate::schema::raw as col;
+use crate::store::{BatchRecord, TMP_PREFIX, Workspace, commit_rename};
+pub use batch::{BatchWriter, Buffers, RejectWriter};
+pub use read::{Cell, Format, RawRow, ReadOptions};
+pub use validate::{Accepted, Dedupe, Problem, Validator};
+
+/// Everything validation needs.
+pub struct Context {
+    pub catalog: Catalog,
+    pub units: UnitRegistry,
+    pub registry: Registry,
+    pub config: Config,
+}
+
+/// Options of one ingest.
+#[derive(Debug, Clone, Default)]
+pub struct IngestOptions {
+    pub read: ReadOptions,
+    /// Ingest even when a byte-identical file was ingested before.
+    pub force: bool,
+    /// Latest accepted year (default: the current year + 1).
+    pub year_max: Option<i32>,
+}
+
+/// How often each kind of rejection happened, with one example message.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReasonCount {
+    pub field: String,
+    pub kind: String,
+    pub count: u64,
+    pub example: String,
+}
+
+/// What happened to one file.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FileOutcome {
+    pub file: String,
+    /// The new batch, or None when the file was refused as already ingested.
+    pub batch_id: Option<String>,
+    /// The earlier batch with the same content, when refused.
+    pub duplicate_of: Option<String>,
+    pub format: String,
+    pub rows_read: u64,
+    pub rows_accepted: u64,
+    pub rows_rejected: u64,
+    pub rejected_file: Option<String>,
+    pub ignored_columns: Vec<String>,
+    /// Rejection reasons, most frequent first.
+    pub reasons: Vec<ReasonCount>,
+}
+
+/// SHA-256 (hex) and size of a file, streamed.
+pub fn sha256_file(path: &Path) -> Result<(String, u64)> {
+    let mut f = File::open(path).at(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut n = 0u64;
+    loop {
+        let k = f.read(&mut buf).at(path)?;
+        if k == 0 {
+            break;
+        }
+        h.update(&buf[..k]);
+        n += k as u64;
+    }
+    let digest = h.finalize();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    Ok((hex, n))
+}
+
+/// The current year (UTC).
+pub fn current_year() -> i32 {
+    use chrono::Datelike;
+    chrono::Utc::now().year()
+}
+
+/// Ingest one file into the workspace. The caller holds the workspace lock.
+pub fn ingest_file(
+    ws: &Workspace,
+    ctx: &Context,
+    path: &Path,
+    opts: &IngestOptions,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<FileOutcome> {
+    if !path.is_file() {
+        return Err(Error::input(path, "no such file"));
+    }
+    let (sha, size) = sha256_file(path)?;
+    let mut manifest = ws.manifest()?;
+    let display = path.display().to_string();
+    if let Some(prev) = manifest.find_sha(&sha)
+        && !opts.force
+    {
+        return Ok(FileOutcome {
+            file: display,
+            batch_id: None,
+            duplicate_of: Some(prev.id.clone()),
+            format: prev.format.clone(),
+            rows_read: 0,
+            rows_accepted: 0,
+            rows_rejected: 0,
+            rejected_file: None,
+            ignored_columns: vec![],
+            reasons: vec![],
+        });
+    }
+    let format = read::detect_format(path)?;
+    let batch_id = format!("{:06}-{}", manifest.next_seq(), &sha[..12]);
+    let tmp_dir = ws.raw_dir().join(format!("{TMP_PREFIX}batch={batch_id}"));
+    fs::create_dir_all(&tmp_dir).at(&tmp_dir)?;
+    let rej_tmp = ws
+        .rejected_dir()
+        .join(format!("{TMP_PREFIX}{batch_id}.csv"));
+    let result = ingest_into(
+        ctx, path, &display, format, opts, &batch_id, &sha, &tmp_dir, &rej_tmp, size, progress,
+    );
+    let staged = match result {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = fs::remove_dir_all(&tmp_dir);
+            let _ = fs::remove_file(&rej_tmp);
+            return Err(e);
+        }
+    };
+    // commit: batch directory, rejection file, then the manifest (the commit point)
+    let batch_rel = format!("raw/batch={batch_id}");
+    let mut parts = vec![];
+    if staged.accepted > 0 {
+        commit_rename(&tmp_dir, &ws.batch_dir(&batch_id))?;
+        parts.push(format!("{batch_rel}/part-0.parquet"));
+    } else {
+        fs::remove_dir_all(&tmp_dir).at(&tmp_dir)?;
+    }
+    let rejected_file = if staged.rejected > 0 {
+        let dest = ws.rejected_dir().join(format!("{batch_id}.csv"));
+        commit_rename(&rej_tmp, &dest)?;
+        Some(format!("rejected/{batch_id}.csv"))
+    } else {
+        None
+    };
+    manifest.format_version = 1;
+    let forced = opts.force && manifest.find_sha(&staged.sha).is_some();
+    manifest.batches.push(BatchRecord {
+        id: batch_id.clone(),
+        source_file: display.clone(),
+        sha256: sha,
+        size_bytes: size,
+        format: format.as_str().to_string(),
+        rows_read: staged.read,
+        rows_accepted: staged.accepted,
+        rows_rejected: staged.rejected,
+        parts,
+        rejected_file: rejected_file.clone(),
+        ignored_columns: staged.ignored.clone(),
+        catalog: ctx.catalog.origin.clone(),
+        ingested_at: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        engine_version: env!("CARGO_PKG_VERSION").to_string(),
+        forced,
+    });
+    ws.write_manifest(&manifest)?;
+    Ok(FileOutcome {
+        file: display,
+        batch_id: Some(batch_id),
+        duplicate_of: None,
+        format: format.as_str().to_string(),
+        rows_read: staged.read,
+        rows_accepted: staged.accepted,
+        rows_rejected: staged.rejected,
+        rejected_file,
+        ignored_columns: staged.ignored,
+        reasons: staged.reasons,
+    })
+}
+
+struct Staged {
+    sha: String,
+    read: u64,
+    accepted: u64,
+    rejected: u64,
+    ignored: Vec<String>,
+    reasons: Vec<ReasonCount>,
+}
+
+/// Reason counts keyed by (field, kind), with the first example message.
+type Reasons = HashMap<(&'static str, &'static str), (u64, String)>;
+
+fn count_reason(reasons: &mut Reasons, p: &Problem) {
+    let e = reasons
+        .entry((p.field, p.kind))
+        .or_insert((0, p.reason.clone()));
+    e.0 += 1;
+}
+
+/// What one worker made of a chunk of rows.
+struct ChunkOut {
+    rows: Buffers,
+    dedupe: Dedupe,
+    /// Rejected rows: line, original cells as text, problem.
+    rejects: Vec<(u64, Vec<String>, Problem)>,
+}
+
+/// Rows of a Parquet slice given to the two validation workers at a time.
+const PARQUET_CHUNK: usize = 131_072;
+
+fn validate_range(
+    v: &mut Validator<'_>,
+    ctx: &Context,
+    slice: &read::ParquetSlice,
+    range: std::ops::Range<usize>,
+) -> ChunkOut {
+    let mut out = ChunkOut {
+        rows: Buffers::with_capacity(range.len()),
+        dedupe: Dedupe::default(),
+        rejects: Vec::new(),
+    };
+    for i in range {
+        let row = &slice.row(i);
+        match v.check(row) {
+            Ok(a) => {
+                out.dedupe.push(a.key(), row.line, a.value);
+                out.rows
+                    .push(row.line, a, &ctx.catalog, &ctx.registry, &ctx.units);
+            }
+            Err(p) => out.rejects.push((
+                row.line,
+                row.cells.iter().map(|c| c.text().into_owned()).collect(),
+                p,
+            )),
+        }
+    }
+    out
+}
+
+fn owned_row(line: u64, cells: &[String]) -> RawRow<'_> {
+    let mut c = [Cell::Null; read::field::COUNT];
+    for (k, t) in cells.iter().enumerate().take(read::field::COUNT) {
+        c[k] = Cell::Str(t);
+    }
+    RawRow {
+        line,
+        cells: c,
+        problem: None,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn ingest_into(
+    ctx: &Context,
+    path: &Path,
+    display: &str,
+    format: Format,
+    opts: &IngestOptions,
+    batch_id: &str,
+    sha: &str,
+    tmp_dir: &Path,
+    rej_tmp: &Path,
+    size: u64,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Staged> {
+    let year_max = opts.year_max.unwrap_or_else(|| current_year() + 1);
+    let mut validator = Validator::new(
+        &ctx.catalog,
+        &ctx.units,
+        &ctx.registry,
+        ctx.config.validation.year_min,
+        year_max,
+    );
+    let part = tmp_dir.join("part-0.parquet");
+    let source_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| display.to_string());
+    let metadata = vec![
+        ("citybench.batch_id".to_string(), batch_id.to_string()),
+        ("citybench.source_file".to_string(), display.to_string()),
+        ("citybench.source_sha256".to_string(), sha.to_string()),
+        ("citybench.catalog".to_string(), ctx.catalog.origin.clone()),
+        (
+            "citybench.engine_version".to_string(),
+            env!("CARGO_PKG_VERSION").to_string(),
+        ),
+    ];
+    let mut writer = BatchWriter::new(&part, batch_id, &source_name, metadata.clone());
+    let mut rejects = RejectWriter::new(rej_tmp, &source_name);
+    let mut dedupe = Dedupe::default();
+    let mut read_rows = 0u64;
+    let mut reasons: Reasons = HashMap::new();
+    let total = match format {
+        Format::Parquet => 0,
+        _ => size,
+    };
+    let mut prog = |done: u64| progress(done, total);
+    let header = match format {
+        Format::Parquet => {
+            // validation is per row and pure: two workers each take half of every chunk;
+            // their output is appended in file order
+            let mut second = validator.clone();
+            let mut on_slice = |slice: &read::ParquetSlice| -> Result<()> {
+                read_rows += slice.len() as u64;
+                let mut start = 0;
+                while start < slice.len() {
+                    let end = (start + PARQUET_CHUNK).min(slice.len());
+                    let mid = start + (end - start) / 2;
+                    let (first, later) = std::thread::scope(|s| {
+                        let h = s.spawn(|| validate_range(&mut second, ctx, slice, mid..end));
+                        let first = validate_range(&mut validator, ctx, slice, start..mid);
+                        (first, h.join().expect("validation worker"))
+                    });
+                    for out in [first, later] {
+                        for (line, cells, p) in &out.rejects {
+                            count_reason(&mut reasons, p);
+                            rejects.write(&owned_row(*line, cells), p)?;
+                        }
+                        dedupe.extend(out.dedupe);
+                        writer.append(out.rows)?;
+                    }
+                    start = end;
+                }
+                Ok(())
+            };
+            read::read_parquet(path, &mut prog, &mut on_slice)?
+        }
+        _ => {
+            let mut on_row = |row: &RawRow<'_>| -> Result<()> {
+                read_rows += 1;
+                match validator.check(row) {
+                    Ok(a) => {
+                        dedupe.push(a.key(), row.line, a.value);
+                        writer.push(row.line, a, &ctx.catalog, &ctx.registry, &ctx.units)
+                    }
+                    Err(p) => {
+                        count_reason(&mut reasons, &p);
+                        rejects.write(row, &p)
+                    }
+                }
+            };
+            match format {
+                Format::Csv => read::read_csv(path, &opts.read, &mut prog, &mut on_row)?,
+                Format::Json => read::read_json_array(path, &mut on_row)?,
+                _ => read::read_ndjson(path, &mut on_row)?,
+            }
+        }
+    };
+    let written = writer.finish()?;
+    let retract = dedupe.finish(&ctx.catalog, &ctx.registry, format.line_word());
+    let mut accepted = written;
+    if !retract.is_empty() {
+        let removed = retract_lines(&part, &retract, &mut rejects, &metadata, &mut reasons)?;
+        accepted -= removed;
+    }
+    let rejected = rejects.rows();
+    rejects.finish()?;
+    if read_rows != accepted + rejected {
+        return Err(Error::input(
+            path,
+            format!(
+                "internal accounting error: {read_rows} read != {accepted} accepted + {rejected} rejected"
+            ),
+        ));
+    }
+    let mut reasons: Vec<ReasonCount> = reasons
+        .into_iter()
+        .map(|((f, k), (n, ex))| ReasonCount {
+            field: f.to_string(),
+            kind: k.to_string(),
+            count: n,
+            example: ex,
+        })
+        .collect();
+    reasons.sort_by(|a, b| b.count.cmp(&a.count).then(a.kind.cmp(&b.kind)));
+    Ok(Staged {
+        sha: sha.to_string(),
+        read: read_rows,
+        accepted,
+        rejected,
+        ignored: header.ignored_columns,
+        reasons,
+    })
+}
+
+/// Remove duplicate and conflicting rows from the staged part file, slice by slice (bounded
+/// memory), and write them to the rejection file in line order. Returns the number removed.
+fn retract_lines(
+    part: &Path,
+    retract: &rustc_hash::FxHashMap<u64, Problem>,
+    rejects: &mut RejectWriter,
+    metadata: &[(String, String)],
+    reasons: &mut Reasons,
+) -> Result<u64> {
+    let pe = |e: PolarsError| Error::polars(part, e);
+    let mut reader = ParquetReader::new(File::open(part).at(part)?);
+    let md = reader.get_metadata().map_err(pe)?.clone();
+    let tmp = part.with_file_name("part-0.rewrite.parquet");
+    let mut out: Option<polars::io::parquet::write::BatchedWriter<File>> = None;
+    let mut removed: Vec<(u64, Vec<String>)> = Vec::new();
+    let names = [
+        col::CITY_ID,
+        col::DATA_POINT_ID,
+        col::YEAR,
+        col::VALUE_REPORTED,
+        col::UNIT_REPORTED,
+        col::SOURCE,
+        col::QUALITY,
+        col::VERIFIED,
+        col::CONFIDENTIAL,
+        col::DENOMINATOR,
+        col::NOTES,
+    ];
+    let mut offset = 0usize;
+    for rg in &md.row_groups {
+        let n = rg.num_rows();
+        let df = ParquetReader::new(File::open(part).at(part)?)
+            .with_slice(Some((offset, n)))
+            .finish()
+            .map_err(pe)?;
+        offset += n;
+        let lines = df
+            .column(col::SOURCE_LINE)
+            .map_err(pe)?
+            .u64()
+            .map_err(pe)?
+            .clone();
+        let keep: BooleanChunked = lines
+            .iter()
+            .map(|l| l.is_none_or(|l| !retract.contains_key(&l)))
+            .collect();
+        let gone = df.filter(&!&keep).map_err(pe)?;
+        if gone.height() > 0 {
+            let text: Vec<StringChunked> = names
+                .iter()
+                .map(|nm| -> Result<StringChunked> {
+                    Ok(gone
+                        .column(nm)
+                        .map_err(pe)?
+                        .cast(&DataType::String)
+                        .map_err(pe)?
+                        .str()
+                        .map_err(pe)?
+                        .clone())
+                })
+                .collect::<Result<_>>()?;
+            let gl = gone
+                .column(col::SOURCE_LINE)
+                .map_err(pe)?
+                .u64()
+                .map_err(pe)?
+                .clone();
+            for (i, l) in gl.iter().enumerate() {
+                let cells = text
+                    .iter()
+                    .map(|c| c.get(i).unwrap_or("").to_string())
+                    .collect();
+                removed.push((l.unwrap_or(0), cells));
+            }
+        }
+        let kept = df.filter(&keep).map_err(pe)?;
+        if kept.height() > 0 {
+            if out.is_none() {
+                let f = File::create(&tmp).at(&tmp)?;
+                out = Some(
+                    ParquetWriter::new(f)
+                        .with_compression(batch::RAW_COMPRESSION)
+                        .with_key_value_metadata(Some(KeyValueMetadata::from_static(
+                            metadata.to_vec(),
+                        )))
+                        .batched(kept.schema())
+                        .map_err(|e| Error::polars(&tmp, e))?,
+                );
+            }
+            out.as_mut()
+                .expect("created above")
+                .write_batch(&kept)
+                .map_err(|e| Error::polars(&tmp, e))?;
+        }
+    }
+    removed.sort_by_key(|r| r.0);
+    for (line, cells) in &removed {
+        let p = &retract[line];
+        count_reason(reasons, p);
+        rejects.write(&owned_row(*line, cells), p)?;
+    }
+    match out {
+        Some(w) => {
+            w.finish().map_err(|e| Error::polars(&tmp, e))?;
+            File::open(&tmp).at(&tmp)?.sync_all().at(&tmp)?;
+            fs::rename(&tmp, part).at(part)?;
+        }
+        None => fs::remove_file(part).at(part)?,
+    }
+    Ok(removed.len() as u64)
+}
+
+/// Paths of every committed batch part, in manifest order.
+pub fn batch_parts(ws: &Workspace) -> Result<Vec<PathBuf>> {
+    Ok(ws
+        .manifest()?
+        .batches
+        .iter()
+        .flat_map(|b| b.parts.iter().map(|p| ws.root().join(p)))
+        .collect())
+}

@@ -1,0 +1,730 @@
+//! Row validation: the hard rules of METHODOLOGY section 3 and the unit normalisation of
+//! section 2. A row either becomes an [`Accepted`] observation in canonical units or a
+//! [`Problem`] naming the field, the reason and what would be accepted. Rejections are data,
+//! not errors: they are written to the rejection file, never dropped.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
+
+use super::read::{Cell, RawRow, field};
+use crate::catalog::units::{DenominatorKind, round_sig12};
+use crate::catalog::{Catalog, UnitRegistry};
+use crate::registry::Registry;
+
+/// U4SSC data quality levels (verification practice), in order of strength.
+pub const QUALITY_LEVELS: [&str; 6] = [
+    "measured",
+    "survey_extrapolated",
+    "higher_level_extrapolated",
+    "assumption_estimate",
+    "personal_estimate",
+    "unknown",
+];
+
+/// Why a row was rejected.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    /// The field at fault (`city_id`, `value`, ... or `row`).
+    pub field: &'static str,
+    /// Short category used to group the summary ("unknown city_id").
+    pub kind: &'static str,
+    /// The full message, naming what would be accepted.
+    pub reason: String,
+}
+
+impl Problem {
+    fn new(field: &'static str, kind: &'static str, reason: impl Into<String>) -> Self {
+        Problem {
+            field,
+            kind,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// An accepted observation, in canonical units. Text fields borrow from the row read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Accepted<'r> {
+    pub city: usize,
+    pub data_point: usize,
+    pub year: i32,
+    pub value: f64,
+    pub value_reported: Cow<'r, str>,
+    pub unit_reported: Cow<'r, str>,
+    /// Index of the unit spelling in the registry (its canonical unit and conversion text).
+    pub spelling: usize,
+    /// The conversion text when a denominator was applied (else the spelling's).
+    pub conversion: Option<String>,
+    pub denominator: Option<Cow<'r, str>>,
+    pub denominator_value: Option<f64>,
+    pub source: Option<Cow<'r, str>>,
+    pub quality: &'static str,
+    pub verified: bool,
+    pub confidential: bool,
+    pub notes: Option<Cow<'r, str>>,
+}
+
+impl Accepted<'_> {
+    /// The (city, data point, year) key packed into 64 bits, for duplicate detection.
+    pub fn key(&self) -> u64 {
+        ((self.city as u64) << 32)
+            | ((self.data_point as u64 & 0xffff) << 16)
+            | (self.year as u64 & 0xffff)
+    }
+}
+
+/// Finds duplicates and conflicts inside one file (METHODOLOGY section 4) by sorting one
+/// compact record per accepted row at the end: cheaper than a hash map probed per row.
+/// - every row of a (city, data point, year) after the first with the same canonical value
+///   is a duplicate of the first;
+/// - when the values differ, every row of that key is rejected as conflicting.
+#[derive(Debug, Default)]
+pub struct Dedupe {
+    rows: Vec<(u64, u64, u64)>,
+}
+
+impl Dedupe {
+    /// Record an accepted row: its key, line and canonical value.
+    pub fn push(&mut self, key: u64, line: u64, value: f64) {
+        self.rows.push((key, line, value.to_bits()));
+    }
+
+    /// Append another run of records (rows in file order).
+    pub fn extend(&mut self, other: Dedupe) {
+        self.rows.extend(other.rows);
+    }
+
+    /// Lines to reject, with the reason. `line_word` is "line", "record" or "row".
+    pub fn finish(
+        mut self,
+        catalog: &Catalog,
+        registry: &Registry,
+        line_word: &str,
+    ) -> FxHashMap<u64, Problem> {
+        let mut out = FxHashMap::default();
+        self.rows.sort_unstable();
+        let mut i = 0;
+        while i < self.rows.len() {
+            let mut j = i + 1;
+            while j < self.rows.len() && self.rows[j].0 == self.rows[i].0 {
+                j += 1;
+            }
+            if j - i > 1 {
+                let group = &self.rows[i..j];
+                let first = group[0];
+                if group.iter().all(|r| r.2 == first.2) {
+                    for r in &group[1..] {
+                        out.insert(
+                            r.1,
+                            Problem::new(
+                                "row",
+                                "duplicate row",
+                                format!(
+                                    "duplicate of {line_word} {} (same city_id, data_point_id, year and value)",
+                                    first.1
+                                ),
+                            ),
+                        );
+                    }
+                } else {
+                    let key = first.0;
+                    let city = &registry.cities()[(key >> 32) as usize].city_id;
+                    let dp = &catalog.data_points()[((key >> 16) & 0xffff) as usize].data_point_id;
+                    let year = (key & 0xffff) as u16 as i16;
+                    let lines: Vec<String> = group.iter().map(|r| r.1.to_string()).collect();
+                    let values: Vec<String> =
+                        group.iter().map(|r| fmt_num(f64::from_bits(r.2))).collect();
+                    let (line_list, all) = if lines.len() == 2 {
+                        (format!("{} and {}", lines[0], lines[1]), "both")
+                    } else {
+                        let (last, rest) = lines.split_last().expect("at least two");
+                        (format!("{} and {last}", rest.join(", ")), "all")
+                    };
+                    let reason = format!(
+                        "conflicting values for ({city}, {dp}, {year}) at {line_word}s {line_list}: {}; {all} rejected, resubmit one value",
+                        values.join(" vs ")
+                    );
+                    for r in group {
+                        out.insert(
+                            r.1,
+                            Problem::new("row", "conflicting values", reason.clone()),
+                        );
+                    }
+                }
+            }
+            i = j;
+        }
+        out
+    }
+}
+
+/// Validator for one file: the hard rules, row by row (stateless apart from caches, so
+/// chunks of a file can be validated in parallel by clones).
+#[derive(Clone)]
+pub struct Validator<'a> {
+    catalog: &'a Catalog,
+    units: &'a UnitRegistry,
+    registry: &'a Registry,
+    year_min: i32,
+    year_max: i32,
+    /// Per data point: reported unit text -> spelling index or the problem.
+    unit_cache: Vec<FxHashMap<String, Result<usize, Problem>>>,
+    unknown_city_cache: HashMap<String, Problem>,
+}
+
+impl<'a> Validator<'a> {
+    /// A validator accepting years `year_min..=year_max`.
+    pub fn new(
+        catalog: &'a Catalog,
+        units: &'a UnitRegistry,
+        registry: &'a Registry,
+        year_min: i32,
+        year_max: i32,
+    ) -> Self {
+        Validator {
+            catalog,
+            units,
+            registry,
+            year_min,
+            year_max,
+            unit_cache: vec![FxHashMap::default(); catalog.data_points().len()],
+            unknown_city_cache: HashMap::new(),
+        }
+    }
+
+    /// Validate one row. Duplicates and conflicts across rows are found afterwards by
+    /// [`Dedupe`], from [`Accepted::key`].
+    pub fn check<'r>(&mut self, row: &RawRow<'r>) -> Result<Accepted<'r>, Problem> {
+        if let Some(p) = &row.problem {
+            return Err(Problem::new("row", "malformed row", p.clone()));
+        }
+        let c = &row.cells;
+        // city
+        let city_text = c[field::CITY_ID].trimmed();
+        let city_id: &str = &city_text;
+        if city_id.is_empty() {
+            return Err(Problem::new(
+                "city_id",
+                "missing city_id",
+                "city_id is empty; a city id from the registry or the workspace cities.csv is required",
+            ));
+        }
+        let city = match self.registry.position(city_id) {
+            Some(i) => i,
+            None => {
+                let reg = self.registry;
+                let p = self
+                    .unknown_city_cache
+                    .entry(city_id.to_string())
+                    .or_insert_with(|| {
+                        let hint = match reg.suggest(city_id) {
+                            Some(s) => format!("did you mean {s}?"),
+                            None => "add it to the workspace cities.csv".to_string(),
+                        };
+                        Problem::new(
+                            "city_id",
+                            "unknown city_id",
+                            format!(
+                                "unknown city_id '{city_id}': not in the city registry or the workspace cities.csv; {hint}"
+                            ),
+                        )
+                    });
+                return Err(p.clone());
+            }
+        };
+        // data point
+        let dp_text = c[field::DATA_POINT_ID].trimmed();
+        let dp_id: &str = &dp_text;
+        let Some(dpi) = self.catalog.position(dp_id) else {
+            let n = self.catalog.data_points().len();
+            let reason = if dp_id.is_empty() {
+                format!(
+                    "data_point_id is empty; one of the catalogue's {n} data point ids is required (citybench catalog lists them)"
+                )
+            } else {
+                match self.catalog.suggest(dp_id) {
+                    Some(s) => format!(
+                        "unknown data_point_id '{dp_id}'; did you mean '{s}'? (citybench catalog lists all {n})"
+                    ),
+                    None => format!(
+                        "unknown data_point_id '{dp_id}'; citybench catalog lists the {n} accepted ids"
+                    ),
+                }
+            };
+            return Err(Problem::new(
+                "data_point_id",
+                "unknown data_point_id",
+                reason,
+            ));
+        };
+        let dp = &self.catalog.data_points()[dpi];
+        // year
+        let year = parse_year(&c[field::YEAR], self.year_min, self.year_max)?;
+        // value
+        let value_reported = c[field::VALUE].trimmed();
+        let reported = if dp.is_boolean() {
+            parse_bool_value(&c[field::VALUE])?
+        } else {
+            parse_number(&c[field::VALUE])?
+        };
+        // unit
+        let unit_reported = c[field::UNIT].trimmed();
+        let sp_idx = match self.unit_cache[dpi].get(&*unit_reported) {
+            Some(r) => r.clone()?,
+            None => {
+                let units = self.units;
+                let r = units
+                    .resolve(dp, &unit_reported)
+                    .map(|s| {
+                        units
+                            .spellings()
+                            .iter()
+                            .position(|x| std::ptr::eq(x, s))
+                            .expect("spelling from the registry")
+                    })
+                    .map_err(|e| Problem::new("unit", unit_kind(&e), e.to_string()));
+                self.unit_cache[dpi].insert(unit_reported.to_string(), r.clone());
+                r?
+            }
+        };
+        let sp = &self.units.spellings()[sp_idx];
+        let canon = self
+            .units
+            .canonical(&dp.canonical_unit)
+            .expect("checked at catalogue load");
+        // denominator
+        let den_cow = c[field::DENOMINATOR].trimmed();
+        let den_text: &str = &den_cow;
+        let (value, conversion, denominator, denominator_value) = if den_text.is_empty() {
+            if sp.per_denominator {
+                return Err(Problem::new(
+                    "denominator",
+                    "total without denominator",
+                    format!(
+                        "unit '{unit_reported}' is a total; give a denominator (population or a positive number) to convert it to {}",
+                        canon.label
+                    ),
+                ));
+            }
+            (sp.to_canonical(reported), None, None, None)
+        } else {
+            if !sp.per_denominator {
+                return Err(Problem::new(
+                    "denominator",
+                    "denominator with a rate",
+                    format!(
+                        "denominator '{den_text}' given but unit '{unit_reported}' is already {}; give the total (e.g. unit 'number') or leave the denominator empty",
+                        if sp.is_identity() {
+                            format!("the canonical unit ({})", canon.label)
+                        } else {
+                            format!("a rate converting to {}", canon.label)
+                        }
+                    ),
+                ));
+            }
+            let scale = canon.denominator_scale.unwrap_or(1.0);
+            let (den, label) = if den_text.eq_ignore_ascii_case("population") {
+                if canon.denominator_kind != DenominatorKind::Population {
+                    return Err(Problem::new(
+                        "denominator",
+                        "bad denominator",
+                        format!(
+                            "denominator 'population' does not apply to {}; give the denominator count as a number (e.g. live births, floor area)",
+                            canon.label
+                        ),
+                    ));
+                }
+                let Some(p) = self.registry.population(city, year) else {
+                    let cty = &self.registry.cities()[city];
+                    let known = match (cty.population, cty.population_year) {
+                        (Some(p), Some(y)) => format!("; the registry has {p} for {y} only"),
+                        _ => String::new(),
+                    };
+                    return Err(Problem::new(
+                        "denominator",
+                        "no population for the year",
+                        format!(
+                            "no population for city {city_id} in {year}: add it to the workspace population.csv (city_id,year,population){known}"
+                        ),
+                    ));
+                };
+                (p as f64, format!("population {year} = {p}"))
+            } else {
+                match den_text.parse::<f64>() {
+                    Ok(d) if d.is_finite() && d > 0.0 => (d, format!("denominator {den_text}")),
+                    _ => {
+                        return Err(Problem::new(
+                            "denominator",
+                            "bad denominator",
+                            format!(
+                                "denominator '{den_text}' is neither 'population' nor a positive number"
+                            ),
+                        ));
+                    }
+                }
+            };
+            let v = round_sig12(sp.convert_exact(reported) / den * scale);
+            let conv = format!(
+                "x{} / {label} x {} ({unit_reported} -> {})",
+                fmt_num(sp.factor),
+                fmt_num(scale),
+                canon.label
+            );
+            (v, Some(conv), Some(den_cow.clone()), Some(den))
+        };
+        // hard bounds (on the canonical value)
+        if dp.is_boolean() {
+            if value != 0.0 && value != 1.0 {
+                return Err(Problem::new(
+                    "value",
+                    "boolean not 0/1",
+                    format!(
+                        "value '{value_reported}' is not a yes/no value; accepted: yes, no, true, false, 1, 0"
+                    ),
+                ));
+            }
+        } else {
+            if let Some(min) = dp.hard_min
+                && value < min
+            {
+                return Err(Problem::new(
+                    "value",
+                    if value < 0.0 {
+                        "negative value"
+                    } else {
+                        "below hard minimum"
+                    },
+                    format!(
+                        "value {} {} is below the minimum {} for {} ({}): {} cannot be negative",
+                        fmt_num(value),
+                        canon.label,
+                        fmt_num(min),
+                        dp.data_point_id,
+                        dp.full_name(),
+                        canon.quantity_noun()
+                    ),
+                ));
+            }
+            if let Some(max) = dp.hard_max
+                && value > max
+            {
+                return Err(Problem::new(
+                    "value",
+                    "above hard maximum",
+                    format!(
+                        "value {} {} is above the maximum {} for {} ({}); accepted: {}..{}",
+                        fmt_num(value),
+                        canon.label,
+                        fmt_num(max),
+                        dp.data_point_id,
+                        dp.full_name(),
+                        fmt_num(dp.hard_min.unwrap_or(0.0)),
+                        fmt_num(max)
+                    ),
+                ));
+            }
+        }
+        // quality, verified, confidential
+        let quality = parse_quality(&c[field::QUALITY])?;
+        let verified = parse_flag(&c[field::VERIFIED], "verified")?;
+        let confidential = parse_flag(&c[field::CONFIDENTIAL], "confidential")?;
+        let text_opt = |cell: &Cell<'r>| {
+            let t = cell.trimmed();
+            (!t.is_empty()).then_some(t)
+        };
+        Ok(Accepted {
+            city,
+            data_point: dpi,
+            year,
+            value,
+            value_reported,
+            unit_reported,
+            spelling: sp_idx,
+            conversion,
+            denominator,
+            denominator_value,
+            source: text_opt(&c[field::SOURCE]),
+            quality,
+            verified,
+            confidential,
+            notes: text_opt(&c[field::NOTES]),
+        })
+    }
+}
+
+fn unit_kind(p: &crate::catalog::units::UnitProblem) -> &'static str {
+    use crate::catalog::units::UnitProblem::*;
+    match p {
+        Missing { .. } => "missing unit",
+        WrongQuantity { .. } => "unit of the wrong quantity",
+        NotApplicable { .. } => "unit not applicable",
+        Unknown { .. } => "unknown unit",
+    }
+}
+
+/// Format a number without float noise: integers without a decimal point, others with the
+/// shortest representation after rounding to 12 significant digits.
+pub fn fmt_num(x: f64) -> String {
+    let r = round_sig12(x);
+    if r.fract() == 0.0 && r.abs() < 1e15 {
+        format!("{}", r as i64)
+    } else {
+        format!("{r}")
+    }
+}
+
+fn parse_year(cell: &Cell<'_>, min: i32, max: i32) -> Result<i32, Problem> {
+    let y: i64 = match *cell {
+        Cell::Int(i) => i,
+        Cell::Float(f) if f.fract() == 0.0 && f.is_finite() => f as i64,
+        Cell::Null => {
+            return Err(Problem::new(
+                "year",
+                "bad year",
+                format!("year is empty; a year in {min}..{max} is required"),
+            ));
+        }
+        _ => {
+            let t = cell.text();
+            let t = t.trim();
+            if t.is_empty() {
+                return Err(Problem::new(
+                    "year",
+                    "bad year",
+                    format!("year is empty; a year in {min}..{max} is required"),
+                ));
+            }
+            match t.parse::<i64>() {
+                Ok(v) => v,
+                Err(_) => {
+                    return Err(Problem::new(
+                        "year",
+                        "bad year",
+                        format!(
+                            "year '{t}' is not a whole number; expected a year in {min}..{max}"
+                        ),
+                    ));
+                }
+            }
+        }
+    };
+    if y < min as i64 || y > max as i64 {
+        return Err(Problem::new(
+            "year",
+            "year out of range",
+            format!("year {y} is outside the accepted range {min}..{max}"),
+        ));
+    }
+    Ok(y as i32)
+}
+
+/// Parse a numeric value by an explicit rule: plain decimal notation with `.` as the decimal
+/// point and an optional exponent (`1234.5`, `-0.5`, `1e6`). Digit grouping (`95 424`,
+/// `95,424.5`) and decimal commas (`95,4`) are rejected, never guessed: `95,424` could be
+/// ninety-five thousand or ninety-five point four.
+pub fn parse_number(cell: &Cell<'_>) -> Result<f64, Problem> {
+    let v = match *cell {
+        Cell::Int(i) => i as f64,
+        Cell::Float(f) => f,
+        Cell::Bool(_) => {
+            return Err(Problem::new(
+                "value",
+                "not a number",
+                "value is a boolean; this data point needs a number",
+            ));
+        }
+        Cell::Null => {
+            return Err(Problem::new(
+                "value",
+                "missing value",
+                "value is empty; a number is required (leave the data point out if it has no value)",
+            ));
+        }
+        Cell::Str(s) => {
+            let t = s.trim();
+            if t.is_empty() {
+                return Err(Problem::new(
+                    "value",
+                    "missing value",
+                    "value is empty; a number is required (leave the data point out if it has no value)",
+                ));
+            }
+            let plain = t
+                .bytes()
+                .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'));
+            match t.parse::<f64>() {
+                Ok(v) if plain => v,
+                _ => return Err(number_problem(t)),
+            }
+        }
+    };
+    if !v.is_finite() {
+        return Err(Problem::new(
+            "value",
+            "not finite",
+            format!("value '{}' is not a finite number", cell.text().trim()),
+        ));
+    }
+    Ok(v)
+}
+
+fn number_problem(t: &str) -> Problem {
+    let lower = t.to_ascii_lowercase();
+    if matches!(
+        lower.trim_start_matches(['+', '-']),
+        "nan" | "inf" | "infinity"
+    ) {
+        return Problem::new(
+            "value",
+            "not finite",
+            format!("value '{t}' is not a finite number"),
+        );
+    }
+    // digit grouping: 1-3 digits, then groups of exactly 3 separated by space/comma/
+    // apostrophe/no-break space, then an optional '.' fraction
+    let seps = [' ', ',', '\'', '\u{a0}', '\u{202f}', '\u{2009}'];
+    let body = t.trim_start_matches(['-', '+']);
+    let (int_part, frac) = match body.split_once('.') {
+        Some((a, b)) => (a, Some(b)),
+        None => (body, None),
+    };
+    let groups: Vec<&str> = int_part.split(&seps[..]).collect();
+    let grouped = groups.len() > 1
+        && (1..=3).contains(&groups[0].len())
+        && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit()))
+        && groups[1..].iter().all(|g| g.len() == 3)
+        && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()));
+    if grouped {
+        let plain: String = t.chars().filter(|c| !seps.contains(c)).collect();
+        return Problem::new(
+            "value",
+            "digit grouping",
+            format!(
+                "value '{t}' uses digit grouping; write plain digits with '.' as the decimal point, e.g. {plain}"
+            ),
+        );
+    }
+    if let Some((a, b)) = t.split_once(',')
+        && !a.is_empty()
+        && a.trim_start_matches(['-', '+'])
+            .bytes()
+            .all(|x| x.is_ascii_digit())
+        && !b.is_empty()
+        && b.bytes().all(|x| x.is_ascii_digit())
+    {
+        return Problem::new(
+            "value",
+            "decimal comma",
+            format!(
+                "value '{t}' uses a decimal comma; write '.' as the decimal point (e.g. {a}.{b}) if that is the value"
+            ),
+        );
+    }
+    if t.ends_with('%') {
+        return Problem::new(
+            "value",
+            "not a number",
+            format!(
+                "value '{t}' carries a unit sign; put the number in value and the unit in unit (e.g. value {}, unit %)",
+                t.trim_end_matches('%').trim()
+            ),
+        );
+    }
+    Problem::new(
+        "value",
+        "not a number",
+        format!(
+            "value '{t}' is not a number; expected plain decimal notation such as 42, 0.57 or 1.2e5"
+        ),
+    )
+}
+
+fn parse_bool_value(cell: &Cell<'_>) -> Result<f64, Problem> {
+    match *cell {
+        Cell::Bool(b) => Ok(if b { 1.0 } else { 0.0 }),
+        Cell::Int(i) if i == 0 || i == 1 => Ok(i as f64),
+        Cell::Float(f) if f == 0.0 || f == 1.0 => Ok(f),
+        Cell::Null => Err(Problem::new(
+            "value",
+            "missing value",
+            "value is empty; a yes/no value is required (yes, no, true, false, 1, 0)",
+        )),
+        _ => {
+            let t = cell.text();
+            let t = t.trim();
+            match t.to_ascii_lowercase().as_str() {
+                "yes" | "y" | "true" | "1" | "1.0" => Ok(1.0),
+                "no" | "n" | "false" | "0" | "0.0" => Ok(0.0),
+                "" => Err(Problem::new(
+                    "value",
+                    "missing value",
+                    "value is empty; a yes/no value is required (yes, no, true, false, 1, 0)",
+                )),
+                _ => Err(Problem::new(
+                    "value",
+                    "boolean not 0/1",
+                    format!(
+                        "value '{t}' is not a yes/no value; accepted: yes, no, true, false, 1, 0"
+                    ),
+                )),
+            }
+        }
+    }
+}
+
+fn parse_quality(cell: &Cell<'_>) -> Result<&'static str, Problem> {
+    let t = cell.text();
+    let t = t.trim();
+    if t.is_empty() {
+        return Ok("unknown");
+    }
+    let norm: String = t
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c == ' ' || c == '-' { '_' } else { c })
+        .collect();
+    QUALITY_LEVELS
+        .iter()
+        .find(|q| **q == norm)
+        .copied()
+        .ok_or_else(|| {
+            Problem::new(
+                "quality",
+                "unknown quality",
+                format!(
+                    "quality '{t}' is not a U4SSC data quality level; accepted: {} (empty means unknown)",
+                    QUALITY_LEVELS.join(", ")
+                ),
+            )
+        })
+}
+
+fn parse_flag(cell: &Cell<'_>, name: &'static str) -> Result<bool, Problem> {
+    match *cell {
+        Cell::Bool(b) => Ok(b),
+        Cell::Null => Ok(false),
+        Cell::Int(0) => Ok(false),
+        Cell::Int(1) => Ok(true),
+        _ => {
+            let t = cell.text();
+            let t = t.trim();
+            match t.to_ascii_lowercase().as_str() {
+                "" | "false" | "no" | "n" | "0" => Ok(false),
+                "true" | "yes" | "y" | "1" => Ok(true),
+                _ => Err(Problem::new(
+                    name,
+                    if name == "verified" {
+                        "bad verified flag"
+                    } else {
+                        "bad confidential flag"
+                    },
+                    format!(
+                        "{name} '{t}' is not a yes/no value; accepted: true, false, yes, no, 1, 0 (empty means false)"
+                    ),
+                )),
+            }
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! # citybench
+//!
+//! A Rust engine that benchmarks cities on the U4SSC key performance indicators for smart
+//! sustainable cities (ITU-T Y.4903: 91 KPIs in 112 data points) and the maturity levels of
+//! ITU-T Y.4904.
+//!
+//! ## Stages and the data contract
+//!
+//! ```text
+//!  submission files ──ingest──▶ raw/batch=<id>/part-0.parquet  (immutable, canonical units)
+//!  (csv/json/parquet)   │        manifest.json (sha256, rows read/accepted/rejected)
+//!                       └──────▶ rejected/<id>.csv (line, field, reason, original fields)
+//! ```
+//! Every accepted row carries `value_reported`/`unit_reported` next to the canonical
+//! `value`/`unit` and the `conversion` applied; every rejected row names its file, line,
+//! field and reason. Rows read = rows accepted + rows rejected.
+//!
+//! Column names live in [`schema`]; the KPI catalogue and the unit registry in [`catalog`];
+//! cities in [`registry`]; the workspace on disk in [`store`]; reading and validation in
+//! [`ingest`]; synthetic data in [`generate`]; the command line in [`cli`].
+
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod generate;
+pub mod ingest;
+pub mod output;
+pub mod progress;
+pub mod registry;
+pub mod sample;
+pub mod schema;
+pub mod store;
+pub mod suggest;
+
+pub use error::{Error, Result};

@@ -1,0 +1,19 @@
+//! The `citybench` binary: parse the command line, run, map the outcome to an exit code
+//! (0 ok, 1 finished with rejected rows or failed checks, 2 usage or fatal error).
+
+use std::process::ExitCode;
+
+use citybench::cli::{Cli, Outcome, run};
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Rejected) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

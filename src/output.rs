@@ -1,0 +1,246 @@
+//! One output-format enum for every command: a command builds a [`Rows`] and renders it.
+
+use std::io::Write;
+use std::path::Path;
+
+use clap::ValueEnum;
+use serde_json::Value;
+
+use crate::error::{Error, IoContext, Result};
+
+/// Output formats accepted by `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum OutputFormat {
+    /// Aligned columns for a terminal.
+    #[default]
+    Table,
+    /// RFC 4180 CSV with a header.
+    Csv,
+    /// A JSON array of objects.
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+    /// A GitHub-flavoured Markdown table.
+    Markdown,
+    /// A Parquet file (needs --out).
+    Parquet,
+}
+
+/// A small typed table: column names and rows of JSON values.
+#[derive(Debug, Clone, Default)]
+pub struct Rows {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+fn cell_text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Widest a terminal cell gets before it is cut with an ellipsis.
+const MAX_CELL: usize = 48;
+
+impl Rows {
+    /// A table with these columns.
+    pub fn new<S: Into<String>>(columns: impl IntoIterator<Item = S>) -> Self {
+        Rows {
+            columns: columns.into_iter().map(Into::into).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Add a row.
+    pub fn push(&mut self, row: Vec<Value>) {
+        debug_assert_eq!(row.len(), self.columns.len());
+        self.rows.push(row);
+    }
+
+    /// Render to a writer (`out` is required for Parquet).
+    pub fn render(
+        &self,
+        format: OutputFormat,
+        w: &mut dyn Write,
+        out: Option<&Path>,
+    ) -> Result<()> {
+        let io = |e: std::io::Error| Error::io("<stdout>", e);
+        match format {
+            OutputFormat::Table => {
+                let mut width: Vec<usize> =
+                    self.columns.iter().map(|c| c.chars().count()).collect();
+                let cells: Vec<Vec<String>> = self
+                    .rows
+                    .iter()
+                    .map(|r| {
+                        r.iter()
+                            .map(|v| {
+                                let t = cell_text(v);
+                                if t.chars().count() > MAX_CELL {
+                                    let cut: String = t.chars().take(MAX_CELL - 1).collect();
+                                    format!("{cut}…")
+                                } else {
+                                    t
+                                }
+                            })
+                            .collect()
+                    })
+                    .collect();
+                for r in &cells {
+                    for (i, c) in r.iter().enumerate() {
+                        width[i] = width[i].max(c.chars().count());
+                    }
+                }
+                let line = |w: &mut dyn Write, r: &[String]| -> std::io::Result<()> {
+                    let mut s = String::new();
+                    for (i, c) in r.iter().enumerate() {
+                        if i > 0 {
+                            s.push_str("  ");
+                        }
+                        s.push_str(c);
+                        if i + 1 < r.len() {
+                            s.extend(std::iter::repeat_n(' ', width[i] - c.chars().count()));
+                        }
+                    }
+                    writeln!(w, "{}", s.trim_end())
+                };
+                line(w, &self.columns).map_err(io)?;
+                let rule: Vec<String> = width.iter().map(|n| "-".repeat(*n)).collect();
+                line(w, &rule).map_err(io)?;
+                for r in &cells {
+                    line(w, r).map_err(io)?;
+                }
+            }
+            OutputFormat::Csv => {
+                let mut c = csv::Writer::from_writer(w);
+                c.write_record(&self.columns)
+                    .map_err(|e| Error::Usage(e.to_string()))?;
+                for r in &self.rows {
+                    c.write_record(r.iter().map(cell_text))
+                        .map_err(|e| Error::Usage(e.to_string()))?;
+                }
+                c.flush().map_err(io)?;
+            }
+            OutputFormat::Json => {
+                let arr: Vec<Value> = self.rows.iter().map(|r| self.object(r)).collect();
+                serde_json::to_writer_pretty(&mut *w, &arr)
+                    .map_err(|e| Error::Usage(e.to_string()))?;
+                writeln!(w).map_err(io)?;
+            }
+            OutputFormat::Ndjson => {
+                for r in &self.rows {
+                    serde_json::to_writer(&mut *w, &self.object(r))
+                        .map_err(|e| Error::Usage(e.to_string()))?;
+                    writeln!(w).map_err(io)?;
+                }
+            }
+            OutputFormat::Markdown => {
+                let esc = |s: String| s.replace('|', "\\|").replace('\n', " ");
+                writeln!(w, "| {} |", self.columns.join(" | ")).map_err(io)?;
+                writeln!(w, "|{}", "---|".repeat(self.columns.len())).map_err(io)?;
+                for r in &self.rows {
+                    let cells: Vec<String> = r.iter().map(|v| esc(cell_text(v))).collect();
+                    writeln!(w, "| {} |", cells.join(" | ")).map_err(io)?;
+                }
+            }
+            OutputFormat::Parquet => {
+                let Some(path) = out else {
+                    return Err(Error::Usage(
+                        "--format parquet writes a file: give --out FILE.parquet".into(),
+                    ));
+                };
+                self.write_parquet(path)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn object(&self, r: &[Value]) -> Value {
+        Value::Object(
+            self.columns
+                .iter()
+                .cloned()
+                .zip(r.iter().cloned())
+                .collect(),
+        )
+    }
+
+    /// Write as Parquet (numbers as Float64 where a column is all-numeric, else String).
+    pub fn write_parquet(&self, path: &Path) -> Result<()> {
+        use polars::prelude::*;
+        let mut cols = Vec::with_capacity(self.columns.len());
+        for (i, name) in self.columns.iter().enumerate() {
+            let numeric = self
+                .rows
+                .iter()
+                .all(|r| matches!(r[i], Value::Number(_) | Value::Null));
+            let c = if numeric {
+                let v: Vec<Option<f64>> = self.rows.iter().map(|r| r[i].as_f64()).collect();
+                Column::new(name.as_str().into(), v)
+            } else {
+                let v: Vec<Option<String>> = self
+                    .rows
+                    .iter()
+                    .map(|r| (!r[i].is_null()).then(|| cell_text(&r[i])))
+                    .collect();
+                Column::new(name.as_str().into(), v)
+            };
+            cols.push(c);
+        }
+        let mut df = DataFrame::new(self.rows.len(), cols).map_err(|e| Error::polars(path, e))?;
+        let tmp = crate::store::temp_path(path);
+        let f = std::fs::File::create(&tmp).at(&tmp)?;
+        ParquetWriter::new(f)
+            .finish(&mut df)
+            .map_err(|e| Error::polars(path, e))?;
+        crate::store::commit_rename(&tmp, path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn sample() -> Rows {
+        let mut r = Rows::new(["id", "value"]);
+        r.push(vec![json!("a|b"), json!(1.5)]);
+        r.push(vec![json!("c"), Value::Null]);
+        r
+    }
+
+    fn render(f: OutputFormat) -> String {
+        let mut out = Vec::new();
+        sample().render(f, &mut out, None).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn formats() {
+        assert_eq!(
+            render(OutputFormat::Table),
+            "id   value\n---  -----\na|b  1.5\nc\n"
+        );
+        assert_eq!(render(OutputFormat::Csv), "id,value\na|b,1.5\nc,\n");
+        assert_eq!(
+            render(OutputFormat::Ndjson),
+            "{\"id\":\"a|b\",\"value\":1.5}\n{\"id\":\"c\",\"value\":null}\n"
+        );
+        assert_eq!(
+            render(OutputFormat::Markdown),
+            "| id | value |\n|---|---|\n| a\\|b | 1.5 |\n| c |  |\n"
+        );
+        let mut out = Vec::new();
+        let e = sample()
+            .render(OutputFormat::Parquet, &mut out, None)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "--format parquet writes a file: give --out FILE.parquet"
+        );
+    }
+}

@@ -1,0 +1,149 @@
+//! Every column name of every table citybench reads or writes, as constants.
+//!
+//! This is the single source of truth for names: readers, pipeline stages, SQL staging
+//! views and tests refer to these constants, never to string literals.
+
+/// Columns of the long submission format that `citybench ingest` reads.
+pub mod submission {
+    pub const CITY_ID: &str = "city_id";
+    pub const DATA_POINT_ID: &str = "data_point_id";
+    pub const YEAR: &str = "year";
+    pub const VALUE: &str = "value";
+    pub const UNIT: &str = "unit";
+    pub const SOURCE: &str = "source";
+    pub const QUALITY: &str = "quality";
+    pub const VERIFIED: &str = "verified";
+    pub const CONFIDENTIAL: &str = "confidential";
+    pub const DENOMINATOR: &str = "denominator";
+    pub const NOTES: &str = "notes";
+
+    /// Columns every submission must have (matched case-insensitively).
+    pub const REQUIRED: [&str; 9] = [
+        CITY_ID,
+        DATA_POINT_ID,
+        YEAR,
+        VALUE,
+        UNIT,
+        SOURCE,
+        QUALITY,
+        VERIFIED,
+        CONFIDENTIAL,
+    ];
+    /// Columns a submission may have.
+    pub const OPTIONAL: [&str; 2] = [DENOMINATOR, NOTES];
+}
+
+/// Columns of an accepted raw batch (`raw/batch=<id>/part-*.parquet`), one row per
+/// accepted observation, already in canonical units.
+pub mod raw {
+    pub const BATCH_ID: &str = "batch_id";
+    pub const SOURCE_FILE: &str = "source_file";
+    pub const SOURCE_LINE: &str = "source_line";
+    pub const CITY_ID: &str = "city_id";
+    pub const DATA_POINT_ID: &str = "data_point_id";
+    pub const YEAR: &str = "year";
+    pub const VALUE: &str = "value";
+    pub const UNIT: &str = "unit";
+    pub const VALUE_REPORTED: &str = "value_reported";
+    pub const UNIT_REPORTED: &str = "unit_reported";
+    pub const CONVERSION: &str = "conversion";
+    pub const DENOMINATOR: &str = "denominator";
+    pub const DENOMINATOR_VALUE: &str = "denominator_value";
+    pub const SOURCE: &str = "source";
+    pub const QUALITY: &str = "quality";
+    pub const VERIFIED: &str = "verified";
+    pub const CONFIDENTIAL: &str = "confidential";
+    pub const NOTES: &str = "notes";
+}
+
+/// Columns of `rejected/<batch>.csv`: where, why, and every original field.
+pub mod rejected {
+    pub const SOURCE_FILE: &str = "source_file";
+    pub const LINE: &str = "line";
+    pub const FIELD: &str = "field";
+    pub const REASON: &str = "reason";
+    pub const HEADER: [&str; 15] = [
+        SOURCE_FILE,
+        LINE,
+        FIELD,
+        REASON,
+        super::submission::CITY_ID,
+        super::submission::DATA_POINT_ID,
+        super::submission::YEAR,
+        super::submission::VALUE,
+        super::submission::UNIT,
+        super::submission::SOURCE,
+        super::submission::QUALITY,
+        super::submission::VERIFIED,
+        super::submission::CONFIDENTIAL,
+        super::submission::DENOMINATOR,
+        super::submission::NOTES,
+    ];
+}
+
+/// Columns of the KPI catalogue (`datasets/catalog/u4ssc_kpis.csv` or `--catalog FILE`).
+pub mod catalog {
+    pub const KPI_CODE: &str = "kpi_code";
+    pub const KPI_ID: &str = "kpi_id";
+    pub const DATA_POINT_ID: &str = "data_point_id";
+    pub const NAME: &str = "name";
+    pub const DATA_POINT: &str = "data_point";
+    pub const DIMENSION: &str = "dimension";
+    pub const SUB_DIMENSION: &str = "sub_dimension";
+    pub const CATEGORY: &str = "category";
+    pub const TIER: &str = "tier";
+    pub const KIND: &str = "kind";
+    pub const UNIT: &str = "unit";
+    pub const CANONICAL_UNIT: &str = "canonical_unit";
+    pub const DIRECTION: &str = "direction";
+    pub const SDG_REFS: &str = "sdg_refs";
+    pub const PLAUSIBLE_MIN: &str = "plausible_min";
+    pub const PLAUSIBLE_MAX: &str = "plausible_max";
+    pub const HARD_MIN: &str = "hard_min";
+    pub const HARD_MAX: &str = "hard_max";
+    pub const CONSISTENCY_RULE: &str = "consistency_rule";
+    pub const SUMMARY: &str = "summary";
+    pub const SOURCE_PAGE: &str = "source_page";
+    pub const DIRECTION_SOURCE: &str = "direction_source";
+    pub const VALUE_TYPE: &str = "value_type";
+    pub const SUM_GROUP: &str = "sum_group";
+}
+
+/// Columns of the city registry (`datasets/registry/cities.csv`, workspace `cities.csv`).
+pub mod city {
+    pub const CITY_ID: &str = "city_id";
+    pub const NAME: &str = "name";
+    pub const ASCII_NAME: &str = "ascii_name";
+    pub const COUNTRY_ISO2: &str = "country_iso2";
+    pub const COUNTRY_ISO3: &str = "country_iso3";
+    pub const CONTINENT: &str = "continent";
+    pub const UN_REGION: &str = "un_region";
+    pub const ECONOMY: &str = "economy";
+    pub const POPULATION: &str = "population";
+    pub const POPULATION_YEAR: &str = "population_year";
+    pub const LATITUDE: &str = "latitude";
+    pub const LONGITUDE: &str = "longitude";
+    /// Derived, not stored: the U4SSC population band.
+    pub const POPULATION_BAND: &str = "population_band";
+    pub const HEADER: [&str; 12] = [
+        CITY_ID,
+        NAME,
+        ASCII_NAME,
+        COUNTRY_ISO2,
+        COUNTRY_ISO3,
+        CONTINENT,
+        UN_REGION,
+        ECONOMY,
+        POPULATION,
+        POPULATION_YEAR,
+        LATITUDE,
+        LONGITUDE,
+    ];
+}
+
+/// Columns of a workspace `population.csv`.
+pub mod population {
+    pub const CITY_ID: &str = "city_id";
+    pub const YEAR: &str = "year";
+    pub const POPULATION: &str = "population";
+}

@@ -1,0 +1,337 @@
+//! The workspace on disk: layout, lock, atomic writes and the batch manifest.
+//!
+//! ```text
+//! citybench.toml            configuration
+//! raw/batch=<id>/*.parquet  one immutable batch per ingested file (append-only)
+//! manifest.json             batches: id, source file, SHA-256, rows read/accepted/rejected
+//! rejected/<id>.csv         rejected rows with reasons
+//! derived/                  pipeline outputs
+//! runs/                     provenance of each run
+//! ```
+//! Every file is written to a temporary name in the same directory, fsynced, then renamed
+//! ([`atomic_write`]); a batch directory is built under a temporary name and renamed into
+//! place before the manifest (the commit point) is replaced. A crash at any point leaves the
+//! previous state intact; leftovers are removed by the next writer. A lock file
+//! (`.citybench.lock`, an OS advisory lock) makes a second concurrent writer fail.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, DEFAULT_TOML};
+use crate::error::{Error, IoContext, Result};
+
+/// Name of the configuration file.
+pub const CONFIG_FILE: &str = "citybench.toml";
+/// Name of the manifest.
+pub const MANIFEST_FILE: &str = "manifest.json";
+/// Name of the lock file.
+pub const LOCK_FILE: &str = ".citybench.lock";
+/// Prefix of temporary files and directories.
+pub const TMP_PREFIX: &str = ".tmp-";
+
+/// A workspace directory.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    root: PathBuf,
+}
+
+impl Workspace {
+    /// Open an existing workspace (it must have a `citybench.toml`).
+    pub fn open(root: &Path) -> Result<Self> {
+        if !root.join(CONFIG_FILE).is_file() {
+            return Err(Error::input(
+                root,
+                format!(
+                    "not a citybench workspace (no {CONFIG_FILE}); create one with `citybench init {}`",
+                    root.display()
+                ),
+            ));
+        }
+        Ok(Workspace {
+            root: root.to_path_buf(),
+        })
+    }
+
+    /// Create (or complete) a workspace; returns it and whether the configuration was new.
+    pub fn init(root: &Path) -> Result<(Self, bool)> {
+        for d in ["", "raw", "rejected", "derived", "runs"] {
+            let p = root.join(d);
+            fs::create_dir_all(&p).at(&p)?;
+        }
+        let ws = Workspace {
+            root: root.to_path_buf(),
+        };
+        let cfg = ws.config_path();
+        let created = !cfg.exists();
+        if created {
+            atomic_write(&cfg, DEFAULT_TOML.as_bytes())?;
+        }
+        if !ws.manifest_path().exists() {
+            ws.write_manifest(&Manifest::default())?;
+        }
+        Ok((ws, created))
+    }
+
+    /// Root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+    /// `citybench.toml`.
+    pub fn config_path(&self) -> PathBuf {
+        self.root.join(CONFIG_FILE)
+    }
+    /// `manifest.json`.
+    pub fn manifest_path(&self) -> PathBuf {
+        self.root.join(MANIFEST_FILE)
+    }
+    /// `raw/`.
+    pub fn raw_dir(&self) -> PathBuf {
+        self.root.join("raw")
+    }
+    /// `raw/batch=<id>/`.
+    pub fn batch_dir(&self, id: &str) -> PathBuf {
+        self.raw_dir().join(format!("batch={id}"))
+    }
+    /// `rejected/`.
+    pub fn rejected_dir(&self) -> PathBuf {
+        self.root.join("rejected")
+    }
+    /// `derived/`.
+    pub fn derived_dir(&self) -> PathBuf {
+        self.root.join("derived")
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> Result<Config> {
+        Config::load(&self.config_path())
+    }
+
+    /// The manifest (empty when the file does not exist yet).
+    pub fn manifest(&self) -> Result<Manifest> {
+        let p = self.manifest_path();
+        if !p.exists() {
+            return Ok(Manifest::default());
+        }
+        let text = fs::read_to_string(&p).at(&p)?;
+        serde_json::from_str(&text).map_err(|e| Error::input(&p, format!("damaged manifest: {e}")))
+    }
+
+    /// Replace the manifest atomically.
+    pub fn write_manifest(&self, m: &Manifest) -> Result<()> {
+        let mut text = serde_json::to_string_pretty(m).expect("manifest serialises");
+        text.push('\n');
+        atomic_write(&self.manifest_path(), text.as_bytes())
+    }
+
+    /// Take the workspace write lock, failing at once if another process holds it. Removes
+    /// temporary leftovers of a crashed writer.
+    pub fn lock(&self) -> Result<WorkspaceLock> {
+        let path = self.root.join(LOCK_FILE);
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .at(&path)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = holder.trim();
+                let holder = if holder.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({holder})")
+                };
+                return Err(Error::Locked {
+                    path: self.root.clone(),
+                    holder,
+                });
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+        }
+        file.set_len(0).at(&path)?;
+        let _ = write!(
+            file,
+            "pid {} since {}",
+            std::process::id(),
+            chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ")
+        );
+        let _ = file.sync_all();
+        self.remove_leftovers()?;
+        Ok(WorkspaceLock { _file: file })
+    }
+
+    fn remove_leftovers(&self) -> Result<()> {
+        for dir in [
+            self.root.clone(),
+            self.raw_dir(),
+            self.rejected_dir(),
+            self.derived_dir(),
+        ] {
+            let Ok(entries) = fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                if e.file_name().to_string_lossy().starts_with(TMP_PREFIX) {
+                    let p = e.path();
+                    if p.is_dir() {
+                        fs::remove_dir_all(&p).at(&p)?;
+                    } else {
+                        fs::remove_file(&p).at(&p)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Held while writing; the OS releases the lock when the process ends, even on a crash.
+#[derive(Debug)]
+pub struct WorkspaceLock {
+    _file: File,
+}
+
+/// A temporary path beside `path` (same directory, so rename is atomic).
+pub fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!("{TMP_PREFIX}{}-{name}", std::process::id()))
+}
+
+/// Write `bytes` to `path` atomically: temp file in the same directory, fsync, rename,
+/// fsync the directory.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = temp_path(path);
+    {
+        let mut f = File::create(&tmp).at(&tmp)?;
+        f.write_all(bytes).at(&tmp)?;
+        f.sync_all().at(&tmp)?;
+    }
+    commit_rename(&tmp, path)
+}
+
+/// Rename `tmp` onto `path` and fsync the parent directory.
+pub fn commit_rename(tmp: &Path, path: &Path) -> Result<()> {
+    fs::rename(tmp, path).at(path)?;
+    if let Some(parent) = path.parent() {
+        if let Ok(d) = File::open(parent) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
+}
+
+/// The batch manifest.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Manifest {
+    /// Format version of this file.
+    pub format_version: u32,
+    /// Batches in ingest order.
+    pub batches: Vec<BatchRecord>,
+}
+
+/// One ingested file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BatchRecord {
+    /// Batch id: a sequence number and the first 12 hex digits of the file's SHA-256.
+    pub id: String,
+    /// The path as given on the command line.
+    pub source_file: String,
+    /// SHA-256 of the file's bytes.
+    pub sha256: String,
+    pub size_bytes: u64,
+    /// csv, json, ndjson or parquet.
+    pub format: String,
+    pub rows_read: u64,
+    pub rows_accepted: u64,
+    pub rows_rejected: u64,
+    /// Relative paths of the batch's Parquet files.
+    pub parts: Vec<String>,
+    /// Relative path of the rejection file, when rows were rejected.
+    pub rejected_file: Option<String>,
+    /// Columns present in the file that citybench does not read.
+    pub ignored_columns: Vec<String>,
+    /// The catalogue the rows were validated against.
+    pub catalog: String,
+    /// UTC time of the ingest (RFC 3339).
+    pub ingested_at: String,
+    pub engine_version: String,
+    /// True when a byte-identical earlier batch was re-ingested with `--force`.
+    pub forced: bool,
+}
+
+impl Manifest {
+    /// The next batch sequence number.
+    pub fn next_seq(&self) -> usize {
+        self.batches.len() + 1
+    }
+
+    /// An earlier batch with the same content hash.
+    pub fn find_sha(&self, sha: &str) -> Option<&BatchRecord> {
+        self.batches.iter().find(|b| b.sha256 == sha)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn init_open_lock() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("ws");
+        assert!(Workspace::open(&root).is_err());
+        let (ws, created) = Workspace::init(&root).unwrap();
+        assert!(created);
+        let (_, again) = Workspace::init(&root).unwrap();
+        assert!(!again);
+        assert_eq!(ws.manifest().unwrap(), Manifest::default());
+        let lock = ws.lock().unwrap();
+        let second = Workspace::open(&root).unwrap();
+        // a second handle in the same process uses a new open file description: flock
+        // semantics make it conflict like another process would
+        let e = second.lock().unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!(
+                "workspace {} is locked by another citybench process (pid ",
+                root.display()
+            )),
+            "{e}"
+        );
+        drop(lock);
+        second.lock().unwrap();
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temp() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f.txt");
+        atomic_write(&p, b"one").unwrap();
+        atomic_write(&p, b"two").unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "two");
+        let names: Vec<_> = fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn leftovers_of_a_crash_are_removed_by_the_next_writer() {
+        let d = tempfile::tempdir().unwrap();
+        let (ws, _) = Workspace::init(d.path()).unwrap();
+        let junk = ws.raw_dir().join(format!("{TMP_PREFIX}batch=000001-abc"));
+        fs::create_dir_all(&junk).unwrap();
+        let _l = ws.lock().unwrap();
+        assert!(!junk.exists());
+    }
+}

@@ -1,0 +1,249 @@
+//! The command-line surface: init, catalog, units, demo, usage errors.
+
+use assert_cmd::Command;
+
+use crate::util::Ws;
+
+fn citybench(args: &[&str]) -> (i32, String, String) {
+    let o = Command::cargo_bin("citybench")
+        .unwrap()
+        .args(args)
+        .env_remove("CITYBENCH_WORKSPACE")
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn init_writes_a_commented_config_and_is_idempotent() {
+    let ws = Ws::new();
+    let cfg = std::fs::read_to_string(ws.root().join("citybench.toml")).unwrap();
+    assert_eq!(cfg, citybench::config::DEFAULT_TOML);
+    let r = ws.run(&["init", ws.root().to_str().unwrap()]);
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        r.stdout,
+        format!(
+            "{} is already a workspace; its citybench.toml was left unchanged\n",
+            ws.root().display()
+        )
+    );
+}
+
+#[test]
+fn ingest_outside_a_workspace_says_how_to_make_one() {
+    let d = tempfile::tempdir().unwrap();
+    let ws = d.path().join("nope");
+    let f = d.path().join("x.csv");
+    std::fs::write(&f, "a\n").unwrap();
+    let (code, _, err) = citybench(&["-w", ws.to_str().unwrap(), "ingest", f.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        format!(
+            "error: {}: not a citybench workspace (no citybench.toml); create one with `citybench init {}`\n",
+            ws.display(),
+            ws.display()
+        )
+    );
+}
+
+#[test]
+fn catalog_lists_and_filters() {
+    let (code, out, _) = citybench(&["catalog", "--format", "csv"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count(), 113, "header + 112 data points");
+    assert!(out.starts_with(
+        "data_point_id,name,dimension,category,tier,canonical_unit,direction,direction_source\n"
+    ));
+    let (_, out, _) = citybench(&[
+        "catalog",
+        "--dimension",
+        "environment",
+        "--tier",
+        "core",
+        "--format",
+        "ndjson",
+    ]);
+    let rows: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!rows.is_empty());
+    assert!(
+        rows.iter()
+            .all(|r| r["dimension"] == "Environment" && r["tier"] == "core")
+    );
+    let (_, out, _) = citybench(&[
+        "catalog",
+        "--category",
+        "Air Quality",
+        "--format",
+        "markdown",
+    ]);
+    assert!(out.contains("| EN-EN-AQ-1C-pm25 | Air Pollution: PM2.5 | Environment | Air Quality | core | ug_per_m3 | lower_better | inferred |"), "{out}");
+}
+
+#[test]
+fn user_framework_replaces_the_catalogue() {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("fw.csv");
+    std::fs::write(&f, "data_point_id,name,dimension,canonical_unit,direction\nX1,Trees,Green,count,higher_better\n").unwrap();
+    let (code, out, err) = citybench(&[
+        "--catalog",
+        f.to_str().unwrap(),
+        "catalog",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "data_point_id,name,dimension,category,tier,canonical_unit,direction,direction_source\nX1,Trees,Green,,,count,higher_better,\n"
+    );
+}
+
+#[test]
+fn units_for_a_data_point() {
+    let (code, out, _) = citybench(&[
+        "units",
+        "--data-point",
+        "EN-EN-AQ-1C-so2",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("ug_per_m3,ppb,2.62,false,EN-EN-AQ-1C-so2,x2.62 (ppb -> ug/m3)\n"),
+        "{out}"
+    );
+    let (code, _, err) = citybench(&["units", "--data-point", "EN-EN-AQ-1C-s02"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        "error: unknown data point 'EN-EN-AQ-1C-s02'; did you mean 'EN-EN-AQ-1C-so2'?\n"
+    );
+}
+
+#[test]
+fn generate_usage_errors_exit_2() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().to_str().unwrap();
+    let (code, _, err) = citybench(&[
+        "generate",
+        "--cities",
+        "0",
+        "--years",
+        "2020..2021",
+        "--seed",
+        "1",
+        "--out",
+        out,
+    ]);
+    assert_eq!(
+        (code, err.as_str()),
+        (2, "error: --cities must be at least 1\n")
+    );
+    let (code, _, err) = citybench(&[
+        "generate",
+        "--cities",
+        "3",
+        "--years",
+        "2024..2020",
+        "--seed",
+        "1",
+        "--out",
+        out,
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("invalid value '2024..2020' for '--years <YEARS>': 2024..2020 is inverted; write FROM..TO with FROM <= TO"), "{err}");
+    let (code, _, err) = citybench(&[
+        "generate",
+        "--cities",
+        "3",
+        "--years",
+        "2020..2021",
+        "--seed",
+        "abc",
+        "--out",
+        out,
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("invalid value 'abc' for '--seed <SEED>'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn demo_builds_a_workspace_from_the_embedded_sample() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("demo");
+    let (code, out, err) = citybench(&["--quiet", "demo", "--dir", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("rows read"), "{out}");
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    let b = &m["batches"][0];
+    assert!(b["rows_accepted"].as_u64().unwrap() > 250_000);
+    assert_eq!(b["rows_rejected"], 0);
+    // a second demo into the same (now non-empty) directory is refused
+    let (code, _, err) = citybench(&["demo", "--dir", dir.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        format!(
+            "error: {} is not empty; give a new or empty directory for the demo workspace\n",
+            dir.display()
+        )
+    );
+}
+
+#[test]
+fn cities_search_and_workspace_additions() {
+    let ws = Ws::new();
+    std::fs::write(
+        ws.root().join("cities.csv"),
+        "city_id,name,ascii_name,country_iso2,country_iso3,continent,un_region,economy,population,population_year,latitude,longitude\n\
+         karmoy,Karmøy,Karmoy,NO,NOR,Europe,Northern Europe,developed,42903,2023,59.28,5.3\n",
+    )
+    .unwrap();
+    std::fs::write(
+        ws.root().join("attributes.csv"),
+        "city_id,climate_zone\nkarmoy,Cfb\nghost,Dfb\n",
+    )
+    .unwrap();
+    let r = ws.run(&[
+        "cities",
+        "--search",
+        "karmoy",
+        "--attributes",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "city_id,name,country_iso2,continent,un_region,economy,population,population_year,population_band,climate_zone\n\
+         karmoy,Karmøy,NO,Europe,Northern Europe,developed,42903,2023,<100k,Cfb\n"
+    );
+    assert!(
+        r.stderr
+            .contains("attributes.csv:3: city_id: unknown city_id 'ghost'"),
+        "{}",
+        r.stderr
+    );
+    // the added city's submissions are accepted
+    let f = ws.file(
+        "k.csv",
+        format!(
+            "{}\nkarmoy,EC-ICT-ICT-1C,2023,91,%,SSB,measured,true,false\n",
+            crate::util::HEADER
+        ),
+    );
+    assert_eq!(ws.ingest(&f).code, 0);
+}
