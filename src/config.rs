@@ -145,7 +145,7 @@ impl Config {
         if self.peers.k == 0 {
             return bad("peers.k must be at least 1".into());
         }
-        if !(self.validation.yoy_ratio > 1.0) {
+        if self.validation.yoy_ratio.partial_cmp(&1.0) != Some(std::cmp::Ordering::Greater) {
             return bad(format!(
                 "validation.yoy_ratio must be > 1 (got {})",
                 self.validation.yoy_ratio

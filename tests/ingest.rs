@@ -70,7 +70,8 @@ fn good_rows_are_accepted_in_canonical_units() {
             p.display()
         ))
         .unwrap();
-    let rows: Vec<(String, f64, String, String, String, String, String, bool)> = stmt
+    type Row = (String, f64, String, String, String, String, String, bool);
+    let rows: Vec<Row> = stmt
         .query_map([], |r| {
             Ok((
                 r.get(0)?,

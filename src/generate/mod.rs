@@ -562,7 +562,10 @@ pub fn generate(
     let tmp = crate::store::temp_path(&path);
     let file = File::create(&tmp).at(&tmp)?;
     let mut sink = match spec.format {
-        GenFormat::Parquet => Sink::Parquet(None, Some(BufWriter::with_capacity(1 << 20, file))),
+        GenFormat::Parquet => Sink::Parquet(
+            Box::new(None),
+            Some(BufWriter::with_capacity(1 << 20, file)),
+        ),
         GenFormat::Csv => {
             let mut w = BufWriter::with_capacity(1 << 20, file);
             writeln!(
@@ -624,7 +627,7 @@ pub fn generate(
 
 enum Sink {
     Parquet(
-        Option<polars::io::parquet::write::BatchedWriter<BufWriter<File>>>,
+        Box<Option<polars::io::parquet::write::BatchedWriter<BufWriter<File>>>>,
         Option<BufWriter<File>>,
     ),
     Csv(BufWriter<File>),
@@ -638,9 +641,9 @@ impl Sink {
                 for r in rows {
                     line.clear();
                     use std::fmt::Write as _;
-                    let _ = write!(
+                    let _ = writeln!(
                         line,
-                        "{},{},{},{},{},\"{}\",{},{},{}\n",
+                        "{},{},{},{},{},\"{}\",{},{},{}",
                         r.city_id,
                         r.data_point_id,
                         r.year,
@@ -699,13 +702,13 @@ impl Sink {
                 .map_err(|e| Error::polars(path, e))?;
                 if writer.is_none() {
                     let f = file.take().expect("file present until the first batch");
-                    *writer = Some(
+                    **writer = Some(
                         ParquetWriter::new(f)
                             .batched(df.schema())
                             .map_err(|e| Error::polars(path, e))?,
                     );
                 }
-                writer
+                (**writer)
                     .as_mut()
                     .expect("created above")
                     .write_batch(&df)
@@ -721,12 +724,12 @@ impl Sink {
                 w.flush().at(path)?;
                 w.get_ref().sync_all().at(path)?;
             }
-            Sink::Parquet(Some(w), _) => {
-                w.finish().map_err(|e| Error::polars(path, e))?;
-            }
-            Sink::Parquet(None, _) => {
-                return Err(Error::Usage("no rows were generated".into()));
-            }
+            Sink::Parquet(w, _) => match *w {
+                Some(w) => {
+                    w.finish().map_err(|e| Error::polars(path, e))?;
+                }
+                None => return Err(Error::Usage("no rows were generated".into())),
+            },
         }
         Ok(())
     }
@@ -818,6 +821,29 @@ mod tests {
                 dp.data_point_id
             );
         }
+    }
+
+    #[test]
+    fn the_demo_sample_covers_every_inhabited_continent() {
+        let reg = Registry::embedded().unwrap();
+        let spec = GenSpec {
+            selection: Selection::Sample,
+            ..GenSpec::new(300, 2015, 2024, crate::sample::SAMPLE_SEED)
+        };
+        let cities = select_cities(&reg, &spec).unwrap();
+        let continents: std::collections::BTreeSet<&str> =
+            cities.iter().map(|c| c.continent.as_str()).collect();
+        assert_eq!(
+            continents.into_iter().collect::<Vec<_>>(),
+            [
+                "Africa",
+                "Asia",
+                "Europe",
+                "North America",
+                "Oceania",
+                "South America"
+            ]
+        );
     }
 
     #[test]

@@ -200,7 +200,7 @@ impl BatchWriter {
 
     /// Append rows built elsewhere (a parallel worker's builders), in order.
     pub fn append(&mut self, b: Buffers) -> Result<()> {
-        if b.len() == 0 {
+        if b.is_empty() {
             return Ok(());
         }
         self.rows += b.len() as u64;
@@ -221,7 +221,7 @@ impl BatchWriter {
         let b = std::mem::replace(&mut self.buf, Buffers::with_capacity(FLUSH_ROWS));
         let mut frames = std::mem::take(&mut self.pending);
         self.pending_rows = 0;
-        if b.len() > 0 {
+        if !b.is_empty() {
             frames.push(b.into_frame(&self.batch_id, &self.source_file, &self.path)?);
         }
         let mut it = frames.into_iter();

@@ -381,7 +381,7 @@ pub fn read_csv(
                     cells,
                     problem,
                 })?;
-                if n % 65_536 == 0 {
+                if n.is_multiple_of(65_536) {
                     progress(rdr.position().byte());
                 }
             }

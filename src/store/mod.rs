@@ -167,7 +167,34 @@ impl Workspace {
         Ok(WorkspaceLock { _file: file })
     }
 
+    /// Remove what a crashed writer left: temporary files and directories, and batch
+    /// directories or rejection files the manifest does not list (a crash between renaming
+    /// them into place and replacing the manifest, the commit point).
     fn remove_leftovers(&self) -> Result<()> {
+        let manifest = self.manifest()?;
+        let known: std::collections::HashSet<&str> =
+            manifest.batches.iter().map(|b| b.id.as_str()).collect();
+        if let Ok(entries) = fs::read_dir(self.raw_dir()) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if let Some(id) = name.strip_prefix("batch=")
+                    && !known.contains(id)
+                {
+                    fs::remove_dir_all(e.path()).at(e.path())?;
+                }
+            }
+        }
+        if let Ok(entries) = fs::read_dir(self.rejected_dir()) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if let Some(id) = name.strip_suffix(".csv")
+                    && !name.starts_with(TMP_PREFIX)
+                    && !known.contains(id)
+                {
+                    fs::remove_file(e.path()).at(e.path())?;
+                }
+            }
+        }
         for dir in [
             self.root.clone(),
             self.raw_dir(),
@@ -222,10 +249,10 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Rename `tmp` onto `path` and fsync the parent directory.
 pub fn commit_rename(tmp: &Path, path: &Path) -> Result<()> {
     fs::rename(tmp, path).at(path)?;
-    if let Some(parent) = path.parent() {
-        if let Ok(d) = File::open(parent) {
-            let _ = d.sync_all();
-        }
+    if let Some(parent) = path.parent()
+        && let Ok(d) = File::open(parent)
+    {
+        let _ = d.sync_all();
     }
     Ok(())
 }
@@ -331,7 +358,38 @@ mod tests {
         let (ws, _) = Workspace::init(d.path()).unwrap();
         let junk = ws.raw_dir().join(format!("{TMP_PREFIX}batch=000001-abc"));
         fs::create_dir_all(&junk).unwrap();
+        // a batch renamed into place whose manifest update never happened
+        let orphan = ws.batch_dir("000001-abc");
+        fs::create_dir_all(&orphan).unwrap();
+        fs::write(orphan.join("part-0.parquet"), b"x").unwrap();
+        let orphan_rej = ws.rejected_dir().join("000001-abc.csv");
+        fs::write(&orphan_rej, b"x").unwrap();
+        // a committed batch stays
+        let mut m = ws.manifest().unwrap();
+        m.batches.push(BatchRecord {
+            id: "000002-def".into(),
+            source_file: "f.csv".into(),
+            sha256: "def".into(),
+            size_bytes: 1,
+            format: "csv".into(),
+            rows_read: 1,
+            rows_accepted: 1,
+            rows_rejected: 0,
+            parts: vec!["raw/batch=000002-def/part-0.parquet".into()],
+            rejected_file: None,
+            ignored_columns: vec![],
+            catalog: "c".into(),
+            ingested_at: "t".into(),
+            engine_version: "v".into(),
+            forced: false,
+        });
+        ws.write_manifest(&m).unwrap();
+        let kept = ws.batch_dir("000002-def");
+        fs::create_dir_all(&kept).unwrap();
         let _l = ws.lock().unwrap();
         assert!(!junk.exists());
+        assert!(!orphan.exists());
+        assert!(!orphan_rej.exists());
+        assert!(kept.exists());
     }
 }
