@@ -54,6 +54,22 @@ pub mod raw {
     pub const VERIFIED: &str = "verified";
     pub const CONFIDENTIAL: &str = "confidential";
     pub const NOTES: &str = "notes";
+
+    /// The raw columns holding each submission field as reported, in the order of the
+    /// submission format (used to turn a stored row back into its original fields).
+    pub const ORIGINAL_FIELDS: [&str; 11] = [
+        CITY_ID,
+        DATA_POINT_ID,
+        YEAR,
+        VALUE_REPORTED,
+        UNIT_REPORTED,
+        SOURCE,
+        QUALITY,
+        VERIFIED,
+        CONFIDENTIAL,
+        DENOMINATOR,
+        NOTES,
+    ];
 }
 
 /// Columns of `rejected/<batch>.csv`: where, why, and every original field.

@@ -10,7 +10,7 @@
 pub mod units;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 
@@ -296,12 +296,6 @@ impl Catalog {
         k.dedup();
         k.len()
     }
-}
-
-/// A resolved catalogue location for provenance.
-pub fn origin_path(path: Option<&Path>) -> PathBuf {
-    path.map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from(EMBEDDED_NAME))
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ pub mod validate;
 use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
@@ -217,7 +217,7 @@ type Reasons = HashMap<(&'static str, &'static str), (u64, String)>;
 fn count_reason(reasons: &mut Reasons, p: &Problem) {
     let e = reasons
         .entry((p.field, p.kind))
-        .or_insert((0, p.reason.clone()));
+        .or_insert_with(|| (0, p.reason.clone()));
     e.0 += 1;
 }
 
@@ -423,19 +423,6 @@ fn retract_lines(
     let tmp = part.with_file_name("part-0.rewrite.parquet");
     let mut out: Option<polars::io::parquet::write::BatchedWriter<File>> = None;
     let mut removed: Vec<(u64, Vec<String>)> = Vec::new();
-    let names = [
-        col::CITY_ID,
-        col::DATA_POINT_ID,
-        col::YEAR,
-        col::VALUE_REPORTED,
-        col::UNIT_REPORTED,
-        col::SOURCE,
-        col::QUALITY,
-        col::VERIFIED,
-        col::CONFIDENTIAL,
-        col::DENOMINATOR,
-        col::NOTES,
-    ];
     let mut offset = 0usize;
     for rg in &md.row_groups {
         let n = rg.num_rows();
@@ -456,7 +443,7 @@ fn retract_lines(
             .collect();
         let gone = df.filter(&!&keep).map_err(pe)?;
         if gone.height() > 0 {
-            let text: Vec<StringChunked> = names
+            let text: Vec<StringChunked> = col::ORIGINAL_FIELDS
                 .iter()
                 .map(|nm| -> Result<StringChunked> {
                     Ok(gone
@@ -518,14 +505,4 @@ fn retract_lines(
         None => fs::remove_file(part).at(part)?,
     }
     Ok(removed.len() as u64)
-}
-
-/// Paths of every committed batch part, in manifest order.
-pub fn batch_parts(ws: &Workspace) -> Result<Vec<PathBuf>> {
-    Ok(ws
-        .manifest()?
-        .batches
-        .iter()
-        .flat_map(|b| b.parts.iter().map(|p| ws.root().join(p)))
-        .collect())
 }
