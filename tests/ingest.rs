@@ -658,3 +658,140 @@ fn a_second_writer_is_refused_while_the_lock_is_held() {
             .ends_with("wait for it to finish (the lock is released when that process exits)")
     );
 }
+
+#[test]
+fn empty_required_fields() {
+    let max = year_max();
+    rejects(
+        ",EC-ICT-ICT-1C,2023,85,%,s,measured,true,false",
+        "city_id",
+        "city_id is empty; a city id from the registry or the workspace cities.csv is required",
+    );
+    rejects(
+        &format!("{GENEVA},,2023,85,%,s,measured,true,false"),
+        "data_point_id",
+        "data_point_id is empty; one of the catalogue's 112 data point ids is required (citybench catalog lists them)",
+    );
+    rejects(
+        &format!("{GENEVA},EC-ICT-ICT-1C,,85,%,s,measured,true,false"),
+        "year",
+        &format!("year is empty; a year in 1990..{max} is required"),
+    );
+    rejects(
+        &format!("{GENEVA},EC-ICT-ICT-1C,2023,,%,s,measured,true,false"),
+        "value",
+        "value is empty; a number is required (leave the data point out if it has no value)",
+    );
+    rejects(
+        &format!("{GENEVA},EC-ICT-ICT-1C,2023,85,,s,measured,true,false"),
+        "unit",
+        "unit is empty; expected percentage (%); accepted: %, percent, per cent, percentage, pct, percent (%), fraction (x100), share (x100) ... (16 spellings in all: citybench units --data-point EC-ICT-ICT-1C)",
+    );
+}
+
+#[test]
+fn unit_sign_in_the_value_and_misspelt_unit() {
+    rejects(
+        &format!("{GENEVA},EC-ICT-ICT-1C,2023,12%,%,s,measured,true,false"),
+        "value",
+        "value '12%' carries a unit sign; put the number in value and the unit in unit (e.g. value 12, unit %)",
+    );
+    rejects(
+        &format!("{GENEVA},EC-ICT-ICT-1C,2023,85,precent,s,measured,true,false"),
+        "unit",
+        "unknown unit 'precent' for EC-ICT-ICT-1C (expects a percentage (%)); did you mean 'percent'? accepted: %, percent, per cent, percentage, pct, percent (%), fraction (x100), share (x100) ... (16 spellings in all: citybench units --data-point EC-ICT-ICT-1C)",
+    );
+    rejects(
+        &format!("{GENEVA},EC-ICT-ICT-1C,2023,85,%,s,measured,true,perhaps"),
+        "confidential",
+        "confidential 'perhaps' is not a yes/no value; accepted: true, false, yes, no, 1, 0 (empty means false)",
+    );
+}
+
+#[test]
+fn denominator_misuse() {
+    let cases = [
+        (
+            format!(
+                "{GENEVA},SC-SH-SA-8C,2023,5,per 100 000 inhabitants,s,measured,true,false,population"
+            ),
+            "denominator 'population' given but unit 'per 100 000 inhabitants' is already the canonical unit (per 100 000 inhabitants); give the total (e.g. unit 'number') or leave the denominator empty",
+        ),
+        (
+            format!("{GENEVA},SC-SH-SA-8C,2023,5,number,s,measured,true,false,-5"),
+            "denominator '-5' is neither 'population' nor a positive number",
+        ),
+        (
+            format!("{GENEVA},SC-EH-H-2C,2023,3,number,s,measured,true,false,population"),
+            "denominator 'population' does not apply to per 100 000 live births; give the denominator count as a number (e.g. live births, floor area)",
+        ),
+    ];
+    for (row, reason) in cases {
+        let ws = Ws::new();
+        let f = ws.file("d.csv", format!("{HEADER},denominator\n{row}\n"));
+        assert_eq!(ws.ingest(&f).code, 1);
+        assert_eq!(
+            ws.rejections(),
+            vec![(2, "denominator".to_string(), reason.to_string())]
+        );
+    }
+}
+
+#[test]
+fn records_that_are_not_objects_and_invalid_utf8() {
+    let ws = Ws::new();
+    let good = format!(
+        r#"{{"city_id":"{GENEVA}","data_point_id":"EC-ICT-ICT-1C","year":2023,"value":85,"unit":"%","source":"s","quality":"measured","verified":true,"confidential":false}}"#
+    );
+    let f = ws.file("a.json", format!("[{good}, 7]"));
+    assert_eq!(ws.ingest(&f).code, 1);
+    assert_eq!(
+        ws.rejections(),
+        vec![(
+            2,
+            "row".into(),
+            "record is a JSON number, not an object with the submission fields".into()
+        )]
+    );
+    let f = ws.file("b.ndjson", "[1, 2]\n");
+    assert_eq!(ws.ingest(&f).code, 1);
+    assert_eq!(
+        ws.rejections(),
+        vec![(
+            1,
+            "row".into(),
+            "the line is JSON but not an object with the submission fields".into()
+        )]
+    );
+    let mut bytes = format!("{HEADER}\n{GENEVA},EC-ICT-ICT-1C,2023,").into_bytes();
+    bytes.extend_from_slice(b"\xff\xfe,%,s,measured,true,false\n");
+    let f = ws.file("u.csv", bytes);
+    assert_eq!(ws.ingest(&f).code, 1);
+    assert_eq!(
+        ws.rejections(),
+        vec![(
+            2,
+            "row".into(),
+            "field 4 is not valid UTF-8 text; save the file as UTF-8".into()
+        )]
+    );
+}
+
+#[test]
+fn more_whole_file_errors() {
+    fatal(
+        "twice.csv",
+        format!("{HEADER},YEAR\n").as_bytes(),
+        "column 'year' appears twice in the header",
+    );
+    fatal(
+        "empty.json",
+        b"[]",
+        "the JSON array is empty; nothing to ingest",
+    );
+    fatal(
+        "book.xlsx",
+        b"PK\x03\x04",
+        "Excel workbooks are read by the template round trip, which this version does not have yet; export the sheet as CSV (long format) and ingest that",
+    );
+}
