@@ -31,6 +31,12 @@ k = 5
 # workspace attributes file, and combinations joined by " x " (e.g. "population_band x economy").
 groupings = ["all", "population_band", "economy", "continent", "un_region"]
 
+[attainment]
+# "ratio" (U4SSC: value / target, target / value for lower-is-better) or "bounded"
+# ((value - worst) / (target - worst) clamped to 0..1, SDSN style). A target of 0 always
+# uses the bounded method.
+method = "ratio"
+
 [validation]
 # Earliest accepted year; the latest is the current year + 1.
 year_min = 1990
@@ -109,12 +115,31 @@ impl Default for Validation {
     }
 }
 
+/// How attainment is computed (METHODOLOGY section 6).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AttainmentMethod {
+    /// value / target (target / value when lower is better).
+    #[default]
+    Ratio,
+    /// (value - worst) / (target - worst), clamped to [0, 1].
+    Bounded,
+}
+
+/// `[attainment]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Attainment {
+    pub method: AttainmentMethod,
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub analysis: Analysis,
     pub peers: Peers,
+    pub attainment: Attainment,
     pub validation: Validation,
 }
 
@@ -144,6 +169,20 @@ impl Config {
         };
         if self.peers.k == 0 {
             return bad("peers.k must be at least 1".into());
+        }
+        if self.peers.groupings.is_empty() {
+            return bad("peers.groupings must name at least one grouping (e.g. \"all\")".into());
+        }
+        if self.analysis.lookback > 100 {
+            return bad(format!(
+                "analysis.lookback must be at most 100 years (got {})",
+                self.analysis.lookback
+            ));
+        }
+        if self.analysis.trend_min_points < 2 {
+            return bad(
+                "analysis.trend_min_points must be at least 2 (a line needs two points)".into(),
+            );
         }
         if self.validation.yoy_ratio.partial_cmp(&1.0) != Some(std::cmp::Ordering::Greater) {
             return bad(format!(

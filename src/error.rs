@@ -48,6 +48,9 @@ pub enum Error {
         #[source]
         source: polars::error::PolarsError,
     },
+    /// An SQL query failed or was refused (DuckDB's message).
+    #[error("{0}")]
+    Sql(String),
     /// DuckDB failed.
     #[error("DuckDB: {0}")]
     Duckdb(#[from] duckdb::Error),

@@ -26,11 +26,13 @@ pub mod error;
 pub mod generate;
 pub mod ingest;
 pub mod output;
+pub mod pipeline;
 pub mod progress;
 pub mod registry;
 pub mod sample;
 pub mod schema;
 pub mod store;
 pub mod suggest;
+pub mod warehouse;
 
 pub use error::{Error, Result};

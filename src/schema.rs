@@ -163,3 +163,94 @@ pub mod population {
     pub const YEAR: &str = "year";
     pub const POPULATION: &str = "population";
 }
+
+/// Columns of the pipeline outputs (`derived/*.parquet`) and of the targets tables.
+pub mod derived {
+    pub const ANALYSIS_YEAR: &str = "analysis_year";
+    pub const CITY_ID: &str = "city_id";
+    pub const CITY_NAME: &str = "city_name";
+    pub const DATA_POINT_ID: &str = "data_point_id";
+    pub const YEAR: &str = "year";
+    pub const VALUE: &str = "value";
+    pub const UNIT: &str = "unit";
+    pub const QUALITY: &str = "quality";
+    pub const VERIFIED: &str = "verified";
+    pub const CONFIDENTIAL: &str = "confidential";
+    pub const BATCH_ID: &str = "batch_id";
+    /// Position of the batch in the manifest (later batches win).
+    pub const BATCH_SEQ: &str = "batch_seq";
+    pub const SOURCE_YEAR: &str = "source_year";
+
+    // catalogue columns carried into outputs
+    pub const DIMENSION: &str = "dimension";
+    pub const SUB_DIMENSION: &str = "sub_dimension";
+    pub const CATEGORY: &str = "category";
+    pub const DIRECTION: &str = "direction";
+
+    // peers
+    pub const GROUPING: &str = "grouping";
+    pub const GROUP: &str = "group";
+    pub const N: &str = "n";
+    pub const SUPPRESSED: &str = "suppressed";
+    pub const MIN: &str = "min";
+    pub const P10: &str = "p10";
+    pub const P25: &str = "p25";
+    pub const MEDIAN: &str = "median";
+    pub const P75: &str = "p75";
+    pub const P90: &str = "p90";
+    pub const MAX: &str = "max";
+    pub const MEAN: &str = "mean";
+    pub const SD: &str = "sd";
+    /// Direction-adjusted score used for ranking (higher = better).
+    pub const SCORE: &str = "score";
+    pub const PERCENTILE: &str = "percentile";
+
+    // targets and attainment
+    pub const TARGET: &str = "target";
+    pub const WORST: &str = "worst";
+    pub const TOLERANCE: &str = "tolerance";
+    pub const TARGET_YEAR: &str = "target_year";
+    pub const TARGET_SOURCE: &str = "target_source";
+    /// Where the target came from: `default`, `group` or `city`.
+    pub const TARGET_SCOPE: &str = "target_scope";
+    pub const METHOD: &str = "method";
+    pub const ATTAINMENT: &str = "attainment";
+    pub const POINTS: &str = "points";
+    pub const STATE: &str = "state";
+
+    // rollups
+    pub const LEVEL: &str = "level";
+    pub const PATH: &str = "path";
+    pub const ITEMS: &str = "items";
+    pub const SCORED: &str = "scored";
+    pub const ROLLUP_SCORE: &str = "rollup_score";
+    pub const BAND: &str = "band";
+    pub const COVERAGE: &str = "coverage";
+    pub const LOW_COVERAGE: &str = "low_coverage";
+
+    // gaps
+    pub const GAP_TARGET: &str = "gap_target";
+    pub const GAP_TARGET_PCT: &str = "gap_target_pct";
+    pub const GAP_MEDIAN: &str = "gap_median";
+    pub const GAP_MEDIAN_PCT: &str = "gap_median_pct";
+    pub const LEADERS: &str = "leaders";
+    pub const GAP_LEADERS: &str = "gap_leaders";
+    pub const GAP_LEADERS_PCT: &str = "gap_leaders_pct";
+
+    // trends
+    pub const N_POINTS: &str = "n_points";
+    pub const FIRST_YEAR: &str = "first_year";
+    pub const LATEST_YEAR: &str = "latest_year";
+    pub const LATEST_VALUE: &str = "latest_value";
+    pub const SLOPE: &str = "slope";
+    pub const SLOPE_CI_LOW: &str = "slope_ci_low";
+    pub const SLOPE_CI_HIGH: &str = "slope_ci_high";
+    pub const CAGR_PCT: &str = "cagr_pct";
+    pub const REQUIRED_SLOPE: &str = "required_slope";
+    pub const RATIO: &str = "ratio";
+    pub const STATUS: &str = "status";
+    pub const YEARS_TO_TARGET: &str = "years_to_target";
+    pub const PROJECTED_VALUE: &str = "projected_value";
+    pub const FITTED_VALUE: &str = "fitted_value";
+    pub const HORIZON_YEAR: &str = "horizon_year";
+}

@@ -7,6 +7,8 @@ pub mod demo;
 pub mod generate;
 pub mod ingest;
 pub mod init;
+pub mod run;
+pub mod sql;
 pub mod units;
 
 use std::path::{Path, PathBuf};
@@ -91,6 +93,10 @@ pub enum Command {
     Ingest(ingest::Args),
     /// Write deterministic synthetic submissions for real registry cities.
     Generate(generate::Args),
+    /// Run the pipeline: peer statistics, percentiles, attainment, rollups, gaps, trends.
+    Run(run::Args),
+    /// Query the results with read-only SQL (DuckDB views); interactive without a query.
+    Sql(sql::Args),
 }
 
 /// Run a parsed command line.
@@ -103,5 +109,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Cities(a) => cities::run(a, &cli.global),
         Command::Ingest(a) => ingest::run(a, &cli.global),
         Command::Generate(a) => generate::run(a, &cli.global),
+        Command::Run(a) => run::run(a, &cli.global),
+        Command::Sql(a) => sql::run(a, &cli.global),
     }
 }

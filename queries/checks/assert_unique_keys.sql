@@ -1,0 +1,83 @@
+-- assert_unique_keys: the declared grain of each table holds (no duplicate keys): attainment
+--     (city, data point), peer_stats (grouping, peer group, data point), percentiles and gaps
+--     (city, data point, grouping), rollups (city, level, path), trends (city, data point),
+--     and the city_scorecard mart (city, data point: its joins must not fan out).
+-- grain: one row per duplicated key; zero rows = pass
+-- depends on: stg_attainment, stg_peer_stats, stg_percentiles, stg_gaps, stg_rollups, stg_trends, city_scorecard
+WITH duplicates AS (
+    SELECT
+        'stg_attainment' AS model,
+        concat_ws(' | ', CAST(analysis_year AS VARCHAR), city_id, data_point_id) AS key,
+        COUNT(*) AS n_rows
+    FROM stg_attainment
+    GROUP BY analysis_year, city_id, data_point_id
+    HAVING COUNT(*) > 1
+
+    UNION ALL
+
+    SELECT
+        'stg_peer_stats' AS model,
+        concat_ws(' | ', CAST(analysis_year AS VARCHAR), "grouping", peer_group, data_point_id) AS key,
+        COUNT(*) AS n_rows
+    FROM stg_peer_stats
+    GROUP BY analysis_year, "grouping", peer_group, data_point_id
+    HAVING COUNT(*) > 1
+
+    UNION ALL
+
+    SELECT
+        'stg_percentiles' AS model,
+        concat_ws(' | ', CAST(analysis_year AS VARCHAR), city_id, data_point_id, "grouping") AS key,
+        COUNT(*) AS n_rows
+    FROM stg_percentiles
+    GROUP BY analysis_year, city_id, data_point_id, "grouping"
+    HAVING COUNT(*) > 1
+
+    UNION ALL
+
+    SELECT
+        'stg_gaps' AS model,
+        concat_ws(' | ', CAST(analysis_year AS VARCHAR), city_id, data_point_id, "grouping") AS key,
+        COUNT(*) AS n_rows
+    FROM stg_gaps
+    GROUP BY analysis_year, city_id, data_point_id, "grouping"
+    HAVING COUNT(*) > 1
+
+    UNION ALL
+
+    SELECT
+        'stg_rollups' AS model,
+        concat_ws(' | ', CAST(analysis_year AS VARCHAR), city_id, level, path) AS key,
+        COUNT(*) AS n_rows
+    FROM stg_rollups
+    GROUP BY analysis_year, city_id, level, path
+    HAVING COUNT(*) > 1
+
+    UNION ALL
+
+    SELECT
+        'stg_trends' AS model,
+        concat_ws(' | ', CAST(analysis_year AS VARCHAR), city_id, data_point_id) AS key,
+        COUNT(*) AS n_rows
+    FROM stg_trends
+    GROUP BY analysis_year, city_id, data_point_id
+    HAVING COUNT(*) > 1
+
+    UNION ALL
+
+    SELECT
+        'city_scorecard' AS model,
+        concat_ws(' | ', CAST(analysis_year AS VARCHAR), city_id, data_point_id) AS key,
+        COUNT(*) AS n_rows
+    FROM city_scorecard
+    GROUP BY analysis_year, city_id, data_point_id
+    HAVING COUNT(*) > 1
+)
+
+SELECT
+    'duplicate key in ' || model AS problem,
+    model,
+    key,
+    n_rows
+FROM duplicates
+ORDER BY model, key

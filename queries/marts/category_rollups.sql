@@ -1,0 +1,29 @@
+-- category_rollups: each city's U4SSC roll-up score (points / (4 x scored items)) at category,
+--     sub-dimension, dimension and overall level, with coverage (scored / non-neutral items)
+--     beside every score, the band and the low-coverage flag (coverage < 50 %).
+--     rollup_score_pct and coverage_pct are the same ratios x 100 (NULL stays NULL).
+-- grain: one row per (analysis_year, city_id, level, path)
+-- depends on: stg_rollups, stg_cities
+SELECT
+    r.analysis_year,
+    r.city_id,
+    c.city_name,
+    c.country_iso3,
+    c.continent,
+    r.level,
+    r.path,
+    r.dimension,
+    r.sub_dimension,
+    r.category,
+    r.items,
+    r.scored,
+    r.points,
+    r.rollup_score,
+    r.rollup_score * 100 AS rollup_score_pct,
+    r.coverage,
+    r.coverage * 100 AS coverage_pct,
+    r.band,
+    r.low_coverage
+FROM stg_rollups AS r
+LEFT JOIN stg_cities AS c
+    ON c.city_id = r.city_id

@@ -1,0 +1,208 @@
+//! `citybench run [--year Y] [--lookback L]`: the pipeline over every raw batch, the
+//! derived Parquet files, the run's provenance and the DuckDB views; then the checks.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::{GlobalArgs, Outcome};
+use crate::error::{Error, Result};
+use crate::pipeline::{self, Inputs, OutputFile, groups, targets::Targets};
+use crate::registry::Registry;
+use crate::store::Workspace;
+use crate::warehouse;
+
+/// Run the benchmarking pipeline.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  citybench run\n  citybench run --year 2022 --lookback 3\n\nWrites derived/*.parquet, runs/<run-id>.json and citybench.duckdb; then runs queries/checks/assert_*.sql (exit 1 if one returns rows)."
+)]
+pub struct Args {
+    /// Analysis year (default: citybench.toml, else the latest year with any observation).
+    #[arg(long)]
+    pub year: Option<i32>,
+    /// Years to look back for a city's latest value (default: citybench.toml, 2).
+    #[arg(long)]
+    pub lookback: Option<u32>,
+}
+
+/// Provenance of one run (`runs/<run-id>.json`).
+#[derive(Debug, Serialize)]
+pub struct RunRecord {
+    pub run_id: String,
+    pub engine_version: String,
+    pub started_at: String,
+    pub analysis_year: i32,
+    pub lookback: u32,
+    pub config: crate::config::Config,
+    pub config_sha256: String,
+    pub catalog: String,
+    pub targets_override_file: Option<String>,
+    pub batches: Vec<RunBatch>,
+    pub outputs: Vec<OutputFile>,
+    pub stage_seconds: Vec<(String, f64)>,
+}
+
+/// An input batch of a run.
+#[derive(Debug, Serialize)]
+pub struct RunBatch {
+    pub id: String,
+    pub sha256: String,
+    pub rows_read: u64,
+    pub rows_accepted: u64,
+    pub rows_rejected: u64,
+}
+
+/// The outcome of [`execute`].
+pub struct RunSummary {
+    pub record: RunRecord,
+    pub failed_checks: Vec<(&'static str, crate::output::Rows)>,
+}
+
+/// Run the pipeline on a workspace whose lock the caller holds.
+pub fn execute(ws: &Workspace, global: &GlobalArgs, args: &Args) -> Result<RunSummary> {
+    let started = chrono::Utc::now();
+    let (_units, catalog) = global.load_catalog()?;
+    let registry = Registry::for_workspace(ws.root())?;
+    let mut config = ws.config()?;
+    if let Some(l) = args.lookback {
+        config.analysis.lookback = l;
+    }
+    if let Some(y) = args.year {
+        config.analysis.year = Some(y);
+    }
+    let cfg_path = ws.config_path().display().to_string();
+    groups::check(&config.peers.groupings, &registry, &cfg_path)?;
+    let targets = Targets::load(
+        Some(ws.root()),
+        &catalog,
+        &registry,
+        &config.peers.groupings,
+    )?;
+    let (raw, batches) = pipeline::scan_raw(ws)?;
+    let inputs = Inputs {
+        catalog: &catalog,
+        registry: &registry,
+        config: &config,
+        targets: &targets,
+    };
+    let dir = ws.derived_dir();
+    let mut files = Vec::new();
+    let out = pipeline::compute(raw, batches, &inputs, None, None, &mut |name, df| {
+        files.push(pipeline::write_table(&dir, name, df)?);
+        Ok(())
+    })?;
+    files.sort_by_key(|f| {
+        pipeline::TABLES
+            .iter()
+            .position(|(n, _)| f.path == format!("derived/{n}.parquet"))
+    });
+    let t = std::time::Instant::now();
+    warehouse::build(ws)?;
+    let views_s = t.elapsed().as_secs_f64();
+    let w = warehouse::Warehouse::open_read_only(ws)?;
+    let failed_checks = warehouse::run_checks(&w)?;
+
+    config.analysis.year = Some(out.year);
+    config.analysis.lookback = out.lookback;
+    let config_toml = toml::to_string(&config).map_err(|e| Error::Usage(e.to_string()))?;
+    let config_sha256 = format!("{:x}", Sha256::digest(config_toml.as_bytes()));
+    let manifest = ws.manifest()?;
+    let mut stage_seconds: Vec<(String, f64)> = out
+        .timings
+        .iter()
+        .map(|(n, d)| (n.to_string(), d.as_secs_f64()))
+        .collect();
+    stage_seconds.push(("views".into(), views_s));
+    let record = RunRecord {
+        run_id: format!(
+            "{}-{}",
+            started.format("%Y%m%dT%H%M%S%.3fZ"),
+            &config_sha256[..8]
+        ),
+        engine_version: env!("CARGO_PKG_VERSION").to_string(),
+        started_at: started.to_rfc3339(),
+        analysis_year: out.year,
+        lookback: out.lookback,
+        config,
+        config_sha256,
+        catalog: catalog.origin.clone(),
+        targets_override_file: targets.override_file.clone(),
+        batches: manifest
+            .batches
+            .iter()
+            .map(|b| RunBatch {
+                id: b.id.clone(),
+                sha256: b.sha256.clone(),
+                rows_read: b.rows_read,
+                rows_accepted: b.rows_accepted,
+                rows_rejected: b.rows_rejected,
+            })
+            .collect(),
+        outputs: files,
+        stage_seconds,
+    };
+    let runs = ws.root().join("runs");
+    std::fs::create_dir_all(&runs).map_err(|e| Error::io(&runs, e))?;
+    let json = serde_json::to_vec_pretty(&record).map_err(|e| Error::Usage(e.to_string()))?;
+    crate::store::atomic_write(&runs.join(format!("{}.json", record.run_id)), &json)?;
+    Ok(RunSummary {
+        record,
+        failed_checks,
+    })
+}
+
+/// Print what a run did and where to look.
+pub fn print_summary(ws: &Workspace, s: &RunSummary) {
+    let r = &s.record;
+    println!(
+        "run {}: analysis year {} (values from {}..{}), {} batch(es)",
+        r.run_id,
+        r.analysis_year,
+        r.analysis_year - r.lookback as i32,
+        r.analysis_year,
+        r.batches.len()
+    );
+    for f in &r.outputs {
+        println!("  {:<32} {:>10} rows", f.path, f.rows);
+    }
+    let total: f64 = r.stage_seconds.iter().map(|(_, s)| s).sum();
+    let stages: Vec<String> = r
+        .stage_seconds
+        .iter()
+        .map(|(n, s)| format!("{n} {s:.2}s"))
+        .collect();
+    println!("  time {total:.2}s: {}", stages.join(", "));
+    println!(
+        "  {}  views: {} models from queries/",
+        warehouse::DB_FILE,
+        warehouse::MODELS.len()
+    );
+    println!(
+        "  provenance: {}/runs/{}.json",
+        ws.root().display(),
+        r.run_id
+    );
+    if s.failed_checks.is_empty() {
+        println!("  checks: {} passed", warehouse::CHECKS.len());
+    } else {
+        for (name, rows) in &s.failed_checks {
+            println!(
+                "  check FAILED: {name} returned {} row(s); see queries/checks/{name}.sql",
+                rows.rows.len()
+            );
+        }
+    }
+}
+
+/// Run `run`.
+pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
+    let ws = Workspace::open(global.workspace())?;
+    let _lock = ws.lock()?;
+    let s = execute(&ws, global, args)?;
+    print_summary(&ws, &s);
+    Ok(if s.failed_checks.is_empty() {
+        Outcome::Ok
+    } else {
+        Outcome::Rejected
+    })
+}

@@ -1,0 +1,123 @@
+//! `citybench sql [QUERY | -f FILE]`: read-only SQL over the workspace's views; with no
+//! query, an interactive prompt.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+use super::{GlobalArgs, Outcome};
+use crate::error::{Error, IoContext, Result};
+use crate::output::OutputFormat;
+use crate::store::Workspace;
+use crate::warehouse::Warehouse;
+
+/// Query the workspace with SQL (read-only).
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  citybench sql \"select * from city_scorecard where city_id = '2660646' limit 5\"\n  citybench sql -f queries/examples/top_cities_overall.sql --format markdown\n  citybench sql \"show tables\"\n  citybench sql            (interactive; end a query with ';', quit with .quit or Ctrl-D)\n\nThe connection is read-only and may read only the workspace's files; COPY, ATTACH,\nINSTALL, LOAD and SET are refused. Errors show DuckDB's message and exit 2."
+)]
+pub struct Args {
+    /// The query (one statement).
+    pub query: Option<String>,
+    /// Read the query from a file.
+    #[arg(short, long, conflicts_with = "query")]
+    pub file: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+    /// Output file (required for parquet; otherwise standard output).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+fn emit(w: &Warehouse, sql: &str, args: &Args) -> Result<()> {
+    let rows = w.query(sql)?;
+    if args.format == OutputFormat::Parquet && args.out.is_none() {
+        return Err(Error::Usage("--format parquet needs --out FILE".into()));
+    }
+    match (&args.out, args.format) {
+        (Some(p), _) => {
+            let mut buf = Vec::new();
+            rows.render(args.format, &mut buf, Some(p))?;
+            if args.format != OutputFormat::Parquet {
+                crate::store::atomic_write(p, &buf)?;
+            }
+        }
+        (None, f) => {
+            let stdout = std::io::stdout();
+            let mut lock = stdout.lock();
+            rows.render(f, &mut lock, None)?;
+        }
+    }
+    Ok(())
+}
+
+/// Run `sql`.
+pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
+    let ws = Workspace::open(global.workspace())?;
+    let w = Warehouse::open_read_only(&ws)?;
+    if let Some(q) = &args.query {
+        emit(&w, q, args)?;
+        return Ok(Outcome::Ok);
+    }
+    if let Some(f) = &args.file {
+        let text = std::fs::read_to_string(f).at(f)?;
+        emit(&w, &text, args)?;
+        return Ok(Outcome::Ok);
+    }
+    // interactive: statements end with ';'
+    let stdin = std::io::stdin();
+    let tty = stdin.is_terminal();
+    if tty {
+        eprintln!(
+            "citybench sql on {} (read-only). End a query with ';'. .tables lists views; .quit exits.",
+            ws.root().display()
+        );
+    }
+    let mut buf = String::new();
+    let mut failed = false;
+    let prompt = |cont: bool| {
+        if tty {
+            eprint!("{}", if cont { "   ...> " } else { "citybench> " });
+            let _ = std::io::stderr().flush();
+        }
+    };
+    prompt(false);
+    for line in stdin.lock().lines() {
+        let line = line.map_err(|e| Error::io("<stdin>", e))?;
+        let t = line.trim();
+        if buf.is_empty() && (t == ".quit" || t == ".exit") {
+            break;
+        }
+        if buf.is_empty() && t == ".tables" {
+            if let Err(e) = emit(&w, "show tables", args) {
+                eprintln!("error: {e}");
+            }
+            prompt(false);
+            continue;
+        }
+        buf.push_str(&line);
+        buf.push('\n');
+        if t.ends_with(';') {
+            if let Err(e) = emit(&w, &buf, args) {
+                eprintln!("error: {e}");
+                failed = true;
+            }
+            buf.clear();
+            prompt(false);
+        } else {
+            prompt(true);
+        }
+    }
+    if !buf.trim().is_empty()
+        && let Err(e) = emit(&w, &buf, args)
+    {
+        eprintln!("error: {e}");
+        failed = true;
+    }
+    if failed && !tty {
+        return Err(Error::Sql(
+            "one or more queries failed (messages above)".into(),
+        ));
+    }
+    Ok(Outcome::Ok)
+}

@@ -1,0 +1,250 @@
+//! Stage `attainment` (METHODOLOGY section 6): each city's value against its target, the
+//! U4SSC bands and points. Also resolves which target applies to each (city, data point):
+//! a city override, else a group override (first in file order), else the default.
+
+use polars::prelude::*;
+
+use crate::schema::derived as d;
+
+/// Tolerance of band and status comparisons (METHODOLOGY section 6).
+pub const TOL: f64 = 1e-9;
+
+/// Band labels, best first, and the "no data" / "no target" / neutral states.
+pub const STATE_95: &str = "95%+ of target";
+pub const STATE_66: &str = "66-95%";
+pub const STATE_33: &str = "33-66%";
+pub const STATE_LOW: &str = "< 33%";
+pub const STATE_NO_DATA: &str = "no data";
+pub const STATE_NO_TARGET: &str = "data reported, no target yet";
+/// Neutral data points are not scored (outside the six U4SSC states).
+pub const STATE_NEUTRAL: &str = "neutral: not scored";
+
+pub const METHOD_RATIO: &str = "ratio";
+pub const METHOD_BOUNDED: &str = "bounded";
+pub const METHOD_BAND: &str = "band";
+
+fn dir_is(s: &str) -> Expr {
+    col(d::DIRECTION).eq(lit(s))
+}
+
+/// Resolve targets for every (city, data point) of `base`: city override, else group
+/// override (the one earliest in the file when several groups of a city have one), else
+/// the default. Adds target, worst, tolerance, target_year, target_source, target_scope.
+pub fn resolve_targets(
+    base: LazyFrame,
+    memberships: LazyFrame,
+    defaults: LazyFrame,
+    city_overrides: LazyFrame,
+    group_overrides: LazyFrame,
+) -> LazyFrame {
+    let fields = [
+        d::TARGET,
+        d::WORST,
+        d::TOLERANCE,
+        d::TARGET_YEAR,
+        d::TARGET_SOURCE,
+    ];
+    let pick = |lf: LazyFrame, scope: &str, prio: Expr| {
+        let mut sel = vec![col(d::CITY_ID), col(d::DATA_POINT_ID)];
+        sel.extend(fields.iter().map(|f| col(*f)));
+        sel.push(lit(scope).alias(d::TARGET_SCOPE));
+        sel.push(prio.alias("prio"));
+        lf.select(sel)
+    };
+    let city = pick(city_overrides, "city", lit(0i64).cast(DataType::Int64));
+    let group = pick(
+        memberships.join(
+            group_overrides,
+            [col(d::GROUPING), col(d::GROUP)],
+            [col(d::GROUPING), col(d::GROUP)],
+            super::ordered(JoinType::Inner),
+        ),
+        "group",
+        (col("line") + lit(1i64)).cast(DataType::Int64),
+    );
+    let overrides = concat([city, group], UnionArgs::default())
+        .expect("same schema")
+        .sort(["prio"], SortMultipleOptions::default())
+        .unique_stable_generic(
+            Some(vec![col(d::CITY_ID), col(d::DATA_POINT_ID)]),
+            UniqueKeepStrategy::First,
+        )
+        .drop(cols(["prio"]));
+    let mut dsel = vec![col(d::DATA_POINT_ID)];
+    dsel.extend(fields.iter().map(|f| col(*f).alias(format!("{f}_default"))));
+    let defaults = defaults.select(dsel);
+    let has_override = col(d::TARGET_SCOPE).is_not_null();
+    let mut out = Vec::new();
+    for f in fields {
+        out.push(
+            when(has_override.clone())
+                .then(col(f))
+                .otherwise(col(format!("{f}_default")))
+                .alias(f),
+        );
+    }
+    out.push(
+        when(has_override)
+            .then(col(d::TARGET_SCOPE))
+            .when(col(format!("{}_default", d::TARGET)).is_not_null())
+            .then(lit("default"))
+            .otherwise(lit(NULL).cast(DataType::String))
+            .alias(d::TARGET_SCOPE),
+    );
+    base.join(
+        overrides,
+        [col(d::CITY_ID), col(d::DATA_POINT_ID)],
+        [col(d::CITY_ID), col(d::DATA_POINT_ID)],
+        super::ordered(JoinType::Left),
+    )
+    .join(
+        defaults,
+        [col(d::DATA_POINT_ID)],
+        [col(d::DATA_POINT_ID)],
+        super::ordered(JoinType::Left),
+    )
+    .with_columns(out)
+    .drop(cols(
+        fields
+            .iter()
+            .map(|f| format!("{f}_default"))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// The lower goalpost when the targets table gives none: the 2.5th percentile
+/// (higher_better) or 97.5th percentile (lower_better) of all cities' aligned values of
+/// the data point. Returns data_point_id, `worst_fallback`.
+pub fn worst_fallback(aligned: LazyFrame, catalog: LazyFrame) -> LazyFrame {
+    aligned
+        .join(
+            catalog.select([col(d::DATA_POINT_ID), col(d::DIRECTION)]),
+            [col(d::DATA_POINT_ID)],
+            [col(d::DATA_POINT_ID)],
+            super::ordered(JoinType::Inner),
+        )
+        .group_by_stable([col(d::DATA_POINT_ID)])
+        .agg([when(col(d::DIRECTION).first().eq(lit("lower_better")))
+            .then(col(d::VALUE).quantile(lit(0.975), QuantileMethod::Linear))
+            .otherwise(col(d::VALUE).quantile(lit(0.025), QuantileMethod::Linear))
+            .alias("worst_fallback")])
+}
+
+/// The method that applies: `band` for target_band, `bounded` when configured or when
+/// the target is 0 or below (a ratio is undefined), else `ratio`; null without a target or
+/// for neutral data points.
+pub fn method_expr(bounded: bool) -> Expr {
+    when(dir_is("neutral").or(col(d::TARGET).is_null()))
+        .then(lit(NULL).cast(DataType::String))
+        .when(dir_is("target_band"))
+        .then(lit(METHOD_BAND))
+        .when(lit(bounded).or(col(d::TARGET).lt_eq(lit(0.0))))
+        .then(lit(METHOD_BOUNDED))
+        .otherwise(lit(METHOD_RATIO))
+}
+
+/// Attainment `a` of `value` given the METHOD, TARGET, WORST, TOLERANCE and DIRECTION
+/// columns (unclipped for the ratio method; bands use min(a, 1)).
+pub fn attainment_expr(value: Expr) -> Expr {
+    let m = col(d::METHOD);
+    let t = col(d::TARGET);
+    let w = col(d::WORST);
+    when(value.clone().is_null().or(m.clone().is_null()))
+        .then(lit(NULL).cast(DataType::Float64))
+        .when(m.clone().eq(lit(METHOD_BAND)))
+        .then((lit(1.0) - (value.clone() - t.clone()).abs() / col(d::TOLERANCE)).clip_min(lit(0.0)))
+        .when(m.eq(lit(METHOD_BOUNDED)))
+        .then(
+            when(w.clone().is_null().or(w.clone().eq(t.clone())))
+                .then(lit(NULL).cast(DataType::Float64))
+                .otherwise(
+                    ((value.clone() - w.clone()) / (t.clone() - w)).clip(lit(0.0), lit(1.0)),
+                ),
+        )
+        .when(dir_is("lower_better"))
+        .then(
+            when(value.clone().eq(lit(0.0)))
+                .then(lit(1.0))
+                .otherwise(t.clone() / value.clone()),
+        )
+        .otherwise(value / t)
+}
+
+/// Points 1..4 from attainment (bands on min(a, 1), tolerance 1e-9); null without `a`.
+pub fn points_expr(a: Expr) -> Expr {
+    let c = a.clone().clip_max(lit(1.0));
+    when(a.is_null())
+        .then(lit(NULL).cast(DataType::Int32))
+        .when(c.clone().gt_eq(lit(0.95 - TOL)))
+        .then(lit(4i32))
+        .when(c.clone().gt_eq(lit(0.66 - TOL)))
+        .then(lit(3i32))
+        .when(c.gt_eq(lit(0.33 - TOL)))
+        .then(lit(2i32))
+        .otherwise(lit(1i32))
+}
+
+/// The band label of 1..4 points.
+pub fn band_label(points: Expr) -> Expr {
+    when(points.clone().eq(lit(4i32)))
+        .then(lit(STATE_95))
+        .when(points.clone().eq(lit(3i32)))
+        .then(lit(STATE_66))
+        .when(points.clone().eq(lit(2i32)))
+        .then(lit(STATE_33))
+        .when(points.eq(lit(1i32)))
+        .then(lit(STATE_LOW))
+        .otherwise(lit(NULL).cast(DataType::String))
+}
+
+/// Attainment rows: every (city with data in the window) x (catalogue data point), with
+/// value, source_year, the resolved target, method, attainment, points and state.
+/// `targets` is the output of [`resolve_targets`] over the same grid with the catalogue
+/// columns joined; `fallback` is [`worst_fallback`].
+pub fn attainment(
+    targets: LazyFrame,
+    aligned: LazyFrame,
+    fallback: LazyFrame,
+    bounded: bool,
+) -> LazyFrame {
+    targets
+        .join(
+            aligned.select([
+                col(d::CITY_ID),
+                col(d::DATA_POINT_ID),
+                col(d::VALUE),
+                col(d::SOURCE_YEAR),
+                col(d::QUALITY),
+                col(d::CONFIDENTIAL),
+            ]),
+            [col(d::CITY_ID), col(d::DATA_POINT_ID)],
+            [col(d::CITY_ID), col(d::DATA_POINT_ID)],
+            super::ordered(JoinType::Left),
+        )
+        .join(
+            fallback,
+            [col(d::DATA_POINT_ID)],
+            [col(d::DATA_POINT_ID)],
+            super::ordered(JoinType::Left),
+        )
+        .with_column(method_expr(bounded).alias(d::METHOD))
+        .with_column(
+            when(col(d::METHOD).eq(lit(METHOD_BOUNDED)))
+                .then(col(d::WORST).fill_null(col("worst_fallback")))
+                .otherwise(col(d::WORST))
+                .alias(d::WORST),
+        )
+        .drop(cols(["worst_fallback"]))
+        .with_column(attainment_expr(col(d::VALUE)).alias(d::ATTAINMENT))
+        .with_column(points_expr(col(d::ATTAINMENT)).alias(d::POINTS))
+        .with_column(
+            when(dir_is("neutral"))
+                .then(lit(STATE_NEUTRAL))
+                .when(col(d::VALUE).is_null())
+                .then(lit(STATE_NO_DATA))
+                .when(col(d::POINTS).is_null())
+                .then(lit(STATE_NO_TARGET))
+                .otherwise(band_label(col(d::POINTS)))
+                .alias(d::STATE),
+        )
+}

@@ -1,0 +1,109 @@
+//! Stage `gaps` (METHODOLOGY section 7): gap to target, to the peer median and to the
+//! leaders' level (p75 for higher_better, p25 for lower_better), signed so that positive
+//! = shortfall, absolute and relative (% of the reference). Peer gaps are not defined for
+//! target_band (closeness to the target is the measure; the gap to target covers it) and
+//! neutral data points.
+
+use polars::prelude::*;
+
+use crate::schema::derived as d;
+
+fn dir_is(s: &str) -> Expr {
+    col(d::DIRECTION).eq(lit(s))
+}
+
+/// Signed shortfall of VALUE against `reference`.
+fn shortfall(reference: Expr) -> Expr {
+    when(dir_is("higher_better"))
+        .then(reference.clone() - col(d::VALUE))
+        .when(dir_is("lower_better"))
+        .then(col(d::VALUE) - reference)
+        .otherwise(lit(NULL).cast(DataType::Float64))
+}
+
+/// `gap / |reference| x 100`, null when the reference is 0 or null.
+fn relative(gap: Expr, reference: Expr) -> Expr {
+    when(
+        reference
+            .clone()
+            .eq(lit(0.0))
+            .or(reference.clone().is_null()),
+    )
+    .then(lit(NULL).cast(DataType::Float64))
+    .otherwise(gap / reference.abs() * lit(100.0))
+}
+
+/// Gap to target for each row with VALUE, TARGET, DIRECTION: target_band's gap is
+/// |value - target|.
+pub fn target_gap_exprs() -> [Expr; 2] {
+    let gap = when(dir_is("target_band"))
+        .then((col(d::VALUE) - col(d::TARGET)).abs())
+        .otherwise(shortfall(col(d::TARGET)));
+    [
+        gap.clone().alias(d::GAP_TARGET),
+        relative(gap, col(d::TARGET)).alias(d::GAP_TARGET_PCT),
+    ]
+}
+
+/// One row per (city, data point, grouping, group): value, target gap, peer median and
+/// leaders' level with their gaps. `grouped` is the aligned rows with DIRECTION and TARGET
+/// per group; `stats` the peer statistics.
+pub fn gaps(grouped: LazyFrame, stats: LazyFrame) -> LazyFrame {
+    let leaders = when(dir_is("higher_better"))
+        .then(col(d::P75))
+        .when(dir_is("lower_better"))
+        .then(col(d::P25))
+        .otherwise(lit(NULL).cast(DataType::Float64));
+    let [gt, gtp] = target_gap_exprs();
+    grouped
+        .join(
+            stats.select([
+                col(d::GROUPING),
+                col(d::GROUP),
+                col(d::DATA_POINT_ID),
+                col(d::MEDIAN),
+                col(d::P25),
+                col(d::P75),
+                col(d::SUPPRESSED),
+            ]),
+            [col(d::GROUPING), col(d::GROUP), col(d::DATA_POINT_ID)],
+            [col(d::GROUPING), col(d::GROUP), col(d::DATA_POINT_ID)],
+            super::ordered(JoinType::Left),
+        )
+        .with_columns([
+            gt,
+            gtp,
+            leaders.alias(d::LEADERS),
+            shortfall(col(d::MEDIAN)).alias(d::GAP_MEDIAN),
+        ])
+        .with_columns([
+            relative(col(d::GAP_MEDIAN), col(d::MEDIAN)).alias(d::GAP_MEDIAN_PCT),
+            shortfall(col(d::LEADERS)).alias(d::GAP_LEADERS),
+            // the median is only a peer reference where gaps are defined
+            when(dir_is("higher_better").or(dir_is("lower_better")))
+                .then(col(d::MEDIAN))
+                .otherwise(lit(NULL).cast(DataType::Float64))
+                .alias(d::MEDIAN),
+        ])
+        .with_column(relative(col(d::GAP_LEADERS), col(d::LEADERS)).alias(d::GAP_LEADERS_PCT))
+        .select([
+            col(d::ANALYSIS_YEAR),
+            col(d::CITY_ID),
+            col(d::DATA_POINT_ID),
+            col(d::GROUPING),
+            col(d::GROUP),
+            col(d::DIRECTION),
+            col(d::VALUE),
+            col(d::TARGET),
+            col(d::GAP_TARGET),
+            col(d::GAP_TARGET_PCT),
+            col(d::MEDIAN),
+            col(d::GAP_MEDIAN),
+            col(d::GAP_MEDIAN_PCT),
+            col(d::LEADERS),
+            col(d::GAP_LEADERS),
+            col(d::GAP_LEADERS_PCT),
+            col(d::SUPPRESSED),
+            col(d::CONFIDENTIAL),
+        ])
+}

@@ -1,0 +1,92 @@
+//! Peer-group membership (METHODOLOGY section 5): which group each city is in, for every
+//! configured grouping. A grouping is a registry attribute (`all`, `population_band`,
+//! `economy`, `continent`, `un_region`, `country_iso2`, `country_iso3`), a workspace
+//! attribute (`attributes.csv`), or a combination joined by ` x `
+//! (`population_band x economy`, group values joined the same way).
+
+use polars::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::registry::Registry;
+use crate::schema::derived as d;
+
+/// Separator of combined groupings and of their group values.
+pub const COMBINE: &str = " x ";
+
+/// Every grouping name the registry can answer (before combinations).
+pub fn valid_names(registry: &Registry) -> Vec<String> {
+    let mut v = vec!["all".to_string()];
+    v.extend(registry.attribute_names());
+    if !v.iter().any(|n| n == "country_iso3") {
+        v.push("country_iso3".into());
+    }
+    v
+}
+
+/// Check the configured groupings; an unknown name is an error listing the valid ones.
+pub fn check(groupings: &[String], registry: &Registry, config_path: &str) -> Result<()> {
+    let valid = valid_names(registry);
+    let mut seen = std::collections::HashSet::new();
+    for g in groupings {
+        if !seen.insert(g) {
+            return Err(Error::Config {
+                path: config_path.into(),
+                message: format!("peers.groupings lists '{g}' twice"),
+            });
+        }
+        for part in g.split(COMBINE) {
+            if !valid.iter().any(|v| v == part.trim()) {
+                let hint =
+                    crate::suggest::did_you_mean(part.trim(), valid.iter().map(|s| s.as_str()))
+                        .map(|s| format!(" (did you mean '{s}'?)"))
+                        .unwrap_or_default();
+                return Err(Error::Config {
+                    path: config_path.into(),
+                    message: format!(
+                        "peers.groupings: unknown grouping '{}'{hint}; valid groupings: {}, or combinations such as \"population_band x economy\"",
+                        part.trim(),
+                        valid.join(", ")
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Memberships `(city_id, grouping, group)` of every registry city. A city without a value
+/// for an attribute (e.g. no population, no workspace attribute) is in no group of that
+/// grouping.
+pub fn memberships(groupings: &[String], registry: &Registry) -> Result<DataFrame> {
+    let n = registry.len();
+    let mut city = Vec::with_capacity(n * groupings.len());
+    let mut grouping = Vec::with_capacity(n * groupings.len());
+    let mut group = Vec::with_capacity(n * groupings.len());
+    for g in groupings {
+        let parts: Vec<&str> = g.split(COMBINE).map(str::trim).collect();
+        for idx in 0..n {
+            let mut values = Vec::with_capacity(parts.len());
+            for p in &parts {
+                match registry.attribute(idx, p) {
+                    Some(v) if v != "unknown" || *p != "population_band" => values.push(v),
+                    _ => break,
+                }
+            }
+            if values.len() == parts.len() {
+                city.push(registry.cities()[idx].city_id.as_str());
+                grouping.push(g.as_str());
+                group.push(values.join(COMBINE));
+            }
+        }
+    }
+    let len = city.len();
+    DataFrame::new(
+        len,
+        vec![
+            Column::new(d::CITY_ID.into(), city),
+            Column::new(d::GROUPING.into(), grouping),
+            Column::new(d::GROUP.into(), group),
+        ],
+    )
+    .map_err(|e| Error::polars("peer groups", e))
+}

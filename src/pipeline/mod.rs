@@ -1,0 +1,441 @@
+//! The benchmarking pipeline: raw batches -> `derived/*.parquet`.
+//!
+//! ```text
+//!  raw batches ─normalise─▶ observations ─align(Y, lookback)─▶ aligned
+//!                              │                                 │
+//!                              │            targets (default < group < city)
+//!                              │                                 ▼
+//!                              │                           attainment ─▶ rollups
+//!                              │                                 │
+//!                              │              memberships ─▶ peers (stats, percentiles) ─▶ gaps
+//!                              └──fit(years <= Y)──▶ trends (uses the resolved targets)
+//! ```
+//!
+//! Each stage is one pure `LazyFrame -> LazyFrame` function in its own file; this module is
+//! the only place that orders them, collects, sorts and writes. Outputs are sorted by
+//! their keys so that the same inputs and configuration give byte-identical files.
+
+pub mod align;
+pub mod attainment;
+pub mod gaps;
+pub mod groups;
+pub mod normalise;
+pub mod peers;
+pub mod rollups;
+pub mod targets;
+pub mod trends;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use polars::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::catalog::Catalog;
+use crate::config::{AttainmentMethod, Config};
+use crate::error::{Error, IoContext, Result};
+use crate::registry::Registry;
+use crate::schema::derived as d;
+use crate::store::Workspace;
+use targets::Targets;
+
+/// The derived tables, in write order: (file stem, sort keys).
+pub const TABLES: [(&str, &[&str]); 10] = [
+    ("catalog", &[d::DATA_POINT_ID]),
+    ("cities", &[d::CITY_ID]),
+    ("observations", &[d::CITY_ID, d::DATA_POINT_ID, d::YEAR]),
+    ("aligned", &[d::CITY_ID, d::DATA_POINT_ID]),
+    ("attainment", &[d::CITY_ID, d::DATA_POINT_ID]),
+    ("peer_stats", &[d::GROUPING, d::GROUP, d::DATA_POINT_ID]),
+    ("percentiles", &[d::CITY_ID, d::DATA_POINT_ID, d::GROUPING]),
+    ("gaps", &[d::CITY_ID, d::DATA_POINT_ID, d::GROUPING]),
+    ("rollups", &[d::CITY_ID, d::LEVEL, d::PATH]),
+    ("trends", &[d::CITY_ID, d::DATA_POINT_ID]),
+];
+
+/// What a run needs besides the raw rows.
+pub struct Inputs<'a> {
+    pub catalog: &'a Catalog,
+    pub registry: &'a Registry,
+    pub config: &'a Config,
+    pub targets: &'a Targets,
+}
+
+/// What a run computed: the analysis window, rows per table, time per stage.
+pub struct Outputs {
+    pub year: i32,
+    pub lookback: u32,
+    pub rows: Vec<(&'static str, u64)>,
+    pub timings: Vec<(&'static str, Duration)>,
+}
+
+/// `e.over(keys)`: a window over a non-empty list of key columns (the only way `over`
+/// can fail is an empty partition, which these static key lists never are).
+pub(crate) fn over<const N: usize>(e: Expr, keys: [Expr; N]) -> Expr {
+    const { assert!(N > 0) };
+    e.over(keys).expect("a non-empty partition")
+}
+
+/// Join arguments that keep a deterministic row order (left rows in order, then right).
+pub(crate) fn ordered(how: JoinType) -> JoinArgs {
+    let mut a = JoinArgs::new(how);
+    a.maintain_order = MaintainOrderJoin::LeftRight;
+    a
+}
+
+fn pe(e: PolarsError) -> Error {
+    Error::polars("pipeline", e)
+}
+
+/// The catalogue as a frame: data point, KPI, hierarchy, unit, direction, tier.
+pub fn catalog_frame(catalog: &Catalog) -> Result<DataFrame> {
+    let dps = catalog.data_points();
+    let s = |f: &dyn Fn(&crate::catalog::DataPoint) -> String, name: &str| {
+        Column::new(name.into(), dps.iter().map(f).collect::<Vec<_>>())
+    };
+    DataFrame::new(
+        dps.len(),
+        vec![
+            s(&|p| p.data_point_id.clone(), d::DATA_POINT_ID),
+            s(&|p| p.kpi_id.clone(), "kpi_id"),
+            s(&|p| p.full_name(), "name"),
+            s(&|p| p.dimension.clone(), d::DIMENSION),
+            s(&|p| p.sub_dimension.clone(), d::SUB_DIMENSION),
+            s(&|p| p.category.clone(), d::CATEGORY),
+            s(&|p| p.tier.clone(), "tier"),
+            s(&|p| p.canonical_unit.clone(), d::UNIT),
+            s(&|p| p.direction.as_str().to_string(), d::DIRECTION),
+        ],
+    )
+    .map_err(pe)
+}
+
+/// The registry cities as a frame (with the population band).
+pub fn cities_frame(registry: &Registry) -> Result<DataFrame> {
+    let cs = registry.cities();
+    let s = |f: &dyn Fn(&crate::registry::City) -> String, name: &str| {
+        Column::new(name.into(), cs.iter().map(f).collect::<Vec<_>>())
+    };
+    DataFrame::new(
+        cs.len(),
+        vec![
+            s(&|c| c.city_id.clone(), d::CITY_ID),
+            s(&|c| c.name.clone(), "name"),
+            s(&|c| c.country_iso2.clone(), "country_iso2"),
+            s(&|c| c.country_iso3.clone(), "country_iso3"),
+            s(&|c| c.continent.clone(), "continent"),
+            s(&|c| c.un_region.clone(), "un_region"),
+            s(&|c| c.economy.clone(), "economy"),
+            Column::new(
+                "population".into(),
+                cs.iter().map(|c| c.population).collect::<Vec<_>>(),
+            ),
+            s(
+                &|c| crate::registry::population_band(c.population).to_string(),
+                "population_band",
+            ),
+        ],
+    )
+    .map_err(pe)
+}
+
+/// Where computed tables go (a writer, or a collector in tests).
+pub type Sink<'a> = dyn FnMut(&'static str, DataFrame) -> Result<()> + 'a;
+
+/// Hand a table to the sink: small tables are sorted by their keys; large ones are
+/// already in a deterministic order (stable group-bys, order-keeping joins), which keeps
+/// outputs byte-identical without paying for a sort of millions of rows.
+fn emit(sink: &mut Sink<'_>, name: &'static str, df: DataFrame) -> Result<u64> {
+    const SORT_BELOW: usize = 1_000_000;
+    let rows = df.height() as u64;
+    let df = if df.height() < SORT_BELOW {
+        let keys = TABLES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, k)| *k)
+            .expect("every table has keys");
+        df.sort(
+            keys.to_vec(),
+            SortMultipleOptions::default().with_multithreaded(true),
+        )
+        .map_err(pe)?
+    } else {
+        df
+    };
+    sink(name, df)?;
+    Ok(rows)
+}
+
+/// Run every stage on `raw` (all batches, with BATCH_SEQ) and hand each table to `sink`
+/// as soon as it is computed (so large tables do not wait in memory). `year`/`lookback`
+/// override the configuration.
+pub fn compute(
+    raw: LazyFrame,
+    batches: usize,
+    inputs: &Inputs<'_>,
+    year: Option<i32>,
+    lookback: Option<u32>,
+    sink: &mut Sink<'_>,
+) -> Result<Outputs> {
+    let cfg = inputs.config;
+    let lookback = lookback.unwrap_or(cfg.analysis.lookback);
+    let bounded = cfg.attainment.method == AttainmentMethod::Bounded;
+    let k = cfg.peers.k;
+    let mut timings = Vec::new();
+    let mut rows = Vec::new();
+    let mut clock = Instant::now();
+    let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, Duration)>| {
+        timings.push((name, clock.elapsed()));
+        clock = Instant::now();
+    };
+
+    let observations = normalise::normalise(raw, batches).collect().map_err(pe)?;
+    lap("normalise", &mut timings);
+    if observations.height() == 0 {
+        return Err(Error::Usage(
+            "the workspace has no observations; ingest a submission file first (citybench ingest FILE)"
+                .into(),
+        ));
+    }
+    let year = match year.or(cfg.analysis.year) {
+        Some(y) => y,
+        None => observations
+            .column(d::YEAR)
+            .map_err(pe)?
+            .i32()
+            .map_err(pe)?
+            .max()
+            .expect("non-empty"),
+    };
+
+    let aligned = align::align(observations.clone().lazy(), year, lookback)
+        .collect()
+        .map_err(pe)?;
+    lap("align", &mut timings);
+    if aligned.height() == 0 {
+        return Err(Error::Usage(format!(
+            "no observation falls in the analysis window {}..{year}; choose another --year or a longer --lookback",
+            year - lookback as i32
+        )));
+    }
+
+    let catalog = catalog_frame(inputs.catalog)?;
+    let memberships = groups::memberships(&cfg.peers.groupings, inputs.registry)?;
+    let grid = aligned
+        .clone()
+        .lazy()
+        .select([col(d::CITY_ID)])
+        .unique_stable(None, UniqueKeepStrategy::First)
+        .cross_join(
+            catalog.clone().lazy().select([
+                col(d::DATA_POINT_ID),
+                col(d::DIMENSION),
+                col(d::SUB_DIMENSION),
+                col(d::CATEGORY),
+                col(d::DIRECTION),
+            ]),
+            None,
+        );
+    let resolved = attainment::resolve_targets(
+        grid,
+        memberships.clone().lazy(),
+        inputs.targets.defaults_frame()?.lazy(),
+        inputs.targets.city_frame()?.lazy(),
+        inputs.targets.group_frame()?.lazy(),
+    );
+    let fallback = attainment::worst_fallback(aligned.clone().lazy(), catalog.clone().lazy());
+    let attained = attainment::attainment(resolved, aligned.clone().lazy(), fallback, bounded)
+        .select([
+            lit(year).alias(d::ANALYSIS_YEAR),
+            col(d::CITY_ID),
+            col(d::DATA_POINT_ID),
+            col(d::DIMENSION),
+            col(d::SUB_DIMENSION),
+            col(d::CATEGORY),
+            col(d::DIRECTION),
+            col(d::VALUE),
+            col(d::SOURCE_YEAR),
+            col(d::QUALITY),
+            col(d::CONFIDENTIAL),
+            col(d::TARGET),
+            col(d::WORST),
+            col(d::TOLERANCE),
+            col(d::TARGET_YEAR),
+            col(d::TARGET_SOURCE),
+            col(d::TARGET_SCOPE),
+            col(d::METHOD),
+            col(d::ATTAINMENT),
+            col(d::POINTS),
+            col(d::STATE),
+        ])
+        .with_columns(gaps::target_gap_exprs())
+        .collect()
+        .map_err(pe)?;
+    lap("attainment", &mut timings);
+
+    let max_df = observations
+        .column(d::YEAR)
+        .map_err(pe)?
+        .i32()
+        .map_err(pe)?
+        .n_unique()
+        .map_err(pe)? as u32;
+    let trend = trends::trends(
+        trends::fit(observations.clone().lazy(), year),
+        attained.clone().lazy().select([
+            col(d::CITY_ID),
+            col(d::DATA_POINT_ID),
+            col(d::DIRECTION),
+            col(d::TARGET),
+            col(d::WORST),
+            col(d::TOLERANCE),
+        ]),
+        trends::t_table(max_df).lazy(),
+        year,
+        cfg.analysis.horizon_year,
+        cfg.analysis.trend_min_points,
+        bounded,
+    )
+    .collect()
+    .map_err(pe)?;
+    lap("trends", &mut timings);
+    rows.push(("observations", emit(sink, "observations", observations)?));
+    rows.push(("trends", emit(sink, "trends", trend)?));
+    rows.push(("catalog", emit(sink, "catalog", catalog)?));
+    rows.push((
+        "cities",
+        emit(sink, "cities", cities_frame(inputs.registry)?)?,
+    ));
+    lap("write", &mut timings);
+
+    let rolled = rollups::rollups(attained.clone().lazy(), year)
+        .collect()
+        .map_err(pe)?;
+    lap("rollups", &mut timings);
+    rows.push(("rollups", emit(sink, "rollups", rolled)?));
+
+    let scored = attained
+        .clone()
+        .lazy()
+        .filter(col(d::VALUE).is_not_null())
+        .select([
+            col(d::ANALYSIS_YEAR),
+            col(d::CITY_ID),
+            col(d::DATA_POINT_ID),
+            col(d::DIRECTION),
+            col(d::VALUE),
+            col(d::TARGET),
+            col(d::CONFIDENTIAL),
+        ])
+        .collect()
+        .map_err(pe)?;
+    rows.push(("aligned", emit(sink, "aligned", aligned)?));
+    rows.push(("attainment", emit(sink, "attainment", attained)?));
+    lap("write", &mut timings);
+    let grouped = peers::in_groups(scored.lazy(), memberships.lazy());
+    let stats = peers::peer_stats(grouped.clone(), k, year)
+        .collect()
+        .map_err(pe)?;
+    let pct = peers::percentiles(grouped.clone(), k, year)
+        .collect()
+        .map_err(pe)?;
+    lap("peers", &mut timings);
+    rows.push(("percentiles", emit(sink, "percentiles", pct)?));
+    lap("write", &mut timings);
+
+    let gap = gaps::gaps(grouped, stats.clone().lazy())
+        .collect()
+        .map_err(pe)?;
+    lap("gaps", &mut timings);
+    rows.push(("peer_stats", emit(sink, "peer_stats", stats)?));
+    rows.push(("gaps", emit(sink, "gaps", gap)?));
+    lap("write", &mut timings);
+
+    // one entry per stage name, summed
+    let mut merged: Vec<(&'static str, Duration)> = Vec::new();
+    for (n, t) in timings {
+        match merged.iter_mut().find(|(m, _)| *m == n) {
+            Some((_, acc)) => *acc += t,
+            None => merged.push((n, t)),
+        }
+    }
+    Ok(Outputs {
+        year,
+        lookback,
+        rows,
+        timings: merged,
+    })
+}
+
+/// Raw batches of the workspace in manifest order, with BATCH_SEQ.
+pub fn scan_raw(ws: &Workspace) -> Result<(LazyFrame, usize)> {
+    let manifest = ws.manifest()?;
+    let mut frames = Vec::new();
+    for (seq, b) in manifest.batches.iter().enumerate() {
+        for part in &b.parts {
+            let path = ws.root().join(part);
+            let lf = LazyFrame::scan_parquet(
+                PlRefPath::new(path.to_string_lossy().as_ref()),
+                ScanArgsParquet::default(),
+            )
+            .map_err(|e| Error::polars(&path, e))?
+            .with_column(lit(seq as u32).alias(d::BATCH_SEQ));
+            frames.push(lf);
+        }
+    }
+    if frames.is_empty() {
+        return Err(Error::Usage(format!(
+            "{} has no batches; ingest a submission file first (citybench ingest FILE)",
+            ws.root().display()
+        )));
+    }
+    let n = manifest.batches.len();
+    let lf = concat(frames, UnionArgs::default()).map_err(pe)?;
+    Ok((lf, n))
+}
+
+/// One written output file.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutputFile {
+    pub path: String,
+    pub rows: u64,
+    pub sha256: String,
+}
+
+/// Write one table to `dir/<name>.parquet` atomically (temp file + rename).
+pub fn write_table(dir: &Path, name: &str, mut df: DataFrame) -> Result<OutputFile> {
+    std::fs::create_dir_all(dir).at(dir)?;
+    let path = dir.join(format!("{name}.parquet"));
+    let tmp = crate::store::temp_path(&path);
+    let mut f = std::fs::File::create(&tmp).at(&tmp)?;
+    ParquetWriter::new(&mut f)
+        .with_compression(ParquetCompression::Snappy)
+        .with_row_group_size(Some(256 * 1024))
+        .finish(&mut df)
+        .map_err(|e| Error::polars(&path, e))?;
+    f.sync_all().at(&tmp)?;
+    drop(f);
+    crate::store::commit_rename(&tmp, &path)?;
+    Ok(OutputFile {
+        path: format!("derived/{name}.parquet"),
+        rows: df.height() as u64,
+        sha256: sha256_file(&path)?,
+    })
+}
+
+/// SHA-256 of a file, hex.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut f = std::fs::File::open(path).at(path)?;
+    let mut h = Sha256::new();
+    std::io::copy(&mut f, &mut h).at(path)?;
+    Ok(format!("{:x}", h.finalize()))
+}
+
+/// Where the derived table `name` lives.
+pub fn table_path(ws: &Workspace, name: &str) -> PathBuf {
+    ws.derived_dir().join(format!("{name}.parquet"))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,122 @@
+//! Stage `rollups` (METHODOLOGY section 6): category, sub-dimension, dimension and
+//! overall scores = points / (4 x scored items), with coverage = scored / non-neutral
+//! items beside every score and a flag below 50 % coverage. Categories are identified by
+//! their full path (dimension / sub-dimension / category).
+
+use polars::prelude::*;
+
+use super::attainment::{TOL, band_label};
+use crate::schema::derived as d;
+
+pub const LEVEL_CATEGORY: &str = "category";
+pub const LEVEL_SUB_DIMENSION: &str = "sub_dimension";
+pub const LEVEL_DIMENSION: &str = "dimension";
+pub const LEVEL_OVERALL: &str = "overall";
+/// Separator of path elements.
+pub const PATH_SEP: &str = " / ";
+
+/// Roll the attainment rows (one per city and catalogue data point, with DIMENSION,
+/// SUB_DIMENSION, CATEGORY, DIRECTION and POINTS) up the hierarchy.
+pub fn rollups(attainment: LazyFrame, year: i32) -> LazyFrame {
+    let null_s = || lit(NULL).cast(DataType::String);
+    let level = |keys: Vec<Expr>, name: &str, path: Expr, dim: Expr, sub: Expr, cat: Expr| {
+        let mut by = vec![col(d::CITY_ID)];
+        by.extend(keys);
+        attainment
+            .clone()
+            .group_by_stable(by)
+            .agg([
+                col(d::DIRECTION)
+                    .neq(lit("neutral"))
+                    .sum()
+                    .cast(DataType::UInt32)
+                    .alias(d::ITEMS),
+                col(d::POINTS)
+                    .count()
+                    .cast(DataType::UInt32)
+                    .alias(d::SCORED),
+                col(d::POINTS).sum().cast(DataType::Int64).alias(d::POINTS),
+            ])
+            .select([
+                lit(year).alias(d::ANALYSIS_YEAR),
+                col(d::CITY_ID),
+                lit(name).alias(d::LEVEL),
+                path.alias(d::PATH),
+                dim.alias(d::DIMENSION),
+                sub.alias(d::SUB_DIMENSION),
+                cat.alias(d::CATEGORY),
+                col(d::ITEMS),
+                col(d::SCORED),
+                col(d::POINTS),
+            ])
+    };
+    let (dm, sd, ct) = (
+        || col(d::DIMENSION),
+        || col(d::SUB_DIMENSION),
+        || col(d::CATEGORY),
+    );
+    let parts = [
+        level(
+            vec![dm(), sd(), ct()],
+            LEVEL_CATEGORY,
+            concat_str([dm(), sd(), ct()], PATH_SEP, false),
+            dm(),
+            sd(),
+            ct(),
+        ),
+        level(
+            vec![dm(), sd()],
+            LEVEL_SUB_DIMENSION,
+            concat_str([dm(), sd()], PATH_SEP, false),
+            dm(),
+            sd(),
+            null_s(),
+        ),
+        level(vec![dm()], LEVEL_DIMENSION, dm(), dm(), null_s(), null_s()),
+        level(
+            vec![],
+            LEVEL_OVERALL,
+            lit(LEVEL_OVERALL),
+            null_s(),
+            null_s(),
+            null_s(),
+        ),
+    ];
+    let score = col(d::ROLLUP_SCORE);
+    let band_points = when(score.clone().is_null())
+        .then(lit(NULL).cast(DataType::Int32))
+        .when(score.clone().gt_eq(lit(0.95 - TOL)))
+        .then(lit(4i32))
+        .when(score.clone().gt_eq(lit(0.66 - TOL)))
+        .then(lit(3i32))
+        .when(score.gt_eq(lit(0.33 - TOL)))
+        .then(lit(2i32))
+        .otherwise(lit(1i32));
+    concat(parts, UnionArgs::default())
+        .expect("same schema")
+        .with_columns([
+            when(col(d::SCORED).gt(lit(0u32)))
+                .then(
+                    col(d::POINTS).cast(DataType::Float64)
+                        / (lit(4.0) * col(d::SCORED).cast(DataType::Float64)),
+                )
+                .otherwise(lit(NULL).cast(DataType::Float64))
+                .alias(d::ROLLUP_SCORE),
+            when(col(d::ITEMS).gt(lit(0u32)))
+                .then(
+                    col(d::SCORED).cast(DataType::Float64) / col(d::ITEMS).cast(DataType::Float64),
+                )
+                .otherwise(lit(NULL).cast(DataType::Float64))
+                .alias(d::COVERAGE),
+        ])
+        .with_columns([
+            when(col(d::SCORED).eq(lit(0u32)))
+                .then(lit(super::attainment::STATE_NO_DATA))
+                .otherwise(band_label(band_points))
+                .alias(d::BAND),
+            col(d::COVERAGE)
+                .lt(lit(0.5))
+                .fill_null(lit(false))
+                .alias(d::LOW_COVERAGE),
+        ])
+}

@@ -1,0 +1,562 @@
+//! Stage tests on tiny frames with hand-computed values.
+
+use polars::prelude::*;
+
+use super::attainment::*;
+use super::*;
+use crate::schema::derived as d;
+
+fn f64s(df: &DataFrame, c: &str) -> Vec<Option<f64>> {
+    df.column(c).unwrap().f64().unwrap().iter().collect()
+}
+fn i32s(df: &DataFrame, c: &str) -> Vec<Option<i32>> {
+    df.column(c).unwrap().i32().unwrap().iter().collect()
+}
+fn strs(df: &DataFrame, c: &str) -> Vec<Option<String>> {
+    df.column(c)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|s| s.map(String::from))
+        .collect()
+}
+fn close(a: Option<f64>, b: f64) -> bool {
+    a.is_some_and(|a| (a - b).abs() <= 1e-12 * b.abs().max(1.0))
+}
+
+/// direction, value, target, worst, tolerance.
+type Case<'a> = (&'a str, Option<f64>, Option<f64>, Option<f64>, Option<f64>);
+
+/// -> method, attainment, points, state.
+fn attain(
+    rows: &[Case<'_>],
+    bounded: bool,
+) -> DataFrame {
+    let df = df!(
+        d::DIRECTION => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+        d::VALUE => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+        d::TARGET => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+        d::WORST => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+        d::TOLERANCE => rows.iter().map(|r| r.4).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    df.lazy()
+        .with_column(method_expr(bounded).alias(d::METHOD))
+        .with_column(attainment_expr(col(d::VALUE)).alias(d::ATTAINMENT))
+        .with_column(points_expr(col(d::ATTAINMENT)).alias(d::POINTS))
+        .with_column(band_label(col(d::POINTS)).alias(d::STATE))
+        .collect()
+        .unwrap()
+}
+
+#[test]
+fn target_60_gives_cutoffs_57_39_6_19_8() {
+    let hb = "higher_better";
+    let t = Some(60.0);
+    let rows: Vec<_> = [57.0, 56.99, 39.6, 39.59, 19.8, 19.79, 90.0]
+        .iter()
+        .map(|v| (hb, Some(*v), t, None, None))
+        .collect();
+    let df = attain(&rows, false);
+    assert_eq!(
+        i32s(&df, d::POINTS),
+        [4, 3, 3, 2, 2, 1, 4].map(Some).to_vec()
+    );
+    assert_eq!(
+        strs(&df, d::STATE)[..3],
+        [
+            Some(STATE_95.into()),
+            Some(STATE_66.into()),
+            Some(STATE_66.into())
+        ]
+    );
+    // ratio attainment is not capped; the band uses min(a, 1)
+    assert!(close(f64s(&df, d::ATTAINMENT)[6], 1.5));
+    assert_eq!(strs(&df, d::METHOD)[0].as_deref(), Some(METHOD_RATIO));
+}
+
+#[test]
+fn lower_better_ratio_zero_value_and_zero_target() {
+    let lb = "lower_better";
+    let df = attain(
+        &[
+            (lb, Some(0.0), Some(5.0), None, None),  // value 0 -> 100 %
+            (lb, Some(10.0), Some(5.0), None, None), // 5 / 10
+            (lb, Some(2.0), Some(0.0), Some(10.0), None), // target 0: bounded, (2-10)/(0-10)
+            (lb, Some(12.0), Some(0.0), Some(10.0), None), // clamped to 0
+            (lb, Some(2.0), Some(0.0), None, None),  // no worst: no attainment
+        ],
+        false,
+    );
+    let a = f64s(&df, d::ATTAINMENT);
+    assert_eq!(a[0], Some(1.0));
+    assert_eq!(a[1], Some(0.5));
+    assert!(close(a[2], 0.8));
+    assert_eq!(a[3], Some(0.0));
+    assert_eq!(a[4], None);
+    assert_eq!(
+        strs(&df, d::METHOD),
+        ["ratio", "ratio", "bounded", "bounded", "bounded"]
+            .map(|s| Some(s.to_string()))
+            .to_vec()
+    );
+    assert_eq!(
+        i32s(&df, d::POINTS),
+        vec![Some(4), Some(2), Some(3), Some(1), None]
+    );
+}
+
+#[test]
+fn target_band_neutral_bounded_and_missing() {
+    let df = attain(
+        &[
+            ("target_band", Some(0.8), Some(1.0), None, Some(0.5)), // 1 - 0.2/0.5 = 0.6
+            ("target_band", Some(1.9), Some(1.0), None, Some(0.5)), // floored at 0
+            ("neutral", Some(3.0), None, None, None),
+            ("higher_better", Some(3.0), None, None, None), // no target
+            ("higher_better", None, Some(10.0), None, None), // no data
+        ],
+        false,
+    );
+    let a = f64s(&df, d::ATTAINMENT);
+    assert!(close(a[0], 0.6));
+    assert_eq!(a[1], Some(0.0));
+    assert_eq!(&a[2..], &[None, None, None]);
+    assert_eq!(i32s(&df, d::POINTS)[..2], [Some(2), Some(1)]);
+    // bounded method for everything but the band: (v - w) / (t - w)
+    let df = attain(
+        &[
+            ("higher_better", Some(40.0), Some(60.0), Some(20.0), None),
+            ("lower_better", Some(40.0), Some(20.0), Some(60.0), None),
+        ],
+        true,
+    );
+    assert_eq!(f64s(&df, d::ATTAINMENT), vec![Some(0.5), Some(0.5)]);
+}
+
+fn grouped(values: &[(&str, f64)], direction: &str) -> LazyFrame {
+    df!(
+        d::ANALYSIS_YEAR => vec![2024; values.len()],
+        d::GROUPING => vec!["all"; values.len()],
+        d::GROUP => vec!["all"; values.len()],
+        d::CITY_ID => values.iter().map(|v| v.0).collect::<Vec<_>>(),
+        d::DATA_POINT_ID => vec!["X"; values.len()],
+        d::DIRECTION => vec![direction; values.len()],
+        d::VALUE => values.iter().map(|v| v.1).collect::<Vec<_>>(),
+        d::TARGET => vec![None::<f64>; values.len()],
+        d::CONFIDENTIAL => vec![false; values.len()],
+    )
+    .unwrap()
+    .lazy()
+}
+
+fn ten() -> Vec<(&'static str, f64)> {
+    ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]
+        .into_iter()
+        .zip((1..=10).map(f64::from))
+        .collect()
+}
+
+#[test]
+fn peer_stats_type7_quantiles_and_sample_sd() {
+    let s = peers::peer_stats(grouped(&ten(), "higher_better"), 5, 2024)
+        .collect()
+        .unwrap();
+    let one = |c: &str| f64s(&s, c)[0];
+    assert_eq!(one(d::MIN), Some(1.0));
+    assert!(close(one(d::P10), 1.9));
+    assert!(close(one(d::P25), 3.25));
+    assert!(close(one(d::MEDIAN), 5.5));
+    assert!(close(one(d::P75), 7.75));
+    assert!(close(one(d::P90), 9.1));
+    assert_eq!(one(d::MAX), Some(10.0));
+    assert!(close(one(d::MEAN), 5.5));
+    // sqrt(sum((x - 5.5)^2) / 9) = sqrt(82.5 / 9)
+    assert!(close(one(d::SD), (82.5f64 / 9.0).sqrt()));
+    assert_eq!(
+        s.column(d::SUPPRESSED).unwrap().bool().unwrap().get(0),
+        Some(false)
+    );
+}
+
+#[test]
+fn percentiles_mid_rank_direction_ties_and_suppression() {
+    let p = peers::percentiles(grouped(&ten(), "higher_better"), 5, 2024)
+        .collect()
+        .unwrap()
+        .sort([d::CITY_ID], Default::default())
+        .unwrap();
+    let pct = f64s(&p, d::PERCENTILE);
+    assert_eq!(pct[9], Some(95.0)); // unique best of 10
+    assert_eq!(pct[0], Some(5.0)); // unique worst
+    let p = peers::percentiles(grouped(&ten(), "lower_better"), 5, 2024)
+        .collect()
+        .unwrap()
+        .sort([d::CITY_ID], Default::default())
+        .unwrap();
+    assert_eq!(f64s(&p, d::PERCENTILE)[0], Some(95.0)); // lowest value is best
+    // all tied: everyone 50
+    let tied: Vec<_> = ten().into_iter().map(|(c, _)| (c, 7.0)).collect();
+    let p = peers::percentiles(grouped(&tied, "higher_better"), 5, 2024)
+        .collect()
+        .unwrap();
+    assert!(f64s(&p, d::PERCENTILE).iter().all(|v| *v == Some(50.0)));
+    // two tied at the top of 4 plus others: B = 2, T = 2 -> 100 * 3 / 4 = 75
+    let p = peers::percentiles(
+        grouped(
+            &[("a", 1.0), ("b", 2.0), ("c", 3.0), ("d", 3.0)],
+            "higher_better",
+        ),
+        1,
+        2024,
+    )
+    .collect()
+    .unwrap()
+    .sort([d::CITY_ID], Default::default())
+    .unwrap();
+    assert_eq!(
+        f64s(&p, d::PERCENTILE),
+        vec![Some(12.5), Some(37.5), Some(75.0), Some(75.0)]
+    );
+    // fewer than k: suppressed, row kept with n, no percentile, no statistics
+    let four = &ten()[..4];
+    let p = peers::percentiles(grouped(four, "higher_better"), 5, 2024)
+        .collect()
+        .unwrap();
+    assert_eq!(p.height(), 4);
+    assert!(f64s(&p, d::PERCENTILE).iter().all(Option::is_none));
+    let s = peers::peer_stats(grouped(four, "higher_better"), 5, 2024)
+        .collect()
+        .unwrap();
+    assert_eq!(s.column(d::N).unwrap().u32().unwrap().get(0), Some(4));
+    assert_eq!(
+        s.column(d::SUPPRESSED).unwrap().bool().unwrap().get(0),
+        Some(true)
+    );
+    for c in [d::MIN, d::MEDIAN, d::MAX, d::MEAN, d::SD] {
+        assert_eq!(f64s(&s, c), vec![None], "{c}");
+    }
+    // neutral: no percentile
+    let p = peers::percentiles(grouped(&ten(), "neutral"), 5, 2024)
+        .collect()
+        .unwrap();
+    assert!(f64s(&p, d::PERCENTILE).iter().all(Option::is_none));
+}
+
+#[test]
+fn rollup_scores_coverage_and_bands() {
+    // points 1, 3, 4, 1 + one item without data + one neutral: 9/16, coverage 4/5
+    let pts = [Some(1), Some(3), Some(4), Some(1), None, None];
+    let dirs = [
+        "higher_better",
+        "higher_better",
+        "lower_better",
+        "higher_better",
+        "higher_better",
+        "neutral",
+    ];
+    let att = df!(
+        d::CITY_ID => vec!["c"; 6],
+        d::DIMENSION => vec!["Economy"; 6],
+        d::SUB_DIMENSION => vec!["ICT"; 6],
+        d::CATEGORY => ["Infra", "Infra", "Infra", "Infra", "Other", "Other"],
+        d::DIRECTION => dirs,
+        d::POINTS => pts,
+    )
+    .unwrap();
+    let r = rollups::rollups(att.lazy(), 2024)
+        .collect()
+        .unwrap()
+        .sort([d::LEVEL, d::PATH], Default::default())
+        .unwrap();
+    let levels = strs(&r, d::LEVEL);
+    let at = |level: &str, path: &str| {
+        (0..r.height())
+            .find(|&i| {
+                levels[i].as_deref() == Some(level) && strs(&r, d::PATH)[i].as_deref() == Some(path)
+            })
+            .unwrap()
+    };
+    let i = at("dimension", "Economy");
+    assert_eq!(f64s(&r, d::ROLLUP_SCORE)[i], Some(0.5625));
+    assert_eq!(strs(&r, d::BAND)[i].as_deref(), Some(STATE_33));
+    assert_eq!(f64s(&r, d::COVERAGE)[i], Some(0.8));
+    let i = at("category", "Economy / ICT / Other");
+    assert_eq!(f64s(&r, d::ROLLUP_SCORE)[i], None);
+    assert_eq!(f64s(&r, d::COVERAGE)[i], Some(0.0));
+    assert_eq!(strs(&r, d::BAND)[i].as_deref(), Some(STATE_NO_DATA));
+    assert_eq!(
+        r.column(d::LOW_COVERAGE).unwrap().bool().unwrap().get(i),
+        Some(true)
+    );
+    let i = at("overall", "overall");
+    assert_eq!(r.column(d::ITEMS).unwrap().u32().unwrap().get(i), Some(5));
+    assert_eq!(r.column(d::SCORED).unwrap().u32().unwrap().get(i), Some(4));
+}
+
+#[test]
+fn gaps_signed_shortfall() {
+    let g = df!(
+        d::ANALYSIS_YEAR => [2024, 2024],
+        d::CITY_ID => ["a", "b"],
+        d::DATA_POINT_ID => ["H", "L"],
+        d::GROUPING => ["all", "all"],
+        d::GROUP => ["all", "all"],
+        d::DIRECTION => ["higher_better", "lower_better"],
+        d::VALUE => [40.0, 10.0],
+        d::TARGET => [60.0, 5.0],
+        d::CONFIDENTIAL => [false, false],
+    )
+    .unwrap();
+    let s = df!(
+        d::GROUPING => ["all", "all"],
+        d::GROUP => ["all", "all"],
+        d::DATA_POINT_ID => ["H", "L"],
+        d::MEDIAN => [50.0, 8.0],
+        d::P25 => [30.0, 4.0],
+        d::P75 => [70.0, 12.0],
+        d::SUPPRESSED => [false, false],
+    )
+    .unwrap();
+    let r = gaps::gaps(g.lazy(), s.lazy())
+        .collect()
+        .unwrap()
+        .sort([d::CITY_ID], Default::default())
+        .unwrap();
+    assert_eq!(f64s(&r, d::GAP_TARGET), vec![Some(20.0), Some(5.0)]);
+    assert!(close(f64s(&r, d::GAP_TARGET_PCT)[0], 100.0 / 3.0));
+    assert_eq!(f64s(&r, d::GAP_TARGET_PCT)[1], Some(100.0));
+    assert_eq!(f64s(&r, d::GAP_MEDIAN), vec![Some(10.0), Some(2.0)]);
+    assert_eq!(f64s(&r, d::LEADERS), vec![Some(70.0), Some(4.0)]);
+    assert_eq!(f64s(&r, d::GAP_LEADERS), vec![Some(30.0), Some(6.0)]);
+    assert_eq!(
+        f64s(&r, d::GAP_LEADERS_PCT),
+        vec![Some(30.0 / 70.0 * 100.0), Some(150.0)]
+    );
+}
+
+fn obs(rows: &[(&str, &str, i32, f64)]) -> LazyFrame {
+    df!(
+        d::CITY_ID => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+        d::DATA_POINT_ID => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+        d::YEAR => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+        d::VALUE => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+    )
+    .unwrap()
+    .lazy()
+}
+
+fn trend(rows: &[(&str, &str, i32, f64)], target: Option<f64>, direction: &str) -> DataFrame {
+    let keys: Vec<(&str, &str)> = {
+        let mut k: Vec<_> = rows.iter().map(|r| (r.0, r.1)).collect();
+        k.dedup();
+        k
+    };
+    let t = df!(
+        d::CITY_ID => keys.iter().map(|k| k.0).collect::<Vec<_>>(),
+        d::DATA_POINT_ID => keys.iter().map(|k| k.1).collect::<Vec<_>>(),
+        d::DIRECTION => vec![direction; keys.len()],
+        d::TARGET => vec![target; keys.len()],
+        d::WORST => vec![None::<f64>; keys.len()],
+        d::TOLERANCE => vec![None::<f64>; keys.len()],
+    )
+    .unwrap();
+    trends::trends(
+        trends::fit(obs(rows), 2024),
+        t.lazy(),
+        trends::t_table(40).lazy(),
+        2024,
+        2030,
+        3,
+        false,
+    )
+    .collect()
+    .unwrap()
+    .sort([d::CITY_ID, d::DATA_POINT_ID], Default::default())
+    .unwrap()
+}
+
+#[test]
+fn trend_ols_ci_and_status() {
+    // x = 2021..2024, y = 1, 3, 2, 5: slope 5.5 / 5 = 1.1, SSE = 8.75 - 1.1 * 5.5 = 2.7,
+    // se = sqrt(2.7 / 2 / 5); t(0.975, 2) = 4.302652729...
+    let r = trend(
+        &[
+            ("c", "X", 2021, 1.0),
+            ("c", "X", 2022, 3.0),
+            ("c", "X", 2023, 2.0),
+            ("c", "X", 2024, 5.0),
+        ],
+        Some(29.0),
+        "higher_better",
+    );
+    let slope = f64s(&r, d::SLOPE)[0].unwrap();
+    assert!((slope - 1.1).abs() < 1e-12);
+    let half = f64s(&r, d::SLOPE_CI_HIGH)[0].unwrap() - slope;
+    assert!((half - 4.302652729 * 0.27f64.sqrt()).abs() < 1e-8, "{half}");
+    // required (29 - 5) / (2030 - 2024) = 4; R = 1.1 / 4 = 0.275 -> stagnating
+    assert_eq!(f64s(&r, d::REQUIRED_SLOPE)[0], Some(4.0));
+    assert!(close(f64s(&r, d::RATIO)[0], 0.275));
+    assert_eq!(
+        strs(&r, d::STATUS)[0].as_deref(),
+        Some(trends::STATUS_STAGNATING)
+    );
+    assert!(close(f64s(&r, d::YEARS_TO_TARGET)[0], 24.0 / 1.1));
+    assert!(close(f64s(&r, d::PROJECTED_VALUE)[0], 5.0 + 1.1 * 6.0));
+    // fitted line at 2030: ybar + slope * (2030 - xbar) = 2.75 + 1.1 * 7.5
+    assert!(close(f64s(&r, d::FITTED_VALUE)[0], 2.75 + 1.1 * 7.5));
+}
+
+#[test]
+fn trend_statuses_flat_cagr_and_edge_cases() {
+    let r = trend(
+        &[
+            // on track: +5 a year, needs (100 - 70) / 6 = 5
+            ("a", "X", 2022, 60.0),
+            ("a", "X", 2023, 65.0),
+            ("a", "X", 2024, 70.0),
+            // moderately improving: +2.5
+            ("b", "X", 2022, 65.0),
+            ("b", "X", 2023, 67.5),
+            ("b", "X", 2024, 70.0),
+            // flat to float noise: slope exactly 0 -> stagnating
+            ("c", "X", 2022, 0.1 + 0.2),
+            ("c", "X", 2023, 0.3),
+            ("c", "X", 2024, 0.30000000000000004),
+            // worsening
+            ("d", "X", 2022, 70.0),
+            ("d", "X", 2023, 65.0),
+            ("d", "X", 2024, 60.0),
+            // one year only
+            ("e", "X", 2024, 50.0),
+            // achieved (>= 95 of target) whatever the trend
+            ("f", "X", 2023, 99.0),
+            ("f", "X", 2024, 96.0),
+            // a zero value: CAGR null, slope still computed
+            ("g", "X", 2022, 0.0),
+            ("g", "X", 2023, 10.0),
+            ("g", "X", 2024, 20.0),
+            // 10 % growth a year
+            ("h", "X", 2022, 10.0),
+            ("h", "X", 2023, 11.0),
+            ("h", "X", 2024, 12.1),
+        ],
+        Some(100.0),
+        "higher_better",
+    );
+    let status = strs(&r, d::STATUS);
+    let st = |i: usize| status[i].as_deref().unwrap();
+    assert_eq!(st(0), trends::STATUS_ON_TRACK);
+    assert_eq!(st(1), trends::STATUS_MODERATE);
+    assert_eq!(st(2), trends::STATUS_STAGNATING);
+    assert_eq!(f64s(&r, d::SLOPE)[2], Some(0.0));
+    assert_eq!(f64s(&r, d::YEARS_TO_TARGET)[2], None); // not at current trend
+    assert_eq!(st(3), trends::STATUS_WORSENING);
+    assert_eq!(st(4), trends::STATUS_INSUFFICIENT);
+    assert_eq!(f64s(&r, d::SLOPE)[4], None);
+    assert_eq!(st(5), trends::STATUS_ACHIEVED);
+    assert_eq!(f64s(&r, d::CAGR_PCT)[6], None);
+    assert_eq!(f64s(&r, d::SLOPE)[6], Some(10.0));
+    assert!(close(f64s(&r, d::CAGR_PCT)[7], 10.0));
+    assert!(close(f64s(&r, d::YEARS_TO_TARGET)[0], 6.0));
+    // no target: no status to judge
+    let r = trend(
+        &[("a", "X", 2023, 1.0), ("a", "X", 2024, 2.0)],
+        None,
+        "higher_better",
+    );
+    assert_eq!(
+        strs(&r, d::STATUS)[0].as_deref(),
+        Some(trends::STATUS_NO_TARGET)
+    );
+}
+
+#[test]
+fn align_takes_latest_in_window_and_normalise_latest_batch() {
+    let raw = df!(
+        d::CITY_ID => ["a", "a", "a", "b", "a"],
+        d::DATA_POINT_ID => ["X", "X", "X", "X", "X"],
+        d::YEAR => [2021, 2022, 2023, 2020, 2022],
+        d::VALUE => [1.0, 2.0, 3.0, 9.0, 2.5],
+        d::UNIT => ["pct"; 5],
+        d::QUALITY => ["measured"; 5],
+        d::VERIFIED => [false; 5],
+        d::CONFIDENTIAL => [false; 5],
+        d::BATCH_ID => ["000001-x", "000001-x", "000001-x", "000001-x", "000002-y"],
+        d::BATCH_SEQ => [0u32, 0, 0, 0, 1],
+    )
+    .unwrap();
+    let n = normalise::normalise(raw.lazy(), 2)
+        .collect()
+        .unwrap()
+        .sort([d::CITY_ID, d::YEAR], Default::default())
+        .unwrap();
+    assert_eq!(n.height(), 4);
+    assert_eq!(
+        f64s(&n, d::VALUE),
+        vec![Some(1.0), Some(2.5), Some(3.0), Some(9.0)]
+    );
+    // analysis year 2024, lookback 2: a uses 2023; b's 2020 is outside the window
+    let a = align::align(n.clone().lazy(), 2024, 2).collect().unwrap();
+    assert_eq!(a.height(), 1);
+    assert_eq!(i32s(&a, d::SOURCE_YEAR), vec![Some(2023)]);
+    let a = align::align(n.lazy(), 2022, 2).collect().unwrap();
+    assert_eq!(a.height(), 2);
+}
+
+#[test]
+fn targets_city_beats_group_beats_default() {
+    let base = df!(
+        d::CITY_ID => ["a", "b", "c"],
+        d::DATA_POINT_ID => ["X", "X", "X"],
+    )
+    .unwrap();
+    let members = df!(
+        d::CITY_ID => ["a", "b", "c"],
+        d::GROUPING => ["continent", "continent", "continent"],
+        d::GROUP => ["Europe", "Europe", "Asia"],
+    )
+    .unwrap();
+    let t = |scope: &[&str], target: f64| {
+        let mut cols = vec![];
+        for (k, v) in scope.iter().enumerate() {
+            let name =
+                [d::CITY_ID, d::GROUPING, d::GROUP][if scope.len() == 1 { 0 } else { k + 1 }];
+            cols.push(Column::new(name.into(), [*v]));
+        }
+        cols.extend([
+            Column::new(d::DATA_POINT_ID.into(), ["X"]),
+            Column::new(d::TARGET.into(), [target]),
+            Column::new(d::WORST.into(), [None::<f64>]),
+            Column::new(d::TOLERANCE.into(), [None::<f64>]),
+            Column::new(d::TARGET_YEAR.into(), [None::<i32>]),
+            Column::new(d::TARGET_SOURCE.into(), ["s"]),
+            Column::new("line".into(), [2i64]),
+        ]);
+        DataFrame::new(1, cols).unwrap()
+    };
+    let defaults = t(&[], 10.0);
+    let defaults = defaults.drop(d::CITY_ID).unwrap_or(defaults);
+    let r = resolve_targets(
+        base.lazy(),
+        members.lazy(),
+        defaults.lazy(),
+        t(&["a"], 30.0).lazy(),
+        t(&["continent", "Europe"], 20.0).lazy(),
+    )
+    .collect()
+    .unwrap()
+    .sort([d::CITY_ID], Default::default())
+    .unwrap();
+    assert_eq!(
+        f64s(&r, d::TARGET),
+        vec![Some(30.0), Some(20.0), Some(10.0)]
+    );
+    assert_eq!(
+        strs(&r, d::TARGET_SCOPE),
+        ["city", "group", "default"]
+            .map(|s| Some(s.to_string()))
+            .to_vec()
+    );
+}

@@ -1,0 +1,270 @@
+//! DuckDB over the pipeline's outputs.
+//!
+//! `citybench run` rebuilds `citybench.duckdb`: Rust registers each `derived/*.parquet`
+//! file as a source view `src_<table>` (an absolute path, so the database opens from any
+//! working directory and from any DuckDB client); then the SQL files of `queries/` create
+//! the staging views and the marts, in the order of [`MODELS`]. Each file is one `SELECT`;
+//! the view is named after the file (dbt style). SQL files never contain file paths.
+//!
+//! Ad-hoc queries ([`Warehouse::open_read_only`]) run on a read-only connection that may
+//! read only the workspace's files (`allowed_directories`, `enable_external_access =
+//! false`, `lock_configuration = true`), and each statement must be a single `SELECT`
+//! (run through DuckDB's `query()` table function, which accepts nothing else): no
+//! `COPY`, `ATTACH`, `INSTALL`, `LOAD` or `SET`.
+
+use std::path::PathBuf;
+
+use duckdb::arrow::array::{Array, AsArray};
+use duckdb::arrow::datatypes::{
+    DataType as ADataType, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
+    UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+};
+use duckdb::arrow::record_batch::RecordBatch;
+use duckdb::arrow::util::display::{ArrayFormatter, FormatOptions};
+use duckdb::{AccessMode, Config, Connection};
+use serde_json::Value;
+
+use crate::error::{Error, IoContext, Result};
+use crate::output::Rows;
+use crate::pipeline::TABLES;
+use crate::store::Workspace;
+
+macro_rules! model {
+    ($dir:literal, $name:literal) => {
+        (
+            $name,
+            concat!("queries/", $dir, "/", $name, ".sql"),
+            include_str!(concat!("../../queries/", $dir, "/", $name, ".sql")),
+        )
+    };
+}
+/// The database file in the workspace.
+pub const DB_FILE: &str = "citybench.duckdb";
+
+/// The views built from `queries/`, in creation order: (view name, file, SQL).
+pub const MODELS: &[(&str, &str, &str)] = &[
+    model!("staging", "stg_catalog"),
+    model!("staging", "stg_cities"),
+    model!("staging", "stg_observations"),
+    model!("staging", "stg_aligned"),
+    model!("staging", "stg_attainment"),
+    model!("staging", "stg_peer_stats"),
+    model!("staging", "stg_percentiles"),
+    model!("staging", "stg_gaps"),
+    model!("staging", "stg_rollups"),
+    model!("staging", "stg_trends"),
+    model!("marts", "city_scorecard"),
+    model!("marts", "peer_benchmarks"),
+    model!("marts", "kpi_gaps"),
+    model!("marts", "kpi_trends"),
+    model!("marts", "category_rollups"),
+];
+
+/// `queries/checks/assert_*.sql`: each must return zero rows on a valid workspace.
+pub const CHECKS: &[(&str, &str, &str)] = &[
+    model!("checks", "assert_percentile_range"),
+    model!("checks", "assert_points_range"),
+    model!("checks", "assert_coverage_range"),
+    model!("checks", "assert_suppressed_without_values"),
+    model!("checks", "assert_rollup_score"),
+    model!("checks", "assert_quantiles_ordered"),
+    model!("checks", "assert_unique_keys"),
+];
+
+/// `queries/examples/*.sql`: ad-hoc analyses to copy (each runs in the tests).
+pub const EXAMPLES: &[(&str, &str, &str)] = &[
+    model!("examples", "peers_beating_me_on_water_loss"),
+    model!("examples", "europe_median_misses_target"),
+    model!("examples", "top_cities_overall"),
+    model!("examples", "worsening_trends_by_continent"),
+    model!("examples", "low_coverage_dimensions"),
+    model!("examples", "distribution_by_population_band"),
+];
+
+fn db_err(context: &str, e: duckdb::Error) -> Error {
+    Error::Input {
+        path: PathBuf::from(context),
+        message: e.to_string(),
+    }
+}
+
+/// An SQL string literal.
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// Remove comments' trailing semicolons and whitespace so a file's single statement can
+/// be wrapped in a view or in `query()`.
+pub fn strip_statement(sql: &str) -> String {
+    let mut s = sql.trim_end().to_string();
+    while s.ends_with(';') {
+        s.pop();
+        s = s.trim_end().to_string();
+    }
+    s
+}
+
+/// Rebuild `citybench.duckdb` (written to a temporary file, then renamed into place).
+pub fn build(ws: &Workspace) -> Result<PathBuf> {
+    let root = std::path::absolute(ws.root()).at(ws.root())?;
+    let path = root.join(DB_FILE);
+    let tmp = crate::store::temp_path(&path);
+    let _ = std::fs::remove_file(&tmp);
+    {
+        let conn = Connection::open(&tmp).map_err(|e| db_err(&tmp.display().to_string(), e))?;
+        for (name, _) in TABLES {
+            let file = root.join("derived").join(format!("{name}.parquet"));
+            let sql = format!(
+                "CREATE VIEW src_{name} AS SELECT * FROM read_parquet({})",
+                quote(&file.to_string_lossy())
+            );
+            conn.execute_batch(&sql)
+                .map_err(|e| db_err(&file.display().to_string(), e))?;
+        }
+        for (name, file, sql) in MODELS {
+            let create = format!("CREATE VIEW {name} AS\n{}", strip_statement(sql));
+            conn.execute_batch(&create).map_err(|e| db_err(file, e))?;
+        }
+        conn.execute_batch("CHECKPOINT")
+            .map_err(|e| db_err(&tmp.display().to_string(), e))?;
+    }
+    let f = std::fs::File::open(&tmp).at(&tmp)?;
+    f.sync_all().at(&tmp)?;
+    crate::store::commit_rename(&tmp, &path)?;
+    Ok(path)
+}
+
+/// A read-only, locked-down connection to a workspace's database.
+pub struct Warehouse {
+    conn: Connection,
+}
+
+impl Warehouse {
+    /// Open `citybench.duckdb` read-only; ad-hoc SQL may read only the workspace's files.
+    pub fn open_read_only(ws: &Workspace) -> Result<Self> {
+        let root = std::path::absolute(ws.root()).at(ws.root())?;
+        let path = root.join(DB_FILE);
+        if !path.exists() {
+            return Err(Error::Usage(format!(
+                "{} does not exist yet; run `citybench -w {} run` first",
+                path.display(),
+                ws.root().display()
+            )));
+        }
+        let config = Config::default()
+            .access_mode(AccessMode::ReadOnly)
+            .map_err(|e| db_err(&path.display().to_string(), e))?;
+        let conn = Connection::open_with_flags(&path, config)
+            .map_err(|e| db_err(&path.display().to_string(), e))?;
+        let mut dir = root.to_string_lossy().to_string();
+        if !dir.ends_with('/') {
+            dir.push('/');
+        }
+        conn.execute_batch(&format!(
+            "SET allowed_directories = [{}]; SET enable_external_access = false; SET lock_configuration = true;",
+            quote(&dir)
+        ))
+        .map_err(|e| db_err(&path.display().to_string(), e))?;
+        Ok(Warehouse { conn })
+    }
+
+    /// Run one read-only statement (a `SELECT`, `WITH`, `FROM`, `DESCRIBE`, `SHOW`,
+    /// `SUMMARIZE`, ...) and return its rows. DuckDB's message is the error.
+    pub fn query(&self, sql: &str) -> Result<Rows> {
+        let stmt = strip_statement(sql);
+        if stmt.trim().is_empty() {
+            return Err(Error::Usage("empty query".into()));
+        }
+        let wrapped = format!("SELECT * FROM query({})", quote(&stmt));
+        let mut prepared = self.conn.prepare(&wrapped).map_err(|e| refuse(e, &stmt))?;
+        let batches: Vec<RecordBatch> = prepared
+            .query_arrow([])
+            .map_err(|e| refuse(e, &stmt))?
+            .collect();
+        let columns: Vec<String> = prepared.column_names();
+        Ok(to_rows(columns, &batches))
+    }
+}
+
+/// DuckDB's message; a statement that is not a single SELECT gets citybench's reason too.
+fn refuse(e: duckdb::Error, stmt: &str) -> Error {
+    let m = e.to_string();
+    if m.contains("Expected a single SELECT statement") {
+        let first = stmt.split_whitespace().next().unwrap_or("").to_uppercase();
+        return Error::Sql(format!(
+            "refused: citybench sql runs one read-only query at a time (SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE); {first} statements are not allowed\n{m}"
+        ));
+    }
+    Error::Sql(m)
+}
+
+/// Arrow batches to JSON-valued rows (numbers stay numbers; other types print as DuckDB
+/// would show them).
+pub fn to_rows(columns: Vec<String>, batches: &[RecordBatch]) -> Rows {
+    let mut rows = Rows::new(columns);
+    let opts = FormatOptions::default().with_null("");
+    for b in batches {
+        let cols: Vec<_> = b.columns().iter().collect();
+        let fmts: Vec<Option<ArrayFormatter>> = cols
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts).ok())
+            .collect();
+        for i in 0..b.num_rows() {
+            let mut row = Vec::with_capacity(cols.len());
+            for (c, f) in cols.iter().zip(&fmts) {
+                row.push(cell(c.as_ref(), i, f.as_ref()));
+            }
+            rows.push(row);
+        }
+    }
+    rows
+}
+
+fn cell(a: &dyn Array, i: usize, f: Option<&ArrayFormatter>) -> Value {
+    if a.is_null(i) {
+        return Value::Null;
+    }
+    macro_rules! int {
+        ($t:ty) => {
+            Value::from(a.as_primitive::<$t>().value(i))
+        };
+    }
+    match a.data_type() {
+        ADataType::Boolean => Value::Bool(a.as_boolean().value(i)),
+        ADataType::Int8 => int!(Int8Type),
+        ADataType::Int16 => int!(Int16Type),
+        ADataType::Int32 => int!(Int32Type),
+        ADataType::Int64 => int!(Int64Type),
+        ADataType::UInt8 => int!(UInt8Type),
+        ADataType::UInt16 => int!(UInt16Type),
+        ADataType::UInt32 => int!(UInt32Type),
+        ADataType::UInt64 => int!(UInt64Type),
+        ADataType::Float32 => float(a.as_primitive::<Float32Type>().value(i) as f64),
+        ADataType::Float64 => float(a.as_primitive::<Float64Type>().value(i)),
+        ADataType::Utf8 => Value::String(a.as_string::<i32>().value(i).to_string()),
+        ADataType::LargeUtf8 => Value::String(a.as_string::<i64>().value(i).to_string()),
+        ADataType::Utf8View => Value::String(a.as_string_view().value(i).to_string()),
+        _ => Value::String(f.map(|f| f.value(i).to_string()).unwrap_or_default()),
+    }
+}
+
+fn float(v: f64) -> Value {
+    serde_json::Number::from_f64(v)
+        .map(Value::Number)
+        .unwrap_or_else(|| Value::String(v.to_string()))
+}
+
+/// Run every check; returns (check name, violating rows) for the failing ones.
+pub fn run_checks(w: &Warehouse) -> Result<Vec<(&'static str, Rows)>> {
+    let mut failed = Vec::new();
+    for (name, file, sql) in CHECKS {
+        let rows = w.query(sql).map_err(|e| Error::Input {
+            path: PathBuf::from(file),
+            message: e.to_string(),
+        })?;
+        if !rows.rows.is_empty() {
+            failed.push((*name, rows));
+        }
+    }
+    Ok(failed)
+}
