@@ -11,4 +11,6 @@ mod util;
 mod cli;
 mod generate;
 mod ingest;
+mod pipeline;
+mod sql;
 mod warehouse;

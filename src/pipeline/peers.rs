@@ -72,8 +72,10 @@ pub fn peer_stats(grouped: LazyFrame, k: u32, year: i32) -> LazyFrame {
             q(0.75, d::P75),
             q(0.90, d::P90),
             v().max().alias(d::MAX),
-            v().mean().alias(d::MEAN),
-            v().std(1).alias(d::SD),
+            // parallel partial sums can differ in the last bit between runs; 12
+            // significant digits (as for converted values) keep the bytes identical
+            v().mean().round_sig_figs(12).alias(d::MEAN),
+            v().std(1).round_sig_figs(12).alias(d::SD),
         ])
         .with_columns(masked)
         .select([

@@ -29,10 +29,7 @@ fn close(a: Option<f64>, b: f64) -> bool {
 type Case<'a> = (&'a str, Option<f64>, Option<f64>, Option<f64>, Option<f64>);
 
 /// -> method, attainment, points, state.
-fn attain(
-    rows: &[Case<'_>],
-    bounded: bool,
-) -> DataFrame {
+fn attain(rows: &[Case<'_>], bounded: bool) -> DataFrame {
     let df = df!(
         d::DIRECTION => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
         d::VALUE => rows.iter().map(|r| r.1).collect::<Vec<_>>(),

@@ -1,0 +1,399 @@
+//! `citybench run`: Polars results cross-checked against an independent DuckDB SQL
+//! computation on generated data, determinism, targets overrides and configuration errors.
+
+use crate::util::Ws;
+
+/// A workspace with `cities` generated cities (2015..2024), ingested and run.
+pub fn generated(cities: u32, seed: u32) -> Ws {
+    let ws = Ws::new();
+    let out = ws.dir.path().join("g");
+    let r = ws.run(&[
+        "generate",
+        "--cities",
+        &cities.to_string(),
+        "--years",
+        "2015..2024",
+        "--seed",
+        &seed.to_string(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = ws.ingest(&out.join("submissions.parquet"));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = ws.run(&["run"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("checks: 7 passed"), "{}", r.stdout);
+    ws
+}
+
+fn duck(ws: &Ws) -> duckdb::Connection {
+    let con = duckdb::Connection::open_in_memory().unwrap();
+    for t in [
+        "catalog",
+        "cities",
+        "observations",
+        "aligned",
+        "attainment",
+        "peer_stats",
+        "percentiles",
+        "rollups",
+        "trends",
+        "gaps",
+    ] {
+        con.execute_batch(&format!(
+            "create view {t} as select * from read_parquet('{}/derived/{t}.parquet')",
+            ws.root().display()
+        ))
+        .unwrap();
+    }
+    con
+}
+
+/// (rows compared, rows that disagree) of a query returning those two counts.
+fn counts(con: &duckdb::Connection, sql: &str) -> (i64, i64) {
+    con.query_row(sql, [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap_or_else(|e| panic!("{e}\n{sql}"))
+}
+
+/// `a` and `b` equal to 1e-9 (relative for large magnitudes), nulls equal to nulls.
+fn differ(a: &str, b: &str) -> String {
+    format!("(({a} is null) <> ({b} is null) or abs({a} - {b}) > 1e-9 * greatest(1, abs({b})))")
+}
+
+#[test]
+fn duckdb_recomputes_alignment_peers_percentiles_attainment_rollups_and_trends() {
+    let ws = generated(300, 5);
+    let con = duck(&ws);
+    let year: i32 = con
+        .query_row("select max(year) from observations", [], |r| r.get(0))
+        .unwrap();
+    // alignment from the raw batch, independently: latest year in [Y - 2, Y]
+    con.execute_batch(&format!(
+        "create table my_aligned as
+         select city_id, data_point_id, arg_max(value, year) as value, max(year) as source_year
+         from read_parquet('{}/raw/*/*.parquet')
+         where year between {year} - 2 and {year}
+         group by all",
+        ws.root().display()
+    ))
+    .unwrap();
+    let (n, bad) = counts(
+        &con,
+        &format!(
+            "select count(*), count(*) filter (where a.city_id is null or m.city_id is null or {} or a.source_year <> m.source_year)
+             from aligned a full join my_aligned m using (city_id, data_point_id)",
+            differ("a.value", "m.value")
+        ),
+    );
+    assert!(n > 10_000, "{n}");
+    assert_eq!(bad, 0, "aligned rows differ");
+
+    // memberships from the cities table, independently of the engine
+    con.execute_batch(
+        "create table groups as
+         select city_id, 'all' as grouping, 'all' as grp from cities union all
+         select city_id, 'population_band', population_band from cities where population is not null union all
+         select city_id, 'economy', economy from cities where economy <> '' union all
+         select city_id, 'continent', continent from cities where continent <> '' union all
+         select city_id, 'un_region', un_region from cities where un_region <> '';
+         create table g as
+         select g.grouping, g.grp, m.city_id, m.data_point_id, m.value, c.direction, a.target
+         from my_aligned m join groups g using (city_id) join catalog c using (data_point_id)
+         join attainment a using (city_id, data_point_id);",
+    )
+    .unwrap();
+    let stats = [
+        ("min", "min(value)"),
+        ("p10", "quantile_cont(value, 0.10)"),
+        ("p25", "quantile_cont(value, 0.25)"),
+        ("median", "quantile_cont(value, 0.5)"),
+        ("p75", "quantile_cont(value, 0.75)"),
+        ("p90", "quantile_cont(value, 0.90)"),
+        ("max", "max(value)"),
+        ("mean", "avg(value)"),
+        ("sd", "stddev_samp(value)"),
+    ];
+    let select: Vec<String> = stats
+        .iter()
+        .map(|(n, e)| format!("case when count(*) >= 5 then {e} end as {n}"))
+        .collect();
+    let cmp: Vec<String> = stats
+        .iter()
+        .map(|(n, _)| differ(&format!("p.{n}"), &format!("s.{n}")))
+        .collect();
+    let (n, bad) = counts(
+        &con,
+        &format!(
+            "with s as (select grouping, grp, data_point_id, count(*) as n, {} from g group by all)
+             select count(*), count(*) filter (where p.n is null or s.n is null or p.n <> s.n
+                 or p.suppressed <> (s.n < 5) or {})
+             from peer_stats p full join s
+               on p.grouping = s.grouping and p.\"group\" = s.grp and p.data_point_id = s.data_point_id",
+            select.join(", "),
+            cmp.join(" or ")
+        ),
+    );
+    assert!(n > 1_000, "{n}");
+    assert_eq!(bad, 0, "peer statistics differ");
+
+    // percentiles: B strictly worse, T tied (the city included), N with a score
+    let (n, bad) = counts(
+        &con,
+        &format!(
+            "with sc as (
+                 select *, case direction when 'higher_better' then value
+                                          when 'lower_better' then -value
+                                          when 'target_band' then -abs(value - target) end as score
+                 from g),
+             r as (
+                 select *, count(score) over w as big_n,
+                        rank() over (partition by grouping, grp, data_point_id order by score) - 1 as b,
+                        count(*) over (partition by grouping, grp, data_point_id, score) as t
+                 from sc
+                 window w as (partition by grouping, grp, data_point_id)),
+             mine as (
+                 select grouping, grp, city_id, data_point_id,
+                        case when score is not null and big_n >= 5 then 100.0 * (b + t / 2.0) / big_n end as pct
+                 from r)
+             select count(*), count(*) filter (where p.city_id is null or m.city_id is null or {})
+             from percentiles p full join mine m
+               on p.grouping = m.grouping and p.\"group\" = m.grp and p.city_id = m.city_id
+              and p.data_point_id = m.data_point_id",
+            differ("p.percentile", "m.pct")
+        ),
+    );
+    assert!(n > 50_000, "{n}");
+    assert_eq!(bad, 0, "percentiles differ");
+
+    // attainment and points from value and the resolved target
+    let (n, bad) = counts(
+        &con,
+        &format!(
+            "with a as (
+                 select *,
+                   case when value is null or method is null then null
+                        when method = 'band' then greatest(0, 1 - abs(value - target) / tolerance)
+                        when method = 'bounded' then
+                             case when worst is null or worst = target then null
+                                  else greatest(0, least(1, (value - worst) / (target - worst))) end
+                        when direction = 'lower_better' then case when value = 0 then 1 else target / value end
+                        else value / target end as my_a
+                 from attainment),
+             p as (
+                 select *, case when my_a is null then null
+                                when (case when my_a > 1 then 1 else my_a end) >= 0.95 - 1e-9 then 4
+                                when (case when my_a > 1 then 1 else my_a end) >= 0.66 - 1e-9 then 3
+                                when (case when my_a > 1 then 1 else my_a end) >= 0.33 - 1e-9 then 2
+                                else 1 end as my_points
+                 from a)
+             select count(*) filter (where my_points is not null),
+                    count(*) filter (where {} or (points is distinct from my_points))
+             from p",
+            differ("attainment", "my_a")
+        ),
+    );
+    assert!(n > 1_000, "{n}");
+    assert_eq!(bad, 0, "attainment differs");
+    // default targets are the catalogue's targets.csv
+    let targets = concat!(env!("CARGO_MANIFEST_DIR"), "/datasets/catalog/targets.csv");
+    let (n, bad) = counts(
+        &con,
+        &format!(
+            "select count(*), count(*) filter (where a.target <> t.target)
+             from attainment a join read_csv('{targets}', header = true) t using (data_point_id)
+             where t.target is not null"
+        ),
+    );
+    assert!(n > 1_000);
+    assert_eq!(bad, 0, "targets differ from targets.csv");
+
+    // roll-ups from the points
+    let (n, bad) = counts(
+        &con,
+        &format!(
+            "with c as (
+                 select city_id, dimension, count(*) filter (where direction <> 'neutral') as items,
+                        count(points) as scored, sum(points) as pts
+                 from attainment group by all),
+             mine as (select *, case when scored > 0 then pts / (4.0 * scored) end as score,
+                             case when items > 0 then scored / items end as cov from c)
+             select count(*), count(*) filter (where r.city_id is null or {} or {} or r.items <> m.items)
+             from rollups r join mine m on r.city_id = m.city_id and r.path = m.dimension
+             where r.level = 'dimension'",
+            differ("r.rollup_score", "m.score"),
+            differ("r.coverage", "m.cov")
+        ),
+    );
+    assert!(n >= 300, "{n}");
+    assert_eq!(bad, 0, "rollups differ");
+
+    // trend slopes: DuckDB's regr_slope over the same observations
+    let (n, bad) = counts(
+        &con,
+        &format!(
+            "with o as (select city_id, data_point_id, regr_slope(value, year) as s, count(*) as n,
+                               max(value) - min(value) as range
+                        from observations where year <= {year} group by all)
+             select count(*), count(*) filter (where {})
+             from trends t join o using (city_id, data_point_id)
+             where o.n >= 2 and o.range > 0",
+            "abs(t.slope - o.s) > 1e-9 * greatest(1, abs(o.s))"
+        ),
+    );
+    assert!(n > 10_000, "{n}");
+    assert_eq!(bad, 0, "trend slopes differ");
+}
+
+#[test]
+fn same_inputs_give_byte_identical_outputs() {
+    let ws = generated(60, 3);
+    let first = ws.run(&["sql", "select 1"]); // the database opens read-only
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let runs = |ws: &Ws| -> Vec<serde_json::Value> {
+        let mut v: Vec<_> = std::fs::read_dir(ws.root().join("runs"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        v.sort();
+        v.iter()
+            .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
+            .collect()
+    };
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let r = ws.run(&["run"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rs = runs(&ws);
+    assert_eq!(rs.len(), 2);
+    assert_eq!(rs[0]["outputs"], rs[1]["outputs"]);
+    assert_eq!(rs[0]["config_sha256"], rs[1]["config_sha256"]);
+    assert_eq!(rs[0]["outputs"].as_array().unwrap().len(), 10);
+}
+
+#[test]
+fn a_later_batch_supersedes_and_workspace_targets_override() {
+    use crate::util::{GENEVA, HEADER};
+    let ws = Ws::new();
+    // five cities so that peer statistics are published
+    let cities = [GENEVA, "2657896", "2661604", "2659994", "2660718"];
+    let mut a = format!("{HEADER}\n");
+    for (i, c) in cities.iter().enumerate() {
+        a.push_str(&format!(
+            "{c},EC-ICT-ICT-1C,2024,{},%,src,measured,false,false\n",
+            50 + i * 10
+        ));
+    }
+    let r = ws.ingest(&ws.file("a.csv", &a));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let b = format!("{HEADER}\n{GENEVA},EC-ICT-ICT-1C,2024,96,%,src,measured,false,false\n");
+    let r = ws.ingest(&ws.file("b.csv", &b));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    std::fs::write(
+        ws.root().join("targets.csv"),
+        "data_point_id,target,worst,tolerance,target_year,source,city_id\n\
+         EC-ICT-ICT-1C,120,,,2030,city plan,2657896\n",
+    )
+    .unwrap();
+    let r = ws.run(&["run"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let q = |sql: &str| {
+        let r = ws.run(&["sql", sql, "--format", "csv"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.stdout
+    };
+    // Geneva: the second batch's 96 wins over 50; target 100 (default) -> 95%+ band
+    assert_eq!(
+        q(&format!(
+            "select value, target, points, target_scope from stg_attainment where city_id = '{GENEVA}' and data_point_id = 'EC-ICT-ICT-1C'"
+        )),
+        "value,target,points,target_scope\n96.0,100.0,4,default\n"
+    );
+    // the city override: 60 / 120 = 0.5 -> 2 points
+    assert_eq!(
+        q(
+            "select value, target, attainment, points, target_scope, target_source from stg_attainment where city_id = '2657896' and data_point_id = 'EC-ICT-ICT-1C'"
+        ),
+        "value,target,attainment,points,target_scope,target_source\n60.0,120.0,0.5,2,city,city plan\n"
+    );
+    // five values 96, 60, 70, 80, 90: Geneva is the unique best of 5 -> 90
+    assert_eq!(
+        q(&format!(
+            "select n, percentile from stg_percentiles where city_id = '{GENEVA}' and grouping = 'all' and data_point_id = 'EC-ICT-ICT-1C'"
+        )),
+        "n,percentile\n5,90.0\n"
+    );
+}
+
+#[test]
+fn bad_targets_file_and_unknown_grouping_are_clear_errors() {
+    let ws = generated(20, 1);
+    let t = ws.root().join("targets.csv");
+    std::fs::write(
+        &t,
+        "data_point_id,target,worst,tolerance,target_year,source\nEC-ICT-ICT-1X,100,,,,x\n",
+    )
+    .unwrap();
+    let r = ws.run(&["run"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "error: {}:2: data_point_id: unknown data point 'EC-ICT-ICT-1X'; did you mean 'EC-ICT-ICT-1C'?\n",
+            t.display()
+        )
+    );
+    std::fs::write(
+        &t,
+        "data_point_id,target,worst,tolerance,target_year,source\nSC-SH-SI-1C,1,,,,parity\n",
+    )
+    .unwrap();
+    let r = ws.run(&["run"]);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "error: {}:2: tolerance: SC-SH-SI-1C is a target band and needs a tolerance > 0 (attainment = 1 - |value - target| / tolerance)\n",
+            t.display()
+        )
+    );
+    std::fs::remove_file(&t).unwrap();
+    let cfg = ws.root().join("citybench.toml");
+    std::fs::write(&cfg, "[peers]\ngroupings = [\"all\", \"continet\"]\n").unwrap();
+    let r = ws.run(&["run"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "error: {}: peers.groupings: unknown grouping 'continet' (did you mean 'continent'?); valid groupings: all, population_band, economy, continent, un_region, country_iso2, country_iso3, or combinations such as \"population_band x economy\"\n",
+            cfg.display()
+        )
+    );
+    // a combination grouping works and is published
+    std::fs::write(
+        &cfg,
+        "[peers]\ngroupings = [\"all\", \"population_band x economy\"]\n",
+    )
+    .unwrap();
+    let r = ws.run(&["run"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = ws.run(&[
+        "sql",
+        "select count(*) as n from stg_peer_stats where grouping = 'population_band x economy' and peer_group like '% x %'",
+        "--format",
+        "csv",
+    ]);
+    assert_ne!(r.stdout, "n\n0\n", "{}", r.stderr);
+}
+
+#[test]
+fn run_without_batches_says_what_to_do() {
+    let ws = Ws::new();
+    let r = ws.run(&["run"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "error: {} has no batches; ingest a submission file first (citybench ingest FILE)\n",
+            ws.root().display()
+        )
+    );
+}

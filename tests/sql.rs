@@ -1,0 +1,241 @@
+//! `citybench sql`: read-only, locked to the workspace, DuckDB's messages, every output
+//! format, the example queries, the checks, and the database opened from Python.
+
+use crate::pipeline::generated;
+use crate::util::Ws;
+
+fn demo_like() -> Ws {
+    generated(120, 9)
+}
+
+#[test]
+fn escapes_are_refused_each_with_its_reason() {
+    let ws = demo_like();
+    let passwd_target = ws.dir.path().join("out.csv");
+    let cases: [(&str, &str); 8] = [
+        (
+            &format!("COPY (SELECT 1) TO '{}'", passwd_target.display()),
+            "refused: citybench sql runs one read-only query at a time (SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE); COPY statements are not allowed",
+        ),
+        (
+            "copy stg_cities to 'derived/x.csv'",
+            "COPY statements are not allowed",
+        ),
+        (
+            "SELECT * FROM read_csv('/etc/passwd')",
+            "Permission Error: Cannot access file \"/etc/passwd\" - file system operations are disabled by configuration",
+        ),
+        (
+            "ATTACH '/tmp/other.duckdb' AS o",
+            "ATTACH statements are not allowed",
+        ),
+        ("INSTALL httpfs", "INSTALL statements are not allowed"),
+        ("LOAD httpfs", "LOAD statements are not allowed"),
+        (
+            "SET enable_external_access = true",
+            "SET statements are not allowed",
+        ),
+        (
+            "SELECT 1; COPY (SELECT 1) TO '/tmp/x.csv'",
+            "refused: citybench sql runs one read-only query at a time",
+        ),
+    ];
+    for (sql, expected) in cases {
+        let r = ws.run(&["sql", sql]);
+        assert_eq!(r.code, 2, "{sql}: {}", r.stdout);
+        assert!(r.stderr.starts_with("error: "), "{sql}: {}", r.stderr);
+        assert!(r.stderr.contains(expected), "{sql}:\n{}", r.stderr);
+        assert!(r.stdout.is_empty(), "{sql}: {}", r.stdout);
+    }
+    assert!(!passwd_target.exists());
+    assert!(!ws.root().join("derived/x.csv").exists());
+    // a table function reading a system file inside a valid SELECT is refused by DuckDB
+    let r = ws.run(&["sql", "select * from read_text('/etc/hostname')"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("Permission Error"), "{}", r.stderr);
+    // the workspace's own files may be read
+    let r = ws.run(&[
+        "sql",
+        &format!(
+            "select count(*) as n from read_parquet('{}/derived/catalog.parquet')",
+            ws.root().display()
+        ),
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(r.stdout, "n\n112\n", "{}", r.stderr);
+}
+
+#[test]
+fn malformed_sql_shows_duckdb_message_and_exits_2() {
+    let ws = demo_like();
+    let r = ws.run(&["sql", "selec 1"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .starts_with("error: Parser Error: syntax error at or near \"selec\""),
+        "{}",
+        r.stderr
+    );
+    let r = ws.run(&["sql", "select nope from city_scorecard"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("Referenced column \"nope\" not found"),
+        "{}",
+        r.stderr
+    );
+    let ws2 = Ws::new();
+    let r = ws2.run(&["sql", "select 1"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "error: {}/citybench.duckdb does not exist yet; run `citybench -w {} run` first\n",
+            ws2.root().display(),
+            ws2.root().display()
+        )
+    );
+}
+
+#[test]
+fn output_formats_files_and_the_prompt() {
+    let ws = demo_like();
+    let q = "select data_point_id, direction from stg_catalog order by data_point_id limit 2";
+    let csv = ws.run(&["sql", q, "--format", "csv"]).stdout;
+    assert_eq!(
+        csv,
+        "data_point_id,direction\nEC-I-B-1A,higher_better\nEC-I-B-2A,higher_better\n"
+    );
+    let json = ws.run(&["sql", q, "--format", "json"]).stdout;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v[0]["data_point_id"], "EC-I-B-1A");
+    let nd = ws.run(&["sql", q, "--format", "ndjson"]).stdout;
+    assert_eq!(nd.lines().count(), 2);
+    let md = ws.run(&["sql", q, "--format", "markdown"]).stdout;
+    assert!(md.starts_with("| data_point_id | direction |"), "{md}");
+    let table = ws.run(&["sql", q]).stdout;
+    assert!(table.contains("EC-I-B-2A"), "{table}");
+    let out = ws.dir.path().join("q.parquet");
+    let r = ws.run(&[
+        "sql",
+        q,
+        "--format",
+        "parquet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let con = duckdb::Connection::open_in_memory().unwrap();
+    let n: i64 = con
+        .query_row(
+            &format!("select count(*) from read_parquet('{}')", out.display()),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 2);
+    let r = ws.run(&["sql", q, "--format", "parquet"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stderr, "error: --format parquet needs --out FILE\n");
+    // -f FILE, and the prompt reading statements ended by ';' from standard input
+    let f = ws.file("q.sql", format!("-- two rows\n{q};\n"));
+    let r = ws.run(&["sql", "-f", f.to_str().unwrap(), "--format", "csv"]);
+    assert_eq!(r.stdout, csv);
+    let mut c = assert_cmd::Command::cargo_bin("citybench").unwrap();
+    let o = c
+        .arg("-w")
+        .arg(ws.root())
+        .args(["sql", "--format", "csv"])
+        .write_stdin(format!(
+            "{q};\nselect 40 +\n 2 as x;\n.quit\nselect 'never';\n"
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), format!("{csv}x\n42\n"));
+}
+
+#[test]
+fn every_example_runs_and_every_check_is_empty() {
+    let ws = demo_like();
+    for (name, file, _) in citybench::warehouse::EXAMPLES {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/").to_string() + file;
+        let r = ws.run(&["sql", "-f", &path, "--format", "csv"]);
+        assert_eq!(r.code, 0, "{name}: {}", r.stderr);
+        assert!(r.stdout.lines().count() >= 1, "{name}");
+    }
+    for (name, file, _) in citybench::warehouse::CHECKS {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/").to_string() + file;
+        let r = ws.run(&["sql", "-f", &path, "--format", "csv"]);
+        assert_eq!(r.code, 0, "{name}: {}", r.stderr);
+        assert_eq!(
+            r.stdout.lines().count(),
+            1,
+            "{name} returned rows:\n{}",
+            r.stdout
+        );
+    }
+}
+
+#[test]
+fn a_check_fails_the_run_when_the_data_breaks_it() {
+    // the check SQL is real: a percentile of 150 is caught
+    let ws = demo_like();
+    let con = duckdb::Connection::open_in_memory().unwrap();
+    let sql = citybench::warehouse::CHECKS
+        .iter()
+        .find(|c| c.0 == "assert_percentile_range")
+        .unwrap()
+        .2;
+    con.execute_batch(&format!(
+        "create view stg_percentiles as select * replace (150.0 as percentile) from (
+             select analysis_year, grouping, \"group\" as peer_group, city_id, data_point_id, value, n,
+                    percentile, suppressed, confidential
+             from read_parquet('{}/derived/percentiles.parquet') where percentile is not null limit 3)",
+        ws.root().display()
+    ))
+    .unwrap();
+    let n: i64 = con
+        .query_row(
+            &format!(
+                "select count(*) from ({})",
+                citybench::warehouse::strip_statement(sql)
+            ),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 3);
+}
+
+#[test]
+fn the_database_opens_from_python_in_another_directory() {
+    let ws = demo_like();
+    let probe = std::process::Command::new("python3")
+        .args(["-c", "import duckdb"])
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        eprintln!(
+            "skipped: python3 with the duckdb package is not available; manual check in README"
+        );
+        return;
+    }
+    let script = format!(
+        "import duckdb\n\
+         c = duckdb.connect('{}', read_only=True)\n\
+         print(c.execute(\"select count(*) from city_scorecard\").fetchone()[0])\n\
+         print(c.execute(\"select count(*) from peer_benchmarks where not suppressed\").fetchone()[0] > 0)\n",
+        ws.root().join("citybench.duckdb").display()
+    );
+    let o = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .current_dir("/")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let mut lines = out.lines();
+    let n: i64 = lines.next().unwrap().parse().unwrap();
+    assert!(n > 10_000, "{n}");
+    assert_eq!(lines.next(), Some("True"));
+}
