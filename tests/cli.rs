@@ -191,6 +191,19 @@ fn demo_builds_a_workspace_from_the_embedded_sample() {
     let b = &m["batches"][0];
     assert!(b["rows_accepted"].as_u64().unwrap() > 250_000);
     assert_eq!(b["rows_rejected"], 0);
+    // the pipeline ran: derived tables, the database, passing checks, and a query to try
+    assert!(out.contains("checks: 7 passed"), "{out}");
+    assert!(dir.join("derived/percentiles.parquet").exists());
+    assert!(dir.join("citybench.duckdb").exists());
+    let line = out
+        .lines()
+        .find(|l| l.contains("from city_scorecard where city_id"))
+        .expect("a query to try");
+    let query = line.split('"').nth(1).unwrap();
+    let (code, rows, err) =
+        citybench(&["-w", dir.to_str().unwrap(), "sql", query, "--format", "csv"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(rows.lines().count() > 20, "{rows}");
     // a second demo into the same (now non-empty) directory is refused
     let (code, _, err) = citybench(&["demo", "--dir", dir.to_str().unwrap()]);
     assert_eq!(code, 2);

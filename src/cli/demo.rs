@@ -1,4 +1,5 @@
-//! `citybench demo`: a workspace built from the embedded sample, and where to look next.
+//! `citybench demo`: a workspace built from the embedded sample, the whole pipeline run
+//! on it, and where to look next.
 
 use std::path::PathBuf;
 
@@ -64,16 +65,46 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
             "the embedded sample could not be ingested".into(),
         ));
     }
+    println!();
+    let summary = super::run::execute(
+        &ws,
+        global,
+        &super::run::Args {
+            year: None,
+            lookback: None,
+        },
+    )?;
+    super::run::print_summary(&ws, &summary);
     let w = ws.root().display();
-    println!("\nwhere to look:");
+    let wv = crate::warehouse::Warehouse::open_read_only(&ws)?;
+    // a city to look at: the best overall score among cities with the most coverage
+    let pick = wv.query(
+        "SELECT city_id, city_name FROM category_rollups WHERE level = 'overall' \
+         ORDER BY coverage DESC, rollup_score DESC, city_id LIMIT 1",
+    )?;
+    let (city, name) = pick
+        .rows
+        .first()
+        .map(|r| {
+            let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+            (s(&r[0]), s(&r[1]))
+        })
+        .unwrap_or_default();
+    println!("\ntry next:");
     println!(
-        "  {w}/manifest.json            the batch: source SHA-256, rows read/accepted/rejected"
+        "  citybench -w {w} sql \"select kpi_name, value, unit, target, state, percentile_all from city_scorecard where city_id = '{city}' order by dimension, kpi_name\"    # {name}"
     );
-    println!("  {w}/raw/batch=*/             accepted rows in canonical units (Parquet)");
-    println!("  citybench -w {w} catalog     the 112 data points of the U4SSC catalogue");
     println!(
-        "  duckdb -c \"select data_point_id, count(*), avg(value) from '{w}/raw/*/*.parquet' group by 1\""
+        "  citybench -w {w} sql \"select path, rollup_score_pct, band, coverage_pct from category_rollups where city_id = '{city}' and level = 'dimension'\""
     );
+    println!(
+        "  citybench -w {w} sql -f queries/examples/europe_median_misses_target.sql --format markdown"
+    );
+    println!("  citybench -w {w} sql                      (interactive; .tables lists the views)");
+    println!(
+        "  python3 -c \"import duckdb; print(duckdb.connect('{w}/citybench.duckdb', read_only=True).sql('from peer_benchmarks limit 5'))\""
+    );
+    println!("  {w}/derived/*.parquet   every table as Parquet (Polars, pandas, R, DuckDB)");
     Ok(if outcomes.iter().any(|o| o.rows_rejected > 0) {
         Outcome::Rejected
     } else {
