@@ -476,11 +476,9 @@ fn align_takes_latest_in_window_and_normalise_latest_batch() {
         d::DATA_POINT_ID => ["X", "X", "X", "X", "X"],
         d::YEAR => [2021, 2022, 2023, 2020, 2022],
         d::VALUE => [1.0, 2.0, 3.0, 9.0, 2.5],
-        d::UNIT => ["pct"; 5],
         d::QUALITY => ["measured"; 5],
         d::VERIFIED => [false; 5],
         d::CONFIDENTIAL => [false; 5],
-        d::BATCH_ID => ["000001-x", "000001-x", "000001-x", "000001-x", "000002-y"],
         d::BATCH_SEQ => [0u32, 0, 0, 0, 1],
     )
     .unwrap();
