@@ -15,9 +15,18 @@
 //! `value`/`unit` and the `conversion` applied; every rejected row names its file, line,
 //! field and reason. Rows read = rows accepted + rows rejected.
 //!
+//!
+//! ```text
+//!  raw batches ──run──▶ derived/*.parquet (Polars: normalise, align, attainment, trends,
+//!                       │                  rollups, peers, gaps; see [`pipeline`])
+//!                       ├─▶ citybench.duckdb  (src_ views + queries/ staging and marts)
+//!                       └─▶ runs/<run-id>.json (configuration, inputs, outputs, hashes)
+//! ```
+//!
 //! Column names live in [`schema`]; the KPI catalogue and the unit registry in [`catalog`];
 //! cities in [`registry`]; the workspace on disk in [`store`]; reading and validation in
-//! [`ingest`]; synthetic data in [`generate`]; the command line in [`cli`].
+//! [`ingest`]; the pipeline in [`pipeline`]; DuckDB in [`warehouse`]; synthetic data in
+//! [`generate`]; the command line in [`cli`].
 
 pub mod catalog;
 pub mod cli;

@@ -25,7 +25,7 @@ pub mod rollups;
 pub mod targets;
 pub mod trends;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use polars::prelude::*;
@@ -430,11 +430,6 @@ pub fn sha256_file(path: &Path) -> Result<String> {
     let mut h = Sha256::new();
     std::io::copy(&mut f, &mut h).at(path)?;
     Ok(format!("{:x}", h.finalize()))
-}
-
-/// Where the derived table `name` lives.
-pub fn table_path(ws: &Workspace, name: &str) -> PathBuf {
-    ws.derived_dir().join(format!("{name}.parquet"))
 }
 
 #[cfg(test)]
