@@ -5,6 +5,11 @@
 //! - `cli`: the command line surface (init, catalog, units, demo, exit codes);
 //! - `generate`: determinism and shape of the synthetic generator;
 //! - `warehouse`: DuckDB re-reads what Polars wrote and recomputes the unit conversions.
+//! - `pipeline`: `citybench run` cross-checked against an independent DuckDB SQL computation
+//!   (alignment, peer statistics, percentiles, attainment, roll-ups, slopes), determinism,
+//!   superseding batches, targets overrides and configuration errors;
+//! - `sql`: the read-only lock-down (each refused escape), DuckDB's messages, every output
+//!   format, the prompt, every example and check, and Python opening the database.
 
 mod util;
 
