@@ -30,7 +30,6 @@ use std::time::{Duration, Instant};
 
 use polars::prelude::*;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::catalog::Catalog;
 use crate::config::{AttainmentMethod, Config};
@@ -420,16 +419,8 @@ pub fn write_table(dir: &Path, name: &str, mut df: DataFrame) -> Result<OutputFi
     Ok(OutputFile {
         path: format!("derived/{name}.parquet"),
         rows: df.height() as u64,
-        sha256: sha256_file(&path)?,
+        sha256: crate::ingest::sha256_file(&path)?.0,
     })
-}
-
-/// SHA-256 of a file, hex.
-pub fn sha256_file(path: &Path) -> Result<String> {
-    let mut f = std::fs::File::open(path).at(path)?;
-    let mut h = Sha256::new();
-    std::io::copy(&mut f, &mut h).at(path)?;
-    Ok(format!("{:x}", h.finalize()))
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use polars::prelude::*;
 
-use super::attainment::{TOL, band_label};
+use super::attainment::{band_label, points_expr};
 use crate::schema::derived as d;
 
 pub const LEVEL_CATEGORY: &str = "category";
@@ -82,16 +82,8 @@ pub fn rollups(attainment: LazyFrame, year: i32) -> LazyFrame {
             null_s(),
         ),
     ];
-    let score = col(d::ROLLUP_SCORE);
-    let band_points = when(score.clone().is_null())
-        .then(lit(NULL).cast(DataType::Int32))
-        .when(score.clone().gt_eq(lit(0.95 - TOL)))
-        .then(lit(4i32))
-        .when(score.clone().gt_eq(lit(0.66 - TOL)))
-        .then(lit(3i32))
-        .when(score.gt_eq(lit(0.33 - TOL)))
-        .then(lit(2i32))
-        .otherwise(lit(1i32));
+    // the same cut-offs as a data point's points (scores lie in [0.25, 1])
+    let band_points = points_expr(col(d::ROLLUP_SCORE));
     concat(parts, UnionArgs::default())
         .expect("same schema")
         .with_columns([

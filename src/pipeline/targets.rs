@@ -381,3 +381,103 @@ impl Targets {
         frame(&self.group, &[d::GROUPING, d::GROUP])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::UnitRegistry;
+
+    /// The exact message of every rejection of a workspace targets file.
+    #[test]
+    fn every_rejection_names_file_line_field_and_reason() {
+        let units = UnitRegistry::embedded().unwrap();
+        let catalog = Catalog::embedded(&units).unwrap();
+        let registry = Registry::embedded().unwrap();
+        let groupings = vec!["all".to_string(), "continent".to_string()];
+        let p = Path::new("targets.csv");
+        let h = "data_point_id,target,worst,tolerance,target_year,source";
+        let err = |text: &str| {
+            parse(text, p, &catalog, Some(&registry), &groupings)
+                .unwrap_err()
+                .to_string()
+        };
+        let cases = [
+            (
+                "data_point_id,target\n".to_string(),
+                "targets.csv: missing column(s) worst, tolerance, target_year, source; a targets file has data_point_id,target,worst,tolerance,target_year,source and optionally city_id or grouping,group",
+            ),
+            (
+                format!("{h},colour\nEC-ICT-ICT-1C,1,,,,s,red\n"),
+                "targets.csv: unknown column 'colour'; accepted: data_point_id, target, worst, tolerance, target_year, source, city_id, grouping, group",
+            ),
+            (
+                format!("{h},grouping\n"),
+                "targets.csv: grouping and group go together: a group override names both",
+            ),
+            (
+                format!("{h}\nEC-ICT-ICT-1C,95%,,,,s\n"),
+                "targets.csv:2: target: '95%' is not a number; write a plain decimal such as 0.5 or 100",
+            ),
+            (
+                format!("{h}\nEC-ICT-ICT-1C,,,,,s\n"),
+                "targets.csv:2: target: empty; an override must give a target value",
+            ),
+            (
+                format!("{h}\nEC-ICT-ICT-1C,100,,,2030x,s\n"),
+                "targets.csv:2: target_year: '2030x' is not a year; write e.g. 2030",
+            ),
+            (
+                format!("{h}\nEC-P-EM-3A,5,,,,s\n"),
+                "targets.csv:2: target: EC-P-EM-3A is neutral (no better direction); neutral data points take no target",
+            ),
+            (
+                format!("{h}\nEC-ICT-ICT-1C,100,,-1,,s\n"),
+                "targets.csv:2: tolerance: must be > 0 (got -1)",
+            ),
+            (
+                format!("{h},city_id,grouping,group\nEC-ICT-ICT-1C,100,,,,s,2660646,all,all\n"),
+                "targets.csv:2: an override names either a city_id or a grouping and group, not both",
+            ),
+            (
+                format!("{h},city_id\nEC-ICT-ICT-1C,100,,,,s,nowhere\n"),
+                "targets.csv:2: city_id: unknown city 'nowhere'",
+            ),
+            (
+                format!("{h},grouping,group\nEC-ICT-ICT-1C,100,,,,s,continent,\n"),
+                "targets.csv:2: grouping and group: give both for a group override, or neither",
+            ),
+            (
+                format!("{h},grouping,group\nEC-ICT-ICT-1C,100,,,,s,economy,developed\n"),
+                "targets.csv:2: grouping: 'economy' is not a configured grouping; configured: all, continent",
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(err(&text), expected, "{text}");
+        }
+        // the default targets may not carry override columns
+        let e = parse(&format!("{h},city_id\n"), p, &catalog, None, &groupings)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "targets.csv: the default targets cannot have city_id or grouping columns"
+        );
+        // a repeated key in the workspace file
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(
+            d.path().join("targets.csv"),
+            format!("{h},city_id\nEC-ICT-ICT-1C,90,,,,a,2660646\nEC-ICT-ICT-1C,80,,,,b,2660646\n"),
+        )
+        .unwrap();
+        let e = Targets::load(Some(d.path()), &catalog, &registry, &groupings)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            format!(
+                "{}:3: a second target for the same city and data point; keep one row",
+                d.path().join("targets.csv").display()
+            )
+        );
+    }
+}
