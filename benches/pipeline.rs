@@ -55,11 +55,13 @@ fn bench_pipeline(c: &mut Criterion) {
     }
     let config = Config::default();
     let targets = Targets::load(None, &catalog, &ctx.registry, &config.peers.groupings).unwrap();
+    let keys = pipeline::keys::Keys::for_inputs(&ctx.registry, &catalog).unwrap();
     let inputs = Inputs {
         catalog: &catalog,
         registry: &ctx.registry,
         config: &config,
         targets: &targets,
+        keys: &keys,
     };
     let mut grp = c.benchmark_group("pipeline");
     grp.sample_size(10);
@@ -68,9 +70,9 @@ fn bench_pipeline(c: &mut Criterion) {
         format!("compute_{}_cities_{}_rows", cities(), g.rows),
         |b| {
             b.iter(|| {
-                let (raw, n) = pipeline::scan_raw(&ws).unwrap();
+                let (raw, _) = pipeline::scan_raw(&ws).unwrap();
                 let mut rows = 0usize;
-                pipeline::compute(raw, n, &inputs, None, None, &mut |_, df| {
+                pipeline::compute(raw, &inputs, None, None, &mut |_, df| {
                     rows += df.height();
                     Ok(())
                 })
@@ -82,8 +84,8 @@ fn bench_pipeline(c: &mut Criterion) {
     let dir = root.join("derived");
     grp.bench_function(format!("compute_and_write_{}_cities", cities()), |b| {
         b.iter(|| {
-            let (raw, n) = pipeline::scan_raw(&ws).unwrap();
-            pipeline::compute(raw, n, &inputs, None, None, &mut |name, df| {
+            let (raw, _) = pipeline::scan_raw(&ws).unwrap();
+            pipeline::compute(raw, &inputs, None, None, &mut |name, df| {
                 pipeline::write_table(&dir, name, df).map(|_| ())
             })
             .unwrap()

@@ -6,6 +6,9 @@ use std::process::ExitCode;
 use citybench::cli::{Cli, Outcome, run};
 use clap::Parser;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {

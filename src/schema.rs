@@ -180,6 +180,8 @@ pub mod derived {
     /// Position of the batch in the manifest (later batches win).
     pub const BATCH_SEQ: &str = "batch_seq";
     pub const SOURCE_YEAR: &str = "source_year";
+    /// Internal (never written): (city, data point) as one u64; a time series.
+    pub const SERIES: &str = "_series";
 
     // catalogue columns carried into outputs
     pub const DIMENSION: &str = "dimension";

@@ -243,6 +243,21 @@ fn duckdb_recomputes_alignment_peers_percentiles_attainment_rollups_and_trends()
     );
     assert!(n > 10_000, "{n}");
     assert_eq!(bad, 0, "trend slopes differ");
+
+    // the grain of the two largest tables (left out of assert_unique_keys for speed)
+    for t in ["percentiles", "gaps"] {
+        let (rows, keys) = counts(
+            &con,
+            &format!(
+                "select count(*), count(distinct (analysis_year, city_id, data_point_id, \"grouping\")) from {t}"
+            ),
+        );
+        assert!(rows > 10_000, "{t}: {rows}");
+        assert_eq!(
+            rows, keys,
+            "{t} has duplicate (city, data point, grouping) keys"
+        );
+    }
 }
 
 #[test]

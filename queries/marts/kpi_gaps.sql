@@ -3,28 +3,32 @@
 --     Confidential values are masked (METHODOLOGY section 10): value and every gap (each would
 --     give the value back from its published reference) are NULL when `confidential` is true.
 -- grain: one row per (analysis_year, city_id, data_point_id, grouping)
--- depends on: stg_gaps, stg_percentiles, stg_cities, stg_catalog
+-- depends on: stg_gaps, stg_attainment, stg_percentiles, stg_cities, stg_catalog
 WITH gaps AS (
     SELECT
-        analysis_year,
-        city_id,
-        data_point_id,
-        "grouping",
-        peer_group,
-        direction,
-        value,
-        target,
-        gap_target,
-        gap_target_pct,
-        median,
-        gap_median,
-        gap_median_pct,
-        leaders,
-        gap_leaders,
-        gap_leaders_pct,
-        suppressed,
-        COALESCE(confidential, FALSE) AS confidential
-    FROM stg_gaps
+        g.analysis_year,
+        g.city_id,
+        g.data_point_id,
+        g."grouping",
+        g.peer_group,
+        a.direction,
+        a.value,
+        a.target,
+        a.gap_target,
+        a.gap_target_pct,
+        g.median,
+        g.gap_median,
+        g.gap_median_pct,
+        g.leaders,
+        g.gap_leaders,
+        g.gap_leaders_pct,
+        g.suppressed,
+        COALESCE(a.confidential, FALSE) AS confidential
+    FROM stg_gaps AS g
+    INNER JOIN stg_attainment AS a
+        ON a.analysis_year = g.analysis_year
+        AND a.city_id = g.city_id
+        AND a.data_point_id = g.data_point_id
 )
 
 SELECT

@@ -39,7 +39,10 @@ pub struct RunRecord {
     pub targets_override_file: Option<String>,
     pub batches: Vec<RunBatch>,
     pub outputs: Vec<OutputFile>,
+    /// Wall time per stage, in order (they add up to the run's time).
     pub stage_seconds: Vec<(String, f64)>,
+    /// Time the background writer spent writing derived/*.parquet, alongside the stages.
+    pub writer_busy_seconds: f64,
 }
 
 /// An input batch of a run.
@@ -78,19 +81,20 @@ pub fn execute(ws: &Workspace, global: &GlobalArgs, args: &Args) -> Result<RunSu
         &registry,
         &config.peers.groupings,
     )?;
-    let (raw, batches) = pipeline::scan_raw(ws)?;
+    let keys = pipeline::keys::Keys::for_inputs(&registry, &catalog)?;
+    let (raw, _) = pipeline::scan_raw(ws)?;
     let inputs = Inputs {
         catalog: &catalog,
         registry: &registry,
         config: &config,
         targets: &targets,
+        keys: &keys,
     };
     let dir = ws.derived_dir();
-    let mut files = Vec::new();
-    let out = pipeline::compute(raw, batches, &inputs, None, None, &mut |name, df| {
-        files.push(pipeline::write_table(&dir, name, df)?);
-        Ok(())
+    let (mut out, mut files, writer_busy, tail) = pipeline::with_background_writer(&dir, |sink| {
+        pipeline::compute(raw, &inputs, None, None, sink)
     })?;
+    out.timings.push(("last writes", tail));
     files.sort_by_key(|f| {
         pipeline::TABLES
             .iter()
@@ -140,6 +144,7 @@ pub fn execute(ws: &Workspace, global: &GlobalArgs, args: &Args) -> Result<RunSu
             .collect(),
         outputs: files,
         stage_seconds,
+        writer_busy_seconds: writer_busy.as_secs_f64(),
     };
     let runs = ws.root().join("runs");
     std::fs::create_dir_all(&runs).map_err(|e| Error::io(&runs, e))?;
@@ -172,6 +177,10 @@ pub fn print_summary(ws: &Workspace, s: &RunSummary) {
         .map(|(n, s)| format!("{n} {s:.2}s"))
         .collect();
     println!("  time {total:.2}s: {}", stages.join(", "));
+    println!(
+        "  derived/*.parquet written alongside the stages ({:.2}s of writing)",
+        r.writer_busy_seconds
+    );
     println!(
         "  {}  views: {} models from queries/",
         warehouse::DB_FILE,

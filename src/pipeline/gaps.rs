@@ -45,16 +45,17 @@ pub fn target_gap_exprs() -> [Expr; 2] {
     ]
 }
 
-/// One row per (city, data point, grouping, group): value, target gap, peer median and
-/// leaders' level with their gaps. `grouped` is the aligned rows with DIRECTION and TARGET
-/// per group; `stats` the peer statistics.
+/// One row per (city, data point, grouping, group): peer median and leaders' level with the
+/// gaps to them. `grouped` is the aligned rows with DIRECTION per group; `stats` the peer
+/// statistics. The value, target and gap to target are per (city, data point) and live in
+/// `attainment` (the `kpi_gaps` mart joins them back); repeating them for every grouping
+/// made this, the largest table, a third bigger.
 pub fn gaps(grouped: LazyFrame, stats: LazyFrame) -> LazyFrame {
     let leaders = when(dir_is("higher_better"))
         .then(col(d::P75))
         .when(dir_is("lower_better"))
         .then(col(d::P25))
         .otherwise(lit(NULL).cast(DataType::Float64));
-    let [gt, gtp] = target_gap_exprs();
     grouped
         .join(
             stats.select([
@@ -71,8 +72,6 @@ pub fn gaps(grouped: LazyFrame, stats: LazyFrame) -> LazyFrame {
             super::ordered(JoinType::Left),
         )
         .with_columns([
-            gt,
-            gtp,
             leaders.alias(d::LEADERS),
             shortfall(col(d::MEDIAN)).alias(d::GAP_MEDIAN),
         ])
@@ -92,11 +91,6 @@ pub fn gaps(grouped: LazyFrame, stats: LazyFrame) -> LazyFrame {
             col(d::DATA_POINT_ID),
             col(d::GROUPING),
             col(d::GROUP),
-            col(d::DIRECTION),
-            col(d::VALUE),
-            col(d::TARGET),
-            col(d::GAP_TARGET),
-            col(d::GAP_TARGET_PCT),
             col(d::MEDIAN),
             col(d::GAP_MEDIAN),
             col(d::GAP_MEDIAN_PCT),
@@ -104,6 +98,5 @@ pub fn gaps(grouped: LazyFrame, stats: LazyFrame) -> LazyFrame {
             col(d::GAP_LEADERS),
             col(d::GAP_LEADERS_PCT),
             col(d::SUPPRESSED),
-            col(d::CONFIDENTIAL),
         ])
 }

@@ -80,6 +80,15 @@ pub fn memberships(groupings: &[String], registry: &Registry) -> Result<DataFram
         }
     }
     let len = city.len();
+    // one group per (city, grouping): the grain of percentiles and gaps rests on it
+    let mut pairs: Vec<(&str, &str)> = city.iter().copied().zip(grouping.iter().copied()).collect();
+    pairs.sort_unstable();
+    if let Some(w) = pairs.windows(2).find(|w| w[0] == w[1]) {
+        return Err(Error::Usage(format!(
+            "city {} is in two groups of grouping '{}' (duplicate city id in the registry?)",
+            w[0].0, w[0].1
+        )));
+    }
     DataFrame::new(
         len,
         vec![

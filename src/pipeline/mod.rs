@@ -19,7 +19,9 @@ pub mod align;
 pub mod attainment;
 pub mod gaps;
 pub mod groups;
+pub mod keys;
 pub mod normalise;
+pub mod order;
 pub mod peers;
 pub mod rollups;
 pub mod targets;
@@ -37,6 +39,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::registry::Registry;
 use crate::schema::derived as d;
 use crate::store::Workspace;
+use keys::Keys;
 use targets::Targets;
 
 /// The derived tables, in write order: (file stem, sort keys).
@@ -59,6 +62,8 @@ pub struct Inputs<'a> {
     pub registry: &'a Registry,
     pub config: &'a Config,
     pub targets: &'a Targets,
+    /// The encoding of city and data point ids ([`Keys::for_inputs`]).
+    pub keys: &'a Keys,
 }
 
 /// What a run computed: the analysis window, rows per table, time per stage.
@@ -139,6 +144,21 @@ pub fn cities_frame(registry: &Registry) -> Result<DataFrame> {
     .map_err(pe)
 }
 
+/// Normalised observations sorted by (city, data point, year), the latest batch winning
+/// for a repeated key, with [`d::SERIES`] flagged as sorted: each city's time series of one
+/// data point is a run of consecutive rows, which `align` and `trends` aggregate without
+/// hashing.
+pub fn observations(raw: LazyFrame, keys: &Keys) -> Result<DataFrame> {
+    // streaming: the ids are encoded batch by batch as the file is read, so the raw
+    // strings never sit in memory all at once (a third of the peak at 13 000 cities)
+    let mut df = normalise::normalise(raw, keys)
+        .collect_with_engine(Engine::Streaming)
+        .map_err(pe)?
+        .unwrap_single();
+    df.rechunk_mut_par();
+    order::order_observations(df, keys.data_points())
+}
+
 /// Where computed tables go (a writer, or a collector in tests).
 pub type Sink<'a> = dyn FnMut(&'static str, DataFrame) -> Result<()> + 'a;
 
@@ -171,7 +191,6 @@ fn emit(sink: &mut Sink<'_>, name: &'static str, df: DataFrame) -> Result<u64> {
 /// override the configuration.
 pub fn compute(
     raw: LazyFrame,
-    batches: usize,
     inputs: &Inputs<'_>,
     year: Option<i32>,
     lookback: Option<u32>,
@@ -189,7 +208,8 @@ pub fn compute(
         clock = Instant::now();
     };
 
-    let observations = normalise::normalise(raw, batches).collect().map_err(pe)?;
+    let keys = inputs.keys;
+    let observations = observations(raw, keys)?;
     lap("normalise", &mut timings);
     if observations.height() == 0 {
         return Err(Error::Usage(
@@ -219,8 +239,9 @@ pub fn compute(
         )));
     }
 
-    let catalog = catalog_frame(inputs.catalog)?;
-    let memberships = groups::memberships(&cfg.peers.groupings, inputs.registry)?;
+    let catalog = keys.encode_frame(catalog_frame(inputs.catalog)?)?;
+    let memberships =
+        keys.encode_frame(groups::memberships(&cfg.peers.groupings, inputs.registry)?)?;
     let grid = aligned
         .clone()
         .lazy()
@@ -239,9 +260,9 @@ pub fn compute(
     let resolved = attainment::resolve_targets(
         grid,
         memberships.clone().lazy(),
-        inputs.targets.defaults_frame()?.lazy(),
-        inputs.targets.city_frame()?.lazy(),
-        inputs.targets.group_frame()?.lazy(),
+        keys.encode_frame(inputs.targets.defaults_frame()?)?.lazy(),
+        keys.encode_frame(inputs.targets.city_frame()?)?.lazy(),
+        keys.encode_frame(inputs.targets.group_frame()?)?.lazy(),
     );
     let fallback = attainment::worst_fallback(aligned.clone().lazy(), catalog.clone().lazy());
     let attained = attainment::attainment(resolved, aligned.clone().lazy(), fallback, bounded)
@@ -299,14 +320,16 @@ pub fn compute(
     .collect()
     .map_err(pe)?;
     lap("trends", &mut timings);
-    rows.push(("observations", emit(sink, "observations", observations)?));
+    let written = observations.drop(d::SERIES).map_err(pe)?;
+    drop(observations);
+    rows.push(("observations", emit(sink, "observations", written)?));
     rows.push(("trends", emit(sink, "trends", trend)?));
     rows.push(("catalog", emit(sink, "catalog", catalog)?));
     rows.push((
         "cities",
         emit(sink, "cities", cities_frame(inputs.registry)?)?,
     ));
-    lap("write", &mut timings);
+    lap("output", &mut timings);
 
     let rolled = rollups::rollups(attained.clone().lazy(), year)
         .collect()
@@ -331,7 +354,7 @@ pub fn compute(
         .map_err(pe)?;
     rows.push(("aligned", emit(sink, "aligned", aligned)?));
     rows.push(("attainment", emit(sink, "attainment", attained)?));
-    lap("write", &mut timings);
+    lap("output", &mut timings);
     let grouped = peers::in_groups(scored.lazy(), memberships.lazy());
     let stats = peers::peer_stats(grouped.clone(), k, year)
         .collect()
@@ -341,7 +364,7 @@ pub fn compute(
         .map_err(pe)?;
     lap("peers", &mut timings);
     rows.push(("percentiles", emit(sink, "percentiles", pct)?));
-    lap("write", &mut timings);
+    lap("output", &mut timings);
 
     let gap = gaps::gaps(grouped, stats.clone().lazy())
         .collect()
@@ -349,7 +372,7 @@ pub fn compute(
     lap("gaps", &mut timings);
     rows.push(("peer_stats", emit(sink, "peer_stats", stats)?));
     rows.push(("gaps", emit(sink, "gaps", gap)?));
-    lap("write", &mut timings);
+    lap("output", &mut timings);
 
     // one entry per stage name, summed
     let mut merged: Vec<(&'static str, Duration)> = Vec::new();
@@ -379,7 +402,7 @@ pub fn scan_raw(ws: &Workspace) -> Result<(LazyFrame, usize)> {
                 ScanArgsParquet::default(),
             )
             .map_err(|e| Error::polars(&path, e))?
-            .with_column(lit(seq as u32).alias(d::BATCH_SEQ));
+            .with_column(lit(seq as u32).cast(DataType::UInt32).alias(d::BATCH_SEQ));
             frames.push(lf);
         }
     }
@@ -392,6 +415,45 @@ pub fn scan_raw(ws: &Workspace) -> Result<(LazyFrame, usize)> {
     let n = manifest.batches.len();
     let lf = concat(frames, UnionArgs::default()).map_err(pe)?;
     Ok((lf, n))
+}
+
+/// Run `f` with a sink that writes each table to `dir` ([`write_table`]) on a background
+/// thread, so that files are written while later stages compute (a run's CPU time was a
+/// third idle otherwise). Returns `f`'s result, the files in hand-over order and the time
+/// the writer was busy, and how long the run then waited for the last writes. A write
+/// error stops the run with that error.
+pub fn with_background_writer<R>(
+    dir: &Path,
+    f: impl FnOnce(&mut Sink<'_>) -> Result<R>,
+) -> Result<(R, Vec<OutputFile>, Duration, Duration)> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(&'static str, DataFrame)>(1);
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(move || -> Result<(Vec<OutputFile>, Duration)> {
+            let mut files = Vec::new();
+            let mut busy = Duration::ZERO;
+            for (name, df) in rx {
+                let t = Instant::now();
+                files.push(write_table(dir, name, df)?);
+                busy += t.elapsed();
+            }
+            Ok((files, busy))
+        });
+        let result = {
+            let mut sink = |name: &'static str, df: DataFrame| {
+                tx.send((name, df))
+                    .map_err(|_| Error::Usage("the output writer stopped".into()))
+            };
+            f(&mut sink)
+        };
+        drop(tx);
+        let tail = Instant::now();
+        let written = writer.join().expect("the writer thread does not panic");
+        let tail = tail.elapsed();
+        match (result, written) {
+            (Ok(r), Ok((files, busy))) => Ok((r, files, busy, tail)),
+            (_, Err(e)) | (Err(e), Ok(_)) => Err(e),
+        }
+    })
 }
 
 /// One written output file.
@@ -407,12 +469,16 @@ pub fn write_table(dir: &Path, name: &str, mut df: DataFrame) -> Result<OutputFi
     std::fs::create_dir_all(dir).at(dir)?;
     let path = dir.join(format!("{name}.parquet"));
     let tmp = crate::store::temp_path(&path);
-    let mut f = std::fs::File::create(&tmp).at(&tmp)?;
-    ParquetWriter::new(&mut f)
+    let f = std::fs::File::create(&tmp).at(&tmp)?;
+    // buffered: the writer emits many small pieces (page headers, pages), and a system
+    // call per piece cost more than the encoding
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+    ParquetWriter::new(&mut w)
         .with_compression(ParquetCompression::Snappy)
         .with_row_group_size(Some(256 * 1024))
         .finish(&mut df)
         .map_err(|e| Error::polars(&path, e))?;
+    let f = w.into_inner().map_err(|e| e.into_error()).at(&tmp)?;
     f.sync_all().at(&tmp)?;
     drop(f);
     crate::store::commit_rename(&tmp, &path)?;

@@ -6,33 +6,28 @@
 
 use polars::prelude::*;
 
+use super::keys::Keys;
 use crate::schema::derived as d;
 
 /// The columns kept are those later stages and analysts need; the canonical unit is the
 /// catalogue's (`stg_catalog.unit`), and `batch_seq` is the batch's position in the
-/// manifest (listed in order in `runs/<run-id>.json`). Dropping the two repeated strings
-/// saves a third of the memory at 27 M rows.
+/// manifest (listed in order in `runs/<run-id>.json`). City and data point ids are
+/// encoded ([`Keys`]).
 ///
-/// Keep, per (city, data point, year), the row of the latest batch. `raw` must carry
-/// [`d::BATCH_SEQ`] (the batch's position in the manifest). With a single batch the keys are
-/// already unique (ingest rejects duplicates and conflicts inside one file), so the
-/// deduplication is skipped.
-pub fn normalise(raw: LazyFrame, batches: usize) -> LazyFrame {
-    let raw = raw.select([
-        col(d::CITY_ID),
-        col(d::DATA_POINT_ID),
+/// The latest batch's row wins for a repeated (city, data point, year): that happens
+/// while ordering the rows ([`super::order::order_observations`], which
+/// [`super::observations`] applies to this stage's output), because sorting brings the
+/// repeats together anyway. With a single batch nothing repeats (ingest rejects
+/// duplicates and conflicts inside one file).
+pub fn normalise(raw: LazyFrame, keys: &Keys) -> LazyFrame {
+    raw.select([
+        keys.city(),
+        keys.data_point(),
         col(d::YEAR),
         col(d::VALUE),
-        col(d::QUALITY),
+        keys.quality(),
         col(d::VERIFIED),
         col(d::CONFIDENTIAL),
-        col(d::BATCH_SEQ),
-    ]);
-    if batches <= 1 {
-        return raw;
-    }
-    raw.filter(col(d::BATCH_SEQ).eq(super::over(
-        col(d::BATCH_SEQ).max(),
-        [col(d::CITY_ID), col(d::DATA_POINT_ID), col(d::YEAR)],
-    )))
+        col(d::BATCH_SEQ).cast(DataType::UInt32),
+    ])
 }

@@ -15,6 +15,8 @@ fn i32s(df: &DataFrame, c: &str) -> Vec<Option<i32>> {
 fn strs(df: &DataFrame, c: &str) -> Vec<Option<String>> {
     df.column(c)
         .unwrap()
+        .cast(&DataType::String)
+        .unwrap()
         .str()
         .unwrap()
         .iter()
@@ -316,14 +318,19 @@ fn gaps_signed_shortfall() {
         d::SUPPRESSED => [false, false],
     )
     .unwrap();
-    let r = gaps::gaps(g.lazy(), s.lazy())
+    let r = gaps::gaps(g.clone().lazy(), s.lazy())
         .collect()
         .unwrap()
         .sort([d::CITY_ID], Default::default())
         .unwrap();
-    assert_eq!(f64s(&r, d::GAP_TARGET), vec![Some(20.0), Some(5.0)]);
-    assert!(close(f64s(&r, d::GAP_TARGET_PCT)[0], 100.0 / 3.0));
-    assert_eq!(f64s(&r, d::GAP_TARGET_PCT)[1], Some(100.0));
+    let t = g
+        .lazy()
+        .with_columns(gaps::target_gap_exprs())
+        .collect()
+        .unwrap();
+    assert_eq!(f64s(&t, d::GAP_TARGET), vec![Some(20.0), Some(5.0)]);
+    assert!(close(f64s(&t, d::GAP_TARGET_PCT)[0], 100.0 / 3.0));
+    assert_eq!(f64s(&t, d::GAP_TARGET_PCT)[1], Some(100.0));
     assert_eq!(f64s(&r, d::GAP_MEDIAN), vec![Some(10.0), Some(2.0)]);
     assert_eq!(f64s(&r, d::LEADERS), vec![Some(70.0), Some(4.0)]);
     assert_eq!(f64s(&r, d::GAP_LEADERS), vec![Some(30.0), Some(6.0)]);
@@ -333,15 +340,26 @@ fn gaps_signed_shortfall() {
     );
 }
 
-fn obs(rows: &[(&str, &str, i32, f64)]) -> LazyFrame {
-    df!(
+/// Keys over the cities and data points of `rows`.
+fn keys_of(rows: &[(&str, &str, i32, f64)]) -> Keys {
+    Keys::new(rows.iter().map(|r| r.0), rows.iter().map(|r| r.1)).unwrap()
+}
+
+/// Observations (sorted, with SERIES) of one batch of `rows`, in any order.
+fn obs(rows: &[(&str, &str, i32, f64)], keys: &Keys) -> LazyFrame {
+    let n = rows.len();
+    let raw = df!(
         d::CITY_ID => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
         d::DATA_POINT_ID => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
         d::YEAR => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
         d::VALUE => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+        d::QUALITY => vec!["measured"; n],
+        d::VERIFIED => vec![false; n],
+        d::CONFIDENTIAL => vec![false; n],
+        d::BATCH_SEQ => vec![0u32; n],
     )
-    .unwrap()
-    .lazy()
+    .unwrap();
+    observations(raw.lazy(), keys).unwrap().lazy()
 }
 
 fn trend(rows: &[(&str, &str, i32, f64)], target: Option<f64>, direction: &str) -> DataFrame {
@@ -359,9 +377,10 @@ fn trend(rows: &[(&str, &str, i32, f64)], target: Option<f64>, direction: &str) 
         d::TOLERANCE => vec![None::<f64>; keys.len()],
     )
     .unwrap();
+    let k = keys_of(rows);
     trends::trends(
-        trends::fit(obs(rows), 2024),
-        t.lazy(),
+        trends::fit(obs(rows, &k), 2024),
+        k.encode_frame(t).unwrap().lazy(),
         trends::t_table(40).lazy(),
         2024,
         2030,
@@ -482,11 +501,8 @@ fn align_takes_latest_in_window_and_normalise_latest_batch() {
         d::BATCH_SEQ => [0u32, 0, 0, 0, 1],
     )
     .unwrap();
-    let n = normalise::normalise(raw.lazy(), 2)
-        .collect()
-        .unwrap()
-        .sort([d::CITY_ID, d::YEAR], Default::default())
-        .unwrap();
+    let keys = Keys::new(["a", "b"], ["X"]).unwrap();
+    let n = observations(raw.lazy(), &keys).unwrap();
     assert_eq!(n.height(), 4);
     assert_eq!(
         f64s(&n, d::VALUE),

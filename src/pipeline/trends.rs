@@ -38,6 +38,9 @@ pub fn t_table(max_df: u32) -> DataFrame {
 }
 
 /// Least-squares sums per (city, data point) over observations with year <= `year`.
+/// `observations` are sorted by (city, data point, year) with [`d::SERIES`] (see
+/// [`super::observations`]): each series is a run of rows, its first and last rows are its
+/// first and latest years.
 ///
 /// Only plain sums are aggregated (the fast path of a group-by); x is the year minus the
 /// analysis year (small exact integers), and the centred sums are formed afterwards:
@@ -50,14 +53,15 @@ pub fn fit(observations: LazyFrame, year: i32) -> LazyFrame {
     let n = || col(d::N_POINTS).cast(DataType::Float64);
     observations
         .filter(col(d::YEAR).lt_eq(lit(year)))
-        .group_by_stable([col(d::CITY_ID), col(d::DATA_POINT_ID)])
+        .with_column(col(d::SERIES).set_sorted_flag(super::keys::ascending()))
+        .group_by_stable([col(d::SERIES)])
         .agg([
+            col(d::CITY_ID).first(),
+            col(d::DATA_POINT_ID).first(),
             len().cast(DataType::UInt32).alias(d::N_POINTS),
-            col(d::YEAR).min().alias(d::FIRST_YEAR),
-            col(d::YEAR).max().alias(d::LATEST_YEAR),
-            y().sort_by([col(d::YEAR)], SortMultipleOptions::default())
-                .last()
-                .alias(d::LATEST_VALUE),
+            col(d::YEAR).first().alias(d::FIRST_YEAR),
+            col(d::YEAR).last().alias(d::LATEST_YEAR),
+            y().last().alias(d::LATEST_VALUE),
             x().sum().alias("sx"),
             (x() * x()).sum().alias("sx2"),
             y().sum().alias("sy"),

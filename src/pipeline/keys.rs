@@ -1,0 +1,202 @@
+//! Dictionary-encoded keys. City and data point ids become Polars `Categorical`s whose
+//! codes are the positions of the registry's and the catalogue's ids in lexical order, so
+//! that
+//!
+//! - joins, group-bys and windows hash 32-bit codes instead of strings;
+//! - sorting by the codes is sorting by the ids' text;
+//! - Parquet stores the columns dictionary-encoded (DuckDB, pandas and Polars read them
+//!   back as strings).
+//!
+//! (Not `Enum`: Polars picks an 8- or 16-bit code for small Enums, and this build leaves
+//! out Polars' 8- and 16-bit integer types to save compile time. Not a plain cast either:
+//! that looks every row up in Polars' shared string map; the encoder here hashes the
+//! 16-byte Arrow view of short ids, about five times faster.)
+
+use std::sync::Arc;
+
+use polars::prelude::*;
+use polars_arrow::array::{Array, View};
+use polars_plan::plans::AExprSorted;
+use rustc_hash::FxHashMap;
+
+use crate::error::{Error, Result};
+use crate::schema::derived as d;
+
+/// A fixed vocabulary (city ids, data point ids, quality levels) as a categorical type of
+/// its own whose 32-bit codes 0, 1, ... are the values in lexical order.
+#[derive(Clone)]
+struct Vocabulary {
+    what: &'static str,
+    dtype: DataType,
+    /// Values of at most 12 bytes, keyed by their whole Arrow view (length + inline bytes,
+    /// zero-padded): one integer hash per row instead of hashing strings.
+    inline: Arc<FxHashMap<u128, u32>>,
+    long: Arc<FxHashMap<String, u32>>,
+    len: usize,
+}
+
+impl Vocabulary {
+    fn new<'a>(what: &'static str, values: impl IntoIterator<Item = &'a str>) -> Result<Self> {
+        let mut v: Vec<&str> = values.into_iter().collect();
+        v.sort_unstable();
+        v.dedup();
+        // named after the values, so that the same vocabulary gives the same type in every
+        // process (the name is stored in the Parquet files, which must be byte-identical)
+        // and two vocabularies never share a mapping
+        let mut h = rustc_hash::FxHasher::default();
+        for s in &v {
+            std::hash::Hash::hash(s, &mut h);
+        }
+        let name = format!(
+            "{}-{:016x}",
+            what.replace(' ', "_"),
+            std::hash::Hasher::finish(&h)
+        );
+        let dtype = DataType::from_categories(Categories::new(
+            name.into(),
+            "citybench".into(),
+            CategoricalPhysical::U32,
+        ));
+        let mapping = dtype.cat_mapping().map_err(|e| Error::polars("keys", e))?;
+        let mut inline = FxHashMap::default();
+        let mut long = FxHashMap::default();
+        for s in &v {
+            let code = mapping
+                .insert_cat(s)
+                .map_err(|e| Error::polars("keys", e))?;
+            if s.len() <= View::MAX_INLINE_SIZE as usize {
+                inline.insert(View::new_inline(s.as_bytes()).as_u128(), code);
+            } else {
+                long.insert(s.to_string(), code);
+            }
+        }
+        Ok(Vocabulary {
+            what,
+            dtype,
+            inline: Arc::new(inline),
+            long: Arc::new(long),
+            len: v.len(),
+        })
+    }
+
+    /// Codes of a string column; a value outside the vocabulary is an error naming it.
+    fn encode(&self, c: &Column) -> PolarsResult<Column> {
+        let ca = c.str()?;
+        let mut codes: Vec<Option<u32>> = Vec::with_capacity(ca.len());
+        for arr in ca.downcast_iter() {
+            for (i, v) in arr.views().iter().enumerate() {
+                if !arr.is_valid(i) {
+                    codes.push(None);
+                    continue;
+                }
+                let code = if v.length <= View::MAX_INLINE_SIZE {
+                    self.inline.get(&v.as_u128()).copied()
+                } else {
+                    self.long.get(arr.value(i)).copied()
+                };
+                match code {
+                    Some(k) => codes.push(Some(k)),
+                    None => polars_bail!(ComputeError:
+                        "the raw batches hold {} '{}', which the registry or catalogue of this run does not know \
+                         (was a city removed from cities.csv, or the data ingested with another --catalog?)",
+                        self.what, arr.value(i)),
+                }
+            }
+        }
+        let phys = UInt32Chunked::from_iter_options(c.name().clone(), codes.into_iter());
+        Ok(
+            Categorical32Chunked::from_cats_and_dtype(phys, self.dtype.clone())
+                .into_series()
+                .into_column(),
+        )
+    }
+
+    /// `col(name)` encoded.
+    fn expr(&self, name: &str) -> Expr {
+        let me = self.clone();
+        let dtype = self.dtype.clone();
+        col(name).map(
+            move |c| me.encode(&c),
+            move |_, f| Ok(Field::new(f.name().clone(), dtype.clone())),
+        )
+    }
+}
+
+/// The encodings of one run.
+#[derive(Clone)]
+pub struct Keys {
+    city: Vocabulary,
+    data_point: Vocabulary,
+    quality: Vocabulary,
+}
+
+impl Keys {
+    /// Keys over the given city ids and data point ids (any order, duplicates allowed).
+    pub fn new<'a>(
+        cities: impl IntoIterator<Item = &'a str>,
+        data_points: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Keys> {
+        Ok(Keys {
+            city: Vocabulary::new("city id", cities)?,
+            data_point: Vocabulary::new("data point id", data_points)?,
+            quality: Vocabulary::new("quality level", crate::ingest::validate::QUALITY_LEVELS)?,
+        })
+    }
+
+    /// Keys of a workspace: its registry's cities and its catalogue's data points.
+    pub fn for_inputs(
+        registry: &crate::registry::Registry,
+        catalog: &crate::catalog::Catalog,
+    ) -> Result<Keys> {
+        Keys::new(
+            registry.cities().iter().map(|c| c.city_id.as_str()),
+            catalog
+                .data_points()
+                .iter()
+                .map(|p| p.data_point_id.as_str()),
+        )
+    }
+
+    /// How many data point ids there are (codes are 0..this).
+    pub fn data_points(&self) -> usize {
+        self.data_point.len
+    }
+
+    /// `city_id` encoded (an id outside the vocabulary is an error).
+    pub fn city(&self) -> Expr {
+        self.city.expr(d::CITY_ID)
+    }
+
+    /// `data_point_id` encoded.
+    pub fn data_point(&self) -> Expr {
+        self.data_point.expr(d::DATA_POINT_ID)
+    }
+
+    /// `quality` encoded.
+    pub fn quality(&self) -> Expr {
+        self.quality.expr(d::QUALITY)
+    }
+
+    /// Encode whichever key columns ([`d::CITY_ID`], [`d::DATA_POINT_ID`]) `df` has.
+    pub fn encode_frame(&self, df: DataFrame) -> Result<DataFrame> {
+        let mut exprs = Vec::new();
+        if df.column(d::CITY_ID).is_ok() {
+            exprs.push(self.city());
+        }
+        if df.column(d::DATA_POINT_ID).is_ok() {
+            exprs.push(self.data_point());
+        }
+        df.lazy()
+            .with_columns(exprs)
+            .collect()
+            .map_err(|e| Error::polars("keys", e))
+    }
+}
+
+/// The sortedness of an ascending column, for `set_sorted_flag`.
+pub fn ascending() -> AExprSorted {
+    AExprSorted {
+        descending: Some(false),
+        nulls_last: None,
+    }
+}
