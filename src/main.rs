@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use citybench::cli::{Cli, Outcome, run};
 use clap::Parser;
 
+/// mimalloc: reuses freed memory within the process; with glibc's malloc every large
+/// column buffer was a fresh mapping, faulted in page by page (README, Performance).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
