@@ -97,7 +97,7 @@ impl Vocabulary {
                 match code {
                     Some(k) => codes.push(Some(k)),
                     None => polars_bail!(ComputeError:
-                        "the raw batches hold {} '{}', which the registry or catalogue of this run does not know \
+                        "{} '{}' is not in the registry or catalogue of this run \
                          (was a city removed from cities.csv, or the data ingested with another --catalog?)",
                         self.what, arr.value(i)),
                 }

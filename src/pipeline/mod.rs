@@ -418,10 +418,10 @@ pub fn scan_raw(ws: &Workspace) -> Result<(LazyFrame, usize)> {
 }
 
 /// Run `f` with a sink that writes each table to `dir` ([`write_table`]) on a background
-/// thread, so that files are written while later stages compute (a run's CPU time was a
-/// third idle otherwise). Returns `f`'s result, the files in hand-over order and the time
-/// the writer was busy, and how long the run then waited for the last writes. A write
-/// error stops the run with that error.
+/// thread, so that files are written while later stages compute (a quarter of a run's CPU
+/// time was idle otherwise). Returns `f`'s result, the files in hand-over order, the time
+/// the writer was busy and the time the run then waited for the last writes. A write error
+/// stops the run with that error.
 pub fn with_background_writer<R>(
     dir: &Path,
     f: impl FnOnce(&mut Sink<'_>) -> Result<R>,

@@ -571,3 +571,53 @@ fn targets_city_beats_group_beats_default() {
             .to_vec()
     );
 }
+
+#[test]
+fn an_id_outside_the_registry_is_an_error_naming_it() {
+    let keys = Keys::new(["a"], ["X"]).unwrap();
+    let raw = df!(
+        d::CITY_ID => ["a", "zz"],
+        d::DATA_POINT_ID => ["X", "X"],
+        d::YEAR => [2024, 2024],
+        d::VALUE => [1.0, 2.0],
+        d::QUALITY => ["measured"; 2],
+        d::VERIFIED => [false; 2],
+        d::CONFIDENTIAL => [false; 2],
+        d::BATCH_SEQ => [0u32, 0],
+    )
+    .unwrap();
+    let err = observations(raw.lazy(), &keys).err().unwrap().to_string();
+    assert!(
+        err.contains(
+            "city id 'zz' is not in the registry or catalogue of this run (was a city removed from cities.csv, or the data ingested with another --catalog?)"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn observations_are_ordered_and_the_latest_batch_wins() {
+    let keys = Keys::new(["a", "b"], ["X", "Y"]).unwrap();
+    let raw = df!(
+        d::CITY_ID => ["b", "a", "a", "a", "b"],
+        d::DATA_POINT_ID => ["X", "Y", "X", "Y", "X"],
+        d::YEAR => [2020, 2021, 2022, 2021, 2020],
+        d::VALUE => [1.0, 2.0, 3.0, 4.0, 5.0],
+        d::QUALITY => ["measured"; 5],
+        d::VERIFIED => [false; 5],
+        d::CONFIDENTIAL => [false; 5],
+        d::BATCH_SEQ => [1u32, 0, 0, 2, 0],
+    )
+    .unwrap();
+    let o = observations(raw.lazy(), &keys).unwrap();
+    assert_eq!(
+        strs(&o, d::CITY_ID),
+        ["a", "a", "b"].map(|s| Some(s.to_string())).to_vec()
+    );
+    assert_eq!(
+        strs(&o, d::DATA_POINT_ID),
+        ["X", "Y", "X"].map(|s| Some(s.to_string())).to_vec()
+    );
+    // (a, Y, 2021): batch 2 beats batch 0; (b, X, 2020): batch 1 beats batch 0
+    assert_eq!(f64s(&o, d::VALUE), vec![Some(3.0), Some(4.0), Some(1.0)]);
+}
