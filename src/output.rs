@@ -8,6 +8,33 @@ use serde_json::Value;
 
 use crate::error::{Error, IoContext, Result};
 
+/// `--format` and `--out`, shared by every command that prints [`Rows`].
+#[derive(Debug, Clone, clap::Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+    /// Output file, written atomically (required for --format parquet; otherwise standard
+    /// output).
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+}
+
+impl OutputArgs {
+    /// Render `rows` to `--out` (atomically) or to standard output.
+    pub fn emit(&self, rows: &Rows) -> Result<()> {
+        match (&self.out, self.format) {
+            (Some(p), OutputFormat::Parquet) => rows.write_parquet(p),
+            (Some(p), f) => {
+                let mut buf = Vec::new();
+                rows.render(f, &mut buf, None)?;
+                crate::store::atomic_write(p, &buf)
+            }
+            (None, f) => rows.render(f, &mut std::io::stdout().lock(), None),
+        }
+    }
+}
+
 /// Output formats accepted by `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum OutputFormat {

@@ -57,6 +57,19 @@ fn catalog_lists_and_filters() {
     let (code, out, _) = citybench(&["catalog", "--format", "csv"]);
     assert_eq!(code, 0);
     assert_eq!(out.lines().count(), 113, "header + 112 data points");
+    // --out writes the same text to the file, nothing to standard output
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("catalog.csv");
+    let (code, to_stdout, _) = citybench(&[
+        "catalog",
+        "--format",
+        "csv",
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(to_stdout, "");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), out);
     assert!(out.starts_with(
         "data_point_id,name,dimension,category,tier,canonical_unit,direction,direction_source\n"
     ));

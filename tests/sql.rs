@@ -136,7 +136,10 @@ fn output_formats_files_and_the_prompt() {
     assert_eq!(n, 2);
     let r = ws.run(&["sql", q, "--format", "parquet"]);
     assert_eq!(r.code, 2);
-    assert_eq!(r.stderr, "error: --format parquet needs --out FILE\n");
+    assert_eq!(
+        r.stderr,
+        "error: --format parquet writes a file: give --out FILE.parquet\n"
+    );
     // -f FILE, and the prompt reading statements ended by ';' from standard input
     let f = ws.file("q.sql", format!("-- two rows\n{q};\n"));
     let r = ws.run(&["sql", "-f", f.to_str().unwrap(), "--format", "csv"]);

@@ -1,12 +1,10 @@
 //! `citybench catalog`: list the KPI catalogue, filtered.
 
-use std::path::PathBuf;
-
 use serde_json::{Value, json};
 
 use super::{GlobalArgs, Outcome};
 use crate::error::Result;
-use crate::output::{OutputFormat, Rows};
+use crate::output::{OutputArgs, Rows};
 
 /// List data points.
 #[derive(Debug, clap::Args)]
@@ -29,11 +27,8 @@ pub struct Args {
     /// Every column (summary, SDG references, sources).
     #[arg(long)]
     pub long: bool,
-    #[arg(long, value_enum, default_value_t)]
-    pub format: OutputFormat,
-    /// Output file (required for --format parquet).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 fn matches(filter: &Option<String>, value: &str) -> bool {
@@ -127,10 +122,6 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
             dims.into_iter().collect::<Vec<_>>().join(", ")
         );
     }
-    rows.render(
-        args.format,
-        &mut std::io::stdout().lock(),
-        args.out.as_deref(),
-    )?;
+    args.output.emit(&rows)?;
     Ok(Outcome::Ok)
 }

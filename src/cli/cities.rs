@@ -1,13 +1,11 @@
 //! `citybench cities`: find cities in the registry (plus workspace additions) and see the
 //! attributes peer groups are built from.
 
-use std::path::PathBuf;
-
 use serde_json::{Value, json};
 
 use super::{GlobalArgs, Outcome};
 use crate::error::Result;
-use crate::output::{OutputFormat, Rows};
+use crate::output::{OutputArgs, OutputFormat, Rows};
 use crate::registry::{Registry, population_band};
 
 /// List or search cities.
@@ -28,11 +26,8 @@ pub struct Args {
     /// Add the workspace attribute columns (attributes.csv).
     #[arg(long)]
     pub attributes: bool,
-    #[arg(long, value_enum, default_value_t)]
-    pub format: OutputFormat,
-    /// Output file (required for --format parquet).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// Run `cities`.
@@ -111,12 +106,8 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
         }
         rows.push(r);
     }
-    rows.render(
-        args.format,
-        &mut std::io::stdout().lock(),
-        args.out.as_deref(),
-    )?;
-    if total > args.limit && args.format == OutputFormat::Table {
+    args.output.emit(&rows)?;
+    if total > args.limit && args.output.format == OutputFormat::Table {
         eprintln!("{} of {total} matching cities shown (--limit)", args.limit);
     }
     Ok(Outcome::Ok)

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use super::{GlobalArgs, Outcome};
 use crate::error::{Error, IoContext, Result};
-use crate::output::OutputFormat;
+use crate::output::OutputArgs;
 use crate::store::Workspace;
 use crate::warehouse::Warehouse;
 
@@ -21,34 +21,12 @@ pub struct Args {
     /// Read the query from a file.
     #[arg(short, long, conflicts_with = "query")]
     pub file: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t)]
-    pub format: OutputFormat,
-    /// Output file (required for parquet; otherwise standard output).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 fn emit(w: &Warehouse, sql: &str, args: &Args) -> Result<()> {
-    let rows = w.query(sql)?;
-    if args.format == OutputFormat::Parquet && args.out.is_none() {
-        return Err(Error::Usage("--format parquet needs --out FILE".into()));
-    }
-    match (&args.out, args.format) {
-        (Some(p), _) => {
-            let mut buf = Vec::new();
-            rows.render(args.format, &mut buf, Some(p))?;
-            if args.format != OutputFormat::Parquet {
-                crate::store::atomic_write(p, &buf)?;
-            }
-        }
-        (None, f) => {
-            let stdout = std::io::stdout();
-            let mut lock = stdout.lock();
-            rows.render(f, &mut lock, None)?;
-        }
-    }
-    Ok(())
+    args.output.emit(&w.query(sql)?)
 }
 
 /// Run `sql`.

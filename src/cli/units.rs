@@ -1,12 +1,10 @@
 //! `citybench units`: the unit registry, whole or for one data point.
 
-use std::path::PathBuf;
-
 use serde_json::json;
 
 use super::{GlobalArgs, Outcome};
 use crate::error::{Error, Result};
-use crate::output::{OutputFormat, Rows};
+use crate::output::{OutputArgs, Rows};
 
 /// List accepted unit spellings.
 #[derive(Debug, clap::Args)]
@@ -20,11 +18,8 @@ pub struct Args {
     /// Spellings of this canonical unit.
     #[arg(long)]
     pub canonical: Option<String>,
-    #[arg(long, value_enum, default_value_t)]
-    pub format: OutputFormat,
-    /// Output file (required for --format parquet).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// Run `units`.
@@ -73,10 +68,6 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
             json!(s.conversion),
         ]);
     }
-    rows.render(
-        args.format,
-        &mut std::io::stdout().lock(),
-        args.out.as_deref(),
-    )?;
+    args.output.emit(&rows)?;
     Ok(Outcome::Ok)
 }
