@@ -188,6 +188,8 @@ pub mod derived {
     pub const SUB_DIMENSION: &str = "sub_dimension";
     pub const CATEGORY: &str = "category";
     pub const DIRECTION: &str = "direction";
+    /// 1-based position of a data point in the catalogue (the order reports use).
+    pub const POSITION: &str = "position";
 
     // peers
     pub const GROUPING: &str = "grouping";

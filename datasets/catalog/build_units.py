@@ -312,6 +312,20 @@ for r in rows:
 rows = uniq
 
 # ------------------------------------------------------------------ write
+# Short display symbols (at most 10 characters) for tables and charts, e.g. a snapshot row at
+# 100 terminal columns.
+SYMBOL = {
+    "pct": "%", "pct_of_gdp": "% of GDP", "per_100k_pop": "/100k pop",
+    "per_100k_live_births": "/100k brth", "km_per_100k_pop": "km/100k", "ha_per_100k_pop": "ha/100k",
+    "m2_per_capita": "m²/cap", "kwh_per_capita_year": "kWh/cap/y", "gj_per_capita_year": "GJ/cap/y",
+    "kwh_per_m2_year": "kWh/m²/y", "l_per_capita_day": "L/cap/d", "m3_per_capita_year": "m³/cap/y",
+    "t_co2e_per_capita": "tCO2e/cap", "ug_per_m3": "µg/m³", "minutes": "min", "years": "years",
+    "count": "count", "interruptions_per_customer_year": "/cust/y", "ratio": "ratio",
+    "gini_0_1": "Gini 0-1", "bool": "yes/no",
+}
+assert set(SYMBOL) == set(CANONICAL), set(CANONICAL) ^ set(SYMBOL)
+assert all(len(v) <= 10 for v in SYMBOL.values())
+
 os.makedirs(HERE, exist_ok=True)
 with open(os.path.join(HERE, "units.csv"), "w", newline="", encoding="utf-8") as fh:
     w = csv.DictWriter(fh, fieldnames=list(rows[0].keys()), lineterminator="\n")
@@ -320,7 +334,7 @@ with open(os.path.join(HERE, "units.csv"), "w", newline="", encoding="utf-8") as
         w.writerow(r)
 with open(os.path.join(HERE, "canonical_units.csv"), "w", newline="", encoding="utf-8") as fh:
     w = csv.writer(fh, lineterminator="\n")
-    w.writerow(["canonical_unit", "quantity", "label", "denominator_scale", "denominator_kind"])
+    w.writerow(["canonical_unit", "quantity", "label", "denominator_scale", "denominator_kind", "symbol"])
     for k, (q, label, scale, kind) in CANONICAL.items():
-        w.writerow([k, q, label, "" if scale is None else scale, kind])
+        w.writerow([k, q, label, "" if scale is None else scale, kind, SYMBOL[k]])
 print(len(rows), "spellings;", len(CANONICAL), "canonical units")

@@ -10,5 +10,6 @@ SELECT
     CAST(category AS VARCHAR)      AS category,
     CAST(tier AS VARCHAR)          AS tier,
     CAST(unit AS VARCHAR)          AS unit,
-    CAST(direction AS VARCHAR)     AS direction
+    CAST(direction AS VARCHAR)     AS direction,
+    CAST(position AS INTEGER)      AS catalog_position
 FROM src_catalog

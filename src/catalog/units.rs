@@ -47,6 +47,9 @@ pub struct CanonicalUnit {
     /// Scale applied after dividing a total by its denominator (100 for %, 100 000 for rates).
     pub denominator_scale: Option<f64>,
     pub denominator_kind: DenominatorKind,
+    /// Short display symbol (at most 10 characters, e.g. "kWh/cap/y") for tables and charts;
+    /// the label when the file has none.
+    pub symbol: String,
 }
 
 impl CanonicalUnit {
@@ -297,6 +300,10 @@ impl UnitRegistry {
                 code,
                 quantity: r.get(1).unwrap_or("").to_string(),
                 label: r.get(2).unwrap_or("").to_string(),
+                symbol: match r.get(5).unwrap_or("") {
+                    "" => r.get(2).unwrap_or("").to_string(),
+                    s => s.to_string(),
+                },
                 denominator_scale: scale,
                 denominator_kind: kind,
             });

@@ -92,7 +92,8 @@ fn pe(e: PolarsError) -> Error {
     Error::polars("pipeline", e)
 }
 
-/// The catalogue as a frame: data point, KPI, hierarchy, unit, direction, tier.
+/// The catalogue as a frame: data point, KPI, hierarchy, unit, direction, tier, and its
+/// position in the catalogue (reports list data points in this order).
 pub fn catalog_frame(catalog: &Catalog) -> Result<DataFrame> {
     let dps = catalog.data_points();
     let s = |f: &dyn Fn(&crate::catalog::DataPoint) -> String, name: &str| {
@@ -110,6 +111,10 @@ pub fn catalog_frame(catalog: &Catalog) -> Result<DataFrame> {
             s(&|p| p.tier.clone(), "tier"),
             s(&|p| p.canonical_unit.clone(), d::UNIT),
             s(&|p| p.direction.as_str().to_string(), d::DIRECTION),
+            Column::new(
+                d::POSITION.into(),
+                (1..=dps.len() as u32).collect::<Vec<_>>(),
+            ),
         ],
     )
     .map_err(pe)
