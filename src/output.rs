@@ -21,6 +21,23 @@ pub struct OutputArgs {
 }
 
 impl OutputArgs {
+    /// Write already rendered text to `--out` (atomically) or to standard output.
+    pub fn emit_text(&self, text: &str) -> Result<()> {
+        match &self.out {
+            Some(p) => crate::store::atomic_write(p, text.as_bytes()),
+            None => std::io::stdout()
+                .lock()
+                .write_all(text.as_bytes())
+                .map_err(|e| Error::io("<stdout>", e)),
+        }
+    }
+
+    /// Whether the output goes to a terminal (standard output, not redirected).
+    pub fn to_terminal(&self) -> bool {
+        use std::io::IsTerminal;
+        self.out.is_none() && std::io::stdout().is_terminal()
+    }
+
     /// Render `rows` to `--out` (atomically) or to standard output.
     pub fn emit(&self, rows: &Rows) -> Result<()> {
         match (&self.out, self.format) {
@@ -51,6 +68,8 @@ pub enum OutputFormat {
     Markdown,
     /// A Parquet file (needs --out).
     Parquet,
+    /// A self-contained HTML page (snapshot: the report with charts; others: a table).
+    Html,
 }
 
 /// A small typed table: column names and rows of JSON values.
@@ -70,6 +89,46 @@ fn cell_text(v: &Value) -> String {
     }
 }
 
+/// One row of a [`Rows`], read by column name (a missing column reads as null).
+#[derive(Debug, Clone, Copy)]
+pub struct Record<'a> {
+    columns: &'a [String],
+    row: &'a [Value],
+}
+
+impl<'a> Record<'a> {
+    /// The cell of column `name`.
+    pub fn get(&self, name: &str) -> &'a Value {
+        static NULL: Value = Value::Null;
+        let i = self.columns.iter().position(|c| c == name);
+        debug_assert!(i.is_some(), "no column {name}");
+        i.map_or(&NULL, |i| &self.row[i])
+    }
+
+    /// A number (null and non-numbers read as None).
+    pub fn f64(&self, name: &str) -> Option<f64> {
+        self.get(name).as_f64()
+    }
+
+    /// An integer.
+    pub fn i64(&self, name: &str) -> Option<i64> {
+        self.get(name).as_i64()
+    }
+
+    /// Text (null reads as None; other values as their text).
+    pub fn str(&self, name: &str) -> Option<String> {
+        match self.get(name) {
+            Value::Null => None,
+            v => Some(cell_text(v)),
+        }
+    }
+
+    /// A flag (null reads as false).
+    pub fn flag(&self, name: &str) -> bool {
+        self.get(name).as_bool().unwrap_or(false)
+    }
+}
+
 /// Widest a terminal cell gets before it is cut with an ellipsis.
 const MAX_CELL: usize = 48;
 
@@ -80,6 +139,14 @@ impl Rows {
             columns: columns.into_iter().map(Into::into).collect(),
             rows: Vec::new(),
         }
+    }
+
+    /// The rows, each read by column name.
+    pub fn records(&self) -> impl Iterator<Item = Record<'_>> {
+        self.rows.iter().map(|r| Record {
+            columns: &self.columns,
+            row: r,
+        })
     }
 
     /// Add a row.
@@ -173,6 +240,25 @@ impl Rows {
                     let cells: Vec<String> = r.iter().map(|v| esc(cell_text(v))).collect();
                     writeln!(w, "| {} |", cells.join(" | ")).map_err(io)?;
                 }
+            }
+            OutputFormat::Html => {
+                let e = crate::report::svg::esc;
+                let mut s = String::from(
+                    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>citybench</title><style>table{border-collapse:collapse;font-family:system-ui,sans-serif;font-size:14px}th,td{border-bottom:1px solid #ccc;padding:3px 6px;text-align:left}</style></head><body><table><thead><tr>",
+                );
+                for c in &self.columns {
+                    s.push_str(&format!("<th scope=\"col\">{}</th>", e(c)));
+                }
+                s.push_str("</tr></thead><tbody>");
+                for r in &self.rows {
+                    s.push_str("<tr>");
+                    for v in r {
+                        s.push_str(&format!("<td>{}</td>", e(&cell_text(v))));
+                    }
+                    s.push_str("</tr>");
+                }
+                s.push_str("</tbody></table></body></html>\n");
+                w.write_all(s.as_bytes()).map_err(io)?;
             }
             OutputFormat::Parquet => {
                 let Some(path) = out else {

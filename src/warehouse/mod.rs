@@ -184,6 +184,22 @@ impl Warehouse {
         let columns: Vec<String> = prepared.column_names();
         Ok(to_rows(columns, &batches))
     }
+
+    /// Run one of citybench's own parameterised queries (`queries/report/`; `$1`, `$2`, ...
+    /// bound to `params`) on the same locked-down connection. `file` names it in errors.
+    pub fn query_params(&self, file: &str, sql: &str, params: &[&str]) -> Result<Rows> {
+        let fail = |e: duckdb::Error| Error::Input {
+            path: PathBuf::from(file),
+            message: e.to_string(),
+        };
+        let mut prepared = self.conn.prepare(&strip_statement(sql)).map_err(fail)?;
+        let batches: Vec<RecordBatch> = prepared
+            .query_arrow(duckdb::params_from_iter(params.iter()))
+            .map_err(fail)?
+            .collect();
+        let columns: Vec<String> = prepared.column_names();
+        Ok(to_rows(columns, &batches))
+    }
 }
 
 /// DuckDB's message; a statement that is not a single SELECT gets citybench's reason too.
