@@ -38,6 +38,7 @@ pub mod output;
 pub mod pipeline;
 pub mod progress;
 pub mod registry;
+pub mod report;
 pub mod sample;
 pub mod schema;
 pub mod store;

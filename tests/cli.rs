@@ -217,6 +217,37 @@ fn demo_builds_a_workspace_from_the_embedded_sample() {
         citybench(&["-w", dir.to_str().unwrap(), "sql", query, "--format", "csv"]);
     assert_eq!(code, 0, "{err}");
     assert!(rows.lines().count() > 20, "{rows}");
+    // the suggested snapshot and report work on the sample
+    let line = out
+        .lines()
+        .find(|l| l.contains(" snapshot --city "))
+        .expect("a snapshot to try");
+    let city = line
+        .split("--city ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
+    let w = dir.to_str().unwrap();
+    let (code, snap, err) = citybench(&["-w", w, "snapshot", "--city", city]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        snap.contains("overall: ") && snap.contains("ECONOMY: "),
+        "{snap}"
+    );
+    let reports = d.path().join("reports");
+    let (code, path, err) = citybench(&[
+        "-w",
+        w,
+        "report",
+        "--city",
+        city,
+        "--out",
+        reports.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(std::path::Path::new(path.trim()).is_file(), "{path}");
     // a second demo into the same (now non-empty) directory is refused
     let (code, _, err) = citybench(&["demo", "--dir", dir.to_str().unwrap()]);
     assert_eq!(code, 2);

@@ -8,6 +8,8 @@
 //! - `pipeline`: `citybench run` cross-checked against an independent DuckDB SQL computation
 //!   (alignment, peer statistics, percentiles, attainment, roll-ups, slopes), determinism,
 //!   superseding batches, targets overrides and configuration errors;
+//! - `report`: `snapshot`, `compare` and `report` with hand-computed figures, confidential
+//!   peers, suppression, bad ids and options; the report in headless Chromium;
 //! - `sql`: the read-only lock-down (each refused escape), DuckDB's messages, every output
 //!   format, the prompt, every example and check, and Python opening the database.
 
@@ -17,5 +19,6 @@ mod cli;
 mod generate;
 mod ingest;
 mod pipeline;
+mod report;
 mod sql;
 mod warehouse;

@@ -92,6 +92,11 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
         .unwrap_or_default();
     println!("\ntry next:");
     println!(
+        "  citybench -w {w} snapshot --city {city}          # {name}: targets, states, peers, trends"
+    );
+    println!("  citybench -w {w} compare --city {city} --peers continent");
+    println!("  citybench -w {w} report --city {city} --out {w}/reports   (HTML with charts)");
+    println!(
         "  citybench -w {w} sql \"select kpi_name, value, unit, target, state, percentile_all from city_scorecard where city_id = '{city}' order by dimension, kpi_name\"    # {name}"
     );
     println!(

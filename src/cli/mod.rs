@@ -3,11 +3,14 @@
 
 pub mod catalog;
 pub mod cities;
+pub mod compare;
 pub mod demo;
 pub mod generate;
 pub mod ingest;
 pub mod init;
+pub mod report;
 pub mod run;
+pub mod snapshot;
 pub mod sql;
 pub mod units;
 
@@ -97,6 +100,12 @@ pub enum Command {
     Run(run::Args),
     /// Query the results with read-only SQL (DuckDB views); interactive without a query.
     Sql(sql::Args),
+    /// One city's snapshot: targets, U4SSC states, peer percentiles, trends, roll-ups.
+    Snapshot(snapshot::Args),
+    /// A city against its peer group (or chosen cities), largest shortfall first.
+    Compare(compare::Args),
+    /// A static HTML report for a city: snapshot wheel, peer strips, trend sparklines.
+    Report(report::Args),
 }
 
 /// Run a parsed command line.
@@ -111,5 +120,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Generate(a) => generate::run(a, &cli.global),
         Command::Run(a) => run::run(a, &cli.global),
         Command::Sql(a) => sql::run(a, &cli.global),
+        Command::Snapshot(a) => snapshot::run(a, &cli.global),
+        Command::Compare(a) => compare::run(a, &cli.global),
+        Command::Report(a) => report::run(a, &cli.global),
     }
 }

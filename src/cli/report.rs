@@ -1,0 +1,45 @@
+//! `citybench report --city ID --out DIR`: a static, self-contained HTML report.
+
+use super::{GlobalArgs, Outcome};
+use crate::error::{IoContext, Result};
+use crate::report::{self, Results, html};
+
+/// Write a city's report: the snapshot wheel, its position among peers per category, trend
+/// sparklines and every data point, as one HTML file that works offline and prints on A4.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  citybench report --city 2660646 --out reports/\n  citybench report --city 2660646 --peers continent --out reports/\n\nWrites DIR/report-<city>-<year>.html (no scripts, no network fetches)."
+)]
+pub struct Args {
+    /// City id.
+    #[arg(long)]
+    pub city: String,
+    /// Directory to write the report into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: std::path::PathBuf,
+    /// Analysis year (must be the year of the last run).
+    #[arg(long)]
+    pub year: Option<i32>,
+    /// Grouping for percentiles and the peer strips (default: the first configured
+    /// grouping other than `all`).
+    #[arg(long, value_name = "GROUPING")]
+    pub peers: Option<String>,
+}
+
+/// Run `report`.
+pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
+    let res = Results::open(global.workspace(), args.year)?;
+    let grouping = res.grouping(args.peers.as_deref())?;
+    let city = res.city(&args.city)?;
+    let s = report::load_snapshot(&res, city, &grouping)?;
+    let charts = html::chart_data(&res, &s)?;
+    let page = html::render(&s, &charts);
+    std::fs::create_dir_all(&args.out).at(&args.out)?;
+    let path = args.out.join(format!(
+        "report-{}-{}.html",
+        s.city.city_id, s.analysis_year
+    ));
+    crate::store::atomic_write(&path, page.as_bytes())?;
+    println!("{}", path.display());
+    Ok(Outcome::Ok)
+}
