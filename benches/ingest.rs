@@ -3,32 +3,18 @@
 //! `cargo bench --bench ingest` (sizes: CITYBENCH_BENCH_CITIES, default 500 cities x 112
 //! data points x 20 years x 0.92 = about 1.03 M rows).
 
+mod util;
+
 use std::path::Path;
 
-use citybench::catalog::{Catalog, UnitRegistry};
-use citybench::config::Config;
 use citybench::generate::{GenFormat, GenSpec, generate};
 use citybench::ingest::{Context, IngestOptions, ingest_file};
-use citybench::registry::Registry;
 use citybench::store::Workspace;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use util::context;
 
 fn cities() -> usize {
-    std::env::var("CITYBENCH_BENCH_CITIES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(500)
-}
-
-fn context() -> Context {
-    let units = UnitRegistry::embedded().unwrap();
-    let catalog = Catalog::embedded(&units).unwrap();
-    Context {
-        catalog,
-        units,
-        registry: Registry::embedded().unwrap(),
-        config: Config::default(),
-    }
+    util::cities(500)
 }
 
 fn make(dir: &Path, format: GenFormat, ctx: &Context) -> (std::path::PathBuf, u64) {
