@@ -347,6 +347,11 @@ mod tests {
             render(OutputFormat::Markdown),
             "| id | value |\n|---|---|\n| a\\|b | 1.5 |\n| c |  |\n"
         );
+        let html = render(OutputFormat::Html);
+        assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+        assert!(html.contains(
+            "<tr><th scope=\"col\">id</th><th scope=\"col\">value</th></tr></thead><tbody><tr><td>a|b</td><td>1.5</td></tr><tr><td>c</td><td></td></tr></tbody>"
+        ), "{html}");
         let mut out = Vec::new();
         let e = sample()
             .render(OutputFormat::Parquet, &mut out, None)

@@ -202,6 +202,23 @@ fn snapshot_shows_states_percentiles_trends_and_rollups() {
     assert!(md.contains("## Environment") && md.contains("| EN-EN-AQ-1C-pm10 | "));
     let csv = ok(&ws, &["snapshot", "--city", GENEVA, "--format", "csv"]);
     assert_eq!(csv.lines().count(), 1 + 112, "{csv}");
+    // --format html is the report page, written atomically with --out
+    let page = ws.dir.path().join("geneva.html");
+    let printed = ok(
+        &ws,
+        &[
+            "snapshot",
+            "--city",
+            GENEVA,
+            "--format",
+            "html",
+            "--out",
+            page.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(printed, "");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<svg class=\"wheel\""));
 }
 
 #[test]
