@@ -331,11 +331,9 @@ fn compare_with_chosen_cities_leaves_confidential_values_out() {
     // an unknown id in the list
     let r = ws.run(&["compare", "--city", GENEVA, "--with", "2661604,26615520"]);
     assert_eq!(r.code, 2);
-    assert!(
-        r.stderr
-            .starts_with("error: unknown city id '26615520'; did you mean 2661552 (Bern, CH)?"),
-        "{}",
-        r.stderr
+    assert_eq!(
+        r.stderr.trim(),
+        "error: unknown city id '26615520'; did you mean 2661552 (Bern, CH)? (`citybench cities --search NAME` finds ids)"
     );
 }
 
@@ -415,17 +413,42 @@ fn unknown_city_city_without_data_and_bad_options() {
     );
     let r = ws.run(&["snapshot", "--city", GENEVA, "--year", "2020"]);
     assert_eq!(r.code, 2);
-    assert!(
-        r.stderr
-            .contains("are for analysis year 2024; run `citybench -w"),
-        "{}",
-        r.stderr
+    let w = ws.root().display().to_string();
+    assert_eq!(
+        r.stderr.trim(),
+        format!(
+            "error: the results in {w} are for analysis year 2024; run `citybench -w {w} run --year 2020` first"
+        )
+    );
+    // a run record that is not one: named, with what is missing
+    let bogus = ws.root().join("runs/99999999T000000.000Z-bogus.json");
+    std::fs::write(&bogus, "{}").unwrap();
+    let r = ws.run(&["snapshot", "--city", GENEVA]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr.trim(),
+        format!(
+            "error: {}: not a citybench run record: no run_id",
+            bogus.display()
+        )
+    );
+    // the database without any run record
+    std::fs::remove_dir_all(ws.root().join("runs")).unwrap();
+    let r = ws.run(&["snapshot", "--city", GENEVA]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr.trim(),
+        format!("error: {w} has no results yet; run `citybench -w {w} run` first")
     );
     // before any run
     let fresh = Ws::new();
     let r = fresh.run(&["snapshot", "--city", GENEVA]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("run` first"), "{}", r.stderr);
+    let w = fresh.root().display().to_string();
+    assert_eq!(
+        r.stderr.trim(),
+        format!("error: {w}/citybench.duckdb does not exist yet; run `citybench -w {w} run` first")
+    );
 }
 
 /// A browser on this machine (`CHROMIUM` or a usual name), if any.

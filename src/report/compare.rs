@@ -67,12 +67,10 @@ pub fn compare(
         }
     };
     if let Some(want) = dimension {
-        let mut dims: Vec<String> = rows.records().filter_map(|r| r.str("dimension")).collect();
-        dims.dedup();
-        if !dims.iter().any(|d| d.eq_ignore_ascii_case(want.trim())) && !dims.is_empty() {
-            let mut all = dims.clone();
-            all.sort();
-            all.dedup();
+        let dims: std::collections::BTreeSet<String> =
+            rows.records().filter_map(|r| r.str("dimension")).collect();
+        if !dims.is_empty() && !dims.iter().any(|d| d.eq_ignore_ascii_case(want.trim())) {
+            let all: Vec<&str> = dims.iter().map(String::as_str).collect();
             return Err(Error::Usage(format!(
                 "unknown dimension '{want}': expected one of {}",
                 all.join(", ")
