@@ -46,6 +46,15 @@ yoy_ratio = 2.0
 mad_threshold = 5.0
 # A city reporting fewer than this share of core KPIs is flagged.
 core_coverage_min = 0.8
+# Grouping the robust peer outliers are found in (default: the first grouping of
+# [peers] other than "all").
+# outlier_grouping = "population_band"
+
+[maturity]
+# Roll-up of data point levels per dimension (ITU-T Y.4904): "min" (the staircase: a
+# dimension is at level L only when every data point in it is) or "median" (the median
+# level, rounded down). The distribution of levels is always published.
+rollup = "min"
 "#;
 
 /// `[analysis]`.
@@ -102,6 +111,7 @@ pub struct Validation {
     pub yoy_ratio: f64,
     pub mad_threshold: f64,
     pub core_coverage_min: f64,
+    pub outlier_grouping: Option<String>,
 }
 
 impl Default for Validation {
@@ -111,6 +121,7 @@ impl Default for Validation {
             yoy_ratio: 2.0,
             mad_threshold: 5.0,
             core_coverage_min: 0.8,
+            outlier_grouping: None,
         }
     }
 }
@@ -133,6 +144,34 @@ pub struct Attainment {
     pub method: AttainmentMethod,
 }
 
+/// How data point maturity levels roll up per dimension (METHODOLOGY section 8).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum MaturityRollup {
+    /// The staircase: the lowest level of the dimension's data points.
+    #[default]
+    Min,
+    /// The median level, rounded down to a whole level.
+    Median,
+}
+
+impl MaturityRollup {
+    /// The configuration spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MaturityRollup::Min => "min",
+            MaturityRollup::Median => "median",
+        }
+    }
+}
+
+/// `[maturity]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Maturity {
+    pub rollup: MaturityRollup,
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -141,6 +180,7 @@ pub struct Config {
     pub peers: Peers,
     pub attainment: Attainment,
     pub validation: Validation,
+    pub maturity: Maturity,
 }
 
 impl Config {
@@ -158,6 +198,23 @@ impl Config {
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).at(path)?;
         Self::parse(&text, path)
+    }
+
+    /// The grouping robust peer outliers are found in: `validation.outlier_grouping`, else
+    /// the first grouping other than `all` (`all` when it is the only one).
+    pub fn outlier_grouping(&self) -> &str {
+        self.validation
+            .outlier_grouping
+            .as_deref()
+            .or_else(|| {
+                self.peers
+                    .groupings
+                    .iter()
+                    .find(|g| g.as_str() != "all")
+                    .map(String::as_str)
+            })
+            .or(self.peers.groupings.first().map(String::as_str))
+            .unwrap_or("all")
     }
 
     fn check(&self, path: &Path) -> Result<()> {
@@ -188,6 +245,14 @@ impl Config {
             return bad(format!(
                 "validation.yoy_ratio must be > 1 (got {})",
                 self.validation.yoy_ratio
+            ));
+        }
+        if let Some(g) = &self.validation.outlier_grouping
+            && !self.peers.groupings.contains(g)
+        {
+            return bad(format!(
+                "validation.outlier_grouping '{g}' is not one of [peers] groupings ({})",
+                self.peers.groupings.join(", ")
             ));
         }
         if !(0.0..=1.0).contains(&self.validation.core_coverage_min) {

@@ -257,4 +257,64 @@ pub mod derived {
     pub const PROJECTED_VALUE: &str = "projected_value";
     pub const FITTED_VALUE: &str = "fitted_value";
     pub const HORIZON_YEAR: &str = "horizon_year";
+
+    // maturity (ITU-T Y.4904): the performance matrix and the levels
+    pub const LEVEL_2: &str = "level_2";
+    pub const LEVEL_3: &str = "level_3";
+    pub const LEVEL_4: &str = "level_4";
+    pub const LEVEL_5: &str = "level_5";
+    pub const MATRIX_SOURCE: &str = "matrix_source";
+    /// Where the row of the matrix came from: `default` or `city`.
+    pub const MATRIX_SCOPE: &str = "matrix_scope";
+    /// A maturity level 0..5 (0 = no baseline).
+    pub const MATURITY_LEVEL: &str = "maturity_level";
+    pub const LEVEL_NAME: &str = "level_name";
+    pub const NEXT_LEVEL: &str = "next_level";
+    pub const NEXT_TARGET: &str = "next_target";
+    /// Signed distance to the next level's target (positive = shortfall).
+    pub const GAP_NEXT: &str = "gap_next";
+    /// Data points of a maturity roll-up.
+    pub const DATA_POINTS: &str = "data_points";
+    pub const LEVEL_MIN: &str = "level_min";
+    pub const LEVEL_MEDIAN: &str = "level_median";
+    pub const ROLLUP_RULE: &str = "rollup_rule";
+    /// `at_level_0` .. `at_level_5`: how many data points are at each level.
+    pub const AT_LEVEL: [&str; 6] = [
+        "at_level_0",
+        "at_level_1",
+        "at_level_2",
+        "at_level_3",
+        "at_level_4",
+        "at_level_5",
+    ];
+
+    // qualitative self-assessments (Y.4904 achievements, EU-China framework)
+    pub const FRAMEWORK: &str = "framework";
+    pub const CHARACTERISTIC: &str = "characteristic";
+    pub const ASSESSMENT_DATE: &str = "assessment_date";
+    pub const EVIDENCE: &str = "evidence";
+    pub const PREVIOUS_LEVEL: &str = "previous_level";
+    pub const PREVIOUS_DATE: &str = "previous_date";
+    /// The level rose by more than one since the previous assessment ("no leapfrogging").
+    pub const LEAPFROG: &str = "leapfrog";
+    /// Highest minus lowest level of the city's assessment as of this date.
+    pub const SPREAD: &str = "spread";
+    /// Spread > 1 ("no isolated advances").
+    pub const ISOLATED_ADVANCE: &str = "isolated_advance";
+    pub const SOURCE_FILE: &str = "source_file";
+    pub const SOURCE_LINE: &str = "source_line";
+    pub const FILE_SHA256: &str = "file_sha256";
+
+    // verification flags (METHODOLOGY section 3)
+    pub const RULE: &str = "rule";
+    pub const SEVERITY: &str = "severity";
+    /// The rule's reference number (a bound, the other value, the previous value, ...).
+    pub const REFERENCE: &str = "reference";
+    pub const REFERENCE_2: &str = "reference_2";
+    /// The rule's reference id (the other data point, the sum group, the peer group).
+    pub const REFERENCE_ID: &str = "reference_id";
+    pub const MESSAGE: &str = "message";
+    /// The message with the values of confidential observations withheld.
+    pub const PUBLIC_MESSAGE: &str = "public_message";
+    pub const KPI_ID: &str = "kpi_id";
 }

@@ -13,7 +13,7 @@ use crate::store::Workspace;
 /// Ingest submission files.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Long format, one row per observation; columns (any case):\n  city_id,data_point_id,year,value,unit,source,quality,verified,confidential[,denominator,notes]\n\nExamples:\n  citybench -w ws ingest geneva-2024.csv\n  citybench -w ws ingest --delimiter ';' export.csv\n  citybench -w ws ingest a.parquet b.ndjson --format json"
+    after_help = "Long format, one row per observation; columns (any case):\n  city_id,data_point_id,year,value,unit,source,quality,verified,confidential[,denominator,notes]\n\nA CSV with framework and characteristic columns is a maturity self-assessment:\n  city_id,framework,characteristic,level,assessment_date[,evidence]\n  (framework y4904 or eu_china; see `citybench maturity --help`)\n\nExamples:\n  citybench -w ws ingest geneva-2024.csv\n  citybench -w ws ingest --delimiter ';' export.csv\n  citybench -w ws ingest a.parquet b.ndjson --format json"
 )]
 pub struct Args {
     /// Files to ingest (.csv, .json, .ndjson/.jsonl, .parquet); each becomes one batch.
@@ -146,6 +146,43 @@ fn print_summary(ws: &Workspace, o: &FileOutcome) {
     }
 }
 
+fn print_assessment_summary(ws: &Workspace, o: &crate::assessments::Outcome, format: OutputFormat) {
+    if format != OutputFormat::Table {
+        println!("{}", serde_json::to_string(o).expect("serialises"));
+        return;
+    }
+    if o.duplicate {
+        println!(
+            "{}: self-assessments already ingested (same SHA-256); nothing done (use --force to ingest them again)",
+            o.file
+        );
+        return;
+    }
+    println!(
+        "{} -> {}: self-assessments, {} rows read, {} accepted, {} rejected",
+        o.file,
+        crate::assessments::STORE_FILE,
+        o.rows_read,
+        o.rows_accepted,
+        o.rows_rejected
+    );
+    if !o.ignored_columns.is_empty() {
+        println!(
+            "  ignored columns (not part of the self-assessment format): {}",
+            o.ignored_columns.join(", ")
+        );
+    }
+    if let Some(r) = &o.rejected_file {
+        println!(
+            "  rejected rows with reasons: {}",
+            ws.root().join(r).display()
+        );
+        for (line, field, reason) in &o.examples {
+            println!("    line {line}: {field}: {reason}");
+        }
+    }
+}
+
 /// Run `ingest`.
 pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     let ws = Workspace::open(global.workspace())?;
@@ -158,14 +195,25 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
         force: args.force,
         year_max: None,
     };
-    let (outcomes, failed) = ingest_all(&ws, &ctx, &args.files, &opts, args.format, global.quiet)?;
+    let (assess, files): (Vec<PathBuf>, Vec<PathBuf>) = args
+        .files
+        .iter()
+        .cloned()
+        .partition(|f| crate::assessments::is_assessment_file(f));
+    let mut assessed_rejections = false;
+    for f in &assess {
+        let o = crate::assessments::ingest(&ws, &ctx.registry, f, args.force)?;
+        assessed_rejections |= o.rows_rejected > 0;
+        print_assessment_summary(&ws, &o, args.format);
+    }
+    let (outcomes, failed) = ingest_all(&ws, &ctx, &files, &opts, args.format, global.quiet)?;
     if failed > 0 {
         return Err(Error::Usage(format!(
             "{failed} of {} file(s) could not be ingested (see the errors above); the others were committed",
             args.files.len()
         )));
     }
-    if outcomes.iter().any(|o| o.rows_rejected > 0) {
+    if assessed_rejections || outcomes.iter().any(|o| o.rows_rejected > 0) {
         Ok(Outcome::Rejected)
     } else {
         Ok(Outcome::Ok)

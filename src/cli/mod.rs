@@ -8,11 +8,13 @@ pub mod demo;
 pub mod generate;
 pub mod ingest;
 pub mod init;
+pub mod maturity;
 pub mod report;
 pub mod run;
 pub mod snapshot;
 pub mod sql;
 pub mod units;
+pub mod verify;
 
 use std::path::{Path, PathBuf};
 
@@ -106,6 +108,10 @@ pub enum Command {
     Compare(compare::Args),
     /// A static HTML report for a city: snapshot wheel, peer strips, trend sparklines.
     Report(report::Args),
+    /// ITU-T Y.4904 maturity: levels per data point and dimension, milestones, self-assessments.
+    Maturity(maturity::Args),
+    /// Automated pre-verification flags (plausibility, consistency, sum groups, jumps, outliers).
+    Verify(verify::Args),
 }
 
 /// Run a parsed command line.
@@ -123,5 +129,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Snapshot(a) => snapshot::run(a, &cli.global),
         Command::Compare(a) => compare::run(a, &cli.global),
         Command::Report(a) => report::run(a, &cli.global),
+        Command::Maturity(a) => maturity::run(a, &cli.global),
+        Command::Verify(a) => verify::run(a, &cli.global),
     }
 }

@@ -37,6 +37,7 @@ pub struct RunRecord {
     pub config_sha256: String,
     pub catalog: String,
     pub targets_override_file: Option<String>,
+    pub maturity_matrix_override_file: Option<String>,
     pub batches: Vec<RunBatch>,
     pub outputs: Vec<OutputFile>,
     /// Wall time per stage, in order (they add up to the run's time).
@@ -81,6 +82,10 @@ pub fn execute(ws: &Workspace, global: &GlobalArgs, args: &Args) -> Result<RunSu
         &registry,
         &config.peers.groupings,
     )?;
+    let matrix = pipeline::matrix::Matrix::load(Some(ws.root()), &catalog, &registry)?;
+    let assessments = crate::assessments::checked_frame(&crate::assessments::checks(
+        &crate::assessments::current(&crate::assessments::load(ws)?),
+    ))?;
     let keys = pipeline::keys::Keys::for_inputs(&registry, &catalog)?;
     let (raw, _) = pipeline::scan_raw(ws)?;
     let inputs = Inputs {
@@ -88,6 +93,8 @@ pub fn execute(ws: &Workspace, global: &GlobalArgs, args: &Args) -> Result<RunSu
         registry: &registry,
         config: &config,
         targets: &targets,
+        matrix: &matrix,
+        assessments,
         keys: &keys,
     };
     let dir = ws.derived_dir();
@@ -131,6 +138,7 @@ pub fn execute(ws: &Workspace, global: &GlobalArgs, args: &Args) -> Result<RunSu
         config_sha256,
         catalog: catalog.origin.clone(),
         targets_override_file: targets.override_file.clone(),
+        maturity_matrix_override_file: matrix.override_file.clone(),
         batches: manifest
             .batches
             .iter()

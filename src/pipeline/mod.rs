@@ -8,8 +8,14 @@
 //!                              │                           attainment ─▶ rollups
 //!                              │                                 │
 //!                              │              memberships ─▶ peers (stats, percentiles) ─▶ gaps
+//!                              │                                 │
+//!                              │     performance matrix ─▶ maturity levels ─▶ per dimension
 //!                              └──fit(years <= Y)──▶ trends (uses the resolved targets)
 //! ```
+//!
+//! Self-assessments (`assessments.parquet`) are checked ([`crate::assessments::checks`]) and
+//! written beside them. The verification flags (stage [`verify`]) are computed by
+//! `citybench verify`, not by `run`.
 //!
 //! Each stage is one pure `LazyFrame -> LazyFrame` function in its own file; this module is
 //! the only place that orders them, collects, sorts and writes. Outputs are sorted by
@@ -20,12 +26,15 @@ pub mod attainment;
 pub mod gaps;
 pub mod groups;
 pub mod keys;
+pub mod matrix;
+pub mod maturity;
 pub mod normalise;
 pub mod order;
 pub mod peers;
 pub mod rollups;
 pub mod targets;
 pub mod trends;
+pub mod verify;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -43,7 +52,7 @@ use keys::Keys;
 use targets::Targets;
 
 /// The derived tables, in write order: (file stem, sort keys).
-pub const TABLES: [(&str, &[&str]); 10] = [
+pub const TABLES: [(&str, &[&str]); 13] = [
     ("catalog", &[d::DATA_POINT_ID]),
     ("cities", &[d::CITY_ID]),
     ("observations", &[d::CITY_ID, d::DATA_POINT_ID, d::YEAR]),
@@ -54,6 +63,17 @@ pub const TABLES: [(&str, &[&str]); 10] = [
     ("gaps", &[d::CITY_ID, d::DATA_POINT_ID, d::GROUPING]),
     ("rollups", &[d::CITY_ID, d::LEVEL, d::PATH]),
     ("trends", &[d::CITY_ID, d::DATA_POINT_ID]),
+    ("maturity_levels", &[d::CITY_ID, d::DATA_POINT_ID]),
+    ("maturity_dimensions", &[d::CITY_ID, d::DIMENSION]),
+    (
+        "assessments",
+        &[
+            d::CITY_ID,
+            d::FRAMEWORK,
+            d::CHARACTERISTIC,
+            d::ASSESSMENT_DATE,
+        ],
+    ),
 ];
 
 /// What a run needs besides the raw rows.
@@ -62,6 +82,10 @@ pub struct Inputs<'a> {
     pub registry: &'a Registry,
     pub config: &'a Config,
     pub targets: &'a Targets,
+    /// The Y.4904 performance matrix.
+    pub matrix: &'a matrix::Matrix,
+    /// The self-assessments with their staircase checks ([`crate::assessments::checked_frame`]).
+    pub assessments: DataFrame,
     /// The encoding of city and data point ids ([`Keys::for_inputs`]).
     pub keys: &'a Keys,
 }
@@ -329,10 +353,43 @@ pub fn compute(
     drop(observations);
     rows.push(("observations", emit(sink, "observations", written)?));
     rows.push(("trends", emit(sink, "trends", trend)?));
-    rows.push(("catalog", emit(sink, "catalog", catalog)?));
+    rows.push(("catalog", emit(sink, "catalog", catalog.clone())?));
     rows.push((
         "cities",
         emit(sink, "cities", cities_frame(inputs.registry)?)?,
+    ));
+    lap("output", &mut timings);
+
+    let cities = aligned
+        .clone()
+        .lazy()
+        .select([col(d::CITY_ID)])
+        .unique_stable(None, UniqueKeepStrategy::First);
+    let resolved = maturity::resolve(
+        cities,
+        keys.encode_frame(inputs.matrix.defaults_frame()?)?.lazy(),
+        keys.encode_frame(inputs.matrix.city_frame()?)?.lazy(),
+    );
+    let levels = maturity::levels(
+        resolved,
+        catalog.clone().lazy(),
+        aligned.clone().lazy(),
+        year,
+    )
+    .collect()
+    .map_err(pe)?;
+    let dimensions = maturity::dimensions(levels.clone().lazy(), cfg.maturity.rollup, year)
+        .collect()
+        .map_err(pe)?;
+    lap("maturity", &mut timings);
+    rows.push(("maturity_levels", emit(sink, "maturity_levels", levels)?));
+    rows.push((
+        "maturity_dimensions",
+        emit(sink, "maturity_dimensions", dimensions)?,
+    ));
+    rows.push((
+        "assessments",
+        emit(sink, "assessments", inputs.assessments.clone())?,
     ));
     lap("output", &mut timings);
 
@@ -393,6 +450,86 @@ pub fn compute(
         rows,
         timings: merged,
     })
+}
+
+/// The verification flags of every observation in `raw` (stage [`verify`]), sorted, with
+/// their messages; and the observations they were computed on (encoded, sorted).
+pub fn verification(
+    raw: LazyFrame,
+    catalog: &Catalog,
+    registry: &Registry,
+    config: &Config,
+    keys: &Keys,
+) -> Result<(DataFrame, DataFrame)> {
+    let observations = observations(raw, keys)?;
+    let rules = verify::Rules::of(catalog)?;
+    let grouping = config.outlier_grouping().to_string();
+    let members = keys
+        .encode_frame(groups::memberships(
+            std::slice::from_ref(&grouping),
+            registry,
+        )?)?
+        .lazy()
+        .select([col(d::CITY_ID), col(d::GROUP)])
+        .collect()
+        .map_err(pe)?;
+    let encode = |df: DataFrame| keys.encode_frame(df);
+    let inputs = verify::Inputs {
+        rules: &rules,
+        validation: &config.validation,
+        k: config.peers.k,
+        members,
+        encode: &encode,
+    };
+    let flags = verify::all_flags(&observations, &inputs)?;
+    let flags = verify::messages(flags, catalog, config.validation.mad_threshold)?;
+    Ok((flags, observations))
+}
+
+/// One city's maturity for analysis year `year` from its observations (`observations`:
+/// CITY_ID, DATA_POINT_ID, YEAR, VALUE, CONFIDENTIAL as text ids, any order): the data point
+/// levels and the roll-ups, by the same stages as `run`.
+pub fn city_maturity(
+    observations: DataFrame,
+    catalog: &Catalog,
+    matrix: &matrix::Matrix,
+    city_id: &str,
+    year: i32,
+    lookback: u32,
+    rule: crate::config::MaturityRollup,
+) -> Result<(DataFrame, DataFrame)> {
+    let cat = catalog_frame(catalog)?;
+    let series = observations
+        .lazy()
+        .join(
+            cat.clone()
+                .lazy()
+                .select([col(d::DATA_POINT_ID), col(d::POSITION)]),
+            [col(d::DATA_POINT_ID)],
+            [col(d::DATA_POINT_ID)],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .with_columns([
+            col(d::POSITION).cast(DataType::UInt64).alias(d::SERIES),
+            lit(NULL).cast(DataType::String).alias(d::QUALITY),
+            lit(NULL).cast(DataType::Boolean).alias(d::VERIFIED),
+        ])
+        .sort([d::SERIES, d::YEAR], SortMultipleOptions::default());
+    let aligned = align::align(series, year, lookback);
+    let cities = df!(d::CITY_ID => [city_id]).map_err(pe)?.lazy();
+    let resolved = maturity::resolve(
+        cities,
+        matrix.defaults_frame()?.lazy(),
+        matrix.city_frame()?.lazy(),
+    );
+    let levels = maturity::levels(resolved, cat.lazy(), aligned, year)
+        .sort([d::POSITION], SortMultipleOptions::default())
+        .collect()
+        .map_err(pe)?;
+    let dims = maturity::dimensions(levels.clone().lazy(), rule, year)
+        .collect()
+        .map_err(pe)?;
+    Ok((levels, dims))
 }
 
 /// Raw batches of the workspace in manifest order, with BATCH_SEQ.

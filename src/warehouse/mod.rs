@@ -53,11 +53,18 @@ pub const MODELS: &[(&str, &str, &str)] = &[
     model!("staging", "stg_gaps"),
     model!("staging", "stg_rollups"),
     model!("staging", "stg_trends"),
+    model!("staging", "stg_maturity_levels"),
+    model!("staging", "stg_maturity_dimensions"),
+    model!("staging", "stg_assessments"),
+    model!("staging", "stg_verification_flags"),
     model!("marts", "city_scorecard"),
     model!("marts", "peer_benchmarks"),
     model!("marts", "kpi_gaps"),
     model!("marts", "kpi_trends"),
     model!("marts", "category_rollups"),
+    model!("marts", "maturity_levels"),
+    model!("marts", "maturity_distribution"),
+    model!("marts", "verification_flags"),
 ];
 
 /// `queries/checks/assert_*.sql`: each must return zero rows on a valid workspace.
@@ -69,6 +76,7 @@ pub const CHECKS: &[(&str, &str, &str)] = &[
     model!("checks", "assert_rollup_score"),
     model!("checks", "assert_quantiles_ordered"),
     model!("checks", "assert_unique_keys"),
+    model!("checks", "assert_maturity_levels"),
 ];
 
 /// `queries/examples/*.sql`: ad-hoc analyses to copy (each runs in the tests).
@@ -79,7 +87,21 @@ pub const EXAMPLES: &[(&str, &str, &str)] = &[
     model!("examples", "worsening_trends_by_continent"),
     model!("examples", "low_coverage_dimensions"),
     model!("examples", "distribution_by_population_band"),
+    model!("examples", "kpi_maturity_by_continent"),
+    model!("examples", "verification_worklist"),
+    model!("examples", "staircase_violations"),
 ];
+
+/// Source tables that exist only after another command (`citybench verify` writes
+/// `derived/verification_flags.parquet`): until then their view is empty, with the
+/// table's columns and types.
+pub const OPTIONAL_SOURCES: &[(&str, &str)] = &[(
+    "verification_flags",
+    "SELECT * FROM (VALUES (NULL::VARCHAR, NULL::VARCHAR, NULL::INTEGER, NULL::VARCHAR, \
+     NULL::VARCHAR, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::VARCHAR, NULL::BOOLEAN, \
+     NULL::VARCHAR, NULL::VARCHAR)) AS t(city_id, data_point_id, year, rule, severity, value, \
+     reference, reference_2, reference_id, confidential, message, public_message) WHERE false",
+)];
 
 fn db_err(context: &str, e: duckdb::Error) -> Error {
     Error::Input {
@@ -119,6 +141,19 @@ pub fn build(ws: &Workspace) -> Result<PathBuf> {
                 quote(&file.to_string_lossy())
             );
             conn.execute_batch(&sql)
+                .map_err(|e| db_err(&file.display().to_string(), e))?;
+        }
+        for (name, empty) in OPTIONAL_SOURCES {
+            let file = root.join("derived").join(format!("{name}.parquet"));
+            let select = if file.exists() {
+                format!(
+                    "SELECT * FROM read_parquet({})",
+                    quote(&file.to_string_lossy())
+                )
+            } else {
+                empty.to_string()
+            };
+            conn.execute_batch(&format!("CREATE VIEW src_{name} AS {select}"))
                 .map_err(|e| db_err(&file.display().to_string(), e))?;
         }
         for (name, file, sql) in MODELS {

@@ -1,0 +1,405 @@
+//! `citybench verify [--city ID]`: automated pre-verification (METHODOLOGY section 3) of
+//! every observation in the workspace, straight from the raw batches (no `run` needed).
+//! The flags go to `derived/verification_flags.parquet` (the `verification_flags` SQL view);
+//! the command prints a summary a verifier can work through.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+use serde_json::Value;
+
+use super::{GlobalArgs, Outcome};
+use crate::error::{Error, Result};
+use crate::output::{OutputArgs, OutputFormat, Rows};
+use crate::pipeline::{self, verify};
+use crate::registry::Registry;
+use crate::schema::derived as d;
+use crate::store::Workspace;
+
+/// Automated pre-verification flags: plausible ranges, consistency rules, sum groups,
+/// wastewater treatment order, year-on-year jumps, robust peer outliers, core coverage.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  citybench verify                      one row per city, most warnings first\n  citybench verify --city 2660646       the city's summary and every flag\n  citybench verify --city 2660646 --format csv --out flags.csv\n  citybench sql \"FROM verification_flags WHERE severity = 'warning'\"\n\nFlags are warnings that keep the row (hard errors were rejected at ingest). Thresholds are in citybench.toml [validation]; the rules are in docs/methodology.md."
+)]
+pub struct Args {
+    /// Show one city: its summary and its flags (csv/json/...: the flags).
+    #[arg(long)]
+    pub city: Option<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+fn pe(e: PolarsError) -> Error {
+    Error::polars("verify", e)
+}
+
+/// Per city: observations, years, core coverage of the latest year, flags by severity, the
+/// share of rows by data-quality level and the verified share.
+struct CitySummary {
+    observations: u64,
+    latest_year: i32,
+    core_reported: u64,
+    flags: BTreeMap<(String, String), u64>,
+    quality: BTreeMap<String, u64>,
+    verified: u64,
+}
+
+const QUALITIES: [&str; 6] = [
+    "measured",
+    "survey_extrapolated",
+    "higher_level_extrapolated",
+    "assumption_estimate",
+    "personal_estimate",
+    "unknown",
+];
+
+fn summaries(
+    obs: &DataFrame,
+    flags: &DataFrame,
+    core: &DataFrame,
+) -> Result<BTreeMap<String, CitySummary>> {
+    let per = obs
+        .clone()
+        .lazy()
+        .select([
+            col(d::CITY_ID).cast(DataType::String),
+            col(d::DATA_POINT_ID).cast(DataType::String),
+            col(d::YEAR),
+            col(d::QUALITY).cast(DataType::String),
+            col(d::VERIFIED),
+        ])
+        .join(
+            core.clone().lazy(),
+            [col(d::DATA_POINT_ID)],
+            [col(d::DATA_POINT_ID)],
+            JoinArgs::new(JoinType::Left),
+        );
+    let mut aggs = vec![
+        len().cast(DataType::UInt64).alias("n"),
+        col(d::YEAR).max().alias("latest"),
+        col(d::VERIFIED)
+            .cast(DataType::UInt64)
+            .sum()
+            .alias(d::VERIFIED),
+        col(d::KPI_ID)
+            .filter(col(d::YEAR).eq(col(d::YEAR).max()))
+            .drop_nulls()
+            .n_unique()
+            .cast(DataType::UInt64)
+            .alias("core"),
+    ];
+    aggs.extend(QUALITIES.iter().map(|q| {
+        col(d::QUALITY)
+            .eq(lit(*q))
+            .cast(DataType::UInt64)
+            .sum()
+            .alias(*q)
+    }));
+    let t = per
+        .group_by([col(d::CITY_ID)])
+        .agg(aggs)
+        .collect()
+        .map_err(pe)?;
+    let s = |c: &str| -> Result<Vec<Option<u64>>> {
+        Ok(t.column(c).map_err(pe)?.u64().map_err(pe)?.iter().collect())
+    };
+    let city: Vec<String> = t
+        .column(d::CITY_ID)
+        .map_err(pe)?
+        .str()
+        .map_err(pe)?
+        .iter()
+        .map(|c| c.unwrap_or("").to_string())
+        .collect();
+    let latest: Vec<Option<i32>> = t
+        .column("latest")
+        .map_err(pe)?
+        .i32()
+        .map_err(pe)?
+        .iter()
+        .collect();
+    let (n, verified, core) = (s("n")?, s(d::VERIFIED)?, s("core")?);
+    let q: Vec<Vec<Option<u64>>> = QUALITIES.iter().map(|c| s(c)).collect::<Result<_>>()?;
+    let mut out = BTreeMap::new();
+    for i in 0..t.height() {
+        out.insert(
+            city[i].clone(),
+            CitySummary {
+                observations: n[i].unwrap_or(0),
+                latest_year: latest[i].unwrap_or(0),
+                core_reported: core[i].unwrap_or(0),
+                flags: BTreeMap::new(),
+                quality: QUALITIES
+                    .iter()
+                    .enumerate()
+                    .map(|(k, name)| (name.to_string(), q[k][i].unwrap_or(0)))
+                    .collect(),
+                verified: verified[i].unwrap_or(0),
+            },
+        );
+    }
+    let fc = flags.column(d::CITY_ID).map_err(pe)?.str().map_err(pe)?;
+    let fr = flags.column(d::RULE).map_err(pe)?.str().map_err(pe)?;
+    let fs = flags.column(d::SEVERITY).map_err(pe)?.str().map_err(pe)?;
+    for i in 0..flags.height() {
+        if let (Some(c), Some(r), Some(sv)) = (fc.get(i), fr.get(i), fs.get(i))
+            && let Some(sum) = out.get_mut(c)
+        {
+            *sum.flags
+                .entry((sv.to_string(), r.to_string()))
+                .or_default() += 1;
+        }
+    }
+    Ok(out)
+}
+
+fn pct(part: u64, whole: u64) -> Value {
+    if whole == 0 {
+        return Value::Null;
+    }
+    let v = (part as f64 * 1000.0 / whole as f64).round() / 10.0;
+    serde_json::Number::from_f64(v)
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
+}
+
+fn severity_count(s: &CitySummary, severity: &str) -> u64 {
+    s.flags
+        .iter()
+        .filter(|((sv, _), _)| sv == severity)
+        .map(|(_, n)| n)
+        .sum()
+}
+
+/// One row per city, most warnings first.
+fn city_rows(sums: &BTreeMap<String, CitySummary>, registry: &Registry, core_kpis: u32) -> Rows {
+    let mut rows = Rows::new([
+        d::CITY_ID,
+        d::CITY_NAME,
+        "observations",
+        "latest_year",
+        "core_kpis_latest_year_pct",
+        "warnings",
+        "notices",
+        "measured_pct",
+        "verified_pct",
+        "top_rule",
+    ]);
+    let mut order: Vec<(&String, &CitySummary)> = sums.iter().collect();
+    order.sort_by(|a, b| {
+        severity_count(b.1, verify::WARNING)
+            .cmp(&severity_count(a.1, verify::WARNING))
+            .then(severity_count(b.1, verify::NOTICE).cmp(&severity_count(a.1, verify::NOTICE)))
+            .then(a.0.cmp(b.0))
+    });
+    for (city, s) in order {
+        let mut by_rule: BTreeMap<&str, u64> = BTreeMap::new();
+        for ((_, r), n) in &s.flags {
+            *by_rule.entry(r.as_str()).or_default() += n;
+        }
+        let top = by_rule
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            .map(|(r, _)| Value::from(*r))
+            .unwrap_or(Value::Null);
+        rows.push(vec![
+            Value::from(city.as_str()),
+            registry
+                .get(city)
+                .map(|c| Value::from(c.name.as_str()))
+                .unwrap_or(Value::Null),
+            Value::from(s.observations),
+            Value::from(s.latest_year),
+            pct(s.core_reported, core_kpis as u64),
+            Value::from(severity_count(s, verify::WARNING)),
+            Value::from(severity_count(s, verify::NOTICE)),
+            pct(
+                s.quality.get("measured").copied().unwrap_or(0),
+                s.observations,
+            ),
+            pct(s.verified, s.observations),
+            top,
+        ]);
+    }
+    rows
+}
+
+/// The flags of one city as rows.
+fn flag_rows(flags: &DataFrame) -> Result<Rows> {
+    let cols = [
+        d::YEAR,
+        d::DATA_POINT_ID,
+        d::RULE,
+        d::SEVERITY,
+        d::VALUE,
+        d::REFERENCE,
+        d::REFERENCE_2,
+        d::REFERENCE_ID,
+        d::CONFIDENTIAL,
+        d::MESSAGE,
+    ];
+    let mut rows = Rows::new(cols);
+    let df = flags.select(cols).map_err(pe)?;
+    for i in 0..df.height() {
+        let row = df
+            .columns()
+            .iter()
+            .map(|c| match c.get(i) {
+                Ok(AnyValue::Null) | Err(_) => Value::Null,
+                Ok(AnyValue::Int32(v)) => Value::from(v),
+                Ok(AnyValue::Float64(v)) => serde_json::Number::from_f64(v)
+                    .map(Value::Number)
+                    .unwrap_or(Value::Null),
+                Ok(AnyValue::Boolean(b)) => Value::Bool(b),
+                Ok(AnyValue::String(s)) => Value::from(s),
+                Ok(other) => Value::from(other.to_string()),
+            })
+            .collect();
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// The text block about one city.
+fn city_text(
+    city: &str,
+    name: &str,
+    s: Option<&CitySummary>,
+    flags: &Rows,
+    core_kpis: u32,
+) -> String {
+    use std::fmt::Write as _;
+    let mut t = String::new();
+    let Some(s) = s else {
+        let _ = writeln!(
+            t,
+            "{name} ({city}): no observations in this workspace; nothing to verify"
+        );
+        return t;
+    };
+    let _ = writeln!(
+        t,
+        "{name} ({city}): {} observations, latest year {}",
+        s.observations, s.latest_year
+    );
+    let _ = writeln!(
+        t,
+        "  core KPIs reported in {}: {} of {} ({} %)",
+        s.latest_year,
+        s.core_reported,
+        core_kpis,
+        pct(s.core_reported, core_kpis as u64)
+    );
+    let q: Vec<String> = QUALITIES
+        .iter()
+        .filter_map(|k| {
+            let n = s.quality.get(*k).copied().unwrap_or(0);
+            (n > 0).then(|| format!("{k} {} %", pct(n, s.observations)))
+        })
+        .collect();
+    let _ = writeln!(t, "  data quality: {}", q.join(", "));
+    let _ = writeln!(
+        t,
+        "  verified: {} of {} rows ({} %)",
+        s.verified,
+        s.observations,
+        pct(s.verified, s.observations)
+    );
+    if s.flags.is_empty() {
+        let _ = writeln!(t, "  flags: none");
+        return t;
+    }
+    let counts: Vec<String> = s
+        .flags
+        .iter()
+        .map(|((sv, r), n)| format!("{r} {n} ({sv})"))
+        .collect();
+    let _ = writeln!(
+        t,
+        "  flags: {} warning(s), {} notice(s): {}",
+        severity_count(s, verify::WARNING),
+        severity_count(s, verify::NOTICE),
+        counts.join(", ")
+    );
+    let _ = writeln!(t);
+    for r in flags.records() {
+        let _ = writeln!(
+            t,
+            "  {:<8} {}",
+            r.str(d::SEVERITY).unwrap_or_default(),
+            r.str(d::MESSAGE).unwrap_or_default()
+        );
+    }
+    t
+}
+
+/// Run `verify`.
+pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
+    let ws = Workspace::open(global.workspace())?;
+    let _lock = ws.lock()?;
+    let (_units, catalog) = global.load_catalog()?;
+    let registry = Registry::for_workspace(ws.root())?;
+    let config = ws.config()?;
+    let cfg_path = ws.config_path().display().to_string();
+    pipeline::groups::check(&config.peers.groupings, &registry, &cfg_path)?;
+    let city = match &args.city {
+        Some(c) if registry.position(c.trim()).is_none() => {
+            let hint = registry
+                .suggest(c)
+                .map(|s| format!("; did you mean {s}?"))
+                .unwrap_or_default();
+            return Err(Error::Usage(format!(
+                "unknown city id '{c}'{hint} (`citybench cities --search NAME` finds ids)"
+            )));
+        }
+        Some(c) => Some(c.trim().to_string()),
+        None => None,
+    };
+    let keys = pipeline::keys::Keys::for_inputs(&registry, &catalog)?;
+    let (raw, _) = pipeline::scan_raw(&ws)?;
+    let (flags, obs) = pipeline::verification(raw, &catalog, &registry, &config, &keys)?;
+    let rules = verify::Rules::of(&catalog)?;
+    let file = pipeline::write_table(&ws.derived_dir(), "verification_flags", flags.clone())?;
+    if ws.root().join(crate::warehouse::DB_FILE).exists() {
+        // the view over the new file (it was empty if verify had not run before)
+        crate::warehouse::build(&ws)?;
+    }
+    let sums = summaries(&obs, &flags, &rules.core)?;
+    let warnings = flags
+        .column(d::SEVERITY)
+        .map_err(pe)?
+        .str()
+        .map_err(pe)?
+        .iter()
+        .filter(|s| *s == Some(verify::WARNING))
+        .count();
+    eprintln!(
+        "verify: {} flag(s) ({warnings} warning(s), {} notice(s)) over {} observations of {} cities -> {}",
+        flags.height(),
+        flags.height() - warnings,
+        obs.height(),
+        sums.len(),
+        file.path
+    );
+    let o = &args.output;
+    match city {
+        None => o.emit(&city_rows(&sums, &registry, rules.core_kpis))?,
+        Some(c) => {
+            let mine = flags
+                .clone()
+                .lazy()
+                .filter(col(d::CITY_ID).eq(lit(c.as_str())))
+                .collect()
+                .map_err(pe)?;
+            let rows = flag_rows(&mine)?;
+            if o.format == OutputFormat::Table {
+                let name = registry.get(&c).map(|x| x.name.clone()).unwrap_or_default();
+                o.emit_text(&city_text(&c, &name, sums.get(&c), &rows, rules.core_kpis))?;
+            } else {
+                o.emit(&rows)?;
+            }
+        }
+    }
+    Ok(Outcome::Ok)
+}
