@@ -65,6 +65,16 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
             "the embedded sample could not be ingested".into(),
         ));
     }
+    let assessments = ws.root().join(crate::sample::SAMPLE_ASSESSMENTS_FILE_NAME);
+    crate::store::atomic_write(&assessments, crate::sample::SAMPLE_ASSESSMENTS.as_bytes())?;
+    let a = crate::assessments::ingest(&ws, &ctx.registry, &assessments, false)?;
+    println!(
+        "{} -> {}: {} synthetic self-assessment rows (EU-China framework, ITU-T Y.4904), {} rejected",
+        crate::sample::SAMPLE_ASSESSMENTS_FILE_NAME,
+        crate::assessments::STORE_FILE,
+        a.rows_accepted,
+        a.rows_rejected
+    );
     println!();
     let summary = super::run::execute(
         &ws,
@@ -95,6 +105,13 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
         "  citybench -w {w} snapshot --city {city}          # {name}: targets, states, peers, trends"
     );
     println!("  citybench -w {w} compare --city {city} --peers continent");
+    println!(
+        "  citybench -w {w} maturity --city {city}          # ITU-T Y.4904 levels and next milestones"
+    );
+    println!("  citybench -w {w} maturity --distribution --framework eu_china --by continent");
+    println!(
+        "  citybench -w {w} verify --city {city}            # pre-verification flags a verifier works through"
+    );
     println!("  citybench -w {w} report --city {city} --out {w}/reports   (HTML with charts)");
     println!(
         "  citybench -w {w} sql \"select kpi_name, value, unit, target, state, percentile_all from city_scorecard where city_id = '{city}' order by dimension, kpi_name\"    # {name}"

@@ -569,7 +569,20 @@ fn city_report(args: &Args, global: &GlobalArgs, id: &str) -> Result<()> {
             if achieved.rows.is_empty() {
                 t.push_str("none ingested for this city (citybench ingest FILE.csv with city_id,framework,characteristic,level,assessment_date[,evidence])\n");
             } else {
-                t.push_str(&render(&achieved, fmt)?);
+                let view = pick(
+                    &achieved,
+                    &[
+                        ("framework", d::FRAMEWORK),
+                        ("characteristic", d::CHARACTERISTIC),
+                        ("date", d::ASSESSMENT_DATE),
+                        ("level", d::MATURITY_LEVEL),
+                        ("name", d::LEVEL_NAME),
+                        ("previous", d::PREVIOUS_LEVEL),
+                        ("leapfrog", d::LEAPFROG),
+                        ("spread", d::SPREAD),
+                    ],
+                );
+                t.push_str(&render(&view, fmt)?);
             }
             if !stairs.is_empty() {
                 t.push_str(&h("Staircase checks"));

@@ -358,14 +358,18 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     };
     let keys = pipeline::keys::Keys::for_inputs(&registry, &catalog)?;
     let (raw, _) = pipeline::scan_raw(&ws)?;
+    let clock = std::time::Instant::now();
     let (flags, obs) = pipeline::verification(raw, &catalog, &registry, &config, &keys)?;
+    let t_rules = clock.elapsed();
     let rules = verify::Rules::of(&catalog)?;
     let file = pipeline::write_table(&ws.derived_dir(), "verification_flags", flags.clone())?;
     if ws.root().join(crate::warehouse::DB_FILE).exists() {
         // the view over the new file (it was empty if verify had not run before)
         crate::warehouse::build(&ws)?;
     }
+    let t_write = clock.elapsed() - t_rules;
     let sums = summaries(&obs, &flags, &rules.core)?;
+    let t_summary = clock.elapsed() - t_rules - t_write;
     let warnings = flags
         .column(d::SEVERITY)
         .map_err(pe)?
@@ -375,12 +379,15 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
         .filter(|s| *s == Some(verify::WARNING))
         .count();
     eprintln!(
-        "verify: {} flag(s) ({warnings} warning(s), {} notice(s)) over {} observations of {} cities -> {}",
+        "verify: {} flag(s) ({warnings} warning(s), {} notice(s)) over {} observations of {} cities -> {} (rules {:.2}s, write {:.2}s, summary {:.2}s)",
         flags.height(),
         flags.height() - warnings,
         obs.height(),
         sums.len(),
-        file.path
+        file.path,
+        t_rules.as_secs_f64(),
+        t_write.as_secs_f64(),
+        t_summary.as_secs_f64()
     );
     let o = &args.output;
     match city {

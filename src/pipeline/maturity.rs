@@ -370,7 +370,8 @@ mod tests {
             .unwrap()
             .str()
             .unwrap()
-            .iter().flatten()
+            .iter()
+            .flatten()
             .collect();
         assert_eq!(
             dims,
@@ -440,7 +441,8 @@ mod tests {
             .unwrap()
             .str()
             .unwrap()
-            .iter().flatten()
+            .iter()
+            .flatten()
             .collect();
         assert_eq!(
             scope,

@@ -412,8 +412,7 @@ pub fn yoy_change(obs: LazyFrame, ratio: f64) -> LazyFrame {
 /// `peer_outlier`: `members` is (CITY_ID, GROUP) of the outlier grouping (keys encoded
 /// like `obs`); groups smaller than `k` or with MAD = 0 are not tested.
 pub fn peer_outliers(obs: LazyFrame, members: LazyFrame, k: u32, threshold: f64) -> LazyFrame {
-    let by = || [col(d::GROUP), col(d::DATA_POINT_ID), col(d::YEAR)];
-    let dev = (col(d::VALUE) - col(d::MEDIAN)).abs();
+    let by = || [col("group_code"), col(d::DATA_POINT_ID), col(d::YEAR)];
     let grouped = obs
         .select([
             col(d::CITY_ID),
@@ -423,28 +422,38 @@ pub fn peer_outliers(obs: LazyFrame, members: LazyFrame, k: u32, threshold: f64)
             col(d::CONFIDENTIAL),
         ])
         .join(
-            members,
+            // the group as a small integer: the windows below hash it 10 M times
+            members.with_column(
+                col(d::GROUP)
+                    .rank(
+                        RankOptions {
+                            method: RankMethod::Dense,
+                            descending: false,
+                        },
+                        None,
+                    )
+                    .alias("group_code"),
+            ),
             [col(d::CITY_ID)],
             [col(d::CITY_ID)],
             JoinArgs::new(JoinType::Inner),
         );
-    let stats = grouped
-        .clone()
-        .group_by(by())
-        .agg([
-            col(d::VALUE).median().alias(d::MEDIAN),
-            col(d::VALUE).count().alias(d::N),
+    // windows over one partition: Polars groups the rows once for all three
+    let out = grouped
+        .with_columns([
+            super::over(col(d::VALUE).median(), by()).alias(d::MEDIAN),
+            super::over(col(d::VALUE).count(), by()).alias(d::N),
         ])
-        .filter(col(d::N).gt_eq(lit(k)));
-    let with_median = grouped.join(stats, by(), by(), JoinArgs::new(JoinType::Inner));
-    let mads = with_median
-        .clone()
-        .group_by(by())
-        .agg([dev.clone().median().alias(d::SD)])
-        .filter(col(d::SD).gt(lit(0.0)));
-    let out = with_median
-        .join(mads, by(), by(), JoinArgs::new(JoinType::Inner))
-        .filter(dev.gt(lit(threshold) * col(d::SD) * lit(1.0 + 1e-9)));
+        .with_column(
+            super::over((col(d::VALUE) - col(d::MEDIAN)).abs().median(), by()).alias(d::SD),
+        )
+        .filter(
+            col(d::N).gt_eq(lit(k)).and(col(d::SD).gt(lit(0.0))).and(
+                (col(d::VALUE) - col(d::MEDIAN))
+                    .abs()
+                    .gt(lit(threshold) * col(d::SD) * lit(1.0 + 1e-9)),
+            ),
+        );
     flags(
         out,
         lit(PEER_OUTLIER),
