@@ -14,6 +14,33 @@ use crate::error::Result;
 pub struct ChartData {
     pub series: HashMap<String, Vec<(i32, f64)>>,
     pub distributions: HashMap<String, Distribution>,
+    /// The maturity section: per dimension (dimension, level, min, median, data points,
+    /// counts at levels 0..5) and per data point.
+    pub maturity: Vec<MaturityRow>,
+    pub maturity_points: Vec<MaturityPoint>,
+}
+
+/// One dimension's Y.4904 KPI-performance maturity.
+#[derive(Debug, Clone)]
+pub struct MaturityRow {
+    pub dimension: String,
+    pub level: Option<i64>,
+    pub median: Option<f64>,
+    pub data_points: i64,
+    pub at_level: [i64; 6],
+    pub rule: String,
+}
+
+/// One data point's maturity level and next milestone.
+#[derive(Debug, Clone)]
+pub struct MaturityPoint {
+    pub data_point_id: String,
+    pub name: String,
+    pub value: Option<f64>,
+    pub level: i64,
+    pub next_level: Option<i64>,
+    pub next_target: Option<f64>,
+    pub gap: Option<f64>,
 }
 
 /// Load the chart data for a snapshot.
@@ -31,6 +58,38 @@ pub fn chart_data(res: &Results, s: &Snapshot) -> Result<ChartData> {
         {
             out.series.entry(dp).or_default().push((y as i32, v));
         }
+    }
+    let (file, sql) = super::CITY_MATURITY;
+    for r in res
+        .warehouse
+        .query_params(file, sql, &[&s.city.city_id])?
+        .records()
+    {
+        let at = |l: usize| r.i64(crate::schema::derived::AT_LEVEL[l]).unwrap_or(0);
+        out.maturity.push(MaturityRow {
+            dimension: r.str("dimension").unwrap_or_default(),
+            level: r.i64("maturity_level"),
+            median: r.f64("level_median"),
+            data_points: r.i64("data_points").unwrap_or(0),
+            at_level: [at(0), at(1), at(2), at(3), at(4), at(5)],
+            rule: r.str("rollup_rule").unwrap_or_default(),
+        });
+    }
+    let (file, sql) = super::CITY_MATURITY_LEVELS;
+    for r in res
+        .warehouse
+        .query_params(file, sql, &[&s.city.city_id])?
+        .records()
+    {
+        out.maturity_points.push(MaturityPoint {
+            data_point_id: r.str("data_point_id").unwrap_or_default(),
+            name: r.str("kpi_name").unwrap_or_default(),
+            value: r.f64("value"),
+            level: r.i64("maturity_level").unwrap_or(0),
+            next_level: r.i64("next_level"),
+            next_target: r.f64("next_target"),
+            gap: r.f64("gap_next"),
+        });
     }
     if let Some(group) = &s.peers.group {
         let (file, sql) = super::PEER_DISTRIBUTION;
@@ -236,7 +295,9 @@ pub fn render(s: &Snapshot, charts: &ChartData) -> String {
     }
     o.push_str("</section>");
 
-    // 4. every data point
+    maturity_section(&mut o, charts);
+
+    // 5. every data point
     o.push_str("<section aria-labelledby=\"h-all\"><h2 id=\"h-all\">All data points</h2>");
     for d in &s.dimensions {
         let _ = write!(o, "<h3>{}</h3>", esc(&d.rollup.name));
@@ -284,6 +345,64 @@ pub fn render(s: &Snapshot, charts: &ChartData) -> String {
     footer(&mut o, s);
     o.push_str("</body></html>\n");
     o
+}
+
+/// Section 4: ITU-T Y.4904 maturity per dimension and per data point (as tables: they
+/// are their own text alternative).
+fn maturity_section(o: &mut String, charts: &ChartData) {
+    if charts.maturity.is_empty() {
+        return;
+    }
+    let names = crate::pipeline::matrix::LEVEL_NAMES;
+    let name = |l: Option<i64>| l.and_then(|l| names.get(l as usize)).copied().unwrap_or("");
+    let rule = charts
+        .maturity
+        .first()
+        .map(|m| m.rule.as_str())
+        .unwrap_or("min");
+    let _ = write!(
+        o,
+        "<section aria-labelledby=\"h-maturity\"><h2 id=\"h-maturity\">Maturity (ITU-T Y.4904)</h2><p class=\"meta\">Level of each data point of the performance matrix: 0 no baseline, 1 Planning (baseline), 2 Alignment, 3 Development, 4 Integration, 5 Optimization (the highest level whose target the value meets). Per dimension the {} of its data points' levels.</p>",
+        if rule == "min" {
+            "lowest (the staircase)"
+        } else {
+            "median (rounded down)"
+        }
+    );
+    o.push_str("<table><thead><tr><th scope=\"col\">dimension</th><th scope=\"col\">level</th><th scope=\"col\">median level</th><th scope=\"col\">data points</th><th scope=\"col\">at levels 0 / 1 / 2 / 3 / 4 / 5</th></tr></thead><tbody>");
+    for m in &charts.maturity {
+        let counts: Vec<String> = m.at_level.iter().map(|c| c.to_string()).collect();
+        let _ = write!(
+            o,
+            "<tr><td>{}</td><td>{} {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            esc(&m.dimension),
+            m.level.map(|l| l.to_string()).unwrap_or_default(),
+            name(m.level),
+            m.median.map(|x| fmt_num(x, 3)).unwrap_or_default(),
+            m.data_points,
+            counts.join(" / ")
+        );
+    }
+    o.push_str("</tbody></table>");
+    o.push_str("<table><thead><tr><th scope=\"col\">KPI</th><th scope=\"col\">value</th><th scope=\"col\">level</th><th scope=\"col\">next level</th><th scope=\"col\">its target</th><th scope=\"col\">gap (&gt; 0 = shortfall)</th></tr></thead><tbody>");
+    for p in &charts.maturity_points {
+        let num = |v: Option<f64>| v.map(|x| fmt_num(x, 4)).unwrap_or_default();
+        let _ = write!(
+            o,
+            "<tr><td>{}<br><small>{}</small></td><td class=\"num\">{}</td><td>{} {}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            esc(&p.name),
+            esc(&p.data_point_id),
+            num(p.value),
+            p.level,
+            name(Some(p.level)),
+            p.next_level
+                .map(|l| format!("{l} {}", name(Some(l))))
+                .unwrap_or_default(),
+            num(p.next_target),
+            num(p.gap)
+        );
+    }
+    o.push_str("</tbody></table></section>");
 }
 
 /// A data point's state as a short badge; the full label is its tooltip.
