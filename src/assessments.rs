@@ -7,8 +7,9 @@
 //! `city_id,framework,characteristic,level,assessment_date[,evidence]`. `citybench ingest`
 //! recognises it by its `framework` and `characteristic` columns, validates every row
 //! (a rejected row goes to `rejected/assessments-<seq>-<sha12>.csv` with its reason;
-//! accepted + rejected = rows read) and appends the accepted rows to `assessments.parquet`
-//! in the workspace. A later file's row for the same (city, framework, characteristic,
+//! accepted + rejected = rows read), appends the accepted rows to `assessments.parquet`
+//! in the workspace and records the file in `assessments.json` (a byte-identical file is
+//! then refused unless `--force`, even when every row was rejected). A later file's row for the same (city, framework, characteristic,
 //! date) supersedes an earlier one; the earlier row stays in the file.
 
 use std::collections::{BTreeMap, HashMap};
@@ -23,6 +24,33 @@ use crate::store::Workspace;
 
 /// The workspace file holding every accepted assessment row.
 pub const STORE_FILE: &str = "assessments.parquet";
+/// The workspace log of ingested self-assessment files (one record per ingest).
+pub const LOG_FILE: &str = "assessments.json";
+/// Prefix of the rejection files of self-assessments in `rejected/`.
+pub const REJECTED_PREFIX: &str = "assessments-";
+
+/// One ingested self-assessment file (`assessments.json`).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct IngestRecord {
+    pub seq: u32,
+    pub file: String,
+    pub sha256: String,
+    pub rows_read: u64,
+    pub rows_accepted: u64,
+    pub rows_rejected: u64,
+    pub rejected_file: Option<String>,
+    pub ingested_at: String,
+}
+
+/// The ingest log of a workspace (empty when nothing was ingested).
+pub fn ingest_log(ws: &Workspace) -> Result<Vec<IngestRecord>> {
+    let p = ws.root().join(LOG_FILE);
+    match std::fs::read_to_string(&p) {
+        Ok(t) => serde_json::from_str(&t).map_err(|e| Error::input(&p, e.to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(Error::io(&p, e)),
+    }
+}
 /// The columns of a self-assessment file (the last is optional).
 pub const FILE_COLUMNS: [&str; 6] = [
     d::CITY_ID,
@@ -525,8 +553,9 @@ pub fn ingest(ws: &Workspace, registry: &Registry, path: &Path, force: bool) -> 
         }
     })?;
     let mut stored = load(ws)?;
+    let mut log = ingest_log(ws)?;
     let display = path.display().to_string();
-    if !force && stored.iter().any(|a| a.file_sha256 == sha) {
+    if !force && log.iter().any(|r| r.sha256 == sha) {
         return Ok(Outcome {
             file: display,
             rows_read: 0,
@@ -539,7 +568,7 @@ pub fn ingest(ws: &Workspace, registry: &Registry, path: &Path, force: bool) -> 
         });
     }
     let (mut accepted, rejected, read, ignored) = parse(&text, path, registry)?;
-    let seq = stored.iter().map(|a| a.ingest_seq).max().unwrap_or(0) + 1;
+    let seq = log.iter().map(|r| r.seq).max().unwrap_or(0) + 1;
     for a in &mut accepted {
         a.file_sha256 = sha.clone();
         a.ingest_seq = seq;
@@ -553,7 +582,7 @@ pub fn ingest(ws: &Workspace, registry: &Registry, path: &Path, force: bool) -> 
     if !rejected.is_empty() {
         let dir = ws.rejected_dir();
         std::fs::create_dir_all(&dir).at(&dir)?;
-        let name = format!("assessments-{seq}-{}.csv", &sha[..12]);
+        let name = format!("{REJECTED_PREFIX}{seq}-{}.csv", &sha[..12]);
         let p = dir.join(&name);
         let mut w = csv::Writer::from_writer(Vec::new());
         let mut header = vec!["source_file", "line", "field", "reason"];
@@ -589,6 +618,19 @@ pub fn ingest(ws: &Workspace, registry: &Registry, path: &Path, force: bool) -> 
         std::fs::File::open(&tmp).at(&tmp)?.sync_all().at(&tmp)?;
         crate::store::commit_rename(&tmp, &out)?;
     }
+    // the log is the commit point of the ingest: a file is "already ingested" once here
+    log.push(IngestRecord {
+        seq,
+        file: display.clone(),
+        sha256: sha.clone(),
+        rows_read: read,
+        rows_accepted: accepted.len() as u64,
+        rows_rejected: rejected.len() as u64,
+        rejected_file: rejected_file.clone(),
+        ingested_at: chrono::Utc::now().to_rfc3339(),
+    });
+    let json = serde_json::to_vec_pretty(&log).map_err(|e| Error::Usage(e.to_string()))?;
+    crate::store::atomic_write(&ws.root().join(LOG_FILE), &json)?;
     Ok(Outcome {
         file: display,
         rows_read: read,

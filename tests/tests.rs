@@ -10,6 +10,11 @@
 //!   superseding batches, targets overrides and configuration errors;
 //! - `report`: `snapshot`, `compare` and `report` with hand-computed figures, confidential
 //!   peers, suppression, bad ids and options; the report in headless Chromium;
+//! - `maturity`: ITU-T Y.4904 levels, milestones and roll-ups by hand (command and SQL mart),
+//!   `--baseline`, a city without data, the workspace performance matrix and its errors,
+//!   self-assessment rejections, staircase checks and distributions, every `verify` rule
+//!   with its message and masking, and DuckDB recomputing levels, peer outliers and
+//!   year-on-year flags on generated data;
 //! - `sql`: the read-only lock-down (each refused escape), DuckDB's messages, every output
 //!   format, the prompt, every example and check, and Python opening the database.
 
@@ -18,6 +23,7 @@ mod util;
 mod cli;
 mod generate;
 mod ingest;
+mod maturity;
 mod pipeline;
 mod report;
 mod sql;

@@ -424,6 +424,8 @@ fn city_report(args: &Args, global: &GlobalArgs, id: &str) -> Result<()> {
         ScanArgsParquet::default(),
     )
     .map_err(|e| Error::polars(&path, e))?
+    // filter first: the file is sorted by city, so row-group statistics skip the rest
+    .filter(col(d::CITY_ID).eq(lit(city.city_id.as_str())))
     .select([
         col(d::CITY_ID).cast(DataType::String),
         col(d::DATA_POINT_ID).cast(DataType::String),
@@ -431,7 +433,6 @@ fn city_report(args: &Args, global: &GlobalArgs, id: &str) -> Result<()> {
         col(d::VALUE),
         col(d::CONFIDENTIAL),
     ])
-    .filter(col(d::CITY_ID).eq(lit(city.city_id.as_str())))
     .collect()
     .map_err(|e| Error::polars(&path, e))?;
     let year = res.run.analysis_year;

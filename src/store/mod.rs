@@ -189,6 +189,7 @@ impl Workspace {
                 let name = e.file_name().to_string_lossy().into_owned();
                 if let Some(id) = name.strip_suffix(".csv")
                     && !name.starts_with(TMP_PREFIX)
+                    && !name.starts_with(crate::assessments::REJECTED_PREFIX)
                     && !known.contains(id)
                 {
                     fs::remove_file(e.path()).at(e.path())?;
