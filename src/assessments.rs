@@ -262,13 +262,19 @@ pub struct Rejection {
     pub fields: Vec<String>,
 }
 
-/// Parse and validate a self-assessment file. Returns accepted rows (without ingest
-/// sequence and hash), rejections, rows read and the ignored columns.
-pub fn parse(
-    text: &str,
-    path: &Path,
-    registry: &Registry,
-) -> Result<(Vec<Assessment>, Vec<Rejection>, u64, Vec<String>)> {
+/// What [`parse`] found in a file.
+#[derive(Debug, Clone, Default)]
+pub struct Parsed {
+    /// Accepted rows (without ingest sequence and hash).
+    pub accepted: Vec<Assessment>,
+    pub rejected: Vec<Rejection>,
+    pub read: u64,
+    /// Columns that are not part of the format.
+    pub ignored: Vec<String>,
+}
+
+/// Parse and validate a self-assessment file.
+pub fn parse(text: &str, path: &Path, registry: &Registry) -> Result<Parsed> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
@@ -442,12 +448,12 @@ pub fn parse(
         }));
     }
     rejected.sort_by_key(|r| r.line);
-    Ok((
-        accepted.into_iter().flatten().collect(),
+    Ok(Parsed {
+        accepted: accepted.into_iter().flatten().collect(),
         rejected,
         read,
         ignored,
-    ))
+    })
 }
 
 /// Whether a file is a self-assessment file: a CSV whose header has `framework` and
@@ -567,7 +573,12 @@ pub fn ingest(ws: &Workspace, registry: &Registry, path: &Path, force: bool) -> 
             examples: Vec::new(),
         });
     }
-    let (mut accepted, rejected, read, ignored) = parse(&text, path, registry)?;
+    let Parsed {
+        mut accepted,
+        rejected,
+        read,
+        ignored,
+    } = parse(&text, path, registry)?;
     let seq = log.iter().map(|r| r.seq).max().unwrap_or(0) + 1;
     for a in &mut accepted {
         a.file_sha256 = sha.clone();

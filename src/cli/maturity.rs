@@ -147,7 +147,7 @@ fn dimension_rows(now: &Assessed, base: Option<&Assessed>) -> Result<Rows> {
         c.i(d::DATA_POINTS)?,
     );
     let at: Vec<Vec<Option<i32>>> = d::AT_LEVEL.iter().map(|a| c.i(a)).collect::<Result<_>>()?;
-    let base_levels: Option<(Vec<Option<String>>, Vec<Option<i32>>)> = match base {
+    let base_levels = match base {
         Some(b) => {
             let bc = Cols(&b.dims);
             Some((bc.s(d::DIMENSION)?, bc.i(d::MATURITY_LEVEL)?))
