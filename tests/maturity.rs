@@ -1772,3 +1772,49 @@ fn duckdb_recomputes_levels_peer_outliers_and_year_on_year_flags() {
         differences(&con, "yoy_change", "my_yoy")
     );
 }
+
+/// The Y.4904 achievements table: the latest self-assessed level per qualitative dimension
+/// (a dimension without an answer is "not assessed"), beside the KPI performance from the
+/// matrix (Basel reports all 29 mapped data points: the staircase level is 2).
+#[test]
+fn the_achievements_table_puts_self_assessments_beside_kpi_performance() {
+    let ws = levels_workspace();
+    let f = ws.file(
+        "y4904.csv",
+        format!(
+            "city_id,framework,characteristic,level,assessment_date,evidence\n\
+             {BASEL},y4904,strategy,2,2023-01-31,plan\n\
+             {BASEL},y4904,strategy,Development,2024-01-31,plan adopted\n\
+             {BASEL},y4904,Infrastructure,1,2024-01-31,\n\
+             {BASEL},y4904,data,4,2024-01-31,open data portal\n\
+             {BASEL},y4904,Services and Applications,3,2024-01-31,\n"
+        ),
+    );
+    let r = ws.ingest(&f);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    run(&ws);
+    let doc = json(&ws, &["maturity", "--city", BASEL, "--format", "json"]);
+    assert_eq!(
+        doc["achievements"],
+        serde_json::json!({
+            "strategy": 3,
+            "infrastructure": 1,
+            "data": 4,
+            "services_and_applications": 3,
+            "assessment": null,
+            "kpi_performance": 2
+        })
+    );
+    let text = ok(&ws, &["maturity", "--city", BASEL]);
+    assert!(
+        text.contains(
+            "strategy 3 (Development); infrastructure 1 (Planning); data 4 (Integration); services and applications 3 (Development); assessment not assessed; KPI performance 2 (Alignment) (from the performance matrix)\n"
+        ),
+        "{text}"
+    );
+    // data 4 and infrastructure 1 are three levels apart on 2024-01-31: an isolated advance
+    assert!(
+        text.contains("! isolated advance (y4904): as of 2024-01-31 the highest and lowest dimensions are 3 levels apart (more than one)"),
+        "{text}"
+    );
+}

@@ -333,6 +333,46 @@ fn staircase_lines(checked: &[assessments::Checked]) -> Vec<String> {
     out
 }
 
+/// The achievements table in words: each Y.4904 dimension's level, then KPI performance.
+fn achievements_line(
+    latest: &std::collections::BTreeMap<String, Option<i32>>,
+    kpi: Option<i64>,
+) -> String {
+    let mut parts: Vec<String> = assessments::Y4904_DIMENSIONS
+        .iter()
+        .map(|dim| {
+            let l = latest.get(*dim).copied().flatten();
+            format!(
+                "{} {}",
+                dim.replace('_', " "),
+                l.map(|l| format!("{l} ({})", Framework::Y4904.level_name(Some(l))))
+                    .unwrap_or_else(|| "not assessed".into())
+            )
+        })
+        .collect();
+    parts.push(format!(
+        "KPI performance {} (from the performance matrix)",
+        kpi.map(|l| format!("{l} ({})", Framework::Y4904.level_name(Some(l as i32))))
+            .unwrap_or_else(|| "-".into())
+    ));
+    format!("{}\n", parts.join("; "))
+}
+
+fn achievements_json(
+    latest: &std::collections::BTreeMap<String, Option<i32>>,
+    kpi: Option<i64>,
+) -> Value {
+    let mut m = Map::new();
+    for dim in assessments::Y4904_DIMENSIONS {
+        m.insert(
+            dim.to_string(),
+            Value::from(latest.get(dim).copied().flatten()),
+        );
+    }
+    m.insert("kpi_performance".into(), Value::from(kpi));
+    Value::Object(m)
+}
+
 fn rows_json(rows: &Rows) -> Value {
     Value::Array(
         rows.rows
@@ -471,6 +511,11 @@ fn city_report(args: &Args, global: &GlobalArgs, id: &str) -> Result<()> {
         .filter(|a| a.city_id == city.city_id)
         .collect();
     let checked = assessments::checks(&mine);
+    // the Y.4904 achievements table: the latest self-assessed level per dimension, beside
+    // the KPI performance from the matrix
+    let latest_y4904 = assessments::latest_per_characteristic(&mine, Framework::Y4904)
+        .remove(&city.city_id)
+        .unwrap_or_default();
     let achieved = assessment_rows(&checked);
     let stairs = staircase_lines(&checked);
     let overall = dims
@@ -502,6 +547,7 @@ fn city_report(args: &Args, global: &GlobalArgs, id: &str) -> Result<()> {
                 "data_points": rows_json(&points),
                 "self_assessments": rows_json(&achieved),
                 "staircase_findings": stairs,
+                "achievements": achievements_json(&latest_y4904, overall_level),
             });
             o.emit_text(&format!(
                 "{}\n",
@@ -584,6 +630,12 @@ fn city_report(args: &Args, global: &GlobalArgs, id: &str) -> Result<()> {
                     ],
                 );
                 t.push_str(&render(&view, fmt)?);
+            }
+            if !latest_y4904.is_empty() {
+                t.push_str(&h(
+                    "Y.4904 achievements table (latest self-assessment per dimension)",
+                ));
+                t.push_str(&achievements_line(&latest_y4904, overall_level));
             }
             if !stairs.is_empty() {
                 t.push_str(&h("Staircase checks"));
