@@ -65,16 +65,7 @@ pub fn parse(
     catalog: &Catalog,
     registry: Option<&Registry>,
 ) -> Result<Vec<MatrixRow>> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_reader(text.as_bytes());
-    let headers: Vec<String> = rdr
-        .headers()
-        .map_err(|e| Error::input(path, format!("cannot read the header: {e}")))?
-        .iter()
-        .map(|h| h.trim().to_lowercase())
-        .collect();
+    let (mut rdr, headers) = crate::registry::csv_reader(text, path)?;
     let pos = |n: &str| headers.iter().position(|h| h == n);
     let required = [
         d::DATA_POINT_ID,

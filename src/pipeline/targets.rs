@@ -65,16 +65,7 @@ pub fn parse(
     registry: Option<&Registry>,
     groupings: &[String],
 ) -> Result<Vec<TargetRow>> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_reader(text.as_bytes());
-    let headers: Vec<String> = rdr
-        .headers()
-        .map_err(|e| Error::input(path, format!("cannot read the header: {e}")))?
-        .iter()
-        .map(|h| h.trim().to_lowercase())
-        .collect();
+    let (mut rdr, headers) = crate::registry::csv_reader(text, path)?;
     let pos = |n: &str| headers.iter().position(|h| h == n);
     const REQUIRED: [&str; 6] = [
         "data_point_id",

@@ -381,7 +381,10 @@ impl Registry {
 
 /// A CSV reader over `text` (a leading byte-order mark dropped) and its header names,
 /// trimmed and lower-cased.
-fn csv_reader<'a>(text: &'a str, path: &Path) -> Result<(csv::Reader<&'a [u8]>, Vec<String>)> {
+pub(crate) fn csv_reader<'a>(
+    text: &'a str,
+    path: &Path,
+) -> Result<(csv::Reader<&'a [u8]>, Vec<String>)> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
     let headers: Vec<String> = rdr
