@@ -554,8 +554,8 @@ fn city_report(args: &Args, global: &GlobalArgs, id: &str) -> Result<()> {
                 serde_json::to_string_pretty(&doc).expect("serialises")
             ))?;
         }
-        OutputFormat::Table | OutputFormat::Markdown | OutputFormat::Html => {
-            let md = o.format != OutputFormat::Table;
+        OutputFormat::Table | OutputFormat::Markdown => {
+            let md = o.format == OutputFormat::Markdown;
             let fmt = if md {
                 OutputFormat::Markdown
             } else {
@@ -645,7 +645,10 @@ fn city_report(args: &Args, global: &GlobalArgs, id: &str) -> Result<()> {
             }
             o.emit_text(&t)?;
         }
-        OutputFormat::Csv | OutputFormat::Ndjson | OutputFormat::Parquet => o.emit(&points)?,
+        // one row per data point (html: a plain table; `report` has the maturity section)
+        OutputFormat::Csv | OutputFormat::Ndjson | OutputFormat::Parquet | OutputFormat::Html => {
+            o.emit(&points)?
+        }
     }
     Ok(())
 }
