@@ -337,10 +337,7 @@ pub fn parse(text: &str, path: &Path, registry: &Registry) -> Result<Parsed> {
             continue;
         }
         if registry.position(city).is_none() {
-            let hint = registry
-                .suggest(city)
-                .map(|s| format!("; did you mean {s}?"))
-                .unwrap_or_default();
+            let hint = registry.did_you_mean(city);
             rejected.push(reject(
                 d::CITY_ID,
                 format!(

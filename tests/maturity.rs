@@ -462,6 +462,13 @@ fn a_city_without_data_is_at_level_zero_everywhere() {
         r.stderr,
         "error: unknown city id 'nowhere' (`citybench cities --search NAME` finds ids)\n"
     );
+    // verify says the same, with the registry's suggestion for a near id
+    let r = ws.run(&["verify", "--city", "26615520"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert_eq!(
+        r.stderr,
+        "error: unknown city id '26615520'; did you mean 2661552 (Bern, CH)? (`citybench cities --search NAME` finds ids)\n"
+    );
 }
 
 #[test]

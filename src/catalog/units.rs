@@ -380,6 +380,13 @@ impl UnitRegistry {
         self.canonical_index.get(code).map(|&i| &self.canonical[i])
     }
 
+    /// The short display symbol of a canonical unit code (the code itself when unknown).
+    pub fn symbol(&self, code: &str) -> String {
+        self.canonical(code)
+            .map(|c| c.symbol.clone())
+            .unwrap_or_else(|| code.to_string())
+    }
+
     /// All canonical unit codes.
     pub fn canonical_codes(&self) -> Vec<&str> {
         self.canonical.iter().map(|c| c.code.as_str()).collect()

@@ -495,12 +495,7 @@ fn city_report(args: &Args, global: &GlobalArgs, id: &str) -> Result<()> {
     let unit = |dp: &str| -> String {
         catalog
             .get(dp)
-            .map(|p| {
-                units_reg
-                    .canonical(&p.canonical_unit)
-                    .map(|c| c.symbol.clone())
-                    .unwrap_or_else(|| p.canonical_unit.clone())
-            })
+            .map(|p| units_reg.symbol(&p.canonical_unit))
             .unwrap_or_default()
     };
     let dims = dimension_rows(&now, base.as_ref())?;

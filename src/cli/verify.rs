@@ -338,30 +338,23 @@ fn city_text(
 pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     let ws = Workspace::open(global.workspace())?;
     let _lock = ws.lock()?;
-    let (_units, catalog) = global.load_catalog()?;
+    let (units, catalog) = global.load_catalog()?;
     let registry = Registry::for_workspace(ws.root())?;
     let config = ws.config()?;
     let cfg_path = ws.config_path().display().to_string();
     pipeline::groups::check(&config.peers.groupings, &registry, &cfg_path)?;
     let city = match &args.city {
-        Some(c) if registry.position(c.trim()).is_none() => {
-            let hint = registry
-                .suggest(c)
-                .map(|s| format!("; did you mean {s}?"))
-                .unwrap_or_default();
-            return Err(Error::Usage(format!(
-                "unknown city id '{c}'{hint} (`citybench cities --search NAME` finds ids)"
-            )));
-        }
+        Some(c) if registry.position(c.trim()).is_none() => return Err(registry.unknown_city(c)),
         Some(c) => Some(c.trim().to_string()),
         None => None,
     };
     let keys = pipeline::keys::Keys::for_inputs(&registry, &catalog)?;
     let (raw, _) = pipeline::scan_raw(&ws)?;
     let clock = std::time::Instant::now();
-    let (flags, obs) = pipeline::verification(raw, &catalog, &registry, &config, &keys)?;
-    let t_rules = clock.elapsed();
     let rules = verify::Rules::of(&catalog)?;
+    let (flags, obs) =
+        pipeline::verification(raw, &catalog, &units, &rules, &registry, &config, &keys)?;
+    let t_rules = clock.elapsed();
     let file = pipeline::write_table(&ws.derived_dir(), "verification_flags", flags.clone())?;
     if ws.root().join(crate::warehouse::DB_FILE).exists() {
         // the view over the new file (it was empty if verify had not run before)

@@ -193,10 +193,7 @@ pub fn parse(
         if let (Some(c), Some(reg)) = (&city_id, registry)
             && reg.position(c).is_none()
         {
-            let hint = reg
-                .suggest(c)
-                .map(|s| format!("; did you mean {s}?"))
-                .unwrap_or_default();
+            let hint = reg.did_you_mean(c);
             return Err(Error::data(
                 path,
                 line,

@@ -457,12 +457,13 @@ pub fn compute(
 pub fn verification(
     raw: LazyFrame,
     catalog: &Catalog,
+    units: &crate::catalog::UnitRegistry,
+    rules: &verify::Rules,
     registry: &Registry,
     config: &Config,
     keys: &Keys,
 ) -> Result<(DataFrame, DataFrame)> {
     let observations = observations(raw, keys)?;
-    let rules = verify::Rules::of(catalog)?;
     let grouping = config.outlier_grouping().to_string();
     let members = keys
         .encode_frame(groups::memberships(
@@ -475,14 +476,14 @@ pub fn verification(
         .map_err(pe)?;
     let encode = |df: DataFrame| keys.encode_frame(df);
     let inputs = verify::Inputs {
-        rules: &rules,
+        rules,
         validation: &config.validation,
         k: config.peers.k,
         members,
         encode: &encode,
     };
     let flags = verify::all_flags(&observations, &inputs)?;
-    let flags = verify::messages(flags, catalog, config.validation.mad_threshold)?;
+    let flags = verify::messages(flags, catalog, units, config.validation.mad_threshold)?;
     Ok((flags, observations))
 }
 

@@ -719,17 +719,16 @@ pub struct MessageContext<'a> {
 }
 
 /// Add MESSAGE and PUBLIC_MESSAGE to collected flags.
-pub fn messages(mut flags: DataFrame, catalog: &Catalog, mad_threshold: f64) -> Result<DataFrame> {
-    let units = crate::catalog::UnitRegistry::embedded()?;
+pub fn messages(
+    mut flags: DataFrame,
+    catalog: &Catalog,
+    units: &crate::catalog::UnitRegistry,
+    mad_threshold: f64,
+) -> Result<DataFrame> {
     let unit = |dp: &str| -> String {
         catalog
             .get(dp)
-            .map(|p| {
-                units
-                    .canonical(&p.canonical_unit)
-                    .map(|c| c.symbol.clone())
-                    .unwrap_or_else(|| p.canonical_unit.clone())
-            })
+            .map(|p| units.symbol(&p.canonical_unit))
             .unwrap_or_default()
     };
     let s = |c: &str| -> Result<StringChunked> {

@@ -377,6 +377,22 @@ impl Registry {
             format!("{} ({}, {})", c.city_id, c.name, c.country_iso2)
         })
     }
+
+    /// `"; did you mean ID (Name, CC)?"` for an unknown city id, or `""` without a
+    /// suggestion: the tail every "unknown city" message ends with.
+    pub fn did_you_mean(&self, id: &str) -> String {
+        self.suggest(id)
+            .map(|s| format!("; did you mean {s}?"))
+            .unwrap_or_default()
+    }
+
+    /// The command-line error for a city id the registry does not know.
+    pub fn unknown_city(&self, id: &str) -> crate::error::Error {
+        crate::error::Error::Usage(format!(
+            "unknown city id '{id}'{} (`citybench cities --search NAME` finds ids)",
+            self.did_you_mean(id)
+        ))
+    }
 }
 
 /// A CSV reader over `text` (a leading byte-order mark dropped) and its header names,

@@ -135,10 +135,7 @@ pub fn terminal_view(rows: &Rows, units: &crate::catalog::UnitRegistry) -> Rows 
         out.push(vec![
             json!(r.str("data_point_id").unwrap_or_default()),
             json!(num(r.f64("value"))),
-            json!(
-                r.str("unit")
-                    .map(|u| units.canonical(&u).map(|c| c.symbol.clone()).unwrap_or(u))
-            ),
+            json!(r.str("unit").map(|u| units.symbol(&u))),
             json!(num(r.f64("median"))),
             json!(range),
             json!(if suppressed {

@@ -401,14 +401,13 @@ impl Results {
                 population_band: r.str("population_band"),
             });
         }
-        let hint = Registry::for_workspace(self.ws.root())
-            .ok()
-            .and_then(|reg| reg.suggest(id))
-            .map(|s| format!("; did you mean {s}?"))
-            .unwrap_or_default();
-        Err(Error::Usage(format!(
-            "unknown city id '{id}'{hint} (`citybench cities --search NAME` finds ids)"
-        )))
+        // the registry is read only now, to suggest an id
+        Err(match Registry::for_workspace(self.ws.root()) {
+            Ok(reg) => reg.unknown_city(id),
+            Err(_) => Error::Usage(format!(
+                "unknown city id '{id}' (`citybench cities --search NAME` finds ids)"
+            )),
+        })
     }
 }
 
@@ -483,10 +482,7 @@ pub fn load_snapshot(res: &Results, city: CityInfo, grouping: &str) -> Result<Sn
             data_point_id: r.str("data_point_id").unwrap_or_default(),
             kpi_id: r.str("kpi_id"),
             name: r.str("kpi_name").unwrap_or_default(),
-            unit_symbol: units
-                .canonical(&unit)
-                .map(|u| u.symbol.clone())
-                .unwrap_or_else(|| unit.clone()),
+            unit_symbol: units.symbol(&unit),
             unit,
             direction: r.str("direction").unwrap_or_default(),
             value: r.f64("value"),
