@@ -55,6 +55,54 @@ core_coverage_min = 0.8
 # dimension is at level L only when every data point in it is) or "median" (the median
 # level, rounded down). The distribution of levels is always published.
 rollup = "min"
+
+[index]
+# The composite index (METHODOLOGY section 9, JRC/OECD Handbook and COINr conventions).
+# Framework: "u4ssc" (data point -> KPI -> category -> dimension -> index, equal weights,
+# catalogue directions; neutral data points are left out) or the path of a framework CSV
+# in COINr's iMeta shape (iCode, Level, Parent, Weight, Direction, Type, ...), relative to
+# the workspace.
+framework = "u4ssc"
+# Divide indicators by the denominator named in the framework's Denominator column
+# (x / denominator x Scale).
+denominate = false
+# Units (cities) with data for fewer than this share of indicators are screened out and
+# listed (default 2/3). Measured on the data as reported, before imputation.
+# availability_min = 0.6666666666666666
+# Imputation: "none", "mean", "median", "group_mean", "group_median" (within
+# imputation_grouping) or "latest" (the latest earlier value of the panel).
+imputation = "none"
+imputation_grouping = "population_band"
+# Outlier treatment: "none" or "jrc" (skewness/kurtosis test, iterative winsorisation of at
+# most winsorise_max points, log transform fallback).
+outliers = "none"
+skew_max = 2.0
+kurtosis_max = 3.5
+winsorise_max = 5
+# Normalisation: "minmax" (0-100), "zscore", "percentile", "rank", "goalposts" (worst ->
+# target of targets.csv or the framework's Worst/Target columns) or "target" (distance to
+# target, capped at 100).
+normalisation = "minmax"
+# The range min-max maps onto (COINr's l_u).
+minmax_range = [0.0, 100.0]
+# Aggregation: "arithmetic", "geometric" or "harmonic" (weighted; missing children are
+# skipped and the remaining weights rescaled).
+aggregation = "arithmetic"
+# Group ranks are published within each of these groupings (default: [peers] groupings).
+# group_ranks = ["continent", "population_band"]
+# Confidential observations are left out of the index (it publishes derived values).
+include_confidential = false
+
+[index.uncertainty]
+# Monte Carlo (`citybench index --uncertainty N --seed S`): every weight x U(1 - noise,
+# 1 + noise), renormalised; normalisation and aggregation drawn from these lists.
+weight_noise = 0.25
+# The geometric and harmonic means need values > 0 in every sample: they pair with "rank"
+# and with "minmax" onto minmax_range (COINr users map onto [1, 100] for this reason),
+# not with "zscore", "percentile", "goalposts" or "target" (which give 0 or less).
+normalisations = ["minmax", "rank"]
+minmax_range = [1.0, 100.0]
+aggregations = ["arithmetic", "geometric"]
 "#;
 
 /// `[analysis]`.
@@ -172,6 +220,167 @@ pub struct Maturity {
     pub rollup: MaturityRollup,
 }
 
+/// Imputation of missing indicator values (METHODOLOGY section 9 step 3).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Imputation {
+    /// Missing values stay missing (aggregation skips them).
+    #[default]
+    None,
+    /// The indicator's mean over the units.
+    Mean,
+    /// The indicator's median over the units.
+    Median,
+    /// The mean within the unit's group of `imputation_grouping`.
+    GroupMean,
+    /// The median within the unit's group of `imputation_grouping`.
+    GroupMedian,
+    /// The unit's latest earlier value of the indicator (panels).
+    Latest,
+}
+
+/// Outlier treatment (METHODOLOGY section 9 step 5).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Outliers {
+    /// No treatment.
+    #[default]
+    None,
+    /// The JRC rule: winsorise, else log transform.
+    Jrc,
+}
+
+/// Normalisation of indicators (METHODOLOGY section 9 step 6).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Normalisation {
+    /// (x - min) / (max - min) x 100.
+    #[default]
+    Minmax,
+    /// (x - mean) / sd.
+    Zscore,
+    /// Percentile rank x 100.
+    Percentile,
+    /// Rank (1 = lowest).
+    Rank,
+    /// (x - worst) / (target - worst), clamped to [0, 1], x 100.
+    Goalposts,
+    /// Distance to target: (x - min) / (target - min), capped at 1, x 100.
+    Target,
+}
+
+impl Normalisation {
+    /// Whether every normalised value is > 0 (what the geometric and harmonic means
+    /// need); min-max onto `range` is when the range starts above 0.
+    pub fn positive(self, range: [f64; 2]) -> bool {
+        match self {
+            Normalisation::Minmax => range[0] > 0.0,
+            Normalisation::Rank => true,
+            _ => false,
+        }
+    }
+
+    /// The configuration spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Normalisation::Minmax => "minmax",
+            Normalisation::Zscore => "zscore",
+            Normalisation::Percentile => "percentile",
+            Normalisation::Rank => "rank",
+            Normalisation::Goalposts => "goalposts",
+            Normalisation::Target => "target",
+        }
+    }
+}
+
+/// Aggregation of children into their parent (METHODOLOGY section 9 step 7).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Aggregation {
+    /// Weighted arithmetic mean.
+    #[default]
+    Arithmetic,
+    /// Weighted geometric mean.
+    Geometric,
+    /// Weighted harmonic mean.
+    Harmonic,
+}
+
+impl Aggregation {
+    /// The configuration spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Aggregation::Arithmetic => "arithmetic",
+            Aggregation::Geometric => "geometric",
+            Aggregation::Harmonic => "harmonic",
+        }
+    }
+}
+
+/// `[index.uncertainty]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Uncertainty {
+    pub weight_noise: f64,
+    pub normalisations: Vec<Normalisation>,
+    pub minmax_range: [f64; 2],
+    pub aggregations: Vec<Aggregation>,
+}
+
+impl Default for Uncertainty {
+    fn default() -> Self {
+        Uncertainty {
+            weight_noise: 0.25,
+            normalisations: vec![Normalisation::Minmax, Normalisation::Rank],
+            minmax_range: [1.0, 100.0],
+            aggregations: vec![Aggregation::Arithmetic, Aggregation::Geometric],
+        }
+    }
+}
+
+/// `[index]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Index {
+    pub framework: String,
+    pub denominate: bool,
+    pub availability_min: f64,
+    pub imputation: Imputation,
+    pub imputation_grouping: String,
+    pub outliers: Outliers,
+    pub skew_max: f64,
+    pub kurtosis_max: f64,
+    pub winsorise_max: u32,
+    pub normalisation: Normalisation,
+    pub minmax_range: [f64; 2],
+    pub aggregation: Aggregation,
+    pub group_ranks: Option<Vec<String>>,
+    pub include_confidential: bool,
+    pub uncertainty: Uncertainty,
+}
+
+impl Default for Index {
+    fn default() -> Self {
+        Index {
+            framework: "u4ssc".into(),
+            denominate: false,
+            availability_min: 2.0 / 3.0,
+            imputation: Imputation::None,
+            imputation_grouping: "population_band".into(),
+            outliers: Outliers::None,
+            skew_max: 2.0,
+            kurtosis_max: 3.5,
+            winsorise_max: 5,
+            normalisation: Normalisation::Minmax,
+            minmax_range: [0.0, 100.0],
+            aggregation: Aggregation::Arithmetic,
+            group_ranks: None,
+            include_confidential: false,
+            uncertainty: Uncertainty::default(),
+        }
+    }
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -181,6 +390,7 @@ pub struct Config {
     pub attainment: Attainment,
     pub validation: Validation,
     pub maturity: Maturity,
+    pub index: Index,
 }
 
 impl Config {
@@ -257,6 +467,42 @@ impl Config {
         }
         if !(0.0..=1.0).contains(&self.validation.core_coverage_min) {
             return bad("validation.core_coverage_min must be between 0 and 1".into());
+        }
+        let ix = &self.index;
+        if !(0.0..=1.0).contains(&ix.availability_min) {
+            return bad(format!(
+                "index.availability_min must be between 0 and 1 (got {})",
+                ix.availability_min
+            ));
+        }
+        if !(ix.skew_max > 0.0 && ix.kurtosis_max > 0.0) {
+            return bad("index.skew_max and index.kurtosis_max must be > 0".into());
+        }
+        if !(0.0..1.0).contains(&ix.uncertainty.weight_noise) {
+            return bad(format!(
+                "index.uncertainty.weight_noise must be in [0, 1) (got {})",
+                ix.uncertainty.weight_noise
+            ));
+        }
+        for (name, r) in [
+            ("index.minmax_range", ix.minmax_range),
+            (
+                "index.uncertainty.minmax_range",
+                ix.uncertainty.minmax_range,
+            ),
+        ] {
+            if !(r[0].is_finite() && r[1].is_finite() && r[0] < r[1]) {
+                return bad(format!(
+                    "{name} must be [low, high] with low < high (got [{}, {}])",
+                    r[0], r[1]
+                ));
+            }
+        }
+        if ix.uncertainty.normalisations.is_empty() || ix.uncertainty.aggregations.is_empty() {
+            return bad(
+                "index.uncertainty.normalisations and .aggregations must each list at least one method"
+                    .into(),
+            );
         }
         Ok(())
     }

@@ -34,6 +34,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod generate;
+pub mod index;
 pub mod ingest;
 pub mod output;
 pub mod pipeline;

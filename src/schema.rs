@@ -318,3 +318,56 @@ pub mod derived {
     pub const PUBLIC_MESSAGE: &str = "public_message";
     pub const KPI_ID: &str = "kpi_id";
 }
+
+/// Columns of the composite index outputs (`derived/index_*.parquet`).
+pub mod index {
+    pub const UNIT_ID: &str = "unit_id";
+    pub const UNIT_NAME: &str = "unit_name";
+    pub const CODE: &str = "code";
+    pub const NAME: &str = "name";
+    pub const LEVEL: &str = "level";
+    pub const LEVEL_NAME: &str = "level_name";
+    pub const PARENT: &str = "parent";
+    pub const WEIGHT: &str = "weight";
+    pub const DIRECTION: &str = "direction";
+    /// Indicators: the value as reported, after denomination.
+    pub const RAW: &str = "raw";
+    pub const IMPUTED: &str = "imputed";
+    /// Indicators: after imputation and outlier treatment.
+    pub const TREATED: &str = "treated";
+    /// Indicators: normalised; aggregates: aggregated.
+    pub const SCORE: &str = "score";
+    pub const RANK: &str = "rank";
+    pub const GROUPING: &str = "grouping";
+    pub const GROUP: &str = "group";
+    /// Units ranked in the group.
+    pub const N: &str = "n";
+    pub const INDICATORS_PRESENT: &str = "indicators_present";
+    pub const AVAILABILITY: &str = "availability";
+    pub const INCLUDED: &str = "included";
+    pub const REASON: &str = "reason";
+    pub const MIN: &str = "min";
+    pub const MAX: &str = "max";
+    pub const MEAN: &str = "mean";
+    pub const MEDIAN: &str = "median";
+    pub const SD: &str = "sd";
+    pub const SKEW: &str = "skew";
+    pub const KURTOSIS: &str = "kurtosis";
+    pub const TREATMENT: &str = "treatment";
+    pub const CLIPPED_HIGH: &str = "clipped_high";
+    pub const CLIPPED_LOW: &str = "clipped_low";
+    pub const SKEW_TREATED: &str = "skew_treated";
+    pub const KURTOSIS_TREATED: &str = "kurtosis_treated";
+    pub const PEARSON_PARENT: &str = "pearson_parent";
+    pub const SPEARMAN_PARENT: &str = "spearman_parent";
+    pub const REMOVAL_MEAN_RANK_CHANGE: &str = "removal_mean_rank_change";
+    pub const REMOVAL_MAX_RANK_CHANGE: &str = "removal_max_rank_change";
+    pub const NOMINAL_SCORE: &str = "nominal_score";
+    pub const NOMINAL_RANK: &str = "nominal_rank";
+    pub const MEDIAN_RANK: &str = "median_rank";
+    pub const MEAN_RANK: &str = "mean_rank";
+    pub const RANK_P05: &str = "rank_p05";
+    pub const RANK_P95: &str = "rank_p95";
+    pub const RANK_INTERVAL: &str = "rank_interval";
+    pub const SAMPLES: &str = "samples";
+}

@@ -6,6 +6,7 @@ pub mod cities;
 pub mod compare;
 pub mod demo;
 pub mod generate;
+pub mod index;
 pub mod ingest;
 pub mod init;
 pub mod maturity;
@@ -110,6 +111,8 @@ pub enum Command {
     Report(report::Args),
     /// ITU-T Y.4904 maturity: levels per data point and dimension, milestones, self-assessments.
     Maturity(maturity::Args),
+    /// The composite index (COINr conventions): ranks, group ranks, diagnostics, uncertainty.
+    Index(index::Args),
     /// Automated pre-verification flags (plausibility, consistency, sum groups, jumps, outliers).
     Verify(verify::Args),
 }
@@ -131,5 +134,6 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Report(a) => report::run(a, &cli.global),
         Command::Maturity(a) => maturity::run(a, &cli.global),
         Command::Verify(a) => verify::run(a, &cli.global),
+        Command::Index(a) => index::run(a, &cli.global),
     }
 }

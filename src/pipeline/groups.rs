@@ -54,6 +54,19 @@ pub fn check(groupings: &[String], registry: &Registry, config_path: &str) -> Re
     Ok(())
 }
 
+/// The group of city `idx` in `grouping` (a combination's values joined by ` x `); `None`
+/// when the city lacks one of the attributes (an unknown population is no band).
+pub fn group_of(registry: &Registry, idx: usize, grouping: &str) -> Option<String> {
+    let mut values = Vec::new();
+    for p in grouping.split(COMBINE).map(str::trim) {
+        match registry.attribute(idx, p) {
+            Some(v) if v != "unknown" || p != "population_band" => values.push(v),
+            _ => return None,
+        }
+    }
+    Some(values.join(COMBINE))
+}
+
 /// Memberships `(city_id, grouping, group)` of every registry city. A city without a value
 /// for an attribute (e.g. no population, no workspace attribute) is in no group of that
 /// grouping.
@@ -63,19 +76,11 @@ pub fn memberships(groupings: &[String], registry: &Registry) -> Result<DataFram
     let mut grouping = Vec::with_capacity(n * groupings.len());
     let mut group = Vec::with_capacity(n * groupings.len());
     for g in groupings {
-        let parts: Vec<&str> = g.split(COMBINE).map(str::trim).collect();
         for idx in 0..n {
-            let mut values = Vec::with_capacity(parts.len());
-            for p in &parts {
-                match registry.attribute(idx, p) {
-                    Some(v) if v != "unknown" || *p != "population_band" => values.push(v),
-                    _ => break,
-                }
-            }
-            if values.len() == parts.len() {
+            if let Some(v) = group_of(registry, idx, g) {
                 city.push(registry.cities()[idx].city_id.as_str());
                 grouping.push(g.as_str());
-                group.push(values.join(COMBINE));
+                group.push(v);
             }
         }
     }

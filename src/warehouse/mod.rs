@@ -57,6 +57,11 @@ pub const MODELS: &[(&str, &str, &str)] = &[
     model!("staging", "stg_maturity_dimensions"),
     model!("staging", "stg_assessments"),
     model!("staging", "stg_verification_flags"),
+    model!("staging", "stg_index_scores"),
+    model!("staging", "stg_index_ranks"),
+    model!("staging", "stg_index_units"),
+    model!("staging", "stg_index_diagnostics"),
+    model!("staging", "stg_index_uncertainty"),
     model!("marts", "city_scorecard"),
     model!("marts", "peer_benchmarks"),
     model!("marts", "kpi_gaps"),
@@ -65,6 +70,11 @@ pub const MODELS: &[(&str, &str, &str)] = &[
     model!("marts", "maturity_levels"),
     model!("marts", "maturity_distribution"),
     model!("marts", "verification_flags"),
+    model!("marts", "index_scores"),
+    model!("marts", "index_ranks"),
+    model!("marts", "index_uncertainty"),
+    model!("marts", "index_diagnostics"),
+    model!("marts", "index_screening"),
 ];
 
 /// `queries/checks/assert_*.sql`: each must return zero rows on a valid workspace.
@@ -77,6 +87,7 @@ pub const CHECKS: &[(&str, &str, &str)] = &[
     model!("checks", "assert_quantiles_ordered"),
     model!("checks", "assert_unique_keys"),
     model!("checks", "assert_maturity_levels"),
+    model!("checks", "assert_index_ranges"),
 ];
 
 /// `queries/examples/*.sql`: ad-hoc analyses to copy (each runs in the tests).
@@ -90,18 +101,42 @@ pub const EXAMPLES: &[(&str, &str, &str)] = &[
     model!("examples", "kpi_maturity_by_continent"),
     model!("examples", "verification_worklist"),
     model!("examples", "staircase_violations"),
+    model!("examples", "index_rank_intervals"),
+    model!("examples", "index_leaders_by_continent"),
 ];
 
 /// Source tables that exist only after another command (`citybench verify` writes
-/// `derived/verification_flags.parquet`): until then their view is empty, with the
-/// table's columns and types.
-pub const OPTIONAL_SOURCES: &[(&str, &str)] = &[(
-    "verification_flags",
-    "SELECT * FROM (VALUES (NULL::VARCHAR, NULL::VARCHAR, NULL::INTEGER, NULL::VARCHAR, \
-     NULL::VARCHAR, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::VARCHAR, NULL::BOOLEAN, \
-     NULL::VARCHAR, NULL::VARCHAR)) AS t(city_id, data_point_id, year, rule, severity, value, \
-     reference, reference_2, reference_id, confidential, message, public_message) WHERE false",
-)];
+/// `derived/verification_flags.parquet`, `citybench index` the `index_*` tables): until
+/// then their view is empty, with the table's columns and types.
+pub const OPTIONAL_SOURCES: &[(&str, &str)] = &[
+    (
+        "verification_flags",
+        "SELECT * FROM (VALUES (NULL::VARCHAR, NULL::VARCHAR, NULL::INTEGER, NULL::VARCHAR, \
+         NULL::VARCHAR, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::VARCHAR, NULL::BOOLEAN, \
+         NULL::VARCHAR, NULL::VARCHAR)) AS t(city_id, data_point_id, year, rule, severity, value, \
+         reference, reference_2, reference_id, confidential, message, public_message) WHERE false",
+    ),
+    (
+        "index_scores",
+        "SELECT * FROM (VALUES (NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::INTEGER, NULL::VARCHAR, NULL::VARCHAR, NULL::DOUBLE, NULL::DOUBLE, NULL::BOOLEAN, NULL::DOUBLE, NULL::DOUBLE, NULL::INTEGER)) AS t(unit_id, unit_name, code, name, level, level_name, parent, weight, raw, imputed, treated, score, rank) WHERE false",
+    ),
+    (
+        "index_ranks",
+        "SELECT * FROM (VALUES (NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::DOUBLE, NULL::INTEGER, NULL::INTEGER)) AS t(unit_id, unit_name, code, grouping, \"group\", score, rank, n) WHERE false",
+    ),
+    (
+        "index_units",
+        "SELECT * FROM (VALUES (NULL::VARCHAR, NULL::VARCHAR, NULL::INTEGER, NULL::DOUBLE, NULL::BOOLEAN, NULL::VARCHAR)) AS t(unit_id, unit_name, indicators_present, availability, included, reason) WHERE false",
+    ),
+    (
+        "index_diagnostics",
+        "SELECT * FROM (VALUES (NULL::VARCHAR, NULL::VARCHAR, NULL::INTEGER, NULL::VARCHAR, NULL::VARCHAR, NULL::DOUBLE, NULL::INTEGER, NULL::INTEGER, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::VARCHAR, NULL::INTEGER, NULL::INTEGER, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE)) AS t(code, name, level, level_name, parent, weight, direction, n, availability, min, max, mean, median, sd, skew, kurtosis, treatment, clipped_high, clipped_low, skew_treated, kurtosis_treated, pearson_parent, spearman_parent, removal_mean_rank_change, removal_max_rank_change) WHERE false",
+    ),
+    (
+        "index_uncertainty",
+        "SELECT * FROM (VALUES (NULL::VARCHAR, NULL::VARCHAR, NULL::DOUBLE, NULL::INTEGER, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::INTEGER)) AS t(unit_id, unit_name, nominal_score, nominal_rank, median_rank, mean_rank, rank_p05, rank_p95, rank_interval, samples) WHERE false",
+    ),
+];
 
 fn db_err(context: &str, e: duckdb::Error) -> Error {
     Error::Input {

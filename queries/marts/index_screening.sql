@@ -1,0 +1,12 @@
+-- index_screening: every unit of the index input with its data availability and whether screening kept it
+--     (METHODOLOGY section 9 step 4; measured on the data as reported, before imputation), excluded units first.
+-- grain: one row per unit_id
+-- depends on: stg_index_units
+SELECT
+    unit_id,
+    unit_name,
+    indicators_present,
+    availability,
+    included,
+    reason
+FROM stg_index_units

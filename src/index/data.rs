@@ -1,0 +1,486 @@
+//! The index's input: a units x columns matrix of values for one year, the latest earlier
+//! value of each cell (for panels), and the units' groups.
+//!
+//! Two sources:
+//! - the workspace: `derived/aligned.parquet` of the last `citybench run` (each city's
+//!   latest value within the lookback window of the analysis year), its earlier values
+//!   from `derived/observations.parquet`, and the registry's groupings. Confidential
+//!   observations are left out unless `[index] include_confidential = true`.
+//! - `--data FILE` (CSV or Parquet), long or wide:
+//!   - long: a unit column (`uCode`, `city_id` or `unit`), an indicator column (`iCode`,
+//!     `data_point_id` or `indicator`), `value`, optionally `year` (or COINr's `Time`);
+//!   - wide (COINr's `iData`): a unit column, optionally `uName` and `year`/`Time`, and one
+//!     column per indicator or denominator; any other column is a group attribute (e.g.
+//!     `GDP_group`, COINr's `Group_*`), usable for group imputation and group ranks.
+//!   With years, the analysis year is `--year` or the latest year, and earlier years feed
+//!   the "latest" imputation. Empty cells and `NA` are missing values.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::pipeline::groups;
+use crate::registry::Registry;
+use crate::schema::derived as d;
+use crate::store::Workspace;
+
+/// The input matrix.
+#[derive(Debug, Clone, Default)]
+pub struct IndexData {
+    pub units: Vec<String>,
+    pub names: Vec<String>,
+    /// Position of each unit in the registry (when its code is a registry city id).
+    pub registry_idx: Vec<Option<usize>>,
+    /// Group attributes given with the data (wide files): name -> value per unit.
+    pub attributes: BTreeMap<String, Vec<Option<String>>>,
+    columns: HashMap<String, usize>,
+    values: Vec<Vec<f64>>,
+    earlier: Vec<Vec<f64>>,
+    /// The analysis year, when the data has years.
+    pub year: Option<i32>,
+    /// Whether earlier years were given (a panel).
+    pub panel: bool,
+    /// What the data came from, for the manifest.
+    pub source: String,
+    pub sha256: String,
+    /// Confidential observations left out.
+    pub confidential_left_out: u64,
+    /// Whether an indicator absent from the data is an error (files) or an empty column
+    /// (the workspace, where a data point may have no observations yet).
+    pub strict_columns: bool,
+}
+
+/// One observation before the matrix is built: (unit, column, year, value, line).
+type Obs = (String, String, Option<i32>, f64, u64);
+
+fn pe(path: &Path) -> impl Fn(PolarsError) -> Error + '_ {
+    move |e| Error::polars(path, e)
+}
+
+impl IndexData {
+    /// The values of a column (`None` when the data has no such column).
+    pub fn column(&self, code: &str) -> Option<&[f64]> {
+        self.columns.get(code).map(|&c| self.values[c].as_slice())
+    }
+
+    /// The latest earlier values of a column (`NaN` where there is none).
+    pub fn earlier(&self, code: &str) -> Option<&[f64]> {
+        self.columns.get(code).map(|&c| self.earlier[c].as_slice())
+    }
+
+    /// The data columns, sorted.
+    pub fn column_names(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.columns.keys().map(String::as_str).collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// The group of each unit in `grouping`: a data attribute, else a registry grouping
+    /// (units that are not registry cities have none).
+    pub fn groups(&self, grouping: &str, registry: &Registry) -> Result<Vec<Option<String>>> {
+        if let Some(v) = self.attributes.get(grouping) {
+            return Ok(v.clone());
+        }
+        let valid = groups::valid_names(registry);
+        if grouping
+            .split(groups::COMBINE)
+            .any(|p| !valid.iter().any(|v| v == p.trim()))
+        {
+            let mut names: Vec<String> = self.attributes.keys().cloned().collect();
+            names.extend(valid);
+            return Err(Error::Usage(format!(
+                "unknown grouping '{grouping}'; valid groupings: {}",
+                names.join(", ")
+            )));
+        }
+        Ok(self
+            .registry_idx
+            .iter()
+            .map(|i| i.and_then(|i| groups::group_of(registry, i, grouping)))
+            .collect())
+    }
+
+    /// Build from observations: the rows of `year` (or of the latest year, or all rows
+    /// when there are no years) are the values; earlier rows give the latest earlier value.
+    fn from_obs(
+        obs: Vec<Obs>,
+        year: Option<i32>,
+        path: &Path,
+        names: HashMap<String, String>,
+        registry: &Registry,
+    ) -> Result<Self> {
+        let max_year = obs.iter().filter_map(|o| o.2).max();
+        let year = year.or(max_year);
+        let mut units: Vec<String> = Vec::new();
+        let mut unit_pos: HashMap<String, usize> = HashMap::new();
+        let mut columns: HashMap<String, usize> = HashMap::new();
+        for o in &obs {
+            if o.2.is_none() || o.2 <= year {
+                if !unit_pos.contains_key(&o.0) {
+                    unit_pos.insert(o.0.clone(), units.len());
+                    units.push(o.0.clone());
+                }
+                let n = columns.len();
+                columns.entry(o.1.clone()).or_insert(n);
+            }
+        }
+        let mut values = vec![vec![f64::NAN; units.len()]; columns.len()];
+        let mut earlier = vec![vec![f64::NAN; units.len()]; columns.len()];
+        let mut earlier_year = vec![vec![i32::MIN; units.len()]; columns.len()];
+        let mut line_of: HashMap<(usize, usize), u64> = HashMap::new();
+        let mut panel = false;
+        for (unit, col, y, v, line) in &obs {
+            let Some(&u) = unit_pos.get(unit) else {
+                continue;
+            };
+            let c = columns[col];
+            match (y, year) {
+                (Some(y), Some(yr)) if *y > yr => {}
+                (Some(y), Some(yr)) if *y < yr => {
+                    panel = true;
+                    if *y > earlier_year[c][u] {
+                        earlier_year[c][u] = *y;
+                        earlier[c][u] = *v;
+                    }
+                }
+                _ => {
+                    if let Some(first) = line_of.insert((u, c), *line) {
+                        return Err(Error::data(
+                            path,
+                            *line,
+                            format!(
+                                "unit '{unit}', indicator '{col}'{}: a second value (the first is on line {first}); give one value per unit, indicator and year",
+                                y.map(|y| format!(", year {y}")).unwrap_or_default()
+                            ),
+                        ));
+                    }
+                    values[c][u] = *v;
+                }
+            }
+        }
+        let registry_idx = units.iter().map(|u| registry.position(u)).collect();
+        let names = units
+            .iter()
+            .enumerate()
+            .map(|(i, u)| {
+                names.get(u).cloned().unwrap_or_else(|| {
+                    registry
+                        .get(u)
+                        .map(|c| c.name.clone())
+                        .unwrap_or_else(|| units[i].clone())
+                })
+            })
+            .collect();
+        Ok(IndexData {
+            units,
+            names,
+            registry_idx,
+            columns,
+            values,
+            earlier,
+            year,
+            panel,
+            ..Default::default()
+        })
+    }
+
+    /// The workspace's aligned values of the last run (and earlier observations).
+    pub fn from_workspace(
+        ws: &Workspace,
+        registry: &Registry,
+        include_confidential: bool,
+    ) -> Result<Self> {
+        let dir = ws.derived_dir();
+        let aligned = dir.join("aligned.parquet");
+        if !aligned.exists() {
+            return Err(Error::Usage(format!(
+                "{} does not exist: run `citybench run` first (the index uses the aligned values of the analysis year), or give --data FILE",
+                aligned.display()
+            )));
+        }
+        let read = |p: &Path, cols: &[&str]| -> Result<DataFrame> {
+            let mut lf = LazyFrame::scan_parquet(
+                PlRefPath::new(p.to_string_lossy().as_ref()),
+                ScanArgsParquet::default(),
+            )
+            .map_err(pe(p))?;
+            if !include_confidential {
+                lf = lf.filter(col(d::CONFIDENTIAL).not());
+            }
+            lf.select(
+                cols.iter()
+                    .map(|c| {
+                        col(*c).cast(if *c == d::VALUE {
+                            DataType::Float64
+                        } else if *c == d::YEAR || *c == d::ANALYSIS_YEAR {
+                            DataType::Int32
+                        } else {
+                            DataType::String
+                        })
+                    })
+                    .collect::<Vec<_>>(),
+            )
+            .collect()
+            .map_err(pe(p))
+        };
+        let count = |p: &Path| -> Result<u64> {
+            if include_confidential {
+                return Ok(0);
+            }
+            let df = LazyFrame::scan_parquet(
+                PlRefPath::new(p.to_string_lossy().as_ref()),
+                ScanArgsParquet::default(),
+            )
+            .map_err(pe(p))?
+            .filter(col(d::CONFIDENTIAL))
+            .select([len()])
+            .collect()
+            .map_err(pe(p))?;
+            Ok(df
+                .column("len")
+                .map_err(pe(p))?
+                .get(0)
+                .map_err(pe(p))?
+                .extract::<u64>()
+                .unwrap_or(0))
+        };
+        let a = read(
+            &aligned,
+            &[d::CITY_ID, d::DATA_POINT_ID, d::ANALYSIS_YEAR, d::VALUE],
+        )?;
+        let year = a
+            .column(d::ANALYSIS_YEAR)
+            .map_err(pe(&aligned))?
+            .i32()
+            .map_err(pe(&aligned))?
+            .get(0);
+        let mut obs: Vec<Obs> = Vec::with_capacity(a.height());
+        push_rows(&a, d::ANALYSIS_YEAR, &aligned, &mut obs)?;
+        let observations = dir.join("observations.parquet");
+        if let Some(y) = year
+            && observations.exists()
+        {
+            let o = read(
+                &observations,
+                &[d::CITY_ID, d::DATA_POINT_ID, d::YEAR, d::VALUE],
+            )?;
+            let o = o
+                .lazy()
+                .filter(col(d::YEAR).lt(lit(y)))
+                .collect()
+                .map_err(pe(&observations))?;
+            push_rows(&o, d::YEAR, &observations, &mut obs)?;
+        }
+        let mut data = Self::from_obs(obs, year, &aligned, HashMap::new(), registry)?;
+        data.confidential_left_out = count(&aligned)?;
+        data.source = "derived/aligned.parquet".into();
+        data.sha256 = crate::ingest::sha256_file(&aligned)?.0;
+        Ok(data)
+    }
+
+    /// A long or wide table from `--data FILE`; `indicators` are the framework's indicator
+    /// and denominator codes (the numeric columns of a wide table).
+    pub fn from_file(
+        path: &Path,
+        indicators: &[&str],
+        year: Option<i32>,
+        registry: &Registry,
+    ) -> Result<Self> {
+        let (headers, rows) = read_table(path)?;
+        let lower: Vec<String> = headers.iter().map(|h| h.trim().to_lowercase()).collect();
+        let find = |names: &[&str]| lower.iter().position(|h| names.contains(&h.as_str()));
+        let unit_c = find(&["ucode", "city_id", "unit_id", "unit"]).ok_or_else(|| {
+            Error::input(
+                path,
+                format!(
+                    "no unit column; name it uCode (or city_id); the columns are: {}",
+                    headers.join(", ")
+                ),
+            )
+        })?;
+        let name_c = find(&["uname", "city_name", "name"]);
+        let year_c = find(&["year", "time"]);
+        let ind_c = find(&["icode", "data_point_id", "indicator"]);
+        let value_c = find(&["value"]);
+        let num = |s: &str, line: u64, field: &str| -> Result<Option<f64>> {
+            let s = s.trim();
+            if s.is_empty() || s.eq_ignore_ascii_case("na") || s.eq_ignore_ascii_case("nan") {
+                return Ok(None);
+            }
+            match s.parse::<f64>() {
+                Ok(v) if v.is_finite() => Ok(Some(v)),
+                _ => Err(Error::data(
+                    path,
+                    line,
+                    format!(
+                        "{field}: '{s}' is not a number; write a plain decimal such as 12.5, or leave the cell empty (or NA) for a missing value"
+                    ),
+                )),
+            }
+        };
+        let mut obs = Vec::new();
+        let mut names = HashMap::new();
+        let mut attrs: BTreeMap<String, HashMap<String, String>> = BTreeMap::new();
+        for (i, r) in rows.iter().enumerate() {
+            let line = i as u64 + 2;
+            let unit = r[unit_c].trim().to_string();
+            if unit.is_empty() {
+                return Err(Error::data(
+                    path,
+                    line,
+                    format!("{}: empty; every row needs a unit code", headers[unit_c]),
+                ));
+            }
+            let y = match year_c {
+                Some(c) => {
+                    let s = r[c].trim();
+                    match s.parse::<i32>() {
+                        Ok(y) => Some(y),
+                        Err(_) => {
+                            return Err(Error::data(
+                                path,
+                                line,
+                                format!(
+                                    "{}: '{s}' is not a year; write a whole year such as 2024",
+                                    headers[c]
+                                ),
+                            ));
+                        }
+                    }
+                }
+                None => None,
+            };
+            if let Some(c) = name_c {
+                names.insert(unit.clone(), r[c].trim().to_string());
+            }
+            match (ind_c, value_c) {
+                (Some(ic), Some(vc)) => {
+                    if let Some(v) = num(&r[vc], line, &headers[vc])? {
+                        obs.push((unit, r[ic].trim().to_string(), y, v, line));
+                    }
+                }
+                _ => {
+                    for (c, h) in headers.iter().enumerate() {
+                        if c == unit_c || Some(c) == name_c || Some(c) == year_c {
+                            continue;
+                        }
+                        if indicators.contains(&h.trim()) {
+                            if let Some(v) = num(&r[c], line, h)? {
+                                obs.push((unit.clone(), h.trim().to_string(), y, v, line));
+                            }
+                        } else if y.is_none() || y == year || year.is_none() {
+                            let v = r[c].trim();
+                            if !v.is_empty() {
+                                attrs
+                                    .entry(h.trim().to_string())
+                                    .or_default()
+                                    .insert(unit.clone(), v.to_string());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if obs.is_empty() {
+            return Err(Error::input(
+                path,
+                format!(
+                    "no values for the framework's indicators; a wide table has one column per indicator ({}), a long table has uCode, iCode and value columns",
+                    indicators
+                        .iter()
+                        .take(5)
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        let mut data = Self::from_obs(obs, year, path, names, registry)?;
+        for (name, m) in attrs {
+            let v = data.units.iter().map(|u| m.get(u).cloned()).collect();
+            data.attributes.insert(name, v);
+        }
+        data.source = path.display().to_string();
+        data.sha256 = crate::ingest::sha256_file(path)?.0;
+        data.strict_columns = true;
+        Ok(data)
+    }
+}
+
+/// Append (city, data point, year, value) rows of a frame to `obs`.
+fn push_rows(df: &DataFrame, year_col: &str, path: &Path, obs: &mut Vec<Obs>) -> Result<()> {
+    let e = pe(path);
+    let c = df.column(d::CITY_ID).map_err(&e)?.str().map_err(&e)?;
+    let p = df.column(d::DATA_POINT_ID).map_err(&e)?.str().map_err(&e)?;
+    let y = df.column(year_col).map_err(&e)?.i32().map_err(&e)?;
+    let v = df.column(d::VALUE).map_err(&e)?.f64().map_err(&e)?;
+    for i in 0..df.height() {
+        if let (Some(c), Some(p), Some(v)) = (c.get(i), p.get(i), v.get(i)) {
+            obs.push((c.to_string(), p.to_string(), y.get(i), v, i as u64 + 2));
+        }
+    }
+    Ok(())
+}
+
+/// Read a CSV or Parquet file as text cells: (header, rows).
+fn read_table(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>)> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match ext.as_str() {
+        "csv" => {
+            let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| Error::input(path, "not UTF-8 text; save the CSV as UTF-8"))?;
+            let (mut rdr, _) = crate::registry::csv_reader(&text, path)?;
+            let headers: Vec<String> = rdr
+                .headers()
+                .map_err(|e| Error::input(path, e.to_string()))?
+                .iter()
+                .map(|h| h.trim().to_string())
+                .collect();
+            let mut rows = Vec::new();
+            for (i, rec) in rdr.records().enumerate() {
+                let r = rec.map_err(|e| Error::data(path, i as u64 + 2, e.to_string()))?;
+                rows.push(r.iter().map(str::to_string).collect());
+            }
+            Ok((headers, rows))
+        }
+        "parquet" => {
+            let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+            let df = ParquetReader::new(f).finish().map_err(pe(path))?;
+            let headers: Vec<String> = df
+                .get_column_names()
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            let cols: Vec<Column> = df
+                .columns()
+                .iter()
+                .map(|c| c.cast(&DataType::String))
+                .collect::<PolarsResult<_>>()
+                .map_err(pe(path))?;
+            let strs: Vec<&StringChunked> = cols
+                .iter()
+                .map(|c| c.str())
+                .collect::<PolarsResult<_>>()
+                .map_err(pe(path))?;
+            let rows = (0..df.height())
+                .map(|i| {
+                    strs.iter()
+                        .map(|s| s.get(i).unwrap_or("").to_string())
+                        .collect()
+                })
+                .collect();
+            Ok((headers, rows))
+        }
+        _ => Err(Error::input(
+            path,
+            "unknown file type; --data takes a .csv or .parquet file (long: uCode, iCode, value[, year]; wide: uCode and one column per indicator)",
+        )),
+    }
+}

@@ -1,0 +1,344 @@
+//! The index outputs as Polars frames (written to `derived/index_*.parquet`); missing
+//! values (`NaN`) become nulls.
+
+use polars::prelude::*;
+
+use super::data::IndexData;
+use super::diagnostics::NodeDiagnostics;
+use super::framework::{Framework, Kind};
+use super::stats;
+use super::treat::Treatment;
+use super::uncertainty::RankStats;
+use super::{Built, Prepared};
+use crate::error::{Error, Result};
+use crate::schema::index as x;
+
+fn opt(v: f64) -> Option<f64> {
+    (!v.is_nan()).then_some(v)
+}
+
+fn rank(v: f64) -> Option<u32> {
+    (!v.is_nan()).then_some(v as u32)
+}
+
+fn frame(name: &str, cols: Vec<Column>) -> Result<DataFrame> {
+    let h = cols.first().map(|c| c.len()).unwrap_or(0);
+    DataFrame::new(h, cols).map_err(|e| Error::polars(name, e))
+}
+
+/// `index_scores`: one row per included unit and node.
+pub fn scores(fw: &Framework, data: &IndexData, built: &Built) -> Result<DataFrame> {
+    let p = &built.prepared;
+    let n = p.units.len() * fw.nodes.len();
+    let (mut unit, mut uname, mut code, mut name) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut level, mut level_name, mut parent, mut weight) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut raw, mut imputed, mut treated, mut score, mut rnk) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for (ui, &u) in p.units.iter().enumerate() {
+        for (k, node) in fw.nodes.iter().enumerate() {
+            unit.push(data.units[u].as_str());
+            uname.push(data.names[u].as_str());
+            code.push(node.code.as_str());
+            name.push(node.name.as_str());
+            level.push(node.level);
+            level_name.push(fw.level_name(node.level));
+            parent.push(node.parent.as_deref());
+            weight.push(node.weight);
+            let ind = node.kind == Kind::Indicator;
+            raw.push(if ind { opt(p.raw[k][ui]) } else { None });
+            imputed.push(ind.then(|| p.imputed[k][ui]));
+            treated.push(if ind { opt(p.treated[k][ui]) } else { None });
+            score.push(opt(built.scores[k][ui]));
+            rnk.push(rank(built.ranks[k][ui]));
+        }
+    }
+    frame(
+        "index_scores",
+        vec![
+            Column::new(x::UNIT_ID.into(), unit),
+            Column::new(x::UNIT_NAME.into(), uname),
+            Column::new(x::CODE.into(), code),
+            Column::new(x::NAME.into(), name),
+            Column::new(x::LEVEL.into(), level),
+            Column::new(x::LEVEL_NAME.into(), level_name),
+            Column::new(x::PARENT.into(), parent),
+            Column::new(x::WEIGHT.into(), weight),
+            Column::new(x::RAW.into(), raw),
+            Column::new(x::IMPUTED.into(), imputed),
+            Column::new(x::TREATED.into(), treated),
+            Column::new(x::SCORE.into(), score),
+            Column::new(x::RANK.into(), rnk),
+        ],
+    )
+}
+
+/// `index_ranks`: the rank of every included unit on every aggregate, overall
+/// (grouping `all`) and within each group of each grouping (1 = highest, ties share the
+/// smallest rank); `n` is the number of units ranked in the group.
+pub fn ranks(
+    fw: &Framework,
+    data: &IndexData,
+    built: &Built,
+    groupings: &[(String, Vec<Option<String>>)],
+) -> Result<DataFrame> {
+    let p = &built.prepared;
+    let (mut unit, mut uname, mut code, mut grouping, mut group) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut score, mut rnk, mut count) = (Vec::new(), Vec::new(), Vec::new());
+    let all: Vec<Option<String>> = vec![Some("all".to_string()); data.units.len()];
+    let mut sets: Vec<(&str, &Vec<Option<String>>)> = vec![("all", &all)];
+    sets.extend(groupings.iter().map(|(g, v)| (g.as_str(), v)));
+    for k in fw.aggregates().rev() {
+        let s = &built.scores[k];
+        for (gname, members) in &sets {
+            // units of each group, in data order
+            let mut by: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+            for (ui, &u) in p.units.iter().enumerate() {
+                if let Some(gv) = &members[u] {
+                    by.entry(gv.as_str()).or_default().push(ui);
+                }
+            }
+            for (gv, uis) in by {
+                let vals: Vec<f64> = uis.iter().map(|&ui| s[ui]).collect();
+                let r = stats::rank_desc(&vals);
+                let ranked = vals.iter().filter(|v| !v.is_nan()).count() as u32;
+                for (j, &ui) in uis.iter().enumerate() {
+                    let u = p.units[ui];
+                    unit.push(data.units[u].clone());
+                    uname.push(data.names[u].clone());
+                    code.push(fw.nodes[k].code.clone());
+                    grouping.push(gname.to_string());
+                    group.push(gv.to_string());
+                    score.push(opt(vals[j]));
+                    rnk.push(rank(r[j]));
+                    count.push(ranked);
+                }
+            }
+        }
+    }
+    frame(
+        "index_ranks",
+        vec![
+            Column::new(x::UNIT_ID.into(), unit),
+            Column::new(x::UNIT_NAME.into(), uname),
+            Column::new(x::CODE.into(), code),
+            Column::new(x::GROUPING.into(), grouping),
+            Column::new(x::GROUP.into(), group),
+            Column::new(x::SCORE.into(), score),
+            Column::new(x::RANK.into(), rnk),
+            Column::new(x::N.into(), count),
+        ],
+    )
+}
+
+/// `index_units`: every unit of the data with its availability and whether screening
+/// kept it.
+pub fn units(
+    data: &IndexData,
+    p: &Prepared,
+    threshold: f64,
+    indicators: usize,
+) -> Result<DataFrame> {
+    let reason: Vec<Option<String>> = p
+        .screening
+        .iter()
+        .map(|s| {
+            (!s.included).then(|| {
+                format!(
+                    "data for {} of {indicators} indicators ({:.1} %), below the availability threshold of {:.1} %",
+                    s.present,
+                    s.availability * 100.0,
+                    threshold * 100.0
+                )
+            })
+        })
+        .collect();
+    frame(
+        "index_units",
+        vec![
+            Column::new(x::UNIT_ID.into(), data.units.clone()),
+            Column::new(x::UNIT_NAME.into(), data.names.clone()),
+            Column::new(
+                x::INDICATORS_PRESENT.into(),
+                p.screening
+                    .iter()
+                    .map(|s| s.present as u32)
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::AVAILABILITY.into(),
+                p.screening
+                    .iter()
+                    .map(|s| s.availability)
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::INCLUDED.into(),
+                p.screening.iter().map(|s| s.included).collect::<Vec<_>>(),
+            ),
+            Column::new(x::REASON.into(), reason),
+        ],
+    )
+}
+
+/// `index_diagnostics`: one row per node.
+pub fn diagnostics(fw: &Framework, diags: &[NodeDiagnostics]) -> Result<DataFrame> {
+    let node = |d: &NodeDiagnostics| &fw.nodes[d.node];
+    let f = |g: fn(&NodeDiagnostics) -> f64| diags.iter().map(|d| opt(g(d))).collect::<Vec<_>>();
+    let clipped = |high: bool| -> Vec<Option<u32>> {
+        diags
+            .iter()
+            .map(|d| match (&d.treatment, node(d).kind) {
+                (_, Kind::Aggregate) => None,
+                (Treatment::Winsorised { high: h, low: l }, _) => {
+                    Some(if high { *h } else { *l } as u32)
+                }
+                _ => Some(0),
+            })
+            .collect()
+    };
+    frame(
+        "index_diagnostics",
+        vec![
+            Column::new(
+                x::CODE.into(),
+                diags
+                    .iter()
+                    .map(|d| node(d).code.clone())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::NAME.into(),
+                diags
+                    .iter()
+                    .map(|d| node(d).name.clone())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::LEVEL.into(),
+                diags.iter().map(|d| node(d).level).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::LEVEL_NAME.into(),
+                diags
+                    .iter()
+                    .map(|d| fw.level_name(node(d).level).to_string())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::PARENT.into(),
+                diags
+                    .iter()
+                    .map(|d| node(d).parent.clone())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::WEIGHT.into(),
+                diags.iter().map(|d| node(d).weight).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::DIRECTION.into(),
+                diags
+                    .iter()
+                    .map(|d| (node(d).kind == Kind::Indicator).then_some(node(d).direction as i32))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::N.into(),
+                diags.iter().map(|d| d.n as u32).collect::<Vec<_>>(),
+            ),
+            Column::new(x::AVAILABILITY.into(), f(|d| d.availability)),
+            Column::new(x::MIN.into(), f(|d| d.min)),
+            Column::new(x::MAX.into(), f(|d| d.max)),
+            Column::new(x::MEAN.into(), f(|d| d.mean)),
+            Column::new(x::MEDIAN.into(), f(|d| d.median)),
+            Column::new(x::SD.into(), f(|d| d.sd)),
+            Column::new(x::SKEW.into(), f(|d| d.skew)),
+            Column::new(x::KURTOSIS.into(), f(|d| d.kurtosis)),
+            Column::new(
+                x::TREATMENT.into(),
+                diags
+                    .iter()
+                    .map(|d| (node(d).kind == Kind::Indicator).then(|| d.treatment.as_str()))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(x::CLIPPED_HIGH.into(), clipped(true)),
+            Column::new(x::CLIPPED_LOW.into(), clipped(false)),
+            Column::new(x::SKEW_TREATED.into(), f(|d| d.skew_treated)),
+            Column::new(x::KURTOSIS_TREATED.into(), f(|d| d.kurtosis_treated)),
+            Column::new(x::PEARSON_PARENT.into(), f(|d| d.pearson_parent)),
+            Column::new(x::SPEARMAN_PARENT.into(), f(|d| d.spearman_parent)),
+            Column::new(
+                x::REMOVAL_MEAN_RANK_CHANGE.into(),
+                f(|d| d.removal_mean_rank_change),
+            ),
+            Column::new(
+                x::REMOVAL_MAX_RANK_CHANGE.into(),
+                f(|d| d.removal_max_rank_change),
+            ),
+        ],
+    )
+}
+
+/// `index_uncertainty`: one row per included unit.
+pub fn uncertainty(
+    fw: &Framework,
+    data: &IndexData,
+    built: &Built,
+    rs: &[RankStats],
+    samples: usize,
+) -> Result<DataFrame> {
+    let p = &built.prepared;
+    let f = |g: fn(&RankStats) -> f64| rs.iter().map(|r| opt(g(r))).collect::<Vec<_>>();
+    frame(
+        "index_uncertainty",
+        vec![
+            Column::new(
+                x::UNIT_ID.into(),
+                p.units
+                    .iter()
+                    .map(|&u| data.units[u].clone())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::UNIT_NAME.into(),
+                p.units
+                    .iter()
+                    .map(|&u| data.names[u].clone())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::NOMINAL_SCORE.into(),
+                built.scores[fw.root]
+                    .iter()
+                    .map(|v| opt(*v))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::NOMINAL_RANK.into(),
+                rs.iter().map(|r| rank(r.nominal_rank)).collect::<Vec<_>>(),
+            ),
+            Column::new(x::MEDIAN_RANK.into(), f(|r| r.median_rank)),
+            Column::new(x::MEAN_RANK.into(), f(|r| r.mean_rank)),
+            Column::new(x::RANK_P05.into(), f(|r| r.p05)),
+            Column::new(x::RANK_P95.into(), f(|r| r.p95)),
+            Column::new(x::RANK_INTERVAL.into(), f(|r| r.p95 - r.p05)),
+            Column::new(x::SAMPLES.into(), vec![samples as u32; rs.len()]),
+        ],
+    )
+}
