@@ -85,6 +85,29 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
         },
     )?;
     super::run::print_summary(&ws, &summary);
+    println!(
+        "\ncomposite index (U4SSC hierarchy, COINr conventions), top 5 with rank intervals over 200 Monte Carlo samples:"
+    );
+    super::index::execute(
+        &ws,
+        &super::index::Args {
+            data: None,
+            framework: None,
+            year: None,
+            uncertainty: 200,
+            seed: 1,
+            top: 5,
+            output: crate::output::OutputArgs {
+                format: crate::output::OutputFormat::Table,
+                out: None,
+            },
+        },
+        &GlobalArgs {
+            workspace: ws.root().to_path_buf(),
+            catalog: global.catalog.clone(),
+            quiet: global.quiet,
+        },
+    )?;
     let w = ws.root().display();
     let wv = crate::warehouse::Warehouse::open_read_only(&ws)?;
     // a city to look at: the best overall score among cities with the most coverage
@@ -113,6 +136,10 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
         "  citybench -w {w} verify --city {city}            # pre-verification flags a verifier works through"
     );
     println!("  citybench -w {w} report --city {city} --out {w}/reports   (HTML with charts)");
+    println!(
+        "  citybench -w {w} index --uncertainty 1000 --seed 7   # the composite index with rank intervals and diagnostics"
+    );
+    println!("  citybench -w {w} sql -f queries/examples/index_leaders_by_continent.sql");
     println!(
         "  citybench -w {w} sql \"select kpi_name, value, unit, target, state, percentile_all from city_scorecard where city_id = '{city}' order by dimension, kpi_name\"    # {name}"
     );

@@ -253,12 +253,17 @@ fn num(v: f64) -> Value {
 
 /// Run `index`.
 pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
-    let clock = Instant::now();
     let ws = Workspace::open(global.workspace())?;
     let _lock = ws.lock()?;
+    execute(&ws, args, global)
+}
+
+/// Build the index in `ws` (the caller holds the workspace lock).
+pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outcome> {
+    let clock = Instant::now();
     let config = ws.config()?;
     let registry = Registry::for_workspace(ws.root())?;
-    let (fw, fw_sha) = load_framework(args, global, &ws, &registry, &config)?;
+    let (fw, fw_sha) = load_framework(args, global, ws, &registry, &config)?;
     let spec = Spec::from_config(&config);
     check_choices(&fw, &spec, args, &config, &ws.config_path())?;
     let data = match &args.data {
@@ -274,7 +279,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
             if args.year.is_some() {
                 return Err(Error::Usage("--year applies to a --data panel; the workspace index uses the analysis year of the last `citybench run` (run it with --year)".into()));
             }
-            IndexData::from_workspace(&ws, &registry, config.index.include_confidential)?
+            IndexData::from_workspace(ws, &registry, config.index.include_confidential)?
         }
     };
     let group_names: Vec<String> = match (&config.index.group_ranks, data.strict_columns) {
@@ -412,7 +417,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     json.push(b'\n');
     crate::store::atomic_write(&dir.join("index_manifest.json"), &json)?;
     if ws.root().join(crate::warehouse::DB_FILE).exists() {
-        crate::warehouse::build(&ws)?;
+        crate::warehouse::build(ws)?;
     }
     let treated = manifest
         .treatment

@@ -60,6 +60,31 @@ fn pe(path: &Path) -> impl Fn(PolarsError) -> Error + '_ {
 }
 
 impl IndexData {
+    /// Data from columns in memory (tests, benches, library users): `values[c][u]` is
+    /// column `c` of unit `u`, `NaN` for missing; `earlier` likewise (or all missing).
+    pub fn from_columns(
+        units: Vec<String>,
+        columns: Vec<(String, Vec<f64>)>,
+        earlier: Option<Vec<Vec<f64>>>,
+    ) -> Self {
+        let n = units.len();
+        let panel = earlier.is_some();
+        let earlier = earlier.unwrap_or_else(|| vec![vec![f64::NAN; n]; columns.len()]);
+        let (names, values): (Vec<String>, Vec<Vec<f64>>) = columns.into_iter().unzip();
+        IndexData {
+            names: units.clone(),
+            registry_idx: vec![None; n],
+            columns: names.into_iter().enumerate().map(|(i, c)| (c, i)).collect(),
+            values,
+            earlier,
+            units,
+            panel,
+            source: "memory".into(),
+            strict_columns: true,
+            ..Default::default()
+        }
+    }
+
     /// The values of a column (`None` when the data has no such column).
     pub fn column(&self, code: &str) -> Option<&[f64]> {
         self.columns.get(code).map(|&c| self.values[c].as_slice())

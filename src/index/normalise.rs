@@ -137,11 +137,11 @@ mod tests {
             &normalise(&x, 1.0, Normalisation::Zscore, NO, R),
             &[-1.5 / s, -0.5 / s, 0.5 / s, 1.5 / s],
         );
-        // ties share the smallest rank: (r - 1) / (n - 1) x 100
+        // ties share the smallest rank (1, 2, 3, 3 of n = 4): (r - 1) / (n - 1) x 100
         let y = [5., 1., 5., 3., NAN];
         same(
             &normalise(&y, 1.0, Normalisation::Percentile, NO, R),
-            &[50., 0., 50., 100. / 3., NAN],
+            &[200. / 3., 0., 200. / 3., 100. / 3., NAN],
         );
         same(
             &normalise(&y, -1.0, Normalisation::Rank, NO, R),

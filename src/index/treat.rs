@@ -164,18 +164,19 @@ mod tests {
 
     #[test]
     fn log_fallback_uses_the_original_column() {
-        // a heavy tail of many distinct large values: five clips cannot fix it
-        let mut x: Vec<f64> = vec![0.0; 30];
-        for (i, v) in x.iter_mut().enumerate().skip(20) {
-            *v = 10f64.powi(i as i32 - 19);
-        }
+        // 1..60 and seven distinct outliers 1000..1600: skew 2.77, kurt 6.15; five clips
+        // (1600 -> 1500, then 2, 3, 4 tied points down to 1100) leave skew 2.64, kurt 5.16:
+        // still failing, so the clipping is discarded and ln(x - min + 0.01 (max - min))
+        // is applied to the original column.
+        let mut x: Vec<f64> = (1..=60).map(f64::from).collect();
+        x.extend([1000., 1100., 1200., 1300., 1400., 1500., 1600.]);
         let orig = x.clone();
-        let t = treat(&mut x, &RULE);
-        assert_eq!(t, Treatment::Log);
-        let (min, max) = (0.0, 1e10);
+        assert_eq!(treat(&mut x, &RULE), Treatment::Log);
+        let (min, max) = (1.0, 1600.0);
         for (v, o) in x.iter().zip(&orig) {
             assert_eq!(*v, (o - min + 0.01 * (max - min)).ln());
         }
+        assert_eq!(x[0], 15.99f64.ln());
     }
 
     #[test]

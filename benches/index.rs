@@ -1,0 +1,100 @@
+//! Criterion benches for the index researcher: the composite index over a generated
+//! workspace (default 500 cities x 112 data points x 2005..2024), its uncertainty
+//! analysis, and a plain rebuild loop (every step re-run per sample, as COINr's
+//! uncertainty analysis does) to measure what preparing once saves.
+//!
+//! `cargo bench --bench index` (CITYBENCH_BENCH_CITIES to change the size).
+
+mod util;
+
+use citybench::cli::{GlobalArgs, index as index_cmd, run as run_cmd};
+use citybench::config::Config;
+use citybench::index::{self, Spec, data::IndexData, framework::Framework, uncertainty};
+use citybench::output::{OutputArgs, OutputFormat};
+use citybench::pipeline::targets::Targets;
+use criterion::{Criterion, criterion_group, criterion_main};
+
+fn bench_index(c: &mut Criterion) {
+    let n = util::cities(500);
+    let g = util::generated(n);
+    let global = GlobalArgs {
+        workspace: g.root.clone(),
+        catalog: None,
+        quiet: true,
+    };
+    {
+        let _lock = g.ws.lock().unwrap();
+        let args = run_cmd::Args {
+            year: None,
+            lookback: None,
+        };
+        run_cmd::execute(&g.ws, &global, &args).unwrap();
+    }
+    let config = Config::default();
+    let reg = &g.ctx.registry;
+    let targets = Targets::load(None, &g.ctx.catalog, reg, &config.peers.groupings).unwrap();
+    let fw = Framework::u4ssc(&g.ctx.catalog, &targets).unwrap();
+    let data = IndexData::from_workspace(&g.ws, reg, false).unwrap();
+    let spec = Spec::from_config(&config);
+    let cfg = config.index.uncertainty.clone();
+
+    let mut grp = c.benchmark_group(format!("index_{n}_cities"));
+    grp.sample_size(10);
+    grp.bench_function("index_command", |b| {
+        b.iter(|| {
+            let args = index_cmd::Args {
+                data: None,
+                framework: None,
+                year: None,
+                uncertainty: 0,
+                seed: 1,
+                top: 0,
+                output: OutputArgs {
+                    format: OutputFormat::Csv,
+                    out: Some(g.tmp.path().join("index.csv")),
+                },
+            };
+            index_cmd::run(&args, &global).unwrap()
+        })
+    });
+    grp.bench_function("build_and_diagnostics", |b| {
+        b.iter(|| {
+            let built = index::build(&fw, &data, &spec, reg).unwrap();
+            let codes = |u: usize| data.units[built.prepared.units[u]].clone();
+            index::diagnostics::diagnose(&fw, &built, spec.aggregation, &codes).unwrap()
+        })
+    });
+    grp.bench_function("uncertainty_1000", |b| {
+        b.iter(|| {
+            let p = index::prepare(&fw, &data, &spec, reg).unwrap();
+            let s = uncertainty::samples(&fw, &cfg, 1000, 7);
+            let codes = |u: usize| data.units[p.units[u]].clone();
+            uncertainty::run(&fw, &p, &s, cfg.minmax_range, &codes).unwrap()
+        })
+    });
+    // the plain loop: all steps per sample (100 samples; x10 for 1000)
+    grp.bench_function("rebuild_loop_100", |b| {
+        b.iter(|| {
+            let s = uncertainty::samples(&fw, &cfg, 100, 7);
+            s.iter()
+                .map(|s| {
+                    let p = index::prepare(&fw, &data, &spec, reg).unwrap();
+                    let built = index::build_prepared(
+                        &fw,
+                        &data,
+                        p,
+                        (s.normalisation, cfg.minmax_range),
+                        s.aggregation,
+                        &s.weights,
+                    )
+                    .unwrap();
+                    built.ranks[fw.root].clone()
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    grp.finish();
+}
+
+criterion_group!(benches, bench_index);
+criterion_main!(benches);
