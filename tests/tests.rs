@@ -17,11 +17,16 @@
 //!   year-on-year flags on generated data;
 //! - `sql`: the read-only lock-down (each refused escape), DuckDB's messages, every output
 //!   format, the prompt, every example and check, and Python opening the database.
+//! - `index`: the composite index by hand (wide `--data`, iMeta framework, ties), DuckDB
+//!   recomputing the default U4SSC index on generated data, byte-identical outputs,
+//!   screening (manifest and SQL mart), "latest" imputation, group ranks, exact error
+//!   messages, the Monte Carlo rank intervals and the index example queries.
 
 mod util;
 
 mod cli;
 mod generate;
+mod index;
 mod ingest;
 mod maturity;
 mod pipeline;

@@ -16,8 +16,8 @@ SELECT
     CASE WHEN a.confidential THEN NULL ELSE s.raw END     AS raw,
     s.imputed,
     CASE WHEN a.confidential THEN NULL ELSE s.treated END AS treated,
-    s.score,
-    s.rank
+    CASE WHEN a.confidential THEN NULL ELSE s.score END   AS score,
+    CASE WHEN a.confidential THEN NULL ELSE s.rank END    AS rank
 FROM stg_index_scores AS s
 LEFT JOIN stg_aligned AS a
     ON a.city_id = s.unit_id

@@ -10,3 +10,4 @@ SELECT
     included,
     reason
 FROM stg_index_units
+ORDER BY included, unit_id

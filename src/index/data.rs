@@ -12,6 +12,7 @@
 //!   - wide (COINr's `iData`): a unit column, optionally `uName` and `year`/`Time`, and one
 //!     column per indicator or denominator; any other column is a group attribute (e.g.
 //!     `GDP_group`, COINr's `Group_*`), usable for group imputation and group ranks.
+//!
 //!   With years, the analysis year is `--year` or the latest year, and earlier years feed
 //!   the "latest" imputation. Empty cells and `NA` are missing values.
 
@@ -141,12 +142,14 @@ impl IndexData {
         let mut units: Vec<String> = Vec::new();
         let mut unit_pos: HashMap<String, usize> = HashMap::new();
         let mut columns: HashMap<String, usize> = HashMap::new();
+        // units: those with a value in the analysis year (a unit known only from earlier
+        // years has nothing to score); columns: every indicator up to that year
         for o in &obs {
+            if (o.2.is_none() || o.2 == year) && !unit_pos.contains_key(&o.0) {
+                unit_pos.insert(o.0.clone(), units.len());
+                units.push(o.0.clone());
+            }
             if o.2.is_none() || o.2 <= year {
-                if !unit_pos.contains_key(&o.0) {
-                    unit_pos.insert(o.0.clone(), units.len());
-                    units.push(o.0.clone());
-                }
                 let n = columns.len();
                 columns.entry(o.1.clone()).or_insert(n);
             }
@@ -347,7 +350,8 @@ impl IndexData {
         };
         let mut obs = Vec::new();
         let mut names = HashMap::new();
-        let mut attrs: BTreeMap<String, HashMap<String, String>> = BTreeMap::new();
+        // group attributes per unit, from its latest row at or before the analysis year
+        let mut attrs: BTreeMap<String, HashMap<String, (Option<i32>, String)>> = BTreeMap::new();
         for (i, r) in rows.iter().enumerate() {
             let line = i as u64 + 2;
             let unit = r[unit_c].trim().to_string();
@@ -395,13 +399,17 @@ impl IndexData {
                             if let Some(v) = num(&r[c], line, h)? {
                                 obs.push((unit.clone(), h.trim().to_string(), y, v, line));
                             }
-                        } else if y.is_none() || y == year || year.is_none() {
+                        } else {
                             let v = r[c].trim();
-                            if !v.is_empty() {
-                                attrs
-                                    .entry(h.trim().to_string())
-                                    .or_default()
-                                    .insert(unit.clone(), v.to_string());
+                            if v.is_empty() || (year.is_some() && y > year) {
+                                continue;
+                            }
+                            let m = attrs.entry(h.trim().to_string()).or_default();
+                            match m.get(&unit) {
+                                Some((seen, _)) if *seen >= y => {}
+                                _ => {
+                                    m.insert(unit.clone(), (y, v.to_string()));
+                                }
                             }
                         }
                     }
@@ -424,7 +432,15 @@ impl IndexData {
         }
         let mut data = Self::from_obs(obs, year, path, names, registry)?;
         for (name, m) in attrs {
-            let v = data.units.iter().map(|u| m.get(u).cloned()).collect();
+            let v = data
+                .units
+                .iter()
+                .map(|u| {
+                    m.get(u)
+                        .filter(|(y, _)| y.is_none() || *y <= data.year)
+                        .map(|(_, v)| v.clone())
+                })
+                .collect();
             data.attributes.insert(name, v);
         }
         data.source = path.display().to_string();
@@ -476,31 +492,34 @@ fn read_table(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>)> {
             Ok((headers, rows))
         }
         "parquet" => {
-            let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-            let df = ParquetReader::new(f).finish().map_err(pe(path))?;
-            let headers: Vec<String> = df
-                .get_column_names()
-                .iter()
-                .map(|s| s.to_string())
-                .collect();
-            let cols: Vec<Column> = df
-                .columns()
-                .iter()
-                .map(|c| c.cast(&DataType::String))
-                .collect::<PolarsResult<_>>()
-                .map_err(pe(path))?;
-            let strs: Vec<&StringChunked> = cols
-                .iter()
-                .map(|c| c.str())
-                .collect::<PolarsResult<_>>()
-                .map_err(pe(path))?;
-            let rows = (0..df.height())
-                .map(|i| {
-                    strs.iter()
-                        .map(|s| s.get(i).unwrap_or("").to_string())
-                        .collect()
-                })
-                .collect();
+            // through DuckDB, which reads every Parquet type (decimals included) as text
+            let err = |e: duckdb::Error| Error::input(path, e.to_string());
+            let conn = duckdb::Connection::open_in_memory().map_err(err)?;
+            let lit = format!("'{}'", path.to_string_lossy().replace('\'', "''"));
+            let sql = format!("SELECT COLUMNS(*)::VARCHAR FROM read_parquet({lit})");
+            let mut stmt = conn.prepare(&sql).map_err(err)?;
+            let batches: Vec<duckdb::arrow::record_batch::RecordBatch> =
+                stmt.query_arrow([]).map_err(err)?.collect();
+            let headers: Vec<String> = stmt.column_names();
+            let mut rows: Vec<Vec<String>> = Vec::new();
+            for b in &batches {
+                use duckdb::arrow::array::{Array, AsArray};
+                let cols: Vec<_> = b
+                    .columns()
+                    .iter()
+                    .map(|c| c.as_string_opt::<i32>().cloned())
+                    .collect();
+                for i in 0..b.num_rows() {
+                    rows.push(
+                        cols.iter()
+                            .map(|c| match c {
+                                Some(c) if !c.is_null(i) => c.value(i).to_string(),
+                                _ => String::new(),
+                            })
+                            .collect(),
+                    );
+                }
+            }
             Ok((headers, rows))
         }
         _ => Err(Error::input(

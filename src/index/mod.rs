@@ -223,9 +223,9 @@ pub fn prepare(
                     .collect()
             }
         };
-        for u in 0..col.len() {
-            if col[u].is_nan() && !fill[u].is_nan() {
-                col[u] = fill[u];
+        for (u, (v, f)) in col.iter_mut().zip(&fill).enumerate() {
+            if v.is_nan() && !f.is_nan() {
+                *v = *f;
                 imputed[i][u] = true;
             }
         }
@@ -294,6 +294,7 @@ pub fn aggregate_all(
     for a in fw.aggregates() {
         let kids = &fw.children[a];
         let mut out = Vec::with_capacity(n);
+        #[allow(clippy::needless_range_loop)] // u indexes every child's column
         for u in 0..n {
             let pairs = kids.iter().map(|&c| (scores[c][u], weights[c]));
             out.push(aggregate::aggregate(method, pairs).map_err(|aggregate::Negative(v)| {

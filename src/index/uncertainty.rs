@@ -77,11 +77,11 @@ pub struct RankStats {
 /// The index ranks of one sample (per included unit).
 fn sample_ranks(
     fw: &Framework,
-    normalised: &Vec<Vec<f64>>,
+    normalised: &[Vec<f64>],
     s: &Sample,
     codes: &dyn Fn(usize) -> String,
 ) -> Result<Vec<f64>> {
-    let scores = aggregate_all(fw, normalised.clone(), &s.weights, s.aggregation, codes)?;
+    let scores = aggregate_all(fw, normalised.to_vec(), &s.weights, s.aggregation, codes)?;
     Ok(stats::rank_desc(&scores[fw.root]))
 }
 

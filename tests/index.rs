@@ -1,0 +1,1240 @@
+//! `citybench index`: a hand-computed index from a wide `--data` file and a COINr iMeta
+//! framework (normalised values, pillars, index, ranks with ties, in the printed ranking
+//! and in `index_scores.parquet`), an independent DuckDB recomputation of the default
+//! U4SSC index on generated data (screening, min-max after direction, equal-weight means
+//! level by level), byte-identical outputs, screening in the manifest and the SQL mart,
+//! "latest" imputation of a long panel, group ranks, the error messages, the Monte Carlo
+//! uncertainty and the index example queries.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::util::{GENEVA, HEADER, Ws};
+
+/// Three indicators in two pillars; x2 is lower-is-better, the second pillar weighs 2.
+const FRAMEWORK: &str = "iCode,iName,Level,Parent,Weight,Direction,Type
+x1,One,1,P1,1,1,Indicator
+x2,Two,1,P1,1,-1,Indicator
+x3,Three,1,P2,1,1,Indicator
+P1,Pillar 1,2,IDX,1,,Aggregate
+P2,Pillar 2,2,IDX,2,,Aggregate
+IDX,Index,3,,1,,Aggregate
+";
+
+/// Six units; f has no x3 (2 of 3 indicators: exactly the default 2/3, so it is kept).
+const WIDE: &str = "uCode,uName,x1,x2,x3
+a,Alpha,0,10,50
+b,Beta,10,30,100
+c,Gamma,20,50,0
+d,Delta,40,20,25
+e,Epsilon,30,10,75
+f,Phi,20,30,NA
+";
+
+// By hand, min-max onto 0-100 after the direction:
+//   x1 (min 0, max 40):            a 0,   b 25,  c 50, d 100, e 75,  f 50
+//   x2 (x -1: min -50, max -10):   a 100, b 50,  c 0,  d 75,  e 100, f 50
+//   x3 (min 0, max 100):           a 50,  b 100, c 0,  d 25,  e 75,  f missing
+//   P1 = (x1 + x2) / 2:            a 50,  b 37.5, c 25, d 87.5, e 87.5, f 50
+//   P2 = x3:                       a 50,  b 100, c 0,  d 25,  e 75,  f missing
+//   IDX = (P1 + 2 P2) / 3:         a 150/3 = 50, b 237.5/3, c 25/3, d 137.5/3, e 237.5/3,
+//                                  f = P1 = 50 (the missing pillar is skipped, its weight
+//                                  dropped)
+// Ranks (1 = highest, ties share the smallest rank):
+//   x1: d 1, e 2, c 3, f 3, b 5, a 6        x2: a 1, e 1, d 3, b 4, f 4, c 6
+//   x3: b 1, e 2, a 3, d 4, c 5, f none     P1: d 1, e 1, a 3, f 3, b 5, c 6
+//   P2: b 1, e 2, a 3, d 4, c 5, f none     IDX: b 1, e 1, a 3, f 3, d 5, c 6
+/// (unit, code, raw value, score, rank) of a row of `index_scores`.
+type HandRow = (
+    &'static str,
+    &'static str,
+    Option<f64>,
+    Option<f64>,
+    Option<i64>,
+);
+
+/// Every row of `index_scores` for [`WIDE`].
+const HAND: &[HandRow] = &[
+    ("a", "x1", Some(0.0), Some(0.0), Some(6)),
+    ("a", "x2", Some(10.0), Some(100.0), Some(1)),
+    ("a", "x3", Some(50.0), Some(50.0), Some(3)),
+    ("a", "P1", None, Some(50.0), Some(3)),
+    ("a", "P2", None, Some(50.0), Some(3)),
+    ("a", "IDX", None, Some(50.0), Some(3)),
+    ("b", "x1", Some(10.0), Some(25.0), Some(5)),
+    ("b", "x2", Some(30.0), Some(50.0), Some(4)),
+    ("b", "x3", Some(100.0), Some(100.0), Some(1)),
+    ("b", "P1", None, Some(37.5), Some(5)),
+    ("b", "P2", None, Some(100.0), Some(1)),
+    ("b", "IDX", None, Some(237.5 / 3.0), Some(1)),
+    ("c", "x1", Some(20.0), Some(50.0), Some(3)),
+    ("c", "x2", Some(50.0), Some(0.0), Some(6)),
+    ("c", "x3", Some(0.0), Some(0.0), Some(5)),
+    ("c", "P1", None, Some(25.0), Some(6)),
+    ("c", "P2", None, Some(0.0), Some(5)),
+    ("c", "IDX", None, Some(25.0 / 3.0), Some(6)),
+    ("d", "x1", Some(40.0), Some(100.0), Some(1)),
+    ("d", "x2", Some(20.0), Some(75.0), Some(3)),
+    ("d", "x3", Some(25.0), Some(25.0), Some(4)),
+    ("d", "P1", None, Some(87.5), Some(1)),
+    ("d", "P2", None, Some(25.0), Some(4)),
+    ("d", "IDX", None, Some(137.5 / 3.0), Some(5)),
+    ("e", "x1", Some(30.0), Some(75.0), Some(2)),
+    ("e", "x2", Some(10.0), Some(100.0), Some(1)),
+    ("e", "x3", Some(75.0), Some(75.0), Some(2)),
+    ("e", "P1", None, Some(87.5), Some(1)),
+    ("e", "P2", None, Some(75.0), Some(2)),
+    ("e", "IDX", None, Some(237.5 / 3.0), Some(1)),
+    ("f", "x1", Some(20.0), Some(50.0), Some(3)),
+    ("f", "x2", Some(30.0), Some(50.0), Some(4)),
+    ("f", "x3", None, None, None),
+    ("f", "P1", None, Some(50.0), Some(3)),
+    ("f", "P2", None, None, None),
+    ("f", "IDX", None, Some(50.0), Some(3)),
+];
+
+/// The printed ranking of [`WIDE`] (6 decimals; ties ordered by unit id).
+const HAND_CSV: &str = "rank,unit_id,unit_name,IDX,Pillar 1,Pillar 2
+1,b,Beta,79.166667,37.5,100.0
+1,e,Epsilon,79.166667,87.5,75.0
+3,a,Alpha,50.0,50.0,50.0
+3,f,Phi,50.0,50.0,
+5,d,Delta,45.833333,87.5,25.0
+6,c,Gamma,8.333333,25.0,0.0
+";
+
+fn ok(ws: &Ws, args: &[&str]) -> String {
+    let r = ws.run(args);
+    assert_eq!(r.code, 0, "{args:?}: {}{}", r.stdout, r.stderr);
+    r.stdout
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// `a` equals `b` to 1e-9, missing equals missing.
+fn same(a: Option<f64>, b: Option<f64>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => (a - b).abs() <= 1e-9,
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+/// Replace one exact piece of `citybench.toml` (which must occur exactly once).
+fn configure(ws: &Ws, edits: &[(&str, &str)]) {
+    let p = ws.root().join("citybench.toml");
+    let mut t = std::fs::read_to_string(&p).unwrap();
+    for (old, new) in edits {
+        assert_eq!(t.matches(old).count(), 1, "{old} in\n{t}");
+        t = t.replace(old, new);
+    }
+    std::fs::write(&p, t).unwrap();
+}
+
+/// The workspace's `derived/<name>.parquet`, for DuckDB.
+fn derived(ws: &Ws, name: &str) -> String {
+    format!(
+        "read_parquet('{}')",
+        ws.root()
+            .join("derived")
+            .join(format!("{name}.parquet"))
+            .display()
+    )
+}
+
+fn manifest(ws: &Ws) -> Value {
+    let p = ws.root().join("derived/index_manifest.json");
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+/// (unit, code) -> (raw, imputed, treated, score, rank) of `index_scores.parquet`.
+type ScoreRow = (
+    Option<f64>,
+    Option<bool>,
+    Option<f64>,
+    Option<f64>,
+    Option<i64>,
+);
+
+fn scores(ws: &Ws) -> BTreeMap<(String, String), ScoreRow> {
+    let con = duckdb::Connection::open_in_memory().unwrap();
+    let mut st = con
+        .prepare(&format!(
+            "select unit_id, code, raw, imputed, treated, score, rank from {}",
+            derived(ws, "index_scores")
+        ))
+        .unwrap();
+    st.query_map([], |r| {
+        Ok((
+            (r.get(0)?, r.get(1)?),
+            (r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?),
+        ))
+    })
+    .unwrap()
+    .map(|r| r.unwrap())
+    .collect()
+}
+
+/// The rows of a `citybench sql` query as CSV text.
+fn sql(ws: &Ws, q: &str) -> String {
+    ok(ws, &["sql", q, "--format", "csv"])
+}
+
+/// An initialised workspace whose `citybench.duckdb` exists (one observation, run), so
+/// that `index` refreshes the SQL views.
+fn with_database() -> Ws {
+    let ws = Ws::new();
+    let f = ws.file(
+        "one.csv",
+        format!("{HEADER}\n{GENEVA},EC-ICT-ICT-1C,2024,50,%,src,measured,false,false\n"),
+    );
+    let r = ws.ingest(&f);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    ok(&ws, &["run"]);
+    assert!(ws.root().join("citybench.duckdb").exists());
+    ws
+}
+
+/// A workspace with `cities` generated cities (2020..2024), ingested and run; and the
+/// generated submission file.
+fn generated(cities: u32, seed: u32) -> (Ws, PathBuf) {
+    let ws = Ws::new();
+    let out = ws.dir.path().join("g");
+    ok(
+        &ws,
+        &[
+            "generate",
+            "--cities",
+            &cities.to_string(),
+            "--years",
+            "2020..2024",
+            "--seed",
+            &seed.to_string(),
+            "--out",
+            s(&out),
+        ],
+    );
+    let files: Vec<PathBuf> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files, vec![out.join("submissions.parquet")]);
+    for f in &files {
+        let r = ws.ingest(f);
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    }
+    ok(&ws, &["run"]);
+    (ws, out.join("submissions.parquet"))
+}
+
+#[test]
+fn a_hand_computed_index_with_ties_in_the_ranking_and_the_parquet() {
+    let ws = Ws::new();
+    let fw = ws.file("fw.csv", FRAMEWORK);
+    let data = ws.file("data.csv", WIDE);
+    let base = ["index", "--data", s(&data), "--framework", s(&fw)];
+    let run = |extra: &[&str]| ok(&ws, &[&base[..], extra].concat());
+    assert_eq!(run(&["--format", "csv"]), HAND_CSV);
+    assert_eq!(
+        run(&["--format", "csv", "--top", "3"]),
+        HAND_CSV.lines().take(4).collect::<Vec<_>>().join("\n") + "\n"
+    );
+    // JSON: the same rows, rounded to 6 decimals, missing as null
+    let json: Value = serde_json::from_str(&run(&["--format", "json"])).unwrap();
+    let rows = json.as_array().unwrap();
+    let order = ["b", "e", "a", "f", "d", "c"];
+    assert_eq!(rows.len(), 6);
+    for (row, unit) in rows.iter().zip(order) {
+        assert_eq!(row["unit_id"], unit);
+        let want = |code: &str| HAND.iter().find(|h| h.0 == unit && h.1 == code).unwrap();
+        let idx = want("IDX");
+        assert_eq!(row["rank"].as_i64(), idx.4);
+        for (col, code) in [("IDX", "IDX"), ("Pillar 1", "P1"), ("Pillar 2", "P2")] {
+            match want(code).3 {
+                Some(v) => {
+                    let got = row[col].as_f64().unwrap();
+                    assert!((got - v).abs() <= 5e-7, "{unit} {col}: {got} vs {v}");
+                }
+                None => assert!(row[col].is_null(), "{unit} {col}: {}", row[col]),
+            }
+        }
+    }
+    assert_eq!(rows[3]["unit_name"], "Phi");
+    // the Parquet: every unit x node, to 1e-9
+    let got = scores(&ws);
+    assert_eq!(got.len(), HAND.len());
+    for (unit, code, raw, score, rank) in HAND {
+        let (r, imputed, treated, sc, rk) = got[&(unit.to_string(), code.to_string())];
+        let ind = code.starts_with('x');
+        assert!(same(r, *raw), "{unit} {code}: raw {r:?} vs {raw:?}");
+        assert!(same(treated, *raw), "{unit} {code}: treated {treated:?}");
+        assert_eq!(imputed, ind.then_some(false), "{unit} {code}");
+        assert!(same(sc, *score), "{unit} {code}: score {sc:?} vs {score:?}");
+        assert_eq!(rk, *rank, "{unit} {code}: rank");
+    }
+    // the tie is exact: b and e share rank 1 with the same score
+    assert_eq!(got[&("b".into(), "IDX".into())].3, Some(237.5 / 3.0));
+    assert_eq!(got[&("e".into(), "IDX".into())].3, Some(237.5 / 3.0));
+    // node attributes and the diagnostics of x1 and x3 (as reported)
+    let con = duckdb::Connection::open_in_memory().unwrap();
+    let attrs: Vec<(String, i32, String, Option<String>, f64)> = con
+        .prepare(&format!(
+            "select distinct code, level, level_name, parent, weight from {} order by level, code",
+            derived(&ws, "index_scores")
+        ))
+        .unwrap()
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    let p = |s: &str| Some(s.to_string());
+    assert_eq!(
+        attrs,
+        vec![
+            ("x1".into(), 1, "level 1".into(), p("P1"), 1.0),
+            ("x2".into(), 1, "level 1".into(), p("P1"), 1.0),
+            ("x3".into(), 1, "level 1".into(), p("P2"), 1.0),
+            ("P1".into(), 2, "level 2".into(), p("IDX"), 1.0),
+            ("P2".into(), 2, "level 2".into(), p("IDX"), 2.0),
+            ("IDX".into(), 3, "level 3".into(), None, 1.0),
+        ]
+    );
+    /// code, n, availability, min, max, mean, median, direction
+    type Diag = (String, i32, f64, f64, f64, f64, f64, Option<i32>);
+    let diag: Vec<Diag> = con
+        .prepare(&format!(
+            "select code, n, availability, min, max, mean, median, direction from {} where code in ('x1', 'x2', 'x3') order by code",
+            derived(&ws, "index_diagnostics")
+        ))
+        .unwrap()
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+            ))
+        })
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    // x1: 0 10 20 40 30 20 -> mean 20, median 20; x2: 10 30 50 20 10 30 -> mean 25,
+    // median 25; x3: 50 100 0 25 75 (f missing: 5 of 6) -> mean 50, median 50
+    assert_eq!(
+        diag,
+        vec![
+            ("x1".into(), 6, 1.0, 0.0, 40.0, 20.0, 20.0, Some(1)),
+            ("x2".into(), 6, 1.0, 10.0, 50.0, 25.0, 25.0, Some(-1)),
+            ("x3".into(), 5, 5.0 / 6.0, 0.0, 100.0, 50.0, 50.0, Some(1)),
+        ]
+    );
+    let m = manifest(&ws);
+    assert_eq!(m["framework"]["indicators"], 3);
+    assert_eq!(m["framework"]["aggregates"], 3);
+    assert_eq!(
+        m["framework"]["levels"],
+        serde_json::json!(["level 1", "level 2", "level 3"])
+    );
+    assert_eq!(m["screening"]["included"], 6);
+    assert_eq!(m["screening"]["excluded"], serde_json::json!([]));
+    assert_eq!(m["data"]["units"], 6);
+    assert_eq!(m["data"]["panel"], false);
+    assert_eq!(m["data"]["year"], Value::Null);
+    assert_eq!(m["imputation"]["cells_missing_after"], 1);
+    // the ranking written as Parquet
+    let out = ws.dir.path().join("ranking.parquet");
+    run(&["--format", "parquet", "--out", s(&out)]);
+    let (n, top): (i64, String) = con
+        .query_row(
+            &format!(
+                "select count(*), string_agg(unit_id, ' ' order by rank, unit_id) from read_parquet('{}')",
+                out.display()
+            ),
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((n, top.as_str()), (6, "b e a f d c"));
+    // the same table as Parquet (typed columns, a null for f's x3) gives the same index
+    let pq = ws.dir.path().join("data.parquet");
+    con.execute_batch(&format!(
+        "copy (select uCode, uName, x1, x2::double as x2, x3::double as x3
+               from (values ('a', 'Alpha', 0, 10, 50), ('b', 'Beta', 10, 30, 100),
+                            ('c', 'Gamma', 20, 50, 0), ('d', 'Delta', 40, 20, 25),
+                            ('e', 'Epsilon', 30, 10, 75), ('f', 'Phi', 20, 30, null))
+                    t(uCode, uName, x1, x2, x3))
+         to '{}' (format parquet)",
+        pq.display()
+    ))
+    .unwrap();
+    assert_eq!(
+        ok(
+            &ws,
+            &[
+                "index",
+                "--data",
+                s(&pq),
+                "--framework",
+                s(&fw),
+                "--format",
+                "csv"
+            ]
+        ),
+        HAND_CSV
+    );
+    let again = scores(&ws);
+    for (k, v) in &got {
+        assert!(same(again[k].3, v.3) && again[k].4 == v.4, "{k:?}");
+    }
+}
+
+/// The default U4SSC index recomputed in DuckDB from `aligned.parquet` and the catalogue,
+/// for the screening threshold `threshold`; returns the number of units ranked.
+fn check_u4ssc_against_duckdb(ws: &Ws, threshold: f64) -> i64 {
+    let con = duckdb::Connection::open_in_memory().unwrap();
+    let targets = concat!(env!("CARGO_MANIFEST_DIR"), "/datasets/catalog/targets.csv");
+    // the framework: higher- and lower-is-better data points, and target bands with a
+    // target (as their distance to it, lower is better); neutral ones are left out
+    con.execute_batch(&format!(
+        "create table fw as
+             select c.data_point_id, c.kpi_id, c.category, c.dimension, c.direction,
+                    case when c.direction = 'target_band' then t.target end as band
+             from {catalog} c
+             left join read_csv('{targets}', header = true) t using (data_point_id)
+             where c.direction in ('higher_better', 'lower_better')
+                or (c.direction = 'target_band' and t.target is not null);
+         create table x as
+             select a.city_id, f.data_point_id, f.kpi_id, f.category, f.dimension,
+                    case f.direction when 'higher_better' then a.value
+                                     when 'lower_better' then -a.value
+                                     else -abs(a.value - f.band) end as v
+             from {aligned} a join fw f using (data_point_id)
+             where not a.confidential and a.value is not null;
+         create table incl as
+             select city_id from x group by city_id
+             having count(*)::double / (select count(*) from fw)::double >= {threshold:?}::double;
+         create table norm as
+             with xi as (select * from x semi join incl using (city_id)),
+                  mm as (select data_point_id, min(v) as mn, max(v) as mx from xi group by all)
+             select xi.*, case when mx > mn then (v - mn) / (mx - mn) * 100 end as s
+             from xi join mm using (data_point_id);
+         create table kpi as select city_id, kpi_id, category, dimension, avg(s) as s from norm group by all;
+         create table cat as select city_id, category, dimension, avg(s) as s from kpi group by all;
+         create table dim as select city_id, dimension, avg(s) as s from cat group by all;
+         create table idx as select city_id, avg(s) as s from dim group by all;
+         create table mine as
+             select city_id as unit_id, data_point_id as code, s, 1 as level from norm
+             union all select city_id, 'kpi:' || kpi_id, s, 2 from kpi
+             union all select city_id, 'category:' || dimension || '/' || category, s, 3 from cat
+             union all select city_id, 'dimension:' || dimension, s, 4 from dim
+             union all select city_id, 'index', s, 5 from idx;
+         create table engine as select * from {scores};",
+        catalog = derived(ws, "catalog"),
+        aligned = derived(ws, "aligned"),
+        scores = derived(ws, "index_scores"),
+    ))
+    .unwrap();
+    let count = |q: &str| -> i64 {
+        con.query_row(q, [], |r| r.get(0))
+            .unwrap_or_else(|e| panic!("{e}\n{q}"))
+    };
+    assert_eq!(count("select count(*) from fw"), 108);
+    // the same units ranked
+    let ranked = count("select count(*) from incl");
+    assert_eq!(
+        count(&format!(
+            "select count(*) from (select unit_id from {} where included
+                                   except select city_id from incl)",
+            derived(ws, "index_units")
+        )) + count(&format!(
+            "select count(*) from (select city_id from incl
+                                   except select unit_id from {} where included)",
+            derived(ws, "index_units")
+        )),
+        0,
+        "screening differs"
+    );
+    assert_eq!(
+        count("select count(distinct unit_id) from engine"),
+        ranked,
+        "units in index_scores"
+    );
+    // every score at every level; a node the unit has no data for has no score
+    let bad = count(
+        "select count(*) from engine e full join mine m using (unit_id, code)
+         where e.unit_id is null
+            or (m.unit_id is null and e.score is not null)
+            or (m.unit_id is not null and ((e.score is null) <> (m.s is null)
+                                           or abs(e.score - m.s) > 1e-9))",
+    );
+    assert_eq!(bad, 0, "scores differ");
+    assert!(count("select count(*) from mine where level = 5") == ranked);
+    // ranks of the index and of the normalised data points (the same arithmetic, so ties
+    // are exact in both): 1 = highest, ties share the smallest rank
+    let bad = count(
+        "with r as (select *, rank() over (partition by code order by s desc) as rk
+                    from mine where s is not null and level in (1, 5))
+         select count(*) from r join engine e using (unit_id, code) where e.rank is distinct from r.rk",
+    );
+    assert_eq!(bad, 0, "ranks differ");
+    assert_eq!(
+        count("select count(*) from engine where code = 'index' and rank is not null"),
+        ranked
+    );
+    ranked
+}
+
+#[test]
+fn duckdb_recomputes_the_default_index_on_generated_cities() {
+    let (ws, _) = generated(300, 5);
+    let out = ok(&ws, &["index", "--format", "csv"]);
+    let ranked = check_u4ssc_against_duckdb(&ws, 2.0 / 3.0);
+    assert_eq!(ranked, 300);
+    // the printed ranking: one line per ranked unit, in rank order, the root and the three
+    // dimensions as columns
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next(),
+        Some("rank,unit_id,unit_name,index,Economy,Environment,Society and Culture")
+    );
+    let printed: Vec<(i64, String)> = lines
+        .map(|l| {
+            let mut f = l.split(',');
+            (
+                f.next().unwrap().parse().unwrap(),
+                f.next().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(printed.len(), 300);
+    let sc = scores(&ws);
+    for w in printed.windows(2) {
+        assert!(w[0].0 <= w[1].0, "{w:?}");
+    }
+    for (rank, unit) in &printed {
+        assert_eq!(sc[&(unit.clone(), "index".to_string())].4, Some(*rank));
+    }
+    // a stricter screening excludes some cities; the recomputation follows
+    configure(
+        &ws,
+        &[(
+            "# availability_min = 0.6666666666666666",
+            "availability_min = 0.95",
+        )],
+    );
+    ok(&ws, &["index"]);
+    let ranked = check_u4ssc_against_duckdb(&ws, 0.95);
+    assert!(ranked > 0 && ranked < 300, "{ranked}");
+    let m = manifest(&ws);
+    assert_eq!(m["screening"]["included"].as_i64(), Some(ranked));
+    assert_eq!(
+        m["screening"]["excluded"].as_array().unwrap().len() as i64,
+        300 - ranked
+    );
+    assert_eq!(m["data"]["source"], "derived/aligned.parquet");
+    assert!(m["data"]["confidential_left_out"].as_u64().unwrap() > 0);
+}
+
+/// The index outputs of a workspace: file name -> bytes.
+fn index_outputs(ws: &Ws) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(ws.root().join("derived"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("index_")
+        })
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn same_inputs_config_and_seed_give_byte_identical_outputs() {
+    let (a, subs) = generated(150, 5);
+    let b = Ws::new();
+    let r = b.ingest(&subs);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    ok(&b, &["run"]);
+    let args = ["index", "--uncertainty", "50", "--seed", "3"];
+    ok(&a, &args);
+    let first = index_outputs(&a);
+    assert_eq!(
+        first.keys().map(String::as_str).collect::<Vec<_>>(),
+        [
+            "index_diagnostics.parquet",
+            "index_manifest.json",
+            "index_ranks.parquet",
+            "index_scores.parquet",
+            "index_uncertainty.parquet",
+            "index_units.parquet"
+        ]
+    );
+    ok(&a, &args);
+    assert!(index_outputs(&a) == first, "a second run differs");
+    ok(&b, &args);
+    let other = index_outputs(&b);
+    for (k, v) in &first {
+        assert!(&other[k] == v, "{k} differs between two workspaces");
+    }
+    // another seed: other rank intervals, the same index
+    ok(&a, &["index", "--uncertainty", "50", "--seed", "4"]);
+    let seed4 = index_outputs(&a);
+    assert!(seed4["index_uncertainty.parquet"] != first["index_uncertainty.parquet"]);
+    for k in [
+        "index_scores.parquet",
+        "index_ranks.parquet",
+        "index_units.parquet",
+        "index_diagnostics.parquet",
+    ] {
+        assert!(seed4[k] == first[k], "{k} depends on the seed");
+    }
+    let m = manifest(&a);
+    assert_eq!(m["uncertainty"]["seed"], 4);
+    assert_eq!(m["uncertainty"]["samples"], 50);
+    // without --uncertainty the intervals of an earlier run are removed
+    ok(&a, &["index"]);
+    let plain = index_outputs(&a);
+    assert!(!plain.contains_key("index_uncertainty.parquet"));
+    assert_eq!(manifest(&a)["uncertainty"], Value::Null);
+    assert!(plain["index_scores.parquet"] == first["index_scores.parquet"]);
+}
+
+#[test]
+fn units_below_the_availability_threshold_are_screened_out_and_listed() {
+    let ws = with_database();
+    let fw = ws.file("fw.csv", FRAMEWORK);
+    // g reports only x1 (1 of 3), with a value far outside the others: screened out before
+    // normalisation, so the other units' scores are those of the hand-computed index
+    let data = ws.file("data.csv", format!("{WIDE}g,Gee,1000,,\n"));
+    let out = ok(
+        &ws,
+        &[
+            "index",
+            "--data",
+            s(&data),
+            "--framework",
+            s(&fw),
+            "--format",
+            "csv",
+        ],
+    );
+    assert_eq!(out, HAND_CSV);
+    let got = scores(&ws);
+    assert!(got.keys().all(|(u, _)| u != "g"));
+    for (unit, code, _, score, rank) in HAND {
+        let row = got[&(unit.to_string(), code.to_string())];
+        assert!(same(row.3, *score) && row.4 == *rank, "{unit} {code}");
+    }
+    let m = manifest(&ws);
+    assert_eq!(m["screening"]["included"], 6);
+    assert_eq!(
+        m["screening"]["excluded"],
+        serde_json::json!([{"unit_id": "g", "availability": 1.0 / 3.0}])
+    );
+    assert_eq!(m["screening"]["availability_min"], 2.0 / 3.0);
+    // the SQL mart: every unit, f kept at exactly 2/3
+    assert_eq!(
+        sql(
+            &ws,
+            "select unit_id, unit_name, indicators_present, included, reason from index_screening order by unit_id"
+        ),
+        "unit_id,unit_name,indicators_present,included,reason
+a,Alpha,3,true,
+b,Beta,3,true,
+c,Gamma,3,true,
+d,Delta,3,true,
+e,Epsilon,3,true,
+f,Phi,2,true,
+g,Gee,1,false,\"data for 1 of 3 indicators (33.3 %), below the availability threshold of 66.7 %\"
+"
+    );
+    assert_eq!(
+        sql(
+            &ws,
+            "select count(*) as n from index_scores where unit_id = 'g'"
+        ),
+        "n\n0\n"
+    );
+    // a stricter threshold screens f out too, with its own reason
+    configure(
+        &ws,
+        &[(
+            "# availability_min = 0.6666666666666666",
+            "availability_min = 0.75",
+        )],
+    );
+    ok(&ws, &["index", "--data", s(&data), "--framework", s(&fw)]);
+    assert_eq!(
+        sql(
+            &ws,
+            "select unit_id, reason from index_screening where not included order by unit_id"
+        ),
+        "unit_id,reason
+f,\"data for 2 of 3 indicators (66.7 %), below the availability threshold of 75.0 %\"
+g,\"data for 1 of 3 indicators (33.3 %), below the availability threshold of 75.0 %\"
+"
+    );
+    let m = manifest(&ws);
+    assert_eq!(m["screening"]["included"], 5);
+    assert_eq!(
+        m["screening"]["excluded"],
+        serde_json::json!([
+            {"unit_id": "f", "availability": 2.0 / 3.0},
+            {"unit_id": "g", "availability": 1.0 / 3.0}
+        ])
+    );
+}
+
+#[test]
+fn latest_imputation_fills_a_missing_value_from_the_panel() {
+    let ws = Ws::new();
+    let fw = ws.file("fw.csv", FRAMEWORK);
+    // c has no x3 in 2024; its latest earlier value is 60 (2023; the 2022 row comes after
+    // it in the file). b's 2023 x1 is not used (b has a 2024 value). The 2025 row is after
+    // --year 2024. e reports only in 2023: nothing in 2024, so it is not a unit at all.
+    let data = ws.file(
+        "long.csv",
+        "uCode,iCode,year,value
+a,x1,2024,0
+a,x2,2024,10
+a,x3,2024,50
+b,x1,2024,10
+b,x1,2023,999
+b,x2,2024,30
+b,x3,2024,100
+c,x1,2024,20
+c,x2,2024,50
+c,x3,2023,60
+c,x3,2022,5
+c,x3,2025,999
+d,x1,2024,40
+d,x2,2024,20
+d,x3,2024,0
+e,x1,2023,1
+e,x2,2023,2
+e,x3,2023,3
+",
+    );
+    configure(&ws, &[("imputation = \"none\"", "imputation = \"latest\"")]);
+    let args = [
+        "index",
+        "--data",
+        s(&data),
+        "--framework",
+        s(&fw),
+        "--year",
+        "2024",
+        "--format",
+        "csv",
+    ];
+    // By hand: x1 a 0, b 25, c 50, d 100; x2 (lower is better) a 100, b 50, c 0, d 75;
+    // x3 with c = 60 (min 0, max 100): a 50, b 100, c 60, d 0.
+    // P1: a 50, b 37.5, c 25, d 87.5; IDX = (P1 + 2 x3) / 3: a 50, b 237.5/3, c 145/3,
+    // d 87.5/3 -> b 1, a 2, c 3, d 4.
+    assert_eq!(
+        ok(&ws, &args),
+        "rank,unit_id,unit_name,IDX,Pillar 1,Pillar 2
+1,b,b,79.166667,37.5,100.0
+2,a,a,50.0,50.0,50.0
+3,c,c,48.333333,25.0,60.0
+4,d,d,29.166667,87.5,0.0
+"
+    );
+    let got = scores(&ws);
+    let c3 = got[&("c".into(), "x3".into())];
+    assert_eq!(c3, (None, Some(true), Some(60.0), Some(60.0), Some(2)));
+    let imputed: Vec<&(String, String)> = got
+        .iter()
+        .filter(|(_, v)| v.1 == Some(true))
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(imputed, vec![&("c".to_string(), "x3".to_string())]);
+    assert_eq!(
+        got[&("b".into(), "x1".into())],
+        (Some(10.0), Some(false), Some(10.0), Some(25.0), Some(3))
+    );
+    for (unit, want) in [
+        ("a", 50.0),
+        ("b", 237.5 / 3.0),
+        ("c", 145.0 / 3.0),
+        ("d", 87.5 / 3.0),
+    ] {
+        let v = got[&(unit.to_string(), "IDX".to_string())].3;
+        assert!(same(v, Some(want)), "{unit}: {v:?}");
+    }
+    let m = manifest(&ws);
+    assert_eq!(m["data"]["year"], 2024);
+    assert_eq!(m["data"]["panel"], true);
+    assert_eq!(m["data"]["units"], 4);
+    assert_eq!(m["imputation"]["method"], "latest");
+    assert_eq!(m["imputation"]["cells_imputed"], 1);
+    assert_eq!(m["imputation"]["cells_missing_after"], 0);
+    assert_eq!(m["screening"]["excluded"], serde_json::json!([]));
+    // without imputation c's missing pillar is skipped: c = P1 = 25, below d
+    configure(&ws, &[("imputation = \"latest\"", "imputation = \"none\"")]);
+    let out = ok(&ws, &args);
+    assert!(
+        out.ends_with("3,d,d,29.166667,87.5,0.0\n4,c,c,25.0,25.0,\n"),
+        "{out}"
+    );
+    assert_eq!(manifest(&ws)["imputation"]["cells_imputed"], 0);
+}
+
+#[test]
+fn group_ranks_rank_units_within_each_group_of_an_attribute_column() {
+    let ws = Ws::new();
+    let fw = ws.file("fw.csv", FRAMEWORK);
+    // WIDE with a region column; f has no region (ranked overall only)
+    let mut wide = String::new();
+    for (i, line) in WIDE.lines().enumerate() {
+        let region = match i {
+            0 => "region",
+            1..=3 => "north",
+            4 | 5 => "south",
+            _ => "",
+        };
+        wide.push_str(&format!("{line},{region}\n"));
+    }
+    let data = ws.file("data.csv", wide);
+    let args = ["index", "--data", s(&data), "--framework", s(&fw)];
+    ok(&ws, &args);
+    /// code, grouping, group, unit, rank, units ranked in the group
+    type RankRow = (String, String, String, String, Option<i64>, i64);
+    let ranks = |ws: &Ws| -> Vec<RankRow> {
+        let con = duckdb::Connection::open_in_memory().unwrap();
+        con.prepare(&format!(
+            "select code, grouping, \"group\", unit_id, rank, n from {} order by all",
+            derived(ws, "index_ranks")
+        ))
+        .unwrap()
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect()
+    };
+    // (code, grouping, group, unit, rank, units ranked in the group); by hand from the
+    // scores of HAND: north = a, b, c; south = d, e
+    type HandRank = (
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        Option<i64>,
+        i64,
+    );
+    let rows: &[HandRank] = &[
+        ("IDX", "all", "all", "a", Some(3), 6),
+        ("IDX", "all", "all", "b", Some(1), 6),
+        ("IDX", "all", "all", "c", Some(6), 6),
+        ("IDX", "all", "all", "d", Some(5), 6),
+        ("IDX", "all", "all", "e", Some(1), 6),
+        ("IDX", "all", "all", "f", Some(3), 6),
+        // north: b 79.17, a 50, c 8.33; south: e 79.17, d 45.83
+        ("IDX", "region", "north", "a", Some(2), 3),
+        ("IDX", "region", "north", "b", Some(1), 3),
+        ("IDX", "region", "north", "c", Some(3), 3),
+        ("IDX", "region", "south", "d", Some(2), 2),
+        ("IDX", "region", "south", "e", Some(1), 2),
+        ("P1", "all", "all", "a", Some(3), 6),
+        ("P1", "all", "all", "b", Some(5), 6),
+        ("P1", "all", "all", "c", Some(6), 6),
+        ("P1", "all", "all", "d", Some(1), 6),
+        ("P1", "all", "all", "e", Some(1), 6),
+        ("P1", "all", "all", "f", Some(3), 6),
+        // north: a 50, b 37.5, c 25; south: d and e tied at 87.5
+        ("P1", "region", "north", "a", Some(1), 3),
+        ("P1", "region", "north", "b", Some(2), 3),
+        ("P1", "region", "north", "c", Some(3), 3),
+        ("P1", "region", "south", "d", Some(1), 2),
+        ("P1", "region", "south", "e", Some(1), 2),
+        // f has no P2: unranked, and not counted in n
+        ("P2", "all", "all", "a", Some(3), 5),
+        ("P2", "all", "all", "b", Some(1), 5),
+        ("P2", "all", "all", "c", Some(5), 5),
+        ("P2", "all", "all", "d", Some(4), 5),
+        ("P2", "all", "all", "e", Some(2), 5),
+        ("P2", "all", "all", "f", None, 5),
+        ("P2", "region", "north", "a", Some(2), 3),
+        ("P2", "region", "north", "b", Some(1), 3),
+        ("P2", "region", "north", "c", Some(3), 3),
+        ("P2", "region", "south", "d", Some(2), 2),
+        ("P2", "region", "south", "e", Some(1), 2),
+    ];
+    let want: Vec<RankRow> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.0.to_string(),
+                r.1.to_string(),
+                r.2.to_string(),
+                r.3.to_string(),
+                r.4,
+                r.5,
+            )
+        })
+        .collect();
+    assert_eq!(ranks(&ws), want);
+    // the attribute is not an indicator: the ranking is the hand-computed one
+    assert_eq!(
+        ok(&ws, &[&args[..], &["--format", "csv"]].concat()),
+        HAND_CSV
+    );
+    assert_eq!(manifest(&ws)["group_ranks"], serde_json::json!(["region"]));
+    // [index] group_ranks = ["all"]: the overall ranks only
+    configure(
+        &ws,
+        &[(
+            "# group_ranks = [\"continent\", \"population_band\"]",
+            "group_ranks = [\"all\"]",
+        )],
+    );
+    ok(&ws, &args);
+    let only_all: Vec<_> = want.iter().filter(|r| r.1 == "all").cloned().collect();
+    assert_eq!(ranks(&ws), only_all);
+    assert_eq!(manifest(&ws)["group_ranks"], serde_json::json!([]));
+}
+
+/// Run a command that must fail with exit code 2 and exactly `message` on stderr.
+fn fails(ws: &Ws, args: &[&str], message: &str) {
+    let r = ws.run(args);
+    assert_eq!(r.code, 2, "{args:?}: {}{}", r.stdout, r.stderr);
+    assert_eq!(r.stderr, format!("error: {message}\n"), "{args:?}");
+    assert_eq!(r.stdout, "", "{args:?}");
+}
+
+#[test]
+fn errors_name_the_file_line_field_and_what_to_do() {
+    let ws = Ws::new();
+    let fw = ws.file("fw.csv", FRAMEWORK);
+    let data = ws.file("data.csv", WIDE);
+    // no run yet: the workspace index has nothing to read
+    fails(
+        &ws,
+        &["index"],
+        &format!(
+            "{}/derived/aligned.parquet does not exist: run `citybench run` first (the index uses the aligned values of the analysis year), or give --data FILE",
+            ws.root().display()
+        ),
+    );
+    // a parent that is not a code of the framework
+    let bad_fw = ws.file(
+        "bad_fw.csv",
+        FRAMEWORK.replace("x2,Two,1,P1", "x2,Two,1,P9"),
+    );
+    fails(
+        &ws,
+        &["index", "--data", s(&data), "--framework", s(&bad_fw)],
+        &format!(
+            "{}:3: Parent: 'P9' of 'x2' is not a code of the framework",
+            bad_fw.display()
+        ),
+    );
+    // text in a number column
+    let bad_data = ws.file(
+        "bad_data.csv",
+        WIDE.replace("c,Gamma,20,50,0", "c,Gamma,20,lots,0"),
+    );
+    fails(
+        &ws,
+        &["index", "--data", s(&bad_data), "--framework", s(&fw)],
+        &format!(
+            "{}:4: x2: 'lots' is not a number; write a plain decimal such as 12.5, or leave the cell empty (or NA) for a missing value",
+            bad_data.display()
+        ),
+    );
+    // an indicator of the framework absent from the data
+    let no_x3 = ws.file(
+        "no_x3.csv",
+        "uCode,x1,x2,GDP_group\na,1,2,high\nb,3,4,low\n",
+    );
+    fails(
+        &ws,
+        &["index", "--data", s(&no_x3), "--framework", s(&fw)],
+        &format!(
+            "indicator 'x3' of the framework has no values in {}; its columns/indicators are: x1, x2",
+            no_x3.display()
+        ),
+    );
+    // choices that cannot work together are configuration errors, before any work
+    let cfg = ws.root().join("citybench.toml");
+    configure(
+        &ws,
+        &[
+            ("normalisation = \"minmax\"", "normalisation = \"zscore\""),
+            (
+                "aggregation = \"arithmetic\"",
+                "aggregation = \"geometric\"",
+            ),
+        ],
+    );
+    fails(
+        &ws,
+        &["index", "--data", s(&data), "--framework", s(&fw)],
+        &format!(
+            "{}: index: zscore normalisation gives negative values, which the geometric mean cannot take; use minmax, percentile or rank",
+            cfg.display()
+        ),
+    );
+    configure(
+        &ws,
+        &[
+            ("normalisation = \"zscore\"", "normalisation = \"minmax\""),
+            (
+                "aggregation = \"geometric\"",
+                "aggregation = \"arithmetic\"",
+            ),
+            (
+                "normalisations = [\"minmax\", \"rank\"]",
+                "normalisations = [\"percentile\"]",
+            ),
+            (
+                "aggregations = [\"arithmetic\", \"geometric\"]",
+                "aggregations = [\"geometric\"]",
+            ),
+        ],
+    );
+    let unc = [
+        "index",
+        "--data",
+        s(&data),
+        "--framework",
+        s(&fw),
+        "--uncertainty",
+        "10",
+    ];
+    fails(
+        &ws,
+        &unc,
+        &format!(
+            "{}: index.uncertainty: percentile normalisation gives values of 0 or below, which the geometric mean cannot take in every sample; pair it with the arithmetic mean only, or use rank or minmax with minmax_range starting above 0",
+            cfg.display()
+        ),
+    );
+    // the same alternatives are fine without --uncertainty
+    assert_eq!(
+        ok(
+            &ws,
+            &[
+                "index",
+                "--data",
+                s(&data),
+                "--framework",
+                s(&fw),
+                "--format",
+                "csv"
+            ]
+        ),
+        HAND_CSV
+    );
+    // --year belongs to a --data panel
+    fails(
+        &ws,
+        &["index", "--year", "2024"],
+        "--year applies to a --data panel; the workspace index uses the analysis year of the last `citybench run` (run it with --year)",
+    );
+    // a --data file of an unknown type
+    let txt = ws.file("data.txt", WIDE);
+    fails(
+        &ws,
+        &["index", "--data", s(&txt), "--framework", s(&fw)],
+        &format!(
+            "{}: unknown file type; --data takes a .csv or .parquet file (long: uCode, iCode, value[, year]; wide: uCode and one column per indicator)",
+            txt.display()
+        ),
+    );
+    // nothing was written by the failing commands after the one good run
+    assert!(!ws.root().join("derived/index_uncertainty.parquet").exists());
+}
+
+#[test]
+fn uncertainty_gives_ordered_rank_intervals_for_every_ranked_unit() {
+    let (ws, _) = generated(150, 9);
+    let out = ok(
+        &ws,
+        &[
+            "index",
+            "--uncertainty",
+            "200",
+            "--seed",
+            "9",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(
+        out.starts_with(
+            "rank,unit_id,unit_name,index,Economy,Environment,Society and Culture,median_rank,rank_p05,rank_p95\n"
+        ),
+        "{out}"
+    );
+    assert_eq!(out.lines().count(), 151);
+    let con = duckdb::Connection::open_in_memory().unwrap();
+    let count = |q: &str| -> i64 {
+        con.query_row(q, [], |r| r.get(0))
+            .unwrap_or_else(|e| panic!("{e}\n{q}"))
+    };
+    let unc = derived(&ws, "index_uncertainty");
+    let sc = derived(&ws, "index_scores");
+    let ranked = count(&format!(
+        "select count(*) from {sc} where code = 'index' and rank is not null"
+    ));
+    assert_eq!(ranked, 150);
+    assert_eq!(count(&format!("select count(*) from {unc}")), ranked);
+    assert_eq!(
+        count(&format!("select count(*) from {unc} where samples = 200")),
+        ranked
+    );
+    assert_eq!(
+        count(&format!(
+            "select count(*) from {unc} where not (rank_p05 <= median_rank and median_rank <= rank_p95)
+                or rank_p05 < 1 or rank_p95 > {ranked} or mean_rank < 1 or mean_rank > {ranked}
+                or abs(rank_interval - (rank_p95 - rank_p05)) > 1e-9
+                or median_rank is null or rank_p05 is null or rank_p95 is null"
+        )),
+        0,
+        "rank intervals out of order"
+    );
+    // the nominal rank and score are those of index_scores
+    assert_eq!(
+        count(&format!(
+            "select count(*) from {unc} u join {sc} s using (unit_id)
+             where s.code = 'index' and (s.rank = u.nominal_rank and s.score = u.nominal_score)"
+        )),
+        ranked
+    );
+    // not every rank is certain under the noise
+    assert!(
+        count(&format!(
+            "select count(*) from {unc} where rank_interval > 0"
+        )) > 0
+    );
+    // the SQL mart: one row per ranked unit
+    assert_eq!(
+        sql(
+            &ws,
+            "select count(*) as n, count(distinct unit_id) as units, min(samples) as lo, max(samples) as hi from index_uncertainty"
+        ),
+        format!("n,units,lo,hi\n{ranked},{ranked},200,200\n")
+    );
+    assert_eq!(
+        sql(
+            &ws,
+            "select count(*) as n from index_uncertainty u join index_ranks r using (unit_id)
+             where r.grouping = 'all' and r.code = 'index' and r.rank = u.nominal_rank"
+        ),
+        format!("n\n{ranked}\n")
+    );
+    let m = manifest(&ws);
+    assert_eq!(m["uncertainty"]["samples"], 200);
+    assert_eq!(m["uncertainty"]["seed"], 9);
+    assert_eq!(m["uncertainty"]["weight_noise"], 0.25);
+    // the checks, assert_index_ranges among them, return no rows
+    let check = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/queries/checks/assert_index_ranges.sql"
+    );
+    assert_eq!(
+        ok(&ws, &["sql", "-f", check, "--format", "csv"]),
+        "table_name,unit_id,detail\n"
+    );
+    for (name, file, _) in citybench::warehouse::CHECKS {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/").to_string() + file;
+        let r = ws.run(&["sql", "-f", &path, "--format", "csv"]);
+        assert_eq!(r.code, 0, "{name}: {}", r.stderr);
+        assert_eq!(r.stdout.lines().count(), 1, "{name}:\n{}", r.stdout);
+    }
+    // the table format adds the least stable ranks
+    let table = ok(
+        &ws,
+        &["index", "--uncertainty", "200", "--seed", "9", "--top", "3"],
+    );
+    assert!(
+        table.contains("\nLeast stable ranks over 200 samples (widest 5th-95th percentile rank interval; weights x U(0.75, 1.25), normalisation minmax/rank, aggregation arithmetic/geometric):\n"),
+        "{table}"
+    );
+}
+
+#[test]
+fn the_index_example_queries_run_on_an_indexed_workspace() {
+    let (ws, _) = generated(150, 11);
+    ok(&ws, &["index", "--uncertainty", "20", "--seed", "2"]);
+    let example = |name: &str| -> Vec<csv::StringRecord> {
+        let path = format!("{}/queries/examples/{name}.sql", env!("CARGO_MANIFEST_DIR"));
+        let out = ok(&ws, &["sql", "-f", &path, "--format", "csv"]);
+        csv::Reader::from_reader(out.as_bytes())
+            .records()
+            .map(|r| r.unwrap())
+            .collect()
+    };
+    // the top 20 with their intervals (uncertainty has run: no empty interval)
+    let top = example("index_rank_intervals");
+    assert_eq!(top.len(), 20);
+    let sc = scores(&ws);
+    for (i, r) in top.iter().enumerate() {
+        let rank: i64 = r[0].parse().unwrap();
+        assert_eq!(sc[&(r[1].to_string(), "index".to_string())].4, Some(rank));
+        assert!(i == 0 || rank >= top[i - 1][0].parse::<i64>().unwrap());
+        assert!(
+            !r[4].is_empty() && !r[5].is_empty() && !r[6].is_empty(),
+            "{r:?}"
+        );
+    }
+    // the three leaders of each continent, recomputed from index_scores and cities
+    let leaders = example("index_leaders_by_continent");
+    let con = duckdb::Connection::open_in_memory().unwrap();
+    let mut st = con
+        .prepare(&format!(
+            "with s as (select s.unit_id, s.unit_name, s.score, s.rank, c.continent
+                        from {} s join {} c on c.city_id = s.unit_id
+                        where s.code = 'index' and s.rank is not null and c.continent <> ''),
+                  r as (select *, rank() over (partition by continent order by score desc) as rc from s)
+             select continent, rc, unit_name, rank from r where rc <= 3 order by continent, rc, unit_id",
+            derived(&ws, "index_scores"),
+            derived(&ws, "cities")
+        ))
+        .unwrap();
+    let want: Vec<(String, i64, String, i64)> = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert!(want.len() >= 9, "{want:?}");
+    let got: Vec<(String, i64, String, i64)> = leaders
+        .iter()
+        .map(|r| {
+            (
+                r[0].to_string(),
+                r[1].parse().unwrap(),
+                r[2].to_string(),
+                r[4].parse().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
+}
