@@ -34,7 +34,7 @@ fn bench_index(c: &mut Criterion) {
     let reg = &g.ctx.registry;
     let targets = Targets::load(None, &g.ctx.catalog, reg, &config.peers.groupings).unwrap();
     let fw = Framework::u4ssc(&g.ctx.catalog, &targets).unwrap();
-    let data = IndexData::from_workspace(&g.ws, reg, false).unwrap();
+    let data = IndexData::from_workspace(&g.ws, reg, false, false).unwrap();
     let spec = Spec::from_config(&config);
     let cfg = config.index.uncertainty.clone();
 

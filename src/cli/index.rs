@@ -279,7 +279,12 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
             if args.year.is_some() {
                 return Err(Error::Usage("--year applies to a --data panel; the workspace index uses the analysis year of the last `citybench run` (run it with --year)".into()));
             }
-            IndexData::from_workspace(ws, &registry, config.index.include_confidential)?
+            IndexData::from_workspace(
+                ws,
+                &registry,
+                config.index.include_confidential,
+                spec.imputation == crate::config::Imputation::Latest,
+            )?
         }
     };
     let group_names: Vec<String> = match (&config.index.group_ranks, data.strict_columns) {

@@ -215,10 +215,12 @@ impl IndexData {
     }
 
     /// The workspace's aligned values of the last run (and earlier observations).
+    /// `history`: also read the earlier observations (needed by the "latest" imputation).
     pub fn from_workspace(
         ws: &Workspace,
         registry: &Registry,
         include_confidential: bool,
+        history: bool,
     ) -> Result<Self> {
         let dir = ws.derived_dir();
         let aligned = dir.join("aligned.parquet");
@@ -288,6 +290,7 @@ impl IndexData {
         push_rows(&a, d::ANALYSIS_YEAR, &aligned, &mut obs)?;
         let observations = dir.join("observations.parquet");
         if let Some(y) = year
+            && history
             && observations.exists()
         {
             let o = read(
