@@ -13,7 +13,7 @@ use sha2::Digest;
 use super::{GlobalArgs, Outcome};
 use crate::config::{Aggregation, Normalisation};
 use crate::error::{Error, Result};
-use crate::index::framework::{Framework, Kind};
+use crate::index::framework::Framework;
 use crate::index::{self, Spec, data::IndexData, diagnostics, tables, uncertainty};
 use crate::output::{OutputArgs, OutputFormat, Rows};
 use crate::pipeline::{OutputFile, targets::Targets};
@@ -564,6 +564,5 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
         );
         o.emit(&t)?;
     }
-    let _ = Kind::Indicator;
     Ok(Outcome::Ok)
 }

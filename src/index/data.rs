@@ -230,56 +230,28 @@ impl IndexData {
                 aligned.display()
             )));
         }
-        let read = |p: &Path, cols: &[&str]| -> Result<DataFrame> {
+        // (city, data point, year, value, confidential) of a derived table, filtered
+        // before it is read
+        let read = |p: &Path, year_col: &str, filter: Option<Expr>| -> Result<DataFrame> {
             let mut lf = LazyFrame::scan_parquet(
                 PlRefPath::new(p.to_string_lossy().as_ref()),
                 ScanArgsParquet::default(),
             )
             .map_err(pe(p))?;
-            if !include_confidential {
-                lf = lf.filter(col(d::CONFIDENTIAL).not());
+            if let Some(f) = filter {
+                lf = lf.filter(f);
             }
-            lf.select(
-                cols.iter()
-                    .map(|c| {
-                        col(*c).cast(if *c == d::VALUE {
-                            DataType::Float64
-                        } else if *c == d::YEAR || *c == d::ANALYSIS_YEAR {
-                            DataType::Int32
-                        } else {
-                            DataType::String
-                        })
-                    })
-                    .collect::<Vec<_>>(),
-            )
+            lf.select([
+                col(d::CITY_ID).cast(DataType::String),
+                col(d::DATA_POINT_ID).cast(DataType::String),
+                col(year_col).cast(DataType::Int32),
+                col(d::VALUE).cast(DataType::Float64),
+                col(d::CONFIDENTIAL),
+            ])
             .collect()
             .map_err(pe(p))
         };
-        let count = |p: &Path| -> Result<u64> {
-            if include_confidential {
-                return Ok(0);
-            }
-            let df = LazyFrame::scan_parquet(
-                PlRefPath::new(p.to_string_lossy().as_ref()),
-                ScanArgsParquet::default(),
-            )
-            .map_err(pe(p))?
-            .filter(col(d::CONFIDENTIAL))
-            .select([len()])
-            .collect()
-            .map_err(pe(p))?;
-            Ok(df
-                .column("len")
-                .map_err(pe(p))?
-                .get(0)
-                .map_err(pe(p))?
-                .extract::<u64>()
-                .unwrap_or(0))
-        };
-        let a = read(
-            &aligned,
-            &[d::CITY_ID, d::DATA_POINT_ID, d::ANALYSIS_YEAR, d::VALUE],
-        )?;
+        let a = read(&aligned, d::ANALYSIS_YEAR, None)?;
         let year = a
             .column(d::ANALYSIS_YEAR)
             .map_err(pe(&aligned))?
@@ -287,25 +259,27 @@ impl IndexData {
             .map_err(pe(&aligned))?
             .get(0);
         let mut obs: Vec<Obs> = Vec::with_capacity(a.height());
-        push_rows(&a, d::ANALYSIS_YEAR, &aligned, &mut obs)?;
+        let left_out = push_rows(
+            &a,
+            d::ANALYSIS_YEAR,
+            &aligned,
+            include_confidential,
+            &mut obs,
+        )?;
         let observations = dir.join("observations.parquet");
         if let Some(y) = year
             && history
             && observations.exists()
         {
-            let o = read(
-                &observations,
-                &[d::CITY_ID, d::DATA_POINT_ID, d::YEAR, d::VALUE],
-            )?;
-            let o = o
-                .lazy()
-                .filter(col(d::YEAR).lt(lit(y)))
-                .collect()
-                .map_err(pe(&observations))?;
-            push_rows(&o, d::YEAR, &observations, &mut obs)?;
+            let mut f = col(d::YEAR).lt(lit(y));
+            if !include_confidential {
+                f = f.and(col(d::CONFIDENTIAL).not());
+            }
+            let o = read(&observations, d::YEAR, Some(f))?;
+            push_rows(&o, d::YEAR, &observations, true, &mut obs)?;
         }
         let mut data = Self::from_obs(obs, year, &aligned, HashMap::new(), registry)?;
-        data.confidential_left_out = count(&aligned)?;
+        data.confidential_left_out = left_out;
         data.source = "derived/aligned.parquet".into();
         data.sha256 = crate::ingest::sha256_file(&aligned)?.0;
         Ok(data)
@@ -453,19 +427,32 @@ impl IndexData {
     }
 }
 
-/// Append (city, data point, year, value) rows of a frame to `obs`.
-fn push_rows(df: &DataFrame, year_col: &str, path: &Path, obs: &mut Vec<Obs>) -> Result<()> {
+/// Append the (city, data point, year, value) rows of a frame to `obs`, leaving out the
+/// confidential ones unless `confidential`; returns how many were left out.
+fn push_rows(
+    df: &DataFrame,
+    year_col: &str,
+    path: &Path,
+    confidential: bool,
+    obs: &mut Vec<Obs>,
+) -> Result<u64> {
     let e = pe(path);
     let c = df.column(d::CITY_ID).map_err(&e)?.str().map_err(&e)?;
     let p = df.column(d::DATA_POINT_ID).map_err(&e)?.str().map_err(&e)?;
     let y = df.column(year_col).map_err(&e)?.i32().map_err(&e)?;
     let v = df.column(d::VALUE).map_err(&e)?.f64().map_err(&e)?;
+    let k = df.column(d::CONFIDENTIAL).map_err(&e)?.bool().map_err(&e)?;
+    let mut left_out = 0;
     for i in 0..df.height() {
+        if !confidential && k.get(i) == Some(true) {
+            left_out += 1;
+            continue;
+        }
         if let (Some(c), Some(p), Some(v)) = (c.get(i), p.get(i), v.get(i)) {
             obs.push((c.to_string(), p.to_string(), y.get(i), v, i as u64 + 2));
         }
     }
-    Ok(())
+    Ok(left_out)
 }
 
 /// Read a CSV or Parquet file as text cells: (header, rows).

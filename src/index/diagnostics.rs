@@ -43,7 +43,7 @@ pub fn diagnose(
 ) -> Result<Vec<NodeDiagnostics>> {
     let p = &built.prepared;
     let nominal = &built.ranks[fw.root];
-    let normalised: Vec<Vec<f64>> = built.scores[..fw.indicators].to_vec();
+    let normalised = &built.scores[..fw.indicators];
     let mut out = Vec::with_capacity(fw.nodes.len());
     for (k, node) in fw.nodes.iter().enumerate() {
         let values: &[f64] = if node.kind == Kind::Indicator {
@@ -69,8 +69,8 @@ pub fn diagnose(
         } else {
             let mut w = fw.weights();
             w[k] = 0.0;
-            let scores = aggregate_all(fw, normalised.clone(), &w, aggregation, codes)?;
-            let ranks = stats::rank_desc(&scores[fw.root]);
+            let aggs = aggregate_all(fw, normalised, &w, aggregation, codes)?;
+            let ranks = stats::rank_desc(&aggs[fw.root - fw.indicators]);
             let d: Vec<f64> = ranks
                 .iter()
                 .zip(nominal)

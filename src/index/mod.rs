@@ -281,22 +281,27 @@ pub fn normalise_all(
         .collect()
 }
 
-/// Step 7: scores of every node, given the normalised indicators.
+/// Step 7: the scores of the aggregates (in [`Framework::aggregates`] order, so aggregate
+/// `k` is at `k - fw.indicators`), given the normalised indicators (borrowed: the
+/// uncertainty analysis and the diagnostics re-aggregate the same indicators many times).
 pub fn aggregate_all(
     fw: &Framework,
-    normalised: Vec<Vec<f64>>,
+    indicators: &[Vec<f64>],
     weights: &[f64],
     method: Aggregation,
     unit_codes: &dyn Fn(usize) -> String,
 ) -> Result<Vec<Vec<f64>>> {
-    let n = normalised.first().map(Vec::len).unwrap_or(0);
-    let mut scores = normalised;
+    let n = indicators.first().map(Vec::len).unwrap_or(0);
+    let mut aggs: Vec<Vec<f64>> = Vec::with_capacity(fw.nodes.len() - fw.indicators);
     for a in fw.aggregates() {
         let kids = &fw.children[a];
         let mut out = Vec::with_capacity(n);
-        #[allow(clippy::needless_range_loop)] // u indexes every child's column
         for u in 0..n {
-            let pairs = kids.iter().map(|&c| (scores[c][u], weights[c]));
+            let score = |c: usize| match c.checked_sub(fw.indicators) {
+                None => indicators[c][u],
+                Some(k) => aggs[k][u],
+            };
+            let pairs = kids.iter().map(|&c| (score(c), weights[c]));
             out.push(aggregate::aggregate(method, pairs).map_err(|aggregate::Negative(v)| {
                 Error::Usage(format!(
                     "{} aggregation of '{}' for unit '{}': a child's value is {v}; the geometric and harmonic means need values >= 0 (use minmax, percentile or rank normalisation)",
@@ -306,9 +311,9 @@ pub fn aggregate_all(
                 ))
             })?);
         }
-        scores.push(out);
+        aggs.push(out);
     }
-    Ok(scores)
+    Ok(aggs)
 }
 
 /// Steps 1-8.
@@ -335,7 +340,9 @@ pub fn build_prepared(
 ) -> Result<Built> {
     let normalised = normalise_all(fw, &prepared, normalisation, range);
     let codes = |u: usize| data.units[prepared.units[u]].clone();
-    let scores = aggregate_all(fw, normalised, weights, aggregation, &codes)?;
+    let aggs = aggregate_all(fw, &normalised, weights, aggregation, &codes)?;
+    let mut scores = normalised;
+    scores.extend(aggs);
     let ranks = scores.iter().map(|s| stats::rank_desc(s)).collect();
     Ok(Built {
         prepared,

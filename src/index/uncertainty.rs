@@ -81,8 +81,8 @@ fn sample_ranks(
     s: &Sample,
     codes: &dyn Fn(usize) -> String,
 ) -> Result<Vec<f64>> {
-    let scores = aggregate_all(fw, normalised.to_vec(), &s.weights, s.aggregation, codes)?;
-    Ok(stats::rank_desc(&scores[fw.root]))
+    let aggs = aggregate_all(fw, normalised, &s.weights, s.aggregation, codes)?;
+    Ok(stats::rank_desc(&aggs[fw.root - fw.indicators]))
 }
 
 /// Evaluate the samples: the index rank of every included unit in every sample
