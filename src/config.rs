@@ -528,4 +528,33 @@ mod tests {
         let e = Config::parse("[peers]\nk = 0\n", Path::new("c.toml")).unwrap_err();
         assert_eq!(e.to_string(), "c.toml: peers.k must be at least 1");
     }
+
+    #[test]
+    fn index_settings_out_of_range_are_errors() {
+        let e = |t: &str| {
+            Config::parse(t, Path::new("c.toml"))
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            e("[index]\navailability_min = 1.5\n"),
+            "c.toml: index.availability_min must be between 0 and 1 (got 1.5)"
+        );
+        assert_eq!(
+            e("[index]\nskew_max = 0\n"),
+            "c.toml: index.skew_max and index.kurtosis_max must be > 0"
+        );
+        assert_eq!(
+            e("[index.uncertainty]\nweight_noise = 1.0\n"),
+            "c.toml: index.uncertainty.weight_noise must be in [0, 1) (got 1)"
+        );
+        assert_eq!(
+            e("[index]\nminmax_range = [100.0, 0.0]\n"),
+            "c.toml: index.minmax_range must be [low, high] with low < high (got [100, 0])"
+        );
+        assert_eq!(
+            e("[index.uncertainty]\naggregations = []\n"),
+            "c.toml: index.uncertainty.normalisations and .aggregations must each list at least one method"
+        );
+    }
 }

@@ -1073,6 +1073,115 @@ fn errors_name_the_file_line_field_and_what_to_do() {
 }
 
 #[test]
+fn data_and_choice_errors_name_what_would_be_accepted() {
+    let ws = Ws::new();
+    let fw = ws.file("fw.csv", FRAMEWORK);
+    let run = |data: &Path| ["index", "--data", s(data), "--framework", s(&fw)].map(String::from);
+    let go = |data: &Path, msg: &str| {
+        let a = run(data);
+        fails(&ws, &a.iter().map(String::as_str).collect::<Vec<_>>(), msg)
+    };
+    // long table: two values for one unit, indicator and year
+    let dup = ws.file(
+        "dup.csv",
+        "uCode,iCode,value,year\na,x1,1,2024\na,x2,2,2024\na,x1,3,2024\n",
+    );
+    go(
+        &dup,
+        &format!(
+            "{}:4: unit 'a', indicator 'x1', year 2024: a second value (the first is on line 2); give one value per unit, indicator and year",
+            dup.display()
+        ),
+    );
+    // a year that is not a whole year
+    let year = ws.file("year.csv", "uCode,year,x1,x2,x3\na,20x4,1,2,3\n");
+    go(
+        &year,
+        &format!(
+            "{}:2: year: '20x4' is not a year; write a whole year such as 2024",
+            year.display()
+        ),
+    );
+    // no unit column
+    let nounit = ws.file("nounit.csv", "id,x1,x2,x3\na,1,2,3\n");
+    go(
+        &nounit,
+        &format!(
+            "{}: no unit column; name it uCode (or city_id); the columns are: id, x1, x2, x3",
+            nounit.display()
+        ),
+    );
+    // no column of the framework at all
+    let none = ws.file("none.csv", "uCode,other\na,1\n");
+    go(
+        &none,
+        &format!(
+            "{}: no values for the framework's indicators; a wide table has one column per indicator (x1, x2, x3), a long table has uCode, iCode and value columns",
+            none.display()
+        ),
+    );
+    // every unit below the availability threshold
+    let sparse = ws.file("sparse.csv", "uCode,x1,x2,x3\na,1,,3\nb,,2,3\n");
+    configure(
+        &ws,
+        &[(
+            "# availability_min = 0.6666666666666666",
+            "availability_min = 1.0",
+        )],
+    );
+    go(
+        &sparse,
+        "no unit has data for at least 100.0 % of the 3 indicators ([index] availability_min); lower it or add data",
+    );
+    configure(&ws, &[("availability_min = 1.0", "")]);
+    // an unknown grouping for group ranks lists the data's attributes and the registry's
+    let data = ws.file("data.csv", "uCode,x1,x2,x3,region\na,1,2,3,north\n");
+    configure(
+        &ws,
+        &[(
+            "# group_ranks = [\"continent\", \"population_band\"]",
+            "group_ranks = [\"regoin\"]",
+        )],
+    );
+    let registry = citybench::registry::Registry::embedded().unwrap();
+    go(
+        &data,
+        &format!(
+            "unknown grouping 'regoin'; valid groupings: region, {}",
+            citybench::pipeline::groups::valid_names(&registry).join(", ")
+        ),
+    );
+    configure(&ws, &[("group_ranks = [\"regoin\"]", "")]);
+    // choices the framework cannot serve, refused before any work
+    let cfg = ws.root().join("citybench.toml");
+    configure(
+        &ws,
+        &[("normalisation = \"minmax\"", "normalisation = \"target\"")],
+    );
+    go(
+        &data,
+        &format!(
+            "{}: index: target normalisation needs a target for every indicator; 3 of 3 have none (first: x1, x2, x3); give them in targets.csv or the framework's Worst/Target columns, or choose another normalisation",
+            cfg.display()
+        ),
+    );
+    configure(
+        &ws,
+        &[
+            ("normalisation = \"target\"", "normalisation = \"minmax\""),
+            ("denominate = false", "denominate = true"),
+        ],
+    );
+    go(
+        &data,
+        &format!(
+            "{}: index.denominate = true, but the framework names no Denominator for any indicator",
+            cfg.display()
+        ),
+    );
+}
+
+#[test]
 fn uncertainty_gives_ordered_rank_intervals_for_every_ranked_unit() {
     let (ws, _) = generated(150, 9);
     let out = ok(
