@@ -45,6 +45,7 @@ pub mod sample;
 pub mod schema;
 pub mod store;
 pub mod suggest;
+pub mod template;
 pub mod warehouse;
 
 pub use error::{Error, Result};

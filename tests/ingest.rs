@@ -521,7 +521,7 @@ fn file_that_is_not_what_its_extension_says() {
     fatal(
         "data.xml",
         b"<xml/>",
-        "unknown file type '.xml' (text); citybench ingests .csv, .json, .ndjson/.jsonl and .parquet",
+        "unknown file type '.xml' (text); citybench ingests .csv, .json, .ndjson/.jsonl, .parquet and .xlsx (the template of `citybench template`)",
     );
 }
 
@@ -792,6 +792,6 @@ fn more_whole_file_errors() {
     fatal(
         "book.xlsx",
         b"PK\x03\x04",
-        "Excel workbooks are read by the template round trip, which this version does not have yet; export the sheet as CSV (long format) and ingest that",
+        "cannot read the workbook (Zip error: invalid Zip archive: Could not find EOCD); the file is corrupt or not an .xlsx workbook: open it in Excel and save it again as .xlsx",
     );
 }

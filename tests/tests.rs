@@ -21,10 +21,15 @@
 //!   recomputing the default U4SSC index on generated data, byte-identical outputs,
 //!   screening (manifest and SQL mart), "latest" imputation, group ranks, exact error
 //!   messages, the Monte Carlo rank intervals and the index example queries.
+//! - `export`: the marts as a hive-partitioned dataset read back by DuckDB and pyarrow,
+//!   byte-identical re-exports, refusals; shell completions, man pages, `--version`.
+//! - `template`: the Excel template round trip (same rows as CSV), pre-filled values, cell
+//!   addresses in rejections, and every refused workbook with its exact message.
 
 mod util;
 
 mod cli;
+mod export;
 mod generate;
 mod index;
 mod ingest;
@@ -32,4 +37,5 @@ mod maturity;
 mod pipeline;
 mod report;
 mod sql;
+mod template;
 mod warehouse;

@@ -22,6 +22,19 @@ pub use units::{CanonicalUnit, Spelling, UnitRegistry};
 pub const EMBEDDED_CATALOG: &str = include_str!("../../datasets/catalog/u4ssc_kpis.csv");
 /// How the embedded catalogue is named in messages and provenance.
 pub const EMBEDDED_NAME: &str = "datasets/catalog/u4ssc_kpis.csv (embedded)";
+/// Version label of the embedded catalogue, printed by `citybench --version` and written into
+/// Excel templates. Bump it whenever `datasets/catalog/u4ssc_kpis.csv` changes a data point's
+/// id, canonical unit or direction: a unit test pins [`Catalog::fingerprint`] of the
+/// embedded catalogue, so a change without a bump fails the tests.
+pub const EMBEDDED_VERSION: &str = crate::catalog_version!();
+
+/// The embedded catalogue's version as a literal (for `concat!` in `--version`).
+#[macro_export]
+macro_rules! catalog_version {
+    () => {
+        "u4ssc-y4903-r1"
+    };
+}
 
 /// Which way is better for a data point (METHODOLOGY section 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -123,6 +136,44 @@ impl Catalog {
         let mut c = Self::parse(&text, path, units)?;
         c.origin = path.display().to_string();
         Ok(c)
+    }
+
+    /// Whether this is the embedded U4SSC catalogue.
+    pub fn is_embedded(&self) -> bool {
+        self.origin == EMBEDDED_NAME
+    }
+
+    /// The version label: [`EMBEDDED_VERSION`] for the embedded catalogue, else the file
+    /// name of the user framework.
+    pub fn version(&self) -> String {
+        if self.is_embedded() {
+            EMBEDDED_VERSION.to_string()
+        } else {
+            Path::new(&self.origin)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| self.origin.clone())
+        }
+    }
+
+    /// What identifies the catalogue's data contract: SHA-256 (first 12 hex digits) over
+    /// each data point's id, canonical unit and direction, in catalogue order. Two
+    /// catalogues with the same fingerprint accept the same submissions.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for dp in &self.data_points {
+            h.update(dp.data_point_id.as_bytes());
+            h.update([0x1f]);
+            h.update(dp.canonical_unit.as_bytes());
+            h.update([0x1f]);
+            h.update(dp.direction.as_str().as_bytes());
+            h.update([0x1e]);
+        }
+        h.finalize()[..6]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     /// The embedded catalogue, or `path` when given.
@@ -323,6 +374,20 @@ mod tests {
             c.get("SC-SH-SI-1C").unwrap().direction,
             Direction::TargetBand
         );
+    }
+
+    #[test]
+    fn the_embedded_catalogue_version_names_its_content() {
+        // Changing an id, canonical unit or direction in datasets/catalog/u4ssc_kpis.csv
+        // changes the fingerprint: bump `catalog_version!` (templates of the old catalogue
+        // are then refused with a clear message) and update the value here.
+        let c = Catalog::embedded(&units()).unwrap();
+        assert_eq!(
+            (c.version().as_str(), c.fingerprint().as_str()),
+            ("u4ssc-y4903-r1", "c65b67b95186")
+        );
+        assert!(crate::cli::VERSION.contains(EMBEDDED_VERSION));
+        assert!(crate::cli::VERSION.contains(&format!("{} data points", c.data_points().len())));
     }
 
     #[test]

@@ -13,10 +13,11 @@ use crate::store::Workspace;
 /// Ingest submission files.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Long format, one row per observation; columns (any case):\n  city_id,data_point_id,year,value,unit,source,quality,verified,confidential[,denominator,notes]\n\nA CSV with framework and characteristic columns is a maturity self-assessment:\n  city_id,framework,characteristic,level,assessment_date[,evidence]\n  (framework y4904 or eu_china; see `citybench maturity --help`)\n\nExamples:\n  citybench -w ws ingest geneva-2024.csv\n  citybench -w ws ingest --delimiter ';' export.csv\n  citybench -w ws ingest a.parquet b.ndjson --format json"
+    after_help = "Long format, one row per observation; columns (any case):\n  city_id,data_point_id,year,value,unit,source,quality,verified,confidential[,denominator,notes]\n\nA CSV with framework and characteristic columns is a maturity self-assessment:\n  city_id,framework,characteristic,level,assessment_date[,evidence]\n  (framework y4904 or eu_china; see `citybench maturity --help`)\n\nExamples:\n  citybench -w ws ingest geneva-2024.csv\n  citybench -w ws ingest --delimiter ';' export.csv\n  citybench -w ws ingest a.parquet b.ndjson --format json\n  citybench -w ws ingest geneva-template.xlsx   (rejections name their cell, e.g. Data!J37)"
 )]
 pub struct Args {
-    /// Files to ingest (.csv, .json, .ndjson/.jsonl, .parquet); each becomes one batch.
+    /// Files to ingest (.csv, .json, .ndjson/.jsonl, .parquet, .xlsx from `citybench
+    /// template`); each becomes one batch.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// Ingest even if a byte-identical file was ingested before.
@@ -122,7 +123,14 @@ fn print_summary(ws: &Workspace, o: &FileOutcome) {
             "{} -> batch {id}: {} rows read, {} accepted, {} rejected",
             o.file, o.rows_read, o.rows_accepted, o.rows_rejected
         ),
-        _ => {}
+        (None, None) => {
+            println!(
+                "{}: {}",
+                o.file,
+                o.note.as_deref().unwrap_or("nothing ingested")
+            );
+            return;
+        }
     }
     if !o.ignored_columns.is_empty() {
         println!(

@@ -4,16 +4,20 @@
 pub mod catalog;
 pub mod cities;
 pub mod compare;
+pub mod completions;
 pub mod demo;
+pub mod export;
 pub mod generate;
 pub mod index;
 pub mod ingest;
 pub mod init;
+pub mod man;
 pub mod maturity;
 pub mod report;
 pub mod run;
 pub mod snapshot;
 pub mod sql;
+pub mod template;
 pub mod units;
 pub mod verify;
 
@@ -23,6 +27,14 @@ use clap::{Parser, Subcommand};
 
 use crate::catalog::{Catalog, UnitRegistry};
 use crate::error::Result;
+
+/// `citybench --version`: the engine version and the embedded catalogue's version.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (catalogue ",
+    crate::catalog_version!(),
+    ": U4SSC KPIs, ITU-T Y.4903, 112 data points)"
+);
 
 /// How a command finished (the binary maps this to the exit code).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +49,7 @@ pub enum Outcome {
 #[derive(Debug, Parser)]
 #[command(
     name = "citybench",
-    version,
+    version = VERSION,
     about,
     after_help = "Examples:\n  citybench demo\n  citybench init my-ws && citybench -w my-ws ingest submissions.csv\n  citybench catalog --dimension Environment --format markdown\n\nExit codes: 0 ok; 1 finished with rejected rows or failed checks; 2 usage or fatal error."
 )]
@@ -95,7 +107,10 @@ pub enum Command {
     Cities(cities::Args),
     /// List the unit registry: accepted spellings and their conversions.
     Units(units::Args),
-    /// Validate submission files (CSV, JSON, NDJSON, Parquet) into an immutable raw batch.
+    /// Write the Excel data collection template (one row per data point, drop-downs).
+    Template(template::Args),
+    /// Validate submission files (CSV, JSON, NDJSON, Parquet, the .xlsx template) into an
+    /// immutable raw batch.
     Ingest(ingest::Args),
     /// Write deterministic synthetic submissions for real registry cities.
     Generate(generate::Args),
@@ -115,6 +130,12 @@ pub enum Command {
     Index(index::Args),
     /// Automated pre-verification flags (plausibility, consistency, sum groups, jumps, outliers).
     Verify(verify::Args),
+    /// Export the result marts as a hive-partitioned Parquet or CSV dataset with a schema.
+    Export(export::Args),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(completions::Args),
+    /// Man pages generated from the command line definitions.
+    Man(man::Args),
 }
 
 /// Run a parsed command line.
@@ -135,5 +156,9 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Maturity(a) => maturity::run(a, &cli.global),
         Command::Verify(a) => verify::run(a, &cli.global),
         Command::Index(a) => index::run(a, &cli.global),
+        Command::Template(a) => template::run(a, &cli.global),
+        Command::Export(a) => export::run(a, &cli.global),
+        Command::Completions(a) => completions::run(a, &cli.global),
+        Command::Man(a) => man::run(a, &cli.global),
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! file --sha256--> already ingested? (refuse unless --force)
-//!      --read (csv | json | ndjson | parquet, streamed)--> RawRow
+//!      --read (csv | json | ndjson | parquet streamed; xlsx template)--> RawRow
 //!      --validate (hard rules, units)--> Accepted --> raw/.tmp-batch=<id>/part-0.parquet
 //!                                    \-> Problem  --> rejected/.tmp-<pid>-<id>.csv
 //!      --commit: rename batch dir, rename rejection file, replace manifest.json (the commit point)
@@ -15,6 +15,7 @@
 pub mod batch;
 pub mod read;
 pub mod validate;
+pub mod xlsx;
 
 use std::collections::HashMap;
 use std::fs::{self, File};
@@ -30,6 +31,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::registry::Registry;
 use crate::schema::raw as col;
 use crate::store::{BatchRecord, TMP_PREFIX, Workspace, commit_rename};
+use crate::template;
 pub use batch::{BatchWriter, Buffers, RejectWriter};
 pub use read::{Cell, Format, RawRow, ReadOptions};
 pub use validate::{Accepted, Dedupe, Problem, Validator};
@@ -77,6 +79,9 @@ pub struct FileOutcome {
     pub ignored_columns: Vec<String>,
     /// Rejection reasons, most frequent first.
     pub reasons: Vec<ReasonCount>,
+    /// Why nothing was stored although the file was read (an empty template).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// SHA-256 (hex) and size of a file, streamed.
@@ -132,6 +137,7 @@ pub fn ingest_file(
             rejected_file: None,
             ignored_columns: vec![],
             reasons: vec![],
+            note: None,
         });
     }
     let format = read::detect_format(path)?;
@@ -152,6 +158,29 @@ pub fn ingest_file(
             return Err(e);
         }
     };
+    if staged.read == 0 && format == Format::Xlsx {
+        // an empty template: nothing to store, and no batch, so the filled template
+        // is not refused later as already ingested
+        let _ = fs::remove_dir_all(&tmp_dir);
+        let _ = fs::remove_file(&rej_tmp);
+        return Ok(FileOutcome {
+            file: display,
+            batch_id: None,
+            duplicate_of: None,
+            format: format.as_str().to_string(),
+            rows_read: 0,
+            rows_accepted: 0,
+            rows_rejected: 0,
+            rejected_file: None,
+            ignored_columns: staged.ignored,
+            reasons: vec![],
+            note: Some(format!(
+                "the template has no filled rows (no value in column {} of sheet {}); nothing ingested",
+                template::column_letter(template::column_index(crate::schema::submission::VALUE)),
+                template::DATA_SHEET
+            )),
+        });
+    }
     // commit: batch directory, rejection file, then the manifest (the commit point)
     let batch_rel = format!("raw/batch={batch_id}");
     let mut parts = vec![];
@@ -199,6 +228,7 @@ pub fn ingest_file(
         rejected_file,
         ignored_columns: staged.ignored,
         reasons: staged.reasons,
+        note: None,
     })
 }
 
@@ -320,6 +350,15 @@ fn ingest_into(
         _ => size,
     };
     let mut prog = |done: u64| progress(done, total);
+    let sheet = match format {
+        Format::Xlsx => Some(xlsx::Sheet::open(path, &ctx.catalog)?),
+        _ => None,
+    };
+    // rejections of template rows name their cell (Data!J37)
+    let place = |line: u64, p: Problem| match &sheet {
+        Some(s) => s.locate(line, p),
+        None => p,
+    };
     let header = match format {
         Format::Parquet => {
             // validation is per row and pure: two workers each take half of every chunk;
@@ -359,20 +398,26 @@ fn ingest_into(
                         writer.push(row.line, a, &ctx.catalog, &ctx.registry, &ctx.units)
                     }
                     Err(p) => {
+                        let p = place(row.line, p);
                         count_reason(&mut reasons, &p);
                         rejects.write(row, &p)
                     }
                 }
             };
-            match format {
-                Format::Csv => read::read_csv(path, &opts.read, &mut prog, &mut on_row)?,
-                Format::Json => read::read_json_array(path, &mut on_row)?,
+            match (format, &sheet) {
+                (Format::Csv, _) => read::read_csv(path, &opts.read, &mut prog, &mut on_row)?,
+                (Format::Json, _) => read::read_json_array(path, &mut on_row)?,
+                (Format::Xlsx, Some(s)) => s.read(&mut on_row)?,
                 _ => read::read_ndjson(path, &mut on_row)?,
             }
         }
     };
     let written = writer.finish()?;
-    let retract = dedupe.finish(&ctx.catalog, &ctx.registry, format.line_word());
+    let retract: rustc_hash::FxHashMap<u64, Problem> = dedupe
+        .finish(&ctx.catalog, &ctx.registry, format.line_word())
+        .into_iter()
+        .map(|(line, p)| (line, place(line, p)))
+        .collect();
     let mut accepted = written;
     if !retract.is_empty() {
         let removed = retract_lines(&part, &retract, &mut rejects, &metadata, &mut reasons)?;

@@ -113,6 +113,8 @@ pub enum Format {
     Json,
     Ndjson,
     Parquet,
+    /// The Excel template (`citybench template`), read by [`super::xlsx`].
+    Xlsx,
 }
 
 impl Format {
@@ -123,6 +125,7 @@ impl Format {
             Format::Json => "json",
             Format::Ndjson => "ndjson",
             Format::Parquet => "parquet",
+            Format::Xlsx => "xlsx",
         }
     }
 
@@ -131,7 +134,7 @@ impl Format {
         match self {
             Format::Csv | Format::Ndjson => "line",
             Format::Json => "record",
-            Format::Parquet => "row",
+            Format::Parquet | Format::Xlsx => "row",
         }
     }
 }
@@ -149,10 +152,16 @@ impl Default for ReadOptions {
     }
 }
 
+/// First bytes of an OLE2 compound file: Excel stores encrypted (password-protected) .xlsx
+/// workbooks and legacy .xls workbooks in one.
+pub const CFB_MAGIC: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+
 /// What a file looks like from its first bytes.
 fn sniff(head: &[u8]) -> &'static str {
     if head.starts_with(b"PAR1") {
         "a Parquet file"
+    } else if head.starts_with(&CFB_MAGIC) {
+        "an OLE2 compound file (a password-protected .xlsx or a legacy .xls is one)"
     } else if head.starts_with(b"PK\x03\x04") {
         "a ZIP archive (an .xlsx workbook is one)"
     } else if head.starts_with(&[0x1f, 0x8b]) {
@@ -210,17 +219,18 @@ pub fn detect_format(path: &Path) -> Result<Format> {
         "json" => Format::Json,
         "ndjson" | "jsonl" => Format::Ndjson,
         "parquet" | "pq" => Format::Parquet,
-        "xlsx" | "xls" => {
+        "xlsx" => Format::Xlsx,
+        "xls" => {
             return Err(Error::input(
                 path,
-                "Excel workbooks are read by the template round trip, which this version does not have yet; export the sheet as CSV (long format) and ingest that",
+                "legacy .xls workbooks are not read; open it in Excel and save it as .xlsx (Excel Workbook), or export the data as CSV in the long format",
             ));
         }
         other => {
             return Err(Error::input(
                 path,
                 format!(
-                    "unknown file type '.{other}' ({looks}); citybench ingests .csv, .json, .ndjson/.jsonl and .parquet"
+                    "unknown file type '.{other}' ({looks}); citybench ingests .csv, .json, .ndjson/.jsonl, .parquet and .xlsx (the template of `citybench template`)"
                 ),
             ));
         }
@@ -229,12 +239,17 @@ pub fn detect_format(path: &Path) -> Result<Format> {
         Format::Parquet => looks == "a Parquet file",
         Format::Json | Format::Ndjson => looks == "JSON text",
         Format::Csv => looks == "text" || looks == "JSON text",
+        Format::Xlsx => looks.starts_with("a ZIP archive"),
     };
+    if fmt == Format::Xlsx && head.starts_with(&CFB_MAGIC) {
+        return Err(Error::input(path, super::xlsx::ENCRYPTED));
+    }
     if !ok {
         let want = match fmt {
             Format::Parquet => "a Parquet file (starting with the magic bytes PAR1)",
             Format::Json | Format::Ndjson => "JSON text",
             Format::Csv => "CSV text",
+            Format::Xlsx => "an .xlsx workbook (a ZIP archive)",
         };
         return Err(Error::input(
             path,

@@ -12,6 +12,8 @@
 //! (run through DuckDB's `query()` table function, which accepts nothing else): no
 //! `COPY`, `ATTACH`, `INSTALL`, `LOAD` or `SET`.
 
+pub mod export;
+
 use std::path::PathBuf;
 
 use duckdb::arrow::array::{Array, AsArray};

@@ -1,0 +1,278 @@
+//! `citybench export`: the analyst-facing marts as a dataset other engines read as is.
+//!
+//! Each mart becomes a directory `<out>/<mart>/`, hive-partitioned by its year column
+//! (`analysis_year=2024/data_0.parquet`, or `year=` for the verification flags); marts
+//! without a year (the index tables, the maturity distribution) are one file
+//! `<mart>/data_0.parquet`, and so is an empty mart (its file keeps the columns).
+//! `<out>/_schema.json` lists every table with its partition column, row count, files and
+//! column types. The marts are the views `citybench sql` serves, so confidential values are
+//! withheld exactly as there (METHODOLOGY section 10).
+//!
+//! DuckDB writes the files (`COPY ... TO ... (PARTITION_BY ...)`) on one thread with the
+//! rows ordered by every column, so the same workspace exports byte-identical files. The
+//! export is written into a temporary directory beside `<out>` and renamed into place; an
+//! earlier export at `<out>` (it has a `_schema.json`) is replaced, any other non-empty
+//! directory is refused.
+
+use std::path::{Path, PathBuf};
+
+use duckdb::{AccessMode, Config, Connection};
+use serde::Serialize;
+
+use super::{DB_FILE, MODELS, db_err, quote};
+use crate::error::{Error, IoContext, Result};
+use crate::store::Workspace;
+
+/// The file written beside the tables.
+pub const SCHEMA_FILE: &str = "_schema.json";
+/// Layout version of the export (in `_schema.json`).
+pub const EXPORT_VERSION: u32 = 1;
+/// Year columns a mart is partitioned by, in order of preference.
+const PARTITION_COLUMNS: [&str; 2] = ["analysis_year", "year"];
+
+/// File format of the exported tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DatasetFormat {
+    Parquet,
+    Csv,
+}
+
+impl DatasetFormat {
+    fn extension(self) -> &'static str {
+        match self {
+            DatasetFormat::Parquet => "parquet",
+            DatasetFormat::Csv => "csv",
+        }
+    }
+
+    fn copy_options(self) -> &'static str {
+        match self {
+            DatasetFormat::Parquet => "FORMAT parquet, COMPRESSION zstd",
+            DatasetFormat::Csv => "FORMAT csv, HEADER true",
+        }
+    }
+}
+
+/// One column in `_schema.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnInfo {
+    pub name: String,
+    /// DuckDB's type name (`VARCHAR`, `DOUBLE`, `INTEGER`, `BOOLEAN`, ...).
+    #[serde(rename = "type")]
+    pub type_name: String,
+}
+
+/// One exported table.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableInfo {
+    pub name: String,
+    /// Directory of the table, relative to the export.
+    pub path: String,
+    /// Hive partition column (`analysis_year=2024/`), if any.
+    pub partition_by: Vec<String>,
+    pub rows: u64,
+    /// Data files, relative to the export, sorted.
+    pub files: Vec<String>,
+    /// Columns as the view has them (partition columns included).
+    pub columns: Vec<ColumnInfo>,
+}
+
+/// `_schema.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    pub export_version: u32,
+    pub engine_version: String,
+    pub format: DatasetFormat,
+    pub hive_partitioning: bool,
+    pub confidentiality: String,
+    pub tables: Vec<TableInfo>,
+}
+
+/// The marts an export may contain, in model order.
+pub fn exportable() -> Vec<&'static str> {
+    MODELS
+        .iter()
+        .filter(|(_, file, _)| file.starts_with("queries/marts/"))
+        .map(|(name, _, _)| *name)
+        .collect()
+}
+
+/// Export `tables` (all marts when empty) of `ws` to `out`.
+pub fn export(
+    ws: &Workspace,
+    out: &Path,
+    tables: &[String],
+    format: DatasetFormat,
+) -> Result<Manifest> {
+    let all = exportable();
+    for t in tables {
+        if !all.contains(&t.as_str()) {
+            return Err(Error::Usage(format!(
+                "unknown table '{t}' for --tables; valid: {}",
+                all.join(", ")
+            )));
+        }
+    }
+    let chosen: Vec<&str> = if tables.is_empty() {
+        all.clone()
+    } else {
+        all.iter()
+            .copied()
+            .filter(|a| tables.iter().any(|t| t == a))
+            .collect()
+    };
+    let root = std::path::absolute(ws.root()).at(ws.root())?;
+    let db = root.join(DB_FILE);
+    if !db.exists() {
+        return Err(Error::Usage(format!(
+            "{} does not exist yet; run `citybench -w {} run` first",
+            db.display(),
+            ws.root().display()
+        )));
+    }
+    check_destination(out)?;
+    let out = std::path::absolute(out).at(out)?;
+    let parent = out
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    std::fs::create_dir_all(&parent).at(&parent)?;
+    let tmp = crate::store::temp_path(&out);
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).at(&tmp)?;
+    let result = write_tables(&db, &tmp, &chosen, format);
+    let manifest = match result {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(e);
+        }
+    };
+    let json = serde_json::to_vec_pretty(&manifest).expect("serialises");
+    crate::store::atomic_write(&tmp.join(SCHEMA_FILE), &json)?;
+    replace_dir(&tmp, &out)?;
+    Ok(manifest)
+}
+
+/// `out` must not exist, be empty, or hold an earlier export.
+fn check_destination(out: &Path) -> Result<()> {
+    if !out.exists() {
+        return Ok(());
+    }
+    if !out.is_dir() {
+        return Err(Error::Usage(format!(
+            "--out {} is a file; name a directory",
+            out.display()
+        )));
+    }
+    let empty = std::fs::read_dir(out).at(out)?.next().is_none();
+    if empty || out.join(SCHEMA_FILE).is_file() {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "--out {} is a directory that is neither empty nor an earlier citybench export (no {SCHEMA_FILE}); choose another directory",
+        out.display()
+    )))
+}
+
+/// Move `tmp` to `out`, replacing an earlier export.
+fn replace_dir(tmp: &Path, out: &Path) -> Result<()> {
+    if out.exists() {
+        let old = crate::store::temp_path(&out.with_extension("old"));
+        std::fs::rename(out, &old).at(out)?;
+        std::fs::rename(tmp, out).at(out)?;
+        std::fs::remove_dir_all(&old).at(&old)?;
+    } else {
+        std::fs::rename(tmp, out).at(out)?;
+    }
+    Ok(())
+}
+
+fn write_tables(db: &Path, dir: &Path, tables: &[&str], format: DatasetFormat) -> Result<Manifest> {
+    let ctx = db.display().to_string();
+    let config = Config::default()
+        .access_mode(AccessMode::ReadOnly)
+        .map_err(|e| db_err(&ctx, e))?;
+    let conn = Connection::open_with_flags(db, config).map_err(|e| db_err(&ctx, e))?;
+    // one thread: the same rows give the same files
+    conn.execute_batch("SET threads = 1; SET preserve_insertion_order = true;")
+        .map_err(|e| db_err(&ctx, e))?;
+    let mut infos = Vec::new();
+    for &t in tables {
+        let columns: Vec<ColumnInfo> = {
+            let mut st = conn
+                .prepare(&format!("DESCRIBE SELECT * FROM {t}"))
+                .map_err(|e| db_err(t, e))?;
+            st.query_map([], |r| {
+                Ok(ColumnInfo {
+                    name: r.get(0)?,
+                    type_name: r.get(1)?,
+                })
+            })
+            .map_err(|e| db_err(t, e))?
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| db_err(t, e))?
+        };
+        let rows: i64 = conn
+            .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
+            .map_err(|e| db_err(t, e))?;
+        let partition = PARTITION_COLUMNS
+            .iter()
+            .find(|p| columns.iter().any(|c| c.name == **p))
+            .filter(|_| rows > 0)
+            .map(|p| p.to_string());
+        let tdir = dir.join(t);
+        std::fs::create_dir_all(&tdir).at(&tdir)?;
+        let select = format!("SELECT * FROM {t} ORDER BY ALL");
+        let sql = match &partition {
+            Some(p) => format!(
+                "COPY ({select}) TO {} ({}, PARTITION_BY (\"{p}\"), FILENAME_PATTERN 'data_{{i}}')",
+                quote(&tdir.to_string_lossy()),
+                format.copy_options()
+            ),
+            None => format!(
+                "COPY ({select}) TO {} ({})",
+                quote(
+                    &tdir
+                        .join(format!("data_0.{}", format.extension()))
+                        .to_string_lossy()
+                ),
+                format.copy_options()
+            ),
+        };
+        conn.execute_batch(&sql).map_err(|e| db_err(t, e))?;
+        let mut files = Vec::new();
+        list_files(dir, &tdir, &mut files)?;
+        files.sort();
+        infos.push(TableInfo {
+            name: t.to_string(),
+            path: t.to_string(),
+            partition_by: partition.into_iter().collect(),
+            rows: rows as u64,
+            files,
+            columns,
+        });
+    }
+    Ok(Manifest {
+        export_version: EXPORT_VERSION,
+        engine_version: env!("CARGO_PKG_VERSION").to_string(),
+        format,
+        hive_partitioning: true,
+        confidentiality: "the analyst-facing marts of `citybench sql`: confidential values withheld (METHODOLOGY section 10)".to_string(),
+        tables: infos,
+    })
+}
+
+fn list_files(base: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
+    for e in std::fs::read_dir(dir).at(dir)? {
+        let p = e.at(dir)?.path();
+        if p.is_dir() {
+            list_files(base, &p, out)?;
+        } else {
+            let rel = p.strip_prefix(base).unwrap_or(&p);
+            out.push(rel.to_string_lossy().replace('\\', "/"));
+        }
+    }
+    Ok(())
+}
