@@ -37,8 +37,44 @@ pub struct Args {
     pub force: bool,
 }
 
+/// What `template` wrote.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub counts: template::Written,
+    /// (city id, name) when the template is for a city.
+    pub city: Option<(String, String)>,
+    pub catalog_version: String,
+    pub catalog_fingerprint: String,
+    /// Whether a workspace was read for earlier values.
+    pub workspace: bool,
+}
+
 /// Run `template`.
 pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
+    let w = execute(args, global)?;
+    let whom = match &w.city {
+        Some((id, name)) => format!(" for {name} ({id})"),
+        None => String::new(),
+    };
+    println!(
+        "{}: template{whom}, {} data points ({} pre-filled with earlier values), catalogue {} ({})",
+        args.out.display(),
+        w.counts.data_points,
+        w.counts.prefilled,
+        w.catalog_version,
+        w.catalog_fingerprint
+    );
+    if w.city.is_some() && !w.workspace {
+        eprintln!(
+            "note: {} is not a workspace, so no earlier values were pre-filled (-w DIR names one)",
+            global.workspace().display()
+        );
+    }
+    Ok(Outcome::Ok)
+}
+
+/// Write the template; no output.
+pub fn execute(args: &Args, global: &GlobalArgs) -> Result<Written> {
     if !args
         .out
         .extension()
@@ -96,25 +132,13 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     let (bytes, written) = template::write(&spec)
         .map_err(|e| Error::input(&args.out, format!("cannot write the workbook: {e}")))?;
     atomic_write(&args.out, &bytes)?;
-    let whom = match &spec.city {
-        Some((id, name)) => format!(" for {name} ({id})"),
-        None => String::new(),
-    };
-    println!(
-        "{}: template{whom}, {} data points ({} pre-filled with earlier values), catalogue {} ({})",
-        args.out.display(),
-        written.data_points,
-        written.prefilled,
-        catalog.version(),
-        catalog.fingerprint()
-    );
-    if spec.city.is_some() && ws.is_none() {
-        eprintln!(
-            "note: {} is not a workspace, so no earlier values were pre-filled (-w DIR names one)",
-            global.workspace().display()
-        );
-    }
-    Ok(Outcome::Ok)
+    Ok(Written {
+        counts: written,
+        city: spec.city.clone(),
+        catalog_version: catalog.version(),
+        catalog_fingerprint: catalog.fingerprint(),
+        workspace: ws.is_some(),
+    })
 }
 
 /// The city's latest observation of each data point (up to `year`), as it reported it; a
