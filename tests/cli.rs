@@ -256,6 +256,36 @@ fn demo_builds_a_workspace_from_the_embedded_sample() {
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(std::path::Path::new(path.trim()).is_file(), "{path}");
+    // the suggested template: the city's sample values pre-filled as reported (alternative
+    // spellings, yes/no values) ingest back without a rejection
+    let xlsx = d.path().join("t.xlsx");
+    let (code, said, err) = citybench(&[
+        "-w",
+        w,
+        "template",
+        "--city",
+        city,
+        "--out",
+        xlsx.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let prefilled: u64 = said
+        .split(" data points (")
+        .nth(1)
+        .and_then(|x| x.split_whitespace().next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(prefilled > 100, "{said}");
+    let (code, ing, err) = citybench(&["-w", w, "ingest", xlsx.to_str().unwrap()]);
+    assert_eq!(code, 0, "{ing}{err}");
+    assert!(
+        ing.contains(&format!(
+            "{prefilled} rows read, {prefilled} accepted, 0 rejected"
+        )),
+        "{ing}"
+    );
+    assert!(out.contains(" export --out "), "{out}");
     // a second demo into the same (now non-empty) directory is refused
     let (code, _, err) = citybench(&["demo", "--dir", dir.to_str().unwrap()]);
     assert_eq!(code, 2);

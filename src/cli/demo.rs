@@ -153,6 +153,15 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     println!(
         "  python3 -c \"import duckdb; print(duckdb.connect('{w}/citybench.duckdb', read_only=True).sql('from peer_benchmarks limit 5'))\""
     );
+    println!(
+        "  citybench -w {w} template --city {city} --out {w}/{city}.xlsx   # the Excel template, {name}'s values pre-filled; ingest it back"
+    );
+    println!(
+        "  citybench -w {w} export --out {w}/export   # the marts, hive-partitioned Parquet + _schema.json"
+    );
+    println!(
+        "  CITYBENCH_WORKSPACE={w} jupyter lab notebooks/   # the notebooks (notebooks/README.md)"
+    );
     println!("  {w}/derived/*.parquet   every table as Parquet (Polars, pandas, R, DuckDB)");
     Ok(if outcomes.iter().any(|o| o.rows_rejected > 0) {
         Outcome::Rejected

@@ -351,7 +351,9 @@ fn canonical_value(
             if dp.direction == Direction::TargetBand {
                 round_to(0.75 + 0.12 * z.tanh() + 0.05 * offset, 3).clamp(0.3, 1.3)
             } else {
-                round_to(1.35 - 0.2 * z.tanh(), 3).max(1.0)
+                // z is already signed by direction (higher = better): for the lower-is-better
+                // Travel Time Index a better city gets a lower value
+                round_to(1.35 + 0.2 * z.tanh(), 3).max(1.0)
             }
         }
         "gini_0_1" => round_to(0.4 + 0.12 * z.tanh(), 3).clamp(0.2, 0.7),
@@ -754,6 +756,46 @@ mod tests {
         // generator, which adds the golden gamma before mixing.
         assert_eq!(splitmix(0), 0xe220_a839_7b1d_cdaf);
         assert_eq!(splitmix(0x9e37_79b9_7f4a_7c15), 0x6e78_9e6a_a1b9_65f4);
+    }
+
+    #[test]
+    fn a_better_city_gets_a_better_value_on_every_directed_data_point() {
+        // the latent score is signed by direction; each unit's value model must then map a
+        // higher score to a better value (a double flip made the Travel Time Index worse for
+        // better cities)
+        let units = UnitRegistry::embedded().unwrap();
+        let catalog = Catalog::embedded(&units).unwrap();
+        let reg = crate::registry::Registry::embedded().unwrap();
+        let city = &reg.cities()[0];
+        let noise = Noise::new(7);
+        let ctx = |effect: f64| CityCtx {
+            city,
+            key: 11,
+            effect,
+        };
+        let (weak, strong) = (ctx(-2.0), ctx(2.0));
+        let mut checked = 0;
+        for (i, dp) in catalog.data_points().iter().enumerate() {
+            let sign = match dp.direction {
+                Direction::HigherBetter => 1.0,
+                Direction::LowerBetter => -1.0,
+                _ => continue,
+            };
+            if dp.is_boolean() {
+                continue;
+            }
+            let a = canonical_value(&noise, &weak, i, dp, 2020, 2015);
+            let b = canonical_value(&noise, &strong, i, dp, 2020, 2015);
+            assert!(
+                sign * (b - a) >= 0.0,
+                "{} ({}, {}): weak city {a}, strong city {b}",
+                dp.data_point_id,
+                dp.canonical_unit,
+                dp.direction.as_str()
+            );
+            checked += 1;
+        }
+        assert!(checked > 80, "{checked}");
     }
 
     #[test]

@@ -347,12 +347,28 @@ fn meta_sheet(ws: &mut Worksheet, spec: &Spec<'_>) -> Result<(), XlsxError> {
     Ok(())
 }
 
+/// Widths (characters) of the instructions sheet's two columns.
+const INSTR_KEY_WIDTH: f64 = 22.0;
+const INSTR_TEXT_WIDTH: f64 = 110.0;
+
+/// Row height (points) for `text` wrapped in a column `width` characters wide: spreadsheet
+/// programs do not grow rows for wrapped text they did not lay out themselves.
+fn wrapped_height(text: &str, width: f64) -> f64 {
+    let per_line = (width * 1.05).max(10.0);
+    let lines = (text.chars().count() as f64 / per_line).ceil().max(1.0);
+    15.0 * lines + 2.0
+}
+
 fn instructions(ws: &mut Worksheet, spec: &Spec<'_>) -> Result<(), XlsxError> {
     let title = Format::new().set_bold().set_font_size(14);
     let bold = Format::new().set_bold();
     let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
-    ws.set_column_width(0, 18)?;
-    ws.set_column_width(1, 100)?;
+    ws.set_column_width(0, INSTR_KEY_WIDTH)?;
+    ws.set_column_width(1, INSTR_TEXT_WIDTH)?;
+    // A4 landscape, one page wide (paper size 9 = A4)
+    ws.set_paper_size(9)
+        .set_landscape()
+        .set_print_fit_to_pages(1, 0);
     let for_whom = match &spec.city {
         Some((id, name)) => format!("{name} (city_id {id})"),
         None => "any city (fill in city_id on every row you submit)".to_string(),
@@ -403,9 +419,8 @@ fn instructions(ws: &mut Worksheet, spec: &Spec<'_>) -> Result<(), XlsxError> {
         "7. Save as .xlsx (no password) and submit it: citybench ingest FILE.xlsx. Every rejected row is reported with its cell (e.g. Data!J37) and what would be accepted; the other rows are stored.",
     ];
     for s in steps {
-        ws.write_string_with_format(r, 0, "", &wrap)?;
         ws.merge_range(r, 0, r, 1, s, &wrap)?;
-        ws.set_row_height(r, 32)?;
+        ws.set_row_height(r, wrapped_height(s, INSTR_KEY_WIDTH + INSTR_TEXT_WIDTH))?;
         r += 1;
     }
     r += 1;
@@ -413,8 +428,9 @@ fn instructions(ws: &mut Worksheet, spec: &Spec<'_>) -> Result<(), XlsxError> {
     ws.write_string_with_format(r, 1, "What goes in it", &bold)?;
     r += 1;
     for col in COLUMNS {
-        ws.write_string(r, 0, col.name)?;
+        ws.write_string_with_format(r, 0, col.name, &wrap)?;
         ws.write_string_with_format(r, 1, col.help, &wrap)?;
+        ws.set_row_height(r, wrapped_height(col.help, INSTR_TEXT_WIDTH))?;
         r += 1;
     }
     r += 1;
@@ -467,6 +483,7 @@ fn data_sheet(
         ws.insert_note(0, i, &Note::new(col.help).add_author_prefix(false))?;
     }
     ws.set_freeze_panes(1, 3)?;
+    ws.set_paper_size(9).set_landscape().set_repeat_rows(0, 0)?;
     let ci = |n: &str| column_index(n) as u16;
     let dps = spec.catalog.data_points();
     let mut prefilled = 0usize;
