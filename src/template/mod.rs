@@ -471,6 +471,8 @@ fn data_sheet(
     let input_fmt = Format::new()
         .set_background_color(Color::RGB(0xFFF2CC))
         .set_unlocked();
+    // ids are text: a typed id keeps its leading zeros
+    let id_fmt = input_fmt.clone().set_num_format("@");
     for (i, col) in COLUMNS.iter().enumerate() {
         let i = i as u16;
         ws.set_column_width(i, col.width)?;
@@ -506,10 +508,15 @@ fn data_sheet(
         }
         ws.write_string_with_format(r, ci(desc::TIER), &dp.tier, &desc_fmt)?;
         for col in COLUMNS.iter().filter(|c| c.input) {
-            ws.write_blank(r, ci(col.name), &input_fmt)?;
+            let fmt = if col.name == f::CITY_ID {
+                &id_fmt
+            } else {
+                &input_fmt
+            };
+            ws.write_blank(r, ci(col.name), fmt)?;
         }
         if let Some((id, _)) = &spec.city {
-            write_text_or_number(ws, r, ci(f::CITY_ID), id, &input_fmt)?;
+            ws.write_string_with_format(r, ci(f::CITY_ID), id, &id_fmt)?;
         }
         match spec.prefill.get(&dp.data_point_id) {
             Some(p) => {
@@ -675,6 +682,84 @@ mod tests {
         assert_eq!(column_letter(27), "AB");
         assert_eq!(column_letter(701), "ZZ");
         assert_eq!(column_letter(702), "AAA");
+    }
+
+    #[test]
+    fn the_workbook_reads_back_with_its_sheets_header_rows_and_meta() {
+        use calamine::{Data, Reader, Xlsx};
+        let units = UnitRegistry::embedded().unwrap();
+        let catalog = Catalog::embedded(&units).unwrap();
+        let mut prefill = HashMap::new();
+        prefill.insert(
+            "EC-ICT-ICT-1C".to_string(),
+            Prefill {
+                year: 2022,
+                value: "0.6".into(),
+                unit: "fraction".into(),
+                source: "OFS".into(),
+                quality: "measured".into(),
+                verified: true,
+                confidential: false,
+                denominator: String::new(),
+                notes: String::new(),
+            },
+        );
+        let spec = Spec {
+            catalog: &catalog,
+            units: &units,
+            city: Some(("0042".into(), "Testville".into())),
+            year: Some(2024),
+            year_range: (1990, 2027),
+            prefill,
+        };
+        let (bytes, written) = write(&spec).unwrap();
+        assert_eq!(
+            written,
+            Written {
+                data_points: 112,
+                prefilled: 1
+            }
+        );
+        let mut wb = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        assert_eq!(
+            wb.sheet_names(),
+            [INSTRUCTIONS_SHEET, DATA_SHEET, LISTS_SHEET, META_SHEET]
+        );
+        let data = wb.worksheet_range(DATA_SHEET).unwrap();
+        assert_eq!(data.height(), 113);
+        let header: Vec<String> = (0..COLUMNS.len())
+            .map(|c| data.get((0, c)).unwrap().to_string())
+            .collect();
+        let names: Vec<&str> = COLUMNS.iter().map(|c| c.name).collect();
+        assert_eq!(header, names);
+        let at = |r: usize, n: &str| data.get((r, column_index(n))).cloned().unwrap();
+        // row 2 = the first data point: pre-filled as reported; the id stays text
+        assert_eq!(
+            at(1, f::DATA_POINT_ID),
+            Data::String("EC-ICT-ICT-1C".into())
+        );
+        assert_eq!(at(1, f::CITY_ID), Data::String("0042".into()));
+        assert_eq!(at(1, f::YEAR), Data::Float(2022.0));
+        assert_eq!(at(1, f::VALUE), Data::Float(0.6));
+        assert_eq!(at(1, f::UNIT), Data::String("fraction".into()));
+        assert_eq!(at(1, f::VERIFIED), Data::String("yes".into()));
+        // row 3: no earlier value: the reporting year and the canonical unit's spelling
+        assert_eq!(at(2, f::YEAR), Data::Float(2024.0));
+        assert_eq!(at(2, f::VALUE), Data::Empty);
+        assert_eq!(at(2, f::UNIT), Data::String("%".into()));
+        let meta = wb.worksheet_range(META_SHEET).unwrap();
+        let kv: HashMap<String, String> = meta
+            .rows()
+            .map(|r| (r[0].to_string(), r[1].to_string()))
+            .collect();
+        assert_eq!(kv[meta::FORMAT], "1");
+        assert_eq!(kv[meta::CATALOG_FINGERPRINT], catalog.fingerprint());
+        assert_eq!(kv[meta::CITY_ID], "0042");
+        let lists = wb.worksheet_range(LISTS_SHEET).unwrap();
+        let quality: Vec<String> = (1..=6)
+            .map(|r| lists.get((r, LIST_QUALITY)).unwrap().to_string())
+            .collect();
+        assert_eq!(quality, QUALITY_LEVELS);
     }
 
     #[test]
