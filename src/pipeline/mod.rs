@@ -331,7 +331,7 @@ pub fn compute(
         .n_unique()
         .map_err(pe)? as u32;
     let trend = trends::trends(
-        trends::fit(observations.clone().lazy(), year),
+        trends::fit(&observations, year).map_err(pe)?.lazy(),
         attained.clone().lazy().select([
             col(d::CITY_ID),
             col(d::DATA_POINT_ID),

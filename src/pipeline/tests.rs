@@ -379,7 +379,9 @@ fn trend(rows: &[(&str, &str, i32, f64)], target: Option<f64>, direction: &str) 
     .unwrap();
     let k = keys_of(rows);
     trends::trends(
-        trends::fit(obs(rows, &k), 2024),
+        trends::fit(&obs(rows, &k).collect().unwrap(), 2024)
+            .unwrap()
+            .lazy(),
         k.encode_frame(t).unwrap().lazy(),
         trends::t_table(40).lazy(),
         2024,
@@ -620,4 +622,71 @@ fn observations_are_ordered_and_the_latest_batch_wins() {
     );
     // (a, Y, 2021): batch 2 beats batch 0; (b, X, 2020): batch 1 beats batch 0
     assert_eq!(f64s(&o, d::VALUE), vec![Some(3.0), Some(4.0), Some(1.0)]);
+}
+
+mod fit_one_pass {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn rows_strategy() -> impl Strategy<Value = Vec<(u8, u8, i32, f64)>> {
+        proptest::collection::vec(
+            (
+                0u8..5,
+                0u8..3,
+                2010i32..2027,
+                prop_oneof![Just(0.0), Just(7.5), -50.0f64..50.0, 0.001f64..1.0e6],
+            ),
+            1..120,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// The one-pass fit gives the group-by reference's sums (years after the analysis
+        /// year left out, series with no year left dropped).
+        #[test]
+        fn equals_the_group_by_reference(raw in rows_strategy()) {
+            let cities = ["c0", "c1", "c2", "c3", "c4"];
+            let dps = ["X", "Y", "Z"];
+            // one value per (city, data point, year): the last one drawn
+            let mut m = std::collections::BTreeMap::new();
+            for (c, p, y, v) in raw {
+                m.insert((c, p, y), v);
+            }
+            let rows: Vec<(&str, &str, i32, f64)> = m
+                .iter()
+                .map(|(&(c, p, y), &v)| (cities[c as usize], dps[p as usize], y, v))
+                .collect();
+            let k = keys_of(&rows);
+            let o = obs(&rows, &k).collect().unwrap();
+            let sort = |df: DataFrame| {
+                let df = match df.column(d::SERIES) {
+                    Ok(_) => df.drop(d::SERIES).unwrap(),
+                    Err(_) => df,
+                };
+                df.sort([d::CITY_ID, d::DATA_POINT_ID], Default::default())
+                    .unwrap()
+            };
+            let fast = sort(trends::fit(&o, 2024).unwrap());
+            let reference = sort(trends::fit_lazy(o.clone().lazy(), 2024).collect().unwrap());
+            prop_assert_eq!(fast.height(), reference.height());
+            for c in reference.columns() {
+                let name = c.name().as_str();
+                let f = fast.column(name).unwrap();
+                match c.dtype() {
+                    DataType::Float64 => {
+                        let (a, b) = (f.f64().unwrap(), c.f64().unwrap());
+                        for (x, y) in a.iter().zip(b.iter()) {
+                            let (x, y) = (x.unwrap(), y.unwrap());
+                            let same = (x.is_nan() && y.is_nan())
+                                || x == y
+                                || (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0);
+                            prop_assert!(same, "{name}: {x} vs {y}");
+                        }
+                    }
+                    _ => prop_assert!(f.equals_missing(c), "{name}"),
+                }
+            }
+        }
+    }
 }
