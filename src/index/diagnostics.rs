@@ -8,7 +8,7 @@
 use super::framework::{Framework, Kind};
 use super::stats;
 use super::treat::Treatment;
-use super::{Built, aggregate_all};
+use super::{Built, reaggregate_above};
 use crate::config::Aggregation;
 use crate::error::Result;
 
@@ -43,7 +43,6 @@ pub fn diagnose(
 ) -> Result<Vec<NodeDiagnostics>> {
     let p = &built.prepared;
     let nominal = &built.ranks[fw.root];
-    let normalised = &built.scores[..fw.indicators];
     let mut out = Vec::with_capacity(fw.nodes.len());
     for (k, node) in fw.nodes.iter().enumerate() {
         let values: &[f64] = if node.kind == Kind::Indicator {
@@ -69,8 +68,8 @@ pub fn diagnose(
         } else {
             let mut w = fw.weights();
             w[k] = 0.0;
-            let aggs = aggregate_all(fw, normalised, &w, aggregation, codes)?;
-            let ranks = stats::rank_desc(&aggs[fw.root - fw.indicators]);
+            let root = reaggregate_above(fw, &built.scores, &w, aggregation, codes, k)?;
+            let ranks = stats::rank_desc(&root);
             let d: Vec<f64> = ranks
                 .iter()
                 .zip(nominal)

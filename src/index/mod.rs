@@ -316,6 +316,49 @@ pub fn aggregate_all(
     Ok(aggs)
 }
 
+/// The root's scores after changing the weights at node `changed` only: the aggregates
+/// above it are recomputed bottom-up, every other node keeps its score in `scores` (all
+/// nodes, computed with the framework weights, e.g. [`Built::scores`]). Equal to the root
+/// of [`aggregate_all`] with `weights`, at the cost of the path's depth instead of every
+/// aggregate (the diagnostics remove each of the 226 nodes in turn).
+pub fn reaggregate_above(
+    fw: &Framework,
+    scores: &[Vec<f64>],
+    weights: &[f64],
+    method: Aggregation,
+    unit_codes: &dyn Fn(usize) -> String,
+    changed: usize,
+) -> Result<Vec<f64>> {
+    let mut below: Option<(usize, Vec<f64>)> = None;
+    let mut node = changed;
+    while let Some(p) = fw.parent[node] {
+        let kids = &fw.children[p];
+        let n = scores[p].len();
+        let mut out = Vec::with_capacity(n);
+        for u in 0..n {
+            let score = |c: usize| match &below {
+                Some((k, v)) if *k == c => v[u],
+                _ => scores[c][u],
+            };
+            let pairs = kids.iter().map(|&c| (score(c), weights[c]));
+            out.push(aggregate::aggregate(method, pairs).map_err(|aggregate::Negative(v)| {
+                Error::Usage(format!(
+                    "{} aggregation of '{}' for unit '{}': a child's value is {v}; the geometric and harmonic means need values >= 0 (use minmax, percentile or rank normalisation)",
+                    method.as_str(),
+                    fw.nodes[p].code,
+                    unit_codes(u)
+                ))
+            })?);
+        }
+        below = Some((p, out));
+        node = p;
+    }
+    Ok(match below {
+        Some((_, v)) => v,
+        None => scores[fw.root].clone(),
+    })
+}
+
 /// Steps 1-8.
 pub fn build(fw: &Framework, data: &IndexData, spec: &Spec, registry: &Registry) -> Result<Built> {
     let prepared = prepare(fw, data, spec, registry)?;
