@@ -416,3 +416,23 @@ fn run_without_batches_says_what_to_do() {
         )
     );
 }
+
+#[test]
+fn a_failed_write_stops_the_run_with_the_error() {
+    // the two background writers: the first write error ends the run (no wait on a full
+    // channel), and the earlier results are left as they were
+    let ws = generated(30, 31);
+    let derived = ws.root().join("derived");
+    std::fs::remove_dir_all(&derived).unwrap();
+    std::fs::write(&derived, "not a directory").unwrap();
+    let r = ws.run(&["run"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert_eq!(
+        r.stderr,
+        format!("error: {}: File exists (os error 17)\n", derived.display())
+    );
+    assert_eq!(
+        std::fs::read_to_string(&derived).unwrap(),
+        "not a directory"
+    );
+}

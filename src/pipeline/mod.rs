@@ -560,41 +560,80 @@ pub fn scan_raw(ws: &Workspace) -> Result<(LazyFrame, usize)> {
     Ok((lf, n))
 }
 
-/// Run `f` with a sink that writes each table to `dir` ([`write_table`]) on a background
-/// thread, so that files are written while later stages compute (a quarter of a run's CPU
+/// Run `f` with a sink that writes each table to `dir` ([`write_table`]) on two background
+/// threads, so that files are written while later stages compute (a quarter of a run's CPU
 /// time was idle otherwise). Returns `f`'s result, the files in hand-over order, the time
-/// the writer was busy and the time the run then waited for the last writes. A write error
+/// the writers were busy (summed) and the time the run then waited for the last writes. A write error
 /// stops the run with that error.
 pub fn with_background_writer<R>(
     dir: &Path,
     f: impl FnOnce(&mut Sink<'_>) -> Result<R>,
 ) -> Result<(R, Vec<OutputFile>, Duration, Duration)> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(&'static str, DataFrame)>(1);
+    /// Tables encoded at once: at 13 000 cities one writer was busy for the whole run and
+    /// the stages waited for it; a second one takes the next table while the first encodes.
+    const WRITERS: usize = 2;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, &'static str, DataFrame)>(1);
+    let rx = std::sync::Mutex::new(rx);
     std::thread::scope(|scope| {
-        let writer = scope.spawn(move || -> Result<(Vec<OutputFile>, Duration)> {
-            let mut files = Vec::new();
-            let mut busy = Duration::ZERO;
-            for (name, df) in rx {
-                let t = Instant::now();
-                files.push(write_table(dir, name, df)?);
-                busy += t.elapsed();
-            }
-            Ok((files, busy))
-        });
+        let workers: Vec<_> = (0..WRITERS)
+            .map(|_| {
+                let rx = &rx;
+                scope.spawn(move || -> Result<(Vec<(usize, OutputFile)>, Duration)> {
+                    let mut files = Vec::new();
+                    let mut busy = Duration::ZERO;
+                    let mut error = None;
+                    loop {
+                        let next = rx.lock().expect("no writer panics").recv();
+                        let Ok((seq, name, df)) = next else { break };
+                        // after a failed write keep receiving (and dropping), so the
+                        // stages never wait on a full channel nobody reads
+                        if error.is_some() {
+                            continue;
+                        }
+                        let t = Instant::now();
+                        match write_table(dir, name, df) {
+                            Ok(f) => files.push((seq, f)),
+                            Err(e) => error = Some(e),
+                        }
+                        busy += t.elapsed();
+                    }
+                    match error {
+                        Some(e) => Err(e),
+                        None => Ok((files, busy)),
+                    }
+                })
+            })
+            .collect();
         let result = {
+            let mut seq = 0usize;
             let mut sink = |name: &'static str, df: DataFrame| {
-                tx.send((name, df))
+                seq += 1;
+                tx.send((seq, name, df))
                     .map_err(|_| Error::Usage("the output writer stopped".into()))
             };
             f(&mut sink)
         };
         drop(tx);
         let tail = Instant::now();
-        let written = writer.join().expect("the writer thread does not panic");
+        let mut files = Vec::new();
+        let mut busy = Duration::ZERO;
+        let mut failed = None;
+        for w in workers {
+            match w.join().expect("a writer thread does not panic") {
+                Ok((f, b)) => {
+                    files.extend(f);
+                    busy += b;
+                }
+                Err(e) => failed = failed.or(Some(e)),
+            }
+        }
         let tail = tail.elapsed();
-        match (result, written) {
-            (Ok(r), Ok((files, busy))) => Ok((r, files, busy, tail)),
-            (_, Err(e)) | (Err(e), Ok(_)) => Err(e),
+        // hand-over order, whichever writer wrote the file
+        files.sort_by_key(|(seq, _)| *seq);
+        let files = files.into_iter().map(|(_, f)| f).collect();
+        match (result, failed) {
+            (Ok(r), None) => Ok((r, files, busy, tail)),
+            (_, Some(e)) | (Err(e), None) => Err(e),
         }
     })
 }
