@@ -40,7 +40,7 @@ fn fatal(name: &str, content: &[u8], message: &str) {
     assert_eq!(
         r.stderr,
         format!(
-            "error: {}: {message}\nerror: 1 of 1 file(s) could not be ingested (see the errors above); the others were committed\n",
+            "error: {}: {message}\nerror: the file could not be ingested (see the error above); nothing was written\n",
             f.display()
         )
     );
@@ -794,4 +794,29 @@ fn more_whole_file_errors() {
         b"PK\x03\x04",
         "cannot read the workbook (Zip error: invalid Zip archive: Could not find EOCD); the file is corrupt or not an .xlsx workbook: open it in Excel and save it again as .xlsx",
     );
+}
+
+#[test]
+fn one_bad_file_among_several_does_not_stop_the_others() {
+    let ws = Ws::new();
+    let good = ws.file(
+        "good.csv",
+        csv_rows(&[&format!(
+            "{GENEVA},EC-ICT-ICT-1C,2023,57,%,OFS,measured,true,false"
+        )]),
+    );
+    let bad = ws.file("bad.csv", b"");
+    let r = ws.run(&["ingest", bad.to_str().unwrap(), good.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(
+        r.stderr.ends_with(
+            "error: 1 of 2 files could not be ingested (see the errors above); nothing was written for them, the others were committed\n"
+        ),
+        "{}",
+        r.stderr
+    );
+    let m = ws.manifest();
+    let batches = m["batches"].as_array().unwrap();
+    assert_eq!(batches.len(), 1);
+    assert_eq!(batches[0]["rows_accepted"], 1);
 }

@@ -382,7 +382,7 @@ fn refused(ws: &Ws, file: &Path, message: &str) {
     assert_eq!(
         r.stderr,
         format!(
-            "error: {}: {message}\nerror: 1 of 1 file(s) could not be ingested (see the errors above); the others were committed\n",
+            "error: {}: {message}\nerror: the file could not be ingested (see the error above); nothing was written\n",
             file.display()
         )
     );

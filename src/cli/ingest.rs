@@ -216,10 +216,14 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     }
     let (outcomes, failed) = ingest_all(&ws, &ctx, &files, &opts, args.format, global.quiet)?;
     if failed > 0 {
-        return Err(Error::Usage(format!(
-            "{failed} of {} file(s) could not be ingested (see the errors above); the others were committed",
-            args.files.len()
-        )));
+        let n = args.files.len();
+        return Err(Error::Usage(if n == 1 {
+            "the file could not be ingested (see the error above); nothing was written".into()
+        } else {
+            format!(
+                "{failed} of {n} files could not be ingested (see the errors above); nothing was written for them, the others were committed"
+            )
+        }));
     }
     if assessed_rejections || outcomes.iter().any(|o| o.rows_rejected > 0) {
         Ok(Outcome::Rejected)
