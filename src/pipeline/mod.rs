@@ -421,14 +421,9 @@ pub fn compute(
     // join it was computed three times, 7 M rows at 13 000 cities)
     let grouped = peers::in_groups(scored.lazy(), memberships.lazy())
         .collect()
-        .map_err(pe)?
-        .lazy();
-    let stats = peers::peer_stats(grouped.clone(), k, year)
-        .collect()
         .map_err(pe)?;
-    let pct = peers::percentiles(grouped.clone(), k, year)
-        .collect()
-        .map_err(pe)?;
+    let (stats, pct) = peers::stats_and_percentiles(&grouped, k, year).map_err(pe)?;
+    let grouped = grouped.lazy();
     lap("peers", &mut timings);
     rows.push(("percentiles", emit(sink, "percentiles", pct)?));
     lap("output", &mut timings);

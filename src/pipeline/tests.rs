@@ -690,3 +690,81 @@ mod fit_one_pass {
         }
     }
 }
+
+mod peers_one_pass {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Rows (grouping, group, data point, direction, value, target) with ties, small groups
+    /// and every direction.
+    fn rows_strategy() -> impl Strategy<Value = Vec<(u8, u8, u8, u8, i32, Option<i32>)>> {
+        proptest::collection::vec(
+            (
+                0u8..2,
+                0u8..3,
+                0u8..3,
+                0u8..4,
+                -5i32..12,
+                proptest::option::of(0i32..8),
+            ),
+            1..150,
+        )
+    }
+
+    fn compare(fast: &DataFrame, reference: &DataFrame) -> Result<(), TestCaseError> {
+        prop_assert_eq!(fast.height(), reference.height());
+        prop_assert_eq!(fast.get_column_names(), reference.get_column_names());
+        for c in reference.columns() {
+            let name = c.name().as_str();
+            let f = fast.column(name).unwrap();
+            if c.dtype() == &DataType::Float64 {
+                for (x, y) in f.f64().unwrap().iter().zip(c.f64().unwrap().iter()) {
+                    match (x, y) {
+                        (Some(x), Some(y)) => prop_assert!(
+                            x == y || (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+                            "{}: {} vs {}",
+                            name,
+                            x,
+                            y
+                        ),
+                        (x, y) => prop_assert_eq!(x, y, "{}", name),
+                    }
+                }
+            } else {
+                prop_assert!(f.equals_missing(c), "{}", name);
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// The one-pass statistics and percentiles equal the expression plans (the
+        /// reference), for k = 1, 2 and 5, with ties, neutral data points and target bands
+        /// with and without a target.
+        #[test]
+        fn equal_the_expression_plans(raw in rows_strategy(), k in prop_oneof![Just(1u32), Just(2), Just(5)]) {
+            let dirs = ["higher_better", "lower_better", "target_band", "neutral"];
+            let n = raw.len();
+            // one direction per data point, as in the catalogue
+            let dir_of = |p: u8| dirs[(p as usize + raw[0].3 as usize) % 4];
+            let df = df!(
+                d::ANALYSIS_YEAR => vec![2024; n],
+                d::GROUPING => raw.iter().map(|r| ["all", "continent"][r.0 as usize]).collect::<Vec<_>>(),
+                d::GROUP => raw.iter().map(|r| ["a", "b", "c"][r.1 as usize]).collect::<Vec<_>>(),
+                d::CITY_ID => (0..n).map(|i| format!("c{i}")).collect::<Vec<_>>(),
+                d::DATA_POINT_ID => raw.iter().map(|r| ["X", "Y", "Z"][r.2 as usize]).collect::<Vec<_>>(),
+                d::DIRECTION => raw.iter().map(|r| dir_of(r.2)).collect::<Vec<_>>(),
+                d::VALUE => raw.iter().map(|r| r.4 as f64 / 4.0).collect::<Vec<_>>(),
+                d::TARGET => raw.iter().map(|r| r.5.map(|t| t as f64)).collect::<Vec<_>>(),
+                d::CONFIDENTIAL => raw.iter().map(|r| r.4 % 3 == 0).collect::<Vec<_>>(),
+            )
+            .unwrap();
+            let (stats, pct) = peers::stats_and_percentiles(&df, k, 2024).unwrap();
+            let ref_stats = peers::peer_stats(df.clone().lazy(), k, 2024).collect().unwrap();
+            let ref_pct = peers::percentiles(df.clone().lazy(), k, 2024).collect().unwrap();
+            compare(&stats, &ref_stats)?;
+            compare(&pct, &ref_pct)?;
+        }
+    }
+}
