@@ -273,7 +273,10 @@ fn duckdb_recomputes_alignment_peers_percentiles_attainment_rollups_and_trends()
         "select count(*), count(distinct (analysis_year, city_id, data_point_id)) from city_scorecard",
     );
     assert!(rows > 10_000, "city_scorecard: {rows}");
-    assert_eq!(rows, keys, "city_scorecard has duplicate (city, data point) keys");
+    assert_eq!(
+        rows, keys,
+        "city_scorecard has duplicate (city, data point) keys"
+    );
 }
 
 #[test]

@@ -536,3 +536,49 @@ fn template_command_errors() {
         )
     );
 }
+
+#[test]
+fn a_data_point_filled_in_twice_is_a_conflict_named_by_its_rows() {
+    let ws = Ws::new();
+    let blank = template(&ws, "t.xlsx");
+    let twice = ws.dir.path().join("twice.xlsx");
+    let r2 = row_of("EC-ICT-ICT-2C");
+    fill(
+        &blank,
+        &twice,
+        &[
+            (
+                "EC-ICT-ICT-1C",
+                vec![("J", V::Num(50.0)), ("K", V::Text("%"))],
+            ),
+            // the officer overwrote the next row's code with the same data point
+            (
+                "EC-ICT-ICT-2C",
+                vec![
+                    ("C", V::Text("EC-ICT-ICT-1C")),
+                    ("J", V::Num(60.0)),
+                    ("K", V::Text("%")),
+                ],
+            ),
+        ],
+    );
+    let r = ws.ingest(&twice);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("2 rows read, 0 accepted, 2 rejected"),
+        "{}",
+        r.stdout
+    );
+    let r1 = row_of("EC-ICT-ICT-1C");
+    let rej = ws.rejections();
+    assert_eq!(rej.len(), 2);
+    assert_eq!((rej[0].0, rej[1].0), (r1 as u64, r2 as u64));
+    for (line, _, reason) in &rej {
+        assert_eq!(
+            reason,
+            &format!(
+                "Data!A{line}:Q{line}: conflicting values for (2660646, EC-ICT-ICT-1C, 2023) at rows {r1} and {r2}: 50 vs 60; both rejected, resubmit one value"
+            )
+        );
+    }
+}
