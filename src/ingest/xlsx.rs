@@ -11,7 +11,7 @@
 //! rows.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use calamine::{Data, Reader, Xlsx, open_workbook};
 
@@ -19,14 +19,13 @@ use super::read::{Cell, FIELD_NAMES, HeaderInfo, RawRow, field};
 use super::validate::Problem;
 use crate::catalog::Catalog;
 use crate::error::{Error, Result};
-use crate::template::{self, COLUMNS, DATA_SHEET, FORMAT_VERSION, META_SHEET, column_letter, meta};
+use crate::template::{COLUMNS, DATA_SHEET, FORMAT_VERSION, META_SHEET, column_letter, meta};
 
 /// The message for a password-protected (encrypted) workbook.
 pub const ENCRYPTED: &str = "the workbook is password-protected (encrypted) or a legacy .xls file stored as .xlsx; citybench cannot read it: remove the password (File > Info > Protect Workbook > Encrypt with Password, clear it) and save it as .xlsx";
 
 /// The `Data` sheet of a template, checked and ready to stream.
 pub struct Sheet {
-    path: PathBuf,
     rows: calamine::Range<Data>,
     /// 0-based sheet column of each submission field.
     columns: [usize; field::COUNT],
@@ -119,7 +118,6 @@ impl Sheet {
             .map_err(|e| open_error(path, e))?;
         let (columns, ignored, width) = Self::header(path, &rows)?;
         Ok(Sheet {
-            path: path.to_path_buf(),
             rows,
             columns,
             ignored,
@@ -283,17 +281,4 @@ impl Sheet {
             ignored_columns: self.ignored.clone(),
         })
     }
-
-    /// The workbook's path.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-/// Data sheet column letter of a template column (for messages and tests).
-pub fn template_cell(name: &str, row: u64) -> String {
-    format!(
-        "{DATA_SHEET}!{}{row}",
-        column_letter(template::column_index(name))
-    )
 }
