@@ -768,3 +768,16 @@ mod peers_one_pass {
         }
     }
 }
+
+#[test]
+fn peers_one_pass_on_no_rows() {
+    let empty = grouped(&[], "higher_better").collect().unwrap();
+    let (stats, pct) = peers::stats_and_percentiles(&empty, 5, 2024).unwrap();
+    let ref_stats = peers::peer_stats(empty.clone().lazy(), 5, 2024)
+        .collect()
+        .unwrap();
+    let ref_pct = peers::percentiles(empty.lazy(), 5, 2024).collect().unwrap();
+    assert_eq!((stats.height(), pct.height()), (0, 0));
+    assert_eq!(stats.schema(), ref_stats.schema());
+    assert_eq!(pct.schema(), ref_pct.schema());
+}
