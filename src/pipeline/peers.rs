@@ -30,6 +30,49 @@ pub fn in_groups(aligned: LazyFrame, memberships: LazyFrame) -> LazyFrame {
     )
 }
 
+/// The statistics of a group, in output order after N and SUPPRESSED.
+const STAT_COLUMNS: [&str; 9] = [
+    d::MIN,
+    d::P10,
+    d::P25,
+    d::MEDIAN,
+    d::P75,
+    d::P90,
+    d::MAX,
+    d::MEAN,
+    d::SD,
+];
+
+/// The columns of `peer_stats`, in order.
+fn stats_output(year: i32) -> Vec<Expr> {
+    let mut out = vec![
+        lit(year).alias(d::ANALYSIS_YEAR),
+        col(d::GROUPING),
+        col(d::GROUP),
+        col(d::DATA_POINT_ID),
+        col(d::N),
+        col(d::SUPPRESSED),
+    ];
+    out.extend(STAT_COLUMNS.iter().map(|n| col(*n)));
+    out
+}
+
+/// The columns of `percentiles`, in order.
+fn percentile_output(year: i32) -> [Expr; 10] {
+    [
+        lit(year).alias(d::ANALYSIS_YEAR),
+        col(d::GROUPING),
+        col(d::GROUP),
+        col(d::CITY_ID),
+        col(d::DATA_POINT_ID),
+        col(d::VALUE),
+        col(d::N),
+        col(d::PERCENTILE),
+        col(d::SUPPRESSED),
+        col(d::CONFIDENTIAL),
+    ]
+}
+
 fn group_keys() -> [Expr; 3] {
     [col(d::GROUPING), col(d::GROUP), col(d::DATA_POINT_ID)]
 }
@@ -40,19 +83,8 @@ fn group_keys() -> [Expr; 3] {
 pub fn peer_stats(grouped: LazyFrame, k: u32, year: i32) -> LazyFrame {
     let v = || col(d::VALUE);
     let q = |p: f64, name: &str| v().quantile(lit(p), QuantileMethod::Linear).alias(name);
-    let stats = [
-        d::MIN,
-        d::P10,
-        d::P25,
-        d::MEDIAN,
-        d::P75,
-        d::P90,
-        d::MAX,
-        d::MEAN,
-        d::SD,
-    ];
     let suppressed = col(d::N).lt(lit(k));
-    let mut masked: Vec<Expr> = stats
+    let mut masked: Vec<Expr> = STAT_COLUMNS
         .iter()
         .map(|s| {
             when(suppressed.clone())
@@ -79,23 +111,7 @@ pub fn peer_stats(grouped: LazyFrame, k: u32, year: i32) -> LazyFrame {
             v().std(1).round_sig_figs(12).alias(d::SD),
         ])
         .with_columns(masked)
-        .select([
-            lit(year).alias(d::ANALYSIS_YEAR),
-            col(d::GROUPING),
-            col(d::GROUP),
-            col(d::DATA_POINT_ID),
-            col(d::N),
-            col(d::SUPPRESSED),
-            col(d::MIN),
-            col(d::P10),
-            col(d::P25),
-            col(d::MEDIAN),
-            col(d::P75),
-            col(d::P90),
-            col(d::MAX),
-            col(d::MEAN),
-            col(d::SD),
-        ])
+        .select(stats_output(year))
 }
 
 /// Each city's percentile in each of its groups: with N peers having a score, B strictly
@@ -134,18 +150,7 @@ pub fn percentiles(grouped: LazyFrame, k: u32, year: i32) -> LazyFrame {
             .alias(d::PERCENTILE),
             col(d::N).lt(lit(k)).alias(d::SUPPRESSED),
         ])
-        .select([
-            lit(year).alias(d::ANALYSIS_YEAR),
-            col(d::GROUPING),
-            col(d::GROUP),
-            col(d::CITY_ID),
-            col(d::DATA_POINT_ID),
-            col(d::VALUE),
-            col(d::N),
-            col(d::PERCENTILE),
-            col(d::SUPPRESSED),
-            col(d::CONFIDENTIAL),
-        ])
+        .select(percentile_output(year))
 }
 
 /// Row index column used while grouping.
@@ -280,30 +285,8 @@ pub fn stats_and_percentiles(
                 .into_series()
                 .lit(),
         ])
-        .select([
-            lit(year).alias(d::ANALYSIS_YEAR),
-            col(d::GROUPING),
-            col(d::GROUP),
-            col(d::CITY_ID),
-            col(d::DATA_POINT_ID),
-            col(d::VALUE),
-            col(d::N),
-            col(d::PERCENTILE),
-            col(d::SUPPRESSED),
-            col(d::CONFIDENTIAL),
-        ])
+        .select(percentile_output(year))
         .collect()?;
-    let names = [
-        d::MIN,
-        d::P10,
-        d::P25,
-        d::MEDIAN,
-        d::P75,
-        d::P90,
-        d::MAX,
-        d::MEAN,
-        d::SD,
-    ];
     let suppressed: BooleanChunked = n_stat.iter().map(|&n| n < k).collect();
     let mut cols = vec![
         Series::new(d::N.into(), n_stat).lit(),
@@ -312,23 +295,14 @@ pub fn stats_and_percentiles(
             .into_series()
             .lit(),
     ];
-    for (name, v) in names.iter().zip(stats) {
+    for (name, v) in STAT_COLUMNS.iter().zip(stats) {
         cols.push(Series::new((*name).into(), v).lit());
     }
-    let mut select = vec![
-        lit(year).alias(d::ANALYSIS_YEAR),
-        col(d::GROUPING),
-        col(d::GROUP),
-        col(d::DATA_POINT_ID),
-        col(d::N),
-        col(d::SUPPRESSED),
-    ];
-    select.extend(names.iter().map(|n| col(*n)));
     let stats = groups
         .lazy()
         .select(group_keys())
         .with_columns(cols)
-        .select(select)
+        .select(stats_output(year))
         .collect()?;
     Ok((stats, pct))
 }
