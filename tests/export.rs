@@ -41,13 +41,7 @@ fn the_export_reads_back_as_the_marts() {
     let marts = citybench::warehouse::export::exportable();
     assert_eq!(tables.len(), marts.len());
     assert_eq!(m["format"], "parquet");
-    let db = duckdb::Connection::open_with_flags(
-        ws.root().join("citybench.duckdb"),
-        duckdb::Config::default()
-            .access_mode(duckdb::AccessMode::ReadOnly)
-            .unwrap(),
-    )
-    .unwrap();
+    let db = ws.database();
     let reader = duckdb::Connection::open_in_memory().unwrap();
     for t in tables {
         let name = t["name"].as_str().unwrap();
@@ -137,15 +131,6 @@ fn the_export_reads_back_as_the_marts() {
 
 /// pyarrow and Python duckdb read the export as is (skipped without them).
 fn python_reads(out: &Path) {
-    let probe = std::process::Command::new("python3")
-        .args(["-c", "import pyarrow, duckdb"])
-        .output();
-    if !probe.is_ok_and(|o| o.status.success()) {
-        eprintln!(
-            "skipped: python3 with pyarrow and duckdb is not available (.ci/run installs them)"
-        );
-        return;
-    }
     let script = format!(
         r#"import json, pyarrow.dataset as ds, duckdb
 root = {root:?}
@@ -160,13 +145,9 @@ print(len(m["tables"]), n)
 "#,
         root = out.display().to_string()
     );
-    let o = std::process::Command::new("python3")
-        .args(["-c", &script])
-        .current_dir("/")
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let text = String::from_utf8_lossy(&o.stdout);
+    let Some(text) = crate::util::python("pyarrow, duckdb", &script) else {
+        return;
+    };
     let n: Vec<u64> = text
         .split_whitespace()
         .map(|x| x.parse().unwrap())

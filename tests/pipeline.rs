@@ -261,13 +261,7 @@ fn duckdb_recomputes_alignment_peers_percentiles_attainment_rollups_and_trends()
     }
     // the city_scorecard mart's grain: its joins must not fan out (implied by the grains
     // assert_unique_keys checks and by run's membership check, so left out of it for speed)
-    let db = duckdb::Connection::open_with_flags(
-        ws.root().join("citybench.duckdb"),
-        duckdb::Config::default()
-            .access_mode(duckdb::AccessMode::ReadOnly)
-            .unwrap(),
-    )
-    .unwrap();
+    let db = ws.database();
     let (rows, keys) = counts(
         &db,
         "select count(*), count(distinct (analysis_year, city_id, data_point_id)) from city_scorecard",

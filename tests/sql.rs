@@ -214,15 +214,6 @@ fn a_check_fails_the_run_when_the_data_breaks_it() {
 #[test]
 fn the_database_opens_from_python_in_another_directory() {
     let ws = demo_like();
-    let probe = std::process::Command::new("python3")
-        .args(["-c", "import duckdb"])
-        .output();
-    if !probe.is_ok_and(|o| o.status.success()) {
-        eprintln!(
-            "skipped: python3 with the duckdb package is not available; manual check in README"
-        );
-        return;
-    }
     let script = format!(
         "import duckdb\n\
          c = duckdb.connect('{}', read_only=True)\n\
@@ -230,13 +221,9 @@ fn the_database_opens_from_python_in_another_directory() {
          print(c.execute(\"select count(*) from peer_benchmarks where not suppressed\").fetchone()[0] > 0)\n",
         ws.root().join("citybench.duckdb").display()
     );
-    let o = std::process::Command::new("python3")
-        .args(["-c", &script])
-        .current_dir("/")
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let out = String::from_utf8_lossy(&o.stdout);
+    let Some(out) = crate::util::python("duckdb", &script) else {
+        return;
+    };
     let mut lines = out.lines();
     let n: i64 = lines.next().unwrap().parse().unwrap();
     assert!(n > 10_000, "{n}");

@@ -77,6 +77,17 @@ impl Ws {
             .collect()
     }
 
+    /// The workspace's `citybench.duckdb`, read-only, as any DuckDB client opens it.
+    pub fn database(&self) -> duckdb::Connection {
+        duckdb::Connection::open_with_flags(
+            self.root().join("citybench.duckdb"),
+            duckdb::Config::default()
+                .access_mode(duckdb::AccessMode::ReadOnly)
+                .unwrap(),
+        )
+        .unwrap()
+    }
+
     /// Count rows of the last batch with DuckDB (an independent reader of the Parquet).
     pub fn accepted_rows_duckdb(&self) -> i64 {
         let m = self.manifest();
@@ -108,4 +119,23 @@ pub const STAVANGER: &str = "3137115";
 /// Latest accepted year.
 pub fn year_max() -> i32 {
     citybench::ingest::current_year() + 1
+}
+
+/// Run `script` with python3 from `/` and return its stdout; None (with a "skipped" line)
+/// when python3 cannot import `modules` (`.ci/run` installs them, see notebooks/).
+pub fn python(modules: &str, script: &str) -> Option<String> {
+    let probe = std::process::Command::new("python3")
+        .args(["-c", &format!("import {modules}")])
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        eprintln!("skipped: python3 with {modules} is not available (.ci/run installs it)");
+        return None;
+    }
+    let o = std::process::Command::new("python3")
+        .args(["-c", script])
+        .current_dir("/")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    Some(String::from_utf8_lossy(&o.stdout).into_owned())
 }
