@@ -60,35 +60,38 @@ pub fn median(x: &[f64]) -> f64 {
 /// Sample skewness as spreadsheets' SKEW: `n/((n-1)(n-2)) sum(((x-mean)/s)^3)`
 /// (`NaN` below three values or when all values are equal).
 pub fn skew(x: &[f64]) -> f64 {
+    match standardised_power_sum(x, 3) {
+        Some((n, sum)) => n / ((n - 1.0) * (n - 2.0)) * sum,
+        None => f64::NAN,
+    }
+}
+
+/// `(n, sum(((x-mean)/s)^power))` over the present values; None below `power` values or
+/// when all values are equal.
+fn standardised_power_sum(x: &[f64], power: i32) -> Option<(f64, f64)> {
     let v = present(x);
-    let n = v.len() as f64;
-    if v.len() < 3 {
-        return f64::NAN;
+    if v.len() < power as usize {
+        return None;
     }
     let (m, s) = (mean(&v), sd(&v));
     if s == 0.0 {
-        return f64::NAN;
+        return None;
     }
-    let sum: f64 = v.iter().map(|x| ((x - m) / s).powi(3)).sum();
-    n / ((n - 1.0) * (n - 2.0)) * sum
+    let sum: f64 = v.iter().map(|x| ((x - m) / s).powi(power)).sum();
+    Some((v.len() as f64, sum))
 }
 
 /// Sample excess kurtosis as spreadsheets' KURT:
 /// `n(n+1)/((n-1)(n-2)(n-3)) sum(((x-mean)/s)^4) - 3(n-1)^2/((n-2)(n-3))`
 /// (`NaN` below four values or when all values are equal).
 pub fn kurt(x: &[f64]) -> f64 {
-    let v = present(x);
-    let n = v.len() as f64;
-    if v.len() < 4 {
-        return f64::NAN;
+    match standardised_power_sum(x, 4) {
+        Some((n, sum)) => {
+            n * (n + 1.0) / ((n - 1.0) * (n - 2.0) * (n - 3.0)) * sum
+                - 3.0 * (n - 1.0).powi(2) / ((n - 2.0) * (n - 3.0))
+        }
+        None => f64::NAN,
     }
-    let (m, s) = (mean(&v), sd(&v));
-    if s == 0.0 {
-        return f64::NAN;
-    }
-    let sum: f64 = v.iter().map(|x| ((x - m) / s).powi(4)).sum();
-    n * (n + 1.0) / ((n - 1.0) * (n - 2.0) * (n - 3.0)) * sum
-        - 3.0 * (n - 1.0).powi(2) / ((n - 2.0) * (n - 3.0))
 }
 
 /// Ranks of the present values, ascending (1 = smallest), ties sharing the smallest rank
