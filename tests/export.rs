@@ -230,6 +230,16 @@ fn csv_exports_chosen_tables_and_refusals() {
         std::fs::read_to_string(busy.join("notes.txt")).unwrap(),
         "mine"
     );
+    let file = ws.file("a-file", "x");
+    let r = ws.run(&["export", "--out", file.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "error: --out {} is a file; name a directory\n",
+            file.display()
+        )
+    );
 
     let fresh = Ws::new();
     let r = fresh.run(&["export", "--out", "y"]);

@@ -582,3 +582,28 @@ fn a_data_point_filled_in_twice_is_a_conflict_named_by_its_rows() {
         );
     }
 }
+
+#[test]
+fn a_renamed_data_sheet_and_a_repeated_column_are_named() {
+    let ws = Ws::new();
+    let blank = template(&ws, "t.xlsx");
+    let renamed = ws.dir.path().join("renamed-sheet.xlsx");
+    edit(&blank, &renamed, "xl/workbook.xml", |x| {
+        assert!(x.contains("name=\"Data\""), "{x}");
+        x.replace("name=\"Data\"", "name=\"Daten\"")
+    });
+    refused(
+        &ws,
+        &renamed,
+        "the template has no sheet 'Data' (sheets: Instructions, Daten, Lists, citybench); keep the template's sheet names",
+    );
+    let twice = ws.dir.path().join("twice.xlsx");
+    edit(&blank, &twice, DATA_XML, |x| {
+        set_cell(&x, "Q1", V::Text("Value"))
+    });
+    refused(
+        &ws,
+        &twice,
+        "sheet Data: column 'value' appears twice in the header (row 1); keep one",
+    );
+}
