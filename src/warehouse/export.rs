@@ -214,34 +214,41 @@ fn write_tables(db: &Path, dir: &Path, tables: &[&str], format: DatasetFormat) -
             .collect::<std::result::Result<_, _>>()
             .map_err(|e| db_err(t, e))?
         };
-        let rows: i64 = conn
-            .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
-            .map_err(|e| db_err(t, e))?;
-        let partition = PARTITION_COLUMNS
-            .iter()
-            .find(|p| columns.iter().any(|c| c.name == **p))
-            .filter(|_| rows > 0)
-            .map(|p| p.to_string());
         let tdir = dir.join(t);
         std::fs::create_dir_all(&tdir).at(&tdir)?;
         let select = format!("SELECT * FROM {t} ORDER BY ALL");
-        let sql = match &partition {
-            Some(p) => format!(
-                "COPY ({select}) TO {} ({}, PARTITION_BY (\"{p}\"), FILENAME_PATTERN 'data_{{i}}')",
-                quote(&tdir.to_string_lossy()),
-                format.copy_options()
-            ),
-            None => format!(
-                "COPY ({select}) TO {} ({})",
-                quote(
-                    &tdir
-                        .join(format!("data_0.{}", format.extension()))
-                        .to_string_lossy()
+        let copy = |partition: Option<&str>| -> Result<usize> {
+            let sql = match partition {
+                Some(p) => format!(
+                    "COPY ({select}) TO {} ({}, PARTITION_BY (\"{p}\"), FILENAME_PATTERN 'data_{{i}}')",
+                    quote(&tdir.to_string_lossy()),
+                    format.copy_options()
                 ),
-                format.copy_options()
-            ),
+                None => format!(
+                    "COPY ({select}) TO {} ({})",
+                    quote(
+                        &tdir
+                            .join(format!("data_0.{}", format.extension()))
+                            .to_string_lossy()
+                    ),
+                    format.copy_options()
+                ),
+            };
+            // COPY reports the rows it wrote: the mart is computed once
+            conn.execute(&sql, []).map_err(|e| db_err(t, e))
         };
-        conn.execute_batch(&sql).map_err(|e| db_err(t, e))?;
+        let year_column = PARTITION_COLUMNS
+            .iter()
+            .find(|p| columns.iter().any(|c| c.name == **p))
+            .copied();
+        let (rows, partition) = match year_column {
+            Some(p) => match copy(Some(p))? {
+                // an empty mart writes no partition: one empty file keeps its columns
+                0 => (copy(None)?, None),
+                n => (n, Some(p.to_string())),
+            },
+            None => (copy(None)?, None),
+        };
         let mut files = Vec::new();
         list_files(dir, &tdir, &mut files)?;
         files.sort();
