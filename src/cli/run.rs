@@ -42,7 +42,8 @@ pub struct RunRecord {
     pub outputs: Vec<OutputFile>,
     /// Wall time per stage, in order (they add up to the run's time).
     pub stage_seconds: Vec<(String, f64)>,
-    /// Time the background writer spent writing derived/*.parquet, alongside the stages.
+    /// Time the two background writers spent writing derived/*.parquet (summed), alongside
+    /// the stages.
     pub writer_busy_seconds: f64,
 }
 
