@@ -299,6 +299,12 @@ fn same_inputs_give_byte_identical_outputs() {
         rs[0]["outputs"].as_array().unwrap().len(),
         citybench::pipeline::TABLES.len()
     );
+    // the digests recorded while writing are the files' own
+    for o in rs[1]["outputs"].as_array().unwrap() {
+        let path = ws.root().join(o["path"].as_str().unwrap());
+        let (sha, _) = citybench::ingest::sha256_file(&path).unwrap();
+        assert_eq!(o["sha256"].as_str().unwrap(), sha, "{}", path.display());
+    }
 }
 
 #[test]

@@ -80,30 +80,68 @@ impl Vocabulary {
     }
 
     /// Codes of a string column; a value outside the vocabulary is an error naming it.
+    ///
+    /// Per row the 16-byte Arrow view is compared with the previous row's (a submission
+    /// lists a city's rows together), then looked up: a short id's view is the id itself;
+    /// a long id's view points into the chunk's buffers, and the Parquet reader decodes a
+    /// dictionary-encoded column into views sharing one copy of each value, so within a
+    /// chunk the views of a long id repeat and are cached, the text hashed once per view.
     fn encode(&self, c: &Column) -> PolarsResult<Column> {
         let ca = c.str()?;
-        let mut codes: Vec<Option<u32>> = Vec::with_capacity(ca.len());
+        let mut codes: Vec<u32> = Vec::with_capacity(ca.len());
+        let mut validity: Option<polars_arrow::bitmap::MutableBitmap> = None;
+        let mut long_views: FxHashMap<u128, u32> = FxHashMap::default();
         for arr in ca.downcast_iter() {
+            long_views.clear();
+            let mut prev: Option<(u128, u32)> = None;
+            let nulls = arr.null_count() > 0;
+            if nulls && validity.is_none() {
+                let mut b = polars_arrow::bitmap::MutableBitmap::with_capacity(ca.len());
+                b.extend_constant(codes.len(), true);
+                validity = Some(b);
+            }
             for (i, v) in arr.views().iter().enumerate() {
-                if !arr.is_valid(i) {
-                    codes.push(None);
+                if nulls && !arr.is_valid(i) {
+                    codes.push(0);
+                    if let Some(b) = validity.as_mut() {
+                        b.push(false);
+                    }
                     continue;
                 }
-                let code = if v.length <= View::MAX_INLINE_SIZE {
-                    self.inline.get(&v.as_u128()).copied()
-                } else {
-                    self.long.get(arr.value(i)).copied()
+                let key = v.as_u128();
+                let code = match prev {
+                    Some((p, k)) if p == key => Some(k),
+                    _ if v.length <= View::MAX_INLINE_SIZE => self.inline.get(&key).copied(),
+                    _ => match long_views.get(&key) {
+                        Some(&k) => Some(k),
+                        None => {
+                            let k = self.long.get(arr.value(i)).copied();
+                            if let Some(k) = k {
+                                long_views.insert(key, k);
+                            }
+                            k
+                        }
+                    },
                 };
-                match code {
-                    Some(k) => codes.push(Some(k)),
-                    None => polars_bail!(ComputeError:
+                let Some(k) = code else {
+                    polars_bail!(ComputeError:
                         "{} '{}' is not in the registry or catalogue of this run \
                          (was a city removed from cities.csv, or the data ingested with another --catalog?)",
-                        self.what, arr.value(i)),
+                        self.what, arr.value(i))
+                };
+                prev = Some((key, k));
+                codes.push(k);
+                if let Some(b) = validity.as_mut() {
+                    b.push(true);
                 }
             }
         }
-        let phys = UInt32Chunked::from_iter_options(c.name().clone(), codes.into_iter());
+        let arr = polars_arrow::array::PrimitiveArray::<u32>::new(
+            ArrowDataType::UInt32,
+            codes.into(),
+            validity.map(Into::into),
+        );
+        let phys = UInt32Chunked::with_chunk(c.name().clone(), arr);
         Ok(
             Categorical32Chunked::from_cats_and_dtype(phys, self.dtype.clone())
                 .into_series()
@@ -198,5 +236,88 @@ pub fn ascending() -> AExprSorted {
     AExprSorted {
         descending: Some(false),
         nulls_last: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(c: &Column) -> Vec<Option<u32>> {
+        c.as_materialized_series()
+            .cat32()
+            .unwrap()
+            .physical()
+            .iter()
+            .collect()
+    }
+
+    /// Short and long ids, repeats, nulls and several chunks (the per-chunk caches of
+    /// long views must not leak between chunks) all encode to the lexical positions.
+    #[test]
+    fn encodes_short_long_and_missing_values_across_chunks() {
+        let long_a = "a-data-point-id-longer-than-twelve";
+        let long_b = "b-data-point-id-longer-than-twelve";
+        let v = Vocabulary::new("data point id", ["short", long_b, long_a]).unwrap();
+        let mut s = Series::new(
+            "x".into(),
+            [
+                Some(long_b),
+                Some(long_b),
+                None,
+                Some("short"),
+                Some(long_a),
+            ],
+        );
+        s.append(&Series::new(
+            "x".into(),
+            [
+                Some(long_a),
+                Some(long_a),
+                Some(long_b),
+                None,
+                Some("short"),
+            ],
+        ))
+        .unwrap();
+        assert_eq!(s.n_chunks(), 2);
+        let out = v.encode(&s.into_column()).unwrap();
+        assert_eq!(
+            codes(&out),
+            [
+                Some(1),
+                Some(1),
+                None,
+                Some(2),
+                Some(0),
+                Some(0),
+                Some(0),
+                Some(1),
+                None,
+                Some(2)
+            ]
+        );
+        assert_eq!(
+            out.as_materialized_series()
+                .cast(&DataType::String)
+                .unwrap()
+                .str()
+                .unwrap()
+                .get(4),
+            Some(long_a)
+        );
+    }
+
+    #[test]
+    fn an_unknown_long_value_is_named() {
+        let v = Vocabulary::new("data point id", ["EC-ICT-ICT-4C-3g"]).unwrap();
+        let s = Series::new("x".into(), ["EC-ICT-ICT-4C-3g", "EC-ICT-ICT-4C-5g"]);
+        let err = v.encode(&s.into_column()).unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "data point id 'EC-ICT-ICT-4C-5g' is not in the registry or catalogue of this run"
+            ),
+            "{err}"
+        );
     }
 }

@@ -180,11 +180,10 @@ pub fn cities_frame(registry: &Registry) -> Result<DataFrame> {
 pub fn observations(raw: LazyFrame, keys: &Keys) -> Result<DataFrame> {
     // streaming: the ids are encoded batch by batch as the file is read, so the raw
     // strings never sit in memory all at once (a third of the peak at 13 000 cities)
-    let mut df = normalise::normalise(raw, keys)
+    let df = normalise::normalise(raw, keys)
         .collect_with_engine(Engine::Streaming)
         .map_err(pe)?
         .unwrap_single();
-    df.rechunk_mut_par();
     order::order_observations(df, keys.data_points())
 }
 
@@ -653,13 +652,15 @@ pub fn write_table(dir: &Path, name: &str, mut df: DataFrame) -> Result<OutputFi
     let tmp = crate::store::temp_path(&path);
     let f = std::fs::File::create(&tmp).at(&tmp)?;
     // buffered: the writer emits many small pieces (page headers, pages), and a system
-    // call per piece cost more than the encoding
-    let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+    // call per piece cost more than the encoding; hashed on the way (reading the file back
+    // to hash it was a tenth of the writers' time)
+    let mut w = crate::ingest::HashingWriter::new(std::io::BufWriter::with_capacity(1 << 20, f));
     ParquetWriter::new(&mut w)
         .with_compression(ParquetCompression::Snappy)
         .with_row_group_size(Some(256 * 1024))
         .finish(&mut df)
         .map_err(|e| Error::polars(&path, e))?;
+    let (w, sha) = w.finish();
     let f = w.into_inner().map_err(|e| e.into_error()).at(&tmp)?;
     f.sync_all().at(&tmp)?;
     drop(f);
@@ -667,7 +668,7 @@ pub fn write_table(dir: &Path, name: &str, mut df: DataFrame) -> Result<OutputFi
     Ok(OutputFile {
         path: format!("derived/{name}.parquet"),
         rows: df.height() as u64,
-        sha256: crate::ingest::sha256_file(&path)?.0,
+        sha256: sha,
     })
 }
 

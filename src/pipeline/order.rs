@@ -128,20 +128,47 @@ pub fn order_observations(df: DataFrame, data_points: usize) -> Result<DataFrame
     let (order, series): (Option<Vec<IdxSize>>, Vec<u64>) = if strictly_ascending {
         let series = keys.iter().map(|k| k / packing.years).collect();
         (None, series)
-    } else if keys.iter().all(|&k| k < 1 << 32) {
-        let sorted = radix_sorted(&keys);
-        drop(keys);
-        let batch: Vec<u32> = batch.into_no_null_iter().collect();
-        // within a run of equal keys keep the latest batch (ties: the last row)
-        let mut keep = Vec::with_capacity(sorted.len());
-        let mut series = Vec::with_capacity(sorted.len());
+    } else {
+        let (keep, series) = in_city_runs(&keys, &packing, &batch, MIN_RUN)
+            .unwrap_or_else(|| sorted_latest(&keys, &packing, &batch));
+        (Some(keep), series)
+    };
+    let mut df = match order {
+        None => {
+            let mut df = df;
+            df.rechunk_mut_par();
+            df
+        }
+        Some(o) => gather(&df, &o)?,
+    };
+    let mut s = UInt64Chunked::from_vec(d::SERIES.into(), series);
+    s.set_sorted_flag(IsSorted::Ascending);
+    df.with_column(s.into_column()).map_err(pe)?;
+    Ok(df)
+}
+
+/// Fewer rows per city run on average than this and [`in_city_runs`] leaves the
+/// ordering to [`sorted_latest`].
+const MIN_RUN: usize = 64;
+
+/// The order and series of [`order_observations`] for any row order: the whole panel
+/// sorted by key (a radix sort below 2^32, a comparison sort beyond), keeping the latest
+/// batch of a repeated key (ties: the last row).
+fn sorted_latest(
+    keys: &[u64],
+    packing: &Packing,
+    batch: &UInt32Chunked,
+) -> (Vec<IdxSize>, Vec<u64>) {
+    let batch: Vec<u32> = batch.into_no_null_iter().collect();
+    let latest = |n: usize, at: &dyn Fn(usize) -> (u64, IdxSize)| {
+        let mut keep = Vec::with_capacity(n);
+        let mut series = Vec::with_capacity(n);
         let mut i = 0;
-        while i < sorted.len() {
-            let k = sorted[i] >> 32;
-            let mut best = (sorted[i] & 0xFFFF_FFFF) as IdxSize;
+        while i < n {
+            let (k, mut best) = at(i);
             let mut j = i + 1;
-            while j < sorted.len() && sorted[j] >> 32 == k {
-                let row = (sorted[j] & 0xFFFF_FFFF) as IdxSize;
+            while j < n && at(j).0 == k {
+                let row = at(j).1;
                 if batch[row as usize] >= batch[best as usize] {
                     best = row;
                 }
@@ -151,37 +178,234 @@ pub fn order_observations(df: DataFrame, data_points: usize) -> Result<DataFrame
             series.push(k / packing.years);
             i = j;
         }
-        (Some(keep), series)
+        (keep, series)
+    };
+    if keys.iter().all(|&k| k < 1 << 32) {
+        // key << 32 | row
+        let sorted = radix_sorted(keys);
+        latest(sorted.len(), &|i| {
+            (sorted[i] >> 32, (sorted[i] & 0xFFFF_FFFF) as IdxSize)
+        })
     } else {
-        // beyond 2^32 (city x data point x year): a comparison sort
         let mut idx: Vec<IdxSize> = (0..keys.len() as IdxSize).collect();
         idx.sort_by_key(|&i| keys[i as usize]);
-        let mut keep: Vec<IdxSize> = Vec::with_capacity(idx.len());
-        for i in idx {
-            match keep.last() {
-                Some(&last) if keys[last as usize] == keys[i as usize] => {
-                    let latest = batch.get(i as usize) >= batch.get(last as usize);
-                    if latest {
-                        *keep.last_mut().expect("non-empty") = i;
-                    }
+        latest(idx.len(), &|i| (keys[idx[i] as usize], idx[i]))
+    }
+}
+
+/// A maximal run of consecutive rows of one city: rows `start..end`.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    city: u64,
+    start: u32,
+    end: u32,
+}
+
+/// The order and series of [`order_observations`] when each city's rows lie in a few runs
+/// of consecutive rows (a submission lists a city's values together, whatever their order
+/// inside); `None` when the runs are shorter than `min_run` rows on average (it would not
+/// pay), or rows or a city's keys exceed 32 bits.
+///
+/// Each city's rows are gathered from its runs and sorted in cache by (data point, year,
+/// row), the cities taken in code order and split over the available cores. Against the
+/// radix sort of the whole panel (three passes over 200 MB at 13 000 cities) this is one
+/// pass to find the runs and a small sort per city. Within a (city, data point, year) the
+/// rows stay in row order, so the latest batch wins exactly as in the radix sort.
+fn in_city_runs(
+    keys: &[u64],
+    packing: &Packing,
+    batch: &UInt32Chunked,
+    min_run: usize,
+) -> Option<(Vec<IdxSize>, Vec<u64>)> {
+    let n = keys.len();
+    let per_city = packing.data_points * packing.years;
+    if n as u64 >= 1 << 32 || per_city >= 1 << 32 {
+        return None;
+    }
+    let mut runs: Vec<Run> = Vec::new();
+    for (i, &k) in keys.iter().enumerate() {
+        let city = k / per_city;
+        match runs.last_mut() {
+            Some(r) if r.city == city => r.end = i as u32 + 1,
+            _ => {
+                if runs.len() * min_run > n {
+                    return None;
                 }
-                _ => keep.push(i),
+                runs.push(Run {
+                    city,
+                    start: i as u32,
+                    end: i as u32 + 1,
+                });
             }
         }
-        let series = keep
-            .iter()
-            .map(|&i| keys[i as usize] / packing.years)
-            .collect();
-        (Some(keep), series)
+    }
+    // stable: a city's runs stay in row order
+    runs.sort_by_key(|r| r.city);
+    let batches: Option<Vec<u32>> =
+        (batch.min() != batch.max()).then(|| batch.into_no_null_iter().collect());
+    let batches = batches.as_deref();
+
+    // split the cities over the cores at city boundaries, about equal rows each
+    let parts = std::thread::available_parallelism()
+        .map_or(1, |p| p.get())
+        .clamp(1, 8);
+    let mut bounds = vec![0usize];
+    let mut rows = 0usize;
+    for (i, r) in runs.iter().enumerate() {
+        let next_city = runs.get(i + 1).map(|n| n.city) != Some(r.city);
+        rows += (r.end - r.start) as usize;
+        if next_city && rows * parts >= n * bounds.len() && bounds.len() < parts {
+            bounds.push(i + 1);
+        }
+    }
+    if *bounds.last().expect("non-empty") != runs.len() {
+        bounds.push(runs.len());
+    }
+
+    let mut keep: Vec<IdxSize> = vec![0; n];
+    let mut series: Vec<u64> = vec![0; n];
+    // each part writes at most its row count, from its first row's offset
+    let mut counts = Vec::new();
+    std::thread::scope(|scope| {
+        let (mut keep_rest, mut series_rest) = (&mut keep[..], &mut series[..]);
+        let mut handles = Vec::new();
+        for w in bounds.windows(2) {
+            let part = &runs[w[0]..w[1]];
+            let len: usize = part.iter().map(|r| (r.end - r.start) as usize).sum();
+            let (k, kr) = keep_rest.split_at_mut(len);
+            let (s, sr) = series_rest.split_at_mut(len);
+            (keep_rest, series_rest) = (kr, sr);
+            handles.push((
+                len,
+                scope.spawn(move || order_runs(part, keys, batches, packing, per_city, k, s)),
+            ));
+        }
+        for (len, h) in handles {
+            counts.push((len, h.join().expect("an ordering thread does not panic")));
+        }
+    });
+    // close the gaps left by dropped repeats
+    let (mut from, mut to) = (0usize, 0usize);
+    for (len, written) in counts {
+        keep.copy_within(from..from + written, to);
+        series.copy_within(from..from + written, to);
+        from += len;
+        to += written;
+    }
+    keep.truncate(to);
+    series.truncate(to);
+    Some((keep, series))
+}
+
+/// Order the rows of `runs` (whole cities, in code order) into `keep`/`series`; returns
+/// how many rows were written.
+fn order_runs(
+    runs: &[Run],
+    keys: &[u64],
+    batches: Option<&[u32]>,
+    packing: &Packing,
+    per_city: u64,
+    keep: &mut [IdxSize],
+    series: &mut [u64],
+) -> usize {
+    let mut out = 0;
+    let mut buf: Vec<u64> = Vec::new();
+    let mut i = 0;
+    while i < runs.len() {
+        let city = runs[i].city;
+        buf.clear();
+        while i < runs.len() && runs[i].city == city {
+            let r = runs[i];
+            buf.extend(
+                (r.start..r.end).map(|row| ((keys[row as usize] % per_city) << 32) | row as u64),
+            );
+            i += 1;
+        }
+        buf.sort_unstable();
+        let mut a = 0;
+        while a < buf.len() {
+            let within = buf[a] >> 32;
+            let mut best = buf[a] as u32;
+            let mut b = a + 1;
+            while b < buf.len() && buf[b] >> 32 == within {
+                let row = buf[b] as u32;
+                // rows in row order: a later row of an equal or later batch wins
+                if batches.is_none_or(|bs| bs[row as usize] >= bs[best as usize]) {
+                    best = row;
+                }
+                b += 1;
+            }
+            keep[out] = best as IdxSize;
+            series[out] = city * packing.data_points + within / packing.years;
+            out += 1;
+            a = b;
+        }
+    }
+    out
+}
+
+/// `df`'s rows `rows` (positions in the whole frame), gathered straight from its chunks
+/// into contiguous columns, one column per thread.
+///
+/// The streaming reader hands over the panel in hundreds of chunks. Concatenating them
+/// first and then gathering copied the panel twice (at 13 000 cities 750 MB more touched
+/// memory, a second on this machine); Polars' ordinary `take` on a many-chunk column
+/// locates each row's chunk itself and was slower still. Here each row's (chunk, offset)
+/// is found once, by a binary search over the chunk starts, and every column gathers with
+/// it.
+fn gather(df: &DataFrame, rows: &[IdxSize]) -> Result<DataFrame> {
+    use polars::prelude::{ChunkId, TakeChunkedHorPar};
+    let mut df = df.clone();
+    // one chunk layout for every column (a no-op when the reader already aligned them)
+    df.align_chunks_par();
+    let Some(first) = df.columns().first() else {
+        return Ok(df);
     };
-    let mut df = match order {
-        None => df,
-        Some(o) => df.take(&IdxCa::from_vec("".into(), o)).map_err(pe)?,
-    };
-    let mut s = UInt64Chunked::from_vec(d::SERIES.into(), series);
-    s.set_sorted_flag(IsSorted::Ascending);
-    df.with_column(s.into_column()).map_err(pe)?;
-    Ok(df)
+    let lengths: Vec<IdxSize> = first
+        .as_materialized_series()
+        .chunk_lengths()
+        .map(|l| l as IdxSize)
+        .collect();
+    if lengths.len() >= 1 << 24 {
+        let mut df = df;
+        df.rechunk_mut_par();
+        return df.take(&IdxCa::from_slice("".into(), rows)).map_err(pe);
+    }
+    // starts[c] = first row of chunk c
+    let mut starts = Vec::with_capacity(lengths.len());
+    let mut at: IdxSize = 0;
+    for l in &lengths {
+        starts.push(at);
+        at += l;
+    }
+    // (chunk, offset) of each row, on every core; consecutive rows mostly fall in the same
+    // chunk (a city's rows are near each other), so the last chunk is tried first
+    // (written in place by the threads: filling it first would touch 8 bytes a row twice)
+    let mut ids: Vec<ChunkId> = Vec::with_capacity(rows.len());
+    let parts = std::thread::available_parallelism()
+        .map_or(1, |p| p.get())
+        .clamp(1, 8);
+    let per_part = rows.len().div_ceil(parts).max(1);
+    std::thread::scope(|scope| {
+        let spare = &mut ids.spare_capacity_mut()[..rows.len()];
+        for (out, rows) in spare.chunks_mut(per_part).zip(rows.chunks(per_part)) {
+            let starts = &starts;
+            scope.spawn(move || {
+                let mut c = 0usize;
+                for (id, &r) in out.iter_mut().zip(rows) {
+                    let inside = starts[c] <= r && starts.get(c + 1).is_none_or(|&e| r < e);
+                    if !inside {
+                        c = starts.partition_point(|&s| s <= r) - 1;
+                    }
+                    id.write(ChunkId::store(c as IdxSize, r - starts[c]));
+                }
+            });
+        }
+    });
+    // SAFETY: the threads above wrote every one of the first rows.len() elements
+    unsafe { ids.set_len(rows.len()) };
+    // SAFETY: every id names a row inside its chunk (rows < height, chunks aligned above)
+    Ok(unsafe { df._take_chunked_unchecked_hor_par(&ids, IsSorted::Not) })
 }
 
 #[cfg(test)]
@@ -202,6 +426,69 @@ mod tests {
             let mut expected: Vec<IdxSize> = (0..keys.len() as IdxSize).collect();
             expected.sort_by_key(|&i| keys[i as usize]);
             prop_assert_eq!(radix_order(&keys), expected);
+        }
+    }
+
+    /// Rows (city, data point, year, batch), in random order or grouped by city.
+    fn rows_strategy() -> impl Strategy<Value = (Vec<(u32, u32, i32, u32)>, bool)> {
+        (
+            proptest::collection::vec((0u32..6, 0u32..4, 2020i32..2025, 0u32..3), 1..200),
+            any::<bool>(),
+        )
+    }
+
+    fn keys_of(rows: &[(u32, u32, i32, u32)], packing: &Packing) -> (Vec<u64>, UInt32Chunked) {
+        let keys = rows
+            .iter()
+            .map(|&(c, p, y, _)| packing.key(c, p, y))
+            .collect();
+        let batch = UInt32Chunked::from_iter_values("b".into(), rows.iter().map(|r| r.3));
+        (keys, batch)
+    }
+
+    proptest! {
+        /// Ordering city by city gives the whole-panel sort's rows and series, repeats
+        /// resolved to the latest batch alike.
+        #[test]
+        fn city_runs_order_like_the_whole_sort((mut rows, grouped) in rows_strategy()) {
+            if grouped {
+                rows.sort_by_key(|r| r.0);
+            }
+            let packing = Packing { data_points: 4, first_year: 2020, years: 5 };
+            let (keys, batch) = keys_of(&rows, &packing);
+            let fast = in_city_runs(&keys, &packing, &batch, 1).expect("runs of one row allowed");
+            prop_assert_eq!(fast, sorted_latest(&keys, &packing, &batch));
+        }
+
+        /// Ordering a frame in many chunks gives the rows of ordering it in one.
+        #[test]
+        fn many_chunks_order_like_one((rows, _) in rows_strategy(), pieces in 1usize..6) {
+            // VALUE: the row's position in `rows`, so the kept row can be told apart
+            let frame = |rows: &[(u32, u32, i32, u32)], first: usize| {
+                let keys = crate::pipeline::keys::Keys::new(
+                    ["c0", "c1", "c2", "c3", "c4", "c5"],
+                    ["p0", "p1", "p2", "p3"],
+                )
+                .unwrap();
+                let df = df!(
+                    d::CITY_ID => rows.iter().map(|r| format!("c{}", r.0)).collect::<Vec<_>>(),
+                    d::DATA_POINT_ID => rows.iter().map(|r| format!("p{}", r.1)).collect::<Vec<_>>(),
+                    d::YEAR => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+                    d::VALUE => (first..first + rows.len()).map(|i| i as f64).collect::<Vec<_>>(),
+                    d::BATCH_SEQ => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+                )
+                .unwrap();
+                keys.encode_frame(df).unwrap()
+            };
+            let whole = order_observations(frame(&rows, 0), 4).unwrap();
+            let size = rows.len().div_ceil(pieces);
+            let mut chunked = frame(&rows[..size.min(rows.len())], 0);
+            for (i, piece) in rows.chunks(size).enumerate().skip(1) {
+                chunked.vstack_mut(&frame(piece, i * size)).unwrap();
+            }
+            prop_assert_eq!(chunked.first_col_n_chunks(), rows.len().div_ceil(size));
+            let ordered = order_observations(chunked, 4).unwrap();
+            prop_assert!(ordered.equals(&whole), "{ordered}\n{whole}");
         }
     }
 
