@@ -231,6 +231,55 @@ impl Keys {
     }
 }
 
+/// Grouping names and group values of a run as categoricals, over the values of the
+/// frames they are built from (memberships and the group targets).
+///
+/// Percentiles and gaps have a row per (city, data point, grouping): 7 M rows at 13 000
+/// cities. As text every group-by over them hashed strings and the Parquet writer built a
+/// dictionary of each page by hashing every value again; as codes both work on integers
+/// (DuckDB and pandas still read the columns as text).
+pub struct GroupKeys {
+    grouping: Vocabulary,
+    group: Vocabulary,
+}
+
+impl GroupKeys {
+    /// Vocabularies of the GROUPING and GROUP values found in `frames`.
+    pub fn new(frames: &[&DataFrame]) -> Result<GroupKeys> {
+        let values = |name: &str| -> Result<Vec<String>> {
+            let mut v = Vec::new();
+            for df in frames {
+                if let Ok(c) = df.column(name) {
+                    let ca = c.str().map_err(|e| Error::polars("keys", e))?;
+                    v.extend(ca.iter().flatten().map(str::to_string));
+                }
+            }
+            Ok(v)
+        };
+        let (grouping, group) = (values(d::GROUPING)?, values(d::GROUP)?);
+        Ok(GroupKeys {
+            grouping: Vocabulary::new("grouping", grouping.iter().map(String::as_str))?,
+            group: Vocabulary::new("group", group.iter().map(String::as_str))?,
+        })
+    }
+
+    /// Encode whichever of GROUPING and GROUP `df` has (a value not in the frames the
+    /// vocabularies were built from is an error).
+    pub fn encode_frame(&self, df: DataFrame) -> Result<DataFrame> {
+        let mut exprs = Vec::new();
+        if df.column(d::GROUPING).is_ok() {
+            exprs.push(self.grouping.expr(d::GROUPING));
+        }
+        if df.column(d::GROUP).is_ok() {
+            exprs.push(self.group.expr(d::GROUP));
+        }
+        df.lazy()
+            .with_columns(exprs)
+            .collect()
+            .map_err(|e| Error::polars("keys", e))
+    }
+}
+
 /// The sortedness of an ascending column, for `set_sorted_flag`.
 pub fn ascending() -> AExprSorted {
     AExprSorted {

@@ -268,8 +268,10 @@ pub fn compute(
     }
 
     let catalog = keys.encode_frame(catalog_frame(inputs.catalog)?)?;
-    let memberships =
-        keys.encode_frame(groups::memberships(&cfg.peers.groupings, inputs.registry)?)?;
+    let memberships = groups::memberships(&cfg.peers.groupings, inputs.registry)?;
+    let group_targets = inputs.targets.group_frame()?;
+    let group_keys = keys::GroupKeys::new(&[&memberships, &group_targets])?;
+    let memberships = keys.encode_frame(group_keys.encode_frame(memberships)?)?;
     let grid = aligned
         .clone()
         .lazy()
@@ -290,7 +292,8 @@ pub fn compute(
         memberships.clone().lazy(),
         keys.encode_frame(inputs.targets.defaults_frame()?)?.lazy(),
         keys.encode_frame(inputs.targets.city_frame()?)?.lazy(),
-        keys.encode_frame(inputs.targets.group_frame()?)?.lazy(),
+        keys.encode_frame(group_keys.encode_frame(group_targets)?)?
+            .lazy(),
     );
     let fallback = attainment::worst_fallback(aligned.clone().lazy(), catalog.clone().lazy());
     let attained = attainment::attainment(resolved, aligned.clone().lazy(), fallback, bounded)
