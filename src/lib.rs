@@ -28,6 +28,7 @@
 //! [`ingest`]; the pipeline in [`pipeline`]; DuckDB in [`warehouse`]; synthetic data in
 //! [`generate`]; the command line in [`cli`].
 
+pub mod allocator;
 pub mod assessments;
 pub mod catalog;
 pub mod cli;

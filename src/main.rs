@@ -12,14 +12,7 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    // Transparent huge pages for mimalloc's segments (the kernel's default here is
-    // `madvise`): a 13 000-city run touches 2-3 GB, and on a virtual machine every first
-    // touch of a 4 KB page is a fault costing microseconds; 2 MB pages take 512 times fewer
-    // (README, Performance). Memory is still returned to the system as before.
-    // SAFETY: sets a process-wide allocator option; no allocation is in flight.
-    unsafe {
-        libmimalloc_sys::mi_option_set_enabled(libmimalloc_sys::mi_option_large_os_pages, true);
-    }
+    citybench::allocator::configure();
     let cli = Cli::parse();
     match run(cli) {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

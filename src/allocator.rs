@@ -1,0 +1,44 @@
+//! Options of mimalloc, the binary's global allocator (README, Performance).
+//!
+//! On this class of machine (a virtual machine) the first touch of memory is expensive:
+//! at 13 000 cities the kernel spent about a third of a run's CPU time zeroing pages handed
+//! to the process. Both options below make the process touch fresh memory less often.
+
+use libmimalloc_sys::mi_option_t;
+
+/// `mi_option_purge_delay` of the mimalloc v3 header (`mimalloc.h`, `mi_option_e`), which
+/// the Rust bindings do not name. A test checks it is the option whose default is v3's
+/// 1 000 ms.
+const PURGE_DELAY: mi_option_t = 15;
+
+/// How long freed memory stays with the process before it is returned to the system:
+/// 3 s instead of mimalloc's 1 s, so that a stage's freed buffers are reused by the next
+/// stage instead of being returned and faulted in again. At 13 000 cities this cut the
+/// fresh memory a run touches from 4.5-5.2 GB to 3.4-3.9 GB, for about 0.1 GB more peak
+/// (2.8 GB). An explicit `MIMALLOC_PURGE_DELAY` in the environment wins.
+const PURGE_DELAY_MS: std::ffi::c_long = 3000;
+
+/// Set the options; call first thing in `main`, before any thread starts.
+pub fn configure() {
+    // SAFETY: sets process-wide allocator options; called before any other thread exists.
+    unsafe {
+        // Transparent huge pages for mimalloc's segments (the kernel's default here is
+        // `madvise`): 2 MB pages take 512 times fewer faults than 4 KB ones.
+        libmimalloc_sys::mi_option_set_enabled(libmimalloc_sys::mi_option_large_os_pages, true);
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+            libmimalloc_sys::mi_option_set(PURGE_DELAY, PURGE_DELAY_MS);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_purge_delay_option_is_the_one_meant() {
+        // SAFETY: reads an option (initialising it from its default/environment)
+        let default = unsafe { libmimalloc_sys::mi_option_get(super::PURGE_DELAY) };
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+            assert_eq!(default, 1000, "mimalloc v3's purge delay default");
+        }
+    }
+}
