@@ -1,11 +1,14 @@
 //! Ordering observations by (city, data point, year) and letting the latest batch win,
-//! in one pass over packed integer keys.
+//! over packed integer keys.
 //!
 //! Each row's (city code, data point code, year) is packed into one integer `key` whose
 //! order is the triple's. When the rows are already in key order with no repeated key
-//! (one batch written in order) nothing moves. Otherwise an LSD radix sort orders
-//! `key << 32 | row` (stable by construction: equal keys keep their row order), which on
-//! this 2-core machine is several times faster than a comparison sort of millions of rows.
+//! (one batch written in order) nothing moves. When each city's rows lie together (how
+//! submissions list them) the rows are ordered city by city ([`in_city_runs`]). Otherwise
+//! an LSD radix sort orders `key << 32 | row` (stable by construction: equal keys keep
+//! their row order), which on this 2-core machine is several times faster than a
+//! comparison sort of millions of rows. The columns are then gathered straight from the
+//! reader's chunks ([`gather`]).
 
 use polars::prelude::*;
 use polars::series::IsSorted;
