@@ -313,8 +313,7 @@ pub fn parse(text: &str, path: &Path, registry: &Registry) -> Result<Parsed> {
     type First = (u64, Option<usize>, Option<i32>, Vec<String>);
     let mut seen: HashMap<(String, Framework, String, String), First> = HashMap::new();
     let mut read = 0u64;
-    for (i, rec) in rdr.records().enumerate() {
-        let line = i as u64 + 2;
+    for (line, rec) in crate::csv_lines::records(text, &mut rdr) {
         read += 1;
         let r = rec.map_err(|e| Error::data(path, line, format!("unreadable row: {e}")))?;
         let fields: Vec<String> = FILE_COLUMNS

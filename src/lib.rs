@@ -33,6 +33,7 @@ pub mod assessments;
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod csv_lines;
 pub mod error;
 pub mod generate;
 pub mod index;

@@ -968,6 +968,31 @@ fn errors_name_the_file_line_field_and_what_to_do() {
             bad_data.display()
         ),
     );
+    // blank lines count: the line named is the file's
+    let spaced = ws.file(
+        "spaced.csv",
+        WIDE.replace("c,Gamma,20,50,0", "\n\nc,Gamma,20,lots,0"),
+    );
+    fails(
+        &ws,
+        &["index", "--data", s(&spaced), "--framework", s(&fw)],
+        &format!(
+            "{}:6: x2: 'lots' is not a number; write a plain decimal such as 12.5, or leave the cell empty (or NA) for a missing value",
+            spaced.display()
+        ),
+    );
+    let spaced_fw = ws.file(
+        "spaced_fw.csv",
+        FRAMEWORK.replace("x2,Two,1,P1", "\r\n\nx2,Two,1,P9"),
+    );
+    fails(
+        &ws,
+        &["index", "--data", s(&data), "--framework", s(&spaced_fw)],
+        &format!(
+            "{}:5: Parent: 'P9' of 'x2' is not a code of the framework",
+            spaced_fw.display()
+        ),
+    );
     // an indicator of the framework absent from the data
     let no_x3 = ws.file(
         "no_x3.csv",

@@ -221,8 +221,7 @@ impl Catalog {
         }
         let mut data_points = Vec::new();
         let mut index = rustc_hash::FxHashMap::default();
-        for (i, rec) in rdr.records().enumerate() {
-            let line = i as u64 + 2;
+        for (line, rec) in crate::csv_lines::records(text, &mut rdr) {
             let rec = rec.map_err(|e| Error::data(path, line, format!("unreadable row: {e}")))?;
             let get = |c: &str| -> String {
                 pos.get(c)

@@ -268,8 +268,7 @@ impl UnitRegistry {
             by_key: HashMap::new(),
         };
         let mut rdr = csv::Reader::from_reader(canonical.as_bytes());
-        for (i, rec) in rdr.records().enumerate() {
-            let line = i as u64 + 2;
+        for (line, rec) in crate::csv_lines::records(canonical, &mut rdr) {
             let r = rec.map_err(|e| Error::data(cpath, line, e.to_string()))?;
             let scale = match r.get(3).unwrap_or("") {
                 "" => None,
@@ -309,8 +308,7 @@ impl UnitRegistry {
             });
         }
         let mut rdr = csv::Reader::from_reader(units.as_bytes());
-        for (i, rec) in rdr.records().enumerate() {
-            let line = i as u64 + 2;
+        for (line, rec) in crate::csv_lines::records(units, &mut rdr) {
             let r = rec.map_err(|e| Error::data(upath, line, e.to_string()))?;
             let canonical_unit = r.get(0).unwrap_or("").to_string();
             if !reg.canonical_index.contains_key(&canonical_unit) {

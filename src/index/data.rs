@@ -329,8 +329,7 @@ impl IndexData {
         let mut names = HashMap::new();
         // group attributes per unit, from its latest row at or before the analysis year
         let mut attrs: BTreeMap<String, HashMap<String, (Option<i32>, String)>> = BTreeMap::new();
-        for (i, r) in rows.iter().enumerate() {
-            let line = i as u64 + 2;
+        for &(line, ref r) in &rows {
             let unit = r[unit_c].trim().to_string();
             if unit.is_empty() {
                 return Err(Error::data(
@@ -455,8 +454,13 @@ fn push_rows(
     Ok(left_out)
 }
 
-/// Read a CSV or Parquet file as text cells: (header, rows).
-fn read_table(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>)> {
+/// A row of a data file: its line and its cells.
+type Row = (u64, Vec<String>);
+
+/// Read a CSV or Parquet file as text cells: (header, rows with their line: in a CSV file
+/// the line the row starts on, in a Parquet file the row's position + 1, as if it had a
+/// header line).
+fn read_table(path: &Path) -> Result<(Vec<String>, Vec<Row>)> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
@@ -475,9 +479,9 @@ fn read_table(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>)> {
                 .map(|h| h.trim().to_string())
                 .collect();
             let mut rows = Vec::new();
-            for (i, rec) in rdr.records().enumerate() {
-                let r = rec.map_err(|e| Error::data(path, i as u64 + 2, e.to_string()))?;
-                rows.push(r.iter().map(str::to_string).collect());
+            for (line, rec) in crate::csv_lines::records(&text, &mut rdr) {
+                let r = rec.map_err(|e| Error::data(path, line, e.to_string()))?;
+                rows.push((line, r.iter().map(str::to_string).collect()));
             }
             Ok((headers, rows))
         }
@@ -491,7 +495,7 @@ fn read_table(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>)> {
             let batches: Vec<duckdb::arrow::record_batch::RecordBatch> =
                 stmt.query_arrow([]).map_err(err)?.collect();
             let headers: Vec<String> = stmt.column_names();
-            let mut rows: Vec<Vec<String>> = Vec::new();
+            let mut rows: Vec<Row> = Vec::new();
             for b in &batches {
                 use duckdb::arrow::array::{Array, AsArray};
                 let cols: Vec<_> = b
@@ -500,14 +504,16 @@ fn read_table(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>)> {
                     .map(|c| c.as_string_opt::<i32>().cloned())
                     .collect();
                 for i in 0..b.num_rows() {
-                    rows.push(
+                    let line = rows.len() as u64 + 2;
+                    rows.push((
+                        line,
                         cols.iter()
                             .map(|c| match c {
                                 Some(c) if !c.is_null(i) => c.value(i).to_string(),
                                 _ => String::new(),
                             })
                             .collect(),
-                    );
+                    ));
                 }
             }
             Ok((headers, rows))

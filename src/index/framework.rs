@@ -192,8 +192,7 @@ impl Framework {
         let mut nodes = Vec::new();
         let mut lines = Vec::new();
         let mut max_level = 1;
-        for (i, rec) in rdr.records().enumerate() {
-            let line = i as u64 + 2;
+        for (line, rec) in crate::csv_lines::records(text, &mut rdr) {
             let r = rec.map_err(|e| Error::data(path, line, e.to_string()))?;
             let get = |c: usize| r.get(c).unwrap_or("").trim();
             let opt = |c: Option<usize>| c.map(get).filter(|s| !s.is_empty());

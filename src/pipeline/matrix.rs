@@ -103,8 +103,7 @@ pub fn parse(
         ));
     }
     let mut out: Vec<MatrixRow> = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let line = i as u64 + 2;
+    for (line, rec) in crate::csv_lines::records(text, &mut rdr) {
         let r = rec.map_err(|e| Error::data(path, line, format!("unreadable row: {e}")))?;
         let get = |p: Option<usize>| p.and_then(|p| r.get(p)).unwrap_or("").trim().to_string();
         let dp_id = get(pos(d::DATA_POINT_ID));

@@ -112,8 +112,7 @@ pub fn parse(
         ));
     }
     let mut out = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let line = i as u64 + 2;
+    for (line, rec) in crate::csv_lines::records(text, &mut rdr) {
         let r = rec.map_err(|e| Error::data(path, line, format!("unreadable row: {e}")))?;
         let get = |p: Option<usize>| p.and_then(|p| r.get(p)).unwrap_or("").trim().to_string();
         let dp_id = get(pos("data_point_id"));
@@ -405,6 +404,11 @@ mod tests {
             (
                 format!("{h}\nEC-ICT-ICT-1C,95%,,,,s\n"),
                 "targets.csv:2: target: '95%' is not a number; write a plain decimal such as 0.5 or 100",
+            ),
+            (
+                // blank lines count: the line is the file's, not the record's number
+                format!("{h}\n\nEC-ICT-ICT-1C,100,,,,s\n\r\n\nEC-ICT-ICT-2C,95%,,,,s\n"),
+                "targets.csv:6: target: '95%' is not a number; write a plain decimal such as 0.5 or 100",
             ),
             (
                 format!("{h}\nEC-ICT-ICT-1C,,,,,s\n"),

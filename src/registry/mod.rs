@@ -75,18 +75,19 @@ pub struct Registry {
 impl Registry {
     /// The embedded registry alone.
     pub fn embedded() -> Result<Self> {
-        let cities = parse_cities(EMBEDDED_CITIES, Path::new(EMBEDDED_NAME))?;
+        let rows = parse_cities(EMBEDDED_CITIES, Path::new(EMBEDDED_NAME))?;
         let mut index =
-            rustc_hash::FxHashMap::with_capacity_and_hasher(cities.len(), Default::default());
-        for (i, c) in cities.iter().enumerate() {
+            rustc_hash::FxHashMap::with_capacity_and_hasher(rows.len(), Default::default());
+        for (i, (line, c)) in rows.iter().enumerate() {
             if index.insert(c.city_id.clone(), i).is_some() {
                 return Err(Error::data(
                     EMBEDDED_NAME,
-                    i as u64 + 2,
+                    *line,
                     format!("duplicate city_id '{}'", c.city_id),
                 ));
             }
         }
+        let cities = rows.into_iter().map(|(_, c)| c).collect();
         Ok(Registry {
             cities,
             index,
@@ -150,8 +151,7 @@ impl Registry {
             }
         }
         let mut seen: HashMap<usize, u64> = HashMap::new();
-        for (i, rec) in rdr.records().enumerate() {
-            let line = i as u64 + 2;
+        for (line, rec) in crate::csv_lines::records(text, &mut rdr) {
             let r = match rec {
                 Ok(r) => r,
                 Err(e) => {
@@ -239,17 +239,15 @@ impl Registry {
         let rows = parse_cities(text, path)?;
         let known_countries: std::collections::HashSet<String> =
             self.cities.iter().map(|c| c.country_iso2.clone()).collect();
-        let mut seen: HashMap<String, usize> = HashMap::new();
-        for (i, c) in rows.into_iter().enumerate() {
-            let line = i as u64 + 2;
-            if let Some(first) = seen.insert(c.city_id.clone(), i) {
+        let mut seen: HashMap<String, u64> = HashMap::new();
+        for (line, c) in rows {
+            if let Some(first) = seen.insert(c.city_id.clone(), line) {
                 return Err(Error::data(
                     path,
                     line,
                     format!(
-                        "duplicate city_id '{}' (first on line {}); ids must be unique",
+                        "duplicate city_id '{}' (first on line {first}); ids must be unique",
                         c.city_id,
-                        first + 2
                     ),
                 ));
             }
@@ -300,8 +298,7 @@ impl Registry {
             find(pcol::YEAR)?,
             find(pcol::POPULATION)?,
         );
-        for (i, rec) in rdr.records().enumerate() {
-            let line = i as u64 + 2;
+        for (line, rec) in crate::csv_lines::records(text, &mut rdr) {
             let r = rec.map_err(|e| Error::data(path, line, e.to_string()))?;
             let id = r.get(ci).unwrap_or("").trim();
             let Some(&idx) = self.index.get(id) else {
@@ -412,8 +409,9 @@ pub(crate) fn csv_reader<'a>(
     Ok((rdr, headers))
 }
 
-/// Parse CSV text in the registry's shape; `path` names it in errors.
-pub fn parse_cities(text: &str, path: &Path) -> Result<Vec<City>> {
+/// Parse CSV text in the registry's shape, each city with the line it is on; `path` names
+/// the text in errors.
+pub fn parse_cities(text: &str, path: &Path) -> Result<Vec<(u64, City)>> {
     let (mut rdr, headers) = csv_reader(text, path)?;
     let mut pos = [0usize; 12];
     for (k, name) in col::HEADER.iter().enumerate() {
@@ -428,8 +426,7 @@ pub fn parse_cities(text: &str, path: &Path) -> Result<Vec<City>> {
         })?;
     }
     let mut out = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let line = i as u64 + 2;
+    for (line, rec) in crate::csv_lines::records(text, &mut rdr) {
         let r = rec.map_err(|e| Error::data(path, line, e.to_string()))?;
         let f = |k: usize| r.get(pos[k]).unwrap_or("").trim().to_string();
         let opt_num = |k: usize, what: &str| -> Result<Option<f64>> {
@@ -472,20 +469,23 @@ pub fn parse_cities(text: &str, path: &Path) -> Result<Vec<City>> {
                 Error::data(path, line, format!("population_year '{s}' is not a year"))
             })?),
         };
-        out.push(City {
-            city_id,
-            name: f(1),
-            ascii_name: f(2),
-            country_iso2: f(3),
-            country_iso3: f(4),
-            continent: f(5),
-            un_region: f(6),
-            economy,
-            population,
-            population_year,
-            latitude: opt_num(10, "latitude")?,
-            longitude: opt_num(11, "longitude")?,
-        });
+        out.push((
+            line,
+            City {
+                city_id,
+                name: f(1),
+                ascii_name: f(2),
+                country_iso2: f(3),
+                country_iso3: f(4),
+                continent: f(5),
+                un_region: f(6),
+                economy,
+                population,
+                population_year,
+                latitude: opt_num(10, "latitude")?,
+                longitude: opt_num(11, "longitude")?,
+            },
+        ));
     }
     Ok(out)
 }
@@ -587,6 +587,15 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "cities.csv:2: unknown country_iso2 'XX' for city 'b'; expected an ISO 3166 alpha-2 code used by the registry (e.g. NO, CH, CN)"
+        );
+        // blank lines and a quoted line break count: the lines are the file's
+        let spaced = format!(
+            "{head}\na,\"A\nA\",A,NO,NOR,Europe,Northern Europe,developed,1,2020,,\n\n\na,A,A,NO,NOR,Europe,Northern Europe,developed,1,2020,,\n"
+        );
+        let e = r.add_cities(&spaced, Path::new("cities.csv")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "cities.csv:7: duplicate city_id 'a' (first on line 3); ids must be unique"
         );
         let e = r
             .add_population(
