@@ -410,6 +410,53 @@ fn three_way_conflicts_and_duplicates_in_parquet() {
     assert_eq!(ws.accepted_rows_duckdb(), 1);
 }
 
+/// Column types this build of Polars does not read (decimals, small unsigned integers,
+/// lists) are read as text through DuckDB: the values arrive exactly, a list in a value
+/// column is rejected like a CSV cell, and a column that is not a submission field is not
+/// read at all.
+#[test]
+fn parquet_decimal_unsigned_and_list_columns() {
+    let ws = Ws::new();
+    let con = duckdb::Connection::open_in_memory().unwrap();
+    let pq = ws.dir.path().join("typed.parquet");
+    con.execute_batch(&format!(
+        "copy (select * from (values
+            ('{GENEVA}', 'EC-ICT-ICT-1C', 2023::USMALLINT, 85.25::DECIMAL(10, 2), '%', 's', 'measured', true, false, [1, 2], 1.5::DECIMAL(4, 1)),
+            ('{GENEVA}', 'EC-ICT-ICT-2C', 2023::USMALLINT, -0.10::DECIMAL(10, 2), '%', 's', 'measured', true, false, [3], 2.5::DECIMAL(4, 1)))
+          t(city_id, data_point_id, year, value, unit, source, quality, verified, confidential, notes, extra))
+         to '{}' (format parquet)",
+        pq.display()
+    ))
+    .unwrap();
+    let r = ws.ingest(&pq);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("2 rows read, 1 accepted, 1 rejected"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        ws.rejections(),
+        vec![(
+            2,
+            "value".into(),
+            "value -0.1 % is below the minimum 0 for EC-ICT-ICT-2C (Fixed Broadband Subscriptions): a percentage cannot be negative".into()
+        )]
+    );
+    let mut stmt = con
+        .prepare(&format!(
+            "select year, value, notes from read_parquet('{}/raw/*/*.parquet')",
+            ws.root().display()
+        ))
+        .unwrap();
+    let rows: Vec<(i32, f64, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows, vec![(2023, 85.25, "[1, 2]".to_string())]);
+}
+
 #[test]
 fn count_with_population_denominator() {
     let ws = Ws::new();

@@ -738,8 +738,89 @@ impl ParquetSlice {
     }
 }
 
+/// Whether Polars (as built here: minimal dtypes) reads a Parquet column of this type.
+/// Decimals, 8- and 16-bit unsigned integers, half floats, 128-bit integers, fixed-size
+/// binaries, intervals and nested values are read through DuckDB as text instead
+/// ([`as_text_copy`]); the row checks then judge the text like a CSV cell.
+fn polars_reads(dt: &ArrowDataType) -> bool {
+    use ArrowDataType as A;
+    match dt {
+        A::Dictionary(_, inner, _) => polars_reads(inner),
+        A::Decimal(..)
+        | A::Decimal32(..)
+        | A::Decimal64(..)
+        | A::Decimal256(..)
+        | A::UInt8
+        | A::UInt16
+        | A::Float16
+        | A::Int128
+        | A::UInt128
+        | A::FixedSizeBinary(_)
+        | A::Interval(_)
+        | A::List(_)
+        | A::LargeList(_)
+        | A::FixedSizeList(..)
+        | A::Map(..)
+        | A::Union(_)
+        | A::Extension(_)
+        | A::Unknown => false,
+        _ => true,
+    }
+}
+
+/// A temporary file removed when dropped.
+struct TempFile(std::path::PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A copy of the submission columns `used` of the Parquet file `path`, in the same row
+/// order, with the columns `text` cast to text (DuckDB reads every Parquet type).
+fn as_text_copy(path: &Path, used: &[&str], text: &[&str]) -> Result<TempFile> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let tmp = TempFile(std::env::temp_dir().join(format!(
+        "citybench-ingest-{}-{nanos}.parquet",
+        std::process::id()
+    )));
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    let ident = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let select: Vec<String> = used
+        .iter()
+        .map(|c| {
+            if text.contains(c) {
+                format!("CAST({} AS VARCHAR) AS {}", ident(c), ident(c))
+            } else {
+                ident(c)
+            }
+        })
+        .collect();
+    let sql = format!(
+        "SET preserve_insertion_order = true; COPY (SELECT {} FROM read_parquet({})) TO {} (FORMAT parquet)",
+        select.join(", "),
+        quote(&path.to_string_lossy()),
+        quote(&tmp.0.to_string_lossy())
+    );
+    let fail = |e: duckdb::Error| {
+        Error::input(
+            path,
+            format!(
+                "could not read the columns {} as text: {e}",
+                text.join(", ")
+            ),
+        )
+    };
+    let conn = duckdb::Connection::open_in_memory().map_err(fail)?;
+    conn.execute_batch(&sql).map_err(fail)?;
+    Ok(tmp)
+}
+
 /// Stream a Parquet file slice by slice (slices follow row groups, at most
-/// `PARQUET_MAX_SLICE` rows each).
+/// `PARQUET_MAX_SLICE` rows each). Only the submission's columns are decoded.
 pub fn read_parquet(
     path: &Path,
     progress: &mut dyn FnMut(u64),
@@ -781,6 +862,23 @@ pub fn read_parquet(
         ));
     }
     let col_names: Vec<Option<&str>> = pos.iter().map(|p| p.map(|i| names[i].as_str())).collect();
+    let used: Vec<&str> = col_names.iter().flatten().copied().collect();
+    let text: Vec<&str> = schema
+        .iter()
+        .filter(|(n, f)| used.contains(&n.as_str()) && !polars_reads(f.dtype()))
+        .map(|(n, _)| n.as_str())
+        .collect();
+    // the file the slices are read from: the submission, or its copy with text columns
+    let copy = if text.is_empty() {
+        None
+    } else {
+        Some(as_text_copy(path, &used, &text)?)
+    };
+    let source = copy.as_ref().map_or(path, |t| t.0.as_path());
+    let mut reader = match &copy {
+        None => reader,
+        Some(t) => ParquetReader::new(File::open(&t.0).at(&t.0)?),
+    };
     // Slices follow row-group boundaries (a slice inside a row group decodes all of it);
     // a row group larger than PARQUET_MAX_SLICE rows is read in parts.
     let mut slices: Vec<(usize, usize)> = Vec::new();
@@ -805,7 +903,8 @@ pub fn read_parquet(
         }
     }
     for (offset, len) in slices {
-        let df = ParquetReader::new(File::open(path).at(path)?)
+        let df = ParquetReader::new(File::open(source).at(source)?)
+            .with_columns(Some(used.iter().map(|c| c.to_string()).collect()))
             .with_slice(Some((offset, len)))
             .finish()
             .map_err(damaged)?;
