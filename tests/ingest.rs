@@ -410,6 +410,51 @@ fn three_way_conflicts_and_duplicates_in_parquet() {
     assert_eq!(ws.accepted_rows_duckdb(), 1);
 }
 
+/// The line named for a row is the file's: blank lines and a quoted line break count, and
+/// so do CRLF line ends (as Excel saves CSV), which the CSV reader's own position put one
+/// line early.
+#[test]
+fn csv_lines_are_the_files_with_blank_lines_and_crlf() {
+    for end in ["\n", "\r\n"] {
+        let ws = Ws::new();
+        let text = [
+            HEADER.to_string(),
+            format!("{GENEVA},EC-ICT-ICT-1C,2023,50,%,s,measured,true,false"),
+            String::new(),
+            format!("{GENEVA},EC-ICT-ICT-2C,2023,40,%,\"two\nlines\",measured,true,false"),
+            String::new(),
+            String::new(),
+            format!("{GENEVA},EC-ICT-ICT-2C,2022,-5,%,s,measured,true,false"),
+        ]
+        .join(end);
+        let f = ws.file("spaced.csv", text);
+        let r = ws.ingest(&f);
+        assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+        assert_eq!(
+            ws.rejections(),
+            vec![(
+                8,
+                "value".into(),
+                "value -5 % is below the minimum 0 for EC-ICT-ICT-2C (Fixed Broadband Subscriptions): a percentage cannot be negative".into()
+            )],
+            "line ends {end:?}"
+        );
+        let con = duckdb::Connection::open_in_memory().unwrap();
+        let mut stmt = con
+            .prepare(&format!(
+                "select source_line from read_parquet('{}/raw/*/*.parquet') order by source_line",
+                ws.root().display()
+            ))
+            .unwrap();
+        let lines: Vec<u64> = stmt
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(lines, vec![2, 4], "line ends {end:?}");
+    }
+}
+
 /// Column types this build of Polars does not read (decimals, small unsigned integers,
 /// lists) are read as text through DuckDB: the values arrive exactly, a list in a value
 /// column is rejected like a CSV cell, and a column that is not a submission field is not

@@ -351,11 +351,14 @@ pub fn read_csv(
     } else {
         opts.delimiter
     };
+    // the last bytes read, to name the line a row starts on (blank lines, CRLF line ends)
+    const BUFFER: usize = 1 << 20;
+    let (file, tail) = crate::csv_lines::Tailing::new(file, 4 * BUFFER);
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
         .has_headers(true)
-        .buffer_capacity(1 << 20)
+        .buffer_capacity(BUFFER)
         .from_reader(file);
     let headers: Vec<String> = match rdr.headers() {
         Ok(h) => h.iter().map(str::to_string).collect(),
@@ -378,7 +381,10 @@ pub fn read_csv(
             Ok(true) => {
                 seen_any = true;
                 n += 1;
-                let line = rec.position().map(|p| p.line()).unwrap_or(line_before);
+                let line = rec
+                    .position()
+                    .map(|p| tail.borrow().line(p))
+                    .unwrap_or(line_before);
                 let mut cells = [Cell::Null; field::COUNT];
                 for (k, p) in pos.iter().enumerate() {
                     if let Some(i) = p {
@@ -404,7 +410,10 @@ pub fn read_csv(
                 if let csv::ErrorKind::Utf8 { pos: p, err } = e.kind() {
                     seen_any = true;
                     n += 1;
-                    let line = p.as_ref().map(|p| p.line()).unwrap_or(line_before);
+                    let line = p
+                        .as_ref()
+                        .map(|p| tail.borrow().line(p))
+                        .unwrap_or(line_before);
                     on_row(&RawRow {
                         line,
                         cells: [Cell::Null; field::COUNT],
