@@ -571,7 +571,16 @@ pub fn all_flags(obs: &DataFrame, inputs: &Inputs<'_>) -> Result<DataFrame> {
             v.core_coverage_min,
         ),
     ];
-    let all = concat(parts, UnionArgs::default()).map_err(pe)?;
+    // one rule after another: each holds panel-sized intermediates (windows over 27 M
+    // rows at 13 000 cities), and evaluated side by side they more than doubled the peak
+    let all = concat(
+        parts,
+        UnionArgs {
+            parallel: false,
+            ..UnionArgs::default()
+        },
+    )
+    .map_err(pe)?;
     all.sort(
         [
             d::CITY_ID,
