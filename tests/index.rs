@@ -942,57 +942,50 @@ fn errors_name_the_file_line_field_and_what_to_do() {
             ws.root().display()
         ),
     );
-    // a parent that is not a code of the framework
-    let bad_fw = ws.file(
-        "bad_fw.csv",
-        FRAMEWORK.replace("x2,Two,1,P1", "x2,Two,1,P9"),
-    );
-    fails(
-        &ws,
-        &["index", "--data", s(&data), "--framework", s(&bad_fw)],
-        &format!(
-            "{}:3: Parent: 'P9' of 'x2' is not a code of the framework",
-            bad_fw.display()
+    // a bad row in the framework or the data file, named by its line in the file (blank
+    // lines and CRLF line ends counted)
+    let parent = "Parent: 'P9' of 'x2' is not a code of the framework";
+    let lots = "x2: 'lots' is not a number; write a plain decimal such as 12.5, or leave the cell empty (or NA) for a missing value";
+    let cases = [
+        // (file, text, is it the framework, line, message)
+        (
+            "bad_fw.csv",
+            FRAMEWORK.replace("x2,Two,1,P1", "x2,Two,1,P9"),
+            true,
+            3,
+            parent,
         ),
-    );
-    // text in a number column
-    let bad_data = ws.file(
-        "bad_data.csv",
-        WIDE.replace("c,Gamma,20,50,0", "c,Gamma,20,lots,0"),
-    );
-    fails(
-        &ws,
-        &["index", "--data", s(&bad_data), "--framework", s(&fw)],
-        &format!(
-            "{}:4: x2: 'lots' is not a number; write a plain decimal such as 12.5, or leave the cell empty (or NA) for a missing value",
-            bad_data.display()
+        (
+            "spaced_fw.csv",
+            FRAMEWORK.replace("x2,Two,1,P1", "\r\n\nx2,Two,1,P9"),
+            true,
+            5,
+            parent,
         ),
-    );
-    // blank lines count: the line named is the file's
-    let spaced = ws.file(
-        "spaced.csv",
-        WIDE.replace("c,Gamma,20,50,0", "\n\nc,Gamma,20,lots,0"),
-    );
-    fails(
-        &ws,
-        &["index", "--data", s(&spaced), "--framework", s(&fw)],
-        &format!(
-            "{}:6: x2: 'lots' is not a number; write a plain decimal such as 12.5, or leave the cell empty (or NA) for a missing value",
-            spaced.display()
+        (
+            "bad_data.csv",
+            WIDE.replace("c,Gamma,20,50,0", "c,Gamma,20,lots,0"),
+            false,
+            4,
+            lots,
         ),
-    );
-    let spaced_fw = ws.file(
-        "spaced_fw.csv",
-        FRAMEWORK.replace("x2,Two,1,P1", "\r\n\nx2,Two,1,P9"),
-    );
-    fails(
-        &ws,
-        &["index", "--data", s(&data), "--framework", s(&spaced_fw)],
-        &format!(
-            "{}:5: Parent: 'P9' of 'x2' is not a code of the framework",
-            spaced_fw.display()
+        (
+            "spaced.csv",
+            WIDE.replace("c,Gamma,20,50,0", "\n\nc,Gamma,20,lots,0"),
+            false,
+            6,
+            lots,
         ),
-    );
+    ];
+    for (name, text, is_framework, line, message) in cases {
+        let f = ws.file(name, text);
+        let (d, w) = if is_framework { (&data, &f) } else { (&f, &fw) };
+        fails(
+            &ws,
+            &["index", "--data", s(d), "--framework", s(w)],
+            &format!("{}:{line}: {message}", f.display()),
+        );
+    }
     // an indicator of the framework absent from the data
     let no_x3 = ws.file(
         "no_x3.csv",
