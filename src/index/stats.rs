@@ -94,9 +94,9 @@ pub fn kurt(x: &[f64]) -> f64 {
     }
 }
 
-/// Ranks of the present values, ascending (1 = smallest), ties sharing the smallest rank
-/// (R's `ties.method = "min"`); `NaN` stays `NaN`.
-pub fn rank_min(x: &[f64]) -> Vec<f64> {
+/// Ranks of the present values, ascending, a run of ties at 0-based sorted positions
+/// `first..=last` all getting `tied(first, last)`; `NaN` stays `NaN`.
+fn rank_with(x: &[f64], tied: impl Fn(usize, usize) -> f64) -> Vec<f64> {
     let mut idx: Vec<usize> = (0..x.len()).filter(|&i| !x[i].is_nan()).collect();
     idx.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
     let mut out = vec![f64::NAN; x.len()];
@@ -106,12 +106,19 @@ pub fn rank_min(x: &[f64]) -> Vec<f64> {
         while e + 1 < idx.len() && x[idx[e + 1]] == x[idx[r]] {
             e += 1;
         }
+        let rank = tied(r, e);
         for &i in &idx[r..=e] {
-            out[i] = (r + 1) as f64;
+            out[i] = rank;
         }
         r = e + 1;
     }
     out
+}
+
+/// Ranks of the present values, ascending (1 = smallest), ties sharing the smallest rank
+/// (R's `ties.method = "min"`); `NaN` stays `NaN`.
+pub fn rank_min(x: &[f64]) -> Vec<f64> {
+    rank_with(x, |first, _| (first + 1) as f64)
 }
 
 /// Ranks for results: 1 = highest, ties share the smallest rank (METHODOLOGY section 9
@@ -123,22 +130,7 @@ pub fn rank_desc(x: &[f64]) -> Vec<f64> {
 
 /// Ranks of the present values, ascending, ties averaged (R's default `"average"`).
 pub fn rank_average(x: &[f64]) -> Vec<f64> {
-    let mut idx: Vec<usize> = (0..x.len()).filter(|&i| !x[i].is_nan()).collect();
-    idx.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
-    let mut out = vec![f64::NAN; x.len()];
-    let mut r = 0;
-    while r < idx.len() {
-        let mut e = r;
-        while e + 1 < idx.len() && x[idx[e + 1]] == x[idx[r]] {
-            e += 1;
-        }
-        let avg = (r + e) as f64 / 2.0 + 1.0;
-        for &i in &idx[r..=e] {
-            out[i] = avg;
-        }
-        r = e + 1;
-    }
-    out
+    rank_with(x, |first, last| (first + last) as f64 / 2.0 + 1.0)
 }
 
 /// Pearson correlation over the pairs where both are present (`NaN` below three pairs or
