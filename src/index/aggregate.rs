@@ -21,34 +21,27 @@ pub fn aggregate(
     if wsum <= 0.0 {
         return Ok(f64::NAN);
     }
+    // sum of term(v, w) over values that must not be negative; None when one is 0 (the
+    // geometric and harmonic means are then 0)
+    let positive = |term: fn(f64, f64) -> f64| -> Result<Option<f64>, Negative> {
+        let mut s = 0.0;
+        for (v, w) in present.clone() {
+            if v < 0.0 {
+                return Err(Negative(v));
+            }
+            if v == 0.0 {
+                return Ok(None);
+            }
+            s += term(v, w);
+        }
+        Ok(Some(s))
+    };
     match method {
         Aggregation::Arithmetic => Ok(present.map(|(v, w)| v * w).sum::<f64>() / wsum),
         Aggregation::Geometric => {
-            let mut s = 0.0;
-            for (v, w) in present {
-                if v < 0.0 {
-                    return Err(Negative(v));
-                }
-                if v == 0.0 {
-                    return Ok(0.0);
-                }
-                s += w * v.ln();
-            }
-            Ok((s / wsum).exp())
+            Ok(positive(|v, w| w * v.ln())?.map_or(0.0, |s| (s / wsum).exp()))
         }
-        Aggregation::Harmonic => {
-            let mut s = 0.0;
-            for (v, w) in present {
-                if v < 0.0 {
-                    return Err(Negative(v));
-                }
-                if v == 0.0 {
-                    return Ok(0.0);
-                }
-                s += w / v;
-            }
-            Ok(wsum / s)
-        }
+        Aggregation::Harmonic => Ok(positive(|v, w| w / v)?.map_or(0.0, |s| wsum / s)),
     }
 }
 
