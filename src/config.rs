@@ -91,6 +91,8 @@ aggregation = "arithmetic"
 # Group ranks are published within each of these groupings (default: [peers] groupings).
 # group_ranks = ["continent", "population_band"]
 # Confidential observations are left out of the index (it publishes derived values).
+# true makes a custodian index: its normalisation, aggregates and ranks rest on confidential
+# values, so the index marts (index_scores, index_ranks, ...) are empty and it is not exported.
 include_confidential = false
 
 [index.uncertainty]

@@ -195,6 +195,8 @@ pub mod derived {
     pub const GROUPING: &str = "grouping";
     pub const GROUP: &str = "group";
     pub const N: &str = "n";
+    /// Confidential values a published statistic left out (METHODOLOGY section 10).
+    pub const N_CONFIDENTIAL: &str = "n_confidential";
     pub const SUPPRESSED: &str = "suppressed";
     pub const MIN: &str = "min";
     pub const P10: &str = "p10";
@@ -227,6 +229,9 @@ pub mod derived {
     pub const PATH: &str = "path";
     pub const ITEMS: &str = "items";
     pub const SCORED: &str = "scored";
+    /// Items whose value is confidential: included in a city's own roll-up, left out of
+    /// the published one (METHODOLOGY section 10).
+    pub const CONFIDENTIAL_ITEMS: &str = "confidential_items";
     pub const ROLLUP_SCORE: &str = "rollup_score";
     pub const BAND: &str = "band";
     pub const COVERAGE: &str = "coverage";
@@ -346,6 +351,9 @@ pub mod index {
     pub const AVAILABILITY: &str = "availability";
     pub const INCLUDED: &str = "included";
     pub const REASON: &str = "reason";
+    /// True when confidential observations entered the index (a custodian index, not
+    /// published: METHODOLOGY section 10).
+    pub const CONFIDENTIAL_ENTERED: &str = "confidential_entered";
     pub const MIN: &str = "min";
     pub const MAX: &str = "max";
     pub const MEAN: &str = "mean";

@@ -390,21 +390,51 @@ fn maturity_levels_milestones_and_rollups_by_hand_agree_with_the_sql_mart() {
     );
     assert_eq!(dims.len(), 1);
     rollup(&dims[0], 29, 2, 5.0, [0, 0, 1, 2, 3, 23], 2);
-    // a confidential value keeps its level (30 <= 30 -> level 4; next 15, gap 15) but
-    // its value and gap are masked in the mart
+    // a confidential value has a level (30 <= 30 -> level 4; next 15, gap 15), but the
+    // mart withholds the value and everything computed from it (a level is a band of the
+    // value; METHODOLOGY section 10), and the published roll-up leaves it out
     let rows = sql(
         &ws,
         &format!(
-            "select confidential, value, gap_next, maturity_level, next_level, next_target
+            "select confidential, value, gap_next, maturity_level, level_name, next_level, next_target
              from maturity_levels where city_id = '{LAUSANNE}' and data_point_id = 'EN-EN-AQ-1C-pm10'"
         ),
     );
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["confidential"], true);
-    assert!(rows[0]["value"].is_null() && rows[0]["gap_next"].is_null());
-    assert_eq!(rows[0]["maturity_level"], 4);
-    assert_eq!(rows[0]["next_level"], 5);
-    close(&rows[0]["next_target"], 15.0);
+    for k in [
+        "value",
+        "gap_next",
+        "maturity_level",
+        "level_name",
+        "next_level",
+        "next_target",
+    ] {
+        assert!(rows[0][k].is_null(), "{k}: {}", rows[0]);
+    }
+    let own = sql(
+        &ws,
+        &format!(
+            "select maturity_level, next_level, next_target from stg_maturity_levels
+             where city_id = '{LAUSANNE}' and data_point_id = 'EN-EN-AQ-1C-pm10'"
+        ),
+    );
+    assert_eq!(own[0]["maturity_level"], 4);
+    assert_eq!(own[0]["next_level"], 5);
+    close(&own[0]["next_target"], 15.0);
+    let published = sql(
+        &ws,
+        &format!(
+            "select p.confidential_items, p.data_points, o.data_points as own_data_points
+             from stg_maturity_dimensions_published p join stg_maturity_dimensions o using (city_id, dimension)
+             where city_id = '{LAUSANNE}' and dimension = 'KPI performance'"
+        ),
+    );
+    assert_eq!(published[0]["confidential_items"], 1);
+    assert_eq!(
+        published[0]["data_points"].as_i64().unwrap() + 1,
+        published[0]["own_data_points"].as_i64().unwrap()
+    );
     // the city itself sees its own value in the command
     let l = json(&ws, &["maturity", "--city", LAUSANNE, "--format", "json"]);
     let p = point(&l, "EN-EN-AQ-1C-pm10");
@@ -1370,9 +1400,10 @@ fn verify_flags_each_rule_where_intended() {
     // (see catalogue_with_no2_range below)
     assert!(!got.iter().any(|f| f["rule"] == "plausible_range"));
 
-    // Stavanger: in 100k-500k the six values 60, 61, 62, 63, 64, 99 have median 62.5;
-    // deviations 2.5, 1.5, 0.5, 0.5, 1.5, 36.5 -> MAD = (1.5 + 1.5) / 2 = 1.5; only
-    // 36.5 > 5 x 1.5 = 7.5. The city sees its own value.
+    // Stavanger: its 99 is confidential, so the group's median and MAD are those of the
+    // five published values 60, 61, 62, 63, 64 (METHODOLOGY section 10): median 62,
+    // deviations 2, 1, 0, 1, 2 -> MAD 1; 99 is 37 > 5 x 1 from it. The city sees its own
+    // value.
     let s = json(&ws, &["verify", "--city", STAVANGER, "--format", "json"]);
     let s = s.as_array().unwrap();
     assert_eq!(s.len(), 2, "{s:?}");
@@ -1382,13 +1413,13 @@ fn verify_flags_each_rule_where_intended() {
     assert_eq!(o["severity"], "notice");
     assert_eq!(o["data_point_id"], "EC-ICT-ICT-1C");
     close(&o["value"], 99.0);
-    close(&o["reference"], 62.5);
-    close(&o["reference_2"], 1.5);
+    close(&o["reference"], 62.0);
+    close(&o["reference_2"], 1.0);
     assert_eq!(o["reference_id"], "100k-500k");
     assert_eq!(o["confidential"], true);
     assert_eq!(
         o["message"],
-        "EC-ICT-ICT-1C 2024: 99 % is more than 5 x MAD from the median of peer group 100k-500k (median 62.5 %, MAD 1.5 %)"
+        "EC-ICT-ICT-1C 2024: 99 % is more than 5 x MAD from the median of peer group 100k-500k (median 62 %, MAD 1 %)"
     );
     // the four others: the core coverage warning only
     for c in [ZURICH, BASEL, LAUSANNE, BERN] {
@@ -1434,27 +1465,31 @@ fn verify_flags_each_rule_where_intended() {
         assert_eq!(r["top_rule"], "core_coverage");
     }
 
-    // the view: every flag, the confidential one masked with its public message
+    // the view: every flag but the one on a confidential value (even its existence says
+    // where the value lies: METHODOLOGY section 10), which the custodian's staging view has
     let view = |ws: &Ws| {
         sql(
             ws,
-            "select city_id, data_point_id, year, rule, severity, confidential, value, reference, reference_2,
+            "select city_id, data_point_id, year, rule, severity, value, reference, reference_2,
                     reference_id, message
              from verification_flags order by city_id, year, data_point_id nulls first, rule",
         )
     };
     let check_view = |rows: &[Value], n: usize| {
         assert_eq!(rows.len(), n, "{rows:?}");
-        let o = rows
-            .iter()
-            .find(|r| r["rule"] == "peer_outlier")
-            .expect("the outlier");
-        assert_eq!(o["city_id"], STAVANGER);
-        assert_eq!(o["confidential"], true);
-        assert!(o["value"].is_null() && o["reference"].is_null() && o["reference_2"].is_null());
-        assert_eq!(o["reference_id"], "100k-500k");
+        assert!(
+            !rows.iter().any(|r| r["rule"] == "peer_outlier"),
+            "{rows:?}"
+        );
+        let o = sql(
+            &ws,
+            "select city_id, confidential, public_message from stg_verification_flags where rule = 'peer_outlier'",
+        );
+        assert_eq!(o.len(), 1);
+        assert_eq!(o[0]["city_id"], STAVANGER);
+        assert_eq!(o[0]["confidential"], true);
         assert_eq!(
-            o["message"],
+            o[0]["public_message"],
             "EC-ICT-ICT-1C 2024: more than 5 x MAD from the median of peer group 100k-500k (value withheld (confidential))"
         );
         // the others keep their numbers and full messages
@@ -1465,12 +1500,12 @@ fn verify_flags_each_rule_where_intended() {
         close(&w["value"], 85.0);
         assert_eq!(w["message"], want[6].8);
     };
-    check_view(&view(&ws), 13);
+    check_view(&view(&ws), 12);
     // verify again with the database present, then run again: still there
     ok(&ws, &["verify"]);
-    check_view(&view(&ws), 13);
+    check_view(&view(&ws), 12);
     run(&ws);
-    check_view(&view(&ws), 13);
+    check_view(&view(&ws), 12);
     let counts = sql(
         &ws,
         "select rule, severity, count(*) as n from verification_flags group by all order by rule, severity",
@@ -1492,7 +1527,6 @@ fn verify_flags_each_rule_where_intended() {
             (s("consistency"), s("notice"), 1),
             (s("consistency"), s("warning"), 1),
             (s("core_coverage"), s("warning"), 7),
-            (s("peer_outlier"), s("notice"), 1),
             (s("sum_group"), s("warning"), 1),
             (s("wastewater_order"), s("warning"), 1),
             (s("yoy_change"), s("notice"), 1),
@@ -1532,7 +1566,7 @@ fn verify_flags_each_rule_where_intended() {
     );
     assert_eq!(f.as_array().unwrap().len(), 8);
     // verify rebuilt the view over the new file
-    assert_eq!(view(&ws).len(), 14);
+    assert_eq!(view(&ws).len(), 13);
 }
 
 /// A workspace with 300 generated cities (2019..2024) and a second batch that triples the
@@ -1636,7 +1670,7 @@ fn duckdb_recomputes_levels_peer_outliers_and_year_on_year_flags() {
     con.execute_batch(&format!(
         "create table obs as
              select cast(city_id as varchar) as city_id, cast(data_point_id as varchar) as data_point_id,
-                    cast(year as integer) as year, value
+                    cast(year as integer) as year, value, confidential
              from read_parquet('{r}/derived/observations.parquet');
          create table cities as
              select cast(city_id as varchar) as city_id, population_band
@@ -1716,9 +1750,10 @@ fn duckdb_recomputes_levels_peer_outliers_and_year_on_year_flags() {
     assert_eq!(levels, 6, "levels 0..5 should all occur");
 
     // (b) peer outliers: per population band (known populations), data point and year
-    // with at least 5 values: |v - median| > 5 x MAD, MAD > 0; booleans excluded. With
-    // one-decimal data, |v - median| = 5 x MAD happens (a few in this workspace): such a
-    // tie, up to floating-point noise, is not "more than" (a relative tolerance of 1e-9)
+    // with at least 5 published values: |v - median| > 5 x MAD, MAD > 0, the median and MAD
+    // of the published (not confidential) values, every value tested; booleans excluded.
+    // With one-decimal data, |v - median| = 5 x MAD happens (a few in this workspace): such
+    // a tie, up to floating-point noise, is not "more than" (a relative tolerance of 1e-9)
     con.execute_batch(
         "create table my_outliers as
          with g as (
@@ -1726,13 +1761,13 @@ fn duckdb_recomputes_levels_peer_outliers_and_year_on_year_flags() {
              where c.population_band <> 'unknown'
                and o.data_point_id not in (select data_point_id from booleans)),
          s as (
-             select grp, data_point_id, year, median(value) as med from g
-             group by all having count(*) >= 5),
+             select grp, data_point_id, year, median(value) filter (where not confidential) as med from g
+             group by all having count(*) filter (where not confidential) >= 5),
          d as (
              select g.*, abs(g.value - s.med) as dev from g join s using (grp, data_point_id, year)),
          m as (
-             select grp, data_point_id, year, median(dev) as mad from d
-             group by all having median(dev) > 0)
+             select grp, data_point_id, year, median(dev) filter (where not confidential) as mad from d
+             group by all having median(dev) filter (where not confidential) > 0)
          select city_id, data_point_id, year from d join m using (grp, data_point_id, year)
          where dev > 5 * mad * (1 + 1e-9);",
     )

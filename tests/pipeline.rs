@@ -39,6 +39,7 @@ fn duck(ws: &Ws) -> duckdb::Connection {
         "peer_stats",
         "percentiles",
         "rollups",
+        "rollups_published",
         "trends",
         "gaps",
     ] {
@@ -72,7 +73,8 @@ fn duckdb_recomputes_alignment_peers_percentiles_attainment_rollups_and_trends()
     // alignment from the raw batch, independently: latest year in [Y - 2, Y]
     con.execute_batch(&format!(
         "create table my_aligned as
-         select city_id, data_point_id, arg_max(value, year) as value, max(year) as source_year
+         select city_id, data_point_id, arg_max(value, year) as value, max(year) as source_year,
+                arg_max(confidential, year) as confidential
          from read_parquet('{}/raw/*/*.parquet')
          where year between {year} - 2 and {year}
          group by all",
@@ -99,7 +101,8 @@ fn duckdb_recomputes_alignment_peers_percentiles_attainment_rollups_and_trends()
          select city_id, 'continent', continent from cities where continent <> '' union all
          select city_id, 'un_region', un_region from cities where un_region <> '';
          create table g as
-         select g.grouping, g.grp, m.city_id, m.data_point_id, m.value, c.direction, a.target
+         select g.grouping, g.grp, m.city_id, m.data_point_id, m.value, m.confidential, c.direction,
+                a.target
          from my_aligned m join groups g using (city_id) join catalog c using (data_point_id)
          join attainment a using (city_id, data_point_id);",
     )
@@ -115,9 +118,14 @@ fn duckdb_recomputes_alignment_peers_percentiles_attainment_rollups_and_trends()
         ("mean", "avg(value)"),
         ("sd", "stddev_samp(value)"),
     ];
+    // over the values that are not confidential (METHODOLOGY section 10)
     let select: Vec<String> = stats
         .iter()
-        .map(|(n, e)| format!("case when count(*) >= 5 then {e} end as {n}"))
+        .map(|(n, e)| {
+            format!(
+                "case when count(*) filter (where not confidential) >= 5 then {e} filter (where not confidential) end as {n}"
+            )
+        })
         .collect();
     let cmp: Vec<String> = stats
         .iter()
@@ -126,8 +134,12 @@ fn duckdb_recomputes_alignment_peers_percentiles_attainment_rollups_and_trends()
     let (n, bad) = counts(
         &con,
         &format!(
-            "with s as (select grouping, grp, data_point_id, count(*) as n, {} from g group by all)
+            "with s as (select grouping, grp, data_point_id,
+                               count(*) filter (where not confidential) as n,
+                               count(*) filter (where confidential) as n_confidential, {}
+                        from g group by all)
              select count(*), count(*) filter (where p.n is null or s.n is null or p.n <> s.n
+                 or p.n_confidential <> s.n_confidential
                  or p.suppressed <> (s.n < 5) or {})
              from peer_stats p full join s
                on p.grouping = s.grouping and p.\"group\" = s.grp and p.data_point_id = s.data_point_id",
@@ -137,8 +149,17 @@ fn duckdb_recomputes_alignment_peers_percentiles_attainment_rollups_and_trends()
     );
     assert!(n > 1_000, "{n}");
     assert_eq!(bad, 0, "peer statistics differ");
+    let (n, _) = counts(
+        &con,
+        "select count(*) filter (where n_confidential > 0 and not suppressed), 0 from peer_stats",
+    );
+    assert!(
+        n > 100,
+        "{n} published statistics left confidential values out"
+    );
 
-    // percentiles: B strictly worse, T tied (the city included), N with a score
+    // percentiles among the published scores: B strictly worse, T tied (the city included),
+    // N with a score; a confidential value is placed against them (T and N + 1)
     let (n, bad) = counts(
         &con,
         &format!(
@@ -147,16 +168,28 @@ fn duckdb_recomputes_alignment_peers_percentiles_attainment_rollups_and_trends()
                                           when 'lower_better' then -value
                                           when 'target_band' then -abs(value - target) end as score
                  from g),
+             pub as (select * from sc where not confidential),
+             big as (select grouping, grp, data_point_id, count(score) as big_n from pub group by all),
              r as (
-                 select *, count(score) over w as big_n,
+                 select *,
                         rank() over (partition by grouping, grp, data_point_id order by score) - 1 as b,
                         count(*) over (partition by grouping, grp, data_point_id, score) as t
-                 from sc
-                 window w as (partition by grouping, grp, data_point_id)),
+                 from pub),
+             secret as (
+                 select x.grouping, x.grp, x.city_id, x.data_point_id, x.score,
+                        count(p.score) filter (where p.score < x.score) as b,
+                        count(p.score) filter (where p.score = x.score) + 1 as t
+                 from sc x left join pub p using (grouping, grp, data_point_id)
+                 where x.confidential
+                 group by all),
              mine as (
                  select grouping, grp, city_id, data_point_id,
                         case when score is not null and big_n >= 5 then 100.0 * (b + t / 2.0) / big_n end as pct
-                 from r)
+                 from r left join big using (grouping, grp, data_point_id)
+                 union all
+                 select grouping, grp, city_id, data_point_id,
+                        case when score is not null and big_n >= 5 then 100.0 * (b + t / 2.0) / (big_n + 1) end
+                 from secret left join big using (grouping, grp, data_point_id))
              select count(*), count(*) filter (where p.city_id is null or m.city_id is null or {})
              from percentiles p full join mine m
                on p.grouping = m.grouping and p.\"group\" = m.grp and p.city_id = m.city_id
@@ -228,6 +261,32 @@ fn duckdb_recomputes_alignment_peers_percentiles_attainment_rollups_and_trends()
     );
     assert!(n >= 300, "{n}");
     assert_eq!(bad, 0, "rollups differ");
+    // the published roll-ups: the points of confidential values left unscored
+    let (n, bad) = counts(
+        &con,
+        &format!(
+            "with c as (
+                 select city_id, dimension, count(*) filter (where direction <> 'neutral') as items,
+                        count(points) filter (where not coalesce(confidential, false)) as scored,
+                        sum(points) filter (where not coalesce(confidential, false)) as pts,
+                        count(*) filter (where direction <> 'neutral' and coalesce(confidential, false)) as hidden
+                 from attainment group by all),
+             mine as (select *, case when scored > 0 then pts / (4.0 * scored) end as score,
+                             case when items > 0 then scored / items end as cov from c)
+             select count(*) filter (where m.hidden > 0),
+                    count(*) filter (where r.city_id is null or {} or {} or r.items <> m.items
+                                     or r.confidential_items <> m.hidden)
+             from rollups_published r join mine m on r.city_id = m.city_id and r.path = m.dimension
+             where r.level = 'dimension'",
+            differ("r.rollup_score", "m.score"),
+            differ("r.coverage", "m.cov")
+        ),
+    );
+    assert!(
+        n >= 100,
+        "{n} published roll-ups left a confidential item out"
+    );
+    assert_eq!(bad, 0, "published rollups differ");
 
     // trend slopes: DuckDB's regr_slope over the same observations
     let (n, bad) = counts(

@@ -103,8 +103,10 @@ fn snapshot_shows_states_percentiles_trends_and_rollups() {
     let run_id = s["run"]["run_id"].as_str().unwrap();
     assert!(ws.root().join(format!("runs/{run_id}.json")).is_file());
 
-    // 96 / 100: 95%+ band, 4 points; in its band (96, 99, 60, 70, 90) 3 worse, itself tied:
-    // 100 x 3.5 / 5 = 70; three years rising to 96 % of target: achieved
+    // 96 / 100: 95%+ band, 4 points; its band holds 96, 60, 70, 90 and Zürich's
+    // confidential 99, which no statistic uses (METHODOLOGY section 10): 4 published values
+    // are fewer than k = 5, so the band publishes no percentile; three years rising to 96 %
+    // of target: achieved
     let p = data_point(&s, "EC-ICT-ICT-1C");
     close(&p["value"], 96.0);
     close(&p["target"], 100.0);
@@ -113,9 +115,9 @@ fn snapshot_shows_states_percentiles_trends_and_rollups() {
     assert_eq!(p["points"], 4);
     assert_eq!(p["state"], "95%+ of target");
     assert_eq!(p["band"], "target95");
-    assert_eq!(p["peer_n"], 5);
-    close(&p["percentile"], 70.0);
-    assert_eq!(p["suppressed"], false);
+    assert_eq!(p["peer_n"], 4);
+    assert!(p["percentile"].is_null(), "{p}");
+    assert_eq!(p["suppressed"], true);
     assert_eq!(p["trend_status"], "achieved");
     assert_eq!(p["trend_points"], 3);
     close(&p["slope"], 3.0);
@@ -173,14 +175,15 @@ fn snapshot_shows_states_percentiles_trends_and_rollups() {
         );
     }
 
-    // percentiles in another grouping: all six cities -> 100 x 4.5 / 6 = 75
+    // percentiles in another grouping: all six cities, five published values (Zürich's
+    // confidential 99 left out) -> 100 x 4.5 / 5 = 90
     let s = json(
         &ws,
         &[
             "snapshot", "--city", GENEVA, "--peers", "all", "--format", "json",
         ],
     );
-    close(&data_point(&s, "EC-ICT-ICT-1C")["percentile"], 75.0);
+    close(&data_point(&s, "EC-ICT-ICT-1C")["percentile"], 90.0);
 
     // the terminal table: 100 columns, no colour when not on a terminal
     let t = ok(&ws, &["snapshot", "--city", GENEVA]);
@@ -230,17 +233,18 @@ fn compare_with_the_peer_group_never_names_a_confidential_peer() {
             "compare", "--city", GENEVA, "--peers", "all", "--format", "json",
         ],
     );
-    // all six values 99 (confidential), 96, 90, 80, 70, 60: type-7 quartiles
+    // the published values 96, 90, 80, 70, 60 (Zürich's confidential 99 is in no
+    // statistic): type-7 quartiles
     let r = compare_row(&rows, "EC-ICT-ICT-1C");
-    assert_eq!(r["peer_n"], 6);
-    close(&r["median"], 85.0);
-    close(&r["p25"], 72.5);
-    close(&r["p75"], 94.5);
-    close(&r["percentile"], 75.0);
-    close(&r["gap_median"], -11.0);
-    close(&r["gap_median_pct"], -11.0 / 85.0 * 100.0);
-    close(&r["leaders"], 94.5);
-    close(&r["gap_leaders"], -1.5);
+    assert_eq!(r["peer_n"], 5);
+    close(&r["median"], 80.0);
+    close(&r["p25"], 70.0);
+    close(&r["p75"], 90.0);
+    close(&r["percentile"], 90.0);
+    close(&r["gap_median"], -16.0);
+    close(&r["gap_median_pct"], -20.0);
+    close(&r["leaders"], 90.0);
+    close(&r["gap_leaders"], -6.0);
     // Zürich's 99 is best but confidential: the best peer named is Stavanger's 90
     assert_eq!(r["best_peer"], "Stavanger (3137115)");
     close(&r["best_peer_value"], 90.0);
@@ -545,7 +549,11 @@ fn report_is_self_contained_and_renders_in_a_browser() {
     assert!(html.contains("@page { size: A4;"));
     // a sparkline for the one KPI with 3 years, a strip per category with a drawable value
     assert_eq!(html.matches("class=\"spark\"").count(), 1);
-    assert!(html.contains("data-data-point=\"EC-ICT-ICT-1C\""));
+    // household Internet: 4 published values in Geneva's band (Zürich's 99 is
+    // confidential) are fewer than k, so no strip, and the note says why
+    assert!(!html.contains("data-data-point=\"EC-ICT-ICT-1C\""));
+    assert!(html.contains("peer group of 4, 1 confidential left out below k: not shown"));
+    assert!(html.contains("data-data-point=\"EN-EN-AQ-1C-pm10\""));
 
     let Some(browser) = chromium() else {
         eprintln!(

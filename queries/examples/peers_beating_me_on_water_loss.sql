@@ -1,8 +1,8 @@
 -- peers_beating_me_on_water_loss: which cities of my peer group (same population band) do
 --     better than me on water supply loss (EC-I-WS-3C, lower is better)?
 --     "Better" = a higher direction-adjusted percentile in the population_band grouping; where
---     percentiles are suppressed (group smaller than k), a lower value. Confidential values
---     show as NULL (their percentile still counts).
+--     percentiles are suppressed (group smaller than k), a lower value. A confidential value
+--     shows as NULL with no percentile, and no percentile ranks it.
 --     EDIT: the city id in `me` (find ids with `citybench cities --search NAME`); to compare on
 --     another KPI, change the data point id in `kpi`.
 -- grain: one row per peer city that beats me

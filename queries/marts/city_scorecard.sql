@@ -1,7 +1,9 @@
 -- city_scorecard: each city's value, target, U4SSC attainment band and gap per data point, with its
 --     standing among all cities (the 'all' grouping: percentile, n, median, suppressed).
---     Confidential values are masked (METHODOLOGY section 10): value, attainment and gap to target
---     are NULL when `confidential` is true; points, state and percentile stay.
+--     Confidential values are withheld (METHODOLOGY section 10): when `confidential` is true, the
+--     value and everything computed from it alone (attainment, points, state, gaps to target, the
+--     percentile) are NULL; target, source year and quality stay. median_all and n_all are the
+--     published statistics, from values that are not confidential.
 --     attainment_pct is the unclipped ratio x 100; attainment_capped_pct is min(a, 1) x 100, the
 --     figure the bands use, NULL when there is no attainment (never least(): it skips NULLs).
 -- grain: one row per (analysis_year, city_id, data_point_id)
@@ -82,11 +84,11 @@ SELECT
         WHEN a.attainment > 1 THEN 100.0
         ELSE a.attainment * 100
     END AS attainment_capped_pct,
-    a.points,
-    a.state,
+    CASE WHEN a.confidential THEN NULL ELSE a.points END AS points,
+    CASE WHEN a.confidential THEN NULL ELSE a.state END AS state,
     CASE WHEN a.confidential THEN NULL ELSE a.gap_target END AS gap_target,
     CASE WHEN a.confidential THEN NULL ELSE a.gap_target_pct END AS gap_target_pct,
-    p.percentile AS percentile_all,
+    CASE WHEN a.confidential THEN NULL ELSE p.percentile END AS percentile_all,
     p.n AS n_all,
     s.median AS median_all,
     p.suppressed AS suppressed_all

@@ -1,9 +1,9 @@
 -- index_scores: the composite index (METHODOLOGY section 9) of every ranked unit at every level of the framework:
 --     indicators (raw value as reported, treated value, normalised score), aggregates and the index (aggregated
---     score), each with its rank among the units (1 = highest). Values of confidential observations (when
---     [index] include_confidential = true) are withheld: raw and treated are NULL for them (METHODOLOGY section 10).
+--     score), each with its rank among the units (1 = highest). When confidential observations entered the index ([index] include_confidential = true), the index is the custodian's
+--     and this mart is empty (its normalisation bounds, aggregates and ranks rest on them; METHODOLOGY section 10).
 -- grain: one row per (unit_id, code)
--- depends on: stg_index_scores, stg_aligned
+-- depends on: stg_index_scores, stg_index_units
 SELECT
     s.unit_id,
     s.unit_name,
@@ -13,12 +13,10 @@ SELECT
     s.level_name,
     s.parent,
     s.weight,
-    CASE WHEN a.confidential THEN NULL ELSE s.raw END     AS raw,
+    s.raw,
     s.imputed,
-    CASE WHEN a.confidential THEN NULL ELSE s.treated END AS treated,
-    CASE WHEN a.confidential THEN NULL ELSE s.score END   AS score,
-    CASE WHEN a.confidential THEN NULL ELSE s.rank END    AS rank
+    s.treated,
+    s.score,
+    s.rank
 FROM stg_index_scores AS s
-LEFT JOIN stg_aligned AS a
-    ON a.city_id = s.unit_id
-   AND a.data_point_id = s.code
+WHERE NOT EXISTS (SELECT 1 FROM stg_index_units WHERE confidential_entered)

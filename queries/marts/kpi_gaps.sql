@@ -1,7 +1,8 @@
 -- kpi_gaps: each city's gap to target, to its peer median and to its peers' leaders' level
 --     (positive = shortfall), with its percentile in the same peer group, city and KPI names.
---     Confidential values are masked (METHODOLOGY section 10): value and every gap (each would
---     give the value back from its published reference) are NULL when `confidential` is true.
+--     Confidential values are withheld (METHODOLOGY section 10): value, every gap (each would give
+--     the value back from its published reference) and the percentile are NULL when `confidential`
+--     is true. The medians and leaders' levels are published statistics (no confidential value).
 -- grain: one row per (analysis_year, city_id, data_point_id, grouping)
 -- depends on: stg_gaps, stg_attainment, stg_percentiles, stg_cities, stg_catalog
 WITH gaps AS (
@@ -53,7 +54,7 @@ SELECT
     g.leaders,
     CASE WHEN g.confidential THEN NULL ELSE g.gap_leaders END AS gap_leaders,
     CASE WHEN g.confidential THEN NULL ELSE g.gap_leaders_pct END AS gap_leaders_pct,
-    p.percentile,
+    CASE WHEN g.confidential THEN NULL ELSE p.percentile END AS percentile,
     p.n,
     g.suppressed
 FROM gaps AS g

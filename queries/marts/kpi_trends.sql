@@ -1,9 +1,9 @@
 -- kpi_trends: each series' trend up to the analysis year (OLS slope and 95 % interval, CAGR),
 --     the slope needed to meet the target by the horizon year, and the status, with city and
---     KPI names. Confidential values are masked (METHODOLOGY section 10): when any observation
---     in the trend window is confidential (`confidential`), every number computed from the
---     values (latest value, slope, interval, CAGR, required slope, ratio, years to target,
---     projected and fitted values) is NULL; status, years and target stay.
+--     KPI names. Confidential values are withheld (METHODOLOGY section 10): when any observation
+--     in the trend window is confidential (`confidential`), everything computed from the values
+--     (latest value, slope, interval, CAGR, required slope, ratio, status, years to target,
+--     projected and fitted values) is NULL; years, number of points and target stay.
 -- grain: one row per (analysis_year, city_id, data_point_id)
 -- depends on: stg_trends, stg_observations, stg_cities, stg_catalog
 WITH confidential_series AS (
@@ -73,7 +73,7 @@ SELECT
     t.horizon_year,
     CASE WHEN t.confidential THEN NULL ELSE t.required_slope END AS required_slope,
     CASE WHEN t.confidential THEN NULL ELSE t.ratio END AS ratio,
-    t.status,
+    CASE WHEN t.confidential THEN NULL ELSE t.status END AS status,
     CASE WHEN t.confidential THEN NULL ELSE t.years_to_target END AS years_to_target,
     CASE WHEN t.confidential THEN NULL ELSE t.projected_value END AS projected_value,
     CASE WHEN t.confidential THEN NULL ELSE t.fitted_value END AS fitted_value

@@ -2,9 +2,11 @@
 --     EU-China white paper's Figure 3, over all cities): the qualitative self-assessments (each city's latest answer
 --     per characteristic; a characteristic a city that assessed the framework left out counts as 'not assessed') and
 --     the Y.4904 KPI-performance levels per dimension (framework 'y4904_kpi', from the performance matrix).
---     share is cities / cities of that framework and characteristic.
+--     share is cities / cities of that framework and characteristic. The KPI-performance levels are the published
+--     roll-ups (confidential data points left out; a city whose every data point of a dimension is confidential
+--     is not counted there: METHODOLOGY section 10).
 -- grain: one row per (framework, characteristic, level_name)
--- depends on: stg_assessments, stg_maturity_dimensions
+-- depends on: stg_assessments, stg_maturity_dimensions_published
 WITH latest AS (
     SELECT
         city_id,
@@ -57,7 +59,8 @@ kpi AS (
             WHEN 4 THEN 'Integration'
             WHEN 5 THEN 'Optimization'
         END AS level_name
-    FROM stg_maturity_dimensions
+    FROM stg_maturity_dimensions_published
+    WHERE maturity_level IS NOT NULL
 ),
 
 all_answers AS (

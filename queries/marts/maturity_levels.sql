@@ -1,9 +1,10 @@
 -- maturity_levels: each city's ITU-T Y.4904 maturity level per mapped data point, with the level's name, the
 --     performance-matrix targets, the next milestone (next level, its target, the signed gap: positive = shortfall)
---     and the city's KPI-performance level per dimension. Confidential values are masked (METHODOLOGY section 10):
---     value and gap_next are NULL when `confidential` is true; the level stays.
+--     and the city's KPI-performance level per dimension. Confidential values are withheld (METHODOLOGY section 10):
+--     value, level, level name, next milestone and gap_next are NULL when `confidential` is true (a level is a
+--     band of the value), and dimension_level is the published roll-up, which leaves those data points out.
 -- grain: one row per (analysis_year, city_id, data_point_id)
--- depends on: stg_maturity_levels, stg_maturity_dimensions, stg_cities, stg_catalog
+-- depends on: stg_maturity_levels, stg_maturity_dimensions_published, stg_cities, stg_catalog
 SELECT
     m.analysis_year,
     m.city_id,
@@ -26,17 +27,17 @@ SELECT
     m.level_5_target,
     m.matrix_scope,
     m.matrix_source,
-    m.maturity_level,
-    CASE m.maturity_level
+    CASE WHEN m.confidential THEN NULL ELSE m.maturity_level END AS maturity_level,
+    CASE WHEN m.confidential THEN NULL ELSE CASE m.maturity_level
         WHEN 0 THEN 'pre-maturity'
         WHEN 1 THEN 'Planning'
         WHEN 2 THEN 'Alignment'
         WHEN 3 THEN 'Development'
         WHEN 4 THEN 'Integration'
         WHEN 5 THEN 'Optimization'
-    END AS level_name,
-    m.next_level,
-    m.next_target,
+    END END AS level_name,
+    CASE WHEN m.confidential THEN NULL ELSE m.next_level END AS next_level,
+    CASE WHEN m.confidential THEN NULL ELSE m.next_target END AS next_target,
     CASE WHEN m.confidential THEN NULL ELSE m.gap_next END AS gap_next,
     dm.maturity_level AS dimension_level,
     dm.rollup_rule
@@ -45,7 +46,7 @@ LEFT JOIN stg_cities AS c
     ON c.city_id = m.city_id
 LEFT JOIN stg_catalog AS k
     ON k.data_point_id = m.data_point_id
-LEFT JOIN stg_maturity_dimensions AS dm
+LEFT JOIN stg_maturity_dimensions_published AS dm
     ON dm.analysis_year = m.analysis_year
     AND dm.city_id = m.city_id
     AND dm.dimension = m.dimension

@@ -1,6 +1,8 @@
 -- peer_benchmarks: peer-group statistics per data point with the KPI's name, unit and direction,
 --     the leaders' level (p75 for higher_better, p25 for lower_better, else NULL) and the
---     catalogue's default target. Suppressed groups (n < k) keep n and have NULL statistics.
+--     catalogue's default target. Every statistic is computed from the values that are not confidential
+--     (METHODOLOGY section 10): n counts them and n_confidential says how many confidential values were left
+--     out. Suppressed groups (n < k) keep n and have NULL statistics.
 -- grain: one row per (analysis_year, grouping, peer_group, data_point_id)
 -- depends on: stg_peer_stats, stg_catalog, stg_attainment
 WITH default_targets AS (
@@ -29,6 +31,7 @@ SELECT
     k.unit,
     k.direction,
     s.n,
+    s.n_confidential,
     s.suppressed,
     s."min",
     s.p10,

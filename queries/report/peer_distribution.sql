@@ -1,4 +1,5 @@
--- peer_distribution: the statistics of one peer group per data point (the report's strip charts).
+-- peer_distribution: the published statistics of one peer group per data point (the report's strip charts):
+--     computed without confidential values (n counts the values used, n_confidential those left out).
 --     Suppressed groups (n < k) have NULL statistics, so nothing is drawn for them.
 -- grain: one row per data_point_id
 -- parameters: $1 grouping, $2 peer group
@@ -6,6 +7,7 @@
 SELECT
     data_point_id,
     n,
+    n_confidential,
     suppressed,
     "min",
     p10,

@@ -1,4 +1,5 @@
--- stg_peer_stats: peer-group statistics per data point (all NULL when suppressed, n < k), renamed and typed.
+-- stg_peer_stats: peer-group statistics per data point over the values that are not confidential (n counts them,
+--     n_confidential the confidential values left out; all NULL when suppressed, n < k), renamed and typed.
 -- grain: one row per (analysis_year, grouping, peer_group, data_point_id)
 -- depends on: src_peer_stats
 SELECT
@@ -7,6 +8,7 @@ SELECT
     CAST("group" AS VARCHAR)       AS peer_group,
     CAST(data_point_id AS VARCHAR) AS data_point_id,
     CAST(n AS INTEGER)             AS n,
+    CAST(n_confidential AS INTEGER) AS n_confidential,
     CAST(suppressed AS BOOLEAN)    AS suppressed,
     CAST("min" AS DOUBLE)          AS "min",
     CAST(p10 AS DOUBLE)            AS p10,

@@ -1,4 +1,5 @@
--- stg_rollups: points rolled up to category, sub-dimension, dimension and overall, with coverage, renamed and typed.
+-- stg_rollups: a city's own points rolled up to category, sub-dimension, dimension and overall (its confidential
+--     items scored: shown only in that city's outputs), with coverage, renamed and typed.
 -- grain: one row per (analysis_year, city_id, level, path)
 -- depends on: src_rollups
 SELECT
@@ -12,6 +13,7 @@ SELECT
     CAST(items AS INTEGER)          AS items,
     CAST(scored AS INTEGER)         AS scored,
     CAST(points AS BIGINT)          AS points,
+    CAST(confidential_items AS INTEGER) AS confidential_items,
     CAST(rollup_score AS DOUBLE)    AS rollup_score,
     CAST(coverage AS DOUBLE)        AS coverage,
     CAST(band AS VARCHAR)           AS band,

@@ -48,6 +48,10 @@ pub struct IndexData {
     pub sha256: String,
     /// Confidential observations left out.
     pub confidential_left_out: u64,
+    /// Confidential observations that entered the index (`[index] include_confidential =
+    /// true`): such an index is the custodian's own and is not published (METHODOLOGY
+    /// section 10: its normalisation bounds, aggregates and ranks all rest on them).
+    pub confidential_entered: u64,
     /// Whether an indicator absent from the data is an error (files) or an empty column
     /// (the workspace, where a data point may have no observations yet).
     pub strict_columns: bool,
@@ -259,7 +263,7 @@ impl IndexData {
             .map_err(pe(&aligned))?
             .get(0);
         let mut obs: Vec<Obs> = Vec::with_capacity(a.height());
-        let left_out = push_rows(
+        let (left_out, mut entered) = push_rows(
             &a,
             d::ANALYSIS_YEAR,
             &aligned,
@@ -276,10 +280,11 @@ impl IndexData {
                 f = f.and(col(d::CONFIDENTIAL).not());
             }
             let o = read(&observations, d::YEAR, Some(f))?;
-            push_rows(&o, d::YEAR, &observations, true, &mut obs)?;
+            entered += push_rows(&o, d::YEAR, &observations, true, &mut obs)?.1;
         }
         let mut data = Self::from_obs(obs, year, &aligned, HashMap::new(), registry)?;
         data.confidential_left_out = left_out;
+        data.confidential_entered = entered;
         data.source = "derived/aligned.parquet".into();
         data.sha256 = crate::ingest::sha256_file(&aligned)?.0;
         Ok(data)
@@ -428,30 +433,34 @@ impl IndexData {
 
 /// Append the (city, data point, year, value) rows of a frame to `obs`, leaving out the
 /// confidential ones unless `confidential`; returns how many were left out.
+/// Push the rows of `df` to `obs`, confidential ones only when `confidential`; returns
+/// (confidential rows left out, confidential rows pushed).
 fn push_rows(
     df: &DataFrame,
     year_col: &str,
     path: &Path,
     confidential: bool,
     obs: &mut Vec<Obs>,
-) -> Result<u64> {
+) -> Result<(u64, u64)> {
     let e = pe(path);
     let c = df.column(d::CITY_ID).map_err(&e)?.str().map_err(&e)?;
     let p = df.column(d::DATA_POINT_ID).map_err(&e)?.str().map_err(&e)?;
     let y = df.column(year_col).map_err(&e)?.i32().map_err(&e)?;
     let v = df.column(d::VALUE).map_err(&e)?.f64().map_err(&e)?;
     let k = df.column(d::CONFIDENTIAL).map_err(&e)?.bool().map_err(&e)?;
-    let mut left_out = 0;
+    let (mut left_out, mut entered) = (0, 0);
     for i in 0..df.height() {
-        if !confidential && k.get(i) == Some(true) {
+        let secret = k.get(i) == Some(true);
+        if !confidential && secret {
             left_out += 1;
             continue;
         }
         if let (Some(c), Some(p), Some(v)) = (c.get(i), p.get(i), v.get(i)) {
             obs.push((c.to_string(), p.to_string(), y.get(i), v, i as u64 + 2));
+            entered += u64::from(secret);
         }
     }
-    Ok(left_out)
+    Ok((left_out, entered))
 }
 
 /// A row of a data file: its line and its cells.

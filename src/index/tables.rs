@@ -192,6 +192,10 @@ pub fn units(
                 p.screening.iter().map(|s| s.included).collect::<Vec<_>>(),
             ),
             Column::new(x::REASON.into(), reason),
+            Column::new(
+                x::CONFIDENTIAL_ENTERED.into(),
+                vec![data.confidential_entered > 0; data.units.len()],
+            ),
         ],
     )
 }

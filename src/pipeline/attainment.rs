@@ -114,9 +114,12 @@ pub fn resolve_targets(
 
 /// The lower goalpost when the targets table gives none: the 2.5th percentile
 /// (higher_better) or 97.5th percentile (lower_better) of all cities' aligned values of
-/// the data point. Returns data_point_id, `worst_fallback`.
+/// the data point that are not confidential (it is published in every city's `worst`, so
+/// it is a published statistic: METHODOLOGY section 10). Returns data_point_id,
+/// `worst_fallback`.
 pub fn worst_fallback(aligned: LazyFrame, catalog: LazyFrame) -> LazyFrame {
     aligned
+        .filter(col(d::CONFIDENTIAL).fill_null(lit(false)).not())
         .join(
             catalog.select([col(d::DATA_POINT_ID), col(d::DIRECTION)]),
             [col(d::DATA_POINT_ID)],

@@ -13,6 +13,12 @@
 //!
 //! Only data points with a matrix row (the city's own or the default) are mapped into the
 //! maturity model (Y.4904 step 1); the others get no level.
+//!
+//! The roll-ups come in two variants (METHODOLOGY section 10): `maturity_dimensions`, a
+//! city's own, with its confidential data points' levels, and
+//! `maturity_dimensions_published`, with those levels withheld ([`withhold_confidential`]:
+//! left out of the minimum, the median and the counts), so no published level rests on a
+//! confidential value. `confidential_items` counts them in both.
 
 use polars::prelude::*;
 
@@ -182,11 +188,29 @@ pub fn levels(resolved: LazyFrame, catalog: LazyFrame, aligned: LazyFrame, year:
         ])
 }
 
-/// Roll the levels up per (city, dimension) and overall ([`KPI_PERFORMANCE`]): data points,
-/// `level_min`, `level_median`, the count at each level, and `maturity_level` by `rule`.
+/// The levels with those of confidential values withheld (null), for the published
+/// roll-ups.
+pub fn withhold_confidential(levels: LazyFrame) -> LazyFrame {
+    levels.with_column(
+        when(col(d::CONFIDENTIAL).fill_null(lit(false)))
+            .then(lit(NULL).cast(DataType::Int32))
+            .otherwise(col(d::MATURITY_LEVEL))
+            .alias(d::MATURITY_LEVEL),
+    )
+}
+
+/// Roll the levels up per (city, dimension) and overall ([`KPI_PERFORMANCE`]): data points
+/// (with a level), `level_min`, `level_median`, the count at each level, the confidential
+/// data points, and `maturity_level` by `rule`. A null level (withheld) is left out of all
+/// but `confidential_items`.
 pub fn dimensions(levels: LazyFrame, rule: MaturityRollup, year: i32) -> LazyFrame {
     let aggs = || {
         let mut a = vec![
+            col(d::CONFIDENTIAL)
+                .fill_null(lit(false))
+                .sum()
+                .cast(DataType::UInt32)
+                .alias(d::CONFIDENTIAL_ITEMS),
             col(d::MATURITY_LEVEL)
                 .count()
                 .cast(DataType::UInt32)
@@ -227,6 +251,7 @@ pub fn dimensions(levels: LazyFrame, rule: MaturityRollup, year: i32) -> LazyFra
         col(d::LEVEL_MEDIAN),
     ];
     cols.extend(d::AT_LEVEL.iter().map(|c| col(*c)));
+    cols.push(col(d::CONFIDENTIAL_ITEMS));
     cols.push(level.alias(d::MATURITY_LEVEL));
     cols.push(lit(rule.as_str()).alias(d::ROLLUP_RULE));
     concat(
@@ -358,6 +383,7 @@ mod tests {
             d::CITY_ID => ["a", "a", "a", "a", "b"],
             d::DIMENSION => ["Economy", "Economy", "Economy", "Environment", "Economy"],
             d::MATURITY_LEVEL => [1i32, 2, 4, 3, 0],
+            d::CONFIDENTIAL => [Some(false), Some(false), Some(false), Some(false), None],
         )
         .unwrap();
         let out = dimensions(levels.clone().lazy(), MaturityRollup::Min, 2024)
@@ -406,6 +432,42 @@ mod tests {
             .unwrap();
         // the median rule rounds the median level down: 2.5 -> 2
         assert_eq!(ints(&median, d::MATURITY_LEVEL), [2, 3, 2, 0, 0].map(Some));
+    }
+
+    #[test]
+    fn published_rollups_leave_confidential_levels_out() {
+        // a's level-1 data point is confidential: its own Economy level is 1 (the
+        // staircase), the published one rests on the levels 2 and 4 only
+        let levels = df!(
+            d::CITY_ID => ["a", "a", "a", "a"],
+            d::DIMENSION => ["Economy", "Economy", "Economy", "Environment"],
+            d::MATURITY_LEVEL => [1i32, 2, 4, 3],
+            d::CONFIDENTIAL => [true, false, false, true],
+        )
+        .unwrap();
+        let roll = |lf: LazyFrame| {
+            dimensions(lf, MaturityRollup::Min, 2024)
+                .collect()
+                .unwrap()
+                .sort([d::DIMENSION], Default::default())
+                .unwrap()
+        };
+        let own = roll(levels.clone().lazy());
+        let published = roll(withhold_confidential(levels.lazy()));
+        let u32s = |df: &DataFrame, c: &str| -> Vec<Option<u32>> {
+            df.column(c).unwrap().u32().unwrap().iter().collect()
+        };
+        // Economy, Environment, KPI performance
+        assert_eq!(ints(&own, d::MATURITY_LEVEL), [1, 3, 1].map(Some));
+        assert_eq!(
+            ints(&published, d::MATURITY_LEVEL),
+            [Some(2), None, Some(2)]
+        );
+        assert_eq!(u32s(&published, d::DATA_POINTS), [2, 0, 2].map(Some));
+        assert_eq!(u32s(&own, d::CONFIDENTIAL_ITEMS), [1, 1, 2].map(Some));
+        assert_eq!(u32s(&published, d::CONFIDENTIAL_ITEMS), [1, 1, 2].map(Some));
+        assert_eq!(floats(&published, d::LEVEL_MEDIAN)[2], Some(3.0));
+        assert_eq!(u32s(&published, d::AT_LEVEL[1]), [0, 0, 0].map(Some));
     }
 
     #[test]

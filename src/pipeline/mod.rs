@@ -52,7 +52,7 @@ use keys::Keys;
 use targets::Targets;
 
 /// The derived tables, in write order: (file stem, sort keys).
-pub const TABLES: [(&str, &[&str]); 13] = [
+pub const TABLES: [(&str, &[&str]); 15] = [
     ("catalog", &[d::DATA_POINT_ID]),
     ("cities", &[d::CITY_ID]),
     ("observations", &[d::CITY_ID, d::DATA_POINT_ID, d::YEAR]),
@@ -62,9 +62,11 @@ pub const TABLES: [(&str, &[&str]); 13] = [
     ("percentiles", &[d::CITY_ID, d::DATA_POINT_ID, d::GROUPING]),
     ("gaps", &[d::CITY_ID, d::DATA_POINT_ID, d::GROUPING]),
     ("rollups", &[d::CITY_ID, d::LEVEL, d::PATH]),
+    ("rollups_published", &[d::CITY_ID, d::LEVEL, d::PATH]),
     ("trends", &[d::CITY_ID, d::DATA_POINT_ID]),
     ("maturity_levels", &[d::CITY_ID, d::DATA_POINT_ID]),
     ("maturity_dimensions", &[d::CITY_ID, d::DIMENSION]),
+    ("maturity_dimensions_published", &[d::CITY_ID, d::DIMENSION]),
     (
         "assessments",
         &[
@@ -383,11 +385,22 @@ pub fn compute(
     let dimensions = maturity::dimensions(levels.clone().lazy(), cfg.maturity.rollup, year)
         .collect()
         .map_err(pe)?;
+    let dimensions_published = maturity::dimensions(
+        maturity::withhold_confidential(levels.clone().lazy()),
+        cfg.maturity.rollup,
+        year,
+    )
+    .collect()
+    .map_err(pe)?;
     lap("maturity", &mut timings);
     rows.push(("maturity_levels", emit(sink, "maturity_levels", levels)?));
     rows.push((
         "maturity_dimensions",
         emit(sink, "maturity_dimensions", dimensions)?,
+    ));
+    rows.push((
+        "maturity_dimensions_published",
+        emit(sink, "maturity_dimensions_published", dimensions_published)?,
     ));
     rows.push((
         "assessments",
@@ -398,8 +411,18 @@ pub fn compute(
     let rolled = rollups::rollups(attained.clone().lazy(), year)
         .collect()
         .map_err(pe)?;
+    let rolled_published = rollups::rollups(
+        rollups::withhold_confidential(attained.clone().lazy()),
+        year,
+    )
+    .collect()
+    .map_err(pe)?;
     lap("rollups", &mut timings);
     rows.push(("rollups", emit(sink, "rollups", rolled)?));
+    rows.push((
+        "rollups_published",
+        emit(sink, "rollups_published", rolled_published)?,
+    ));
 
     let scored = attained
         .clone()

@@ -1,5 +1,13 @@
-//! Stage `peers` (METHODOLOGY section 5): peer statistics per (grouping, group, data
-//! point) and each city's direction-adjusted mid-rank percentile, suppressed below k.
+//! Stage `peers` (METHODOLOGY sections 5 and 10): peer statistics per (grouping, group,
+//! data point) and each city's direction-adjusted mid-rank percentile, suppressed below k.
+//!
+//! Peer statistics are published, so they are computed from the values that are not
+//! confidential only (`n` counts those; `n_confidential` says how many were left out, and
+//! suppression looks at `n`). A city's percentile is its mid-rank among the same published
+//! scores: a city whose value is confidential is placed against the published distribution
+//! as if it were added to it alone (`B` published scores worse, `T` published ties plus
+//! itself, `N` published scores plus itself), so no other city's percentile moves because of
+//! a confidential value, and its own percentile is shown only in its own outputs.
 
 use polars::prelude::*;
 
@@ -51,6 +59,7 @@ fn stats_output(year: i32) -> Vec<Expr> {
         col(d::GROUP),
         col(d::DATA_POINT_ID),
         col(d::N),
+        col(d::N_CONFIDENTIAL),
         col(d::SUPPRESSED),
     ];
     out.extend(STAT_COLUMNS.iter().map(|n| col(*n)));
@@ -77,11 +86,17 @@ fn group_keys() -> [Expr; 3] {
     [col(d::GROUPING), col(d::GROUP), col(d::DATA_POINT_ID)]
 }
 
+/// True for a confidential row (a missing flag is not confidential).
+fn confidential() -> Expr {
+    col(d::CONFIDENTIAL).fill_null(lit(false))
+}
+
 /// n, min, p10, p25, median, p75, p90, max, mean, sd (sample, n - 1) per (grouping, group,
-/// data point); quantiles type 7 (linear). Below `k` every statistic is null and
-/// `suppressed` is true; the row and its n stay.
+/// data point) over the values that are not confidential; quantiles type 7 (linear);
+/// `n_confidential` counts the confidential values left out. Below `k` published values
+/// every statistic is null and `suppressed` is true; the row and its n stay.
 pub fn peer_stats(grouped: LazyFrame, k: u32, year: i32) -> LazyFrame {
-    let v = || col(d::VALUE);
+    let v = || col(d::VALUE).filter(confidential().not());
     let q = |p: f64, name: &str| v().quantile(lit(p), QuantileMethod::Linear).alias(name);
     let suppressed = col(d::N).lt(lit(k));
     let mut masked: Vec<Expr> = STAT_COLUMNS
@@ -98,6 +113,11 @@ pub fn peer_stats(grouped: LazyFrame, k: u32, year: i32) -> LazyFrame {
         .group_by_stable(group_keys())
         .agg([
             v().count().cast(DataType::UInt32).alias(d::N),
+            col(d::VALUE)
+                .filter(confidential())
+                .count()
+                .cast(DataType::UInt32)
+                .alias(d::N_CONFIDENTIAL),
             v().min().alias(d::MIN),
             q(0.10, d::P10),
             q(0.25, d::P25),
@@ -114,38 +134,81 @@ pub fn peer_stats(grouped: LazyFrame, k: u32, year: i32) -> LazyFrame {
         .select(stats_output(year))
 }
 
-/// Each city's percentile in each of its groups: with N peers having a score, B strictly
-/// worse and T tied (the city included), `100 * (B + T/2) / N`, computed as
-/// `100 * (average rank - 1/2) / N`. Null for neutral data points, for target_band without
-/// a target, and when the group has fewer than `k` values (`suppressed`).
+/// Each city's percentile in each of its groups among the published (not confidential)
+/// scores: with B published scores strictly worse, T published scores tied (plus the city
+/// itself when its value is confidential) and N published scores (plus the city itself when
+/// confidential), `100 * (B + T/2) / N`. For a city whose value is published this is the
+/// mid-rank among the published scores. Null for neutral data points, for target_band
+/// without a target, and when the group has fewer than `k` published values
+/// (`suppressed`). This is the reference plan (a self-join per group) the one-pass
+/// [`stats_and_percentiles`] is tested against.
 pub fn percentiles(grouped: LazyFrame, k: u32, year: i32) -> LazyFrame {
     let g = group_keys();
-    let rank = super::over(
-        col(d::SCORE).rank(
-            RankOptions {
-                method: RankMethod::Average,
-                descending: false,
-            },
-            None,
-        ),
-        g.clone(),
-    );
-    let big_n = super::over(col(d::SCORE).count(), g.clone());
-    let n = super::over(col(d::VALUE).count(), g);
-    grouped
+    let scored = grouped
         .with_column(score_expr().alias(d::SCORE))
+        .with_row_index(ROW, None);
+    let public = scored
+        .clone()
+        .filter(confidential().not().and(col(d::SCORE).is_not_null()))
+        .select([
+            col(d::GROUPING),
+            col(d::GROUP),
+            col(d::DATA_POINT_ID),
+            col(d::SCORE).alias("public_score"),
+        ]);
+    let standing = scored
+        .clone()
+        .select([
+            col(ROW),
+            col(d::GROUPING),
+            col(d::GROUP),
+            col(d::DATA_POINT_ID),
+            col(d::SCORE),
+        ])
+        .join(public, g.clone(), g.clone(), JoinArgs::new(JoinType::Left))
+        .group_by([col(ROW)])
+        .agg([
+            col("public_score")
+                .lt(col(d::SCORE))
+                .sum()
+                .cast(DataType::Float64)
+                .alias("worse"),
+            col("public_score")
+                .eq(col(d::SCORE))
+                .sum()
+                .cast(DataType::Float64)
+                .alias("tied"),
+        ]);
+    let own = confidential().cast(DataType::Float64);
+    let published_value = col(d::VALUE).is_not_null().and(confidential().not());
+    let published_score = col(d::SCORE).is_not_null().and(confidential().not());
+    scored
+        .join(
+            standing,
+            [col(ROW)],
+            [col(ROW)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .sort([ROW], SortMultipleOptions::default())
         .with_columns([
-            n.cast(DataType::UInt32).alias(d::N),
-            big_n.alias("n_scored"),
-            rank.cast(DataType::Float64).alias("rank"),
+            super::over(published_value.sum(), g.clone())
+                .cast(DataType::UInt32)
+                .alias(d::N),
+            super::over(published_score.sum(), g)
+                .cast(DataType::Float64)
+                .alias("n_scored"),
         ])
         .with_columns([
             when(
                 col("n_scored")
-                    .gt_eq(lit(k))
+                    .gt_eq(lit(k as f64))
+                    .and(col("n_scored").gt(lit(0.0)))
                     .and(col(d::SCORE).is_not_null()),
             )
-            .then(lit(100.0) * (col("rank") - lit(0.5)) / col("n_scored").cast(DataType::Float64))
+            .then(
+                lit(100.0) * (col("worse") + (col("tied") + own.clone()) / lit(2.0))
+                    / (col("n_scored") + own),
+            )
             .otherwise(lit(NULL).cast(DataType::Float64))
             .alias(d::PERCENTILE),
             col(d::N).lt(lit(k)).alias(d::SUPPRESSED),
@@ -200,27 +263,42 @@ pub fn stats_and_percentiles(
             .collect())
     };
     let (values, scores) = (dense(d::VALUE)?, dense(d::SCORE)?);
+    let confidential: Vec<bool> = scored
+        .column(d::CONFIDENTIAL)?
+        .bool()?
+        .iter()
+        .map(|c| c.unwrap_or(false))
+        .collect();
     let height = scored.height();
     let mut n_col = vec![0u32; height];
     let mut pct_col: Vec<Option<f64>> = vec![None; height];
     let mut stats: [Vec<Option<f64>>; 9] = Default::default();
     let mut n_stat = Vec::with_capacity(lens.len());
+    let mut n_conf_stat = Vec::with_capacity(lens.len());
     let mut buf: Vec<f64> = Vec::new();
     let mut ranked: Vec<(f64, IdxSize)> = Vec::new();
     let mut start = 0usize;
     for &len in &lens {
         let members = &rows[start..start + len];
         start += len;
+        // the published values: confidential ones are left out of every statistic
         buf.clear();
         buf.extend(
             members
                 .iter()
+                .filter(|&&r| !confidential[r as usize])
                 .map(|&r| values[r as usize])
                 .filter(|v| !v.is_nan()),
         );
         buf.sort_unstable_by(f64::total_cmp);
         let n = buf.len();
         n_stat.push(n as u32);
+        n_conf_stat.push(
+            members
+                .iter()
+                .filter(|&&r| confidential[r as usize] && !values[r as usize].is_nan())
+                .count() as u32,
+        );
         let row_stats = if n < k as usize || n == 0 {
             [None; 9]
         } else {
@@ -244,11 +322,12 @@ pub fn stats_and_percentiles(
         for (col, v) in stats.iter_mut().zip(row_stats) {
             col.push(v);
         }
-        // average ranks of the scores (ties share the mean of their positions)
+        // average ranks of the published scores (ties share the mean of their positions)
         ranked.clear();
         ranked.extend(
             members
                 .iter()
+                .filter(|&&r| !confidential[r as usize])
                 .map(|&r| (scores[r as usize], r))
                 .filter(|(s, _)| !s.is_nan()),
         );
@@ -272,6 +351,13 @@ pub fn stats_and_percentiles(
                 }
                 i = j;
             }
+            // a confidential value placed against the published scores, alone
+            for &r in members {
+                let s = scores[r as usize];
+                if confidential[r as usize] && !s.is_nan() {
+                    pct_col[r as usize] = Some(placed_against(&ranked, s));
+                }
+            }
         }
     }
     let suppressed_rows: BooleanChunked = n_col.iter().map(|&n| n < k).collect();
@@ -290,6 +376,7 @@ pub fn stats_and_percentiles(
     let suppressed: BooleanChunked = n_stat.iter().map(|&n| n < k).collect();
     let mut cols = vec![
         Series::new(d::N.into(), n_stat).lit(),
+        Series::new(d::N_CONFIDENTIAL.into(), n_conf_stat).lit(),
         suppressed
             .with_name(d::SUPPRESSED.into())
             .into_series()
@@ -305,6 +392,15 @@ pub fn stats_and_percentiles(
         .select(stats_output(year))
         .collect()?;
     Ok((stats, pct))
+}
+
+/// The percentile of a score `s` added alone to the published scores `ranked` (sorted
+/// ascending, non-empty): `100 * (B + (T + 1)/2) / (N + 1)` with B published scores below
+/// `s` and T equal to it.
+fn placed_against(ranked: &[(f64, IdxSize)], s: f64) -> f64 {
+    let worse = ranked.partition_point(|x| x.0 < s);
+    let tied = ranked[worse..].iter().take_while(|x| x.0 == s).count();
+    100.0 * (worse as f64 + (tied + 1) as f64 / 2.0) / (ranked.len() + 1) as f64
 }
 
 /// Quantile type 7 (linear) of sorted, non-empty `v`, as Polars' `QuantileMethod::Linear`.

@@ -2,6 +2,12 @@
 //! overall scores = points / (4 x scored items), with coverage = scored / non-neutral
 //! items beside every score and a flag below 50 % coverage. Categories are identified by
 //! their full path (dimension / sub-dimension / category).
+//!
+//! Two variants (METHODOLOGY section 10): `rollups`, a city's own roll-ups with its
+//! confidential items scored (shown only in that city's outputs), and `rollups_published`,
+//! computed with the confidential items left unscored ([`withhold_confidential`]), so a
+//! published score never rests on a confidential value (the points of a yes/no data point
+//! would give its value back). `confidential_items` counts them in both.
 
 use polars::prelude::*;
 
@@ -15,8 +21,19 @@ pub const LEVEL_OVERALL: &str = "overall";
 /// Separator of path elements.
 pub const PATH_SEP: &str = " / ";
 
+/// The attainment rows with the points of confidential values withheld (null), for the
+/// published roll-ups.
+pub fn withhold_confidential(attainment: LazyFrame) -> LazyFrame {
+    attainment.with_column(
+        when(col(d::CONFIDENTIAL).fill_null(lit(false)))
+            .then(lit(NULL).cast(DataType::Int32))
+            .otherwise(col(d::POINTS))
+            .alias(d::POINTS),
+    )
+}
+
 /// Roll the attainment rows (one per city and catalogue data point, with DIMENSION,
-/// SUB_DIMENSION, CATEGORY, DIRECTION and POINTS) up the hierarchy.
+/// SUB_DIMENSION, CATEGORY, DIRECTION, CONFIDENTIAL and POINTS) up the hierarchy.
 pub fn rollups(attainment: LazyFrame, year: i32) -> LazyFrame {
     let null_s = || lit(NULL).cast(DataType::String);
     let level = |keys: Vec<Expr>, name: &str, path: Expr, dim: Expr, sub: Expr, cat: Expr| {
@@ -36,6 +53,12 @@ pub fn rollups(attainment: LazyFrame, year: i32) -> LazyFrame {
                     .cast(DataType::UInt32)
                     .alias(d::SCORED),
                 col(d::POINTS).sum().cast(DataType::Int64).alias(d::POINTS),
+                col(d::DIRECTION)
+                    .neq(lit("neutral"))
+                    .and(col(d::CONFIDENTIAL).fill_null(lit(false)))
+                    .sum()
+                    .cast(DataType::UInt32)
+                    .alias(d::CONFIDENTIAL_ITEMS),
             ])
             .select([
                 lit(year).alias(d::ANALYSIS_YEAR),
@@ -48,6 +71,7 @@ pub fn rollups(attainment: LazyFrame, year: i32) -> LazyFrame {
                 col(d::ITEMS),
                 col(d::SCORED),
                 col(d::POINTS),
+                col(d::CONFIDENTIAL_ITEMS),
             ])
     };
     let (dm, sd, ct) = (

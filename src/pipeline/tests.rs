@@ -243,6 +243,102 @@ fn percentiles_mid_rank_direction_ties_and_suppression() {
     assert!(f64s(&p, d::PERCENTILE).iter().all(Option::is_none));
 }
 
+/// `grouped` with the cities in `secret` marked confidential.
+fn grouped_secret(values: &[(&str, f64)], direction: &str, secret: &[&str]) -> DataFrame {
+    grouped(values, direction)
+        .with_column(
+            col(d::CITY_ID)
+                .is_in(lit(Series::new("s".into(), secret)).implode(true), false)
+                .alias(d::CONFIDENTIAL),
+        )
+        .collect()
+        .unwrap()
+}
+
+/// The one-pass statistics and percentiles, checked equal to the reference plans, sorted
+/// by city.
+fn peers_both(df: &DataFrame, k: u32) -> (DataFrame, DataFrame) {
+    let (stats, pct) = peers::stats_and_percentiles(df, k, 2024).unwrap();
+    let ref_stats = peers::peer_stats(df.clone().lazy(), k, 2024)
+        .collect()
+        .unwrap();
+    let ref_pct = peers::percentiles(df.clone().lazy(), k, 2024)
+        .collect()
+        .unwrap();
+    assert!(stats.equals_missing(&ref_stats), "{stats}\n{ref_stats}");
+    let pct = pct.sort([d::CITY_ID], Default::default()).unwrap();
+    let ref_pct = ref_pct.sort([d::CITY_ID], Default::default()).unwrap();
+    for (x, y) in f64s(&pct, d::PERCENTILE)
+        .iter()
+        .zip(f64s(&ref_pct, d::PERCENTILE))
+    {
+        assert!(x == &y || close(*x, y.unwrap()), "{pct}\n{ref_pct}");
+    }
+    (stats, pct)
+}
+
+#[test]
+fn confidential_values_are_left_out_of_statistics_and_placed_against_them() {
+    // 1..10 with c = 3 and j = 10 (the maximum) confidential: the statistics are those of
+    // 1, 2, 4, 5, 6, 7, 8, 9
+    let df = grouped_secret(&ten(), "higher_better", &["c", "j"]);
+    let (s, p) = peers_both(&df, 5);
+    let one = |c: &str| f64s(&s, c)[0];
+    assert_eq!(s.column(d::N).unwrap().u32().unwrap().get(0), Some(8));
+    assert_eq!(
+        s.column(d::N_CONFIDENTIAL).unwrap().u32().unwrap().get(0),
+        Some(2)
+    );
+    assert_eq!(one(d::MIN), Some(1.0));
+    assert_eq!(one(d::MAX), Some(9.0)); // not 10
+    assert!(close(one(d::P25), 3.5)); // 2 + 0.75 x (4 - 2)
+    assert!(close(one(d::MEDIAN), 5.5));
+    assert!(close(one(d::MEAN), 5.25)); // 42 / 8
+    let pct = f64s(&p, d::PERCENTILE);
+    // published cities rank among the 8 published values: a (1) 0.5/8, i (9) 7.5/8
+    assert!(close(pct[0], 6.25));
+    assert!(close(pct[8], 93.75));
+    // b (2): B = 1, T = 1, N = 8, whether or not c's 3 is there
+    assert!(close(pct[1], 18.75));
+    // confidential cities are placed against the 8, alone: c (3) B = 2, T = 1, N = 9;
+    // j (10) B = 8, T = 1, N = 9
+    assert!(close(pct[2], 100.0 * 2.5 / 9.0));
+    assert!(close(pct[9], 100.0 * 8.5 / 9.0));
+    assert!(
+        p.column(d::N)
+            .unwrap()
+            .u32()
+            .unwrap()
+            .into_no_null_iter()
+            .all(|n| n == 8)
+    );
+
+    // a confidential value tied with a published one: 1, 2, 3, 3 (one 3 confidential):
+    // published 3: B = 2, T = 1, N = 3; confidential 3: B = 2, T = 2, N = 4
+    let df = grouped_secret(
+        &[("a", 1.0), ("b", 2.0), ("c", 3.0), ("d", 3.0)],
+        "higher_better",
+        &["d"],
+    );
+    let (_, p) = peers_both(&df, 1);
+    let pct = f64s(&p, d::PERCENTILE);
+    assert!(close(pct[2], 100.0 * 2.5 / 3.0));
+    assert!(close(pct[3], 75.0));
+
+    // suppression counts only the published values: 5 values, one confidential, k = 5
+    let df = grouped_secret(&ten()[..5], "higher_better", &["e"]);
+    let (s, p) = peers_both(&df, 5);
+    assert_eq!(s.column(d::N).unwrap().u32().unwrap().get(0), Some(4));
+    assert_eq!(
+        s.column(d::SUPPRESSED).unwrap().bool().unwrap().get(0),
+        Some(true)
+    );
+    for c in [d::MIN, d::MEDIAN, d::MAX, d::MEAN, d::SD] {
+        assert_eq!(f64s(&s, c), vec![None], "{c}");
+    }
+    assert!(f64s(&p, d::PERCENTILE).iter().all(Option::is_none));
+}
+
 #[test]
 fn rollup_scores_coverage_and_bands() {
     // points 1, 3, 4, 1 + one item without data + one neutral: 9/16, coverage 4/5
@@ -262,8 +358,15 @@ fn rollup_scores_coverage_and_bands() {
         d::CATEGORY => ["Infra", "Infra", "Infra", "Infra", "Other", "Other"],
         d::DIRECTION => dirs,
         d::POINTS => pts,
+        // the 4-point item is confidential
+        d::CONFIDENTIAL => [Some(false), Some(false), Some(true), Some(false), None, None],
     )
     .unwrap();
+    let published = rollups::rollups(rollups::withhold_confidential(att.clone().lazy()), 2024)
+        .collect()
+        .unwrap()
+        .sort([d::LEVEL, d::PATH], Default::default())
+        .unwrap();
     let r = rollups::rollups(att.lazy(), 2024)
         .collect()
         .unwrap()
@@ -292,6 +395,33 @@ fn rollup_scores_coverage_and_bands() {
     let i = at("overall", "overall");
     assert_eq!(r.column(d::ITEMS).unwrap().u32().unwrap().get(i), Some(5));
     assert_eq!(r.column(d::SCORED).unwrap().u32().unwrap().get(i), Some(4));
+    let u32s = |df: &DataFrame, c: &str| df.column(c).unwrap().u32().unwrap().get(i);
+    assert_eq!(u32s(&r, d::CONFIDENTIAL_ITEMS), Some(1));
+
+    // published: the confidential 4 points are left unscored: 1, 3, 1 = 5/12, coverage 3/5
+    assert_eq!(strs(&published, d::PATH), strs(&r, d::PATH));
+    assert_eq!(u32s(&published, d::SCORED), Some(3));
+    assert_eq!(u32s(&published, d::ITEMS), Some(5));
+    assert_eq!(u32s(&published, d::CONFIDENTIAL_ITEMS), Some(1));
+    assert!(close(f64s(&published, d::ROLLUP_SCORE)[i], 5.0 / 12.0));
+    assert_eq!(f64s(&published, d::COVERAGE)[i], Some(0.6));
+}
+
+#[test]
+fn worst_fallback_leaves_out_confidential_values() {
+    // 1..=5 published plus a confidential 1000 (lower is better: 97.5th percentile)
+    let aligned = df!(
+        d::DATA_POINT_ID => vec!["L"; 6],
+        d::VALUE => [1.0, 2.0, 3.0, 4.0, 5.0, 1000.0],
+        d::CONFIDENTIAL => [false, false, false, false, false, true],
+    )
+    .unwrap();
+    let catalog = df!(d::DATA_POINT_ID => ["L"], d::DIRECTION => ["lower_better"]).unwrap();
+    let w = attainment::worst_fallback(aligned.lazy(), catalog.lazy())
+        .collect()
+        .unwrap();
+    // type 7 over 1..=5: 1 + 0.975 x 4 = 4.9
+    assert!(close(f64s(&w, "worst_fallback")[0], 4.9));
 }
 
 #[test]

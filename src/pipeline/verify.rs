@@ -409,8 +409,12 @@ pub fn yoy_change(obs: LazyFrame, ratio: f64) -> LazyFrame {
     )
 }
 
+/// A value that is not confidential (null for a confidential one), while grouping.
+const PUBLISHED_VALUE: &str = "__published_value";
+
 /// `peer_outlier`: `members` is (CITY_ID, GROUP) of the outlier grouping (keys encoded
-/// like `obs`); groups smaller than `k` or with MAD = 0 are not tested.
+/// like `obs`); the median and MAD are those of the values that are not confidential, and
+/// groups with fewer than `k` of them or with MAD = 0 are not tested.
 pub fn peer_outliers(obs: LazyFrame, members: LazyFrame, k: u32, threshold: f64) -> LazyFrame {
     let by = || [col("group_code"), col(d::DATA_POINT_ID), col(d::YEAR)];
     let grouped = obs
@@ -438,15 +442,23 @@ pub fn peer_outliers(obs: LazyFrame, members: LazyFrame, k: u32, threshold: f64)
             [col(d::CITY_ID)],
             JoinArgs::new(JoinType::Inner),
         );
+    // the median, MAD and n are published in the flags of other cities, so they are
+    // computed from the values that are not confidential (METHODOLOGY section 10); a
+    // confidential value is tested against them like any other
+    let published = || col(PUBLISHED_VALUE);
     // windows over one partition: Polars groups the rows once for all three
     let out = grouped
-        .with_columns([
-            super::over(col(d::VALUE).median(), by()).alias(d::MEDIAN),
-            super::over(col(d::VALUE).count(), by()).alias(d::N),
-        ])
         .with_column(
-            super::over((col(d::VALUE) - col(d::MEDIAN)).abs().median(), by()).alias(d::SD),
+            when(col(d::CONFIDENTIAL).fill_null(lit(false)))
+                .then(lit(NULL).cast(DataType::Float64))
+                .otherwise(col(d::VALUE))
+                .alias(PUBLISHED_VALUE),
         )
+        .with_columns([
+            super::over(published().median(), by()).alias(d::MEDIAN),
+            super::over(published().count(), by()).alias(d::N),
+        ])
+        .with_column(super::over((published() - col(d::MEDIAN)).abs().median(), by()).alias(d::SD))
         .filter(
             col(d::N).gt_eq(lit(k)).and(col(d::SD).gt(lit(0.0))).and(
                 (col(d::VALUE) - col(d::MEDIAN))

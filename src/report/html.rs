@@ -102,6 +102,7 @@ pub fn chart_data(res: &Results, s: &Snapshot) -> Result<ChartData> {
                 r.str("data_point_id").unwrap_or_default(),
                 Distribution {
                     n: r.i64("n").unwrap_or(0),
+                    n_confidential: r.i64("n_confidential").unwrap_or(0),
                     suppressed: r.flag("suppressed"),
                     min: r.f64("min"),
                     p25: r.f64("p25"),

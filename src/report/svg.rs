@@ -175,16 +175,28 @@ pub fn legend() -> String {
     out
 }
 
-/// A peer group's distribution for one data point.
+/// A peer group's published distribution for one data point.
 #[derive(Debug, Clone, Default)]
 pub struct Distribution {
+    /// Values the statistics use (not confidential).
     pub n: i64,
+    /// Confidential values left out of the statistics.
+    pub n_confidential: i64,
     pub suppressed: bool,
     pub min: Option<f64>,
     pub p25: Option<f64>,
     pub median: Option<f64>,
     pub p75: Option<f64>,
     pub max: Option<f64>,
+}
+
+/// ", 2 confidential left out" (nothing when none was).
+fn left_out(n_confidential: i64) -> String {
+    if n_confidential > 0 {
+        format!(", {n_confidential} confidential left out")
+    } else {
+        String::new()
+    }
 }
 
 /// Strip chart of one category: per data point a line from the peers' minimum to maximum,
@@ -256,12 +268,13 @@ pub fn strips(
         let mid = y + row_h / 2.0;
         let name: String = p.name.chars().take(38).collect();
         let desc = format!(
-            "{}: {} {} {}; peers (n = {}) median {}, middle half {}–{}, range {}–{}{}{}",
+            "{}: {} {} {}; peers (n = {}{}) median {}, middle half {}–{}, range {}–{}{}{}",
             p.name,
             city,
             fmt_num(v, 4),
             p.unit_symbol,
             d.n,
+            left_out(d.n_confidential),
             d.median.map(|m| fmt_num(m, 4)).unwrap_or_default(),
             d.p25.map(|m| fmt_num(m, 4)).unwrap_or_default(),
             d.p75.map(|m| fmt_num(m, 4)).unwrap_or_default(),
@@ -321,10 +334,11 @@ pub fn strips(
     }
     for (p, dist) in skipped {
         let n = dist.map(|d| d.n).unwrap_or(0);
+        let hidden = left_out(dist.map(|d| d.n_confidential).unwrap_or(0));
         let name: String = p.name.chars().take(38).collect();
         let _ = write!(
             out,
-            r#"<g class="strip-row suppressed"><text x="0" y="{ty:.1}" class="strip-label">{name}</text><text x="{x}" y="{ty:.1}" class="axis-note">peer group of {n} below k: not shown</text></g>"#,
+            r#"<g class="strip-row suppressed"><text x="0" y="{ty:.1}" class="strip-label">{name}</text><text x="{x}" y="{ty:.1}" class="axis-note">peer group of {n}{hidden} below k: not shown</text></g>"#,
             ty = y + row_h / 2.0 + 4.0,
             name = esc(&name),
             x = label_w + 10.0,

@@ -54,9 +54,11 @@ pub const MODELS: &[(&str, &str, &str)] = &[
     model!("staging", "stg_percentiles"),
     model!("staging", "stg_gaps"),
     model!("staging", "stg_rollups"),
+    model!("staging", "stg_rollups_published"),
     model!("staging", "stg_trends"),
     model!("staging", "stg_maturity_levels"),
     model!("staging", "stg_maturity_dimensions"),
+    model!("staging", "stg_maturity_dimensions_published"),
     model!("staging", "stg_assessments"),
     model!("staging", "stg_verification_flags"),
     model!("staging", "stg_index_scores"),
@@ -128,7 +130,7 @@ pub const OPTIONAL_SOURCES: &[(&str, &str)] = &[
     ),
     (
         "index_units",
-        "SELECT * FROM (VALUES (NULL::VARCHAR, NULL::VARCHAR, NULL::INTEGER, NULL::DOUBLE, NULL::BOOLEAN, NULL::VARCHAR)) AS t(unit_id, unit_name, indicators_present, availability, included, reason) WHERE false",
+        "SELECT * FROM (VALUES (NULL::VARCHAR, NULL::VARCHAR, NULL::INTEGER, NULL::DOUBLE, NULL::BOOLEAN, NULL::VARCHAR, NULL::BOOLEAN)) AS t(unit_id, unit_name, indicators_present, availability, included, reason, confidential_entered) WHERE false",
     ),
     (
         "index_diagnostics",
