@@ -70,6 +70,8 @@ pub enum OutputFormat {
     Parquet,
     /// A self-contained HTML page (snapshot: the report with charts; others: a table).
     Html,
+    /// A DuckDB database file of tables (`export` only: the publishable database).
+    Duckdb,
 }
 
 /// A small typed table: column names and rows of JSON values.
@@ -259,6 +261,11 @@ impl Rows {
                 }
                 s.push_str("</tbody></table></body></html>\n");
                 w.write_all(s.as_bytes()).map_err(io)?;
+            }
+            OutputFormat::Duckdb => {
+                return Err(Error::Usage(
+                    "--format duckdb writes the publishable database of `citybench export`; choose table, csv, json, ndjson, markdown, parquet or html here".into(),
+                ));
             }
             OutputFormat::Parquet => {
                 let Some(path) = out else {

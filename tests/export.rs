@@ -212,7 +212,7 @@ fn csv_exports_chosen_tables_and_refusals() {
     assert_eq!(r.code, 2);
     assert_eq!(
         r.stderr,
-        "error: --format json: an export is a dataset of parquet or csv files\n"
+        "error: --format json: an export is a dataset of parquet or csv files, or a duckdb database\n"
     );
     let busy = ws.dir.path().join("busy");
     std::fs::create_dir_all(&busy).unwrap();
@@ -241,6 +241,31 @@ fn csv_exports_chosen_tables_and_refusals() {
         )
     );
 
+    // the publishable database never replaces a file
+    let r = ws.run(&[
+        "export",
+        "--out",
+        file.to_str().unwrap(),
+        "--format",
+        "duckdb",
+    ]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "error: --out {} exists; citybench does not replace it: remove it or choose another file name\n",
+            file.display()
+        )
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
+    // --format duckdb belongs to export
+    let r = ws.run(&["sql", "select 1", "--format", "duckdb"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        "error: --format duckdb writes the publishable database of `citybench export`; choose table, csv, json, ndjson, markdown, parquet or html here\n"
+    );
+
     let fresh = Ws::new();
     let r = fresh.run(&["export", "--out", "y"]);
     assert_eq!(r.code, 2);
@@ -255,6 +280,60 @@ fn csv_exports_chosen_tables_and_refusals() {
             fresh.root().display()
         )
     );
+}
+
+/// `export --format duckdb`: the marts as tables of one database, with `_publication`, and
+/// nothing that reads the workspace (the confidentiality attack searches its values).
+#[test]
+fn the_publishable_database_holds_the_marts_as_tables_only() {
+    let ws = generated(40, 22);
+    let db = ws.dir.path().join("pub/published.duckdb");
+    let r = ws.run(&[
+        "export",
+        "--out",
+        db.to_str().unwrap(),
+        "--format",
+        "duckdb",
+        "--tables",
+        "peer_benchmarks,city_scorecard",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .starts_with(&format!("{}: 2 tables, ", db.display())),
+        "{}",
+        r.stdout
+    );
+    let con = duckdb::Connection::open(&db).unwrap();
+    let tables: Vec<(String, String)> = con
+        .prepare("SELECT table_name, table_type FROM information_schema.tables ORDER BY 1")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let base = |t: &str| (t.to_string(), "BASE TABLE".to_string());
+    assert_eq!(
+        tables,
+        [
+            base("_publication"),
+            base("city_scorecard"),
+            base("peer_benchmarks")
+        ]
+    );
+    // the same rows as the workspace's mart
+    let ours: i64 = ws
+        .database()
+        .query_row("SELECT count(*) FROM city_scorecard", [], |r| r.get(0))
+        .unwrap();
+    let (theirs, listed): (i64, i64) = con
+        .query_row(
+            "SELECT (SELECT count(*) FROM city_scorecard), (SELECT row_count FROM _publication WHERE table_name = 'city_scorecard')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((theirs, listed), (ours, ours));
 }
 
 #[test]

@@ -641,9 +641,11 @@ fn city_report(args: &Args, global: &GlobalArgs, id: &str) -> Result<()> {
             o.emit_text(&t)?;
         }
         // one row per data point (html: a plain table; `report` has the maturity section)
-        OutputFormat::Csv | OutputFormat::Ndjson | OutputFormat::Parquet | OutputFormat::Html => {
-            o.emit(&points)?
-        }
+        OutputFormat::Csv
+        | OutputFormat::Ndjson
+        | OutputFormat::Parquet
+        | OutputFormat::Html
+        | OutputFormat::Duckdb => o.emit(&points)?,
     }
     Ok(())
 }

@@ -44,7 +44,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
             let charts = html::chart_data(&res, &s)?;
             o.emit_text(&html::render(&s, &charts))?
         }
-        OutputFormat::Csv | OutputFormat::Ndjson | OutputFormat::Parquet => {
+        OutputFormat::Csv | OutputFormat::Ndjson | OutputFormat::Parquet | OutputFormat::Duckdb => {
             if !s.has_data {
                 eprintln!("{}", snapshot::no_data_line(&s));
             }

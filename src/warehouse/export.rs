@@ -98,13 +98,9 @@ pub fn exportable() -> Vec<&'static str> {
         .collect()
 }
 
-/// Export `tables` (all marts when empty) of `ws` to `out`.
-pub fn export(
-    ws: &Workspace,
-    out: &Path,
-    tables: &[String],
-    format: DatasetFormat,
-) -> Result<Manifest> {
+/// The marts named in `tables` (all when empty), in model order; an unknown name is an
+/// error listing the valid ones.
+fn choose(tables: &[String]) -> Result<Vec<&'static str>> {
     let all = exportable();
     for t in tables {
         if !all.contains(&t.as_str()) {
@@ -114,14 +110,17 @@ pub fn export(
             )));
         }
     }
-    let chosen: Vec<&str> = if tables.is_empty() {
-        all.clone()
+    Ok(if tables.is_empty() {
+        all
     } else {
-        all.iter()
-            .copied()
+        all.into_iter()
             .filter(|a| tables.iter().any(|t| t == a))
             .collect()
-    };
+    })
+}
+
+/// The workspace's database (absolute), which must exist.
+fn workspace_db(ws: &Workspace) -> Result<PathBuf> {
     let root = std::path::absolute(ws.root()).at(ws.root())?;
     let db = root.join(DB_FILE);
     if !db.exists() {
@@ -131,6 +130,18 @@ pub fn export(
             ws.root().display()
         )));
     }
+    Ok(db)
+}
+
+/// Export `tables` (all marts when empty) of `ws` to `out`.
+pub fn export(
+    ws: &Workspace,
+    out: &Path,
+    tables: &[String],
+    format: DatasetFormat,
+) -> Result<Manifest> {
+    let chosen = choose(tables)?;
+    let db = workspace_db(ws)?;
     check_destination(out)?;
     let out = std::path::absolute(out).at(out)?;
     let parent = out
@@ -269,6 +280,84 @@ fn write_tables(db: &Path, dir: &Path, tables: &[&str], format: DatasetFormat) -
         confidentiality: "the analyst-facing marts of `citybench sql`: confidential values withheld (METHODOLOGY section 10)".to_string(),
         tables: infos,
     })
+}
+
+/// The table of a publishable database that says what it is.
+pub const PUBLICATION_TABLE: &str = "_publication";
+
+/// `citybench export --format duckdb`: the published surface as one DuckDB database file
+/// for analysts and any DuckDB client: each chosen mart becomes a table (its rows, ordered
+/// by every column), plus [`PUBLICATION_TABLE`] (engine version, tables, rows and the
+/// confidentiality note). Nothing else: no `src_`/`stg_` views, no view that reads the
+/// workspace's files, no path of the workspace, so the file can be handed on as it is
+/// (the workspace's own `citybench.duckdb` is the custodian's). Written to a temporary
+/// file and renamed into place; an existing `out` is refused (nothing is replaced).
+/// Returns (table, rows) in model order.
+pub fn database(ws: &Workspace, out: &Path, tables: &[String]) -> Result<Vec<(String, u64)>> {
+    let chosen = choose(tables)?;
+    let db = workspace_db(ws)?;
+    if out.exists() {
+        return Err(Error::Usage(format!(
+            "--out {} exists; citybench does not replace it: remove it or choose another file name",
+            out.display()
+        )));
+    }
+    let out = std::path::absolute(out).at(out)?;
+    if let Some(parent) = out.parent() {
+        std::fs::create_dir_all(parent).at(parent)?;
+    }
+    let tmp = crate::store::temp_path(&out);
+    let _ = std::fs::remove_file(&tmp);
+    let written = write_database(&db, &tmp, &chosen);
+    let counts = match written {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+    };
+    std::fs::File::open(&tmp).at(&tmp)?.sync_all().at(&tmp)?;
+    crate::store::commit_rename(&tmp, &out)?;
+    Ok(counts)
+}
+
+fn write_database(db: &Path, path: &Path, tables: &[&str]) -> Result<Vec<(String, u64)>> {
+    let ctx = path.display().to_string();
+    let conn = Connection::open(path).map_err(|e| db_err(&ctx, e))?;
+    // one thread: the same workspace gives the same tables in the same order
+    conn.execute_batch(&format!(
+        "SET threads = 1; SET preserve_insertion_order = true; ATTACH {} AS ws (READ_ONLY);",
+        quote(&db.to_string_lossy())
+    ))
+    .map_err(|e| db_err(&db.display().to_string(), e))?;
+    let mut counts = Vec::new();
+    for &t in tables {
+        conn.execute_batch(&format!(
+            "CREATE TABLE main.{t} AS SELECT * FROM ws.main.{t} ORDER BY ALL"
+        ))
+        .map_err(|e| db_err(t, e))?;
+        let n: i64 = conn
+            .query_row(&format!("SELECT count(*) FROM main.{t}"), [], |r| r.get(0))
+            .map_err(|e| db_err(t, e))?;
+        counts.push((t.to_string(), n as u64));
+    }
+    let values: Vec<String> = counts
+        .iter()
+        .map(|(t, n)| format!("({}, {n})", quote(t)))
+        .collect();
+    let note = "the published surface of a citybench workspace: the marts, with confidential values withheld and every statistic computed without them (METHODOLOGY section 10)";
+    conn.execute_batch(&format!(
+        "DETACH ws;
+         CREATE TABLE main.{PUBLICATION_TABLE} AS
+         SELECT {} AS engine_version, {} AS confidentiality, t.table_name, t.row_count
+         FROM (VALUES {}) AS t(table_name, row_count);
+         CHECKPOINT;",
+        quote(env!("CARGO_PKG_VERSION")),
+        quote(note),
+        values.join(", ")
+    ))
+    .map_err(|e| db_err(&ctx, e))?;
+    Ok(counts)
 }
 
 fn list_files(base: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
