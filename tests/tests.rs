@@ -23,12 +23,15 @@
 //!   messages, the Monte Carlo rank intervals and the index example queries.
 //! - `export`: the marts as a hive-partitioned dataset read back by DuckDB and pyarrow,
 //!   byte-identical re-exports, refusals; shell completions, man pages, `--version`.
+//! - `confidentiality`: the attack of METHODOLOGY section 10: planted confidential values are
+//!   searched for on every published surface and attacked by differencing; neither finds them.
 //! - `template`: the Excel template round trip (same rows as CSV), pre-filled values, cell
 //!   addresses in rejections, and every refused workbook with its exact message.
 
 mod util;
 
 mod cli;
+mod confidentiality;
 mod export;
 mod generate;
 mod index;
