@@ -37,7 +37,7 @@ fn escapes_are_refused_each_with_its_reason() {
         ),
         (
             "SELECT 1; COPY (SELECT 1) TO '/tmp/x.csv'",
-            "refused: citybench sql runs one read-only query at a time",
+            "refused: citybench sql runs one read-only query at a time (SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE); this input holds 2 statements (SELECT, COPY) separated by ';': run them one by one",
         ),
     ];
     for (sql, expected) in cases {

@@ -276,16 +276,70 @@ impl Warehouse {
     }
 }
 
-/// DuckDB's message; a statement that is not a single SELECT gets citybench's reason too.
+/// DuckDB's message; a statement that is not a single SELECT gets citybench's reason too:
+/// several statements are named as such, one other statement by its keyword.
 fn refuse(e: duckdb::Error, stmt: &str) -> Error {
     let m = e.to_string();
     if m.contains("Expected a single SELECT statement") {
-        let first = stmt.split_whitespace().next().unwrap_or("").to_uppercase();
+        const ONE: &str = "refused: citybench sql runs one read-only query at a time (SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE)";
+        let statements = statement_starts(stmt);
+        if statements.len() > 1 {
+            let firsts: Vec<String> = statements.iter().map(|s| first_word(s)).collect();
+            return Error::Sql(format!(
+                "{ONE}; this input holds {} statements ({}) separated by ';': run them one by one\n{m}",
+                statements.len(),
+                firsts.join(", ")
+            ));
+        }
         return Error::Sql(format!(
-            "refused: citybench sql runs one read-only query at a time (SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE); {first} statements are not allowed\n{m}"
+            "{ONE}; {} statements are not allowed\n{m}",
+            first_word(stmt)
         ));
     }
     Error::Sql(m)
+}
+
+/// The first keyword of a statement, upper case.
+fn first_word(stmt: &str) -> String {
+    stmt.split_whitespace().next().unwrap_or("").to_uppercase()
+}
+
+/// The non-empty statements of `sql`, split at `;` outside quotes ('...', "...") and
+/// comments (`--` to the end of the line, `/* ... */`). Only for messages: what may run is
+/// decided by DuckDB's `query()`.
+fn statement_starts(sql: &str) -> Vec<&str> {
+    let b = sql.as_bytes();
+    let (mut out, mut start, mut i) = (Vec::new(), 0, 0);
+    while i < b.len() {
+        match b[i] {
+            q @ (b'\'' | b'"') => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += 1;
+                }
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b';' => {
+                out.push(&sql[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push(&sql[start.min(sql.len())..]);
+    out.into_iter().filter(|s| !s.trim().is_empty()).collect()
 }
 
 /// Arrow batches to JSON-valued rows (numbers stay numbers; other types print as DuckDB
@@ -357,4 +411,23 @@ pub fn run_checks(w: &Warehouse) -> Result<Vec<(&'static str, Rows)>> {
         }
     }
     Ok(failed)
+}
+
+#[cfg(test)]
+mod statement_tests {
+    use super::statement_starts;
+
+    #[test]
+    fn statements_split_outside_quotes_and_comments() {
+        assert_eq!(statement_starts("select 1"), ["select 1"]);
+        assert_eq!(statement_starts("select 1;"), ["select 1"]);
+        assert_eq!(
+            statement_starts("select ';' as a; copy x to 'y'"),
+            ["select ';' as a", " copy x to 'y'"]
+        );
+        assert_eq!(
+            statement_starts("select 1 -- a; b\n; /* ; */ select \"x;y\""),
+            ["select 1 -- a; b\n", " /* ; */ select \"x;y\""]
+        );
+    }
 }
