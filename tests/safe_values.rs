@@ -258,7 +258,8 @@ fn run_checks_include_finite_values() {
 }
 
 /// The check covers every DOUBLE column of the staging views over the run's tables: each
-/// one is named in the SQL as a counted column of its view.
+/// one has its branch in the SQL, counting the values beyond the largest finite double
+/// either way (NaN compares greater than every number in DuckDB).
 #[test]
 fn the_finite_check_covers_every_double_column_of_the_runs_staging_views() {
     let ws = crate::pipeline::generated(12, 5);
@@ -283,11 +284,12 @@ fn the_finite_check_covers_every_double_column_of_the_runs_staging_views() {
             .map(Result::unwrap)
             .collect();
         for c in cols {
-            let counted = format!("count_if(NOT isfinite(\"{c}\")) AS \"{c}\"");
             let in_block = sql.split("UNION ALL").any(|part| {
-                part.contains(&format!("'{view}' AS model"))
+                part.contains(&format!("SELECT '{view}' AS model, '{c}' AS \"column\""))
                     && part.contains(&format!("FROM {view}\n"))
-                    && part.contains(&counted)
+                    && part.contains(&format!(
+                        "WHERE \"{c}\" > 1.7976931348623157e308 OR \"{c}\" < -1.7976931348623157e308"
+                    ))
             });
             if !in_block {
                 missing.push(format!("{view}.{c}"));
@@ -319,6 +321,23 @@ fn a_planted_non_finite_value_fails_the_run_check_by_name() {
     ))
     .unwrap();
     std::fs::rename(&planted, &file).unwrap();
+    // and through Polars, the pipeline's own writer (its statistics carry the NaN)
+    let file = view_file(&ws, "src_trends");
+    use polars::prelude::SerReader;
+    let mut df = polars::prelude::ParquetReader::new(std::fs::File::open(&file).unwrap())
+        .finish()
+        .unwrap();
+    for (name, row, v) in [("slope", 0, f64::NAN), ("cagr_pct", 1, f64::NEG_INFINITY)] {
+        let ca = df.column(name).unwrap().f64().unwrap().clone();
+        let mut values: Vec<Option<f64>> = (0..ca.len()).map(|i| ca.get(i)).collect();
+        values[row] = Some(v);
+        df.with_column(polars::prelude::Column::new(name.into(), values))
+            .unwrap();
+    }
+    polars::prelude::ParquetWriter::new(std::fs::File::create(&planted).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    std::fs::rename(&planted, &file).unwrap();
     let handle = citybench::store::Workspace::open(&ws.root()).unwrap();
     let w = citybench::warehouse::Warehouse::open_read_only(&handle).unwrap();
     let failed = citybench::warehouse::run_checks(&w).unwrap();
@@ -344,6 +363,8 @@ fn a_planted_non_finite_value_fails_the_run_check_by_name() {
         vec![
             ("stg_peer_stats".to_string(), "mean".to_string(), 1),
             ("stg_peer_stats".to_string(), "sd".to_string(), 1),
+            ("stg_trends".to_string(), "cagr_pct".to_string(), 1),
+            ("stg_trends".to_string(), "slope".to_string(), 1),
         ]
     );
 }
