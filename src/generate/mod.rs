@@ -16,8 +16,9 @@
 //! - about 8 % of cells are missing; about 10 % of rows are reported in an alternative
 //!   spelling or scale (fraction, per 1000, hours, ppb, m3 per year, ...), which ingest
 //!   converts back exactly;
-//! - no value comes within a factor [`GEN_HEADROOM`] of its canonical unit's magnitude bound
-//!   (METHODOLOGY section 3): the rare extreme draws of the log-normal quantities are capped;
+//! - no log-normal value comes within a factor [`GEN_HEADROOM`] of its canonical unit's
+//!   magnitude bound (METHODOLOGY section 3): their rare extreme draws are capped there; the
+//!   other models stay inside their ranges by construction ([`BOUNDED_MODELS`]);
 //! - with `inject_errors`, 0.5 % of rows are replaced by a deliberately bad row (unknown
 //!   city, unknown data point, non-numeric value, NaN, digit grouping, negative value,
 //!   percentage 180, year 1850, unit of the wrong quantity, duplicate row, a value beyond
@@ -376,19 +377,24 @@ fn canonical_value(
     }
 }
 
-/// How far below its canonical unit's magnitude bound every generated value stays.
+/// How far below its canonical unit's magnitude bound every log-normal value stays.
 pub const GEN_HEADROOM: f64 = 10.0;
 
-/// The largest value generated per data point (catalogue order): its canonical unit's
-/// magnitude bound divided by [`GEN_HEADROOM`].
+/// Canonical units whose value model in [`canonical_value`] is bounded by construction:
+/// logistic percentages (0..100), yes/no, ratios and the Gini coefficient through tanh, life
+/// expectancy in years. Every other unit is log-normal and unbounded.
+pub const BOUNDED_MODELS: [&str; 5] = ["pct", "bool", "ratio", "gini_0_1", "years"];
+
+/// The largest value generated per data point (catalogue order): for a log-normal quantity
+/// its canonical unit's magnitude bound divided by [`GEN_HEADROOM`], for the bounded models
+/// nothing (their own range is inside the bound).
 pub fn ceilings(catalog: &Catalog, units: &UnitRegistry) -> Vec<f64> {
     catalog
         .data_points()
         .iter()
-        .map(|dp| {
-            units
-                .canonical(&dp.canonical_unit)
-                .map_or(f64::INFINITY, |c| c.max_abs / GEN_HEADROOM)
+        .map(|dp| match units.canonical(&dp.canonical_unit) {
+            Some(c) if !BOUNDED_MODELS.contains(&c.code.as_str()) => c.max_abs / GEN_HEADROOM,
+            _ => f64::INFINITY,
         })
         .collect()
 }
@@ -884,9 +890,10 @@ mod tests {
         assert!(!a.is_empty());
     }
 
-    /// Every generated value, converted as ingest converts it, stays a factor GEN_HEADROOM
-    /// below its unit's magnitude bound, on the longest year range ingest accepts and the
-    /// cities with the most extreme draws; only the injected kind goes beyond it.
+    /// Every generated value, converted as ingest converts it, stays inside its unit's
+    /// magnitude bound (log-normal quantities a factor GEN_HEADROOM below it), on the longest
+    /// year range ingest accepts and the cities with the most extreme draws; the cap changes
+    /// no other value; only the injected kind goes beyond the bound.
     #[test]
     fn generated_values_stay_inside_the_magnitude_bounds() {
         let units = UnitRegistry::embedded().unwrap();
@@ -896,6 +903,7 @@ mod tests {
         let mut spec = GenSpec::new(1, 1990, 2027, 3);
         spec.missing = 0.0;
         let ceil = ceilings(&catalog, &units);
+        let uncapped = vec![f64::INFINITY; ceil.len()];
         // the cities with the largest and smallest latent effects among 3 000
         let mut ctxs: Vec<CityCtx<'_>> = reg.cities()[..3000]
             .iter()
@@ -904,31 +912,61 @@ mod tests {
         ctxs.sort_by(|a, b| a.effect.total_cmp(&b.effect));
         let extreme: Vec<&CityCtx<'_>> =
             ctxs[..40].iter().chain(&ctxs[ctxs.len() - 40..]).collect();
-        let mut rows = Vec::new();
+        let canonical = |r: &Row| {
+            let dp = catalog.get(&r.data_point_id).unwrap();
+            let sp = units.resolve(dp, &r.unit).unwrap();
+            sp.to_canonical(r.value.parse().unwrap())
+        };
+        let (mut rows, mut free) = (Vec::new(), Vec::new());
         let mut largest = vec![0.0f64; catalog.data_points().len()];
+        let mut capped = 0;
         for c in extreme {
             rows.clear();
+            free.clear();
             city_rows(&noise, c, &catalog, &spec, &ceil, &mut rows);
-            for r in &rows {
+            city_rows(&noise, c, &catalog, &spec, &uncapped, &mut free);
+            assert_eq!(rows.len(), free.len());
+            for (r, f) in rows.iter().zip(&free) {
                 let i = catalog.position(&r.data_point_id).unwrap();
                 let dp = &catalog.data_points()[i];
                 if dp.is_boolean() {
+                    assert_eq!(r, f, "yes/no values are never capped");
                     continue;
                 }
-                let sp = units.resolve(dp, &r.unit).unwrap();
-                let v = sp.to_canonical(r.value.parse().unwrap());
+                let v = canonical(r);
+                if r != f {
+                    capped += 1;
+                    assert!(
+                        canonical(f) > ceil[i],
+                        "{} {} capped without need",
+                        dp.data_point_id,
+                        f.value
+                    );
+                    assert!(
+                        (v - ceil[i]).abs() <= 1e-9 * ceil[i],
+                        "{} {v}",
+                        dp.data_point_id
+                    );
+                }
                 largest[i] = largest[i].max(v.abs());
             }
         }
         for (i, dp) in catalog.data_points().iter().enumerate() {
             let bound = units.canonical(&dp.canonical_unit).unwrap().max_abs;
+            let limit = if ceil[i].is_finite() {
+                bound / GEN_HEADROOM
+            } else {
+                bound
+            };
             assert!(
-                largest[i] <= bound / GEN_HEADROOM * (1.0 + 1e-9),
-                "{}: {} vs bound {bound}",
+                largest[i] <= limit * (1.0 + 1e-9),
+                "{}: {} vs {limit}",
                 dp.data_point_id,
                 largest[i]
             );
         }
+        // the cap is for the tails only
+        assert!(capped < 100, "{capped}");
         // --inject-errors adds one deliberately, of eleven kinds
         let mut bad = Row {
             city_id: "1".into(),
