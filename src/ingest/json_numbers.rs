@@ -107,38 +107,60 @@ impl Lexer {
     }
 
     fn feed(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
-        for &b in bytes {
-            match self.state {
-                State::Number if Self::is_number_byte(b) => {
-                    self.literal.push(b);
-                    if self.literal.len() > MAX_LITERAL {
-                        out.append(&mut self.literal);
-                        self.state = State::LongNumber;
-                    }
-                    continue;
-                }
-                State::LongNumber if Self::is_number_byte(b) => {
-                    out.push(b);
-                    continue;
-                }
-                State::Number => self.end_literal(out),
-                State::LongNumber => self.state = State::Outside,
-                _ => {}
+        out.reserve(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            // a run of bytes that changes nothing (inside a string up to a quote or backslash,
+            // outside up to a quote or the start of a number) is copied whole
+            let rest = &bytes[i..];
+            let run = match self.state {
+                State::InString => rest.iter().position(|&b| b == b'"' || b == b'\\'),
+                State::Outside => rest
+                    .iter()
+                    .position(|&b| b == b'"' || b == b'-' || b.is_ascii_digit()),
+                _ => Some(0),
             }
-            match self.state {
-                State::Outside if b == b'-' || b.is_ascii_digit() => {
-                    self.literal.push(b);
-                    self.state = State::Number;
-                    continue;
-                }
-                State::Outside if b == b'"' => self.state = State::InString,
-                State::InString if b == b'\\' => self.state = State::Escape,
-                State::InString if b == b'"' => self.state = State::Outside,
-                State::Escape => self.state = State::InString,
-                _ => {}
+            .unwrap_or(rest.len());
+            out.extend_from_slice(&rest[..run]);
+            i += run;
+            if let Some(&b) = bytes.get(i) {
+                self.step(b, out);
+                i += 1;
             }
-            out.push(b);
         }
+    }
+
+    fn step(&mut self, b: u8, out: &mut Vec<u8>) {
+        match self.state {
+            State::Number if Self::is_number_byte(b) => {
+                self.literal.push(b);
+                if self.literal.len() > MAX_LITERAL {
+                    out.append(&mut self.literal);
+                    self.state = State::LongNumber;
+                }
+                return;
+            }
+            State::LongNumber if Self::is_number_byte(b) => {
+                out.push(b);
+                return;
+            }
+            State::Number => self.end_literal(out),
+            State::LongNumber => self.state = State::Outside,
+            _ => {}
+        }
+        match self.state {
+            State::Outside if b == b'-' || b.is_ascii_digit() => {
+                self.literal.push(b);
+                self.state = State::Number;
+                return;
+            }
+            State::Outside if b == b'"' => self.state = State::InString,
+            State::InString if b == b'\\' => self.state = State::Escape,
+            State::InString if b == b'"' => self.state = State::Outside,
+            State::Escape => self.state = State::InString,
+            _ => {}
+        }
+        out.push(b);
     }
 
     fn finish(&mut self, out: &mut Vec<u8>) {
