@@ -323,7 +323,8 @@ pub fn parse(text: &str, path: &Path, registry: &Registry) -> Result<Parsed> {
         let reject = |field: &str, reason: String| Rejection {
             line,
             field: field.to_string(),
-            reason,
+            // quoted user text is shown with visible escapes (printed to terminals)
+            reason: crate::text::printable(&reason).into_owned(),
             fields: fields.clone(),
         };
         let city = fields[0].trim();
@@ -597,13 +598,15 @@ pub fn ingest(ws: &Workspace, registry: &Registry, path: &Path, force: bool) -> 
         w.write_record(&header)
             .map_err(|e| Error::input(&p, e.to_string()))?;
         for r in &rejected {
+            // opened in spreadsheets: formula-leading cells get a leading quote
+            let cell = |s: &str| crate::text::spreadsheet_cell(s).into_owned();
             let mut rec = vec![
-                display.clone(),
+                cell(display.as_str()),
                 r.line.to_string(),
                 r.field.clone(),
-                r.reason.clone(),
+                cell(r.reason.as_str()),
             ];
-            rec.extend(r.fields.iter().cloned());
+            rec.extend(r.fields.iter().map(|f| cell(f.as_str())));
             w.write_record(&rec)
                 .map_err(|e| Error::input(&p, e.to_string()))?;
         }

@@ -48,6 +48,7 @@ pub mod schema;
 pub mod store;
 pub mod suggest;
 pub mod template;
+pub mod text;
 pub mod warehouse;
 
 pub use error::{Error, Result};

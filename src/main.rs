@@ -24,7 +24,12 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            // messages quote ids, values and paths users gave: no control character reaches
+            // the terminal as is
+            eprintln!(
+                "error: {}",
+                citybench::text::printable_lines(&e.to_string())
+            );
             ExitCode::from(2)
         }
     }

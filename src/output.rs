@@ -1,4 +1,10 @@
 //! One output-format enum for every command: a command builds a [`Rows`] and renders it.
+//!
+//! Text from users (city names from a workspace `cities.csv`, ids, values) is made safe for
+//! its reader ([`crate::text`]): the terminal table and Markdown show control characters as
+//! visible escapes, as does any format written to a terminal; CSV cells that a spreadsheet
+//! would read as a formula get a leading single quote. JSON, NDJSON and Parquet carry the
+//! text unchanged (JSON escapes control characters itself).
 
 use std::io::Write;
 use std::path::Path;
@@ -38,7 +44,9 @@ impl OutputArgs {
         self.out.is_none() && std::io::stdout().is_terminal()
     }
 
-    /// Render `rows` to `--out` (atomically) or to standard output.
+    /// Render `rows` to `--out` (atomically) or to standard output. On a terminal, CSV and
+    /// HTML show control characters as visible escapes too (the table and Markdown always
+    /// do).
     pub fn emit(&self, rows: &Rows) -> Result<()> {
         match (&self.out, self.format) {
             (Some(p), OutputFormat::Parquet) => rows.write_parquet(p),
@@ -47,6 +55,9 @@ impl OutputArgs {
                 rows.render(f, &mut buf, None)?;
                 crate::store::atomic_write(p, &buf)
             }
+            (None, f @ (OutputFormat::Csv | OutputFormat::Html)) if self.to_terminal() => rows
+                .printable()
+                .render(f, &mut std::io::stdout().lock(), None),
             (None, f) => rows.render(f, &mut std::io::stdout().lock(), None),
         }
     }
@@ -88,6 +99,24 @@ fn cell_text(v: &Value) -> String {
         Value::Number(n) => n.to_string(),
         Value::Bool(b) => b.to_string(),
         other => other.to_string(),
+    }
+}
+
+/// A cell for a terminal or a Markdown document: control characters as visible escapes.
+fn printable_cell(v: &Value) -> String {
+    let t = cell_text(v);
+    match crate::text::printable(&t) {
+        std::borrow::Cow::Borrowed(_) => t,
+        std::borrow::Cow::Owned(s) => s,
+    }
+}
+
+/// A CSV cell: text a spreadsheet would read as a formula gets a leading single quote;
+/// numbers are written as they are.
+fn csv_cell(v: &Value) -> String {
+    match v {
+        Value::String(s) => crate::text::spreadsheet_cell(s).into_owned(),
+        other => cell_text(other),
     }
 }
 
@@ -157,6 +186,27 @@ impl Rows {
         self.rows.push(row);
     }
 
+    /// A copy with control characters in column names and text cells shown as visible
+    /// escapes, for formats written to a terminal.
+    pub fn printable(&self) -> Rows {
+        let text = |s: &str| crate::text::printable(s).into_owned();
+        Rows {
+            columns: self.columns.iter().map(|c| text(c)).collect(),
+            rows: self
+                .rows
+                .iter()
+                .map(|r| {
+                    r.iter()
+                        .map(|v| match v {
+                            Value::String(s) => Value::String(text(s)),
+                            other => other.clone(),
+                        })
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+
     /// Render to a writer (`out` is required for Parquet).
     pub fn render(
         &self,
@@ -167,15 +217,19 @@ impl Rows {
         let io = |e: std::io::Error| Error::io("<stdout>", e);
         match format {
             OutputFormat::Table => {
-                let mut width: Vec<usize> =
-                    self.columns.iter().map(|c| c.chars().count()).collect();
+                let columns: Vec<String> = self
+                    .columns
+                    .iter()
+                    .map(|c| crate::text::printable(c).into_owned())
+                    .collect();
+                let mut width: Vec<usize> = columns.iter().map(|c| c.chars().count()).collect();
                 let cells: Vec<Vec<String>> = self
                     .rows
                     .iter()
                     .map(|r| {
                         r.iter()
                             .map(|v| {
-                                let t = cell_text(v);
+                                let t = printable_cell(v);
                                 if t.chars().count() > MAX_CELL {
                                     let cut: String = t.chars().take(MAX_CELL - 1).collect();
                                     format!("{cut}…")
@@ -204,7 +258,7 @@ impl Rows {
                     }
                     writeln!(w, "{}", s.trim_end())
                 };
-                line(w, &self.columns).map_err(io)?;
+                line(w, &columns).map_err(io)?;
                 let rule: Vec<String> = width.iter().map(|n| "-".repeat(*n)).collect();
                 line(w, &rule).map_err(io)?;
                 for r in &cells {
@@ -213,10 +267,14 @@ impl Rows {
             }
             OutputFormat::Csv => {
                 let mut c = csv::Writer::from_writer(w);
-                c.write_record(&self.columns)
-                    .map_err(|e| Error::Usage(e.to_string()))?;
+                c.write_record(
+                    self.columns
+                        .iter()
+                        .map(|h| crate::text::spreadsheet_cell(h).into_owned()),
+                )
+                .map_err(|e| Error::Usage(e.to_string()))?;
                 for r in &self.rows {
-                    c.write_record(r.iter().map(cell_text))
+                    c.write_record(r.iter().map(csv_cell))
                         .map_err(|e| Error::Usage(e.to_string()))?;
                 }
                 c.flush().map_err(io)?;
@@ -236,10 +294,18 @@ impl Rows {
             }
             OutputFormat::Markdown => {
                 let esc = |s: String| s.replace('|', "\\|").replace('\n', " ");
-                writeln!(w, "| {} |", self.columns.join(" | ")).map_err(io)?;
+                let header: Vec<String> = self
+                    .columns
+                    .iter()
+                    .map(|c| crate::text::printable(c).into_owned())
+                    .collect();
+                writeln!(w, "| {} |", header.join(" | ")).map_err(io)?;
                 writeln!(w, "|{}", "---|".repeat(self.columns.len())).map_err(io)?;
                 for r in &self.rows {
-                    let cells: Vec<String> = r.iter().map(|v| esc(cell_text(v))).collect();
+                    let cells: Vec<String> = r
+                        .iter()
+                        .map(|v| crate::text::printable(&esc(cell_text(v))).into_owned())
+                        .collect();
                     writeln!(w, "| {} |", cells.join(" | ")).map_err(io)?;
                 }
             }
@@ -359,6 +425,72 @@ mod tests {
         assert!(html.contains(
             "<tr><th scope=\"col\">id</th><th scope=\"col\">value</th></tr></thead><tbody><tr><td>a|b</td><td>1.5</td></tr><tr><td>c</td><td></td></tr></tbody>"
         ), "{html}");
+        let mut out = Vec::new();
+        let e = sample()
+            .render(OutputFormat::Parquet, &mut out, None)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "--format parquet writes a file: give --out FILE.parquet"
+        );
+    }
+
+    fn hostile() -> Rows {
+        let mut r = Rows::new(["name", "\u{1b}[2Jcol", "value"]);
+        r.push(vec![
+            json!("Evil\u{1b}]0;pwned\u{7}City"),
+            json!("=cmd|' /C calc'!A0"),
+            json!(-3),
+        ]);
+        r.push(vec![json!("-0.5e3"), json!("@SUM(A1)"), json!(-2.5)]);
+        r
+    }
+
+    fn render_hostile(f: OutputFormat) -> String {
+        let mut out = Vec::new();
+        hostile().render(f, &mut out, None).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn the_terminal_table_shows_control_characters_as_escapes() {
+        let t = render_hostile(OutputFormat::Table);
+        assert!(!t.contains('\u{1b}') && !t.contains('\u{7}'), "{t:?}");
+        let header = t.lines().next().unwrap();
+        assert!(
+            header.starts_with("name ") && header.contains("  \\u{1b}[2Jcol  "),
+            "{header}"
+        );
+        assert!(t.contains("Evil\\u{1b}]0;pwned\\u{7}City"), "{t}");
+        let md = render_hostile(OutputFormat::Markdown);
+        assert!(!md.contains('\u{1b}'), "{md:?}");
+        assert!(
+            md.contains("| Evil\\u{1b}]0;pwned\\u{7}City | =cmd\\|' /C calc'!A0 | -3 |"),
+            "{md}"
+        );
+        // the data formats keep the text: JSON escapes it, Parquet stores it
+        let j = render_hostile(OutputFormat::Ndjson);
+        assert!(
+            j.contains("\"name\":\"Evil\\u001b]0;pwned\\u0007City\""),
+            "{j}"
+        );
+        let p = hostile().printable();
+        assert_eq!(p.rows[0][0], json!("Evil\\u{1b}]0;pwned\\u{7}City"));
+        assert_eq!(p.rows[0][2], json!(-3));
+    }
+
+    #[test]
+    fn csv_neutralises_formula_cells_but_not_numbers() {
+        let csv = render_hostile(OutputFormat::Csv);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert!(lines[1].ends_with(",'=cmd|' /C calc'!A0,-3"), "{csv:?}");
+        assert_eq!(lines[2], "-0.5e3,'@SUM(A1),-2.5");
+        // the bytes of the text are kept (a file, not a terminal)
+        assert!(lines[1].contains("Evil\u{1b}]0;pwned\u{7}City"), "{csv:?}");
+    }
+
+    #[test]
+    fn parquet_error_message() {
         let mut out = Vec::new();
         let e = sample()
             .render(OutputFormat::Parquet, &mut out, None)

@@ -27,6 +27,10 @@
 //!   searched for on every published surface and attacked by differencing; neither finds them.
 //! - `template`: the Excel template round trip (same rows as CSV), pre-filled values, cell
 //!   addresses in rejections, and every refused workbook with its exact message.
+//! - `safe_values`: finite, representable values only (every overflow, underflow and
+//!   magnitude-bound rejection, from CSV, Parquet and JSON), `run`'s check on non-finite
+//!   published numbers, and safe output (visible escapes on terminals, neutralised formula
+//!   cells in CSV, stored values unchanged).
 
 mod util;
 
@@ -39,6 +43,7 @@ mod ingest;
 mod maturity;
 mod pipeline;
 mod report;
+mod safe_values;
 mod sql;
 mod template;
 mod warehouse;

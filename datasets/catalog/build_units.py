@@ -326,6 +326,49 @@ SYMBOL = {
 assert set(SYMBOL) == set(CANONICAL), set(CANONICAL) ^ set(SYMBOL)
 assert all(len(v) <= 10 for v in SYMBOL.values())
 
+# Magnitude bound of every canonical unit (METHODOLOGY section 3; docs/methodology.md
+# section 2 gives the basis of each): a value whose absolute value in the canonical unit
+# exceeds it is rejected at ingest, so one typo (1.7976931348623157e308, a value in the
+# wrong unit) cannot make every published mean and sd infinite. Each bound is 10-100 times
+# the largest real city value of the quantity (or its definition's end), generous enough
+# never to refuse a real city, and small enough that sums, means and sums of squares over
+# 100 000 cities stay finite (1e12 x 1e5 = 1e17; squares 1e29). The reason is quoted in the
+# rejection message.
+MAX_ABS = {
+    "pct": (1e4, "50 x the largest shares above 100 %, about 200 %"),
+    "pct_of_gdp": (1e4, "50 x the largest disaster losses, about 200 % of GDP"),
+    "per_100k_pop": (1e8, "1 000 per inhabitant"),
+    "per_100k_live_births": (1e5, "one per live birth"),
+    "km_per_100k_pop": (1e6, "10 km per inhabitant"),
+    "ha_per_100k_pop": (1e8, "1 000 ha per inhabitant"),
+    "m2_per_capita": (1e5, "10 ha per inhabitant"),
+    "kwh_per_capita_year": (1e7, "100 x the highest real consumption, about 100 000 kWh"),
+    "gj_per_capita_year": (1e4, "50 x the highest real residential use, about 200 GJ"),
+    "kwh_per_m2_year": (1e6, "100 x data centres and laboratories, about 10 000 kWh/m2"),
+    "l_per_capita_day": (1e5, "30 x the highest real supply, about 3 000 L a day"),
+    "m3_per_capita_year": (1e6, "100 x the highest real withdrawals, about 10 000 m3"),
+    "t_co2e_per_capita": (1e5, "100 x a small city with a large power plant, about 1 000 t"),
+    "ug_per_m3": (1e5, "10 x dust-storm peaks, about 10 000 ug/m3"),
+    "minutes": (1e7, "19 years; a whole year is 525 600 minutes"),
+    "years": (1e4, "100 x a human lifetime"),
+    "count": (1e12, "100 x the largest real city counts, about 1e10"),
+    "interruptions_per_customer_year": (1e5, "100 x the worst real supply, about 1 000 a year"),
+    "ratio": (1e4, "1 000 x the largest real ratios, below 10"),
+    "gini_0_1": (1, "a Gini coefficient is at most 1"),
+    "bool": (1, "yes/no is 0 or 1"),
+}
+assert set(MAX_ABS) == set(CANONICAL), set(CANONICAL) ^ set(MAX_ABS)
+assert all(0 < b <= 1e12 for b, _ in MAX_ABS.values())
+
+
+def bound_text(b):
+    """1e8 -> '1e8', 1 -> '1' (the text the engine parses)."""
+    if b >= 1e6:
+        m, e = "{:e}".format(b).split("e")
+        m = m.rstrip("0").rstrip(".")
+        return "{}e{}".format(m, int(e))
+    return fmt(F(b).limit_denominator())
+
 os.makedirs(HERE, exist_ok=True)
 with open(os.path.join(HERE, "units.csv"), "w", newline="", encoding="utf-8") as fh:
     w = csv.DictWriter(fh, fieldnames=list(rows[0].keys()), lineterminator="\n")
@@ -334,7 +377,9 @@ with open(os.path.join(HERE, "units.csv"), "w", newline="", encoding="utf-8") as
         w.writerow(r)
 with open(os.path.join(HERE, "canonical_units.csv"), "w", newline="", encoding="utf-8") as fh:
     w = csv.writer(fh, lineterminator="\n")
-    w.writerow(["canonical_unit", "quantity", "label", "denominator_scale", "denominator_kind", "symbol"])
+    w.writerow(["canonical_unit", "quantity", "label", "denominator_scale", "denominator_kind", "symbol",
+                "max_abs", "max_abs_reason"])
     for k, (q, label, scale, kind) in CANONICAL.items():
-        w.writerow([k, q, label, "" if scale is None else scale, kind, SYMBOL[k]])
+        bound, reason = MAX_ABS[k]
+        w.writerow([k, q, label, "" if scale is None else scale, kind, SYMBOL[k], bound_text(bound), reason])
 print(len(rows), "spellings;", len(CANONICAL), "canonical units")

@@ -50,6 +50,12 @@ pub struct CanonicalUnit {
     /// Short display symbol (at most 10 characters, e.g. "kWh/cap/y") for tables and charts;
     /// the label when the file has none.
     pub symbol: String,
+    /// The largest magnitude a value may have in this unit (METHODOLOGY section 3): ingest
+    /// rejects a value whose absolute value exceeds it, so one typo cannot turn published
+    /// sums and means into infinity. 10-100 times the largest real city value.
+    pub max_abs: f64,
+    /// Why the bound is where it is, in a few words (quoted in the rejection message).
+    pub max_abs_reason: String,
 }
 
 impl CanonicalUnit {
@@ -103,6 +109,13 @@ impl Spelling {
         (value - self.offset) / self.factor
     }
 }
+
+/// The smallest magnitude a non-zero value may have, in any unit (METHODOLOGY section 3).
+/// With every unit's [`CanonicalUnit::max_abs`] at most 1e12, the ratio of any two accepted
+/// values (attainment, relative gaps, trend ratios) stays below 1e112 and its square below
+/// 1e224: finite. It also keeps subnormal numbers (below 2.2e-308, stored with fewer
+/// significant digits) out of the data.
+pub const MIN_NONZERO_ABS: f64 = 1e-100;
 
 /// Round to 12 significant digits (METHODOLOGY section 2): 0.57 x 100 is 57, not
 /// 56.99999999999999. Non-finite values pass through unchanged.
@@ -293,6 +306,19 @@ impl UnitRegistry {
                 }
             };
             let code = r.get(0).unwrap_or("").to_string();
+            let max_abs = match r.get(6).unwrap_or("").parse::<f64>() {
+                Ok(b) if b.is_finite() && b > 0.0 => b,
+                _ => {
+                    return Err(Error::data(
+                        cpath,
+                        line,
+                        format!(
+                            "max_abs '{}' of {code} is not a positive number; every canonical unit needs a magnitude bound",
+                            r.get(6).unwrap_or("")
+                        ),
+                    ));
+                }
+            };
             reg.canonical_index
                 .insert(code.clone(), reg.canonical.len());
             reg.canonical.push(CanonicalUnit {
@@ -305,6 +331,8 @@ impl UnitRegistry {
                 },
                 denominator_scale: scale,
                 denominator_kind: kind,
+                max_abs,
+                max_abs_reason: r.get(7).unwrap_or("").to_string(),
             });
         }
         let mut rdr = csv::Reader::from_reader(units.as_bytes());
@@ -671,6 +699,82 @@ mod tests {
         assert_eq!(round_sig12(123456789012345.0), 123456789012000.0);
         assert_eq!(round_sig12(-0.0001234567890123), -0.000123456789012);
         assert!(round_sig12(f64::NAN).is_nan());
+    }
+
+    /// The basis of each magnitude bound (docs/methodology.md section 2): the largest real
+    /// city value of the quantity found, which the bound must exceed at least tenfold.
+    const LARGEST_REAL: [(&str, f64); 21] = [
+        ("pct", 200.0),                     // gross school enrolment, child care places
+        ("pct_of_gdp", 226.0),              // Dominica, hurricane Maria (2017)
+        ("per_100k_pop", 2_000_000.0),      // subscriptions in a business district
+        ("per_100k_live_births", 1_223.0),  // South Sudan, maternal mortality
+        ("km_per_100k_pop", 10_000.0),      // bus routes of a sparse municipality
+        ("ha_per_100k_pop", 8_700_000.0),   // Kiruna: 19 000 km2, 22 000 inhabitants
+        ("m2_per_capita", 1_000.0),         // recreational space of a resort town
+        ("kwh_per_capita_year", 100_000.0), // an aluminium-smelter town
+        ("gj_per_capita_year", 200.0),      // residential heat in a subarctic city
+        ("kwh_per_m2_year", 10_000.0),      // a data centre
+        ("l_per_capita_day", 3_000.0),      // supply with heavy industry
+        ("m3_per_capita_year", 10_000.0),   // withdrawals with irrigation
+        ("t_co2e_per_capita", 1_000.0),     // a small city hosting a coal power plant
+        ("ug_per_m3", 10_000.0),            // a dust-storm hour
+        ("minutes", 525_600.0),             // a whole year without electricity
+        ("years", 100.0),                   // a lifetime
+        ("count", 1e10),                    // public transport trips a year
+        ("interruptions_per_customer_year", 1_000.0), // the worst supply
+        ("ratio", 10.0),                    // travel time, income ratios
+        ("gini_0_1", 1.0),                  // by definition
+        ("bool", 1.0),                      // by definition
+    ];
+
+    #[test]
+    fn every_canonical_unit_has_a_sane_magnitude_bound() {
+        let (u, c) = setup();
+        assert_eq!(u.canonical_units().len(), LARGEST_REAL.len());
+        for (code, real) in LARGEST_REAL {
+            let cu = u.canonical(code).unwrap_or_else(|| panic!("{code}"));
+            assert!(!cu.max_abs_reason.is_empty(), "{code}");
+            // never refuses a real city's value (tenfold headroom, except definitional ends)
+            let headroom = if matches!(code, "gini_0_1" | "bool") {
+                1.0
+            } else {
+                10.0
+            };
+            assert!(
+                cu.max_abs >= headroom * real,
+                "{code}: {} < {headroom} x {real}",
+                cu.max_abs
+            );
+            // sums and sums of squares over 100 000 cities stay finite (and exact enough)
+            assert!(cu.max_abs <= 1e12, "{code}");
+            assert!((cu.max_abs * cu.max_abs * 1e5).is_finite());
+            // ratios of accepted values stay finite: MIN_NONZERO_ABS
+            assert!((cu.max_abs / MIN_NONZERO_ABS).powi(2).is_finite());
+        }
+        // the catalogue's own limits lie inside the bounds
+        for dp in c.data_points() {
+            let b = u.canonical(&dp.canonical_unit).unwrap().max_abs;
+            for (what, v) in [
+                ("hard_max", dp.hard_max),
+                ("plausible_max", dp.plausible_max),
+            ] {
+                if let Some(v) = v {
+                    assert!(v <= b, "{} {what} {v} > max_abs {b}", dp.data_point_id);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_canonical_unit_without_a_bound_is_refused() {
+        let canonical = "canonical_unit,quantity,label,denominator_scale,denominator_kind,symbol,max_abs,max_abs_reason\npct,percentage,%,100,population,%,,\n";
+        let units = "canonical_unit,spelling,factor,offset,per_denominator,applies_to,conversion\npct,%,1,0,false,,none\n";
+        let e = UnitRegistry::parse(canonical, Path::new("c.csv"), units, Path::new("u.csv"))
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "c.csv:2: max_abs '' of pct is not a positive number; every canonical unit needs a magnitude bound"
+        );
     }
 
     proptest! {

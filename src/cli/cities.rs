@@ -39,7 +39,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
         Registry::embedded()?
     };
     for r in &reg.attribute_rejections {
-        eprintln!("rejected: {r}");
+        eprintln!("rejected: {}", crate::text::printable_lines(r));
     }
     let needle = args.search.as_ref().map(|s| s.trim().to_lowercase());
     let mut hits: Vec<usize> = (0..reg.len())

@@ -54,7 +54,9 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     if !compare::has_data(&rows) {
         eprintln!(
             "{} ({}) has no data for analysis year {}: nothing to compare.",
-            city.name, city.city_id, res.run.analysis_year
+            crate::text::printable(&city.name),
+            crate::text::printable(&city.city_id),
+            res.run.analysis_year
         );
     }
     match args.output.format {

@@ -9,6 +9,7 @@ use crate::ingest::{Context, FileOutcome, IngestOptions, ReadOptions, ingest_fil
 use crate::output::OutputFormat;
 use crate::registry::Registry;
 use crate::store::Workspace;
+use crate::text::{printable, printable_lines};
 
 /// Ingest submission files.
 #[derive(Debug, clap::Args)]
@@ -46,7 +47,7 @@ pub fn context(ws: &Workspace, global: &GlobalArgs) -> Result<Context> {
     let (units, catalog) = global.load_catalog()?;
     let registry = Registry::for_workspace(ws.root())?;
     for o in &registry.overrides {
-        eprintln!("note: {o}");
+        eprintln!("note: {}", printable_lines(o));
     }
     Ok(Context {
         catalog,
@@ -85,7 +86,7 @@ pub fn ingest_all(
             }
             Err(e) => {
                 pb.abandon();
-                eprintln!("error: {e}");
+                eprintln!("error: {}", printable_lines(&e.to_string()));
                 failed += 1;
             }
         }
@@ -110,24 +111,25 @@ pub fn ingest_all(
     Ok((outcomes, failed))
 }
 
+/// The summary of one ingested file. Everything quoted from the file (its name, column
+/// names, rejection reasons) is shown with control characters as visible escapes.
 fn print_summary(ws: &Workspace, o: &FileOutcome) {
+    let file = printable(&o.file);
     match (&o.batch_id, &o.duplicate_of) {
         (None, Some(prev)) => {
             println!(
-                "{}: already ingested as batch {prev} (same SHA-256); nothing done (use --force to ingest it again)",
-                o.file
+                "{file}: already ingested as batch {prev} (same SHA-256); nothing done (use --force to ingest it again)"
             );
             return;
         }
         (Some(id), _) => println!(
-            "{} -> batch {id}: {} rows read, {} accepted, {} rejected",
-            o.file, o.rows_read, o.rows_accepted, o.rows_rejected
+            "{file} -> batch {id}: {} rows read, {} accepted, {} rejected",
+            o.rows_read, o.rows_accepted, o.rows_rejected
         ),
         (None, None) => {
             println!(
-                "{}: {}",
-                o.file,
-                o.note.as_deref().unwrap_or("nothing ingested")
+                "{file}: {}",
+                printable(o.note.as_deref().unwrap_or("nothing ingested"))
             );
             return;
         }
@@ -135,18 +137,18 @@ fn print_summary(ws: &Workspace, o: &FileOutcome) {
     if !o.ignored_columns.is_empty() {
         println!(
             "  ignored columns (not part of the submission format): {}",
-            o.ignored_columns.join(", ")
+            printable(&o.ignored_columns.join(", "))
         );
     }
     if let Some(r) = &o.rejected_file {
         println!(
             "  rejected rows with reasons: {}",
-            ws.root().join(r).display()
+            printable(&ws.root().join(r).display().to_string())
         );
         println!("  top reasons:");
         for r in o.reasons.iter().take(8) {
             println!("    {:>8}  {:<14} {}", r.count, r.field, r.kind);
-            println!("              e.g. {}", r.example);
+            println!("              e.g. {}", printable(&r.example));
         }
         if o.reasons.len() > 8 {
             println!("    ... {} more kinds", o.reasons.len() - 8);
@@ -159,16 +161,15 @@ fn print_assessment_summary(ws: &Workspace, o: &crate::assessments::Outcome, for
         println!("{}", serde_json::to_string(o).expect("serialises"));
         return;
     }
+    let file = printable(&o.file);
     if o.duplicate {
         println!(
-            "{}: self-assessments already ingested (same SHA-256); nothing done (use --force to ingest them again)",
-            o.file
+            "{file}: self-assessments already ingested (same SHA-256); nothing done (use --force to ingest them again)"
         );
         return;
     }
     println!(
-        "{} -> {}: self-assessments, {} rows read, {} accepted, {} rejected",
-        o.file,
+        "{file} -> {}: self-assessments, {} rows read, {} accepted, {} rejected",
         crate::assessments::STORE_FILE,
         o.rows_read,
         o.rows_accepted,
@@ -177,7 +178,7 @@ fn print_assessment_summary(ws: &Workspace, o: &crate::assessments::Outcome, for
     if !o.ignored_columns.is_empty() {
         println!(
             "  ignored columns (not part of the self-assessment format): {}",
-            o.ignored_columns.join(", ")
+            printable(&o.ignored_columns.join(", "))
         );
     }
     if let Some(r) = &o.rejected_file {
@@ -186,7 +187,7 @@ fn print_assessment_summary(ws: &Workspace, o: &crate::assessments::Outcome, for
             ws.root().join(r).display()
         );
         for (line, field, reason) in &o.examples {
-            println!("    line {line}: {field}: {reason}");
+            println!("    line {line}: {field}: {}", printable(reason));
         }
     }
 }

@@ -638,7 +638,8 @@ fn city_report(args: &Args, global: &GlobalArgs, id: &str) -> Result<()> {
                     t.push_str(&format!("{}{s}\n", if md { "- " } else { "! " }));
                 }
             }
-            o.emit_text(&t)?;
+            // the city's name comes from a workspace file: no control character as is
+            o.emit_text(&crate::text::printable_lines(&t))?;
         }
         // one row per data point (html: a plain table; `report` has the maturity section)
         OutputFormat::Csv

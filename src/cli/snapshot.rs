@@ -3,7 +3,7 @@
 use super::{GlobalArgs, Outcome};
 use crate::error::Result;
 use crate::output::{OutputArgs, OutputFormat};
-use crate::report::{self, Results, html, snapshot};
+use crate::report::{self, Results, Rollup, Snapshot, html, snapshot};
 
 /// One city's snapshot: value, target, % of target, U4SSC state and points, peer percentile
 /// and trend per data point, with roll-ups and coverage.
@@ -35,10 +35,10 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     let o = &args.output;
     match o.format {
         OutputFormat::Table => o.emit_text(&snapshot::table(
-            &s,
+            &printable(&s),
             snapshot::use_colour(o.to_terminal(), std::env::var_os("NO_COLOR").as_deref()),
         ))?,
-        OutputFormat::Markdown => o.emit_text(&snapshot::markdown(&s))?,
+        OutputFormat::Markdown => o.emit_text(&snapshot::markdown(&printable(&s)))?,
         OutputFormat::Json => o.emit_text(&snapshot::json(&s))?,
         OutputFormat::Html => {
             let charts = html::chart_data(&res, &s)?;
@@ -46,10 +46,66 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
         }
         OutputFormat::Csv | OutputFormat::Ndjson | OutputFormat::Parquet | OutputFormat::Duckdb => {
             if !s.has_data {
-                eprintln!("{}", snapshot::no_data_line(&s));
+                eprintln!("{}", snapshot::no_data_line(&printable(&s)));
             }
             o.emit(&snapshot::flat(&s))?
         }
     }
     Ok(Outcome::Ok)
+}
+
+/// The snapshot with the text that comes from workspace files (the city's and its peer
+/// group's names from `cities.csv`/`attributes.csv`, a user catalogue's names, target
+/// sources) shown with control characters as visible escapes: the terminal table adds its
+/// own colour codes, so the text is made safe before it is laid out, not after.
+fn printable(s: &Snapshot) -> Snapshot {
+    fn fix(t: &mut String) {
+        if let std::borrow::Cow::Owned(e) = crate::text::printable(t) {
+            *t = e;
+        }
+    }
+    fn fix_opt(t: &mut Option<String>) {
+        if let Some(t) = t {
+            fix(t);
+        }
+    }
+    fn fix_rollup(r: &mut Rollup) {
+        fix(&mut r.name);
+        fix(&mut r.path);
+    }
+    let mut s = s.clone();
+    let c = &mut s.city;
+    fix(&mut c.city_id);
+    fix(&mut c.name);
+    for t in [
+        &mut c.country_iso3,
+        &mut c.continent,
+        &mut c.un_region,
+        &mut c.economy,
+    ] {
+        fix_opt(t);
+    }
+    fix(&mut s.peers.grouping);
+    fix_opt(&mut s.peers.group);
+    if let Some(o) = &mut s.overall {
+        fix_rollup(o);
+    }
+    for d in &mut s.dimensions {
+        fix_rollup(&mut d.rollup);
+        for sd in &mut d.sub_dimensions {
+            fix_rollup(&mut sd.rollup);
+            for cat in &mut sd.categories {
+                fix_rollup(&mut cat.rollup);
+                for p in &mut cat.data_points {
+                    fix(&mut p.data_point_id);
+                    fix(&mut p.name);
+                    fix(&mut p.unit_symbol);
+                    fix_opt(&mut p.kpi_id);
+                    fix_opt(&mut p.target_source);
+                    fix_opt(&mut p.target_scope);
+                }
+            }
+        }
+    }
+    s
 }

@@ -68,7 +68,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
         }
         if buf.is_empty() && t == ".tables" {
             if let Err(e) = emit(&w, "show tables", args) {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", crate::text::printable_lines(&e.to_string()));
             }
             prompt(false);
             continue;
@@ -77,7 +77,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
         buf.push('\n');
         if t.ends_with(';') {
             if let Err(e) = emit(&w, &buf, args) {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", crate::text::printable_lines(&e.to_string()));
                 failed = true;
             }
             buf.clear();
@@ -89,7 +89,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     if !buf.trim().is_empty()
         && let Err(e) = emit(&w, &buf, args)
     {
-        eprintln!("error: {e}");
+        eprintln!("error: {}", crate::text::printable_lines(&e.to_string()));
         failed = true;
     }
     if failed && !tty {

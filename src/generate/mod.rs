@@ -16,9 +16,13 @@
 //! - about 8 % of cells are missing; about 10 % of rows are reported in an alternative
 //!   spelling or scale (fraction, per 1000, hours, ppb, m3 per year, ...), which ingest
 //!   converts back exactly;
+//! - no log-normal value comes within a factor [`GEN_HEADROOM`] of its canonical unit's
+//!   magnitude bound (METHODOLOGY section 3): their rare extreme draws are capped there; the
+//!   other models stay inside their ranges by construction ([`BOUNDED_MODELS`]);
 //! - with `inject_errors`, 0.5 % of rows are replaced by a deliberately bad row (unknown
 //!   city, unknown data point, non-numeric value, NaN, digit grouping, negative value,
-//!   percentage 180, year 1850, unit of the wrong quantity, duplicate row), in equal shares.
+//!   percentage 180, year 1850, unit of the wrong quantity, duplicate row, a value beyond
+//!   every magnitude bound), in equal shares.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -28,7 +32,7 @@ use polars::prelude::*;
 use rand::SeedableRng;
 use rand::seq::index::sample as index_sample;
 
-use crate::catalog::{Catalog, DataPoint, Direction};
+use crate::catalog::{Catalog, DataPoint, Direction, UnitRegistry};
 use crate::error::{Error, IoContext, Result};
 use crate::registry::{City, Registry};
 use crate::schema::submission as col;
@@ -373,13 +377,41 @@ fn canonical_value(
     }
 }
 
+/// How far below its canonical unit's magnitude bound every log-normal value stays.
+pub const GEN_HEADROOM: f64 = 10.0;
+
+/// Canonical units whose value model in [`canonical_value`] is bounded by construction:
+/// logistic percentages (0..100), yes/no, ratios and the Gini coefficient through tanh, life
+/// expectancy in years. Every other unit is log-normal and unbounded.
+pub const BOUNDED_MODELS: [&str; 5] = ["pct", "bool", "ratio", "gini_0_1", "years"];
+
+/// The largest value generated per data point (catalogue order): for a log-normal quantity
+/// its canonical unit's magnitude bound divided by [`GEN_HEADROOM`], for the bounded models
+/// nothing (their own range is inside the bound).
+pub fn ceilings(catalog: &Catalog, units: &UnitRegistry) -> Vec<f64> {
+    catalog
+        .data_points()
+        .iter()
+        .map(|dp| match units.canonical(&dp.canonical_unit) {
+            Some(c) if !BOUNDED_MODELS.contains(&c.code.as_str()) => c.max_abs / GEN_HEADROOM,
+            _ => f64::INFINITY,
+        })
+        .collect()
+}
+
+/// A value beyond every canonical unit's magnitude bound (the largest f64): the
+/// `--inject-errors` kind that one typo in a submission once made of every published mean.
+pub const BEYOND_EVERY_BOUND: &str = "1.7976931348623157e308";
+
 /// Generate all rows of one city (every data point and year), sum groups and consistency
-/// rules applied, missing cells dropped, alternative spellings and errors applied.
+/// rules applied, missing cells dropped, alternative spellings and errors applied;
+/// `ceilings` from [`ceilings`].
 fn city_rows(
     noise: &Noise,
     c: &CityCtx<'_>,
     catalog: &Catalog,
     spec: &GenSpec,
+    ceilings: &[f64],
     out: &mut Vec<Row>,
 ) {
     let dps = catalog.data_points();
@@ -388,7 +420,7 @@ fn city_rows(
         let mut vals: Vec<f64> = dps
             .iter()
             .enumerate()
-            .map(|(i, dp)| canonical_value(noise, c, i, dp, year, spec.year_from))
+            .map(|(i, dp)| canonical_value(noise, c, i, dp, year, spec.year_from).min(ceilings[i]))
             .collect();
         // sum groups add up to 100 (shares drawn per city, drifting with the latent score)
         let mut groups: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
@@ -481,7 +513,7 @@ fn city_rows(
                 confidential: noise.uniform(S_META, c.key, k, 2) < 0.03,
             };
             if spec.inject_errors && noise.uniform(S_ERR, c.key, k, 0) < 0.005 {
-                let kind = (noise.u64(S_ERR, c.key, k, 1) % 10) as u8;
+                let kind = (noise.u64(S_ERR, c.key, k, 1) % 11) as u8;
                 if kind == 9 {
                     out.push(row.clone()); // duplicate row: the copy is rejected
                 } else {
@@ -510,6 +542,7 @@ fn corrupt(row: &mut Row, kind: u8, dp: &DataPoint) {
             }
         }
         7 => row.year = 1850,
+        10 => row.value = BEYOND_EVERY_BOUND.into(),
         _ => {
             row.unit = if dp.canonical_unit == "minutes" {
                 "%".into()
@@ -555,6 +588,8 @@ pub fn generate(
     }
     let cities = select_cities(registry, spec)?;
     let noise = Noise::new(spec.seed);
+    let ceilings = ceilings(catalog, &UnitRegistry::embedded()?);
+    let ceilings = &ceilings;
     std::fs::create_dir_all(out_dir).at(out_dir)?;
     let ext = match spec.format {
         GenFormat::Parquet => "parquet",
@@ -599,7 +634,14 @@ pub fn generate(
                     s.spawn(move || {
                         let mut v = Vec::with_capacity(cs.len() * catalog.data_points().len() * 11);
                         for c in cs {
-                            city_rows(&noise, &city_ctx(c, &noise), catalog, spec, &mut v);
+                            city_rows(
+                                &noise,
+                                &city_ctx(c, &noise),
+                                catalog,
+                                spec,
+                                ceilings,
+                                &mut v,
+                            );
                         }
                         v
                     })
@@ -825,12 +867,120 @@ mod tests {
         let small = select_cities(&reg, &spec).unwrap();
         let big = select_cities(&reg, &GenSpec::new(50, 2020, 2022, 7)).unwrap();
         assert_eq!(small[0].city_id, big[0].city_id, "largest first");
+        let ceil = ceilings(&catalog, &units);
         let mut a = Vec::new();
-        city_rows(&noise, &city_ctx(small[0], &noise), &catalog, &spec, &mut a);
+        city_rows(
+            &noise,
+            &city_ctx(small[0], &noise),
+            &catalog,
+            &spec,
+            &ceil,
+            &mut a,
+        );
         let mut b = Vec::new();
-        city_rows(&noise, &city_ctx(big[0], &noise), &catalog, &spec, &mut b);
+        city_rows(
+            &noise,
+            &city_ctx(big[0], &noise),
+            &catalog,
+            &spec,
+            &ceil,
+            &mut b,
+        );
         assert_eq!(a, b);
         assert!(!a.is_empty());
+    }
+
+    /// Every generated value, converted as ingest converts it, stays inside its unit's
+    /// magnitude bound (log-normal quantities a factor GEN_HEADROOM below it), on the longest
+    /// year range ingest accepts and the cities with the most extreme draws; the cap changes
+    /// no other value; only the injected kind goes beyond the bound.
+    #[test]
+    fn generated_values_stay_inside_the_magnitude_bounds() {
+        let units = UnitRegistry::embedded().unwrap();
+        let catalog = Catalog::embedded(&units).unwrap();
+        let reg = Registry::embedded().unwrap();
+        let noise = Noise::new(3);
+        let mut spec = GenSpec::new(1, 1990, 2027, 3);
+        spec.missing = 0.0;
+        let ceil = ceilings(&catalog, &units);
+        let uncapped = vec![f64::INFINITY; ceil.len()];
+        // the cities with the largest and smallest latent effects among 3 000
+        let mut ctxs: Vec<CityCtx<'_>> = reg.cities()[..3000]
+            .iter()
+            .map(|c| city_ctx(c, &noise))
+            .collect();
+        ctxs.sort_by(|a, b| a.effect.total_cmp(&b.effect));
+        let extreme: Vec<&CityCtx<'_>> =
+            ctxs[..40].iter().chain(&ctxs[ctxs.len() - 40..]).collect();
+        let canonical = |r: &Row| {
+            let dp = catalog.get(&r.data_point_id).unwrap();
+            let sp = units.resolve(dp, &r.unit).unwrap();
+            sp.to_canonical(r.value.parse().unwrap())
+        };
+        let (mut rows, mut free) = (Vec::new(), Vec::new());
+        let mut largest = vec![0.0f64; catalog.data_points().len()];
+        let mut capped = 0;
+        for c in extreme {
+            rows.clear();
+            free.clear();
+            city_rows(&noise, c, &catalog, &spec, &ceil, &mut rows);
+            city_rows(&noise, c, &catalog, &spec, &uncapped, &mut free);
+            assert_eq!(rows.len(), free.len());
+            for (r, f) in rows.iter().zip(&free) {
+                let i = catalog.position(&r.data_point_id).unwrap();
+                let dp = &catalog.data_points()[i];
+                if dp.is_boolean() {
+                    assert_eq!(r, f, "yes/no values are never capped");
+                    continue;
+                }
+                let v = canonical(r);
+                if r != f {
+                    capped += 1;
+                    assert!(
+                        canonical(f) > ceil[i],
+                        "{} {} capped without need",
+                        dp.data_point_id,
+                        f.value
+                    );
+                    assert!(
+                        (v - ceil[i]).abs() <= 1e-9 * ceil[i],
+                        "{} {v}",
+                        dp.data_point_id
+                    );
+                }
+                largest[i] = largest[i].max(v.abs());
+            }
+        }
+        for (i, dp) in catalog.data_points().iter().enumerate() {
+            let bound = units.canonical(&dp.canonical_unit).unwrap().max_abs;
+            let limit = if ceil[i].is_finite() {
+                bound / GEN_HEADROOM
+            } else {
+                bound
+            };
+            assert!(
+                largest[i] <= limit * (1.0 + 1e-9),
+                "{}: {} vs {limit}",
+                dp.data_point_id,
+                largest[i]
+            );
+        }
+        // the cap is for the tails only
+        assert!(capped < 100, "{capped}");
+        // --inject-errors adds one deliberately, of eleven kinds
+        let mut bad = Row {
+            city_id: "1".into(),
+            data_point_id: "EC-ICT-ICT-3C".into(),
+            year: 2020,
+            value: "5".into(),
+            unit: "per 100 000 inhabitants".into(),
+            quality: "measured",
+            verified: false,
+            confidential: false,
+        };
+        corrupt(&mut bad, 10, catalog.get("EC-ICT-ICT-3C").unwrap());
+        assert_eq!(bad.value, BEYOND_EVERY_BOUND);
+        assert!(BEYOND_EVERY_BOUND.parse::<f64>().unwrap() > 1e12);
     }
 
     #[test]

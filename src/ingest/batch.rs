@@ -308,7 +308,10 @@ impl BatchWriter {
     }
 }
 
-/// Streams rejected rows to a CSV with the original fields.
+/// Streams rejected rows to a CSV with the original fields. City officers open the file in a
+/// spreadsheet, so a cell that would be read as a formula (`=cmd|' /C calc'!A0`) is written
+/// with a leading single quote ([`crate::text::spreadsheet_cell`]); the raw batch and the
+/// reason keep the value as submitted.
 pub struct RejectWriter {
     path: PathBuf,
     source_file: String,
@@ -345,13 +348,14 @@ impl RejectWriter {
 
     /// Write one rejected row.
     pub fn write(&mut self, row: &RawRow<'_>, p: &Problem) -> Result<()> {
+        use crate::text::spreadsheet_cell;
         let mut rec: Vec<String> = Vec::with_capacity(4 + field::COUNT);
-        rec.push(self.source_file.clone());
+        rec.push(spreadsheet_cell(&self.source_file).into_owned());
         rec.push(row.line.to_string());
         rec.push(p.field.to_string());
-        rec.push(p.reason.clone());
+        rec.push(spreadsheet_cell(&p.reason).into_owned());
         for k in 0..field::COUNT {
-            rec.push(row.cells[k].text().into_owned());
+            rec.push(spreadsheet_cell(&row.cells[k].text()).into_owned());
         }
         debug_assert_eq!(FIELD_NAMES.len(), field::COUNT);
         self.rows += 1;

@@ -13,6 +13,7 @@
 //! from the batch before it is committed).
 
 pub mod batch;
+pub mod json_numbers;
 pub mod read;
 pub mod validate;
 pub mod xlsx;

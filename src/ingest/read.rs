@@ -562,6 +562,8 @@ pub fn read_json_array(
         err: None,
         n: 0,
     };
+    // numbers an f64 cannot hold arrive as strings and meet the validator's number rule
+    let file = BufReader::new(super::json_numbers::QuoteUnrepresentable::new(file));
     let mut de = serde_json::Deserializer::from_reader(file);
     let res = (&mut de).deserialize_seq(&mut v);
     if let Some(e) = v.err {
@@ -622,7 +624,9 @@ pub fn read_ndjson(
             continue;
         }
         n += 1;
-        match serde_json::from_str::<serde_json::Value>(text) {
+        // numbers an f64 cannot hold arrive as strings and meet the validator's number rule
+        let text = super::json_numbers::quote_unrepresentable(text);
+        match serde_json::from_str::<serde_json::Value>(&text) {
             Ok(serde_json::Value::Object(obj)) => {
                 if layout.is_none() {
                     layout = Some(json_layout(path, &obj)?);

@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use rustc_hash::FxHashMap;
 
 use super::read::{Cell, RawRow, field};
-use crate::catalog::units::{DenominatorKind, round_sig12};
-use crate::catalog::{Catalog, UnitRegistry};
+use crate::catalog::units::{DenominatorKind, MIN_NONZERO_ABS, round_sig12};
+use crate::catalog::{CanonicalUnit, Catalog, DataPoint, UnitRegistry};
 use crate::registry::Registry;
 
 /// U4SSC data quality levels (verification practice), in order of strength.
@@ -35,13 +35,31 @@ pub struct Problem {
 }
 
 impl Problem {
-    fn new(field: &'static str, kind: &'static str, reason: impl Into<String>) -> Self {
+    /// A problem; control characters in the reason (quoted user text: a city id with a
+    /// terminal escape sequence) are shown as visible escapes ([`crate::text::printable`]),
+    /// since the reason is printed to terminals. The row's own fields keep their bytes.
+    pub(crate) fn new(field: &'static str, kind: &'static str, reason: impl Into<String>) -> Self {
+        let reason = reason.into();
+        let reason = match crate::text::printable(&reason) {
+            Cow::Borrowed(_) => reason,
+            Cow::Owned(escaped) => escaped,
+        };
         Problem {
             field,
             kind,
-            reason: reason.into(),
+            reason,
         }
     }
+}
+
+/// Problem kinds of the representability rules (METHODOLOGY section 3).
+pub mod kind {
+    /// A number beyond what f64 holds (it would be stored as infinity).
+    pub const TOO_LARGE: &str = "number too large";
+    /// A non-zero number that would be stored as 0, or below [`super::MIN_NONZERO_ABS`].
+    pub const TOO_SMALL: &str = "number too small";
+    /// A value beyond its canonical unit's magnitude bound.
+    pub const BEYOND_BOUND: &str = "beyond magnitude bound";
 }
 
 /// An accepted observation, in canonical units. Text fields borrow from the row read.
@@ -264,10 +282,25 @@ impl<'a> Validator<'a> {
         let year = parse_year(&c[field::YEAR], self.year_min, self.year_max)?;
         // value
         let value_reported = c[field::VALUE].trimmed();
+        let canon = self
+            .units
+            .canonical(&dp.canonical_unit)
+            .expect("checked at catalogue load");
         let reported = if dp.is_boolean() {
             parse_bool_value(&c[field::VALUE])?
         } else {
-            parse_number(&c[field::VALUE])?
+            parse_number(&c[field::VALUE], |text| {
+                Problem::new(
+                    "value",
+                    kind::TOO_LARGE,
+                    format!(
+                        "value '{text}' is too large to represent (it would be stored as infinity); accepted for {}: {} {}",
+                        dp.data_point_id,
+                        accepted_range(dp, canon),
+                        canon.label
+                    ),
+                )
+            })?
         };
         // unit
         let unit_reported = c[field::UNIT].trimmed();
@@ -290,10 +323,6 @@ impl<'a> Validator<'a> {
             }
         };
         let sp = &self.units.spellings()[sp_idx];
-        let canon = self
-            .units
-            .canonical(&dp.canonical_unit)
-            .expect("checked at catalogue load");
         // denominator
         let den_cow = c[field::DENOMINATOR].trimmed();
         let den_text: &str = &den_cow;
@@ -354,6 +383,24 @@ impl<'a> Validator<'a> {
             } else {
                 match den_text.parse::<f64>() {
                     Ok(d) if d.is_finite() && d > 0.0 => (d, format!("denominator {den_text}")),
+                    Ok(d) if d.is_infinite() && is_plain(den_text) => {
+                        return Err(Problem::new(
+                            "denominator",
+                            kind::TOO_LARGE,
+                            format!(
+                                "denominator '{den_text}' is too large to represent (it would be stored as infinity); give the count as a plain number"
+                            ),
+                        ));
+                    }
+                    Ok(d) if d == 0.0 && nonzero_mantissa(den_text) && is_plain(den_text) => {
+                        return Err(Problem::new(
+                            "denominator",
+                            kind::TOO_SMALL,
+                            format!(
+                                "denominator '{den_text}' is too small to represent (it would be stored as 0); a denominator is a positive count"
+                            ),
+                        ));
+                    }
                     _ => {
                         return Err(Problem::new(
                             "denominator",
@@ -374,6 +421,38 @@ impl<'a> Validator<'a> {
             );
             (v, Some(conv), Some(den_cow.clone()), Some(den))
         };
+        // representable after the conversion (x factor / denominator x scale)
+        if !value.is_finite() || (reported != 0.0 && value.abs() < MIN_NONZERO_ABS) {
+            let shown = number_text(&c[field::VALUE]);
+            let given = match &denominator {
+                Some(d) => format!("value '{shown}' {unit_reported} with denominator {d}"),
+                None => format!("value '{shown}' {unit_reported}"),
+            };
+            return Err(if value.is_finite() {
+                Problem::new(
+                    "value",
+                    kind::TOO_SMALL,
+                    format!(
+                        "{given} converts to {} {}, too small to compute with: a non-zero value must be at least {} in magnitude; write 0 if the value is zero",
+                        fmt_num(value),
+                        canon.label,
+                        fmt_magnitude(MIN_NONZERO_ABS)
+                    ),
+                )
+            } else {
+                Problem::new(
+                    "value",
+                    kind::TOO_LARGE,
+                    format!(
+                        "{given} is too large to represent in {} (it would be stored as infinity); accepted for {}: {} {}",
+                        canon.label,
+                        dp.data_point_id,
+                        accepted_range(dp, canon),
+                        canon.label
+                    ),
+                )
+            });
+        }
         // hard bounds (on the canonical value)
         if dp.is_boolean() {
             if value != 0.0 && value != 1.0 {
@@ -425,6 +504,22 @@ impl<'a> Validator<'a> {
                     ),
                 ));
             }
+            if value.abs() > canon.max_abs {
+                return Err(Problem::new(
+                    "value",
+                    kind::BEYOND_BOUND,
+                    format!(
+                        "value {} {} is beyond {}, the largest magnitude accepted for {} ({}); accepted for {}: {}; check the number and its unit",
+                        fmt_magnitude(value),
+                        canon.label,
+                        fmt_magnitude(canon.max_abs),
+                        canon.quantity_noun(),
+                        canon.max_abs_reason,
+                        dp.data_point_id,
+                        accepted_range(dp, canon)
+                    ),
+                ));
+            }
         }
         // quality, verified, confidential
         let quality = parse_quality(&c[field::QUALITY])?;
@@ -470,8 +565,56 @@ pub fn fmt_num(x: f64) -> String {
     let r = round_sig12(x);
     if r.fract() == 0.0 && r.abs() < 1e15 {
         format!("{}", r as i64)
+    } else if r.is_finite() && (r.abs() >= 1e15 || r.abs() < 1e-6) {
+        // 1.79769313486e308 and 1e-101, not 309 digits or 100 zeros
+        format!("{r:e}")
     } else {
         format!("{r}")
+    }
+}
+
+/// [`fmt_num`], in scientific notation from a million up (`1e8`, `2.5e6`): magnitude bounds
+/// and the values beyond them read at a glance, and the text is a number ingest accepts.
+pub fn fmt_magnitude(x: f64) -> String {
+    let r = round_sig12(x);
+    if r.is_finite() && r.abs() >= 1e6 {
+        format!("{r:e}")
+    } else {
+        fmt_num(r)
+    }
+}
+
+/// The values a data point accepts, in its canonical unit: from its hard minimum (else minus
+/// the unit's magnitude bound) to the smaller of its hard maximum and the bound, e.g.
+/// `0..1e8`.
+fn accepted_range(dp: &DataPoint, canon: &CanonicalUnit) -> String {
+    let hi = dp.hard_max.map_or(canon.max_abs, |m| m.min(canon.max_abs));
+    let lo = dp.hard_min.unwrap_or(-canon.max_abs);
+    format!("{}..{}", fmt_magnitude(lo), fmt_magnitude(hi))
+}
+
+/// Whether a number's text is plain decimal notation (digits, '.', sign, exponent).
+fn is_plain(t: &str) -> bool {
+    t.bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
+}
+
+/// Whether the digits before the exponent are not all zero: `1e-400` is a non-zero number
+/// (that parses to 0), `0.0e5` is zero.
+fn nonzero_mantissa(t: &str) -> bool {
+    t.split(['e', 'E'])
+        .next()
+        .is_some_and(|m| m.bytes().any(|b| (b'1'..=b'9').contains(&b)))
+}
+
+/// A number cell as text for messages: text as written; a Parquet or JSON float in
+/// scientific notation when it is extreme (`1e-310`, not 310 zeros).
+fn number_text(cell: &Cell<'_>) -> String {
+    match *cell {
+        Cell::Float(f) if f != 0.0 && f.is_finite() && (f.abs() >= 1e15 || f.abs() < 1e-6) => {
+            format!("{f:e}")
+        }
+        _ => cell.text().trim().to_string(),
     }
 }
 
@@ -524,7 +667,15 @@ fn parse_year(cell: &Cell<'_>, min: i32, max: i32) -> Result<i32, Problem> {
 /// point and an optional exponent (`1234.5`, `-0.5`, `1e6`). Digit grouping (`95 424`,
 /// `95,424.5`) and decimal commas (`95,4`) are rejected, never guessed: `95,424` could be
 /// ninety-five thousand or ninety-five point four.
-pub fn parse_number(cell: &Cell<'_>) -> Result<f64, Problem> {
+///
+/// The number must also be representable (METHODOLOGY section 3): a literal beyond f64's
+/// range (`1e400`, which would be stored as infinity) is rejected with `too_large(text)`; a
+/// non-zero literal that would be stored as 0 (`1e-400`), and any non-zero value below
+/// [`MIN_NONZERO_ABS`] in magnitude (subnormal numbers included), as too small.
+pub fn parse_number(
+    cell: &Cell<'_>,
+    too_large: impl FnOnce(&str) -> Problem,
+) -> Result<f64, Problem> {
     let v = match *cell {
         Cell::Int(i) => i as f64,
         Cell::Float(f) => f,
@@ -551,10 +702,18 @@ pub fn parse_number(cell: &Cell<'_>) -> Result<f64, Problem> {
                     "value is empty; a number is required (leave the data point out if it has no value)",
                 ));
             }
-            let plain = t
-                .bytes()
-                .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'));
+            let plain = is_plain(t);
             match t.parse::<f64>() {
+                Ok(v) if plain && v.is_infinite() => return Err(too_large(t)),
+                Ok(v) if plain && v == 0.0 && nonzero_mantissa(t) => {
+                    return Err(Problem::new(
+                        "value",
+                        kind::TOO_SMALL,
+                        format!(
+                            "value '{t}' is too small to represent (it would be stored as 0); write 0 if the value is zero"
+                        ),
+                    ));
+                }
                 Ok(v) if plain => v,
                 _ => return Err(number_problem(t)),
             }
@@ -565,6 +724,17 @@ pub fn parse_number(cell: &Cell<'_>) -> Result<f64, Problem> {
             "value",
             "not finite",
             format!("value '{}' is not a finite number", cell.text().trim()),
+        ));
+    }
+    if v != 0.0 && v.abs() < MIN_NONZERO_ABS {
+        return Err(Problem::new(
+            "value",
+            kind::TOO_SMALL,
+            format!(
+                "value '{}' is too small to compute with: a non-zero value must be at least {} in magnitude; write 0 if the value is zero",
+                number_text(cell),
+                fmt_magnitude(MIN_NONZERO_ABS)
+            ),
         ));
     }
     Ok(v)

@@ -46,6 +46,25 @@ impl DatasetFormat {
         }
     }
 
+    /// The select list of a table's export: CSV is opened in spreadsheets, so text cells a
+    /// spreadsheet would read as a formula (a city name or a target source starting with
+    /// `=`, `+`, `-`, `@`) get a leading single quote ([`crate::text::spreadsheet_cell_sql`]).
+    fn projection(self, columns: &[ColumnInfo]) -> String {
+        let text: Vec<String> = columns
+            .iter()
+            .filter(|c| self == DatasetFormat::Csv && c.type_name == "VARCHAR")
+            .map(|c| {
+                let id = format!("\"{}\"", c.name.replace('"', "\"\""));
+                format!("{} AS {id}", crate::text::spreadsheet_cell_sql(&id))
+            })
+            .collect();
+        if text.is_empty() {
+            "*".to_string()
+        } else {
+            format!("* REPLACE ({})", text.join(", "))
+        }
+    }
+
     fn copy_options(self) -> &'static str {
         match self {
             DatasetFormat::Parquet => "FORMAT parquet, COMPRESSION zstd",
@@ -227,7 +246,10 @@ fn write_tables(db: &Path, dir: &Path, tables: &[&str], format: DatasetFormat) -
         };
         let tdir = dir.join(t);
         std::fs::create_dir_all(&tdir).at(&tdir)?;
-        let select = format!("SELECT * FROM {t} ORDER BY ALL");
+        let select = format!(
+            "SELECT {} FROM {t} ORDER BY ALL",
+            format.projection(&columns)
+        );
         let copy = |partition: Option<&str>| -> Result<usize> {
             let sql = match partition {
                 Some(p) => format!(

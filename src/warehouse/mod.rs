@@ -92,6 +92,7 @@ pub const CHECKS: &[(&str, &str, &str)] = &[
     model!("checks", "assert_unique_keys"),
     model!("checks", "assert_maturity_levels"),
     model!("checks", "assert_index_ranges"),
+    model!("checks", "assert_finite_values"),
 ];
 
 /// `queries/examples/*.sql`: ad-hoc analyses to copy (each runs in the tests).
