@@ -12,7 +12,8 @@
 --     5 000-city run; a file without statistics is read in full, still correctly.
 -- grain: one row per (staging view, column) holding a non-finite value; zero rows = pass
 -- depends on: stg_observations, stg_aligned, stg_attainment, stg_peer_stats, stg_percentiles,
---     stg_gaps, stg_rollups, stg_trends, stg_maturity_levels, stg_maturity_dimensions
+--     stg_gaps, stg_rollups, stg_rollups_published, stg_trends, stg_maturity_levels,
+--     stg_maturity_dimensions, stg_maturity_dimensions_published
 --     (stg_catalog, stg_cities and stg_assessments have no DOUBLE column)
 WITH counts AS (
     SELECT 'stg_observations' AS model, 'value' AS "column", count(*) AS non_finite
@@ -293,6 +294,24 @@ WITH counts AS (
 
     SELECT 'stg_maturity_dimensions' AS model, 'level_median' AS "column", count(*) AS non_finite
     FROM stg_maturity_dimensions
+    WHERE "level_median" > 1.7976931348623157e308 OR "level_median" < -1.7976931348623157e308
+
+    UNION ALL
+
+    SELECT 'stg_rollups_published' AS model, 'rollup_score' AS "column", count(*) AS non_finite
+    FROM stg_rollups_published
+    WHERE "rollup_score" > 1.7976931348623157e308 OR "rollup_score" < -1.7976931348623157e308
+
+    UNION ALL
+
+    SELECT 'stg_rollups_published' AS model, 'coverage' AS "column", count(*) AS non_finite
+    FROM stg_rollups_published
+    WHERE "coverage" > 1.7976931348623157e308 OR "coverage" < -1.7976931348623157e308
+
+    UNION ALL
+
+    SELECT 'stg_maturity_dimensions_published' AS model, 'level_median' AS "column", count(*) AS non_finite
+    FROM stg_maturity_dimensions_published
     WHERE "level_median" > 1.7976931348623157e308 OR "level_median" < -1.7976931348623157e308
 )
 
