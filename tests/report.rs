@@ -552,7 +552,7 @@ fn report_is_self_contained_and_renders_in_a_browser() {
     // household Internet: 4 published values in Geneva's band (Zürich's 99 is
     // confidential) are fewer than k, so no strip, and the note says why
     assert!(!html.contains("data-data-point=\"EC-ICT-ICT-1C\""));
-    assert!(html.contains("peer group of 4, 1 confidential left out below k: not shown"));
+    assert!(html.contains("peer group of 4 below k: not shown (1 confidential value left out)"));
     assert!(html.contains("data-data-point=\"EN-EN-AQ-1C-pm10\""));
 
     let Some(browser) = chromium() else {

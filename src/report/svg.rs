@@ -334,11 +334,15 @@ pub fn strips(
     }
     for (p, dist) in skipped {
         let n = dist.map(|d| d.n).unwrap_or(0);
-        let hidden = left_out(dist.map(|d| d.n_confidential).unwrap_or(0));
+        let hidden = match dist.map(|d| d.n_confidential).unwrap_or(0) {
+            0 => String::new(),
+            1 => " (1 confidential value left out)".to_string(),
+            c => format!(" ({c} confidential values left out)"),
+        };
         let name: String = p.name.chars().take(38).collect();
         let _ = write!(
             out,
-            r#"<g class="strip-row suppressed"><text x="0" y="{ty:.1}" class="strip-label">{name}</text><text x="{x}" y="{ty:.1}" class="axis-note">peer group of {n}{hidden} below k: not shown</text></g>"#,
+            r#"<g class="strip-row suppressed"><text x="0" y="{ty:.1}" class="strip-label">{name}</text><text x="{x}" y="{ty:.1}" class="axis-note">peer group of {n} below k: not shown{hidden}</text></g>"#,
             ty = y + row_h / 2.0 + 4.0,
             name = esc(&name),
             x = label_w + 10.0,
