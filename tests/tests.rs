@@ -25,6 +25,11 @@
 //!   byte-identical re-exports, refusals; shell completions, man pages, `--version`.
 //! - `template`: the Excel template round trip (same rows as CSV), pre-filled values, cell
 //!   addresses in rejections, and every refused workbook with its exact message.
+//! - `publish`: readers never see half a run: a kill after every write step of `run`,
+//!   `index` and of the conversion of an older workspace, readers racing a writer, hard
+//!   links between generations, DuckDB, Polars and Python through the links.
+//! - `overwrite`: no command replaces a file nobody asked it to replace (every `--out`,
+//!   report, man, export, generate, template, init), and an external index is kept apart.
 
 mod util;
 
@@ -34,7 +39,9 @@ mod generate;
 mod index;
 mod ingest;
 mod maturity;
+mod overwrite;
 mod pipeline;
+mod publish;
 mod report;
 mod sql;
 mod template;
