@@ -66,6 +66,10 @@ pub struct RunBatch {
 pub struct RunSummary {
     pub record: RunRecord,
     pub failed_checks: Vec<(&'static str, crate::output::Rows)>,
+    /// Time spent publishing: the seeded links, then everything from the generation's
+    /// record to the removal of the oldest generation (not in the run record, which is
+    /// written before the switch).
+    pub publish_seconds: f64,
 }
 
 /// Run the pipeline on a workspace whose lock the caller holds.
@@ -105,6 +109,7 @@ pub fn execute(ws: &Workspace, global: &GlobalArgs, args: &Args) -> Result<RunSu
     };
     // a new generation beside the published one; the tables of `verify` and `index` are
     // carried over as they are
+    let t_publish = std::time::Instant::now();
     let publication = Publication::begin(ws, "run")?;
     publication.seed(|name| {
         name == publish::RUN_FILE
@@ -112,6 +117,7 @@ pub fn execute(ws: &Workspace, global: &GlobalArgs, args: &Args) -> Result<RunSu
                 .iter()
                 .any(|(t, _)| name.strip_suffix(".parquet") == Some(t))
     })?;
+    let mut publish_seconds = t_publish.elapsed().as_secs_f64();
     let dir = publication.dir().to_path_buf();
     let (mut out, mut files, writer_busy, tail) = pipeline::with_background_writer(&dir, |sink| {
         pipeline::compute(raw, &inputs, None, None, sink)
@@ -176,10 +182,13 @@ pub fn execute(ws: &Workspace, global: &GlobalArgs, args: &Args) -> Result<RunSu
     let json = serde_json::to_vec_pretty(&record).map_err(|e| Error::Usage(e.to_string()))?;
     crate::store::atomic_write(&dir.join(publish::RUN_FILE), &json)?;
     publish::step(publish::RUN_FILE)?;
+    let t_commit = std::time::Instant::now();
     publication.commit()?;
+    publish_seconds += t_commit.elapsed().as_secs_f64();
     Ok(RunSummary {
         record,
         failed_checks,
+        publish_seconds,
     })
 }
 
@@ -219,9 +228,10 @@ pub fn print_summary(ws: &Workspace, s: &RunSummary) {
         r.run_id
     );
     println!(
-        "  published: derived -> {}/{}",
+        "  published: derived -> {}/{} ({:.2}s: links, switch, cleanup)",
         publish::GENERATIONS_DIR,
-        r.generation
+        r.generation,
+        s.publish_seconds
     );
     if s.failed_checks.is_empty() {
         println!("  checks: {} passed", warehouse::CHECKS.len());
