@@ -49,10 +49,13 @@ fn bench_index(c: &mut Criterion) {
                 uncertainty: 0,
                 seed: 1,
                 top: 0,
+                name: None,
                 output: OutputArgs {
                     format: OutputFormat::Csv,
                     out: Some(g.tmp.path().join("index.csv")),
                 },
+                // each iteration replaces the previous one's file
+                force: true,
             };
             index_cmd::run(&args, &global).unwrap()
         })

@@ -56,6 +56,8 @@ fn bench_maturity(c: &mut Criterion) {
             let args = verify::Args {
                 city: None,
                 output: out("verify.csv", OutputFormat::Csv),
+                // each iteration replaces the previous one's file
+                force: true,
             };
             verify::run(&args, &global).unwrap()
         })
@@ -70,6 +72,7 @@ fn bench_maturity(c: &mut Criterion) {
                 framework: Framework::EuChina,
                 by: "all".into(),
                 output: out("maturity.txt", OutputFormat::Table),
+                force: true,
             };
             maturity::run(&args, &global).unwrap()
         })
@@ -84,6 +87,7 @@ fn bench_maturity(c: &mut Criterion) {
                 framework: Framework::EuChina,
                 by: "all".into(),
                 output: out("maturity-baseline.txt", OutputFormat::Table),
+                force: true,
             };
             maturity::run(&args, &global).unwrap()
         })

@@ -17,7 +17,7 @@ fn cities() -> usize {
 
 fn bench_pipeline(c: &mut Criterion) {
     let g = util::generated(cities());
-    let (ws, root, ctx) = (&g.ws, &g.root, &g.ctx);
+    let (ws, ctx) = (&g.ws, &g.ctx);
     let catalog = &ctx.catalog;
     let config = Config::default();
     let targets = Targets::load(None, catalog, &ctx.registry, &config.peers.groupings).unwrap();
@@ -50,7 +50,9 @@ fn bench_pipeline(c: &mut Criterion) {
             })
         },
     );
-    let dir = root.join("derived");
+    // the files go to a generation, published after the loop like `run` does
+    let publication = citybench::store::publish::Publication::begin(ws, "run").unwrap();
+    let dir = publication.dir().to_path_buf();
     grp.bench_function(format!("compute_and_write_{}_cities", cities()), |b| {
         b.iter(|| {
             let (raw, _) = pipeline::scan_raw(ws).unwrap();
@@ -60,7 +62,8 @@ fn bench_pipeline(c: &mut Criterion) {
             .unwrap()
         })
     });
-    citybench::warehouse::build(ws).unwrap();
+    citybench::warehouse::build_in(&dir).unwrap();
+    publication.commit().unwrap();
     let wh = citybench::warehouse::Warehouse::open_read_only(ws).unwrap();
     let city = wh
         .query("select min(city_id) as c from stg_aligned")

@@ -151,6 +151,30 @@ fn manifest(ws: &Ws) -> Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
+/// The name the tests give runs on an external framework and data (`--name`).
+const NAMED: &str = "hand";
+
+/// `index/hand/<name>.parquet`, for DuckDB.
+fn named(ws: &Ws, name: &str) -> String {
+    format!(
+        "read_parquet('{}')",
+        ws.root()
+            .join("index")
+            .join(NAMED)
+            .join(format!("{name}.parquet"))
+            .display()
+    )
+}
+
+fn named_manifest(ws: &Ws) -> Value {
+    let p = ws
+        .root()
+        .join("index")
+        .join(NAMED)
+        .join("index_manifest.json");
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
 /// (unit, code) -> (raw, imputed, treated, score, rank) of `index_scores.parquet`.
 type ScoreRow = (
     Option<f64>,
@@ -161,11 +185,19 @@ type ScoreRow = (
 );
 
 fn scores(ws: &Ws) -> BTreeMap<(String, String), ScoreRow> {
+    scores_in(&derived(ws, "index_scores"))
+}
+
+/// [`scores`] of the named run.
+fn named_scores(ws: &Ws) -> BTreeMap<(String, String), ScoreRow> {
+    scores_in(&named(ws, "index_scores"))
+}
+
+fn scores_in(table: &str) -> BTreeMap<(String, String), ScoreRow> {
     let con = duckdb::Connection::open_in_memory().unwrap();
     let mut st = con
         .prepare(&format!(
-            "select unit_id, code, raw, imputed, treated, score, rank from {}",
-            derived(ws, "index_scores")
+            "select unit_id, code, raw, imputed, treated, score, rank from {table}"
         ))
         .unwrap();
     st.query_map([], |r| {
@@ -236,7 +268,15 @@ fn a_hand_computed_index_with_ties_in_the_ranking_and_the_parquet() {
     let ws = Ws::new();
     let fw = ws.file("fw.csv", FRAMEWORK);
     let data = ws.file("data.csv", WIDE);
-    let base = ["index", "--data", s(&data), "--framework", s(&fw)];
+    let base = [
+        "index",
+        "--data",
+        s(&data),
+        "--framework",
+        s(&fw),
+        "--name",
+        NAMED,
+    ];
     let run = |extra: &[&str]| ok(&ws, &[&base[..], extra].concat());
     assert_eq!(run(&["--format", "csv"]), HAND_CSV);
     assert_eq!(
@@ -265,7 +305,7 @@ fn a_hand_computed_index_with_ties_in_the_ranking_and_the_parquet() {
     }
     assert_eq!(rows[3]["unit_name"], "Phi");
     // the Parquet: every unit x node, to 1e-9
-    let got = scores(&ws);
+    let got = named_scores(&ws);
     assert_eq!(got.len(), HAND.len());
     for (unit, code, raw, score, rank) in HAND {
         let (r, imputed, treated, sc, rk) = got[&(unit.to_string(), code.to_string())];
@@ -284,7 +324,7 @@ fn a_hand_computed_index_with_ties_in_the_ranking_and_the_parquet() {
     let attrs: Vec<(String, i32, String, Option<String>, f64)> = con
         .prepare(&format!(
             "select distinct code, level, level_name, parent, weight from {} order by level, code",
-            derived(&ws, "index_scores")
+            named(&ws, "index_scores")
         ))
         .unwrap()
         .query_map([], |r| {
@@ -310,7 +350,7 @@ fn a_hand_computed_index_with_ties_in_the_ranking_and_the_parquet() {
     let diag: Vec<Diag> = con
         .prepare(&format!(
             "select code, n, availability, min, max, mean, median, direction from {} where code in ('x1', 'x2', 'x3') order by code",
-            derived(&ws, "index_diagnostics")
+            named(&ws, "index_diagnostics")
         ))
         .unwrap()
         .query_map([], |r| {
@@ -338,7 +378,7 @@ fn a_hand_computed_index_with_ties_in_the_ranking_and_the_parquet() {
             ("x3".into(), 5, 5.0 / 6.0, 0.0, 100.0, 50.0, 50.0, Some(1)),
         ]
     );
-    let m = manifest(&ws);
+    let m = named_manifest(&ws);
     assert_eq!(m["framework"]["indicators"], 3);
     assert_eq!(m["framework"]["aggregates"], 3);
     assert_eq!(
@@ -386,13 +426,15 @@ fn a_hand_computed_index_with_ties_in_the_ranking_and_the_parquet() {
                 s(&pq),
                 "--framework",
                 s(&fw),
+                "--name",
+                NAMED,
                 "--format",
                 "csv"
             ]
         ),
         HAND_CSV
     );
-    let again = scores(&ws);
+    let again = named_scores(&ws);
     for (k, v) in &got {
         assert!(same(again[k].3, v.3) && again[k].4 == v.4, "{k:?}");
     }
@@ -631,29 +673,39 @@ fn units_below_the_availability_threshold_are_screened_out_and_listed() {
             s(&data),
             "--framework",
             s(&fw),
+            "--name",
+            NAMED,
             "--format",
             "csv",
         ],
     );
     assert_eq!(out, HAND_CSV);
-    let got = scores(&ws);
+    let got = named_scores(&ws);
     assert!(got.keys().all(|(u, _)| u != "g"));
     for (unit, code, _, score, rank) in HAND {
         let row = got[&(unit.to_string(), code.to_string())];
         assert!(same(row.3, *score) && row.4 == *rank, "{unit} {code}");
     }
-    let m = manifest(&ws);
+    let m = named_manifest(&ws);
     assert_eq!(m["screening"]["included"], 6);
     assert_eq!(
         m["screening"]["excluded"],
         serde_json::json!([{"unit_id": "g", "availability": 1.0 / 3.0}])
     );
     assert_eq!(m["screening"]["availability_min"], 2.0 / 3.0);
-    // the SQL mart: every unit, f kept at exactly 2/3
+    // the SQL mart reads the workspace's own index (none yet), never a named run's
+    assert_eq!(
+        sql(&ws, "select count(*) as n from index_screening"),
+        "n\n0\n"
+    );
+    // the named run's units, read in `citybench sql`: every unit, f kept at exactly 2/3
     assert_eq!(
         sql(
             &ws,
-            "select unit_id, unit_name, indicators_present, included, reason from index_screening order by unit_id"
+            &format!(
+                "select unit_id, unit_name, indicators_present, included, reason from {} order by unit_id",
+                named(&ws, "index_units")
+            )
         ),
         "unit_id,unit_name,indicators_present,included,reason
 a,Alpha,3,true,
@@ -668,7 +720,10 @@ g,Gee,1,false,\"data for 1 of 3 indicators (33.3 %), below the availability thre
     assert_eq!(
         sql(
             &ws,
-            "select count(*) as n from index_scores where unit_id = 'g'"
+            &format!(
+                "select count(*) as n from {} where unit_id = 'g'",
+                named(&ws, "index_scores")
+            )
         ),
         "n\n0\n"
     );
@@ -680,18 +735,32 @@ g,Gee,1,false,\"data for 1 of 3 indicators (33.3 %), below the availability thre
             "availability_min = 0.75",
         )],
     );
-    ok(&ws, &["index", "--data", s(&data), "--framework", s(&fw)]);
+    ok(
+        &ws,
+        &[
+            "index",
+            "--data",
+            s(&data),
+            "--framework",
+            s(&fw),
+            "--name",
+            NAMED,
+        ],
+    );
     assert_eq!(
         sql(
             &ws,
-            "select unit_id, reason from index_screening where not included order by unit_id"
+            &format!(
+                "select unit_id, reason from {} where not included order by unit_id",
+                named(&ws, "index_units")
+            )
         ),
         "unit_id,reason
 f,\"data for 2 of 3 indicators (66.7 %), below the availability threshold of 75.0 %\"
 g,\"data for 1 of 3 indicators (33.3 %), below the availability threshold of 75.0 %\"
 "
     );
-    let m = manifest(&ws);
+    let m = named_manifest(&ws);
     assert_eq!(m["screening"]["included"], 5);
     assert_eq!(
         m["screening"]["excluded"],
@@ -739,6 +808,8 @@ e,x3,2023,3
         s(&data),
         "--framework",
         s(&fw),
+        "--name",
+        NAMED,
         "--year",
         "2024",
         "--format",
@@ -757,7 +828,7 @@ e,x3,2023,3
 4,d,d,29.166667,87.5,0.0
 "
     );
-    let got = scores(&ws);
+    let got = named_scores(&ws);
     let c3 = got[&("c".into(), "x3".into())];
     assert_eq!(c3, (None, Some(true), Some(60.0), Some(60.0), Some(2)));
     let imputed: Vec<&(String, String)> = got
@@ -779,7 +850,7 @@ e,x3,2023,3
         let v = got[&(unit.to_string(), "IDX".to_string())].3;
         assert!(same(v, Some(want)), "{unit}: {v:?}");
     }
-    let m = manifest(&ws);
+    let m = named_manifest(&ws);
     assert_eq!(m["data"]["year"], 2024);
     assert_eq!(m["data"]["panel"], true);
     assert_eq!(m["data"]["units"], 4);
@@ -794,7 +865,7 @@ e,x3,2023,3
         out.ends_with("3,d,d,29.166667,87.5,0.0\n4,c,c,25.0,25.0,\n"),
         "{out}"
     );
-    assert_eq!(manifest(&ws)["imputation"]["cells_imputed"], 0);
+    assert_eq!(named_manifest(&ws)["imputation"]["cells_imputed"], 0);
 }
 
 #[test]
@@ -813,7 +884,15 @@ fn group_ranks_rank_units_within_each_group_of_an_attribute_column() {
         wide.push_str(&format!("{line},{region}\n"));
     }
     let data = ws.file("data.csv", wide);
-    let args = ["index", "--data", s(&data), "--framework", s(&fw)];
+    let args = [
+        "index",
+        "--data",
+        s(&data),
+        "--framework",
+        s(&fw),
+        "--name",
+        NAMED,
+    ];
     ok(&ws, &args);
     /// code, grouping, group, unit, rank, units ranked in the group
     type RankRow = (String, String, String, String, Option<i64>, i64);
@@ -821,7 +900,7 @@ fn group_ranks_rank_units_within_each_group_of_an_attribute_column() {
         let con = duckdb::Connection::open_in_memory().unwrap();
         con.prepare(&format!(
             "select code, grouping, \"group\", unit_id, rank, n from {} order by all",
-            derived(ws, "index_ranks")
+            named(ws, "index_ranks")
         ))
         .unwrap()
         .query_map([], |r| {
@@ -905,7 +984,10 @@ fn group_ranks_rank_units_within_each_group_of_an_attribute_column() {
         ok(&ws, &[&args[..], &["--format", "csv"]].concat()),
         HAND_CSV
     );
-    assert_eq!(manifest(&ws)["group_ranks"], serde_json::json!(["region"]));
+    assert_eq!(
+        named_manifest(&ws)["group_ranks"],
+        serde_json::json!(["region"])
+    );
     // [index] group_ranks = ["all"]: the overall ranks only
     configure(
         &ws,
@@ -917,7 +999,7 @@ fn group_ranks_rank_units_within_each_group_of_an_attribute_column() {
     ok(&ws, &args);
     let only_all: Vec<_> = want.iter().filter(|r| r.1 == "all").cloned().collect();
     assert_eq!(ranks(&ws), only_all);
-    assert_eq!(manifest(&ws)["group_ranks"], serde_json::json!([]));
+    assert_eq!(named_manifest(&ws)["group_ranks"], serde_json::json!([]));
 }
 
 /// Run a command that must fail with exit code 2 and exactly `message` on stderr.

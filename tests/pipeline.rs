@@ -497,16 +497,45 @@ fn run_without_batches_says_what_to_do() {
 #[test]
 fn a_failed_write_stops_the_run_with_the_error() {
     // the two background writers: the first write error ends the run (no wait on a full
-    // channel), and the earlier results are left as they were
+    // channel); the run's unpublished generation is removed and the earlier results stay
     let ws = generated(30, 31);
+    let before = std::fs::read_link(ws.root().join("derived")).unwrap();
+    let generations = || {
+        let mut v: Vec<String> = std::fs::read_dir(ws.root().join("generations"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let kept = generations();
+    // step 1 is the seeded links, step 3 the second table file written
+    let r = ws.run_env(&[("CITYBENCH_FAIL_AFTER", "3")], &["run"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(
+        r.stderr.starts_with("error: derived/")
+            && r.stderr
+                .ends_with(".parquet: write step 3 failed (CITYBENCH_FAIL_AFTER=3, a test hook)\n"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read_link(ws.root().join("derived")).unwrap(),
+        before
+    );
+    assert_eq!(generations(), kept);
+    // a `derived` that is not citybench's is left alone, with what to do
     let derived = ws.root().join("derived");
-    std::fs::remove_dir_all(&derived).unwrap();
+    std::fs::remove_file(&derived).unwrap();
     std::fs::write(&derived, "not a directory").unwrap();
     let r = ws.run(&["run"]);
     assert_eq!(r.code, 2, "{}", r.stdout);
     assert_eq!(
         r.stderr,
-        format!("error: {}: File exists (os error 17)\n", derived.display())
+        format!(
+            "error: {}: is not citybench's published results (a link to generations/<id>, or a directory); move it out of the workspace and run again\n",
+            derived.display()
+        )
     );
     assert_eq!(
         std::fs::read_to_string(&derived).unwrap(),

@@ -424,20 +424,34 @@ fn unknown_city_city_without_data_and_bad_options() {
             "error: the results in {w} are for analysis year 2024; run `citybench -w {w} run --year 2020` first"
         )
     );
-    // a run record that is not one: named, with what is missing
-    let bogus = ws.root().join("runs/99999999T000000.000Z-bogus.json");
-    std::fs::write(&bogus, "{}").unwrap();
+    // the run record is the one published with the database, not the newest in runs/
+    let newer = ws.root().join("runs/99999999T000000.000Z-bogus.json");
+    std::fs::write(&newer, "{}").unwrap();
+    let r = ws.run(&["snapshot", "--city", GENEVA]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    std::fs::remove_file(&newer).unwrap();
+    // a run record that is not one: named, with what is missing (written as a new file:
+    // the published one may be shared, as a hard link, with the previous generation)
+    let generation = std::fs::canonicalize(ws.root().join("derived")).unwrap();
+    let record = generation.join("run.json");
+    std::fs::remove_file(&record).unwrap();
+    std::fs::write(&record, "{}").unwrap();
     let r = ws.run(&["snapshot", "--city", GENEVA]);
     assert_eq!(r.code, 2);
+    let shown = ws
+        .root()
+        .join("generations")
+        .join(generation.file_name().unwrap())
+        .join("run.json");
     assert_eq!(
         r.stderr.trim(),
         format!(
             "error: {}: not a citybench run record: no run_id",
-            bogus.display()
+            shown.display()
         )
     );
-    // the database without any run record
-    std::fs::remove_dir_all(ws.root().join("runs")).unwrap();
+    // the database without its run record
+    std::fs::remove_file(&record).unwrap();
     let r = ws.run(&["snapshot", "--city", GENEVA]);
     assert_eq!(r.code, 2);
     assert_eq!(

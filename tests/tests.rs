@@ -31,6 +31,11 @@
 //!   magnitude-bound rejection, from CSV, Parquet and JSON), `run`'s check on non-finite
 //!   published numbers, and safe output (visible escapes on terminals, neutralised formula
 //!   cells in CSV, stored values unchanged).
+//! - `publish`: readers never see half a run: a kill after every write step of `run`,
+//!   `index` and of the conversion of an older workspace, readers racing a writer, hard
+//!   links between generations, DuckDB, Polars and Python through the links.
+//! - `overwrite`: no command replaces a file nobody asked it to replace (every `--out`,
+//!   report, man, export, generate, template, init), and an external index is kept apart.
 
 mod util;
 
@@ -41,7 +46,9 @@ mod generate;
 mod index;
 mod ingest;
 mod maturity;
+mod overwrite;
 mod pipeline;
+mod publish;
 mod report;
 mod safe_values;
 mod sql;

@@ -39,9 +39,20 @@ impl Ws {
 
     /// Run citybench with `-w <root>` and `--quiet`.
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_env(&[], args)
+    }
+
+    /// [`Ws::run`] with environment variables set (the publication's test hooks); a
+    /// process ended by a signal (the crash hook aborts) has code -1.
+    pub fn run_env(&self, env: &[(&str, &str)], args: &[&str]) -> Run {
         let mut c = Command::cargo_bin("citybench").unwrap();
         c.arg("-w").arg(self.root()).arg("--quiet").args(args);
         c.env_remove("CITYBENCH_WORKSPACE");
+        c.env_remove("CITYBENCH_CRASH_AFTER");
+        c.env_remove("CITYBENCH_FAIL_AFTER");
+        for (k, v) in env {
+            c.env(k, v);
+        }
         let o = c.output().unwrap();
         Run {
             code: o.status.code().unwrap_or(-1),

@@ -29,6 +29,9 @@ pub struct Args {
     pub long: bool,
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Replace the --out file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 fn matches(filter: &Option<String>, value: &str) -> bool {
@@ -43,6 +46,7 @@ fn opt(x: Option<f64>) -> Value {
 
 /// Run `catalog`.
 pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
+    crate::store::refuse_existing_out(args.output.out.as_deref(), args.force)?;
     let (_units, catalog) = global.load_catalog()?;
     let mut cols = vec![
         "data_point_id",

@@ -28,10 +28,14 @@ pub struct Args {
     pub attributes: bool,
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Replace the --out file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Run `cities`.
 pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
+    crate::store::refuse_existing_out(args.output.out.as_deref(), args.force)?;
     let ws = global.workspace();
     let reg = if ws.join(crate::store::CONFIG_FILE).is_file() {
         Registry::for_workspace(ws)?

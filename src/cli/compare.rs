@@ -33,10 +33,14 @@ pub struct Args {
     pub year: Option<i32>,
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Replace the --out file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Run `compare`.
 pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
+    crate::store::refuse_existing_out(args.output.out.as_deref(), args.force)?;
     let res = Results::open(global.workspace(), args.year)?;
     let city = res.city(&args.city)?;
     let peers = if args.with.is_empty() {

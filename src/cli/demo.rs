@@ -97,10 +97,12 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
             uncertainty: 200,
             seed: 1,
             top: 5,
+            name: None,
             output: crate::output::OutputArgs {
                 format: crate::output::OutputFormat::Table,
                 out: None,
             },
+            force: false,
         },
         &GlobalArgs {
             workspace: ws.root().to_path_buf(),

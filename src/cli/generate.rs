@@ -34,6 +34,9 @@ pub struct Args {
     /// Replace 0.5 % of rows by deliberately bad rows (see `citybench generate --help`).
     #[arg(long)]
     pub inject_errors: bool,
+    /// Replace the submissions file if --out already holds one.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Parse `FROM..TO`.
@@ -64,6 +67,12 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
             "--cities must be at least 1".into(),
         ));
     }
+    let file = args.out.join(match args.format {
+        GenFormat::Parquet => "submissions.parquet",
+        GenFormat::Csv => "submissions.csv",
+    });
+    // a generated file may have been edited since: replaced only when asked
+    crate::store::refuse_existing(&file, args.force)?;
     let (_units, catalog) = global.load_catalog()?;
     let registry = Registry::embedded()?;
     let mut spec = GenSpec::new(args.cities, args.years.0, args.years.1, args.seed);

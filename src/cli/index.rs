@@ -1,7 +1,9 @@
-//! `citybench index [--data FILE] [--framework FILE] [--uncertainty N --seed S]`: the
-//! composite index (METHODOLOGY section 9) with diagnostics and, on request, the
-//! uncertainty analysis. Writes `derived/index_*.parquet` and
-//! `derived/index_manifest.json`, refreshes the SQL views and prints the ranking.
+//! `citybench index [--data FILE] [--framework FILE] [--uncertainty N --seed S] [--name
+//! NAME]`: the composite index (METHODOLOGY section 9) with diagnostics and, on request,
+//! the uncertainty analysis. The workspace's own index is published with the other results
+//! (`derived/index_*.parquet`, `derived/index_manifest.json`, the SQL views); a run on an
+//! external framework or data never replaces it: it is printed, and kept in
+//! `index/NAME/` with `--name NAME`. Prints the ranking.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -19,12 +21,13 @@ use crate::output::{OutputArgs, OutputFormat, Rows};
 use crate::pipeline::{OutputFile, targets::Targets};
 use crate::registry::Registry;
 use crate::store::Workspace;
+use crate::store::publish::Publication;
 
 /// The composite index: denomination, screening, imputation, outlier treatment,
 /// normalisation, aggregation, ranks and group ranks, diagnostics, uncertainty.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  citybench run && citybench index                    the U4SSC index of the last run's cities\n  citybench index --uncertainty 1000 --seed 7         rank intervals (Monte Carlo)\n  citybench index --data idata.csv --framework imeta.csv   any data and framework (COINr shapes)\n  citybench sql \"FROM index_ranks WHERE grouping = 'continent' AND rank <= 3\"\n\nEvery step is chosen in citybench.toml [index] and recorded in derived/index_manifest.json;\nthe same inputs, configuration and seed give byte-identical outputs."
+    after_help = "Examples:\n  citybench run && citybench index                    the U4SSC index of the last run's cities\n  citybench index --uncertainty 1000 --seed 7         rank intervals (Monte Carlo)\n  citybench index --data idata.csv --framework imeta.csv --name coinr   any data and framework (COINr shapes), kept in index/coinr/\n  citybench sql \"FROM index_ranks WHERE grouping = 'continent' AND rank <= 3\"\n\nEvery step is chosen in citybench.toml [index] and recorded in derived/index_manifest.json;\nthe same inputs, configuration and seed give byte-identical outputs. A run on --data or\n--framework never replaces the workspace's index: it is printed, and with --name NAME its\ntables and manifest go to index/NAME/ (read them with read_parquet in `citybench sql`)."
 )]
 pub struct Args {
     /// A long (uCode, iCode, value[, year]) or wide (uCode + one column per indicator)
@@ -46,8 +49,59 @@ pub struct Args {
     /// Print only the N best-ranked units (0 = all).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub top: usize,
+    /// Keep this run's tables apart in index/NAME/ (replacing an earlier run of that name),
+    /// never as the workspace's index. Without it, a run on --data or --framework is printed
+    /// (and written to --out) only, and the workspace's own index is published.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Replace the --out file if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Where an index run's tables go (docs/methodology.md, "Files citybench writes").
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    /// The workspace's own index (its data, the framework of citybench.toml): published
+    /// with the other results, `derived/index_*` and the SQL views.
+    Workspace,
+    /// `--name NAME`: `index/NAME/`, apart from the published results.
+    Named(String),
+    /// An external framework or data without `--name`: printed only.
+    Nowhere,
+}
+
+impl Target {
+    fn of(args: &Args) -> Result<Self> {
+        match &args.name {
+            Some(n) => {
+                let ok = !n.is_empty()
+                    && n.len() <= 64
+                    && !n.starts_with('.')
+                    && n.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+                if !ok {
+                    return Err(Error::Usage(format!(
+                        "--name '{n}': use up to 64 letters, digits, '-', '_' and '.' (not first); it names the directory index/{n}/"
+                    )));
+                }
+                Ok(Target::Named(n.clone()))
+            }
+            None if args.data.is_some() || args.framework.is_some() => Ok(Target::Nowhere),
+            None => Ok(Target::Workspace),
+        }
+    }
+
+    /// Where the tables are, as the message and the manifest name them.
+    fn label(&self) -> String {
+        match self {
+            Target::Workspace => "derived".into(),
+            Target::Named(n) => format!("index/{n}"),
+            Target::Nowhere => String::new(),
+        }
+    }
 }
 
 /// `derived/index_manifest.json`: every choice and input, no timestamps (it is part of
@@ -241,6 +295,64 @@ fn check_choices(
     Ok(())
 }
 
+/// The file of the index manifest.
+const MANIFEST_FILE: &str = "index_manifest.json";
+
+/// Write the tables and the manifest where `target` keeps them; returns the manifest with
+/// its outputs. The workspace's index is published as a new generation (the other
+/// published tables carried over); a named run's directory is built under a temporary name
+/// and swapped in whole.
+fn store(
+    ws: &Workspace,
+    target: &Target,
+    tables: Vec<(&'static str, polars::prelude::DataFrame)>,
+    mut manifest: Manifest,
+) -> Result<Manifest> {
+    let write = |dir: &Path, manifest: &mut Manifest| -> Result<()> {
+        let label = target.label();
+        for (name, df) in tables {
+            manifest
+                .outputs
+                .push(crate::pipeline::write_table_as(dir, &label, name, df)?);
+        }
+        let mut json =
+            serde_json::to_vec_pretty(&*manifest).map_err(|e| Error::Usage(e.to_string()))?;
+        json.push(b'\n');
+        crate::store::atomic_write(&dir.join(MANIFEST_FILE), &json)?;
+        crate::store::publish::step(MANIFEST_FILE)
+    };
+    match target {
+        Target::Nowhere => {}
+        Target::Workspace => {
+            let publication = Publication::begin(ws, "index")?;
+            // every index table is replaced: an earlier run's intervals do not belong to
+            // this index
+            publication.seed(|name| name.starts_with("index_"))?;
+            write(publication.dir(), &mut manifest)?;
+            if publication.previous_has_database() {
+                crate::warehouse::build_in(publication.dir())?;
+                crate::store::publish::step(crate::warehouse::DB_FILE)?;
+            }
+            publication.commit()?;
+        }
+        Target::Named(name) => {
+            let runs = ws.index_runs_dir();
+            let path = runs.join(name);
+            let tmp = crate::store::temp_path(&path);
+            let _ = std::fs::remove_dir_all(&tmp);
+            std::fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+            if let Err(e) = write(&tmp, &mut manifest) {
+                let _ = std::fs::remove_dir_all(&tmp);
+                return Err(e);
+            }
+            if let Some(old) = crate::store::publish::swap(&tmp, &path)? {
+                std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
+            }
+        }
+    }
+    Ok(manifest)
+}
+
 fn num(v: f64) -> Value {
     if v.is_nan() {
         return Value::Null;
@@ -261,6 +373,8 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
 /// Build the index in `ws` (the caller holds the workspace lock).
 pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     let clock = Instant::now();
+    let target = Target::of(args)?;
+    crate::store::refuse_existing_out(args.output.out.as_deref(), args.force)?;
     let config = ws.config()?;
     let registry = Registry::for_workspace(ws.root())?;
     let (fw, fw_sha) = load_framework(args, global, ws, &registry, &config)?;
@@ -316,35 +430,30 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
         rank_stats = Some(uncertainty::rank_stats(&built.ranks[fw.root], &ranks));
     }
     let t_unc = clock.elapsed() - t_build - t_diag;
-    // outputs
-    let dir = ws.derived_dir();
-    let mut outputs = vec![
-        crate::pipeline::write_table(&dir, "index_scores", tables::scores(&fw, &data, &built)?)?,
-        crate::pipeline::write_table(
-            &dir,
-            "index_ranks",
-            tables::ranks(&fw, &data, &built, &groupings)?,
-        )?,
-        crate::pipeline::write_table(
-            &dir,
-            "index_units",
-            tables::units(&data, p, spec.availability_min, fw.indicators)?,
-        )?,
-        crate::pipeline::write_table(&dir, "index_diagnostics", tables::diagnostics(&fw, &diags)?)?,
-    ];
-    let unc_path = dir.join("index_uncertainty.parquet");
-    match &rank_stats {
-        Some(rs) => outputs.push(crate::pipeline::write_table(
-            &dir,
-            "index_uncertainty",
-            tables::uncertainty(&fw, &data, &built, rs, args.uncertainty)?,
-        )?),
-        // a previous run's intervals would not belong to this index
-        None if unc_path.exists() => {
-            std::fs::remove_file(&unc_path).map_err(|e| Error::io(&unc_path, e))?
+    // the tables, where the run's target keeps them
+    let computed: Vec<(&'static str, polars::prelude::DataFrame)> = if target == Target::Nowhere {
+        Vec::new()
+    } else {
+        let mut t = vec![
+            ("index_scores", tables::scores(&fw, &data, &built)?),
+            (
+                "index_ranks",
+                tables::ranks(&fw, &data, &built, &groupings)?,
+            ),
+            (
+                "index_units",
+                tables::units(&data, p, spec.availability_min, fw.indicators)?,
+            ),
+            ("index_diagnostics", tables::diagnostics(&fw, &diags)?),
+        ];
+        if let Some(rs) = &rank_stats {
+            t.push((
+                "index_uncertainty",
+                tables::uncertainty(&fw, &data, &built, rs, args.uncertainty)?,
+            ));
         }
-        None => {}
-    }
+        t
+    };
     let config_json = serde_json::to_vec(&config.index).map_err(|e| Error::Usage(e.to_string()))?;
     let missing_after: usize = p
         .treated
@@ -416,14 +525,10 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
             normalisations: config.index.uncertainty.normalisations.clone(),
             aggregations: config.index.uncertainty.aggregations.clone(),
         }),
-        outputs,
+        outputs: Vec::new(),
     };
-    let mut json = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Usage(e.to_string()))?;
-    json.push(b'\n');
-    crate::store::atomic_write(&dir.join("index_manifest.json"), &json)?;
-    if ws.root().join(crate::warehouse::DB_FILE).exists() {
-        crate::warehouse::build(ws)?;
-    }
+    let stored = store(ws, &target, computed, manifest)?;
+    let manifest = &stored;
     let treated = manifest
         .treatment
         .iter()
@@ -435,7 +540,7 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
         .filter(|t| t.treatment == "log")
         .count();
     eprintln!(
-        "index: {} of {} units ranked ({} screened out below {:.1} % availability), {} indicators, {} aggregates; imputed {} cells ({}); outliers: {} winsorised, {} log-transformed; {} normalisation, {} aggregation{} -> derived/index_*.parquet, derived/index_manifest.json (build {:.3}s, diagnostics {:.3}s{})",
+        "index: {} of {} units ranked ({} screened out below {:.1} % availability), {} indicators, {} aggregates; imputed {} cells ({}); outliers: {} winsorised, {} log-transformed; {} normalisation, {} aggregation{} -> {} (build {:.3}s, diagnostics {:.3}s{})",
         p.units.len(),
         data.units.len(),
         manifest.screening.excluded.len(),
@@ -458,6 +563,10 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
             )
         } else {
             String::new()
+        },
+        match &target {
+            Target::Nowhere => "not stored (an external framework or data; --name NAME keeps its tables in index/NAME/)".to_string(),
+            t => format!("{0}/index_*.parquet, {0}/index_manifest.json", t.label()),
         },
         t_build.as_secs_f64(),
         t_diag.as_secs_f64(),

@@ -19,6 +19,16 @@ pub struct Args {
     /// the main page.
     #[arg(long, short = 'o', value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Replace files of the pages' names that are not citybench man pages (earlier pages
+    /// are replaced without it).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Whether `bytes` is a man page of citybench (clap_mangen's first line and the title).
+fn is_man_page(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(bytes);
+    text.starts_with(".ie \\n(.g .ds Aq \\(aq\n") && text.contains("\n.TH citybench")
 }
 
 /// Every page: (file name, roff text).
@@ -56,6 +66,14 @@ pub fn run(args: &Args, _global: &GlobalArgs) -> Result<Outcome> {
                 .map_err(|e| Error::io("stdout", e))?;
         }
         Some(dir) => {
+            for (name, _) in &pages {
+                crate::store::refuse_foreign(
+                    &dir.join(name),
+                    args.force,
+                    "a man page",
+                    is_man_page,
+                )?;
+            }
             std::fs::create_dir_all(dir).at(dir)?;
             for (name, text) in &pages {
                 crate::store::atomic_write(&Path::new(dir).join(name), text)?;

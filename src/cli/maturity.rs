@@ -43,6 +43,9 @@ pub struct Args {
     pub by: String,
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Replace the --out file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 fn parse_framework(s: &str) -> std::result::Result<Framework, String> {
@@ -458,7 +461,8 @@ fn city_report(args: &Args, global: &GlobalArgs, id: &str) -> Result<()> {
     let registry = Registry::for_workspace(res.ws.root())?;
     let config = res.ws.config()?;
     let matrix = Matrix::load(Some(res.ws.root()), &catalog, &registry)?;
-    let path = res.ws.derived_dir().join("observations.parquet");
+    // the tables of the run the database reads (the generation it holds)
+    let path = res.warehouse.dir().join("observations.parquet");
     let obs = LazyFrame::scan_parquet(
         PlRefPath::new(path.to_string_lossy().as_ref()),
         ScanArgsParquet::default(),
@@ -687,6 +691,7 @@ fn distribution(args: &Args, global: &GlobalArgs) -> Result<()> {
 
 /// Run `maturity`.
 pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
+    crate::store::refuse_existing_out(args.output.out.as_deref(), args.force)?;
     match (&args.city, args.distribution) {
         (_, true) => distribution(args, global)?,
         (Some(id), false) => city_report(args, global, id)?,

@@ -8,7 +8,7 @@ use crate::report::{self, Results, html};
 /// sparklines and every data point, as one HTML file that works offline and prints on A4.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  citybench report --city 2660646 --out reports/\n  citybench report --city 2660646 --peers continent --out reports/\n\nWrites DIR/report-<city>-<year>.html (no scripts, no network fetches)."
+    after_help = "Examples:\n  citybench report --city 2660646 --out reports/\n  citybench report --city 2660646 --peers continent --out reports/\n\nWrites DIR/report-<city>-<year>.html (no scripts, no network fetches); an earlier report of\nthat name is replaced, any other file only with --force."
 )]
 pub struct Args {
     /// City id.
@@ -24,6 +24,18 @@ pub struct Args {
     /// grouping other than `all`).
     #[arg(long, value_name = "GROUPING")]
     pub peers: Option<String>,
+    /// Replace a file of the report's name that is not a citybench report (an earlier
+    /// report is replaced without it).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Whether `bytes` is a report page citybench wrote (its head and its footer).
+fn is_report(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(bytes);
+    text.starts_with("<!DOCTYPE html>\n<html lang=\"en\"><head>")
+        && text.contains("</code> · configuration SHA-256 <code>")
+        && text.trim_end().ends_with("</html>")
 }
 
 /// Run `report`.
@@ -31,14 +43,15 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     let res = Results::open(global.workspace(), args.year)?;
     let grouping = res.grouping(args.peers.as_deref())?;
     let city = res.city(&args.city)?;
+    let path = args.out.join(format!(
+        "report-{}-{}.html",
+        city.city_id, res.run.analysis_year
+    ));
+    crate::store::refuse_foreign(&path, args.force, "a report", is_report)?;
     let s = report::load_snapshot(&res, city, &grouping)?;
     let charts = html::chart_data(&res, &s)?;
     let page = html::render(&s, &charts);
     std::fs::create_dir_all(&args.out).at(&args.out)?;
-    let path = args.out.join(format!(
-        "report-{}-{}.html",
-        s.city.city_id, s.analysis_year
-    ));
     crate::store::atomic_write(&path, page.as_bytes())?;
     println!("{}", path.display());
     Ok(Outcome::Ok)

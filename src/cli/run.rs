@@ -1,5 +1,6 @@
 //! `citybench run [--year Y] [--lookback L]`: the pipeline over every raw batch, the
-//! derived Parquet files, the run's provenance and the DuckDB views; then the checks.
+//! derived Parquet files, the run's provenance and the DuckDB views, the checks; all of it
+//! a new generation, published in one step ([`crate::store::publish`]).
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -9,12 +10,13 @@ use crate::error::{Error, Result};
 use crate::pipeline::{self, Inputs, OutputFile, groups, targets::Targets};
 use crate::registry::Registry;
 use crate::store::Workspace;
+use crate::store::publish::{self, Publication};
 use crate::warehouse;
 
 /// Run the benchmarking pipeline.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  citybench run\n  citybench run --year 2022 --lookback 3\n\nWrites derived/*.parquet, runs/<run-id>.json and citybench.duckdb; then runs queries/checks/assert_*.sql (exit 1 if one returns rows)."
+    after_help = "Examples:\n  citybench run\n  citybench run --year 2022 --lookback 3\n\nWrites a new generation (generations/<id>/: the tables, citybench.duckdb, the run record), runs queries/checks/assert_*.sql on it (exit 1 if one returns rows), then publishes it in one step: derived and citybench.duckdb switch to it together, and runs/<run-id>.json records it. A run that is stopped leaves the previous one in force; the next command that writes cleans up."
 )]
 pub struct Args {
     /// Analysis year (default: citybench.toml, else the latest year with any observation).
@@ -29,6 +31,9 @@ pub struct Args {
 #[derive(Debug, Serialize)]
 pub struct RunRecord {
     pub run_id: String,
+    /// The generation that published the run (`generations/<id>/`, `derived` while it is
+    /// the published one); `outputs` name its files as `derived/<table>.parquet`.
+    pub generation: String,
     pub engine_version: String,
     pub started_at: String,
     pub analysis_year: i32,
@@ -61,6 +66,10 @@ pub struct RunBatch {
 pub struct RunSummary {
     pub record: RunRecord,
     pub failed_checks: Vec<(&'static str, crate::output::Rows)>,
+    /// Time spent publishing: the seeded links, then everything from the generation's
+    /// record to the removal of the oldest generation (not in the run record, which is
+    /// written before the switch).
+    pub publish_seconds: f64,
 }
 
 /// Run the pipeline on a workspace whose lock the caller holds.
@@ -98,7 +107,18 @@ pub fn execute(ws: &Workspace, global: &GlobalArgs, args: &Args) -> Result<RunSu
         assessments,
         keys: &keys,
     };
-    let dir = ws.derived_dir();
+    // a new generation beside the published one; the tables of `verify` and `index` are
+    // carried over as they are
+    let t_publish = std::time::Instant::now();
+    let publication = Publication::begin(ws, "run")?;
+    publication.seed(|name| {
+        name == publish::RUN_FILE
+            || pipeline::TABLES
+                .iter()
+                .any(|(t, _)| name.strip_suffix(".parquet") == Some(t))
+    })?;
+    let mut publish_seconds = t_publish.elapsed().as_secs_f64();
+    let dir = publication.dir().to_path_buf();
     let (mut out, mut files, writer_busy, tail) = pipeline::with_background_writer(&dir, |sink| {
         pipeline::compute(raw, &inputs, None, None, sink)
     })?;
@@ -109,10 +129,12 @@ pub fn execute(ws: &Workspace, global: &GlobalArgs, args: &Args) -> Result<RunSu
             .position(|(n, _)| f.path == format!("derived/{n}.parquet"))
     });
     let t = std::time::Instant::now();
-    warehouse::build(ws)?;
+    warehouse::build_in(&dir)?;
+    publish::step(warehouse::DB_FILE)?;
     let views_s = t.elapsed().as_secs_f64();
-    let w = warehouse::Warehouse::open_read_only(ws)?;
+    let w = warehouse::Warehouse::open_unpublished(&dir, &publish::absolute_root(ws)?)?;
     let failed_checks = warehouse::run_checks(&w)?;
+    drop(w);
 
     config.analysis.year = Some(out.year);
     config.analysis.lookback = out.lookback;
@@ -131,6 +153,7 @@ pub fn execute(ws: &Workspace, global: &GlobalArgs, args: &Args) -> Result<RunSu
             started.format("%Y%m%dT%H%M%S%.3fZ"),
             &config_sha256[..8]
         ),
+        generation: publication.id().to_string(),
         engine_version: env!("CARGO_PKG_VERSION").to_string(),
         started_at: started.to_rfc3339(),
         analysis_year: out.year,
@@ -155,13 +178,17 @@ pub fn execute(ws: &Workspace, global: &GlobalArgs, args: &Args) -> Result<RunSu
         stage_seconds,
         writer_busy_seconds: writer_busy.as_secs_f64(),
     };
-    let runs = ws.root().join("runs");
-    std::fs::create_dir_all(&runs).map_err(|e| Error::io(&runs, e))?;
+    // the record is part of the publication; the commit copies it to runs/<run-id>.json
     let json = serde_json::to_vec_pretty(&record).map_err(|e| Error::Usage(e.to_string()))?;
-    crate::store::atomic_write(&runs.join(format!("{}.json", record.run_id)), &json)?;
+    crate::store::atomic_write(&dir.join(publish::RUN_FILE), &json)?;
+    publish::step(publish::RUN_FILE)?;
+    let t_commit = std::time::Instant::now();
+    publication.commit()?;
+    publish_seconds += t_commit.elapsed().as_secs_f64();
     Ok(RunSummary {
         record,
         failed_checks,
+        publish_seconds,
     })
 }
 
@@ -199,6 +226,12 @@ pub fn print_summary(ws: &Workspace, s: &RunSummary) {
         "  provenance: {}/runs/{}.json",
         ws.root().display(),
         r.run_id
+    );
+    println!(
+        "  published: derived -> {}/{} ({:.2}s: links, switch, cleanup)",
+        publish::GENERATIONS_DIR,
+        r.generation,
+        s.publish_seconds
     );
     if s.failed_checks.is_empty() {
         println!("  checks: {} passed", warehouse::CHECKS.len());

@@ -24,10 +24,14 @@ pub struct Args {
     pub peers: Option<String>,
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Replace the --out file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Run `snapshot`.
 pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
+    crate::store::refuse_existing_out(args.output.out.as_deref(), args.force)?;
     let res = Results::open(global.workspace(), args.year)?;
     let grouping = res.grouping(args.peers.as_deref())?;
     let city = res.city(&args.city)?;

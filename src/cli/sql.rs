@@ -23,6 +23,9 @@ pub struct Args {
     pub file: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Replace the --out file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 fn emit(w: &Warehouse, sql: &str, args: &Args) -> Result<()> {
@@ -31,6 +34,7 @@ fn emit(w: &Warehouse, sql: &str, args: &Args) -> Result<()> {
 
 /// Run `sql`.
 pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
+    crate::store::refuse_existing_out(args.output.out.as_deref(), args.force)?;
     let ws = Workspace::open(global.workspace())?;
     let w = Warehouse::open_read_only(&ws)?;
     if let Some(q) = &args.query {

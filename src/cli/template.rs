@@ -85,12 +85,8 @@ pub fn execute(args: &Args, global: &GlobalArgs) -> Result<Written> {
             args.out.display()
         )));
     }
-    if args.out.exists() && !args.force {
-        return Err(Error::Usage(format!(
-            "{} exists; pass --force to replace it",
-            args.out.display()
-        )));
-    }
+    // a filled workbook there holds what a city officer typed
+    crate::store::refuse_existing(&args.out, args.force)?;
     let (units, catalog) = global.load_catalog()?;
     let ws = Workspace::open(global.workspace()).ok();
     let (registry, year_min) = match &ws {

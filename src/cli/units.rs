@@ -20,10 +20,14 @@ pub struct Args {
     pub canonical: Option<String>,
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Replace the --out file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Run `units`.
 pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
+    crate::store::refuse_existing_out(args.output.out.as_deref(), args.force)?;
     let (units, catalog) = global.load_catalog()?;
     let mut rows = Rows::new([
         "canonical_unit",

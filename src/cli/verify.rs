@@ -15,6 +15,10 @@ use crate::pipeline::{self, verify};
 use crate::registry::Registry;
 use crate::schema::derived as d;
 use crate::store::Workspace;
+use crate::store::publish::Publication;
+
+/// The flags' file in a generation.
+const FLAGS_FILE: &str = "verification_flags.parquet";
 
 /// Automated pre-verification flags: plausible ranges, consistency rules, sum groups,
 /// wastewater treatment order, year-on-year jumps, robust peer outliers, core coverage.
@@ -28,6 +32,9 @@ pub struct Args {
     pub city: Option<String>,
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Replace the --out file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 fn pe(e: PolarsError) -> Error {
@@ -336,6 +343,7 @@ fn city_text(
 
 /// Run `verify`.
 pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
+    crate::store::refuse_existing_out(args.output.out.as_deref(), args.force)?;
     let ws = Workspace::open(global.workspace())?;
     let _lock = ws.lock()?;
     let (units, catalog) = global.load_catalog()?;
@@ -355,11 +363,16 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     let (flags, obs) =
         pipeline::verification(raw, &catalog, &units, &rules, &registry, &config, &keys)?;
     let t_rules = clock.elapsed();
-    let file = pipeline::write_table(&ws.derived_dir(), "verification_flags", flags.clone())?;
-    if ws.root().join(crate::warehouse::DB_FILE).exists() {
+    // a new generation: the published tables with these flags, published in one step
+    let publication = Publication::begin(&ws, "verify")?;
+    publication.seed(|name| name == FLAGS_FILE)?;
+    let file = pipeline::write_table(publication.dir(), "verification_flags", flags.clone())?;
+    if publication.previous_has_database() {
         // the view over the new file (it was empty if verify had not run before)
-        crate::warehouse::build(&ws)?;
+        crate::warehouse::build_in(publication.dir())?;
+        crate::store::publish::step(crate::warehouse::DB_FILE)?;
     }
+    publication.commit()?;
     let t_write = clock.elapsed() - t_rules;
     let sums = summaries(&obs, &flags, &rules.core)?;
     let t_summary = clock.elapsed() - t_rules - t_write;

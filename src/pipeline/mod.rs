@@ -671,8 +671,21 @@ pub struct OutputFile {
     pub sha256: String,
 }
 
-/// Write one table to `dir/<name>.parquet` atomically (temp file + rename).
-pub fn write_table(dir: &Path, name: &str, mut df: DataFrame) -> Result<OutputFile> {
+/// Write one table to `dir/<name>.parquet` atomically (temp file + rename); `dir` is a
+/// generation being published, and the record names the file as `derived/<name>.parquet`.
+pub fn write_table(dir: &Path, name: &str, df: DataFrame) -> Result<OutputFile> {
+    write_table_as(dir, "derived", name, df)
+}
+
+/// [`write_table`], the record naming the file `<label>/<name>.parquet` (e.g.
+/// `index/<run name>`). Each file is one write step of a publication
+/// ([`crate::store::publish::step`]).
+pub fn write_table_as(
+    dir: &Path,
+    label: &str,
+    name: &str,
+    mut df: DataFrame,
+) -> Result<OutputFile> {
     std::fs::create_dir_all(dir).at(dir)?;
     let path = dir.join(format!("{name}.parquet"));
     let tmp = crate::store::temp_path(&path);
@@ -691,8 +704,10 @@ pub fn write_table(dir: &Path, name: &str, mut df: DataFrame) -> Result<OutputFi
     f.sync_all().at(&tmp)?;
     drop(f);
     crate::store::commit_rename(&tmp, &path)?;
+    let label = format!("{label}/{name}.parquet");
+    crate::store::publish::step(&label)?;
     Ok(OutputFile {
-        path: format!("derived/{name}.parquet"),
+        path: label,
         rows: df.height() as u64,
         sha256: sha,
     })

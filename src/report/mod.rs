@@ -285,16 +285,18 @@ impl Snapshot {
     }
 }
 
+fn never_run(ws: &Workspace) -> Error {
+    Error::Usage(format!(
+        "{} has no results yet; run `citybench -w {} run` first",
+        ws.root().display(),
+        ws.root().display()
+    ))
+}
+
 /// The newest `runs/<run-id>.json` of a workspace (run ids start with their UTC time).
 pub fn latest_run(ws: &Workspace) -> Result<RunInfo> {
     let dir = ws.root().join("runs");
-    let never_run = || {
-        Error::Usage(format!(
-            "{} has no results yet; run `citybench -w {} run` first",
-            ws.root().display(),
-            ws.root().display()
-        ))
-    };
+    let never_run = || never_run(ws);
     let mut names: Vec<String> = match std::fs::read_dir(&dir) {
         Ok(rd) => rd
             .filter_map(|e| e.ok())
@@ -308,7 +310,12 @@ pub fn latest_run(ws: &Workspace) -> Result<RunInfo> {
     let Some(last) = names.last() else {
         return Err(never_run());
     };
-    let path = dir.join(last);
+    read_run(&dir.join(last))
+}
+
+/// A run record (`runs/<run-id>.json`, or a generation's `run.json`).
+pub fn read_run(path: &Path) -> Result<RunInfo> {
+    let path = path.to_path_buf();
     let text = std::fs::read_to_string(&path).at(&path)?;
     let v: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| Error::input(&path, e.to_string()))?;
@@ -348,7 +355,12 @@ impl Results {
     pub fn open(root: &Path, year: Option<i32>) -> Result<Self> {
         let ws = Workspace::open(root)?;
         let warehouse = Warehouse::open_read_only(&ws)?;
-        let run = latest_run(&ws)?;
+        // the record of the run this database holds (published with it)
+        let run = match warehouse.run_record() {
+            Some(p) if p.is_file() => read_run(&p)?,
+            Some(_) => return Err(never_run(&ws)),
+            None => latest_run(&ws)?,
+        };
         if let Some(y) = year
             && y != run.analysis_year
         {

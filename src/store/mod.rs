@@ -5,14 +5,18 @@
 //! raw/batch=<id>/*.parquet  one immutable batch per ingested file (append-only)
 //! manifest.json             batches: id, source file, SHA-256, rows read/accepted/rejected
 //! rejected/<id>.csv         rejected rows with reasons
-//! derived/                  pipeline outputs
+//! generations/<id>/         one publication of results: the tables, their database, records
+//! derived -> generations/<id>                  the published one (see [`publish`])
+//! citybench.duckdb -> derived/citybench.duckdb
+//! index/<name>/             index runs kept apart (`index --name`), never published
 //! runs/                     provenance of each run
 //! ```
 //! Every file is written to a temporary name in the same directory, fsynced, then renamed
 //! ([`atomic_write`]); a batch directory is built under a temporary name and renamed into
-//! place before the manifest (the commit point) is replaced. A crash at any point leaves the
-//! previous state intact; leftovers are removed by the next writer. A lock file
-//! (`.citybench.lock`, an OS advisory lock) makes a second concurrent writer fail.
+//! place before the manifest (the commit point) is replaced; results are published by one
+//! rename of the `derived` link ([`publish`]). A crash at any point leaves the previous state
+//! intact; leftovers are removed by the next writer. A lock file (`.citybench.lock`, an OS
+//! advisory lock) makes a second concurrent writer fail.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
@@ -22,6 +26,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, DEFAULT_TOML};
 use crate::error::{Error, IoContext, Result};
+
+pub mod publish;
 
 /// Name of the configuration file.
 pub const CONFIG_FILE: &str = "citybench.toml";
@@ -57,7 +63,7 @@ impl Workspace {
 
     /// Create (or complete) a workspace; returns it and whether the configuration was new.
     pub fn init(root: &Path) -> Result<(Self, bool)> {
-        for d in ["", "raw", "rejected", "derived", "runs"] {
+        for d in ["", "raw", "rejected", "runs"] {
             let p = root.join(d);
             fs::create_dir_all(&p).at(&p)?;
         }
@@ -99,9 +105,13 @@ impl Workspace {
     pub fn rejected_dir(&self) -> PathBuf {
         self.root.join("rejected")
     }
-    /// `derived/`.
+    /// `derived`: the published generation of results ([`publish`]).
     pub fn derived_dir(&self) -> PathBuf {
-        self.root.join("derived")
+        self.root.join(publish::DERIVED_LINK)
+    }
+    /// `index/`: index runs kept apart from the published results (`index --name`).
+    pub fn index_runs_dir(&self) -> PathBuf {
+        self.root.join("index")
     }
 
     /// The configuration.
@@ -167,9 +177,10 @@ impl Workspace {
         Ok(WorkspaceLock { _file: file })
     }
 
-    /// Remove what a crashed writer left: temporary files and directories, and batch
+    /// Remove what a crashed writer left: temporary files and directories, batch
     /// directories or rejection files the manifest does not list (a crash between renaming
-    /// them into place and replacing the manifest, the commit point).
+    /// them into place and replacing the manifest, the commit point), and generations that
+    /// were never published ([`publish::tidy`]).
     fn remove_leftovers(&self) -> Result<()> {
         let manifest = self.manifest()?;
         let known: std::collections::HashSet<&str> =
@@ -196,19 +207,26 @@ impl Workspace {
                 }
             }
         }
-        for dir in [
+        let mut dirs = vec![
             self.root.clone(),
             self.raw_dir(),
             self.rejected_dir(),
-            self.derived_dir(),
-        ] {
+            self.root.join(publish::GENERATIONS_DIR),
+            self.index_runs_dir(),
+        ];
+        // a `derived/` directory of a workspace from before generations
+        if fs::symlink_metadata(self.derived_dir()).is_ok_and(|m| m.is_dir()) {
+            dirs.push(self.derived_dir());
+        }
+        for dir in dirs {
             let Ok(entries) = fs::read_dir(&dir) else {
                 continue;
             };
             for e in entries.flatten() {
                 if e.file_name().to_string_lossy().starts_with(TMP_PREFIX) {
                     let p = e.path();
-                    if p.is_dir() {
+                    // a link (a switch that never happened) goes, not what it leads to
+                    if e.file_type().is_ok_and(|t| t.is_dir()) {
                         fs::remove_dir_all(&p).at(&p)?;
                     } else {
                         fs::remove_file(&p).at(&p)?;
@@ -216,7 +234,7 @@ impl Workspace {
                 }
             }
         }
-        Ok(())
+        publish::tidy(self)
     }
 }
 
@@ -224,6 +242,57 @@ impl Workspace {
 #[derive(Debug)]
 pub struct WorkspaceLock {
     _file: File,
+}
+
+/// The rule for a file a command writes where the user names it (`--out FILE`): it is
+/// written only where nothing is, or with `--force` (docs/methodology.md, "Files citybench
+/// writes"). A directory is never replaced by a file.
+pub fn refuse_existing(path: &Path, force: bool) -> Result<()> {
+    match fs::symlink_metadata(path) {
+        Err(_) => Ok(()),
+        Ok(m) if m.is_dir() => Err(Error::Usage(format!(
+            "{} is a directory; name a file",
+            path.display()
+        ))),
+        Ok(_) if force => Ok(()),
+        Ok(_) => Err(Error::Usage(format!(
+            "{} exists; pass --force to replace it",
+            path.display()
+        ))),
+    }
+}
+
+/// The rule for a file citybench names itself in a directory the user names (`report --out
+/// DIR`, `man --out DIR`): one already there is replaced when `own` recognises it as
+/// citybench's earlier output of that kind (`what`), which holds nothing anyone typed;
+/// anything else only with `--force`.
+pub fn refuse_foreign(
+    path: &Path,
+    force: bool,
+    what: &str,
+    own: impl Fn(&[u8]) -> bool,
+) -> Result<()> {
+    let Ok(meta) = fs::symlink_metadata(path) else {
+        return Ok(());
+    };
+    if meta.is_dir() {
+        return Err(Error::Usage(format!(
+            "{} is a directory; move it away to write {what} there",
+            path.display()
+        )));
+    }
+    if force || (meta.is_file() && own(&fs::read(path).at(path)?)) {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "{} exists and is not {what} citybench wrote; pass --force to replace it",
+        path.display()
+    )))
+}
+
+/// [`refuse_existing`] for an optional `--out`.
+pub fn refuse_existing_out(out: Option<&Path>, force: bool) -> Result<()> {
+    out.map_or(Ok(()), |p| refuse_existing(p, force))
 }
 
 /// A temporary path beside `path` (same directory, so rename is atomic).

@@ -11,8 +11,8 @@
 //! DuckDB writes the files (`COPY ... TO ... (PARTITION_BY ...)`) on one thread with the
 //! rows ordered by every column, so the same workspace exports byte-identical files. The
 //! export is written into a temporary directory beside `<out>` and renamed into place; an
-//! earlier export at `<out>` (it has a `_schema.json`) is replaced, any other non-empty
-//! directory is refused.
+//! earlier export at `<out>` (it has a `_schema.json`, and nothing its schema does not list)
+//! is replaced, any other non-empty directory is refused.
 
 use std::path::{Path, PathBuf};
 
@@ -138,18 +138,20 @@ fn choose(tables: &[String]) -> Result<Vec<&'static str>> {
     })
 }
 
-/// The workspace's database (absolute), which must exist.
-fn workspace_db(ws: &Workspace) -> Result<PathBuf> {
-    let root = std::path::absolute(ws.root()).at(ws.root())?;
-    let db = root.join(DB_FILE);
-    if !db.exists() {
+/// The published run's database (held while the caller reads it: the returned pin keeps
+/// its generation from being removed), which must exist.
+fn workspace_db(ws: &Workspace) -> Result<(crate::store::publish::Pinned, PathBuf)> {
+    let root = crate::store::publish::absolute_root(ws)?;
+    let pinned = crate::store::publish::pin(ws)?;
+    let db = pinned.database().to_path_buf();
+    if !db.is_file() {
         return Err(Error::Usage(format!(
             "{} does not exist yet; run `citybench -w {} run` first",
-            db.display(),
+            root.join(DB_FILE).display(),
             ws.root().display()
         )));
     }
-    Ok(db)
+    Ok((pinned, db))
 }
 
 /// Export `tables` (all marts when empty) of `ws` to `out`.
@@ -160,7 +162,7 @@ pub fn export(
     format: DatasetFormat,
 ) -> Result<Manifest> {
     let chosen = choose(tables)?;
-    let db = workspace_db(ws)?;
+    let (_pinned, db) = workspace_db(ws)?;
     check_destination(out)?;
     let out = std::path::absolute(out).at(out)?;
     let parent = out
@@ -185,9 +187,10 @@ pub fn export(
     Ok(manifest)
 }
 
-/// `out` must not exist, be empty, or hold an earlier export.
+/// `out` must not exist, be empty, or hold an earlier export and nothing else (an
+/// export is replaced whole: a file added to it would be lost).
 fn check_destination(out: &Path) -> Result<()> {
-    if !out.exists() {
+    if std::fs::symlink_metadata(out).is_err() {
         return Ok(());
     }
     if !out.is_dir() {
@@ -197,24 +200,66 @@ fn check_destination(out: &Path) -> Result<()> {
         )));
     }
     let empty = std::fs::read_dir(out).at(out)?.next().is_none();
-    if empty || out.join(SCHEMA_FILE).is_file() {
+    if empty {
         return Ok(());
     }
-    Err(Error::Usage(format!(
-        "--out {} is a directory that is neither empty nor an earlier citybench export (no {SCHEMA_FILE}); choose another directory",
-        out.display()
-    )))
+    let schema = out.join(SCHEMA_FILE);
+    if !schema.is_file() {
+        return Err(Error::Usage(format!(
+            "--out {} is a directory that is neither empty nor an earlier citybench export (no {SCHEMA_FILE}); choose another directory",
+            out.display()
+        )));
+    }
+    match foreign_entry(out, &schema)? {
+        None => Ok(()),
+        Some(name) => Err(Error::Usage(format!(
+            "--out {} holds an earlier export and also {name}, which the export did not write; an export is replaced whole, so move {name} out or choose another directory",
+            out.display()
+        ))),
+    }
+}
+
+/// The first entry of an earlier export `out` its `_schema.json` does not list (the
+/// tables' directories and files), if any.
+fn foreign_entry(out: &Path, schema: &Path) -> Result<Option<String>> {
+    let text = std::fs::read_to_string(schema).at(schema)?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| Error::input(schema, format!("not a citybench export schema: {e}")))?;
+    let mut listed: std::collections::BTreeSet<String> = [SCHEMA_FILE.to_string()].into();
+    for t in v["tables"].as_array().into_iter().flatten() {
+        if let Some(p) = t["path"].as_str() {
+            listed.insert(p.to_string());
+        }
+        for f in t["files"].as_array().into_iter().flatten() {
+            listed.extend(f.as_str().map(str::to_string));
+        }
+    }
+    let mut found = Vec::new();
+    list_entries(out, out, &mut found)?;
+    found.sort();
+    Ok(found.into_iter().find(|rel| {
+        // a directory on the way to a listed file is the export's own
+        !listed.contains(rel) && !listed.iter().any(|l| l.starts_with(&format!("{rel}/")))
+    }))
+}
+
+/// Every file and directory under `dir`, relative to `base`.
+fn list_entries(base: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
+    for e in std::fs::read_dir(dir).at(dir)? {
+        let p = e.at(dir)?.path();
+        let rel = p.strip_prefix(base).unwrap_or(&p);
+        out.push(rel.to_string_lossy().replace('\\', "/"));
+        if p.is_dir() && !p.is_symlink() {
+            list_entries(base, &p, out)?;
+        }
+    }
+    Ok(())
 }
 
 /// Move `tmp` to `out`, replacing an earlier export.
 fn replace_dir(tmp: &Path, out: &Path) -> Result<()> {
-    if out.exists() {
-        let old = crate::store::temp_path(&out.with_extension("old"));
-        std::fs::rename(out, &old).at(out)?;
-        std::fs::rename(tmp, out).at(out)?;
+    if let Some(old) = crate::store::publish::swap(tmp, out)? {
         std::fs::remove_dir_all(&old).at(&old)?;
-    } else {
-        std::fs::rename(tmp, out).at(out)?;
     }
     Ok(())
 }
@@ -317,7 +362,7 @@ pub const PUBLICATION_TABLE: &str = "_publication";
 /// Returns (table, rows) in model order.
 pub fn database(ws: &Workspace, out: &Path, tables: &[String]) -> Result<Vec<(String, u64)>> {
     let chosen = choose(tables)?;
-    let db = workspace_db(ws)?;
+    let (_pinned, db) = workspace_db(ws)?;
     if out.exists() {
         return Err(Error::Usage(format!(
             "--out {} exists; citybench does not replace it: remove it or choose another file name",

@@ -1,10 +1,13 @@
 //! DuckDB over the pipeline's outputs.
 //!
-//! `citybench run` rebuilds `citybench.duckdb`: Rust registers each `derived/*.parquet`
-//! file as a source view `src_<table>` (an absolute path, so the database opens from any
-//! working directory and from any DuckDB client); then the SQL files of `queries/` create
-//! the staging views and the marts, in the order of [`MODELS`]. Each file is one `SELECT`;
-//! the view is named after the file (dbt style). SQL files never contain file paths.
+//! Each publication (`run`, `verify`, `index`; [`crate::store::publish`]) builds the
+//! database of its generation, `generations/<id>/citybench.duckdb` ([`build_in`]): Rust
+//! registers each of the generation's Parquet files as a source view `src_<table>` (an
+//! absolute path, so the database opens from any working directory and from any DuckDB
+//! client); then the SQL files of `queries/` create the staging views and the marts, in
+//! the order of [`MODELS`]. Each file is one `SELECT`; the view is named after the file
+//! (dbt style). SQL files never contain file paths. The workspace's `citybench.duckdb` is a
+//! link to the published generation's database.
 //!
 //! Ad-hoc queries ([`Warehouse::open_read_only`]) run on a read-only connection that may
 //! read only the workspace's files (`allowed_directories`, `enable_external_access =
@@ -14,7 +17,7 @@
 
 pub mod export;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use duckdb::arrow::array::{Array, AsArray};
 use duckdb::arrow::datatypes::{
@@ -30,6 +33,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::output::Rows;
 use crate::pipeline::TABLES;
 use crate::store::Workspace;
+use crate::store::publish::{self, Pinned};
 
 macro_rules! model {
     ($dir:literal, $name:literal) => {
@@ -166,16 +170,18 @@ pub fn strip_statement(sql: &str) -> String {
     s
 }
 
-/// Rebuild `citybench.duckdb` (written to a temporary file, then renamed into place).
-pub fn build(ws: &Workspace) -> Result<PathBuf> {
-    let root = std::path::absolute(ws.root()).at(ws.root())?;
-    let path = root.join(DB_FILE);
-    let tmp = crate::store::temp_path(&path);
-    let _ = std::fs::remove_file(&tmp);
+/// Build `dir/citybench.duckdb`, the database of a generation being published (`dir`:
+/// `generations/<id>`, absolute): a view `src_<table>` over each `dir/<table>.parquet` by
+/// that path (never through the `derived` link, so a reader that opened this database keeps
+/// reading these files after the next publication), then the staging views and the marts.
+/// An optional source missing from `dir` is an empty view with its columns.
+pub fn build_in(dir: &Path) -> Result<PathBuf> {
+    let path = dir.join(DB_FILE);
+    let _ = std::fs::remove_file(&path);
     {
-        let conn = Connection::open(&tmp).map_err(|e| db_err(&tmp.display().to_string(), e))?;
+        let conn = Connection::open(&path).map_err(|e| db_err(&path.display().to_string(), e))?;
         for (name, _) in TABLES {
-            let file = root.join("derived").join(format!("{name}.parquet"));
+            let file = dir.join(format!("{name}.parquet"));
             let sql = format!(
                 "CREATE VIEW src_{name} AS SELECT * FROM read_parquet({})",
                 quote(&file.to_string_lossy())
@@ -184,7 +190,7 @@ pub fn build(ws: &Workspace) -> Result<PathBuf> {
                 .map_err(|e| db_err(&file.display().to_string(), e))?;
         }
         for (name, empty) in OPTIONAL_SOURCES {
-            let file = root.join("derived").join(format!("{name}.parquet"));
+            let file = dir.join(format!("{name}.parquet"));
             let select = if file.exists() {
                 format!(
                     "SELECT * FROM read_parquet({})",
@@ -201,31 +207,45 @@ pub fn build(ws: &Workspace) -> Result<PathBuf> {
             conn.execute_batch(&create).map_err(|e| db_err(file, e))?;
         }
         conn.execute_batch("CHECKPOINT")
-            .map_err(|e| db_err(&tmp.display().to_string(), e))?;
+            .map_err(|e| db_err(&path.display().to_string(), e))?;
     }
-    let f = std::fs::File::open(&tmp).at(&tmp)?;
-    f.sync_all().at(&tmp)?;
-    crate::store::commit_rename(&tmp, &path)?;
+    let f = std::fs::File::open(&path).at(&path)?;
+    f.sync_all().at(&path)?;
     Ok(path)
 }
 
 /// A read-only, locked-down connection to a workspace's database.
 pub struct Warehouse {
     conn: Connection,
+    /// The publication it reads, held until the connection is dropped.
+    pinned: Pinned,
 }
 
 impl Warehouse {
-    /// Open `citybench.duckdb` read-only; ad-hoc SQL may read only the workspace's files.
+    /// Open the published `citybench.duckdb` read-only; ad-hoc SQL may read only the
+    /// workspace's files. The publication is resolved once and held ([`publish::pin`]):
+    /// every query of this connection reads the same run, whatever is published meanwhile.
     pub fn open_read_only(ws: &Workspace) -> Result<Self> {
-        let root = std::path::absolute(ws.root()).at(ws.root())?;
-        let path = root.join(DB_FILE);
-        if !path.exists() {
+        let root = publish::absolute_root(ws)?;
+        let pinned = publish::pin(ws)?;
+        if !pinned.database().is_file() {
             return Err(Error::Usage(format!(
                 "{} does not exist yet; run `citybench -w {} run` first",
-                path.display(),
+                root.join(DB_FILE).display(),
                 ws.root().display()
             )));
         }
+        Self::open(pinned, &root)
+    }
+
+    /// Open the database of a generation not yet published (`run` checks it before the
+    /// switch), locked down the same way.
+    pub fn open_unpublished(dir: &Path, root: &Path) -> Result<Self> {
+        Self::open(Pinned::unpublished(dir), root)
+    }
+
+    fn open(pinned: Pinned, root: &Path) -> Result<Self> {
+        let path = pinned.database().to_path_buf();
         let config = Config::default()
             .access_mode(AccessMode::ReadOnly)
             .map_err(|e| db_err(&path.display().to_string(), e))?;
@@ -240,7 +260,19 @@ impl Warehouse {
             quote(&dir)
         ))
         .map_err(|e| db_err(&path.display().to_string(), e))?;
-        Ok(Warehouse { conn })
+        Ok(Warehouse { conn, pinned })
+    }
+
+    /// The directory of the tables this database reads (the generation it was opened on).
+    pub fn dir(&self) -> &Path {
+        self.pinned.dir()
+    }
+
+    /// The record of the run whose tables this database reads: the generation's
+    /// `run.json`; `None` for a workspace from before generations (its newest `runs/`
+    /// record is the one).
+    pub fn run_record(&self) -> Option<PathBuf> {
+        self.pinned.run_record()
     }
 
     /// Run one read-only statement (a `SELECT`, `WITH`, `FROM`, `DESCRIBE`, `SHOW`,
