@@ -400,6 +400,23 @@ fn confidential_values_cannot_be_read_or_recovered_from_anything_published() {
     assert!(a.planted.len() >= 22, "{}", a.planted.len());
     let secrets = distinctive(&a.planted);
 
+    // 0. the boundary is in the database: every view says its audience
+    let views = a.sql_json("select view_name, comment from duckdb_views() where not internal");
+    assert!(views.len() > 40, "{views:?}");
+    for v in &views {
+        let name = v["view_name"].as_str().unwrap();
+        let want = if name.starts_with("src_") || name.starts_with("stg_") {
+            citybench::warehouse::CUSTODIAN_COMMENT
+        } else {
+            assert!(
+                MARTS.contains(&name),
+                "{name} is neither staging nor a mart"
+            );
+            citybench::warehouse::PUBLISHED_COMMENT
+        };
+        assert_eq!(v["comment"], want, "{name}");
+    }
+
     // 1. every mart, every cell
     for m in MARTS {
         let rows = a.sql_json(&format!("FROM {m}"));

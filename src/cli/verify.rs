@@ -408,7 +408,9 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
             let rows = flag_rows(&mine)?;
             if o.format == OutputFormat::Table {
                 let name = registry.get(&c).map(|x| x.name.clone()).unwrap_or_default();
-                o.emit_text(&city_text(&c, &name, sums.get(&c), &rows, rules.core_kpis))?;
+                // a name from a workspace cities.csv could hold terminal escapes
+                let text = city_text(&c, &name, sums.get(&c), &rows, rules.core_kpis);
+                o.emit_text(&crate::text::printable_lines(&text))?;
             } else {
                 o.emit(&rows)?;
             }

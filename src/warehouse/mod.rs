@@ -206,12 +206,42 @@ pub fn build_in(dir: &Path) -> Result<PathBuf> {
             let create = format!("CREATE VIEW {name} AS\n{}", strip_statement(sql));
             conn.execute_batch(&create).map_err(|e| db_err(file, e))?;
         }
+        conn.execute_batch(&audience_comments())
+            .map_err(|e| db_err(&path.display().to_string(), e))?;
         conn.execute_batch("CHECKPOINT")
             .map_err(|e| db_err(&path.display().to_string(), e))?;
     }
     let f = std::fs::File::open(&path).at(&path)?;
     f.sync_all().at(&path)?;
     Ok(path)
+}
+
+/// The comment of a custodian-only view (`src_*`, `stg_*`), shown by DuckDB clients
+/// (`duckdb_views()`, DBeaver): the boundary of METHODOLOGY section 10, in the database.
+pub const CUSTODIAN_COMMENT: &str = "custodian only: every value, confidential ones included (METHODOLOGY section 10); publish the marts (citybench export), not this view";
+/// The comment of a mart.
+pub const PUBLISHED_COMMENT: &str = "published: confidential values withheld, every statistic computed without them (METHODOLOGY section 10)";
+
+/// `COMMENT ON VIEW` statements marking each source and staging view as the custodian's
+/// and each mart as published.
+fn audience_comments() -> String {
+    let mut views: Vec<String> = TABLES
+        .iter()
+        .map(|(n, _)| format!("src_{n}"))
+        .chain(OPTIONAL_SOURCES.iter().map(|(n, _)| format!("src_{n}")))
+        .collect();
+    views.extend(MODELS.iter().map(|(n, _, _)| n.to_string()));
+    views
+        .iter()
+        .map(|v| {
+            let c = if v.starts_with("src_") || v.starts_with("stg_") {
+                CUSTODIAN_COMMENT
+            } else {
+                PUBLISHED_COMMENT
+            };
+            format!("COMMENT ON VIEW {v} IS {};\n", quote(c))
+        })
+        .collect()
 }
 
 /// A read-only, locked-down connection to a workspace's database.
