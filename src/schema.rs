@@ -259,6 +259,8 @@ pub mod derived {
     pub const RATIO: &str = "ratio";
     pub const STATUS: &str = "status";
     pub const YEARS_TO_TARGET: &str = "years_to_target";
+    /// Why years to target is null ("beyond 100 years", "not at current trend").
+    pub const YEARS_TO_TARGET_NOTE: &str = "years_to_target_note";
     pub const PROJECTED_VALUE: &str = "projected_value";
     pub const FITTED_VALUE: &str = "fitted_value";
     pub const HORIZON_YEAR: &str = "horizon_year";

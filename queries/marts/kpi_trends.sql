@@ -40,6 +40,7 @@ trends AS (
         t.ratio,
         t.status,
         t.years_to_target,
+        t.years_to_target_note,
         t.projected_value,
         t.fitted_value,
         COALESCE(cs.confidential, FALSE) AS confidential
@@ -75,6 +76,7 @@ SELECT
     CASE WHEN t.confidential THEN NULL ELSE t.ratio END AS ratio,
     CASE WHEN t.confidential THEN NULL ELSE t.status END AS status,
     CASE WHEN t.confidential THEN NULL ELSE t.years_to_target END AS years_to_target,
+    CASE WHEN t.confidential THEN NULL ELSE t.years_to_target_note END AS years_to_target_note,
     CASE WHEN t.confidential THEN NULL ELSE t.projected_value END AS projected_value,
     CASE WHEN t.confidential THEN NULL ELSE t.fitted_value END AS fitted_value
 FROM trends AS t

@@ -20,6 +20,7 @@ SELECT
     CAST(ratio AS DOUBLE)             AS ratio,
     CAST(status AS VARCHAR)           AS status,
     CAST(years_to_target AS DOUBLE)   AS years_to_target,
+    CAST(years_to_target_note AS VARCHAR) AS years_to_target_note,
     CAST(projected_value AS DOUBLE)   AS projected_value,
     CAST(fitted_value AS DOUBLE)      AS fitted_value
 FROM src_trends

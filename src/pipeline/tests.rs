@@ -589,6 +589,17 @@ fn trend_statuses_flat_cagr_and_edge_cases() {
             ("h", "X", 2022, 10.0),
             ("h", "X", 2023, 11.0),
             ("h", "X", 2024, 12.1),
+            // values that vary with an exact least-squares slope of 0: slope 0, interval
+            // from the residuals, R = 0 -> stagnating (never a noise slope of either sign)
+            ("i", "X", 2020, 0.4),
+            ("i", "X", 2021, 0.0),
+            ("i", "X", 2022, 0.4),
+            ("i", "X", 2023, 0.0),
+            ("i", "X", 2024, 0.4),
+            // +0.1 a year towards 100 from 50: 500 years, beyond 100: no figure
+            ("j", "X", 2022, 49.8),
+            ("j", "X", 2023, 49.9),
+            ("j", "X", 2024, 50.0),
         ],
         Some(100.0),
         "higher_better",
@@ -608,6 +619,23 @@ fn trend_statuses_flat_cagr_and_edge_cases() {
     assert_eq!(f64s(&r, d::SLOPE)[6], Some(10.0));
     assert!(close(f64s(&r, d::CAGR_PCT)[7], 10.0));
     assert!(close(f64s(&r, d::YEARS_TO_TARGET)[0], 6.0));
+    let notes = strs(&r, d::YEARS_TO_TARGET_NOTE);
+    assert_eq!(notes[0], None);
+    assert_eq!(notes[2].as_deref(), Some(trends::NOTE_NOT_AT_TREND));
+    assert_eq!(notes[3].as_deref(), Some(trends::NOTE_NOT_AT_TREND));
+    // a constant series: slope and interval exactly 0
+    assert_eq!(f64s(&r, d::SLOPE_CI_LOW)[2], Some(0.0));
+    assert_eq!(f64s(&r, d::SLOPE_CI_HIGH)[2], Some(0.0));
+    assert_eq!(f64s(&r, d::SLOPE)[8], Some(0.0));
+    assert_eq!(st(8), trends::STATUS_STAGNATING);
+    // residuals 0.16, 0.24, 0.16, 0.24, 0.16 about 0.24: SSE = 0.192 (3 x 0.0256 +
+    // 2 x 0.0576), se = sqrt(0.192 / 3 / 10); t(3) = 3.182446305
+    let half = 3.182_446_305_284_263 * (0.192f64 / 3.0 / 10.0).sqrt();
+    assert!(close(f64s(&r, d::SLOPE_CI_HIGH)[8], half));
+    assert!(close(f64s(&r, d::SLOPE_CI_LOW)[8], -half));
+    assert_eq!(st(9), trends::STATUS_STAGNATING); // 0.1 a year against 50 / 6 needed
+    assert_eq!(f64s(&r, d::YEARS_TO_TARGET)[9], None);
+    assert_eq!(notes[9].as_deref(), Some(trends::NOTE_BEYOND));
     // no target: no status to judge
     let r = trend(
         &[("a", "X", 2023, 1.0), ("a", "X", 2024, 2.0)],
@@ -754,68 +782,146 @@ fn observations_are_ordered_and_the_latest_batch_wins() {
     assert_eq!(f64s(&o, d::VALUE), vec![Some(3.0), Some(4.0), Some(1.0)]);
 }
 
-mod fit_one_pass {
+mod fit_exact {
+    //! The least-squares fit against exact rational arithmetic (METHODOLOGY section 7):
+    //! values are multiples of 1/1024 (exact in f64), so the exact slope, residual sum of
+    //! squares and interval follow from integer sums in i128.
     use super::*;
     use proptest::prelude::*;
 
-    fn rows_strategy() -> impl Strategy<Value = Vec<(u8, u8, i32, f64)>> {
-        proptest::collection::vec(
-            (
-                0u8..5,
-                0u8..3,
-                2010i32..2027,
-                prop_oneof![Just(0.0), Just(7.5), -50.0f64..50.0, 0.001f64..1.0e6],
-            ),
-            1..120,
-        )
+    /// Exact (slope, sse with the engine's slope, range, scale) of x = years - 2024 and
+    /// y = k / 1024.
+    struct Exact {
+        a: i128,
+        d: i128,
+        n: i128,
+        b_num_f: f64,
+        syy_n: i128,
+        sxy_n: i128,
+    }
+
+    fn exact(years: &[i32], k: &[i64]) -> Exact {
+        let n = k.len() as i128;
+        let x: Vec<i128> = years.iter().map(|y| (*y - 2024) as i128).collect();
+        let k: Vec<i128> = k.iter().map(|v| *v as i128).collect();
+        let (sx, sk): (i128, i128) = (x.iter().sum(), k.iter().sum());
+        let sxx: i128 = x.iter().map(|v| v * v).sum();
+        let sxk: i128 = x.iter().zip(&k).map(|(a, b)| a * b).sum();
+        let skk: i128 = k.iter().map(|v| v * v).sum();
+        let d = n * sxx - sx * sx; // n Sxx
+        let a = n * sxk - sx * sk; // 1024 n Sxy
+        Exact {
+            a,
+            d,
+            n,
+            b_num_f: a as f64 / (1024.0 * d as f64),
+            syy_n: n * skk - sk * sk, // 1024^2 n Syy
+            sxy_n: a,
+        }
+    }
+
+    /// Series: years (ascending, distinct) and values k / 1024 in six shapes: random,
+    /// constant, alternating, near flat at a large magnitude, a large-magnitude trend, an
+    /// exact line.
+    fn series() -> impl Strategy<Value = (Vec<i32>, Vec<i64>)> {
+        let years = proptest::collection::btree_set(2000i32..=2024, 1..12)
+            .prop_map(|s| s.into_iter().collect::<Vec<_>>());
+        (years, 0u8..6, any::<u64>()).prop_map(|(years, shape, seed)| {
+            let n = years.len();
+            // a small deterministic generator per case
+            let mut z = seed | 1;
+            let mut next = move || {
+                z ^= z << 13;
+                z ^= z >> 7;
+                z ^= z << 17;
+                z
+            };
+            let big: i64 = 1 << 49;
+            let k: Vec<i64> = (0..n)
+                .map(|i| match shape {
+                    0 => (next() % 200_000_000) as i64 - 100_000_000,
+                    1 => 409,
+                    2 => {
+                        if i % 2 == 0 {
+                            410
+                        } else {
+                            0
+                        }
+                    }
+                    3 => big + (next() % 5) as i64,
+                    4 => big + 7_777 * i as i64 + (next() % 1_000) as i64,
+                    _ => 3_000 - 1_024 * 3 * (years[i] - 2000) as i64,
+                })
+                .collect();
+            (years, k)
+        })
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
-        /// The one-pass fit gives the group-by reference's sums (years after the analysis
-        /// year left out, series with no year left dropped).
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// The slope, the residual sum of squares and the 95 % interval's half-width agree
+        /// with the exact values to 1e-12 relative (or within 1e-12 of the series' scale,
+        /// the resolution of a double, where the exact value is near 0); a flat series and a
+        /// zero exact slope give exactly 0; a slope below 1e-12 of the scale is 0.
         #[test]
-        fn equals_the_group_by_reference(raw in rows_strategy()) {
-            let cities = ["c0", "c1", "c2", "c3", "c4"];
-            let dps = ["X", "Y", "Z"];
-            // one value per (city, data point, year): the last one drawn
-            let mut m = std::collections::BTreeMap::new();
-            for (c, p, y, v) in raw {
-                m.insert((c, p, y), v);
+        fn agrees_with_exact_arithmetic((years, k) in series()) {
+            let ys: Vec<f64> = k.iter().map(|v| *v as f64 / 1024.0).collect();
+            let xs: Vec<f64> = years.iter().map(|y| (*y - 2024) as f64).collect();
+            let f = trends::fit_series(&xs, &years, &ys);
+            let n = ys.len();
+            prop_assert_eq!(f.n as usize, n);
+            if n < 2 {
+                prop_assert!(f.slope.is_none() && f.sse.is_none());
+                return Ok(());
             }
-            let rows: Vec<(&str, &str, i32, f64)> = m
-                .iter()
-                .map(|(&(c, p, y), &v)| (cities[c as usize], dps[p as usize], y, v))
-                .collect();
-            let k = keys_of(&rows);
-            let o = obs(&rows, &k).collect().unwrap();
-            let sort = |df: DataFrame| {
-                let df = match df.column(d::SERIES) {
-                    Ok(_) => df.drop(d::SERIES).unwrap(),
-                    Err(_) => df,
-                };
-                df.sort([d::CITY_ID, d::DATA_POINT_ID], Default::default())
-                    .unwrap()
+            let e = exact(&years, &k);
+            let scale = ys.iter().fold(0.0f64, |m, y| m.max(y.abs()));
+            let (lo, hi) = (k.iter().min().unwrap(), k.iter().max().unwrap());
+            let flat = (*hi - *lo) as f64 / 1024.0 <= trends::FLAT * scale;
+            let b = f.slope.unwrap();
+            let b_exact = e.b_num_f;
+            if flat || e.a == 0 {
+                prop_assert_eq!(b, 0.0, "flat or exactly 0: {:?}", ys);
+            } else if b == 0.0 {
+                // zeroed as noise: only below the threshold (with room for rounding)
+                prop_assert!(b_exact.abs() <= trends::FLAT * scale * (1.0 + 1e-6), "{} zeroed", b_exact);
+            } else {
+                prop_assert!((b - b_exact).abs() <= 1e-12 * b_exact.abs(), "slope {} vs {}", b, b_exact);
+            }
+            // the exact residual sum of squares with the engine's slope:
+            // Syy - 2 b Sxy + b^2 Sxx
+            let syy = e.syy_n as f64 / (1024.0 * 1024.0 * e.n as f64);
+            let sxy = e.sxy_n as f64 / (1024.0 * e.n as f64);
+            let sxx = e.d as f64 / e.n as f64;
+            // Syy - Sxy^2/Sxx exactly (in i128), plus (b - b*)^2 Sxx for the engine's slope
+            let resid_exact = {
+                let num = e.syy_n * e.d - e.a * e.a; // 1024^2 n^2 Sxx * SSE*
+                num as f64 / (1024.0 * 1024.0 * (e.n * e.d) as f64)
             };
-            let fast = sort(trends::fit(&o, 2024).unwrap());
-            let reference = sort(trends::fit_lazy(o.clone().lazy(), 2024).collect().unwrap());
-            prop_assert_eq!(fast.height(), reference.height());
-            for c in reference.columns() {
-                let name = c.name().as_str();
-                let f = fast.column(name).unwrap();
-                match c.dtype() {
-                    DataType::Float64 => {
-                        let (a, b) = (f.f64().unwrap(), c.f64().unwrap());
-                        for (x, y) in a.iter().zip(b.iter()) {
-                            let (x, y) = (x.unwrap(), y.unwrap());
-                            let same = (x.is_nan() && y.is_nan())
-                                || x == y
-                                || (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0);
-                            prop_assert!(same, "{name}: {x} vs {y}");
-                        }
-                    }
-                    _ => prop_assert!(f.equals_missing(c), "{name}"),
-                }
+            let sse_exact = resid_exact + (b - b_exact).powi(2) * sxx;
+            let sse = f.sse.unwrap();
+            if flat {
+                // constant to 1e-12 of its magnitude: a constant series, interval exactly 0
+                prop_assert_eq!(sse, 0.0);
+                return Ok(());
+            }
+            // where the exact residuals are 0 (an exact line), a double resolves them to the
+            // rounding of the deviations: n (8 eps (range + |b| span))^2
+            let span = (xs[n - 1] - xs[0]).abs();
+            let range = (*hi - *lo) as f64 / 1024.0;
+            let floor = n as f64 * (8.0 * f64::EPSILON * (range + b.abs() * span)).powi(2);
+            prop_assert!(
+                (sse - sse_exact).abs() <= 1e-12 * sse_exact + floor,
+                "sse {} vs {} (syy {}, sxy {})", sse, sse_exact, syy, sxy
+            );
+            if n >= 3 {
+                let h = (sse / (n as f64 - 2.0) / f.sxx).sqrt();
+                let h_exact = (sse_exact.max(0.0) / (n as f64 - 2.0) / sxx).sqrt();
+                let h_floor = (floor / (n as f64 - 2.0) / sxx).sqrt();
+                prop_assert!(
+                    (h - h_exact).abs() <= 1e-12 * h_exact + h_floor,
+                    "interval {} vs {}", h, h_exact
+                );
             }
         }
     }

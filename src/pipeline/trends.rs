@@ -18,6 +18,12 @@ pub const STATUS_STAGNATING: &str = "stagnating";
 pub const STATUS_WORSENING: &str = "worsening";
 /// No target (or a neutral data point): no status can be judged.
 pub const STATUS_NO_TARGET: &str = "no_target";
+/// Years to target are published up to this many years (METHODOLOGY section 7).
+pub const MAX_YEARS_TO_TARGET: f64 = 100.0;
+/// Why years to target is null: the trend moves towards the target too slowly.
+pub const NOTE_BEYOND: &str = "beyond 100 years";
+/// Why years to target is null: the trend is flat or moves away from the target.
+pub const NOTE_NOT_AT_TREND: &str = "not at current trend";
 
 /// The two-sided 95 % Student t quantile (0.975) for 1..=`max_df` degrees of freedom.
 pub fn t_table(max_df: u32) -> DataFrame {
@@ -37,214 +43,188 @@ pub fn t_table(max_df: u32) -> DataFrame {
     .expect("equal lengths")
 }
 
-/// Least-squares sums per (city, data point) over observations with year <= `year`, in one
-/// pass over the rows. `observations` are sorted by (city, data point, year) with
-/// [`d::SERIES`] (see [`super::observations`]): each series is a run of rows, its first
-/// and last rows are its first and latest years.
-///
-/// The same sums as [`fit_lazy`] (which is kept as the reference: a property test compares
-/// the two), accumulated row by row instead of through a group-by of expression columns: at
-/// 13 000 cities the group-by materialised eight 27 M-row float columns (1.7 GB touched)
-/// for sums that fit in registers. Rows with a null value (ingest never stores one) make it
-/// fall back to [`fit_lazy`].
-pub fn fit(observations: &DataFrame, year: i32) -> PolarsResult<DataFrame> {
-    let values = observations.column(d::VALUE)?.f64()?;
-    if values.null_count() > 0 {
-        return fit_lazy(observations.clone().lazy(), year).collect();
+/// A slope below this share of the series' scale (its largest absolute value) per year is
+/// rounding noise and is 0 (METHODOLOGY section 7); so is every slope of a series whose
+/// values are constant to this share of their magnitude.
+pub const FLAT: f64 = 1e-12;
+
+/// The least-squares fit of one series: x = year - Y, y = value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesFit {
+    pub n: u32,
+    pub first_year: i32,
+    pub latest_year: i32,
+    pub latest: f64,
+    pub vmin: f64,
+    pub xbar: f64,
+    pub ybar: f64,
+    /// Sum of squares of x about its mean.
+    pub sxx: f64,
+    /// The slope per year (None with fewer than 2 points); 0 for a flat series and for a
+    /// slope below [`FLAT`] of the series' scale.
+    pub slope: Option<f64>,
+    /// The residual sum of squares about the fitted line (with that slope).
+    pub sse: Option<f64>,
+    /// The slope of ln(value) (values all > 0), with the same rules.
+    pub log_slope: Option<f64>,
+}
+
+/// The deviations of `v` from its mean and the mean, computed about the first value
+/// (`v - v0` is exact for values within a factor 2 of each other, and small), so neither a
+/// large raw sum nor the rounding of a large mean enters a deviation: a series at 1e11 with
+/// differences of 1 keeps its residuals to 1e-12 relative (METHODOLOGY section 7).
+fn deviations(v: &[f64]) -> (Vec<f64>, f64) {
+    let v0 = v[0];
+    let shifted: Vec<f64> = v.iter().map(|x| x - v0).collect();
+    let m = shifted.iter().sum::<f64>() / v.len() as f64;
+    (shifted.iter().map(|d| d - m).collect(), v0 + m)
+}
+
+/// The slope rule: `sxy / sxx` unless the series is flat or the slope is noise.
+fn slope_rule(sxy: f64, sxx: f64, flat: bool, scale: f64) -> f64 {
+    if flat {
+        return 0.0;
     }
-    let values = values.rechunk();
+    let b = sxy / sxx;
+    if b.abs() <= FLAT * scale { 0.0 } else { b }
+}
+
+/// Fit one series (`xs`, `ys`: at least one point, years ascending).
+pub fn fit_series(xs: &[f64], years: &[i32], ys: &[f64]) -> SeriesFit {
+    let n = ys.len();
+    let (vmin, vmax, vabs) = ys.iter().fold(
+        (f64::INFINITY, f64::NEG_INFINITY, 0.0f64),
+        |(lo, hi, ab), &y| (lo.min(y), hi.max(y), ab.max(y.abs())),
+    );
+    let (dx, xbar) = deviations(xs);
+    let (dy, ybar) = deviations(ys);
+    let sxx: f64 = dx.iter().map(|d| d * d).sum();
+    let flat = vmax - vmin <= FLAT * vabs;
+    let fitted = n >= 2 && sxx > 0.0;
+    let (slope, sse) = if fitted {
+        let sxy: f64 = dx.iter().zip(&dy).map(|(a, b)| a * b).sum();
+        let b = slope_rule(sxy, sxx, flat, vabs);
+        // a constant series has no residual at all (its interval is exactly 0)
+        let sse = if flat {
+            0.0
+        } else {
+            dx.iter()
+                .zip(&dy)
+                .map(|(x, y)| {
+                    let r = y - b * x;
+                    r * r
+                })
+                .sum()
+        };
+        (Some(b), Some(sse))
+    } else {
+        (None, None)
+    };
+    let log_slope = (fitted && vmin > 0.0).then(|| {
+        let ly: Vec<f64> = ys.iter().map(|y| y.ln()).collect();
+        let labs = ly.iter().fold(0.0f64, |m, l| m.max(l.abs()));
+        let (dly, _) = deviations(&ly);
+        let sxly: f64 = dx.iter().zip(&dly).map(|(a, b)| a * b).sum();
+        slope_rule(sxly, sxx, flat, labs)
+    });
+    SeriesFit {
+        n: n as u32,
+        first_year: years[0],
+        latest_year: years[n - 1],
+        latest: ys[n - 1],
+        vmin,
+        xbar,
+        ybar,
+        sxx,
+        slope,
+        sse,
+        log_slope,
+    }
+}
+
+/// The least-squares fit per (city, data point) over observations with year <= `year`.
+/// `observations` are sorted by (city, data point, year) with [`d::SERIES`] (see
+/// [`super::observations`]): each series is a run of rows, fitted in cache by
+/// [`fit_series`] (sums about the means, then the residuals about the line). Rows with a
+/// null value (ingest never stores one) are left out.
+pub fn fit(observations: &DataFrame, year: i32) -> PolarsResult<DataFrame> {
+    let values = observations.column(d::VALUE)?.f64()?.rechunk();
     let series = observations.column(d::SERIES)?.u64()?.rechunk();
     let years = observations.column(d::YEAR)?.i32()?.rechunk();
-    let (series, years, values) = (
-        series.cont_slice()?,
-        years.cont_slice()?,
-        values.cont_slice()?,
-    );
-    let mut out = Sums::default();
+    let series = series.cont_slice()?;
+    let years = years.cont_slice()?;
+    let values: Vec<Option<f64>> = values.iter().collect();
+    let mut out = Fits::default();
+    let (mut xs, mut ys, mut yrs) = (Vec::new(), Vec::new(), Vec::new());
     let mut i = 0usize;
     let n_rows = series.len();
     while i < n_rows {
         let key = series[i];
         let start = i;
-        let mut acc = Acc::new(years[i]);
+        xs.clear();
+        ys.clear();
+        yrs.clear();
         while i < n_rows && series[i] == key {
-            if years[i] <= year {
-                acc.push((years[i] - year) as f64, years[i], values[i]);
+            if let (true, Some(v)) = (years[i] <= year, values[i]) {
+                xs.push((years[i] - year) as f64);
+                yrs.push(years[i]);
+                ys.push(v);
             }
             i += 1;
         }
-        if acc.n > 0 {
-            out.push(start as IdxSize, &acc);
+        if !ys.is_empty() {
+            out.first_row.push(start as IdxSize);
+            out.fits.push(fit_series(&xs, &yrs, &ys));
         }
     }
     out.into_frame(observations)
 }
 
-/// Running sums of one series.
-struct Acc {
-    n: u32,
-    first_year: i32,
-    latest_year: i32,
-    latest: f64,
-    sx: f64,
-    sx2: f64,
-    sy: f64,
-    sy2: f64,
-    sxy: f64,
-    sly: f64,
-    sxly: f64,
-    vmin: f64,
-    vmax: f64,
-    vabs: f64,
-}
-
-impl Acc {
-    fn new(first_year: i32) -> Self {
-        Acc {
-            n: 0,
-            first_year,
-            latest_year: first_year,
-            latest: 0.0,
-            sx: 0.0,
-            sx2: 0.0,
-            sy: 0.0,
-            sy2: 0.0,
-            sxy: 0.0,
-            sly: 0.0,
-            sxly: 0.0,
-            vmin: f64::INFINITY,
-            vmax: f64::NEG_INFINITY,
-            vabs: f64::NEG_INFINITY,
-        }
-    }
-
-    #[inline]
-    fn push(&mut self, x: f64, year: i32, y: f64) {
-        let ly = y.ln();
-        self.n += 1;
-        self.latest_year = year;
-        self.latest = y;
-        self.sx += x;
-        self.sx2 += x * x;
-        self.sy += y;
-        self.sy2 += y * y;
-        self.sxy += x * y;
-        self.sly += ly;
-        self.sxly += x * ly;
-        self.vmin = self.vmin.min(y);
-        self.vmax = self.vmax.max(y);
-        self.vabs = self.vabs.max(y.abs());
-    }
-}
-
-/// The output columns of [`fit`], one entry per series.
+/// The fits of [`fit`], with the first row of each series.
 #[derive(Default)]
-struct Sums {
+struct Fits {
     first_row: Vec<IdxSize>,
-    n: Vec<u32>,
-    first_year: Vec<i32>,
-    latest_year: Vec<i32>,
-    latest: Vec<f64>,
-    f: [Vec<f64>; 13],
+    fits: Vec<SeriesFit>,
 }
 
-/// Names of [`Sums::f`], in order.
-const SUM_COLUMNS: [&str; 13] = [
-    "sx", "sx2", "sy", "sy2", "sxy_raw", "sly", "sxly_raw", "vmin", "vmax", "vabs", "xbar", "ybar",
-    "sxx",
-];
-
-impl Sums {
-    fn push(&mut self, row: IdxSize, a: &Acc) {
-        let n = a.n as f64;
-        self.first_row.push(row);
-        self.n.push(a.n);
-        self.first_year.push(a.first_year);
-        self.latest_year.push(a.latest_year);
-        self.latest.push(a.latest);
-        let v = [
-            a.sx,
-            a.sx2,
-            a.sy,
-            a.sy2,
-            a.sxy,
-            a.sly,
-            a.sxly,
-            a.vmin,
-            a.vmax,
-            a.vabs,
-            a.sx / n,
-            a.sy / n,
-            a.sx2 - a.sx * a.sx / n,
-        ];
-        for (col, x) in self.f.iter_mut().zip(v) {
-            col.push(x);
-        }
-    }
-
+impl Fits {
     fn into_frame(self, observations: &DataFrame) -> PolarsResult<DataFrame> {
         let idx = IdxCa::from_vec("".into(), self.first_row);
         let keys = observations
             .select([d::CITY_ID, d::DATA_POINT_ID])?
             .take(&idx)?;
+        let f = &self.fits;
+        let float = |name: &str, g: &dyn Fn(&SeriesFit) -> f64| {
+            Column::new(name.into(), f.iter().map(g).collect::<Vec<_>>())
+        };
+        let opt = |name: &str, g: &dyn Fn(&SeriesFit) -> Option<f64>| {
+            Column::new(name.into(), f.iter().map(g).collect::<Vec<_>>())
+        };
         let mut cols: Vec<Column> = keys.columns().to_vec();
-        cols.push(Column::new(d::N_POINTS.into(), self.n));
-        cols.push(Column::new(d::FIRST_YEAR.into(), self.first_year));
-        cols.push(Column::new(d::LATEST_YEAR.into(), self.latest_year));
-        cols.push(Column::new(d::LATEST_VALUE.into(), self.latest));
-        for (name, v) in SUM_COLUMNS.iter().zip(self.f) {
-            cols.push(Column::new((*name).into(), v));
-        }
-        let height = keys.height();
-        let df = DataFrame::new(height, cols)?;
-        // the centred cross sums, formed as in fit_lazy
-        let n = || col(d::N_POINTS).cast(DataType::Float64);
-        df.lazy()
-            .with_columns([
-                (col("sxy_raw") - col("sx") * col("sy") / n()).alias("sxy"),
-                (col("sy2") - col("sy") * col("sy") / n()).alias("syy"),
-                (col("sxly_raw") - col("sx") * col("sly") / n()).alias("sxly"),
-            ])
-            .collect()
+        cols.extend([
+            Column::new(
+                d::N_POINTS.into(),
+                f.iter().map(|x| x.n).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                d::FIRST_YEAR.into(),
+                f.iter().map(|x| x.first_year).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                d::LATEST_YEAR.into(),
+                f.iter().map(|x| x.latest_year).collect::<Vec<_>>(),
+            ),
+            float(d::LATEST_VALUE, &|x| x.latest),
+            float("vmin", &|x| x.vmin),
+            float("xbar", &|x| x.xbar),
+            float("ybar", &|x| x.ybar),
+            float("sxx", &|x| x.sxx),
+            opt(d::SLOPE, &|x| x.slope),
+            opt("sse", &|x| x.sse),
+            opt("log_slope", &|x| x.log_slope),
+        ]);
+        DataFrame::new(keys.height(), cols)
     }
-}
-
-/// [`fit`] as a group-by over expression columns: the reference implementation.
-pub fn fit_lazy(observations: LazyFrame, year: i32) -> LazyFrame {
-    let x = || (col(d::YEAR) - lit(year)).cast(DataType::Float64);
-    let y = || col(d::VALUE);
-    let ly = || col(d::VALUE).log(lit(std::f64::consts::E));
-    let n = || col(d::N_POINTS).cast(DataType::Float64);
-    observations
-        .filter(col(d::YEAR).lt_eq(lit(year)))
-        .with_column(col(d::SERIES).set_sorted_flag(super::keys::ascending()))
-        .group_by_stable([col(d::SERIES)])
-        .agg([
-            col(d::CITY_ID).first(),
-            col(d::DATA_POINT_ID).first(),
-            len().cast(DataType::UInt32).alias(d::N_POINTS),
-            col(d::YEAR).first().alias(d::FIRST_YEAR),
-            col(d::YEAR).last().alias(d::LATEST_YEAR),
-            y().last().alias(d::LATEST_VALUE),
-            x().sum().alias("sx"),
-            (x() * x()).sum().alias("sx2"),
-            y().sum().alias("sy"),
-            (y() * y()).sum().alias("sy2"),
-            (x() * y()).sum().alias("sxy_raw"),
-            ly().sum().alias("sly"),
-            (x() * ly()).sum().alias("sxly_raw"),
-            y().min().alias("vmin"),
-            y().max().alias("vmax"),
-            y().abs().max().alias("vabs"),
-        ])
-        .with_columns([
-            (col("sx") / n()).alias("xbar"),
-            (col("sy") / n()).alias("ybar"),
-            (col("sx2") - col("sx") * col("sx") / n()).alias("sxx"),
-            (col("sxy_raw") - col("sx") * col("sy") / n()).alias("sxy"),
-            (col("sy2") - col("sy") * col("sy") / n()).alias("syy"),
-            (col("sxly_raw") - col("sx") * col("sly") / n()).alias("sxly"),
-        ])
 }
 
 /// Slopes, intervals, CAGR, required slope, ratio, status, years to target and
@@ -261,30 +241,10 @@ pub fn trends(
 ) -> LazyFrame {
     let n = || col(d::N_POINTS).cast(DataType::Float64);
     let null_f = || lit(NULL).cast(DataType::Float64);
-    // constant to 1e-12 relative to magnitude: exactly flat
-    let flat = (col("vmax") - col("vmin")).lt_eq(lit(1e-12) * col("vabs"));
-    let slope = when(
-        col(d::N_POINTS)
-            .lt(lit(2u32))
-            .or(col("sxx").lt_eq(lit(0.0))),
-    )
-    .then(null_f())
-    .when(flat.clone())
-    .then(lit(0.0))
-    .otherwise(col("sxy") / col("sxx"));
-    let log_slope = when(col(d::SLOPE).is_null().or(col("vmin").lt_eq(lit(0.0))))
-        .then(null_f())
-        .when(flat)
-        .then(lit(0.0))
-        .otherwise(col("sxly") / col("sxx"));
+    // the standard error of the slope from the residuals about the fitted line
     let se = when(col(d::N_POINTS).lt(lit(3u32)).or(col(d::SLOPE).is_null()))
         .then(null_f())
-        .otherwise(
-            ((col("syy") - col(d::SLOPE) * col("sxy")).clip_min(lit(0.0))
-                / (n() - lit(2.0))
-                / col("sxx"))
-            .sqrt(),
-        );
+        .otherwise((col("sse") / (n() - lit(2.0)) / col("sxx")).sqrt());
     let latest_year = || col(d::LATEST_YEAR).cast(DataType::Float64);
     let gap = || col(d::TARGET) - col(d::LATEST_VALUE);
     let required = when(
@@ -318,7 +278,7 @@ pub fn trends(
         .then(lit(STATUS_ON_TRACK))
         .when(r().gt_eq(lit(0.5 - TOL)))
         .then(lit(STATUS_MODERATE))
-        .when(r().gt_eq(lit(0.0)))
+        .when(r().gt_eq(lit(-TOL)))
         .then(lit(STATUS_STAGNATING))
         .otherwise(lit(STATUS_WORSENING));
     // met: at or beyond the target (attainment >= 1)
@@ -327,13 +287,25 @@ pub fn trends(
         .neq(lit(0.0))
         .and((gap() * col(d::SLOPE)).gt(lit(0.0)))
         .fill_null(lit(false));
-    let years_to_target = when(col(d::TARGET).is_null().or(col(d::METHOD).is_null()))
+    let no_target = col(d::TARGET).is_null().or(col(d::METHOD).is_null());
+    let years = || gap() / col(d::SLOPE);
+    // a straight line projected past a century says nothing
+    let within = years().lt_eq(lit(MAX_YEARS_TO_TARGET * (1.0 + TOL)));
+    let years_to_target = when(no_target.clone())
         .then(null_f())
-        .when(met)
+        .when(met.clone())
         .then(lit(0.0))
-        .when(towards)
-        .then(gap() / col(d::SLOPE))
+        .when(towards.clone().and(within.clone()))
+        .then(years())
         .otherwise(null_f());
+    let null_s = || lit(NULL).cast(DataType::String);
+    let years_note = when(no_target.or(met).or(col(d::SLOPE).is_null()))
+        .then(null_s())
+        .when(towards.clone().and(within))
+        .then(null_s())
+        .when(towards)
+        .then(lit(NOTE_BEYOND))
+        .otherwise(lit(NOTE_NOT_AT_TREND));
     let h_minus_latest = lit(horizon as f64) - latest_year();
     fitted
         .join(
@@ -348,12 +320,7 @@ pub fn trends(
                 .alias("df"),
         )
         .join(t, [col("df")], [col("df")], super::ordered(JoinType::Left))
-        .with_column(slope.alias(d::SLOPE))
-        .with_columns([
-            se.alias("se"),
-            log_slope.alias("log_slope"),
-            method_expr(bounded).alias(d::METHOD),
-        ])
+        .with_columns([se.alias("se"), method_expr(bounded).alias(d::METHOD)])
         .with_columns([
             (col(d::SLOPE) - col("t975") * col("se")).alias(d::SLOPE_CI_LOW),
             (col(d::SLOPE) + col("t975") * col("se")).alias(d::SLOPE_CI_HIGH),
@@ -368,6 +335,7 @@ pub fn trends(
         .with_columns([
             status.alias(d::STATUS),
             years_to_target.alias(d::YEARS_TO_TARGET),
+            years_note.alias(d::YEARS_TO_TARGET_NOTE),
         ])
         .select([
             lit(year).alias(d::ANALYSIS_YEAR),
@@ -388,6 +356,7 @@ pub fn trends(
             col(d::RATIO),
             col(d::STATUS),
             col(d::YEARS_TO_TARGET),
+            col(d::YEARS_TO_TARGET_NOTE),
             col(d::PROJECTED_VALUE),
             col(d::FITTED_VALUE),
         ])
