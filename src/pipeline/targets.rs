@@ -472,4 +472,149 @@ mod tests {
             )
         );
     }
+
+    /// Target, worst and tolerance of a row against the rules of TARGETS.md, with the data
+    /// point's hard bounds; `what` names the file in the message.
+    fn check_row(catalog: &Catalog, r: &TargetRow, what: &str) {
+        let id = &r.data_point_id;
+        let dp = catalog.get(id).unwrap();
+        assert!(
+            !r.source.trim().is_empty(),
+            "{what} {id}: a target without a source"
+        );
+        assert!(
+            r.target_year.is_some() || r.source.contains("no target year set by the source"),
+            "{what} {id}: no target_year and no note that the source sets none"
+        );
+        assert_ne!(
+            dp.direction,
+            Direction::Neutral,
+            "{what} {id}: neutral with a target"
+        );
+        let within =
+            |v: f64| dp.hard_min.is_none_or(|lo| v >= lo) && dp.hard_max.is_none_or(|hi| v <= hi);
+        assert!(
+            within(r.target),
+            "{what} {id}: target {} outside the hard bounds {:?}..{:?}",
+            r.target,
+            dp.hard_min,
+            dp.hard_max
+        );
+        if let Some(w) = r.worst {
+            assert!(within(w), "{what} {id}: worst {w} outside the hard bounds");
+            match dp.direction {
+                Direction::HigherBetter => {
+                    assert!(w < r.target, "{what} {id}: worst {w} >= target")
+                }
+                Direction::LowerBetter => assert!(w > r.target, "{what} {id}: worst {w} <= target"),
+                _ => panic!("{what} {id}: a worst goalpost on a target band"),
+            }
+        }
+        if dp.direction == Direction::LowerBetter && r.target == 0.0 {
+            assert!(
+                r.worst.is_some(),
+                "{what} {id}: lower_better target 0 needs a worst"
+            );
+        }
+        if dp.direction == Direction::TargetBand {
+            assert!(
+                r.tolerance.is_some_and(|t| t > 0.0),
+                "{what} {id}: target band without a tolerance"
+            );
+        } else {
+            assert!(
+                r.tolerance.is_none(),
+                "{what} {id}: tolerance outside a target band"
+            );
+        }
+    }
+
+    /// The number after `marker` in TARGETS.md, e.g. "## Targets set (36 of 112)".
+    fn count_in_targets_md(marker: &str) -> usize {
+        let md = include_str!("../../datasets/catalog/TARGETS.md");
+        md.split(marker)
+            .nth(1)
+            .and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("TARGETS.md has no '{marker}N' count"))
+    }
+
+    /// The embedded defaults: every data point once in catalogue order, every target sourced
+    /// (with a year or a note that the source sets none), no neutral target, targets and
+    /// worst goalposts inside the hard bounds, a worst for every lower_better target of 0, a
+    /// tolerance for every target band, and the count TARGETS.md states.
+    #[test]
+    fn embedded_defaults_are_sourced_and_consistent() {
+        let units = UnitRegistry::embedded().unwrap();
+        let catalog = Catalog::embedded(&units).unwrap();
+        let mut lines = EMBEDDED_TARGETS.lines().filter(|l| !l.trim().is_empty());
+        assert_eq!(
+            lines.next(),
+            Some("data_point_id,target,worst,tolerance,target_year,source")
+        );
+        let fields: Vec<(&str, &str)> = lines
+            .map(|l| {
+                let mut f = l.split(',');
+                (f.next().unwrap(), f.next().unwrap_or(""))
+            })
+            .collect();
+        let ids: Vec<&str> = fields.iter().map(|(id, _)| *id).collect();
+        let order: Vec<&str> = catalog
+            .data_points()
+            .iter()
+            .map(|d| d.data_point_id.as_str())
+            .collect();
+        assert_eq!(
+            ids, order,
+            "targets.csv must list all data points in catalogue order"
+        );
+        for (id, target) in &fields {
+            if catalog.get(id).unwrap().direction == Direction::Neutral {
+                assert!(target.is_empty(), "{id} is neutral and has a target");
+            }
+        }
+        let rows = parse(
+            EMBEDDED_TARGETS,
+            Path::new(EMBEDDED_NAME),
+            &catalog,
+            None,
+            &[],
+        )
+        .unwrap();
+        for r in &rows {
+            check_row(&catalog, r, "targets.csv");
+        }
+        assert_eq!(
+            rows.len(),
+            count_in_targets_md("## Targets set ("),
+            "the number of default targets differs from TARGETS.md"
+        );
+    }
+
+    /// The opt-in EU file parses as group overrides for grouping `eu`, group `EU`, follows the
+    /// same rules and has the row count TARGETS.md states.
+    #[test]
+    fn eu_targets_are_valid_group_overrides() {
+        let units = UnitRegistry::embedded().unwrap();
+        let catalog = Catalog::embedded(&units).unwrap();
+        let registry = Registry::embedded().unwrap();
+        let text = include_str!("../../datasets/catalog/targets_eu.csv");
+        let p = Path::new("datasets/catalog/targets_eu.csv");
+        let rows = parse(text, p, &catalog, Some(&registry), &["eu".to_string()]).unwrap();
+        let mut seen = std::collections::HashSet::new();
+        for r in &rows {
+            assert_eq!(
+                (r.grouping.as_deref(), r.group.as_deref()),
+                (Some("eu"), Some("EU"))
+            );
+            assert!(r.city_id.is_none());
+            assert!(
+                seen.insert(r.data_point_id.clone()),
+                "{} twice",
+                r.data_point_id
+            );
+            check_row(&catalog, r, "targets_eu.csv");
+        }
+        assert_eq!(rows.len(), count_in_targets_md("(`targets_eu.csv`, "));
+    }
 }
