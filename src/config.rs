@@ -37,6 +37,19 @@ groupings = ["all", "population_band", "economy", "continent", "un_region"]
 # uses the bounded method.
 method = "ratio"
 
+[benchmarks]
+# Where no normative target applies (datasets/catalog/targets.csv or a workspace
+# targets.csv), a data point is scored against a benchmark computed each run from every
+# city's value in the analysis year, SDSN style, with confidential values left out. It is
+# labelled "benchmark" wherever it is shown. "top_mean": the mean of the `top` best
+# performers; "quantile": the direction-adjusted `quantile` of performance (0.9 = better
+# than 90 %); "off": such data points stay "data reported, no target yet".
+method = "top_mean"
+top = 5
+quantile = 0.9
+# A benchmark rests on at least this many published values (else none is set).
+min_cities = 5
+
 [validation]
 # Earliest accepted year; the latest is the current year + 1.
 year_min = 1990
@@ -192,6 +205,52 @@ pub enum AttainmentMethod {
 #[serde(deny_unknown_fields, default)]
 pub struct Attainment {
     pub method: AttainmentMethod,
+}
+
+/// How the benchmark of a data point without a normative target is computed
+/// (METHODOLOGY section 6).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum BenchmarkMethod {
+    /// The mean of the `top` best performers.
+    #[default]
+    TopMean,
+    /// The direction-adjusted quantile of performance.
+    Quantile,
+    /// No benchmarks.
+    Off,
+}
+
+impl BenchmarkMethod {
+    /// The configuration spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BenchmarkMethod::TopMean => "top_mean",
+            BenchmarkMethod::Quantile => "quantile",
+            BenchmarkMethod::Off => "off",
+        }
+    }
+}
+
+/// `[benchmarks]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Benchmarks {
+    pub method: BenchmarkMethod,
+    pub top: u32,
+    pub quantile: f64,
+    pub min_cities: u32,
+}
+
+impl Default for Benchmarks {
+    fn default() -> Self {
+        Benchmarks {
+            method: BenchmarkMethod::TopMean,
+            top: 5,
+            quantile: 0.9,
+            min_cities: 5,
+        }
+    }
 }
 
 /// How data point maturity levels roll up per dimension (METHODOLOGY section 8).
@@ -390,6 +449,7 @@ pub struct Config {
     pub analysis: Analysis,
     pub peers: Peers,
     pub attainment: Attainment,
+    pub benchmarks: Benchmarks,
     pub validation: Validation,
     pub maturity: Maturity,
     pub index: Index,
@@ -441,6 +501,26 @@ impl Config {
         }
         if self.peers.groupings.is_empty() {
             return bad("peers.groupings must name at least one grouping (e.g. \"all\")".into());
+        }
+        if self.benchmarks.top == 0 {
+            return bad("benchmarks.top must be at least 1".into());
+        }
+        if !(0.0..=1.0).contains(&self.benchmarks.quantile) {
+            return bad(format!(
+                "benchmarks.quantile must be in 0..1 (got {})",
+                self.benchmarks.quantile
+            ));
+        }
+        if self.benchmarks.min_cities < self.benchmarks.top
+            && self.benchmarks.method == BenchmarkMethod::TopMean
+        {
+            return bad(format!(
+                "benchmarks.min_cities ({}) must be at least benchmarks.top ({}): the mean of the {} best needs {} values",
+                self.benchmarks.min_cities,
+                self.benchmarks.top,
+                self.benchmarks.top,
+                self.benchmarks.top
+            ));
         }
         if self.analysis.lookback > 100 {
             return bad(format!(

@@ -217,8 +217,19 @@ pub mod derived {
     pub const TOLERANCE: &str = "tolerance";
     pub const TARGET_YEAR: &str = "target_year";
     pub const TARGET_SOURCE: &str = "target_source";
-    /// Where the target came from: `default`, `group` or `city`.
+    /// Where the target came from: `default`, `group` or `city`; `benchmark` for a
+    /// benchmark.
     pub const TARGET_SCOPE: &str = "target_scope";
+    /// The kind of reference level in `target`: `target` (normative, from a targets file)
+    /// or `benchmark` (computed each run); null without one (METHODOLOGY section 6).
+    pub const REFERENCE_KIND: &str = "reference_kind";
+    /// A data point's benchmark value (while resolving).
+    pub const BENCHMARK: &str = "benchmark";
+    /// Published values a benchmark rests on.
+    pub const BENCHMARK_N: &str = "benchmark_n";
+    /// Scored items of a roll-up by reference kind.
+    pub const SCORED_TARGET: &str = "scored_target";
+    pub const SCORED_BENCHMARK: &str = "scored_benchmark";
     pub const METHOD: &str = "method";
     pub const ATTAINMENT: &str = "attainment";
     pub const POINTS: &str = "points";
@@ -229,6 +240,8 @@ pub mod derived {
     pub const PATH: &str = "path";
     pub const ITEMS: &str = "items";
     pub const SCORED: &str = "scored";
+    /// Non-neutral items with a value (scored or not).
+    pub const REPORTED: &str = "reported";
     /// Items whose value is confidential: included in a city's own roll-up, left out of
     /// the published one (METHODOLOGY section 10).
     pub const CONFIDENTIAL_ITEMS: &str = "confidential_items";

@@ -241,6 +241,30 @@ fn duckdb_recomputes_alignment_peers_percentiles_attainment_rollups_and_trends()
     );
     assert!(n > 1_000);
     assert_eq!(bad, 0, "targets differ from targets.csv");
+    // benchmarks where targets.csv has none: the mean of the 5 best published values of
+    // the analysis year (direction-adjusted), from at least 5; none for target bands
+    let (n, bad) = counts(
+        &con,
+        &format!(
+            "with v as (
+                 select m.data_point_id, c.direction, m.value,
+                        row_number() over (partition by m.data_point_id
+                            order by case c.direction when 'lower_better' then m.value else -m.value end) as r,
+                        count(*) over (partition by m.data_point_id) as n
+                 from my_aligned m join catalog c using (data_point_id)
+                 where not m.confidential and c.direction in ('higher_better', 'lower_better')),
+             b as (select data_point_id, avg(value) filter (where r <= 5) as benchmark, max(n) as n
+                   from v group by all having max(n) >= 5),
+             t as (select * from read_csv('{targets}', header = true) where target is null),
+             a as (select data_point_id, target, benchmark_n from attainment
+                   where reference_kind = 'benchmark')
+             select count(*), count(*) filter (where b.data_point_id is null or {} or a.benchmark_n <> b.n)
+             from a join t using (data_point_id) left join b using (data_point_id)",
+            differ("a.target", "b.benchmark")
+        ),
+    );
+    assert!(n > 10_000, "{n} rows scored against a benchmark");
+    assert_eq!(bad, 0, "benchmarks differ");
 
     // roll-ups from the points
     let (n, bad) = counts(

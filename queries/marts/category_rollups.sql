@@ -1,6 +1,8 @@
 -- category_rollups: each city's U4SSC roll-up score (points / (4 x scored items)) at category,
 --     sub-dimension, dimension and overall level, with coverage (scored / non-neutral items)
---     beside every score, the band and the low-coverage flag (coverage < 50 %).
+--     beside every score, the band and the low-coverage flag (coverage < 50 %). scored_target and
+--     scored_benchmark split the scored items by the kind of reference they were scored against;
+--     reported counts the items with a value (a band of 'data reported, no target yet' has some).
 --     rollup_score_pct and coverage_pct are the same ratios x 100 (NULL stays NULL). These are the
 --     published roll-ups (METHODOLOGY section 10): a confidential item is left unscored (it would
 --     otherwise be recoverable by differencing the score against the published items' points);
@@ -19,7 +21,10 @@ SELECT
     r.sub_dimension,
     r.category,
     r.items,
+    r.reported,
     r.scored,
+    r.scored_target,
+    r.scored_benchmark,
     r.points,
     r.confidential_items,
     r.rollup_score,

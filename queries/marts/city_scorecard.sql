@@ -1,9 +1,11 @@
--- city_scorecard: each city's value, target, U4SSC attainment band and gap per data point, with its
+-- city_scorecard: each city's value, reference level, U4SSC attainment band and gap per data point, with its
 --     standing among all cities (the 'all' grouping: percentile, n, median, suppressed).
 --     Confidential values are withheld (METHODOLOGY section 10): when `confidential` is true, the
 --     value and everything computed from it alone (attainment, points, state, gaps to target, the
 --     percentile) are NULL; target, source year and quality stay. median_all and n_all are the
 --     published statistics, from values that are not confidential.
+--     target is the reference level: a normative target, or a benchmark computed each run where none
+--     applies (reference_kind 'target' or 'benchmark'; target_source says how a benchmark was computed).
 --     attainment_pct is the unclipped ratio x 100; attainment_capped_pct is min(a, 1) x 100, the
 --     figure the bands use, NULL when there is no attainment (never least(): it skips NULLs).
 -- grain: one row per (analysis_year, city_id, data_point_id)
@@ -24,6 +26,7 @@ WITH attainment AS (
         target,
         target_source,
         target_scope,
+        reference_kind,
         method,
         attainment,
         points,
@@ -76,6 +79,7 @@ SELECT
     a.target,
     a.target_source,
     a.target_scope,
+    a.reference_kind,
     a.method,
     CASE WHEN a.confidential THEN NULL ELSE a.attainment * 100 END AS attainment_pct,
     CASE

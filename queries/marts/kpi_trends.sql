@@ -1,5 +1,6 @@
 -- kpi_trends: each series' trend up to the analysis year (OLS slope and 95 % interval, CAGR),
---     the slope needed to meet the target by the horizon year, and the status, with city and
+--     the slope needed to meet the target (or, where reference_kind = 'benchmark', the benchmark)
+--     by the horizon year, and the status, with city and
 --     KPI names. Confidential values are withheld (METHODOLOGY section 10): when any observation
 --     in the trend window is confidential (`confidential`), everything computed from the values
 --     (latest value, slope, interval, CAGR, required slope, ratio, status, years to target,
@@ -35,6 +36,7 @@ trends AS (
         t.slope_ci_high,
         t.cagr_pct,
         t.target,
+        t.reference_kind,
         t.horizon_year,
         t.required_slope,
         t.ratio,
@@ -71,6 +73,7 @@ SELECT
     CASE WHEN t.confidential THEN NULL ELSE t.slope_ci_high END AS slope_ci_high,
     CASE WHEN t.confidential THEN NULL ELSE t.cagr_pct END AS cagr_pct,
     t.target,
+    t.reference_kind,
     t.horizon_year,
     CASE WHEN t.confidential THEN NULL ELSE t.required_slope END AS required_slope,
     CASE WHEN t.confidential THEN NULL ELSE t.ratio END AS ratio,

@@ -1,5 +1,6 @@
 -- city_snapshot: one city's snapshot rows (citybench snapshot / report): per data point its value in
---     canonical units with the source year, target, attainment, U4SSC state and points, its peer
+--     canonical units with the source year, reference level (target or benchmark, with its kind), attainment,
+--     U4SSC state and points, its peer
 --     percentile in one grouping and its trend status. The city sees its own values, confidential
 --     ones included (METHODOLOGY section 10 hides them from other cities only).
 -- grain: one row per data_point_id of the catalogue (for a city with any data in the run)
@@ -24,6 +25,8 @@ SELECT
     a.target_year,
     a.target_source,
     a.target_scope,
+    a.reference_kind,
+    a.benchmark_n,
     a.method,
     a.attainment,
     a.points,

@@ -1,4 +1,6 @@
--- stg_attainment: each city's value against its resolved target, with attainment ratio, U4SSC points and state, renamed and typed.
+-- stg_attainment: each city's value against its resolved reference level (a normative target, or where none
+--     applies a benchmark computed each run: reference_kind says which, benchmark_n on how many published values),
+--     with attainment ratio, U4SSC points and state, renamed and typed.
 -- grain: one row per (analysis_year, city_id, data_point_id) for every city with data x every catalogue data point
 -- depends on: src_attainment
 SELECT
@@ -19,6 +21,8 @@ SELECT
     CAST(target_year AS INTEGER)     AS target_year,
     CAST(target_source AS VARCHAR)   AS target_source,
     CAST(target_scope AS VARCHAR)    AS target_scope,
+    CAST(reference_kind AS VARCHAR)  AS reference_kind,
+    CAST(benchmark_n AS INTEGER)     AS benchmark_n,
     CAST(method AS VARCHAR)          AS method,
     CAST(attainment AS DOUBLE)       AS attainment,
     CAST(points AS INTEGER)          AS points,

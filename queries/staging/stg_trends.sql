@@ -15,6 +15,7 @@ SELECT
     CAST(slope_ci_high AS DOUBLE)     AS slope_ci_high,
     CAST(cagr_pct AS DOUBLE)          AS cagr_pct,
     CAST(target AS DOUBLE)            AS target,
+    CAST(reference_kind AS VARCHAR)   AS reference_kind,
     CAST(horizon_year AS INTEGER)     AS horizon_year,
     CAST(required_slope AS DOUBLE)    AS required_slope,
     CAST(ratio AS DOUBLE)             AS ratio,

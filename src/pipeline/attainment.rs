@@ -19,6 +19,12 @@ pub const STATE_NO_TARGET: &str = "data reported, no target yet";
 /// Neutral data points are not scored (outside the six U4SSC states).
 pub const STATE_NEUTRAL: &str = "neutral: not scored";
 
+/// Kinds of reference level (METHODOLOGY section 6), in `reference_kind`.
+pub const KIND_TARGET: &str = "target";
+pub const KIND_BENCHMARK: &str = "benchmark";
+/// `target_scope` of a benchmark.
+pub const SCOPE_BENCHMARK: &str = "benchmark";
+
 pub const METHOD_RATIO: &str = "ratio";
 pub const METHOD_BOUNDED: &str = "bounded";
 pub const METHOD_BAND: &str = "band";
@@ -110,6 +116,141 @@ pub fn resolve_targets(
             .map(|f| format!("{f}_default"))
             .collect::<Vec<_>>(),
     ))
+}
+
+/// The benchmark of every higher- or lower-is-better data point (METHODOLOGY section 6):
+/// over the aligned values that are not confidential, the mean of the `top` best
+/// performers (direction-adjusted) or the direction-adjusted `quantile` of performance
+/// (type 7), when at least `min_cities` values are published. Returns data_point_id,
+/// `benchmark`, `benchmark_n` (the published values), `benchmark_label` (how it was
+/// computed, for the source column); empty when benchmarks are off.
+pub fn benchmarks(
+    aligned: LazyFrame,
+    catalog: LazyFrame,
+    cfg: &crate::config::Benchmarks,
+) -> LazyFrame {
+    use crate::config::BenchmarkMethod;
+    let lower = || col(d::DIRECTION).first().eq(lit("lower_better"));
+    let v = || col(d::VALUE);
+    let top = cfg.top;
+    let value = match cfg.method {
+        BenchmarkMethod::TopMean | BenchmarkMethod::Off => when(lower())
+            .then(
+                v().sort(SortOptions::default())
+                    .head(Some(top as usize))
+                    .mean(),
+            )
+            .otherwise(
+                v().sort(SortOptions::default().with_order_descending(true))
+                    .head(Some(top as usize))
+                    .mean(),
+            ),
+        BenchmarkMethod::Quantile => when(lower())
+            .then(v().quantile(lit(1.0 - cfg.quantile), QuantileMethod::Linear))
+            .otherwise(v().quantile(lit(cfg.quantile), QuantileMethod::Linear)),
+    };
+    let label = match cfg.method {
+        BenchmarkMethod::Quantile => format!(
+            "the {} % quantile of performance (better than {} % of cities)",
+            fmt_share(cfg.quantile),
+            fmt_share(cfg.quantile)
+        ),
+        _ => format!("the mean of the {top} best performers"),
+    };
+    let on = cfg.method != BenchmarkMethod::Off;
+    aligned
+        .filter(
+            col(d::CONFIDENTIAL)
+                .fill_null(lit(false))
+                .not()
+                .and(col(d::VALUE).is_not_null())
+                .and(lit(on)),
+        )
+        .join(
+            catalog.select([col(d::DATA_POINT_ID), col(d::DIRECTION)]),
+            [col(d::DATA_POINT_ID)],
+            [col(d::DATA_POINT_ID)],
+            super::ordered(JoinType::Inner),
+        )
+        .filter(dir_is("higher_better").or(dir_is("lower_better")))
+        .group_by_stable([col(d::DATA_POINT_ID)])
+        .agg([
+            value.alias(d::BENCHMARK),
+            v().count().cast(DataType::UInt32).alias(d::BENCHMARK_N),
+        ])
+        .filter(col(d::BENCHMARK_N).gt_eq(lit(cfg.min_cities)))
+        .with_columns([
+            // 12 significant digits: a mean of parallel partial sums is byte-stable
+            col(d::BENCHMARK).round_sig_figs(12),
+            lit(label).alias("benchmark_label"),
+        ])
+}
+
+/// `0.9` -> `90`.
+fn fmt_share(q: f64) -> String {
+    crate::ingest::validate::fmt_num(q * 100.0)
+}
+
+/// Where `resolved` (from [`resolve_targets`], with DIRECTION) has no target for a
+/// higher- or lower-is-better data point, the benchmark of [`benchmarks`]: TARGET is the
+/// benchmark, TARGET_SCOPE `benchmark`, TARGET_SOURCE says how it was computed and on how
+/// many cities, TARGET_YEAR is the analysis year. Adds REFERENCE_KIND (`target`,
+/// `benchmark` or null) and BENCHMARK_N.
+pub fn with_benchmarks(resolved: LazyFrame, benchmarks: LazyFrame, year: i32) -> LazyFrame {
+    let use_benchmark = col(d::TARGET)
+        .is_null()
+        .and(col(d::BENCHMARK).is_not_null())
+        .and(dir_is("higher_better").or(dir_is("lower_better")));
+    let source = concat_str(
+        [
+            lit("benchmark: "),
+            col("benchmark_label"),
+            lit(" of "),
+            col(d::BENCHMARK_N).cast(DataType::String),
+            lit(format!(
+                " cities with a published value in {year} (computed each run; confidential values left out; not a normative target)"
+            )),
+        ],
+        "",
+        false,
+    );
+    resolved
+        .join(
+            benchmarks,
+            [col(d::DATA_POINT_ID)],
+            [col(d::DATA_POINT_ID)],
+            super::ordered(JoinType::Left),
+        )
+        .with_column(use_benchmark.alias("__benchmark"))
+        .with_columns([
+            when(col("__benchmark"))
+                .then(col(d::BENCHMARK))
+                .otherwise(col(d::TARGET))
+                .alias(d::TARGET),
+            when(col("__benchmark"))
+                .then(lit(SCOPE_BENCHMARK))
+                .otherwise(col(d::TARGET_SCOPE))
+                .alias(d::TARGET_SCOPE),
+            when(col("__benchmark"))
+                .then(source)
+                .otherwise(col(d::TARGET_SOURCE))
+                .alias(d::TARGET_SOURCE),
+            when(col("__benchmark"))
+                .then(lit(year))
+                .otherwise(col(d::TARGET_YEAR).cast(DataType::Int32))
+                .alias(d::TARGET_YEAR),
+            when(col("__benchmark"))
+                .then(lit(KIND_BENCHMARK))
+                .when(col(d::TARGET).is_not_null())
+                .then(lit(KIND_TARGET))
+                .otherwise(lit(NULL).cast(DataType::String))
+                .alias(d::REFERENCE_KIND),
+            when(col("__benchmark"))
+                .then(col(d::BENCHMARK_N))
+                .otherwise(lit(NULL).cast(DataType::UInt32))
+                .alias(d::BENCHMARK_N),
+        ])
+        .drop(cols(["__benchmark", d::BENCHMARK, "benchmark_label"]))
 }
 
 /// The lower goalpost when the targets table gives none: the 2.5th percentile

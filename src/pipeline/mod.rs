@@ -297,6 +297,12 @@ pub fn compute(
         keys.encode_frame(group_keys.encode_frame(group_targets)?)?
             .lazy(),
     );
+    let bench = attainment::benchmarks(
+        aligned.clone().lazy(),
+        catalog.clone().lazy(),
+        &cfg.benchmarks,
+    );
+    let resolved = attainment::with_benchmarks(resolved, bench, year);
     let fallback = attainment::worst_fallback(aligned.clone().lazy(), catalog.clone().lazy());
     let attained = attainment::attainment(resolved, aligned.clone().lazy(), fallback, bounded)
         .select([
@@ -317,6 +323,8 @@ pub fn compute(
             col(d::TARGET_YEAR),
             col(d::TARGET_SOURCE),
             col(d::TARGET_SCOPE),
+            col(d::REFERENCE_KIND),
+            col(d::BENCHMARK_N),
             col(d::METHOD),
             col(d::ATTAINMENT),
             col(d::POINTS),
@@ -341,6 +349,7 @@ pub fn compute(
             col(d::DATA_POINT_ID),
             col(d::DIRECTION),
             col(d::TARGET),
+            col(d::REFERENCE_KIND),
             col(d::WORST),
             col(d::TOLERANCE),
         ]),

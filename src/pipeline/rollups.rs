@@ -11,7 +11,7 @@
 
 use polars::prelude::*;
 
-use super::attainment::{band_label, points_expr};
+use super::attainment::{KIND_BENCHMARK, KIND_TARGET, band_label, points_expr};
 use crate::schema::derived as d;
 
 pub const LEVEL_CATEGORY: &str = "category";
@@ -32,8 +32,19 @@ pub fn withhold_confidential(attainment: LazyFrame) -> LazyFrame {
     )
 }
 
+/// Scored items whose reference is of `kind` (`target` or `benchmark`).
+fn scored_by(kind: &str) -> Expr {
+    col(d::POINTS)
+        .is_not_null()
+        .and(col(d::REFERENCE_KIND).eq(lit(kind)).fill_null(lit(false)))
+        .sum()
+        .cast(DataType::UInt32)
+}
+
 /// Roll the attainment rows (one per city and catalogue data point, with DIMENSION,
-/// SUB_DIMENSION, CATEGORY, DIRECTION, CONFIDENTIAL and POINTS) up the hierarchy.
+/// SUB_DIMENSION, CATEGORY, DIRECTION, VALUE, CONFIDENTIAL, REFERENCE_KIND and POINTS) up
+/// the hierarchy: items (non-neutral), reported (with a value), scored (with points, and
+/// of those against targets and against benchmarks), points and confidential items.
 pub fn rollups(attainment: LazyFrame, year: i32) -> LazyFrame {
     let null_s = || lit(NULL).cast(DataType::String);
     let level = |keys: Vec<Expr>, name: &str, path: Expr, dim: Expr, sub: Expr, cat: Expr| {
@@ -53,6 +64,14 @@ pub fn rollups(attainment: LazyFrame, year: i32) -> LazyFrame {
                     .cast(DataType::UInt32)
                     .alias(d::SCORED),
                 col(d::POINTS).sum().cast(DataType::Int64).alias(d::POINTS),
+                scored_by(KIND_TARGET).alias(d::SCORED_TARGET),
+                scored_by(KIND_BENCHMARK).alias(d::SCORED_BENCHMARK),
+                col(d::DIRECTION)
+                    .neq(lit("neutral"))
+                    .and(col(d::VALUE).is_not_null())
+                    .sum()
+                    .cast(DataType::UInt32)
+                    .alias(d::REPORTED),
                 col(d::DIRECTION)
                     .neq(lit("neutral"))
                     .and(col(d::CONFIDENTIAL).fill_null(lit(false)))
@@ -69,7 +88,10 @@ pub fn rollups(attainment: LazyFrame, year: i32) -> LazyFrame {
                 sub.alias(d::SUB_DIMENSION),
                 cat.alias(d::CATEGORY),
                 col(d::ITEMS),
+                col(d::REPORTED),
                 col(d::SCORED),
+                col(d::SCORED_TARGET),
+                col(d::SCORED_BENCHMARK),
                 col(d::POINTS),
                 col(d::CONFIDENTIAL_ITEMS),
             ])
@@ -126,10 +148,17 @@ pub fn rollups(attainment: LazyFrame, year: i32) -> LazyFrame {
                 .alias(d::COVERAGE),
         ])
         .with_columns([
-            when(col(d::SCORED).eq(lit(0u32)))
-                .then(lit(super::attainment::STATE_NO_DATA))
-                .otherwise(band_label(band_points))
-                .alias(d::BAND),
+            // nothing scored: "no data" only where nothing was reported
+            when(
+                col(d::SCORED)
+                    .eq(lit(0u32))
+                    .and(col(d::REPORTED).eq(lit(0u32))),
+            )
+            .then(lit(super::attainment::STATE_NO_DATA))
+            .when(col(d::SCORED).eq(lit(0u32)))
+            .then(lit(super::attainment::STATE_NO_TARGET))
+            .otherwise(band_label(band_points))
+            .alias(d::BAND),
             col(d::COVERAGE)
                 .lt(lit(0.5))
                 .fill_null(lit(false))

@@ -360,6 +360,9 @@ fn rollup_scores_coverage_and_bands() {
         d::POINTS => pts,
         // the 4-point item is confidential
         d::CONFIDENTIAL => [Some(false), Some(false), Some(true), Some(false), None, None],
+        // the first scored against a benchmark; the fifth reported without a reference
+        d::REFERENCE_KIND => [Some("benchmark"), Some("target"), Some("target"), Some("target"), None, None],
+        d::VALUE => [Some(1.0), Some(2.0), Some(3.0), Some(4.0), Some(5.0), None],
     )
     .unwrap();
     let published = rollups::rollups(rollups::withhold_confidential(att.clone().lazy()), 2024)
@@ -387,7 +390,8 @@ fn rollup_scores_coverage_and_bands() {
     let i = at("category", "Economy / ICT / Other");
     assert_eq!(f64s(&r, d::ROLLUP_SCORE)[i], None);
     assert_eq!(f64s(&r, d::COVERAGE)[i], Some(0.0));
-    assert_eq!(strs(&r, d::BAND)[i].as_deref(), Some(STATE_NO_DATA));
+    // a value was reported there, without a reference: not "no data"
+    assert_eq!(strs(&r, d::BAND)[i].as_deref(), Some(STATE_NO_TARGET));
     assert_eq!(
         r.column(d::LOW_COVERAGE).unwrap().bool().unwrap().get(i),
         Some(true)
@@ -397,6 +401,9 @@ fn rollup_scores_coverage_and_bands() {
     assert_eq!(r.column(d::SCORED).unwrap().u32().unwrap().get(i), Some(4));
     let u32s = |df: &DataFrame, c: &str| df.column(c).unwrap().u32().unwrap().get(i);
     assert_eq!(u32s(&r, d::CONFIDENTIAL_ITEMS), Some(1));
+    assert_eq!(u32s(&r, d::REPORTED), Some(5));
+    assert_eq!(u32s(&r, d::SCORED_TARGET), Some(3));
+    assert_eq!(u32s(&r, d::SCORED_BENCHMARK), Some(1));
 
     // published: the confidential 4 points are left unscored: 1, 3, 1 = 5/12, coverage 3/5
     assert_eq!(strs(&published, d::PATH), strs(&r, d::PATH));
@@ -405,6 +412,125 @@ fn rollup_scores_coverage_and_bands() {
     assert_eq!(u32s(&published, d::CONFIDENTIAL_ITEMS), Some(1));
     assert!(close(f64s(&published, d::ROLLUP_SCORE)[i], 5.0 / 12.0));
     assert_eq!(f64s(&published, d::COVERAGE)[i], Some(0.6));
+}
+
+/// Benchmarks of five data points: H (higher is better, a tie, a confidential 100), L
+/// (lower is better), S (4 values: fewer than 5), N (neutral) and B (target band).
+fn benchmark_frames() -> (DataFrame, DataFrame) {
+    let mut dp = Vec::new();
+    let mut value = Vec::new();
+    let mut secret = Vec::new();
+    for (p, vals) in [
+        ("H", vec![10.0, 9.0, 9.0, 8.0, 7.0, 6.0, 100.0]),
+        ("L", vec![6.0, 5.0, 4.0, 3.0, 2.0, 1.0]),
+        ("S", vec![1.0, 2.0, 3.0, 4.0]),
+        ("N", vec![1.0, 2.0, 3.0, 4.0, 5.0]),
+        ("B", vec![1.0, 2.0, 3.0, 4.0, 5.0]),
+    ] {
+        for v in vals {
+            dp.push(p);
+            secret.push(v == 100.0);
+            value.push(v);
+        }
+    }
+    let aligned =
+        df!(d::DATA_POINT_ID => dp, d::VALUE => value, d::CONFIDENTIAL => secret).unwrap();
+    let catalog = df!(
+        d::DATA_POINT_ID => ["H", "L", "S", "N", "B"],
+        d::DIRECTION => ["higher_better", "lower_better", "higher_better", "neutral", "target_band"],
+    )
+    .unwrap();
+    (aligned, catalog)
+}
+
+fn benchmark_of(cfg: &crate::config::Benchmarks) -> Vec<(String, f64, u32)> {
+    let (aligned, catalog) = benchmark_frames();
+    let b = attainment::benchmarks(aligned.lazy(), catalog.lazy(), cfg)
+        .collect()
+        .unwrap()
+        .sort([d::DATA_POINT_ID], Default::default())
+        .unwrap();
+    strs(&b, d::DATA_POINT_ID)
+        .into_iter()
+        .zip(f64s(&b, d::BENCHMARK))
+        .zip(
+            b.column(d::BENCHMARK_N)
+                .unwrap()
+                .u32()
+                .unwrap()
+                .into_no_null_iter(),
+        )
+        .map(|((p, v), n)| (p.unwrap(), v.unwrap(), n))
+        .collect()
+}
+
+#[test]
+fn benchmarks_mean_of_the_best_or_a_quantile_without_confidential_values() {
+    use crate::config::{BenchmarkMethod, Benchmarks};
+    // H: the 5 best of 10, 9, 9, 8, 7, 6 (the confidential 100 left out): 43 / 5 = 8.6;
+    // L: the 5 lowest of 1..6: 3; S has 4 values (< 5): none; N, B: none
+    let b = benchmark_of(&Benchmarks::default());
+    assert_eq!(b, [("H".to_string(), 8.6, 6), ("L".to_string(), 3.0, 6)]);
+    // the 90 % quantile of performance: H 6..10 -> index 4.5 -> 9.5; L: the 10 % value
+    // quantile of 1..6 -> index 0.5 -> 1.5
+    let q = benchmark_of(&Benchmarks {
+        method: BenchmarkMethod::Quantile,
+        ..Benchmarks::default()
+    });
+    assert_eq!(q, [("H".to_string(), 9.5, 6), ("L".to_string(), 1.5, 6)]);
+    // off: none; the 3 best of at least 4: S gets the mean of 4, 3 and 2
+    assert!(
+        benchmark_of(&Benchmarks {
+            method: BenchmarkMethod::Off,
+            ..Benchmarks::default()
+        })
+        .is_empty()
+    );
+    let small = benchmark_of(&Benchmarks {
+        top: 3,
+        min_cities: 4,
+        ..Benchmarks::default()
+    });
+    assert_eq!(small[2], ("S".to_string(), 3.0, 4));
+
+    // applied only where no target resolved, labelled
+    let resolved = df!(
+        d::CITY_ID => ["c", "c", "c", "c"],
+        d::DATA_POINT_ID => ["H", "L", "S", "B"],
+        d::DIRECTION => ["higher_better", "lower_better", "higher_better", "target_band"],
+        d::TARGET => [None, Some(2.0), None, None],
+        d::TARGET_YEAR => [None, Some(2030), None, None],
+        d::TARGET_SOURCE => [None, Some("a source"), None, None],
+        d::TARGET_SCOPE => [None, Some("default"), None, None],
+    )
+    .unwrap();
+    let (aligned, catalog) = benchmark_frames();
+    let out = attainment::with_benchmarks(
+        resolved.lazy(),
+        attainment::benchmarks(aligned.lazy(), catalog.lazy(), &Benchmarks::default()),
+        2024,
+    )
+    .collect()
+    .unwrap();
+    assert_eq!(f64s(&out, d::TARGET), [Some(8.6), Some(2.0), None, None]);
+    assert_eq!(
+        strs(&out, d::REFERENCE_KIND),
+        [Some("benchmark".into()), Some("target".into()), None, None]
+    );
+    assert_eq!(
+        strs(&out, d::TARGET_SCOPE),
+        [Some("benchmark".into()), Some("default".into()), None, None]
+    );
+    assert_eq!(
+        i32s(&out, d::TARGET_YEAR),
+        [Some(2024), Some(2030), None, None]
+    );
+    assert_eq!(
+        strs(&out, d::TARGET_SOURCE)[0].as_deref(),
+        Some(
+            "benchmark: the mean of the 5 best performers of 6 cities with a published value in 2024 (computed each run; confidential values left out; not a normative target)"
+        )
+    );
 }
 
 #[test]
@@ -503,6 +629,7 @@ fn trend(rows: &[(&str, &str, i32, f64)], target: Option<f64>, direction: &str) 
         d::DATA_POINT_ID => keys.iter().map(|k| k.1).collect::<Vec<_>>(),
         d::DIRECTION => vec![direction; keys.len()],
         d::TARGET => vec![target; keys.len()],
+        d::REFERENCE_KIND => vec![target.map(|_| "target"); keys.len()],
         d::WORST => vec![None::<f64>; keys.len()],
         d::TOLERANCE => vec![None::<f64>; keys.len()],
     )

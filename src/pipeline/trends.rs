@@ -229,7 +229,8 @@ impl Fits {
 
 /// Slopes, intervals, CAGR, required slope, ratio, status, years to target and
 /// projections. `fitted` is [`fit`]; `targets` has CITY_ID, DATA_POINT_ID, DIRECTION and
-/// the resolved TARGET, WORST, TOLERANCE; `t` is [`t_table`].
+/// the resolved TARGET (a target or a benchmark), REFERENCE_KIND, WORST, TOLERANCE; `t` is
+/// [`t_table`].
 pub fn trends(
     fitted: LazyFrame,
     targets: LazyFrame,
@@ -351,6 +352,7 @@ pub fn trends(
             col(d::SLOPE_CI_HIGH),
             col(d::CAGR_PCT),
             col(d::TARGET),
+            col(d::REFERENCE_KIND),
             lit(horizon).alias(d::HORIZON_YEAR),
             col(d::REQUIRED_SLOPE),
             col(d::RATIO),

@@ -302,7 +302,7 @@ pub fn render(s: &Snapshot, charts: &ChartData) -> String {
     o.push_str("<section aria-labelledby=\"h-all\"><h2 id=\"h-all\">All data points</h2>");
     for d in &s.dimensions {
         let _ = write!(o, "<h3>{}</h3>", esc(&d.rollup.name));
-        o.push_str("<table><thead><tr><th scope=\"col\">KPI</th><th scope=\"col\">value</th><th scope=\"col\">unit</th><th scope=\"col\">year</th><th scope=\"col\">target</th><th scope=\"col\">% of target</th><th scope=\"col\">state</th><th scope=\"col\">percentile</th><th scope=\"col\">trend</th></tr></thead><tbody>");
+        o.push_str("<table><thead><tr><th scope=\"col\">KPI</th><th scope=\"col\">value</th><th scope=\"col\">unit</th><th scope=\"col\">year</th><th scope=\"col\">target (b = benchmark)</th><th scope=\"col\">% of target</th><th scope=\"col\">state</th><th scope=\"col\">percentile</th><th scope=\"col\">trend</th></tr></thead><tbody>");
         for sd in &d.sub_dimensions {
             for cat in &sd.categories {
                 for p in &cat.data_points {
@@ -325,9 +325,9 @@ pub fn render(s: &Snapshot, charts: &ChartData) -> String {
                         },
                         esc(&p.unit_symbol),
                         p.source_year.map(|y| y.to_string()).unwrap_or_default(),
-                        num(p.target),
+                        esc(&super::snapshot::reference_text(p)),
                         p.pct_of_target
-                            .map(|x| format!("{x:.0}"))
+                            .map(super::snapshot::pct_text)
                             .unwrap_or_default(),
                         state_badge(p),
                         pctl,

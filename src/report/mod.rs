@@ -183,6 +183,10 @@ pub struct DataPointRow {
     pub target_year: Option<i32>,
     pub target_source: Option<String>,
     pub target_scope: Option<String>,
+    /// `target` (normative) or `benchmark` (computed each run where no target exists).
+    pub reference_kind: Option<String>,
+    /// Published values a benchmark rests on.
+    pub benchmark_n: Option<i64>,
     pub method: Option<String>,
     /// value / target (or the bounded/band measure), unclipped, as a fraction.
     pub attainment: Option<f64>,
@@ -206,7 +210,12 @@ pub struct Rollup {
     pub name: String,
     pub path: String,
     pub items: i64,
+    /// Items with a value (scored or not).
+    pub reported: i64,
     pub scored: i64,
+    /// Scored items by the kind of reference: normative targets and benchmarks.
+    pub scored_target: i64,
+    pub scored_benchmark: i64,
     pub points: i64,
     /// points / (4 x scored), as a fraction; null when nothing is scored.
     pub score: Option<f64>,
@@ -429,7 +438,10 @@ fn rollup(r: &Record, name: String) -> Rollup {
         name,
         path: r.str("path").unwrap_or_default(),
         items: r.i64("items").unwrap_or(0),
+        reported: r.i64("reported").unwrap_or(0),
         scored: r.i64("scored").unwrap_or(0),
+        scored_target: r.i64("scored_target").unwrap_or(0),
+        scored_benchmark: r.i64("scored_benchmark").unwrap_or(0),
         points: r.i64("points").unwrap_or(0),
         score: r.f64("rollup_score"),
         band: Band::from_state(&band_label),
@@ -449,7 +461,10 @@ fn rollup_or_empty(
         name: name.to_string(),
         path: path.to_string(),
         items: 0,
+        reported: 0,
         scored: 0,
+        scored_target: 0,
+        scored_benchmark: 0,
         points: 0,
         score: None,
         band: Band::NoData,
@@ -505,6 +520,8 @@ pub fn load_snapshot(res: &Results, city: CityInfo, grouping: &str) -> Result<Sn
             target_year: r.i64("target_year").map(|y| y as i32),
             target_source: r.str("target_source"),
             target_scope: r.str("target_scope"),
+            reference_kind: r.str("reference_kind"),
+            benchmark_n: r.i64("benchmark_n"),
             method: r.str("method"),
             attainment,
             pct_of_target: attainment.map(|a| a.min(1.0) * 100.0),
@@ -587,6 +604,9 @@ pub fn fmt_num(v: f64, sig: i32) -> String {
 /// The trend status for people ("on_track" -> "on track").
 pub fn status_text(s: &str) -> String {
     match s {
+        // the latest value is in the 95 %+ band (a value at 95 % of its target reads as
+        // "achieved" next to a band that says it is not the target itself)
+        "achieved" => "at 95%+".into(),
         "insufficient_data" => "< 3 years".into(),
         "moderately_improving" => "improving".into(),
         "no_target" => "no target".into(),

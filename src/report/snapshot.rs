@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::{Band, DataPointRow, Rollup, Snapshot, fmt_num, status_text};
 use crate::output::Rows;
+use crate::pipeline::attainment::KIND_BENCHMARK as BENCHMARK;
 
 /// Width the terminal table is laid out for.
 pub const TABLE_WIDTH: usize = 100;
@@ -22,23 +23,59 @@ fn pct(x: f64) -> String {
     format!("{} %", fmt_num(x * 100.0, 3))
 }
 
-/// "62.5 % · 66-95% · coverage 12/20 (60 %)" for a roll-up.
+/// "62.5 % · 66-95% · coverage 12/20 (60 %: 4 on targets, 8 on benchmarks)" for a
+/// roll-up; "low coverage" when below half; a roll-up with nothing scored says whether
+/// data was reported ("data reported, no target yet") or not ("no data").
 pub fn rollup_line(r: &Rollup) -> String {
     let score = r
         .score
         .map(|s| format!("{} · {}", pct(s), r.band.short()))
-        .unwrap_or_else(|| "not scored".into());
+        .unwrap_or_else(|| {
+            if r.reported > 0 {
+                format!("not scored: {} reported, no target yet", r.reported)
+            } else {
+                "no data".into()
+            }
+        });
     let low = if r.low_coverage {
         " · low coverage"
     } else {
         ""
     };
+    let kinds = match (r.scored_target, r.scored_benchmark) {
+        (_, 0) => String::new(),
+        (0, b) => format!(": {b} on benchmarks"),
+        (t, b) => format!(": {t} on targets, {b} on benchmarks"),
+    };
     format!(
-        "{score} · coverage {}/{} ({}){low}",
+        "{score} · coverage {}/{} ({}{kinds}){low}",
         r.scored,
         r.items,
         pct(r.coverage)
     )
+}
+
+/// The share of the reference reached, for reading: one decimal, rounded down, so a value
+/// just below a band edge (94.83 %) never shows as the edge (95) next to the band below it.
+/// Within the bands' 1e-9 tolerance of a whole tenth it is that tenth.
+pub fn pct_text(x: f64) -> String {
+    let tenths = (x * 10.0 + 1e-7).floor() / 10.0;
+    if tenths.fract() == 0.0 {
+        format!("{tenths:.0}")
+    } else {
+        format!("{tenths:.1}")
+    }
+}
+
+/// A reference level for reading, marked "(b)" when it is a benchmark.
+pub fn reference_text(p: &DataPointRow) -> String {
+    match p.target {
+        None => String::new(),
+        Some(t) if p.reference_kind.as_deref() == Some(BENCHMARK) => {
+            format!("{} (b)", fmt_num(t, 4))
+        }
+        Some(t) => fmt_num(t, 4),
+    }
 }
 
 fn header_lines(s: &Snapshot) -> Vec<String> {
@@ -109,10 +146,8 @@ fn cells(p: &DataPointRow) -> [String; 10] {
         value,
         p.unit_symbol.clone(),
         p.source_year.map(|y| y.to_string()).unwrap_or_default(),
-        p.target.map(|t| fmt_num(t, 4)).unwrap_or_default(),
-        p.pct_of_target
-            .map(|x| format!("{:.0}", x))
-            .unwrap_or_default(),
+        reference_text(p),
+        p.pct_of_target.map(pct_text).unwrap_or_default(),
         band,
         p.points.map(|x| x.to_string()).unwrap_or_default(),
         pctl,
@@ -224,7 +259,7 @@ pub fn table(s: &Snapshot, colour: bool) -> String {
     }
     let _ = writeln!(
         out,
-        "\n%tgt = share of target reached (capped at 100); pt = U4SSC points 1-4;\npctl = percentile among peers (sup = group below k); trend = status towards {}.",
+        "\n%tgt = share of the target reached (capped at 100, rounded down); (b) = a benchmark,\ncomputed each run from the best cities where no normative target exists;\npt = U4SSC points 1-4; pctl = percentile among peers (sup = group below k);\ntrend = status towards {}.",
         s.run.horizon_year
     );
     if any_confidential {
@@ -325,6 +360,7 @@ pub fn flat(s: &Snapshot) -> Rows {
         "source_year",
         "confidential",
         "target",
+        "reference_kind",
         "target_source",
         "attainment_pct",
         "pct_of_target",
@@ -356,6 +392,7 @@ pub fn flat(s: &Snapshot) -> Rows {
                         p.source_year.map_or(Value::Null, |y| json!(y)),
                         json!(p.confidential),
                         opt(p.target),
+                        p.reference_kind.as_ref().map_or(Value::Null, |k| json!(k)),
                         p.target_source.as_ref().map_or(Value::Null, |t| json!(t)),
                         opt(p.attainment.map(|a| a * 100.0)),
                         opt(p.pct_of_target),
@@ -386,6 +423,18 @@ mod tests {
         assert!(use_colour(true, Some(OsStr::new(""))));
         assert!(!use_colour(true, Some(OsStr::new("1"))));
         assert!(!use_colour(false, None));
+    }
+
+    #[test]
+    fn shares_never_round_up_to_a_band_edge() {
+        assert_eq!(pct_text(94.83), "94.8");
+        assert_eq!(pct_text(94.99), "94.9");
+        assert_eq!(pct_text(95.0), "95");
+        // 0.95 of a target up to float error is in the 95 %+ band: shown as 95
+        assert_eq!(pct_text(94.999_999_999_9), "95");
+        assert_eq!(pct_text(100.0), "100");
+        assert_eq!(pct_text(33.0), "33");
+        assert_eq!(pct_text(65.99), "65.9");
     }
 
     #[test]

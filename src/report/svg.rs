@@ -75,6 +75,7 @@ pub fn wheel(s: &Snapshot) -> String {
         nc = s.categories().count(),
         np = s.data_points().count(),
     );
+    out.push_str(&hatch_defs(BENCHMARK_HATCH));
     let mut at = 0.0;
     let mut labels = String::new();
     for d in &s.dimensions {
@@ -89,8 +90,25 @@ pub fn wheel(s: &Snapshot) -> String {
                         b = band_token(p.band),
                         f = p.band.colour(),
                         path = sector(cx, cy, 185.0, 250.0, at, at + step),
-                        t = esc(&format!("{} ({}): {}", p.name, p.data_point_id, p.state)),
+                        t = esc(&format!(
+                            "{} ({}): {}{}",
+                            p.name,
+                            p.data_point_id,
+                            p.state,
+                            if is_benchmark(p) {
+                                " (against a benchmark)"
+                            } else {
+                                ""
+                            }
+                        )),
                     );
+                    if is_benchmark(p) {
+                        let _ = write!(
+                            out,
+                            r#"<path class="benchmark-mark" fill="url(#{BENCHMARK_HATCH})" d="{path}" aria-hidden="true"/>"#,
+                            path = sector(cx, cy, 185.0, 250.0, at, at + step),
+                        );
+                    }
                     at += step;
                 }
                 let has_data = c.data_points.iter().any(|p| p.value.is_some());
@@ -160,7 +178,23 @@ pub fn wheel(s: &Snapshot) -> String {
     out
 }
 
-/// The legend: all six states with their colours.
+/// The id of the hatch pattern marking data points scored against a benchmark.
+const BENCHMARK_HATCH: &str = "benchmark-hatch";
+
+/// Whether a data point was scored against a benchmark (not a normative target).
+fn is_benchmark(p: &DataPointRow) -> bool {
+    p.reference_kind.as_deref() == Some(crate::pipeline::attainment::KIND_BENCHMARK)
+        && p.points.is_some()
+}
+
+/// A white diagonal hatch drawn over a segment's colour (the colour stays readable).
+fn hatch_defs(id: &str) -> String {
+    format!(
+        r##"<defs><pattern id="{id}" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="2.2" height="6" fill="#ffffff" fill-opacity="0.6"/></pattern></defs>"##
+    )
+}
+
+/// The legend: all six states with their colours, and the hatch of a benchmark.
 pub fn legend() -> String {
     let mut out = String::from(r#"<ul class="legend" aria-label="Legend">"#);
     for b in Band::ALL {
@@ -171,6 +205,12 @@ pub fn legend() -> String {
             esc(b.legend())
         );
     }
+    let _ = write!(
+        out,
+        r#"<li><svg width="14" height="14" aria-hidden="true">{}<rect width="14" height="14" fill="{}"/><rect width="14" height="14" fill="url(#legend-hatch)"/></svg> hatched: scored against a benchmark (the best cities' level, computed each run), where no normative target exists</li>"#,
+        hatch_defs("legend-hatch"),
+        Band::Target66.colour()
+    );
     out.push_str("</ul>");
     out
 }
