@@ -417,15 +417,7 @@ pub fn compute(
     ));
     lap("output", &mut timings);
 
-    let rolled = rollups::rollups(attained.clone().lazy(), year)
-        .collect()
-        .map_err(pe)?;
-    let rolled_published = rollups::rollups(
-        rollups::withhold_confidential(attained.clone().lazy()),
-        year,
-    )
-    .collect()
-    .map_err(pe)?;
+    let (rolled, rolled_published) = rollups::both(attained.clone().lazy(), year).map_err(pe)?;
     lap("rollups", &mut timings);
     rows.push(("rollups", emit(sink, "rollups", rolled)?));
     rows.push((

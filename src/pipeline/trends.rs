@@ -69,15 +69,13 @@ pub struct SeriesFit {
     pub log_slope: Option<f64>,
 }
 
-/// The deviations of `v` from its mean and the mean, computed about the first value
-/// (`v - v0` is exact for values within a factor 2 of each other, and small), so neither a
-/// large raw sum nor the rounding of a large mean enters a deviation: a series at 1e11 with
-/// differences of 1 keeps its residuals to 1e-12 relative (METHODOLOGY section 7).
-fn deviations(v: &[f64]) -> (Vec<f64>, f64) {
+/// The mean of `v` about its first value, as (first value, mean offset): `v - v0` is exact
+/// for values within a factor 2 of each other, and small, so neither a large raw sum nor
+/// the rounding of a large mean enters a deviation `(v - v0) - offset`: a series at 1e11
+/// with differences of 1 keeps its residuals to 1e-12 relative (METHODOLOGY section 7).
+fn centre(v: &[f64]) -> (f64, f64) {
     let v0 = v[0];
-    let shifted: Vec<f64> = v.iter().map(|x| x - v0).collect();
-    let m = shifted.iter().sum::<f64>() / v.len() as f64;
-    (shifted.iter().map(|d| d - m).collect(), v0 + m)
+    (v0, v.iter().map(|x| x - v0).sum::<f64>() / v.len() as f64)
 }
 
 /// The slope rule: `sxy / sxx` unless the series is flat or the slope is noise.
@@ -89,29 +87,34 @@ fn slope_rule(sxy: f64, sxx: f64, flat: bool, scale: f64) -> f64 {
     if b.abs() <= FLAT * scale { 0.0 } else { b }
 }
 
-/// Fit one series (`xs`, `ys`: at least one point, years ascending).
-pub fn fit_series(xs: &[f64], years: &[i32], ys: &[f64]) -> SeriesFit {
+/// Fit one series (`years` ascending and `ys`: at least one point; x = year - `year`), in
+/// passes over the slices without allocating: centres, sums of deviation products,
+/// residuals.
+pub fn fit_series(years: &[i32], ys: &[f64], year: i32) -> SeriesFit {
     let n = ys.len();
     let (vmin, vmax, vabs) = ys.iter().fold(
         (f64::INFINITY, f64::NEG_INFINITY, 0.0f64),
         |(lo, hi, ab), &y| (lo.min(y), hi.max(y), ab.max(y.abs())),
     );
-    let (dx, xbar) = deviations(xs);
-    let (dy, ybar) = deviations(ys);
-    let sxx: f64 = dx.iter().map(|d| d * d).sum();
+    // x = year - Y is a small integer: its mean about the first year is exact enough
+    let x0 = (years[0] - year) as f64;
+    let mx = years.iter().map(|y| (y - years[0]) as f64).sum::<f64>() / n as f64;
+    let (y0, my) = centre(ys);
+    let dx = |i: usize| (years[i] - years[0]) as f64 - mx;
+    let dy = |i: usize| (ys[i] - y0) - my;
+    let sxx: f64 = (0..n).map(|i| dx(i) * dx(i)).sum();
     let flat = vmax - vmin <= FLAT * vabs;
     let fitted = n >= 2 && sxx > 0.0;
     let (slope, sse) = if fitted {
-        let sxy: f64 = dx.iter().zip(&dy).map(|(a, b)| a * b).sum();
+        let sxy: f64 = (0..n).map(|i| dx(i) * dy(i)).sum();
         let b = slope_rule(sxy, sxx, flat, vabs);
         // a constant series has no residual at all (its interval is exactly 0)
         let sse = if flat {
             0.0
         } else {
-            dx.iter()
-                .zip(&dy)
-                .map(|(x, y)| {
-                    let r = y - b * x;
+            (0..n)
+                .map(|i| {
+                    let r = dy(i) - b * dx(i);
                     r * r
                 })
                 .sum()
@@ -121,10 +124,15 @@ pub fn fit_series(xs: &[f64], years: &[i32], ys: &[f64]) -> SeriesFit {
         (None, None)
     };
     let log_slope = (fitted && vmin > 0.0).then(|| {
-        let ly: Vec<f64> = ys.iter().map(|y| y.ln()).collect();
-        let labs = ly.iter().fold(0.0f64, |m, l| m.max(l.abs()));
-        let (dly, _) = deviations(&ly);
-        let sxly: f64 = dx.iter().zip(&dly).map(|(a, b)| a * b).sum();
+        let l0 = ys[0].ln();
+        let (mut lsum, mut labs) = (0.0, 0.0f64);
+        for y in ys {
+            let l = y.ln();
+            lsum += l - l0;
+            labs = labs.max(l.abs());
+        }
+        let ml = lsum / n as f64;
+        let sxly: f64 = (0..n).map(|i| dx(i) * ((ys[i].ln() - l0) - ml)).sum();
         slope_rule(sxly, sxx, flat, labs)
     });
     SeriesFit {
@@ -133,8 +141,8 @@ pub fn fit_series(xs: &[f64], years: &[i32], ys: &[f64]) -> SeriesFit {
         latest_year: years[n - 1],
         latest: ys[n - 1],
         vmin,
-        xbar,
-        ybar,
+        xbar: x0 + mx,
+        ybar: y0 + my,
         sxx,
         slope,
         sse,
@@ -153,75 +161,102 @@ pub fn fit(observations: &DataFrame, year: i32) -> PolarsResult<DataFrame> {
     let years = observations.column(d::YEAR)?.i32()?.rechunk();
     let series = series.cont_slice()?;
     let years = years.cont_slice()?;
-    let values: Vec<Option<f64>> = values.iter().collect();
+    // the values as a slice (ingest never stores a null); a null, should one occur, is NaN
+    // here and left out below
+    let filled;
+    let values: &[f64] = match values.cont_slice() {
+        Ok(v) => v,
+        Err(_) => {
+            filled = values.fill_null_with_values(f64::NAN)?;
+            filled.cont_slice()?
+        }
+    };
     let mut out = Fits::default();
-    let (mut xs, mut ys, mut yrs) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut ys, mut yrs) = (Vec::new(), Vec::new());
     let mut i = 0usize;
     let n_rows = series.len();
     while i < n_rows {
         let key = series[i];
         let start = i;
-        xs.clear();
-        ys.clear();
-        yrs.clear();
         while i < n_rows && series[i] == key {
-            if let (true, Some(v)) = (years[i] <= year, values[i]) {
-                xs.push((years[i] - year) as f64);
-                yrs.push(years[i]);
-                ys.push(v);
-            }
             i += 1;
         }
-        if !ys.is_empty() {
-            out.first_row.push(start as IdxSize);
-            out.fits.push(fit_series(&xs, &yrs, &ys));
+        // the years up to Y are a prefix of the run (years ascending)
+        let end = start + years[start..i].partition_point(|y| *y <= year);
+        if end == start {
+            continue;
         }
+        let (yr, vs) = (&years[start..end], &values[start..end]);
+        let fit = if vs.iter().any(|v| v.is_nan()) {
+            ys.clear();
+            yrs.clear();
+            for (y, v) in yr.iter().zip(vs).filter(|(_, v)| !v.is_nan()) {
+                yrs.push(*y);
+                ys.push(*v);
+            }
+            if ys.is_empty() {
+                continue;
+            }
+            fit_series(&yrs, &ys, year)
+        } else {
+            fit_series(yr, vs, year)
+        };
+        out.push(start as IdxSize, fit);
     }
     out.into_frame(observations)
 }
 
-/// The fits of [`fit`], with the first row of each series.
+/// The fits of [`fit`] as columns, with the first row of each series.
 #[derive(Default)]
 struct Fits {
     first_row: Vec<IdxSize>,
-    fits: Vec<SeriesFit>,
+    n: Vec<u32>,
+    first_year: Vec<i32>,
+    latest_year: Vec<i32>,
+    latest: Vec<f64>,
+    vmin: Vec<f64>,
+    xbar: Vec<f64>,
+    ybar: Vec<f64>,
+    sxx: Vec<f64>,
+    slope: Vec<Option<f64>>,
+    sse: Vec<Option<f64>>,
+    log_slope: Vec<Option<f64>>,
 }
 
 impl Fits {
+    fn push(&mut self, row: IdxSize, f: SeriesFit) {
+        self.first_row.push(row);
+        self.n.push(f.n);
+        self.first_year.push(f.first_year);
+        self.latest_year.push(f.latest_year);
+        self.latest.push(f.latest);
+        self.vmin.push(f.vmin);
+        self.xbar.push(f.xbar);
+        self.ybar.push(f.ybar);
+        self.sxx.push(f.sxx);
+        self.slope.push(f.slope);
+        self.sse.push(f.sse);
+        self.log_slope.push(f.log_slope);
+    }
+
     fn into_frame(self, observations: &DataFrame) -> PolarsResult<DataFrame> {
         let idx = IdxCa::from_vec("".into(), self.first_row);
         let keys = observations
             .select([d::CITY_ID, d::DATA_POINT_ID])?
             .take(&idx)?;
-        let f = &self.fits;
-        let float = |name: &str, g: &dyn Fn(&SeriesFit) -> f64| {
-            Column::new(name.into(), f.iter().map(g).collect::<Vec<_>>())
-        };
-        let opt = |name: &str, g: &dyn Fn(&SeriesFit) -> Option<f64>| {
-            Column::new(name.into(), f.iter().map(g).collect::<Vec<_>>())
-        };
         let mut cols: Vec<Column> = keys.columns().to_vec();
         cols.extend([
-            Column::new(
-                d::N_POINTS.into(),
-                f.iter().map(|x| x.n).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                d::FIRST_YEAR.into(),
-                f.iter().map(|x| x.first_year).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                d::LATEST_YEAR.into(),
-                f.iter().map(|x| x.latest_year).collect::<Vec<_>>(),
-            ),
-            float(d::LATEST_VALUE, &|x| x.latest),
-            float("vmin", &|x| x.vmin),
-            float("xbar", &|x| x.xbar),
-            float("ybar", &|x| x.ybar),
-            float("sxx", &|x| x.sxx),
-            opt(d::SLOPE, &|x| x.slope),
-            opt("sse", &|x| x.sse),
-            opt("log_slope", &|x| x.log_slope),
+            Column::new(d::N_POINTS.into(), self.n),
+            Column::new(d::FIRST_YEAR.into(), self.first_year),
+            Column::new(d::LATEST_YEAR.into(), self.latest_year),
+            Column::new(d::LATEST_VALUE.into(), self.latest),
+            Column::new("vmin".into(), self.vmin),
+            Column::new("xbar".into(), self.xbar),
+            Column::new("ybar".into(), self.ybar),
+            Column::new("sxx".into(), self.sxx),
+            Column::new(d::SLOPE.into(), self.slope),
+            Column::new("sse".into(), self.sse),
+            Column::new("log_slope".into(), self.log_slope),
         ]);
         DataFrame::new(keys.height(), cols)
     }
