@@ -174,6 +174,9 @@ pub struct Validator<'a> {
     unknown_city_cache: HashMap<String, Problem>,
 }
 
+/// Most entries a per-file cache keyed by a cell's text holds before it starts over.
+const CACHE_MAX: usize = 16_384;
+
 impl<'a> Validator<'a> {
     /// A validator accepting years `year_min..=year_max`.
     pub fn new(
@@ -215,6 +218,10 @@ impl<'a> Validator<'a> {
             Some(i) => i,
             None => {
                 let reg = self.registry;
+                // bounded: a file of millions of distinct unknown ids must not fill memory
+                if self.unknown_city_cache.len() >= CACHE_MAX {
+                    self.unknown_city_cache.clear();
+                }
                 let p = self
                     .unknown_city_cache
                     .entry(city_id.to_string())
@@ -285,6 +292,9 @@ impl<'a> Validator<'a> {
                             .expect("spelling from the registry")
                     })
                     .map_err(|e| Problem::new("unit", unit_kind(&e), e.to_string()));
+                if self.unit_cache[dpi].len() >= CACHE_MAX {
+                    self.unit_cache[dpi].clear();
+                }
                 self.unit_cache[dpi].insert(unit_reported.to_string(), r.clone());
                 r?
             }

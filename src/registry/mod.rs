@@ -17,7 +17,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::schema::{city as col, population as pcol};
 
 /// The embedded registry.
@@ -105,17 +105,17 @@ impl Registry {
         let mut reg = Self::embedded()?;
         let cities = root.join("cities.csv");
         if cities.exists() {
-            let text = std::fs::read_to_string(&cities).at(&cities)?;
+            let text = crate::input::read_text(&cities, "a CSV file")?;
             reg.add_cities(&text, &cities)?;
         }
         let pop = root.join("population.csv");
         if pop.exists() {
-            let text = std::fs::read_to_string(&pop).at(&pop)?;
+            let text = crate::input::read_text(&pop, "a CSV file")?;
             reg.add_population(&text, &pop)?;
         }
         let attrs = root.join("attributes.csv");
         if attrs.exists() {
-            let text = std::fs::read_to_string(&attrs).at(&attrs)?;
+            let text = crate::input::read_text(&attrs, "a CSV file")?;
             reg.add_attributes(&text, &attrs)?;
         }
         Ok(reg)
@@ -360,6 +360,9 @@ impl Registry {
 
     /// A suggestion for an unknown city id: a near id, or a city whose name matches.
     pub fn suggest(&self, id: &str) -> Option<String> {
+        if id.trim().chars().nth(crate::suggest::SUGGEST_MAX).is_some() {
+            return None; // longer than any id or name: no search
+        }
         let needle = id.trim().to_lowercase();
         if let Some(c) = self
             .cities
