@@ -23,6 +23,9 @@
 //!   messages, the Monte Carlo rank intervals and the index example queries.
 //! - `export`: the marts as a hive-partitioned dataset read back by DuckDB and pyarrow,
 //!   byte-identical re-exports, refusals; shell completions, man pages, `--version`.
+//! - `hostile`: damaged and crafted files (Parquet footers, pages and values, XLSX bombs,
+//!   devices, FIFOs, directories, endless lines, long ids, UTF-16/NUL/Latin-1): each refused
+//!   with its exact message, under a timeout, nothing written.
 //! - `template`: the Excel template round trip (same rows as CSV), pre-filled values, cell
 //!   addresses in rejections, and every refused workbook with its exact message.
 
@@ -31,6 +34,7 @@ mod util;
 mod cli;
 mod export;
 mod generate;
+mod hostile;
 mod index;
 mod ingest;
 mod maturity;
