@@ -313,6 +313,8 @@ pub fn parse(text: &str, path: &Path, registry: &Registry) -> Result<Parsed> {
     type First = (u64, Option<usize>, Option<i32>, Vec<String>);
     let mut seen: HashMap<(String, Framework, String, String), First> = HashMap::new();
     let mut read = 0u64;
+    // "did you mean" searches for unknown cities, as for submissions
+    let mut suggestions_left = crate::ingest::validate::CITY_SUGGESTIONS;
     for (line, rec) in crate::csv_lines::records(text, &mut rdr) {
         read += 1;
         let r = rec.map_err(|e| Error::data(path, line, format!("unreadable row: {e}")))?;
@@ -336,7 +338,12 @@ pub fn parse(text: &str, path: &Path, registry: &Registry) -> Result<Parsed> {
             continue;
         }
         if registry.position(city).is_none() {
-            let hint = registry.did_you_mean(city);
+            let hint = if suggestions_left > 0 {
+                suggestions_left -= 1;
+                registry.did_you_mean(city)
+            } else {
+                String::new()
+            };
             rejected.push(reject(
                 d::CITY_ID,
                 format!(

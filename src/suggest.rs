@@ -61,6 +61,7 @@ where
         return None;
     }
     let limit = (len / 3).max(1);
+    let mut rows = (Vec::new(), Vec::new());
     let mut best: Option<(usize, &'a str)> = None;
     for c in candidates {
         // bytes bound characters from above, and characters bound bytes from below by 4
@@ -71,7 +72,11 @@ where
         if cl.abs_diff(len) > limit {
             continue;
         }
-        let d = edit_distance(&needle, &c.to_lowercase());
+        let d = if needle.is_ascii() && c.is_ascii() {
+            ascii_distance(needle.as_bytes(), c.as_bytes(), limit, &mut rows)
+        } else {
+            edit_distance(&needle, &c.to_lowercase())
+        };
         if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
             if d == 0 {
@@ -80,6 +85,35 @@ where
         }
     }
     best.map(|(_, c)| c)
+}
+
+/// [`edit_distance`] of the lower-case ASCII `a` and the ASCII `b` compared lower-cased,
+/// without allocating (the two rows are reused), stopping once every entry of a row
+/// exceeds `limit` (the distance is then `limit + 1`, as far as the caller cares).
+fn ascii_distance(
+    a: &[u8],
+    b: &[u8],
+    limit: usize,
+    (prev, cur): &mut (Vec<usize>, Vec<usize>),
+) -> usize {
+    prev.clear();
+    prev.extend(0..=b.len());
+    cur.clear();
+    cur.resize(b.len() + 1, 0);
+    for (i, &ca) in a.iter().enumerate() {
+        cur[0] = i + 1;
+        let mut row_min = cur[0];
+        for (j, &cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb.to_ascii_lowercase());
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+            row_min = row_min.min(cur[j + 1]);
+        }
+        if row_min > limit {
+            return limit + 1;
+        }
+        std::mem::swap(prev, cur);
+    }
+    prev[b.len()]
 }
 
 #[cfg(test)]
@@ -100,6 +134,23 @@ mod tests {
         assert_eq!(did_you_mean("MINUTES", c), Some("minutes"));
         assert_eq!(did_you_mean("kilograms", c), None);
         assert_eq!(did_you_mean("", c), None);
+    }
+
+    #[test]
+    fn the_ascii_path_agrees_with_the_full_distance() {
+        let words = [
+            "kitten", "sitting", "Percent", "precent", "", "a", "abc", "2660646", "2660464",
+        ];
+        for a in words {
+            for b in words {
+                let limit = 3;
+                let full = edit_distance(&a.to_lowercase(), &b.to_lowercase());
+                let mut rows = (Vec::new(), Vec::new());
+                let fast =
+                    ascii_distance(a.to_lowercase().as_bytes(), b.as_bytes(), limit, &mut rows);
+                assert_eq!(fast.min(limit + 1), full.min(limit + 1), "{a} {b}");
+            }
+        }
     }
 
     #[test]

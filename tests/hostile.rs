@@ -961,6 +961,31 @@ fn a_100_kb_city_id_is_rejected_quickly_with_a_short_message() {
     assert!(r.stdout.len() < 2000, "{}", r.stdout.len());
 }
 
+#[test]
+fn the_did_you_mean_search_has_a_budget_per_file() {
+    let ws = Ws::new();
+    let mut text = format!("{HEADER}\nStavanger,EC-ICT-ICT-1C,2023,85,%,s,measured,true,false\n");
+    // a thousand more distinct unknown ids: each would be compared with every city
+    for i in 0..citybench::ingest::validate::CITY_SUGGESTIONS {
+        text.push_str(&format!(
+            "x{i},EC-ICT-ICT-1C,2023,85,%,s,measured,true,false\n"
+        ));
+    }
+    text.push_str("Geneva,EC-ICT-ICT-1C,2023,85,%,s,measured,true,false\n");
+    let f = ws.file("many.csv", text);
+    let r = run(&ws, &["ingest", f.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let rej = ws.rejections();
+    assert_eq!(
+        rej.first().unwrap().2,
+        "unknown city_id 'Stavanger': not in the city registry or the workspace cities.csv; did you mean 3137115 (Stavanger, NO)?"
+    );
+    assert_eq!(
+        rej.last().unwrap().2,
+        "unknown city_id 'Geneva': not in the city registry or the workspace cities.csv; add it to the workspace cities.csv"
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Encodings
 
