@@ -683,7 +683,7 @@ fn parse_file_metadata(meta: &[u8]) -> TResult<FileMetadata> {
                 t.expect(ty, T_LIST, O, id)?;
                 let n = t.list(T_STRUCT, "the column orders")?;
                 for _ in 0..n {
-                    union_of_empty(t, 1)?;
+                    union_of_empty(t, 1, "ColumnOrder", 2)?;
                 }
             }
             _ => return Ok(false),
@@ -764,7 +764,7 @@ fn logical_type(t: &mut Thrift<'_>) -> TResult<()> {
                     }
                     2 => {
                         t.expect(ty, T_STRUCT, "TimeType", id)?;
-                        union_of_empty(t, 4)?;
+                        union_of_empty(t, 4, "TimeUnit", 3)?;
                         Ok(true)
                     }
                     _ => Ok(false),
@@ -791,10 +791,12 @@ fn logical_type(t: &mut Thrift<'_>) -> TResult<()> {
     })
 }
 
-/// A struct whose known fields are all empty structs (`ColumnOrder`, `TimeUnit`).
-fn union_of_empty(t: &mut Thrift<'_>, depth: usize) -> TResult<()> {
+/// A union whose variants `1..=variants` are empty structs (`ColumnOrder`: 2,
+/// `TimeUnit`: 3); Polars reads a known variant as a struct whatever its declared type.
+fn union_of_empty(t: &mut Thrift<'_>, depth: usize, owner: &str, variants: i16) -> TResult<()> {
     t.fields(depth, |t, id, ty| {
-        if t.expect(ty, T_STRUCT, "a union", id).is_ok() {
+        if (1..=variants).contains(&id) {
+            t.expect(ty, T_STRUCT, owner, id)?;
             empty_struct(t, depth + 1)?;
             Ok(true)
         } else {

@@ -711,19 +711,23 @@ pub fn read_json_array(
     on_row: &mut dyn FnMut(&RawRow<'_>) -> Result<()>,
 ) -> Result<HeaderInfo> {
     use serde::de::{Deserializer, SeqAccess, Visitor};
-    let mut file =
-        BufReader::with_capacity(1 << 20, crate::input::open(path, crate::input::SUBMISSION)?);
+    // serde_json reads byte by byte from the buffer; the limit sits under the buffer (one
+    // check per refill, not per byte), so an element is stopped at most a buffer past
+    // MAX_RECORD from where the buffer stood when it began
+    const BUFFER: usize = 64 << 10;
+    let limit = Limit::new((MAX_RECORD + BUFFER) as u64);
+    let mut file = BufReader::with_capacity(
+        BUFFER,
+        Limited {
+            inner: crate::input::open(path, crate::input::SUBMISSION)?,
+            limit: limit.clone(),
+        },
+    );
     // skip a UTF-8 BOM
     let bom = file.fill_buf().at(path)?.starts_with(b"\xef\xbb\xbf");
     if bom {
         file.consume(3);
     }
-    // serde_json reads byte by byte: the limit applies to each element exactly
-    let limit = Limit::new(MAX_RECORD as u64);
-    let file = Limited {
-        inner: file,
-        limit: limit.clone(),
-    };
     struct V<'f> {
         path: &'f Path,
         limit: &'f Limit,
@@ -924,6 +928,17 @@ impl ColView {
             dt if dt.is_float() => ColView::Float(s.cast(&DataType::Float64)?.f64()?.clone()),
             _ => ColView::Str(s.cast(&DataType::String)?.str()?.clone()),
         })
+    }
+
+    /// Values in the column (None for a missing column).
+    fn len(&self) -> Option<usize> {
+        match self {
+            ColView::Missing => None,
+            ColView::Str(c) => Some(c.len()),
+            ColView::Int(c) => Some(c.len()),
+            ColView::Float(c) => Some(c.len()),
+            ColView::Bool(c) => Some(c.len()),
+        }
     }
 
     fn cell(&self, i: usize) -> Cell<'_> {
@@ -1170,7 +1185,15 @@ pub fn read_parquet(
                 .iter()
                 .map(|n| ColView::of(&df, *n))
                 .collect::<PolarsResult<_>>()?;
-            Ok((views, df.height()))
+            // a damaged page can decode to a shorter column than the frame claims
+            for (v, n) in views.iter().zip(&col_names) {
+                if let (Some(n), Some(got)) = (n, v.len())
+                    && got != len
+                {
+                    polars_bail!(ComputeError: "column '{n}' has {got} values for {len} rows");
+                }
+            }
+            Ok((views, len))
         })?;
         on_slice(&ParquetSlice {
             views,
