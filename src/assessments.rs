@@ -313,6 +313,8 @@ pub fn parse(text: &str, path: &Path, registry: &Registry) -> Result<Parsed> {
     type First = (u64, Option<usize>, Option<i32>, Vec<String>);
     let mut seen: HashMap<(String, Framework, String, String), First> = HashMap::new();
     let mut read = 0u64;
+    // "did you mean" searches for unknown cities, as for submissions
+    let mut suggestions_left = crate::ingest::validate::CITY_SUGGESTIONS;
     for (line, rec) in crate::csv_lines::records(text, &mut rdr) {
         read += 1;
         let r = rec.map_err(|e| Error::data(path, line, format!("unreadable row: {e}")))?;
@@ -337,7 +339,12 @@ pub fn parse(text: &str, path: &Path, registry: &Registry) -> Result<Parsed> {
             continue;
         }
         if registry.position(city).is_none() {
-            let hint = registry.did_you_mean(city);
+            let hint = if suggestions_left > 0 {
+                suggestions_left -= 1;
+                registry.did_you_mean(city)
+            } else {
+                String::new()
+            };
             rejected.push(reject(
                 d::CITY_ID,
                 format!(
@@ -456,14 +463,21 @@ pub fn parse(text: &str, path: &Path, registry: &Registry) -> Result<Parsed> {
 /// Whether a file is a self-assessment file: a CSV whose header has `framework` and
 /// `characteristic` columns.
 pub fn is_assessment_file(path: &Path) -> bool {
-    use std::io::BufRead;
-    let Ok(f) = std::fs::File::open(path) else {
+    use std::io::{BufRead, Read};
+    // not a regular file: the submission reader names what it is
+    let Ok(f) = crate::input::open(path, crate::input::SUBMISSION) else {
         return false;
     };
-    let mut first = String::new();
-    if std::io::BufReader::new(f).read_line(&mut first).is_err() {
+    let mut first = Vec::new();
+    // the first line only, and never more than a record may have
+    let limit = crate::ingest::read::MAX_RECORD as u64;
+    if std::io::BufReader::new(f.take(limit))
+        .read_until(b'\n', &mut first)
+        .is_err()
+    {
         return false;
     }
+    let first = String::from_utf8_lossy(&first);
     let cols: Vec<String> = first
         .trim_start_matches('\u{feff}')
         .split(',')
@@ -548,13 +562,7 @@ fn to_frame(rows: &[Assessment]) -> PolarsResult<DataFrame> {
 /// Ingest one self-assessment file (the caller holds the workspace lock).
 pub fn ingest(ws: &Workspace, registry: &Registry, path: &Path, force: bool) -> Result<Outcome> {
     let (sha, _) = crate::ingest::sha256_file(path)?;
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::InvalidData {
-            Error::input(path, "not UTF-8 text; save the file as UTF-8 CSV")
-        } else {
-            Error::io(path, e)
-        }
-    })?;
+    let text = crate::input::read_text(path, "a self-assessment CSV file")?;
     let mut stored = load(ws)?;
     let mut log = ingest_log(ws)?;
     let display = path.display().to_string();

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 
 /// The commented configuration `citybench init` writes.
 pub const DEFAULT_TOML: &str = r#"# citybench workspace configuration.
@@ -468,7 +468,7 @@ impl Config {
 
     /// Read a configuration file.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).at(path)?;
+        let text = crate::input::read_text(path, "a TOML configuration file")?;
         Self::parse(&text, path)
     }
 

@@ -38,6 +38,7 @@ pub mod error;
 pub mod generate;
 pub mod index;
 pub mod ingest;
+pub mod input;
 pub mod output;
 pub mod pipeline;
 pub mod progress;

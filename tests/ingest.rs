@@ -864,7 +864,7 @@ fn records_that_are_not_objects_and_invalid_utf8() {
         vec![(
             2,
             "row".into(),
-            "field 4 is not valid UTF-8 text; save the file as UTF-8".into()
+            "field 4 is not valid UTF-8 text (byte 0xFF, 'ÿ' if the file is Latin-1/Windows-1252); save the file as UTF-8".into()
         )]
     );
 }

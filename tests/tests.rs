@@ -25,6 +25,9 @@
 //!   byte-identical re-exports, refusals; shell completions, man pages, `--version`.
 //! - `confidentiality`: the attack of METHODOLOGY section 10: planted confidential values are
 //!   searched for on every published surface and attacked by differencing; neither finds them.
+//! - `hostile`: damaged and crafted files (Parquet footers, pages and values, XLSX bombs,
+//!   devices, FIFOs, directories, endless lines, long ids, UTF-16/NUL/Latin-1): each refused
+//!   with its exact message, under a timeout, nothing written.
 //! - `template`: the Excel template round trip (same rows as CSV), pre-filled values, cell
 //!   addresses in rejections, and every refused workbook with its exact message.
 //! - `safe_values`: finite, representable values only (every overflow, underflow and
@@ -43,6 +46,7 @@ mod cli;
 mod confidentiality;
 mod export;
 mod generate;
+mod hostile;
 mod index;
 mod ingest;
 mod maturity;

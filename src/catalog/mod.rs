@@ -14,7 +14,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::schema::catalog as col;
 pub use units::{CanonicalUnit, Spelling, UnitRegistry};
 
@@ -132,7 +132,7 @@ impl Catalog {
 
     /// A user framework file of the same shape.
     pub fn from_path(path: &Path, units: &UnitRegistry) -> Result<Self> {
-        let text = std::fs::read_to_string(path).at(path)?;
+        let text = crate::input::read_text(path, "a catalogue CSV file")?;
         let mut c = Self::parse(&text, path, units)?;
         c.origin = path.display().to_string();
         Ok(c)

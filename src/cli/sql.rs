@@ -5,7 +5,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
 use super::{GlobalArgs, Outcome};
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::output::OutputArgs;
 use crate::store::Workspace;
 use crate::warehouse::Warehouse;
@@ -35,15 +35,19 @@ fn emit(w: &Warehouse, sql: &str, args: &Args) -> Result<()> {
 /// Run `sql`.
 pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     crate::store::refuse_existing_out(args.output.out.as_deref(), args.force)?;
+    // the file first: a FIFO or a directory is named before the workspace is opened
+    let file_text = match &args.file {
+        Some(f) => Some(crate::input::read_text(f, "a file of SQL")?),
+        None => None,
+    };
     let ws = Workspace::open(global.workspace())?;
     let w = Warehouse::open_read_only(&ws)?;
     if let Some(q) = &args.query {
         emit(&w, q, args)?;
         return Ok(Outcome::Ok);
     }
-    if let Some(f) = &args.file {
-        let text = std::fs::read_to_string(f).at(f)?;
-        emit(&w, &text, args)?;
+    if let Some(text) = &file_text {
+        emit(&w, text, args)?;
         return Ok(Outcome::Ok);
     }
     // interactive: statements end with ';'

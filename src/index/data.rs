@@ -475,11 +475,10 @@ fn read_table(path: &Path) -> Result<(Vec<String>, Vec<Row>)> {
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
+    const WHAT: &str = "a .csv or .parquet file";
     match ext.as_str() {
         "csv" => {
-            let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-            let text = String::from_utf8(bytes)
-                .map_err(|_| Error::input(path, "not UTF-8 text; save the CSV as UTF-8"))?;
+            let text = crate::input::read_text(path, WHAT)?;
             let (mut rdr, _) = crate::registry::csv_reader(&text, path)?;
             let headers: Vec<String> = rdr
                 .headers()
@@ -495,6 +494,10 @@ fn read_table(path: &Path) -> Result<(Vec<String>, Vec<Row>)> {
             Ok((headers, rows))
         }
         "parquet" => {
+            // the same checks as a submission's before DuckDB reads it
+            let file = crate::input::open(path, WHAT)?;
+            crate::ingest::parquet_guard::Footer::read(path, &file)?
+                .check_all_pages(path, &file)?;
             // through DuckDB, which reads every Parquet type (decimals included) as text
             let err = |e: duckdb::Error| Error::input(path, e.to_string());
             let conn = duckdb::Connection::open_in_memory().map_err(err)?;

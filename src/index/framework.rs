@@ -159,7 +159,7 @@ impl Framework {
 
     /// Read a framework file (COINr iMeta CSV).
     pub fn from_path(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::input::read_text(path, "a framework CSV file (COINr iMeta)")?;
         Self::parse(&text, path)
     }
 

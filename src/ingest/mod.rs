@@ -13,7 +13,9 @@
 //! from the batch before it is committed).
 
 pub mod batch;
+pub mod encoding;
 pub mod json_numbers;
+pub mod parquet_guard;
 pub mod read;
 pub mod validate;
 pub mod xlsx;
@@ -87,7 +89,7 @@ pub struct FileOutcome {
 
 /// SHA-256 (hex) and size of a file, streamed.
 pub fn sha256_file(path: &Path) -> Result<(String, u64)> {
-    let mut f = File::open(path).at(path)?;
+    let mut f = crate::input::open(path, "a regular file")?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut n = 0u64;
@@ -153,9 +155,10 @@ pub fn ingest_file(
     opts: &IngestOptions,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<FileOutcome> {
-    if !path.is_file() {
-        return Err(Error::input(path, "no such file"));
-    }
+    crate::input::check(path, crate::input::SUBMISSION)?;
+    // what the first bytes say, before the whole file is read for its hash
+    let format = read::detect_format(path)?;
+    read::check_first_line(path, format)?;
     let (sha, size) = sha256_file(path)?;
     let mut manifest = ws.manifest()?;
     let display = path.display().to_string();
@@ -176,7 +179,6 @@ pub fn ingest_file(
             note: None,
         });
     }
-    let format = read::detect_format(path)?;
     let batch_id = format!("{:06}-{}", manifest.next_seq(), &sha[..12]);
     let tmp_dir = ws.raw_dir().join(format!("{TMP_PREFIX}batch={batch_id}"));
     fs::create_dir_all(&tmp_dir).at(&tmp_dir)?;
@@ -320,11 +322,28 @@ fn validate_range(
             Err(p) => out.rejects.push((
                 row.line,
                 row.cells.iter().map(|c| c.text().into_owned()).collect(),
-                p,
+                shorten_echoes(p, row),
             )),
         }
     }
     out
+}
+
+/// `p` with every long cell of `row` it quotes shortened ([`crate::suggest::shorten`]): a
+/// 100 KB `city_id` is kept whole in the rejection file's own columns, not repeated in the
+/// reason and on the terminal.
+fn shorten_echoes(mut p: Problem, row: &RawRow<'_>) -> Problem {
+    for c in &row.cells {
+        if let Cell::Str(t) = c {
+            let t = t.trim();
+            if t.len() > crate::suggest::ECHO_MAX
+                && let std::borrow::Cow::Owned(short) = crate::suggest::shorten(t)
+            {
+                p.reason = p.reason.replace(t, &short);
+            }
+        }
+    }
+    p
 }
 
 fn owned_row(line: u64, cells: &[String]) -> RawRow<'_> {
@@ -434,7 +453,7 @@ fn ingest_into(
                         writer.push(row.line, a, &ctx.catalog, &ctx.registry, &ctx.units)
                     }
                     Err(p) => {
-                        let p = place(row.line, p);
+                        let p = place(row.line, shorten_echoes(p, row));
                         count_reason(&mut reasons, &p);
                         rejects.write(row, &p)
                     }

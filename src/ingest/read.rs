@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use polars::prelude::*;
@@ -157,27 +157,87 @@ impl Default for ReadOptions {
 pub const CFB_MAGIC: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 
 /// What a file looks like from its first bytes.
-fn sniff(head: &[u8]) -> &'static str {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Looks {
+    Parquet,
+    Ole2,
+    Zip,
+    Gzip,
+    Pdf,
+    /// UTF-16 or UTF-32 text.
+    Wide(super::encoding::Wide),
+    /// Another binary file: the offset and line of its first NUL byte.
+    Nul(usize, usize),
+    JsonText,
+    Text,
+}
+
+impl Looks {
+    fn describe(self) -> String {
+        match self {
+            Looks::Parquet => "a Parquet file".into(),
+            Looks::Ole2 => {
+                "an OLE2 compound file (a password-protected .xlsx or a legacy .xls is one)".into()
+            }
+            Looks::Zip => "a ZIP archive (an .xlsx workbook is one)".into(),
+            Looks::Gzip => "a gzip-compressed file".into(),
+            Looks::Pdf => "a PDF document".into(),
+            Looks::Wide(w) => format!("{} text", w.name),
+            Looks::Nul(at, line) => {
+                format!("binary data (a NUL byte at byte offset {at}, line {line})")
+            }
+            Looks::JsonText => "JSON text".into(),
+            Looks::Text => "text".into(),
+        }
+    }
+}
+
+/// What a file looks like from its first bytes.
+fn sniff(head: &[u8]) -> Looks {
     if head.starts_with(b"PAR1") {
-        "a Parquet file"
+        Looks::Parquet
     } else if head.starts_with(&CFB_MAGIC) {
-        "an OLE2 compound file (a password-protected .xlsx or a legacy .xls is one)"
+        Looks::Ole2
     } else if head.starts_with(b"PK\x03\x04") {
-        "a ZIP archive (an .xlsx workbook is one)"
+        Looks::Zip
     } else if head.starts_with(&[0x1f, 0x8b]) {
-        "a gzip-compressed file"
+        Looks::Gzip
     } else if head.starts_with(b"%PDF") {
-        "a PDF document"
-    } else if head.contains(&0) {
-        "binary data"
+        Looks::Pdf
+    } else if let Some(w) = super::encoding::wide(head) {
+        Looks::Wide(w)
+    } else if let Some((at, line)) = super::encoding::nul(head) {
+        Looks::Nul(at, line)
     } else {
         let t = String::from_utf8_lossy(head);
         let t = t.trim_start_matches('\u{feff}').trim_start();
         if t.starts_with('[') || t.starts_with('{') {
-            "JSON text"
+            Looks::JsonText
         } else {
-            "text"
+            Looks::Text
         }
+    }
+}
+
+/// Bytes read to decide a file's format.
+const SNIFF: usize = 512;
+
+/// The message for a text format (CSV, JSON) given UTF-16/32 text or a NUL byte.
+fn not_utf8(looks: Looks, want: &str) -> Option<String> {
+    let save = if want == "CSV" {
+        "save it as UTF-8 (Excel: Save As > CSV UTF-8 (Comma delimited))"
+    } else {
+        "save it as UTF-8"
+    };
+    match looks {
+        Looks::Wide(w) => Some(format!(
+            "the file is {} text ({}), not UTF-8; citybench reads {want} in UTF-8: {save}",
+            w.name, w.evidence
+        )),
+        Looks::Nul(at, line) => Some(format!(
+            "the file has a NUL byte (0x00) at byte offset {at}, line {line}; {want} text has none, so the file is binary or in an encoding other than UTF-8: {save}"
+        )),
+        _ => None,
     }
 }
 
@@ -187,9 +247,9 @@ pub fn detect_format(path: &Path) -> Result<Format> {
         .extension()
         .map(|e| e.to_string_lossy().to_lowercase())
         .unwrap_or_default();
-    let mut head = [0u8; 512];
+    let mut head = [0u8; SNIFF];
     let n = {
-        let mut f = File::open(path).at(path)?;
+        let mut f = crate::input::open(path, crate::input::SUBMISSION)?;
         let mut n = 0;
         loop {
             let k = f.read(&mut head[n..]).at(path)?;
@@ -230,18 +290,19 @@ pub fn detect_format(path: &Path) -> Result<Format> {
             return Err(Error::input(
                 path,
                 format!(
-                    "unknown file type '.{other}' ({looks}); citybench ingests .csv, .json, .ndjson/.jsonl, .parquet and .xlsx (the template of `citybench template`)"
+                    "unknown file type '.{other}' ({}); citybench ingests .csv, .json, .ndjson/.jsonl, .parquet and .xlsx (the template of `citybench template`)",
+                    looks.describe()
                 ),
             ));
         }
     };
     let ok = match fmt {
-        Format::Parquet => looks == "a Parquet file",
-        Format::Json | Format::Ndjson => looks == "JSON text",
-        Format::Csv => looks == "text" || looks == "JSON text",
-        Format::Xlsx => looks.starts_with("a ZIP archive"),
+        Format::Parquet => looks == Looks::Parquet,
+        Format::Json | Format::Ndjson => looks == Looks::JsonText,
+        Format::Csv => looks == Looks::Text || looks == Looks::JsonText,
+        Format::Xlsx => looks == Looks::Zip,
     };
-    if fmt == Format::Xlsx && head.starts_with(&CFB_MAGIC) {
+    if fmt == Format::Xlsx && looks == Looks::Ole2 {
         return Err(Error::input(path, super::xlsx::ENCRYPTED));
     }
     if !ok {
@@ -251,9 +312,20 @@ pub fn detect_format(path: &Path) -> Result<Format> {
             Format::Csv => "CSV text",
             Format::Xlsx => "an .xlsx workbook (a ZIP archive)",
         };
+        let text = match fmt {
+            Format::Csv => Some("CSV"),
+            Format::Json | Format::Ndjson => Some("JSON"),
+            _ => None,
+        };
+        if let Some(m) = text.and_then(|t| not_utf8(looks, t)) {
+            return Err(Error::input(path, m));
+        }
         return Err(Error::input(
             path,
-            format!("the file is named .{ext} but contains {looks}, not {want}"),
+            format!(
+                "the file is named .{ext} but contains {}, not {want}",
+                looks.describe()
+            ),
         ));
     }
     if fmt == Format::Json {
@@ -267,6 +339,26 @@ pub fn detect_format(path: &Path) -> Result<Format> {
         }
     }
     Ok(fmt)
+}
+
+/// Refuse a CSV or NDJSON file whose first line is longer than [`MAX_RECORD`] before the
+/// whole file is read (ingest hashes it first): a file of gigabytes without a line end
+/// fails at once, having read one record's worth.
+pub fn check_first_line(path: &Path, format: Format) -> Result<()> {
+    let what = match format {
+        Format::Csv => "the header line",
+        Format::Ndjson => "line 1",
+        _ => return Ok(()),
+    };
+    let f = crate::input::open(path, crate::input::SUBMISSION)?;
+    let mut line = Vec::new();
+    BufReader::new(f.take(MAX_RECORD as u64 + 1))
+        .read_until(b'\n', &mut line)
+        .at(path)?;
+    if line.len() > MAX_RECORD && line.last() != Some(&b'\n') {
+        return Err(too_long(path, what));
+    }
+    Ok(())
 }
 
 /// Map header names (case-insensitive, trimmed, BOM stripped) to field positions.
@@ -335,6 +427,114 @@ pub struct HeaderInfo {
     pub ignored_columns: Vec<String>,
 }
 
+/// The longest record (CSV record, NDJSON line, element of a JSON array) read: a row of
+/// the long format is a few hundred bytes, so a longer one is a file that is not what it
+/// says (no line ends, an unclosed quote) and is refused before it fills memory.
+pub const MAX_RECORD: usize = 1 << 20;
+
+/// A reader that fails once more than `limit` bytes were handed out since the last
+/// [`Limit::mark`], so a record without end cannot grow without bound.
+struct Limited<R> {
+    inner: R,
+    limit: std::rc::Rc<Limit>,
+}
+
+/// The shared state of a [`Limited`] reader.
+#[derive(Debug, Default)]
+struct Limit {
+    /// Bytes handed out so far.
+    read: std::cell::Cell<u64>,
+    /// Where the current record starts.
+    mark: std::cell::Cell<u64>,
+    /// Bytes allowed from the mark.
+    allowed: u64,
+    /// Set when the limit stopped the reader.
+    hit: std::cell::Cell<bool>,
+}
+
+impl Limit {
+    fn new(allowed: u64) -> std::rc::Rc<Self> {
+        std::rc::Rc::new(Limit {
+            allowed,
+            ..Default::default()
+        })
+    }
+
+    fn mark(&self, at: u64) {
+        self.mark.set(at);
+    }
+}
+
+impl<R: Read> Read for Limited<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let l = &self.limit;
+        if l.read.get().saturating_sub(l.mark.get()) > l.allowed {
+            l.hit.set(true);
+            return Err(std::io::Error::other("record longer than the limit"));
+        }
+        let n = self.inner.read(buf)?;
+        l.read.set(l.read.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// The whole-file error for a record longer than [`MAX_RECORD`].
+fn too_long(path: &Path, what: &str) -> Error {
+    Error::input(
+        path,
+        format!(
+            "{what} is longer than {}, the most a record may have (a row of the long format is a few hundred bytes); the file is not {} text with line ends, or a quote is not closed",
+            crate::input::bytes(MAX_RECORD as u64),
+            match path.extension().and_then(|e| e.to_str()) {
+                Some(e) if e.eq_ignore_ascii_case("json") => "JSON",
+                Some(e) if e.eq_ignore_ascii_case("ndjson") || e.eq_ignore_ascii_case("jsonl") => {
+                    "NDJSON"
+                }
+                _ => "CSV",
+            }
+        ),
+    )
+}
+
+/// The cells of a CSV record (`field_of[i]`: the submission field column `i` is), or the
+/// problem of a record with a field that is not UTF-8 or holds a NUL byte (its cells are
+/// then left empty).
+fn csv_cells<'r>(
+    rec: &'r csv::ByteRecord,
+    field_of: &[Option<usize>],
+    cells: &mut [Cell<'r>; field::COUNT],
+) -> Option<String> {
+    let nul = rec.as_slice().contains(&0);
+    for (i, f) in rec.iter().enumerate() {
+        match std::str::from_utf8(f) {
+            Ok(t) if nul && t.as_bytes().contains(&0) => {
+                *cells = [Cell::Null; field::COUNT];
+                return Some(format!(
+                    "field {} contains a NUL byte (0x00), which text never has; the file is binary or not UTF-8: save it as UTF-8",
+                    i + 1
+                ));
+            }
+            Ok(t) => {
+                if let Some(Some(k)) = field_of.get(i) {
+                    cells[*k] = Cell::Str(t);
+                }
+            }
+            Err(e) => {
+                let what = match f.get(e.valid_up_to()) {
+                    Some(&b) => super::encoding::describe_byte(b),
+                    None => "a UTF-8 sequence cut short".to_string(),
+                };
+                *cells = [Cell::Null; field::COUNT];
+                return Some(format!(
+                    "field {} is not valid UTF-8 text ({what}); save the file as UTF-8",
+                    i + 1
+                ));
+            }
+        }
+    }
+    None
+}
+
 /// Stream a CSV file. `progress` gets the byte offset.
 pub fn read_csv(
     path: &Path,
@@ -342,7 +542,7 @@ pub fn read_csv(
     progress: &mut dyn FnMut(u64),
     on_row: &mut dyn FnMut(&RawRow<'_>) -> Result<()>,
 ) -> Result<HeaderInfo> {
-    let file = File::open(path).at(path)?;
+    let file = crate::input::open(path, crate::input::SUBMISSION)?;
     let is_tsv = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
@@ -353,6 +553,12 @@ pub fn read_csv(
     };
     // the last bytes read, to name the line a row starts on (blank lines, CRLF line ends)
     const BUFFER: usize = 1 << 20;
+    // a record of MAX_RECORD bytes is complete once at most a buffer more was read
+    let limit = Limit::new((MAX_RECORD + BUFFER) as u64);
+    let file = Limited {
+        inner: file,
+        limit: limit.clone(),
+    };
     let (file, tail) = crate::csv_lines::Tailing::new(file, 4 * BUFFER);
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
@@ -362,21 +568,37 @@ pub fn read_csv(
         .from_reader(file);
     let headers: Vec<String> = match rdr.headers() {
         Ok(h) => h.iter().map(str::to_string).collect(),
+        Err(_) if limit.hit.get() => return Err(too_long(path, "the header line")),
         Err(e) => {
-            return Err(Error::input(
-                path,
-                format!("cannot read the header line: {e}"),
-            ));
+            let mut m = format!("cannot read the header line: {e}");
+            if let csv::ErrorKind::Utf8 { err, .. } = e.kind() {
+                m = format!(
+                    "the header line is not UTF-8 text (column {}); save the file as UTF-8",
+                    err.field() + 1
+                );
+            }
+            return Err(Error::input(path, m));
         }
     };
+    if rdr.position().byte() > MAX_RECORD as u64 {
+        return Err(too_long(path, "the header line"));
+    }
     let (pos, ignored) = map_header(path, &headers)?;
+    // the submission field each column of the file is, if any
+    let mut field_of: Vec<Option<usize>> = vec![None; headers.len()];
+    for (k, p) in pos.iter().enumerate() {
+        if let Some(i) = p {
+            field_of[*i] = Some(k);
+        }
+    }
     let width = headers.len();
-    let mut rec = csv::StringRecord::new();
+    let mut rec = csv::ByteRecord::new();
     let mut seen_any = false;
     let mut n: u64 = 0;
     loop {
-        let line_before = rdr.position().line();
-        match rdr.read_record(&mut rec) {
+        let before = rdr.position().clone();
+        limit.mark(before.byte());
+        match rdr.read_byte_record(&mut rec) {
             Ok(false) => break,
             Ok(true) => {
                 seen_any = true;
@@ -384,18 +606,21 @@ pub fn read_csv(
                 let line = rec
                     .position()
                     .map(|p| tail.borrow().line(p))
-                    .unwrap_or(line_before);
-                let mut cells = [Cell::Null; field::COUNT];
-                for (k, p) in pos.iter().enumerate() {
-                    if let Some(i) = p {
-                        cells[k] = rec.get(*i).map(Cell::Str).unwrap_or(Cell::Null);
-                    }
+                    .unwrap_or(before.line());
+                if rdr.position().byte() - before.byte() > MAX_RECORD as u64 {
+                    return Err(too_long(
+                        path,
+                        &format!("the record starting on line {line}"),
+                    ));
                 }
-                let problem = (rec.len() != width).then(|| {
-                    format!(
-                        "the row has {} fields but the header has {width}; check quoting of fields that contain the delimiter",
-                        rec.len()
-                    )
+                let mut cells = [Cell::Null; field::COUNT];
+                let problem = csv_cells(&rec, &field_of, &mut cells).or_else(|| {
+                    (rec.len() != width).then(|| {
+                        format!(
+                            "the row has {} fields but the header has {width}; check quoting of fields that contain the delimiter",
+                            rec.len()
+                        )
+                    })
                 });
                 on_row(&RawRow {
                     line,
@@ -406,26 +631,14 @@ pub fn read_csv(
                     progress(rdr.position().byte());
                 }
             }
-            Err(e) => {
-                if let csv::ErrorKind::Utf8 { pos: p, err } = e.kind() {
-                    seen_any = true;
-                    n += 1;
-                    let line = p
-                        .as_ref()
-                        .map(|p| tail.borrow().line(p))
-                        .unwrap_or(line_before);
-                    on_row(&RawRow {
-                        line,
-                        cells: [Cell::Null; field::COUNT],
-                        problem: Some(format!(
-                            "field {} is not valid UTF-8 text; save the file as UTF-8",
-                            err.field() + 1
-                        )),
-                    })?;
-                } else {
-                    return Err(Error::input(path, format!("cannot read the CSV: {e}")));
-                }
+            Err(_) if limit.hit.get() => {
+                let line = tail.borrow().line(&before);
+                return Err(too_long(
+                    path,
+                    &format!("the record starting on line {line}"),
+                ));
             }
+            Err(e) => return Err(Error::input(path, format!("cannot read the CSV: {e}"))),
         }
     }
     if !seen_any {
@@ -498,7 +711,18 @@ pub fn read_json_array(
     on_row: &mut dyn FnMut(&RawRow<'_>) -> Result<()>,
 ) -> Result<HeaderInfo> {
     use serde::de::{Deserializer, SeqAccess, Visitor};
-    let mut file = BufReader::with_capacity(1 << 20, File::open(path).at(path)?);
+    // serde_json reads byte by byte from the buffer; the limit sits under the buffer (one
+    // check per refill, not per byte), so an element is stopped at most a buffer past
+    // MAX_RECORD from where the buffer stood when it began
+    const BUFFER: usize = 64 << 10;
+    let limit = Limit::new((MAX_RECORD + BUFFER) as u64);
+    let mut file = BufReader::with_capacity(
+        BUFFER,
+        Limited {
+            inner: crate::input::open(path, crate::input::SUBMISSION)?,
+            limit: limit.clone(),
+        },
+    );
     // skip a UTF-8 BOM
     let bom = file.fill_buf().at(path)?.starts_with(b"\xef\xbb\xbf");
     if bom {
@@ -506,6 +730,7 @@ pub fn read_json_array(
     }
     struct V<'f> {
         path: &'f Path,
+        limit: &'f Limit,
         on_row: &'f mut dyn FnMut(&RawRow<'_>) -> Result<()>,
         layout: Option<JsonLayout>,
         err: Option<Error>,
@@ -551,12 +776,14 @@ pub fn read_json_array(
                     self.err = Some(e);
                     return Err(serde::de::Error::custom("stop"));
                 }
+                self.limit.mark(self.limit.read.get());
             }
             Ok(())
         }
     }
     let mut v = V {
         path,
+        limit: &limit,
         on_row,
         layout: None,
         err: None,
@@ -568,6 +795,9 @@ pub fn read_json_array(
     let res = (&mut de).deserialize_seq(&mut v);
     if let Some(e) = v.err {
         return Err(e);
+    }
+    if limit.hit.get() {
+        return Err(too_long(path, &format!("record {}", v.n + 1)));
     }
     if let Err(e) = res {
         return Err(Error::input(
@@ -597,22 +827,41 @@ pub fn read_ndjson(
     path: &Path,
     on_row: &mut dyn FnMut(&RawRow<'_>) -> Result<()>,
 ) -> Result<HeaderInfo> {
-    let file = BufReader::with_capacity(1 << 20, File::open(path).at(path)?);
+    let mut file =
+        BufReader::with_capacity(1 << 20, crate::input::open(path, crate::input::SUBMISSION)?);
     let mut layout: Option<JsonLayout> = None;
     let mut n = 0u64;
-    for (i, line) in file.split(b'\n').enumerate() {
-        let line_no = i as u64 + 1;
-        let bytes = line.at(path)?;
+    let mut bytes = Vec::new();
+    for i in 0u64.. {
+        let line_no = i + 1;
+        bytes.clear();
+        // one byte more than a record may have: a longer line is refused unread
+        let k = (&mut file)
+            .take(MAX_RECORD as u64 + 1)
+            .read_until(b'\n', &mut bytes)
+            .at(path)?;
+        if k == 0 {
+            break;
+        }
+        if bytes.last() == Some(&b'\n') {
+            bytes.pop();
+        } else if bytes.len() > MAX_RECORD {
+            return Err(too_long(path, &format!("line {line_no}")));
+        }
         let mut text = match std::str::from_utf8(&bytes) {
             Ok(t) => t,
-            Err(_) => {
+            Err(e) => {
                 n += 1;
+                let what = match bytes.get(e.valid_up_to()) {
+                    Some(&b) => super::encoding::describe_byte(b),
+                    None => "a UTF-8 sequence cut short".to_string(),
+                };
                 on_row(&RawRow {
                     line: line_no,
                     cells: [Cell::Null; field::COUNT],
-                    problem: Some(
-                        "the line is not valid UTF-8 text; save the file as UTF-8".into(),
-                    ),
+                    problem: Some(format!(
+                        "the line is not valid UTF-8 text ({what}); save the file as UTF-8"
+                    )),
                 })?;
                 continue;
             }
@@ -658,8 +907,6 @@ pub fn read_ndjson(
     })
 }
 
-/// Rows per Parquet slice when row groups are not usable: bounds memory for any file size.
-const PARQUET_SLICE: usize = 131_072;
 /// Largest slice read at once (a larger row group is read in parts).
 const PARQUET_MAX_SLICE: usize = 1 << 21;
 
@@ -673,39 +920,29 @@ enum ColView {
 }
 
 impl ColView {
-    fn of(df: &DataFrame, name: Option<&str>, path: &Path) -> Result<Self> {
+    fn of(df: &DataFrame, name: Option<&str>) -> PolarsResult<Self> {
         let Some(name) = name else {
             return Ok(ColView::Missing);
         };
-        let c = df.column(name).map_err(|e| Error::polars(path, e))?;
-        let s = c.as_materialized_series().rechunk();
+        let s = df.column(name)?.as_materialized_series().rechunk();
         Ok(match s.dtype() {
-            DataType::String => ColView::Str(s.str().map_err(|e| Error::polars(path, e))?.clone()),
-            DataType::Boolean => {
-                ColView::Bool(s.bool().map_err(|e| Error::polars(path, e))?.clone())
-            }
-            dt if dt.is_integer() => ColView::Int(
-                s.cast(&DataType::Int64)
-                    .map_err(|e| Error::polars(path, e))?
-                    .i64()
-                    .map_err(|e| Error::polars(path, e))?
-                    .clone(),
-            ),
-            dt if dt.is_float() => ColView::Float(
-                s.cast(&DataType::Float64)
-                    .map_err(|e| Error::polars(path, e))?
-                    .f64()
-                    .map_err(|e| Error::polars(path, e))?
-                    .clone(),
-            ),
-            _ => ColView::Str(
-                s.cast(&DataType::String)
-                    .map_err(|e| Error::polars(path, e))?
-                    .str()
-                    .map_err(|e| Error::polars(path, e))?
-                    .clone(),
-            ),
+            DataType::String => ColView::Str(s.str()?.clone()),
+            DataType::Boolean => ColView::Bool(s.bool()?.clone()),
+            dt if dt.is_integer() => ColView::Int(s.cast(&DataType::Int64)?.i64()?.clone()),
+            dt if dt.is_float() => ColView::Float(s.cast(&DataType::Float64)?.f64()?.clone()),
+            _ => ColView::Str(s.cast(&DataType::String)?.str()?.clone()),
         })
+    }
+
+    /// Values in the column (None for a missing column).
+    fn len(&self) -> Option<usize> {
+        match self {
+            ColView::Missing => None,
+            ColView::Str(c) => Some(c.len()),
+            ColView::Int(c) => Some(c.len()),
+            ColView::Float(c) => Some(c.len()),
+            ColView::Bool(c) => Some(c.len()),
+        }
     }
 
     fn cell(&self, i: usize) -> Cell<'_> {
@@ -832,40 +1069,41 @@ fn as_text_copy(path: &Path, used: &[&str], text: &[&str]) -> Result<TempFile> {
     Ok(tmp)
 }
 
+/// Run the Polars call `f` on the submission `path`: a Polars error or a panic of the decoder
+/// becomes a "damaged Parquet file" error saying what `part` could not be decoded.
+fn decode<T>(path: &Path, part: &str, f: impl FnOnce() -> PolarsResult<T>) -> Result<T> {
+    match crate::input::catch_panic(f) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(super::parquet_guard::damaged(
+            path,
+            format!("{part} could not be read ({e})"),
+        )),
+        Err(panic) => Err(super::parquet_guard::damaged(
+            path,
+            format!("{part} could not be decoded (the decoder stopped: {panic})"),
+        )),
+    }
+}
+
 /// Stream a Parquet file slice by slice (slices follow row groups, at most
 /// `PARQUET_MAX_SLICE` rows each). Only the submission's columns are decoded.
+///
+/// The file passes [`super::parquet_guard`]'s checks before Polars reads any part of it,
+/// and every Polars call runs under [`crate::input::catch_panic`]: a damaged file is an
+/// error naming the file (and the row group), never a crash.
 pub fn read_parquet(
     path: &Path,
     progress: &mut dyn FnMut(u64),
     on_slice: &mut dyn FnMut(&ParquetSlice) -> Result<()>,
 ) -> Result<HeaderInfo> {
-    let damaged = |e: PolarsError| {
-        Error::input(
-            path,
-            format!("not a readable Parquet file (truncated or damaged?): {e}"),
-        )
-    };
-    {
-        let mut f = File::open(path).at(path)?;
-        let len = f.metadata().at(path)?.len();
-        let mut tail = [0u8; 4];
-        let ok = len >= 12 && {
-            f.seek(SeekFrom::End(-4)).at(path)?;
-            f.read_exact(&mut tail).at(path)?;
-            &tail == b"PAR1"
-        };
-        if !ok {
-            return Err(Error::input(
-                path,
-                format!(
-                    "not a readable Parquet file: it does not end with the magic bytes PAR1 ({len} bytes); the file is truncated or damaged"
-                ),
-            ));
-        }
-    }
-    let mut reader = ParquetReader::new(File::open(path).at(path)?);
-    let schema = reader.schema().map_err(damaged)?;
-    let total = reader.num_rows().map_err(damaged)?;
+    let file = crate::input::open(path, crate::input::SUBMISSION)?;
+    let footer = super::parquet_guard::Footer::read(path, &file)?;
+    let handle = || file.try_clone().at(path);
+    let h = handle()?;
+    let (schema, total) = decode(path, "the file metadata", move || {
+        let mut reader = ParquetReader::new(h);
+        Ok((reader.schema()?, reader.num_rows()?))
+    })?;
     let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
     let (pos, ignored) = map_header(path, &names)?;
     if total == 0 {
@@ -876,6 +1114,7 @@ pub fn read_parquet(
     }
     let col_names: Vec<Option<&str>> = pos.iter().map(|p| p.map(|i| names[i].as_str())).collect();
     let used: Vec<&str> = col_names.iter().flatten().copied().collect();
+    footer.check_pages(path, &file, &used)?;
     let text: Vec<&str> = schema
         .iter()
         .filter(|(n, f)| used.contains(&n.as_str()) && !polars_reads(f.dtype()))
@@ -887,52 +1126,111 @@ pub fn read_parquet(
     } else {
         Some(as_text_copy(path, &used, &text)?)
     };
-    let source = copy.as_ref().map_or(path, |t| t.0.as_path());
-    let mut reader = match &copy {
-        None => reader,
-        Some(t) => ParquetReader::new(File::open(&t.0).at(&t.0)?),
+    let source = || -> Result<File> {
+        match &copy {
+            None => handle(),
+            Some(t) => File::open(&t.0).at(&t.0),
+        }
     };
     // Slices follow row-group boundaries (a slice inside a row group decodes all of it);
     // a row group larger than PARQUET_MAX_SLICE rows is read in parts.
-    let mut slices: Vec<(usize, usize)> = Vec::new();
-    {
-        let md = reader.get_metadata().map_err(damaged)?;
-        let mut start = 0usize;
-        for rg in &md.row_groups {
-            let n = rg.num_rows();
-            let mut off = 0;
-            while off < n {
-                let len = (n - off).min(PARQUET_MAX_SLICE);
-                slices.push((start + off, len));
-                off += len;
-            }
-            start += n;
-        }
-        if start != total {
-            slices = (0..total)
-                .step_by(PARQUET_SLICE)
-                .map(|o| (o, PARQUET_SLICE.min(total - o)))
-                .collect();
-        }
-    }
-    for (offset, len) in slices {
-        let df = ParquetReader::new(File::open(source).at(source)?)
-            .with_columns(Some(used.iter().map(|c| c.to_string()).collect()))
-            .with_slice(Some((offset, len)))
-            .finish()
-            .map_err(damaged)?;
-        let views: Vec<ColView> = col_names
+    let rg_rows: Vec<usize> = match &copy {
+        None => footer
+            .row_group_rows()
             .iter()
-            .map(|n| ColView::of(&df, *n, path))
-            .collect::<Result<_>>()?;
+            .map(|&n| n as usize)
+            .collect(),
+        Some(_) => {
+            let f = source()?;
+            decode(path, "the file metadata", move || {
+                let mut reader = ParquetReader::new(f);
+                let md = reader.get_metadata()?;
+                Ok(md.row_groups.iter().map(|rg| rg.num_rows()).collect())
+            })?
+        }
+    };
+    let n_rg = rg_rows.len();
+    let mut slices: Vec<(usize, usize, usize)> = Vec::new();
+    let mut start = 0usize;
+    for (g, &n) in rg_rows.iter().enumerate() {
+        let mut off = 0;
+        while off < n {
+            let len = (n - off).min(PARQUET_MAX_SLICE);
+            slices.push((g, start + off, len));
+            off += len;
+        }
+        start += n;
+    }
+    if start != total {
+        return Err(super::parquet_guard::damaged(
+            path,
+            format!("its row groups hold {start} rows but the file declares {total}"),
+        ));
+    }
+    let columns: Vec<String> = used.iter().map(|c| c.to_string()).collect();
+    for (g, offset, len) in slices {
+        let f = source()?;
+        let part = match copy {
+            None => format!(
+                "row group {} of {n_rg} (rows {}..{})",
+                g + 1,
+                offset + 1,
+                offset + len
+            ),
+            Some(_) => format!("rows {}..{}", offset + 1, offset + len),
+        };
+        let columns = columns.clone();
+        let (views, height) = decode(path, &part, || {
+            let df = ParquetReader::new(f)
+                .with_columns(Some(columns))
+                .with_slice(Some((offset, len)))
+                .finish()?;
+            let views: Vec<ColView> = col_names
+                .iter()
+                .map(|n| ColView::of(&df, *n))
+                .collect::<PolarsResult<_>>()?;
+            // a damaged page can decode to a shorter column than the frame claims
+            for (v, n) in views.iter().zip(&col_names) {
+                if let (Some(n), Some(got)) = (n, v.len())
+                    && got != len
+                {
+                    polars_bail!(ComputeError: "column '{n}' has {got} values for {len} rows");
+                }
+            }
+            Ok((views, len))
+        })?;
         on_slice(&ParquetSlice {
             views,
             offset,
-            height: df.height(),
+            height,
         })?;
         progress((offset + len) as u64);
     }
     Ok(HeaderInfo {
         ignored_columns: ignored,
     })
+}
+
+/// Read a submission file of `format` row by row, without validating anything: the
+/// readers' one entry point for checks and fuzzing (`fuzz/`). The Excel template is checked
+/// against `catalog`.
+pub fn read_rows(
+    path: &Path,
+    format: Format,
+    opts: &ReadOptions,
+    catalog: &crate::catalog::Catalog,
+    on_row: &mut dyn FnMut(&RawRow<'_>) -> Result<()>,
+) -> Result<HeaderInfo> {
+    match format {
+        Format::Csv => read_csv(path, opts, &mut |_| {}, on_row),
+        Format::Json => read_json_array(path, on_row),
+        Format::Ndjson => read_ndjson(path, on_row),
+        Format::Parquet => read_parquet(path, &mut |_| {}, &mut |slice| {
+            for i in 0..slice.len() {
+                on_row(&slice.row(i))?;
+            }
+            Ok(())
+        }),
+        Format::Xlsx => super::xlsx::Sheet::open(path, catalog)?.read(on_row),
+    }
 }

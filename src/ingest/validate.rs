@@ -190,7 +190,17 @@ pub struct Validator<'a> {
     /// Per data point: reported unit text -> spelling index or the problem.
     unit_cache: Vec<FxHashMap<String, Result<usize, Problem>>>,
     unknown_city_cache: HashMap<String, Problem>,
+    /// "Did you mean" searches for unknown cities still allowed in this file.
+    city_suggestions_left: usize,
 }
+
+/// Most entries a per-file cache keyed by a cell's text holds before it starts over.
+const CACHE_MAX: usize = 16_384;
+
+/// "Did you mean" searches for unknown city ids per file (each compares the id with every
+/// city's): a typo makes a few; a file of thousands of unknown ids is not a typo, and its
+/// later ids get the plain advice instead.
+pub const CITY_SUGGESTIONS: usize = 1_000;
 
 impl<'a> Validator<'a> {
     /// A validator accepting years `year_min..=year_max`.
@@ -209,6 +219,7 @@ impl<'a> Validator<'a> {
             year_max,
             unit_cache: vec![FxHashMap::default(); catalog.data_points().len()],
             unknown_city_cache: HashMap::new(),
+            city_suggestions_left: CITY_SUGGESTIONS,
         }
     }
 
@@ -233,11 +244,20 @@ impl<'a> Validator<'a> {
             Some(i) => i,
             None => {
                 let reg = self.registry;
+                // bounded: a file of millions of distinct unknown ids must not fill memory
+                if self.unknown_city_cache.len() >= CACHE_MAX {
+                    self.unknown_city_cache.clear();
+                }
+                let left = &mut self.city_suggestions_left;
                 let p = self
                     .unknown_city_cache
                     .entry(city_id.to_string())
                     .or_insert_with(|| {
-                        let hint = match reg.suggest(city_id) {
+                        let searched = (*left > 0).then(|| {
+                            *left -= 1;
+                            reg.suggest(city_id)
+                        });
+                        let hint = match searched.flatten() {
                             Some(s) => format!("did you mean {s}?"),
                             None => "add it to the workspace cities.csv".to_string(),
                         };
@@ -318,6 +338,9 @@ impl<'a> Validator<'a> {
                             .expect("spelling from the registry")
                     })
                     .map_err(|e| Problem::new("unit", unit_kind(&e), e.to_string()));
+                if self.unit_cache[dpi].len() >= CACHE_MAX {
+                    self.unit_cache[dpi].clear();
+                }
                 self.unit_cache[dpi].insert(unit_reported.to_string(), r.clone());
                 r?
             }

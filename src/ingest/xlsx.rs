@@ -9,11 +9,21 @@
 //! A row counts as read when its `value` cell, or any input cell other than the pre-filled
 //! `city_id`, `year` and `unit`, is filled; the rest of the sheet is the template's empty
 //! rows.
+//!
+//! Memory is bounded by what the file holds, never by what it declares: the ZIP parts are
+//! measured by decompressing them before calamine reads any ([`MAX_PART`], [`MAX_PARTS`],
+//! [`MAX_WORKBOOK`]), and the sheets are streamed cell by cell (calamine's
+//! `worksheet_cells_reader`), one row at a time, instead of being loaded as a range (a range
+//! is allocated for the bounding box of the cells: one cell in A1 and one in XFD1048576 ask
+//! for 17 billion).
 
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::path::Path;
+use std::fs::File;
+use std::io::{BufReader, Read, Seek};
+use std::path::{Path, PathBuf};
 
-use calamine::{Data, Reader, Xlsx, open_workbook};
+use calamine::{Data, DataRef, Reader, Xlsx};
 
 use super::read::{Cell, FIELD_NAMES, HeaderInfo, RawRow, field};
 use super::validate::Problem;
@@ -24,9 +34,20 @@ use crate::template::{COLUMNS, DATA_SHEET, FORMAT_VERSION, META_SHEET, column_le
 /// The message for a password-protected (encrypted) workbook.
 pub const ENCRYPTED: &str = "the workbook is password-protected (encrypted) or a legacy .xls file stored as .xlsx; citybench cannot read it: remove the password (File > Info > Protect Workbook > Encrypt with Password, clear it) and save it as .xlsx";
 
+/// Most bytes one part of the workbook (a sheet, the shared strings) may expand to: a
+/// template's largest is a few hundred kilobytes.
+pub const MAX_PART: u64 = 64 << 20;
+/// Most bytes all parts together may expand to.
+pub const MAX_WORKBOOK: u64 = 256 << 20;
+/// Most parts (files inside the ZIP archive) a workbook may have: a template has about 15.
+pub const MAX_PARTS: usize = 10_000;
+/// Rows of the hidden `citybench` sheet read (it has about 10).
+const MAX_META_ROWS: usize = 1_000;
+
 /// The `Data` sheet of a template, checked and ready to stream.
 pub struct Sheet {
-    rows: calamine::Range<Data>,
+    path: PathBuf,
+    workbook: RefCell<Xlsx<BufReader<File>>>,
     /// 0-based sheet column of each submission field.
     columns: [usize; field::COUNT],
     /// Header cells that are not template columns (ignored, like extra CSV columns).
@@ -60,7 +81,9 @@ fn cell_text(d: &Data) -> String {
 impl Sheet {
     /// Open and check the workbook against `catalog`.
     pub fn open(path: &Path, catalog: &Catalog) -> Result<Sheet> {
-        let mut wb: Xlsx<_> = open_workbook(path).map_err(|e| open_error(path, e))?;
+        let file = crate::input::open(path, crate::input::SUBMISSION)?;
+        check_parts(path, &file)?;
+        let mut wb: Xlsx<_> = Xlsx::new(BufReader::new(file)).map_err(|e| open_error(path, e))?;
         let names = wb.sheet_names();
         if !names.iter().any(|n| n == META_SHEET) {
             return Err(Error::input(
@@ -71,13 +94,7 @@ impl Sheet {
                 ),
             ));
         }
-        let meta_range = wb
-            .worksheet_range(META_SHEET)
-            .map_err(|e| open_error(path, e))?;
-        let meta: HashMap<String, String> = meta_range
-            .rows()
-            .filter_map(|r| Some((cell_text(r.first()?), cell_text(r.get(1)?))))
-            .collect();
+        let meta = meta_entries(path, &mut wb)?;
         let get = |k: &str| meta.get(k).cloned().unwrap_or_default();
         let format: u32 = get(meta::FORMAT).parse().unwrap_or(0);
         if format == 0 || format > FORMAT_VERSION {
@@ -113,31 +130,24 @@ impl Sheet {
                 ),
             ));
         }
-        let rows = wb
-            .worksheet_range(DATA_SHEET)
-            .map_err(|e| open_error(path, e))?;
-        let (columns, ignored, width) = Self::header(path, &rows)?;
+        let header = header_cells(path, &mut wb)?;
+        let (columns, ignored, width) = Self::header(path, &header)?;
         Ok(Sheet {
-            rows,
+            path: path.to_path_buf(),
+            workbook: RefCell::new(wb),
             columns,
             ignored,
             width,
         })
     }
 
-    /// Map the header (row 1) by name: every template column must be there.
+    /// Map the header (row 1, its cells' texts by column) by name: every template column
+    /// must be there.
     fn header(
         path: &Path,
-        rows: &calamine::Range<Data>,
+        names: &[String],
     ) -> Result<([usize; field::COUNT], Vec<String>, usize)> {
-        let (width, mut names) = (rows.end().map(|e| e.1 as usize + 1).unwrap_or(0), vec![]);
-        for c in 0..width {
-            let v = rows
-                .get_value((0, c as u32))
-                .map(cell_text)
-                .unwrap_or_default();
-            names.push(v);
-        }
+        let width = names.len();
         let mut pos: HashMap<String, usize> = HashMap::new();
         let mut unknown = Vec::new();
         for (i, n) in names.iter().enumerate() {
@@ -219,8 +229,64 @@ impl Sheet {
 
     /// Stream the filled rows to `on_row`; returns the header information.
     pub fn read(&self, on_row: &mut dyn FnMut(&RawRow<'_>) -> Result<()>) -> Result<HeaderInfo> {
-        let height = self.rows.end().map(|e| e.0 as usize + 1).unwrap_or(0);
-        let filled_marks = [
+        let path = self.path.as_path();
+        let mut wb = self.workbook.borrow_mut();
+        let mut cells = wb
+            .worksheet_cells_reader(DATA_SHEET)
+            .map_err(|e| open_error(path, e))?;
+        // the submission field of each sheet column, if any
+        let last = self.columns.iter().copied().max().unwrap_or(0);
+        let mut field_of = vec![None; last + 1];
+        for (k, &c) in self.columns.iter().enumerate() {
+            field_of[c] = Some(k);
+        }
+        let mut row: Option<u32> = None;
+        let mut data: [Data; field::COUNT] = Default::default();
+        while let Some(cell) = cells.next_cell().map_err(|e| open_error(path, e))? {
+            let (r, c) = cell.get_position();
+            if r == 0 {
+                continue; // the header
+            }
+            if row != Some(r) {
+                if let Some(prev) = row {
+                    if r < prev {
+                        return Err(Error::input(
+                            path,
+                            format!(
+                                "sheet {DATA_SHEET}: row {} comes after row {} in the file; citybench reads rows in order: open the workbook in Excel and save it again",
+                                r + 1,
+                                prev + 1
+                            ),
+                        ));
+                    }
+                    self.emit(prev, &data, on_row)?;
+                }
+                row = Some(r);
+                data = Default::default();
+            }
+            if let Some(Some(k)) = field_of.get(c as usize) {
+                data[*k] = match cell.get_value() {
+                    DataRef::Empty => Data::Empty,
+                    v => Data::from(v.clone()),
+                };
+            }
+        }
+        if let Some(prev) = row {
+            self.emit(prev, &data, on_row)?;
+        }
+        Ok(HeaderInfo {
+            ignored_columns: self.ignored.clone(),
+        })
+    }
+
+    /// Give sheet row `r` (0-based) to `on_row` if it is filled.
+    fn emit(
+        &self,
+        r: u32,
+        data: &[Data; field::COUNT],
+        on_row: &mut dyn FnMut(&RawRow<'_>) -> Result<()>,
+    ) -> Result<()> {
+        const FILLED_MARKS: [usize; 7] = [
             field::VALUE,
             field::SOURCE,
             field::QUALITY,
@@ -229,56 +295,131 @@ impl Sheet {
             field::DENOMINATOR,
             field::NOTES,
         ];
-        let mut texts: [String; field::COUNT] = Default::default();
-        for r in 1..height {
-            let data: Vec<&Data> = self
-                .columns
-                .iter()
-                .map(|&c| {
-                    self.rows
-                        .get_value((r as u32, c as u32))
-                        .unwrap_or(&Data::Empty)
-                })
-                .collect();
-            let blank = |d: &Data| match d {
-                Data::Empty => true,
-                Data::String(s) => s.trim().is_empty(),
-                _ => false,
-            };
-            if filled_marks.iter().all(|&k| blank(data[k])) {
-                continue;
-            }
-            // cells that are not plain text, numbers or booleans become text for the
-            // validator (which then names what it expected)
-            for (k, d) in data.iter().enumerate() {
-                texts[k] = match d {
-                    Data::DateTime(_)
-                    | Data::Error(_)
-                    | Data::DateTimeIso(_)
-                    | Data::DurationIso(_) => cell_text(d),
-                    _ => String::new(),
-                };
-            }
-            let mut cells = [Cell::Null; field::COUNT];
-            for (k, d) in data.iter().enumerate() {
-                cells[k] = match d {
-                    Data::Empty => Cell::Null,
-                    Data::String(s) => Cell::Str(s),
-                    Data::Int(i) => Cell::Int(*i),
-                    Data::Float(v) if v.fract() == 0.0 && v.abs() < 9.0e15 => Cell::Int(*v as i64),
-                    Data::Float(v) => Cell::Float(*v),
-                    Data::Bool(b) => Cell::Bool(*b),
-                    _ => Cell::Str(&texts[k]),
-                };
-            }
-            on_row(&RawRow {
-                line: r as u64 + 1,
-                cells,
-                problem: None,
-            })?;
+        let blank = |d: &Data| match d {
+            Data::Empty => true,
+            Data::String(s) => s.trim().is_empty(),
+            _ => false,
+        };
+        if FILLED_MARKS.iter().all(|&k| blank(&data[k])) {
+            return Ok(());
         }
-        Ok(HeaderInfo {
-            ignored_columns: self.ignored.clone(),
+        // cells that are not plain text, numbers or booleans become text for the
+        // validator (which then names what it expected)
+        let mut texts: [String; field::COUNT] = Default::default();
+        for (k, d) in data.iter().enumerate() {
+            if matches!(
+                d,
+                Data::DateTime(_) | Data::Error(_) | Data::DateTimeIso(_) | Data::DurationIso(_)
+            ) {
+                texts[k] = cell_text(d);
+            }
+        }
+        let mut cells = [Cell::Null; field::COUNT];
+        for (k, d) in data.iter().enumerate() {
+            cells[k] = match d {
+                Data::Empty => Cell::Null,
+                Data::String(s) => Cell::Str(s),
+                Data::Int(i) => Cell::Int(*i),
+                Data::Float(v) if v.fract() == 0.0 && v.abs() < 9.0e15 => Cell::Int(*v as i64),
+                Data::Float(v) => Cell::Float(*v),
+                Data::Bool(b) => Cell::Bool(*b),
+                _ => Cell::Str(&texts[k]),
+            };
+        }
+        on_row(&RawRow {
+            line: r as u64 + 1,
+            cells,
+            problem: None,
         })
     }
+}
+
+/// Measure every part of the ZIP archive by decompressing it (never more than the limits),
+/// before calamine reads any: a small file may expand to gigabytes (a "zip bomb"), and
+/// calamine keeps some parts (the shared strings) in memory.
+fn check_parts(path: &Path, file: &File) -> Result<()> {
+    let mut f = file.try_clone().map_err(|e| Error::io(path, e))?;
+    let zip_error = |e: zip::result::ZipError| open_error(path, format!("Zip error: {e}"));
+    let mut zip = zip::ZipArchive::new(BufReader::new(&mut f)).map_err(zip_error)?;
+    if zip.len() > MAX_PARTS {
+        return Err(Error::input(
+            path,
+            format!(
+                "the workbook has {} parts (files in its ZIP archive), more than the {MAX_PARTS} read (a template has about 15); the file is not a citybench template",
+                zip.len()
+            ),
+        ));
+    }
+    let mut total = 0u64;
+    for i in 0..zip.len() {
+        let mut part = zip.by_index(i).map_err(zip_error)?;
+        let name = part.name().map_err(zip_error)?.to_string();
+        let n = std::io::copy(&mut (&mut part).take(MAX_PART + 1), &mut std::io::sink())
+            .map_err(|e| open_error(path, format!("part {name}: {e}")))?;
+        total += n;
+        if n > MAX_PART || total > MAX_WORKBOOK {
+            let (what, limit) = if n > MAX_PART {
+                (format!("its part {name} expands"), MAX_PART)
+            } else {
+                ("its parts expand".to_string(), MAX_WORKBOOK)
+            };
+            return Err(Error::input(
+                path,
+                format!(
+                    "the workbook is refused: {what} to more than {} (a template is a few hundred kilobytes); the file is not a citybench template",
+                    crate::input::bytes(limit)
+                ),
+            ));
+        }
+    }
+    drop(zip);
+    f.rewind().map_err(|e| Error::io(path, e))?;
+    Ok(())
+}
+
+/// The key-value rows of the hidden `citybench` sheet (columns A and B), streamed.
+fn meta_entries(path: &Path, wb: &mut Xlsx<BufReader<File>>) -> Result<HashMap<String, String>> {
+    let mut cells = wb
+        .worksheet_cells_reader(META_SHEET)
+        .map_err(|e| open_error(path, e))?;
+    let mut rows: std::collections::BTreeMap<u32, (String, String)> = Default::default();
+    while let Some(cell) = cells.next_cell().map_err(|e| open_error(path, e))? {
+        let (r, c) = cell.get_position();
+        if c > 1 || (rows.len() >= MAX_META_ROWS && !rows.contains_key(&r)) {
+            continue;
+        }
+        let text = cell_text(&Data::from(cell.get_value().clone()));
+        let e = rows.entry(r).or_default();
+        if c == 0 {
+            e.0 = text;
+        } else {
+            e.1 = text;
+        }
+    }
+    Ok(rows.into_values().filter(|(k, _)| !k.is_empty()).collect())
+}
+
+/// The texts of the `Data` sheet's header (row 1) by column, streamed: the rest of the
+/// sheet is not read here.
+fn header_cells(path: &Path, wb: &mut Xlsx<BufReader<File>>) -> Result<Vec<String>> {
+    let mut cells = wb
+        .worksheet_cells_reader(DATA_SHEET)
+        .map_err(|e| open_error(path, e))?;
+    let mut names: Vec<String> = Vec::new();
+    while let Some(cell) = cells.next_cell().map_err(|e| open_error(path, e))? {
+        let (r, c) = cell.get_position();
+        if r > 0 {
+            break;
+        }
+        let text = cell_text(&Data::from(cell.get_value().clone()));
+        if text.is_empty() {
+            continue;
+        }
+        let c = c as usize;
+        if names.len() <= c {
+            names.resize(c + 1, String::new());
+        }
+        names[c] = text;
+    }
+    Ok(names)
 }

@@ -13,7 +13,7 @@ use std::path::Path;
 use polars::prelude::*;
 
 use crate::catalog::{Catalog, Direction};
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::registry::Registry;
 use crate::schema::derived as d;
 
@@ -244,7 +244,7 @@ impl Matrix {
         if let Some(root) = root {
             let p = root.join(WORKSPACE_FILE);
             if p.exists() {
-                let text = std::fs::read_to_string(&p).at(&p)?;
+                let text = crate::input::read_text(&p, "a CSV file")?;
                 for row in parse(&text, &p, catalog, Some(registry))? {
                     if row.city_id.is_some() {
                         m.city.push(row);

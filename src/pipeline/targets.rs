@@ -8,7 +8,7 @@ use std::path::Path;
 use polars::prelude::*;
 
 use crate::catalog::{Catalog, Direction};
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::registry::Registry;
 use crate::schema::derived as d;
 
@@ -262,7 +262,7 @@ impl Targets {
         if let Some(root) = root {
             let p = root.join("targets.csv");
             if p.exists() {
-                let text = std::fs::read_to_string(&p).at(&p)?;
+                let text = crate::input::read_text(&p, "a CSV file")?;
                 for row in parse(&text, &p, catalog, Some(registry), groupings)? {
                     if row.city_id.is_some() {
                         t.city.push(row);

@@ -17,7 +17,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::schema::{city as col, population as pcol};
 
 /// The embedded registry.
@@ -70,6 +70,9 @@ pub struct Registry {
     attributes: Vec<(String, HashMap<usize, String>)>,
     /// Rejected attribute rows: "attributes.csv:LINE: reason".
     pub attribute_rejections: Vec<String>,
+    /// Lower-cased name and ASCII name -> the most populous city of that name, built on the
+    /// first suggestion (a suggestion then costs one lookup, not a pass over every city).
+    names: std::sync::OnceLock<rustc_hash::FxHashMap<String, usize>>,
 }
 
 impl Registry {
@@ -96,6 +99,28 @@ impl Registry {
             added: 0,
             attributes: Vec::new(),
             attribute_rejections: Vec::new(),
+            names: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// The name index of [`Registry::names`]: for each lower-cased name (and ASCII name),
+    /// the city of largest population, the later one on a tie.
+    fn name_index(&self) -> &rustc_hash::FxHashMap<String, usize> {
+        self.names.get_or_init(|| {
+            let mut m: rustc_hash::FxHashMap<String, usize> = Default::default();
+            let pop = |i: usize| self.cities[i].population.unwrap_or(0);
+            for (i, c) in self.cities.iter().enumerate() {
+                for n in [c.name.to_lowercase(), c.ascii_name.to_lowercase()] {
+                    match m.get_mut(&n) {
+                        Some(j) if pop(i) >= pop(*j) => *j = i,
+                        Some(_) => {}
+                        None => {
+                            m.insert(n, i);
+                        }
+                    }
+                }
+            }
+            m
         })
     }
 
@@ -105,17 +130,17 @@ impl Registry {
         let mut reg = Self::embedded()?;
         let cities = root.join("cities.csv");
         if cities.exists() {
-            let text = std::fs::read_to_string(&cities).at(&cities)?;
+            let text = crate::input::read_text(&cities, "a CSV file")?;
             reg.add_cities(&text, &cities)?;
         }
         let pop = root.join("population.csv");
         if pop.exists() {
-            let text = std::fs::read_to_string(&pop).at(&pop)?;
+            let text = crate::input::read_text(&pop, "a CSV file")?;
             reg.add_population(&text, &pop)?;
         }
         let attrs = root.join("attributes.csv");
         if attrs.exists() {
-            let text = std::fs::read_to_string(&attrs).at(&attrs)?;
+            let text = crate::input::read_text(&attrs, "a CSV file")?;
             reg.add_attributes(&text, &attrs)?;
         }
         Ok(reg)
@@ -236,6 +261,7 @@ impl Registry {
 
     /// Add or override cities from CSV text in the registry's shape.
     pub fn add_cities(&mut self, text: &str, path: &Path) -> Result<()> {
+        self.names = std::sync::OnceLock::new();
         let rows = parse_cities(text, path)?;
         let known_countries: std::collections::HashSet<String> =
             self.cities.iter().map(|c| c.country_iso2.clone()).collect();
@@ -360,13 +386,12 @@ impl Registry {
 
     /// A suggestion for an unknown city id: a near id, or a city whose name matches.
     pub fn suggest(&self, id: &str) -> Option<String> {
+        if id.trim().chars().nth(crate::suggest::SUGGEST_MAX).is_some() {
+            return None; // longer than any id or name: no search
+        }
         let needle = id.trim().to_lowercase();
-        if let Some(c) = self
-            .cities
-            .iter()
-            .filter(|c| c.name.to_lowercase() == needle || c.ascii_name.to_lowercase() == needle)
-            .max_by_key(|c| c.population.unwrap_or(0))
-        {
+        if let Some(&i) = self.name_index().get(&needle) {
+            let c = &self.cities[i];
             return Some(format!("{} ({}, {})", c.city_id, c.name, c.country_iso2));
         }
         crate::suggest::did_you_mean(id, self.cities.iter().map(|c| c.city_id.as_str())).map(|s| {

@@ -1,0 +1,6 @@
+//! Fuzz the ndjson submission reader (and the row checks) with arbitrary bytes.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    citybench_fuzz::run("ndjson", data);
+});
