@@ -373,24 +373,16 @@ pub fn compute(
     ));
     lap("output", &mut timings);
 
-    let cities = aligned
-        .clone()
-        .lazy()
-        .select([col(d::CITY_ID)])
-        .unique_stable(None, UniqueKeepStrategy::First);
+    // the levels follow the attainment reference unless a city's or the workspace's
+    // matrix sets interim targets (METHODOLOGY section 8)
     let resolved = maturity::resolve(
-        cities,
-        keys.encode_frame(inputs.matrix.defaults_frame()?)?.lazy(),
-        keys.encode_frame(inputs.matrix.city_frame()?)?.lazy(),
+        attained.clone().lazy(),
+        keys.encode_frame(inputs.matrix.workspace_frame()?)?,
+        keys.encode_frame(inputs.matrix.city_frame()?)?,
     );
-    let levels = maturity::levels(
-        resolved,
-        catalog.clone().lazy(),
-        aligned.clone().lazy(),
-        year,
-    )
-    .collect()
-    .map_err(pe)?;
+    let levels = maturity::levels(resolved, catalog.clone().lazy(), year)
+        .collect()
+        .map_err(pe)?;
     let dimensions = maturity::dimensions(levels.clone().lazy(), cfg.maturity.rollup, year)
         .collect()
         .map_err(pe)?;
@@ -521,18 +513,34 @@ pub fn verification(
     Ok((flags, observations))
 }
 
-/// One city's maturity for analysis year `year` from its observations (`observations`:
-/// CITY_ID, DATA_POINT_ID, YEAR, VALUE, CONFIDENTIAL as text ids, any order): the data point
-/// levels and the roll-ups, by the same stages as `run`.
+/// What [`city_maturity`] needs to resolve a city's attainment references as `run` does.
+pub struct References<'a> {
+    pub targets: &'a Targets,
+    pub registry: &'a Registry,
+    pub config: &'a Config,
+    /// The run's aligned values of every city (DATA_POINT_ID as text, VALUE, CONFIDENTIAL):
+    /// the benchmarks and the bounded method's fallback worst value rest on them.
+    pub aligned: LazyFrame,
+    /// The run's analysis year (the year of its benchmarks).
+    pub year: i32,
+}
+
+/// One city's maturity for year `year` from its observations (`observations`: CITY_ID,
+/// DATA_POINT_ID, YEAR, VALUE, CONFIDENTIAL as text ids, any order): the data point levels
+/// and the roll-ups, by the same stages as `run`. The attainment references are resolved
+/// as `run` resolves them (the city's, its groups' or the default target, else the run's
+/// benchmark of its analysis year `refs.year`), also when `year` is a baseline year: a
+/// baseline year's values are placed against the references of the run's analysis year.
 pub fn city_maturity(
     observations: DataFrame,
     catalog: &Catalog,
+    refs: &References<'_>,
     matrix: &matrix::Matrix,
     city_id: &str,
     year: i32,
     lookback: u32,
-    rule: crate::config::MaturityRollup,
 ) -> Result<(DataFrame, DataFrame)> {
+    let cfg = refs.config;
     let cat = catalog_frame(catalog)?;
     let series = observations
         .lazy()
@@ -551,17 +559,43 @@ pub fn city_maturity(
         ])
         .sort([d::SERIES, d::YEAR], SortMultipleOptions::default());
     let aligned = align::align(series, year, lookback);
-    let cities = df!(d::CITY_ID => [city_id]).map_err(pe)?.lazy();
-    let resolved = maturity::resolve(
-        cities,
-        matrix.defaults_frame()?.lazy(),
-        matrix.city_frame()?.lazy(),
+    let grid = df!(d::CITY_ID => [city_id]).map_err(pe)?.lazy().cross_join(
+        cat.clone().lazy().select([
+            col(d::DATA_POINT_ID),
+            col(d::DIMENSION),
+            col(d::SUB_DIMENSION),
+            col(d::CATEGORY),
+            col(d::DIRECTION),
+        ]),
+        None,
     );
-    let levels = maturity::levels(resolved, cat.lazy(), aligned, year)
+    let memberships = groups::memberships(&cfg.peers.groupings, refs.registry)?
+        .lazy()
+        .filter(col(d::CITY_ID).eq(lit(city_id)));
+    let resolved = attainment::resolve_targets(
+        grid,
+        memberships,
+        refs.targets.defaults_frame()?.lazy(),
+        refs.targets.city_frame()?.lazy(),
+        refs.targets.group_frame()?.lazy(),
+    );
+    let bench = attainment::benchmarks(refs.aligned.clone(), cat.clone().lazy(), &cfg.benchmarks);
+    let resolved = attainment::with_benchmarks(resolved, bench, refs.year);
+    let fallback = attainment::worst_fallback(refs.aligned.clone(), cat.clone().lazy());
+    let bounded = cfg.attainment.method == AttainmentMethod::Bounded;
+    let attained = attainment::attainment(resolved, aligned, fallback, bounded);
+    let city_rows = matrix
+        .city_frame()?
+        .lazy()
+        .filter(col(d::CITY_ID).eq(lit(city_id)))
+        .collect()
+        .map_err(pe)?;
+    let resolved = maturity::resolve(attained, matrix.workspace_frame()?, city_rows);
+    let levels = maturity::levels(resolved, cat.lazy(), year)
         .sort([d::POSITION], SortMultipleOptions::default())
         .collect()
         .map_err(pe)?;
-    let dims = maturity::dimensions(levels.clone().lazy(), rule, year)
+    let dims = maturity::dimensions(levels.clone().lazy(), cfg.maturity.rollup, year)
         .collect()
         .map_err(pe)?;
     Ok((levels, dims))
