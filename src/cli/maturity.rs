@@ -519,37 +519,68 @@ fn city_report(args: &Args, global: &GlobalArgs, id: &str) -> Result<()> {
     let year = res.run.analysis_year;
     let lookback = res.run.lookback;
     let rule = config.maturity.rollup;
-    let targets = Targets::load(
-        Some(res.ws.root()),
-        &catalog,
-        &registry,
-        &config.peers.groupings,
-    )?;
-    // every city's aligned values of the run: its benchmarks rest on them
-    let path = res.warehouse.dir().join("aligned.parquet");
-    let aligned = LazyFrame::scan_parquet(
-        PlRefPath::new(path.to_string_lossy().as_ref()),
-        ScanArgsParquet::default(),
-    )
-    .map_err(|e| Error::polars(&path, e))?
-    .select([
-        col(d::DATA_POINT_ID).cast(DataType::String),
-        col(d::VALUE),
-        col(d::CONFIDENTIAL),
-    ])
-    .collect()
-    .map_err(|e| Error::polars(&path, e))?;
-    let refs = pipeline::References {
-        targets: &targets,
-        registry: &registry,
-        config: &config,
-        aligned: aligned.lazy(),
-        year,
+    // the references of the run: the city's rows of its attainment table (the file is
+    // sorted by city: row-group statistics skip the others)
+    let scan = |name: &str| {
+        let path = res.warehouse.dir().join(format!("{name}.parquet"));
+        LazyFrame::scan_parquet(
+            PlRefPath::new(path.to_string_lossy().as_ref()),
+            ScanArgsParquet::default(),
+        )
+        .map_err(|e| Error::polars(&path, e))
+        .map(|lf| (lf, path))
+    };
+    let (att, path) = scan("attainment")?;
+    let run_refs = att
+        .filter(col(d::CITY_ID).eq(lit(city.city_id.as_str())))
+        .select([
+            col(d::CITY_ID).cast(DataType::String),
+            col(d::DATA_POINT_ID).cast(DataType::String),
+            col(d::DIMENSION),
+            col(d::SUB_DIMENSION),
+            col(d::CATEGORY),
+            col(d::DIRECTION),
+            col(d::TARGET),
+            col(d::WORST),
+            col(d::TOLERANCE),
+            col(d::METHOD),
+            col(d::TARGET_SOURCE),
+        ])
+        .collect()
+        .map_err(|e| Error::polars(&path, e))?;
+    let targets;
+    let refs = if run_refs.height() > 0 {
+        pipeline::References::Run(run_refs)
+    } else {
+        // a city without a value in the run's window has no rows: resolve its references
+        // as the run does (they matter for a baseline year with values)
+        targets = Targets::load(
+            Some(res.ws.root()),
+            &catalog,
+            &registry,
+            &config.peers.groupings,
+        )?;
+        let (aligned, path) = scan("aligned")?;
+        let aligned = aligned
+            .select([
+                col(d::DATA_POINT_ID).cast(DataType::String),
+                col(d::VALUE),
+                col(d::CONFIDENTIAL),
+            ])
+            .collect()
+            .map_err(|e| Error::polars(&path, e))?;
+        pipeline::References::Resolve {
+            targets: &targets,
+            registry: &registry,
+            aligned: aligned.lazy(),
+            year,
+        }
     };
     let assess = |y: i32| -> Result<Assessed> {
         let (levels, dims) = pipeline::city_maturity(
             obs.clone(),
             &catalog,
+            &config,
             &refs,
             &matrix,
             &city.city_id,

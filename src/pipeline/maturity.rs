@@ -49,42 +49,58 @@ pub const SCOPE_ATTAINMENT: &str = "attainment";
 /// The overall roll-up's name in the dimension column (the Y.4904 achievements table's
 /// "KPIs performance").
 pub const KPI_PERFORMANCE: &str = "KPI performance";
-/// The attainment at which levels 3, 4 and 5 start (the U4SSC band cut-offs of 2, 3 and 4
-/// points, METHODOLOGY section 6).
-pub const EDGES: [f64; 3] = [0.33, 0.66, 0.95];
 /// `matrix_source` of the attainment scope: this, then the reference's `target_source`.
 pub const ATTAINMENT_SOURCE: &str = "U4SSC attainment bands against ";
 /// `matrix_source` of the attainment scope without a reference.
 pub const NO_REFERENCE_SOURCE: &str =
     "U4SSC attainment: no target or benchmark (level 1 with a value, 0 without)";
 
-/// The value at which attainment reaches `f` (a band edge), in the value's units: ratio
-/// method `f x target` (higher is better) or `target / f` (lower is better); bounded method
-/// `worst + f x (target - worst)`; null for a target band, without a reference, or where
-/// the attainment is undefined (bounded without a worst value or with worst = target).
-/// Rounded to 12 significant digits (0.66 x 100 is 66, not 66.00000000000001). Needs
-/// METHOD, TARGET, WORST and DIRECTION.
-pub fn edge(f: f64) -> Expr {
-    let t = || col(d::TARGET);
-    let w = || col(d::WORST);
+/// The attainment at which levels 3, 4 and 5 start (the U4SSC band cut-offs of 2, 3 and 4
+/// points, METHODOLOGY section 6), in per cent (for exact arithmetic:
+/// `66 x 60 / 100` is 39.6, `0.66 x 60` is 39.600000000000001).
+const EDGES_PCT: [f64; 3] = [33.0, 66.0, 95.0];
+
+/// Flag columns [`edge`] reads: the reference's method in the row's direction.
+const RATIO_HIGHER: &str = "__ratio_higher";
+const RATIO_LOWER: &str = "__ratio_lower";
+const BOUNDED: &str = "__bounded";
+
+/// The flags of [`edge`] (computed once, read by the three edges).
+fn edge_flags() -> [Expr; 3] {
     let ratio = col(d::METHOD).eq(lit(METHOD_RATIO));
-    when(
+    let t = col(d::TARGET);
+    let w = col(d::WORST);
+    [
         ratio
             .clone()
-            .and(col(d::DIRECTION).eq(lit("higher_better"))),
-    )
-    .then(lit(f) * t())
-    .when(ratio.and(col(d::DIRECTION).eq(lit("lower_better"))))
-    .then(t() / lit(f))
-    .when(
+            .and(col(d::DIRECTION).eq(lit("higher_better")))
+            .alias(RATIO_HIGHER),
+        ratio
+            .and(col(d::DIRECTION).eq(lit("lower_better")))
+            .alias(RATIO_LOWER),
         col(d::METHOD)
             .eq(lit(METHOD_BOUNDED))
-            .and(w().is_not_null())
-            .and(w().neq(t())),
-    )
-    .then(w() + lit(f) * (t() - w()))
-    .otherwise(lit(NULL).cast(DataType::Float64))
-    .round_sig_figs(12)
+            .and(w.clone().is_not_null())
+            .and(w.neq(t))
+            .alias(BOUNDED),
+    ]
+}
+
+/// The value at which attainment reaches `pct` % (a band edge), in the value's units:
+/// ratio method `pct x target / 100` (higher is better) or `100 x target / pct` (lower is
+/// better); bounded method `worst + pct x (target - worst) / 100`; null for a target band,
+/// without a reference, or where the attainment is undefined (bounded without a worst
+/// value or with worst = target). Needs TARGET, WORST and [`edge_flags`].
+fn edge(pct: f64) -> Expr {
+    let t = || col(d::TARGET);
+    let w = || col(d::WORST);
+    when(col(RATIO_HIGHER))
+        .then(t() * lit(pct) / lit(100.0))
+        .when(col(RATIO_LOWER))
+        .then(t() * lit(100.0) / lit(pct))
+        .when(col(BOUNDED))
+        .then(w() + (t() - w()) * lit(pct) / lit(100.0))
+        .otherwise(lit(NULL).cast(DataType::Float64))
 }
 
 /// A matrix frame's columns renamed with `prefix` (all but the join keys).
@@ -184,11 +200,13 @@ pub fn resolve(attained: LazyFrame, workspace: DataFrame, city: DataFrame) -> La
         col(d::MATRIX_SCOPE),
         pick(d::LEVEL_2, lit(NULL).cast(DataType::Float64)),
     ];
-    for (c, f) in super::matrix::LEVEL_COLUMNS[1..].iter().zip(EDGES) {
+    for (c, f) in super::matrix::LEVEL_COLUMNS[1..].iter().zip(EDGES_PCT) {
         cols.push(pick(c, edge(f)));
     }
     cols.push(pick(d::MATRIX_SOURCE, source));
-    lf.with_column(scope.alias(d::MATRIX_SCOPE)).select(cols)
+    lf.with_columns(edge_flags())
+        .with_column(scope.alias(d::MATRIX_SCOPE))
+        .select(cols)
 }
 
 /// `value` meets `target` in the row's direction (false when the target is null).
