@@ -9,7 +9,7 @@
 //!                              │                                 │
 //!                              │              memberships ─▶ peers (stats, percentiles) ─▶ gaps
 //!                              │                                 │
-//!                              │     performance matrix ─▶ maturity levels ─▶ per dimension
+//!                              │  workspace matrix, else attainment bands ─▶ maturity levels ─▶ per dimension
 //!                              └──fit(years <= Y)──▶ trends (uses the resolved targets)
 //! ```
 //!
