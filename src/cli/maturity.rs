@@ -572,7 +572,7 @@ fn city_report(args: &Args, global: &GlobalArgs, id: &str) -> Result<()> {
         pipeline::References::Resolve {
             targets: &targets,
             registry: &registry,
-            aligned: aligned.lazy(),
+            aligned: Box::new(aligned.lazy()),
             year,
         }
     };

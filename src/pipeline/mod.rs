@@ -526,7 +526,7 @@ pub enum References<'a> {
         /// The run's aligned values of every city (DATA_POINT_ID as text, VALUE,
         /// CONFIDENTIAL): the benchmarks and the bounded method's fallback worst value
         /// rest on them.
-        aligned: LazyFrame,
+        aligned: Box<LazyFrame>,
         /// The run's analysis year (the year of its benchmarks).
         year: i32,
     },
@@ -623,6 +623,7 @@ pub fn city_maturity(
                 targets.city_frame()?.lazy(),
                 targets.group_frame()?.lazy(),
             );
+            let all = all.as_ref();
             let bench = attainment::benchmarks(all.clone(), cat.clone().lazy(), &cfg.benchmarks);
             let resolved = attainment::with_benchmarks(resolved, bench, *run_year);
             let fallback = attainment::worst_fallback(all.clone(), cat.clone().lazy());
