@@ -640,6 +640,23 @@ fn the_y4904_sample_matrix_is_opt_in() {
         t.contains("matrix: 5 data point(s) with workspace interim targets (maturity_matrix.csv: ITU-T Y.4904 (12/2019) performance matrix example: Electricity system outage time"),
         "{t}"
     );
+    // so does the report's maturity section, per data point (the source as its tooltip)
+    let out = ws.dir.path().join("reports");
+    ok(
+        &ws,
+        &["report", "--city", GENEVA, "--out", out.to_str().unwrap()],
+    );
+    let html = std::fs::read_to_string(out.join("report-2660646-2024.html")).unwrap();
+    let cell = |source: &str, scope: &str| {
+        format!(
+            "<td title=\"{}\">{scope}</td>",
+            source.replace('&', "&amp;").replace('"', "&quot;")
+        )
+    };
+    assert!(html.contains(&cell(INTERNET_SAMPLE, "workspace")), "{html}");
+    // the other data points follow the attainment reference (four cities: no benchmark)
+    assert_eq!(html.matches("\">workspace</td>").count(), 5);
+    assert_eq!(html.matches("\">attainment</td>").count(), 103);
 }
 
 #[test]

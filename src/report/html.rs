@@ -368,7 +368,7 @@ fn maturity_section(o: &mut String, charts: &ChartData) {
         .unwrap_or("min");
     let _ = write!(
         o,
-        "<section aria-labelledby=\"h-maturity\"><h2 id=\"h-maturity\">Maturity (ITU-T Y.4904)</h2><p class=\"meta\">Level of each data point: 0 no baseline, 1 Planning (a value without a target or benchmark), 2 Alignment, 3 Development, 4 Integration, 5 Optimization. Matrix <q>attainment</q>: the level is the U4SSC band against the data point's target or benchmark (5 at 95%+, 4 at 66-95%, 3 at 33-66%, 2 below 33%; the next target is the next band edge); <q>workspace</q> or <q>city</q>: the highest interim target of the workspace's maturity_matrix.csv that the value meets. Per dimension the {} of its data points' levels.</p>",
+        "<section aria-labelledby=\"h-maturity\"><h2 id=\"h-maturity\">Maturity (ITU-T Y.4904)</h2><p class=\"meta\">Level of each data point: 0 no baseline, 1 Planning (a value without a target or benchmark), 2 Alignment, 3 Development, 4 Integration, 5 Optimization. Matrix <q>attainment</q>: the level is the U4SSC band against the data point's target or benchmark (<q>(b)</q>: a benchmark, not a normative target; 5 at 95%+, 4 at 66-95%, 3 at 33-66%, 2 below 33%; the next target is the next band edge); <q>workspace</q> or <q>city</q>: the highest interim target of the workspace's maturity_matrix.csv that the value meets. Per dimension the {} of its data points' levels.</p>",
         if rule == "min" {
             "lowest (the staircase)"
         } else {
@@ -407,10 +407,21 @@ fn maturity_section(o: &mut String, charts: &ChartData) {
             num(p.next_target),
             num(p.gap),
             esc(&p.source),
-            esc(&p.scope)
+            esc(&matrix_label(p))
         );
     }
     o.push_str("</tbody></table></section>");
+}
+
+/// The matrix cell of a data point: its scope, and in the attainment scope whether the
+/// reference is a benchmark (`(b)`, as in the snapshot); the source is the tooltip.
+fn matrix_label(p: &MaturityPoint) -> String {
+    let benchmark = format!("{}benchmark:", crate::pipeline::maturity::ATTAINMENT_SOURCE);
+    if p.source.starts_with(&benchmark) {
+        format!("{} (b)", p.scope)
+    } else {
+        p.scope.clone()
+    }
 }
 
 /// A data point's state as a short badge; the full label is its tooltip.
