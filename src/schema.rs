@@ -284,7 +284,8 @@ pub mod derived {
     pub const LEVEL_4: &str = "level_4";
     pub const LEVEL_5: &str = "level_5";
     pub const MATRIX_SOURCE: &str = "matrix_source";
-    /// Where the row of the matrix came from: `default` or `city`.
+    /// Which matrix applied: `attainment` (the default: the U4SSC bands against the
+    /// attainment reference), `workspace` or `city` (the workspace's maturity_matrix.csv).
     pub const MATRIX_SCOPE: &str = "matrix_scope";
     /// A maturity level 0..5 (0 = no baseline).
     pub const MATURITY_LEVEL: &str = "maturity_level";

@@ -1,10 +1,12 @@
 //! ITU-T Y.4904 maturity and automated pre-verification on small hand-made workspaces with
 //! hand-computed levels, milestones, roll-ups, staircase findings, shares and flags: the
-//! `maturity` command (per city, `--baseline`, `--distribution`), the workspace performance
+//! `maturity` command (per city, `--baseline`, `--distribution`), the default levels (the
+//! U4SSC bands of the attainment reference; none contradicts its state on the demo), the
+//! opt-in Y.4904 sample matrix, a city target reaching maturity, the workspace performance
 //! matrix and its errors, the self-assessment ingest and its rejections, `verify` (each of
 //! the seven rules, the summary, the `verification_flags` view and its masking), and an
-//! independent DuckDB recomputation of levels, peer outliers and year-on-year flags on
-//! generated data.
+//! independent DuckDB recomputation of levels (from the attainment references), roll-ups,
+//! peer outliers and year-on-year flags on generated data.
 
 use serde_json::Value;
 
@@ -108,47 +110,64 @@ fn rollup(d: &Value, points: i64, min: i64, median: f64, at: [i64; 6], level: i6
     assert_eq!(d["maturity_level"], level, "{name}");
 }
 
-/// Basel reports every one of the 29 data points of the default matrix (2024): value,
-/// unit, and the level by hand from datasets/catalog/maturity_matrix.csv.
-const BASEL_ALL: [(&str, &str, &str, i64); 29] = [
+/// The U4SSC target source of household Internet access (datasets/catalog/targets.csv).
+const INTERNET_TARGET: &str = "ITU/UN Envoy on Technology Universal Meaningful Connectivity (UMC) targets for 2030: 100% of households connected to the Internet";
+/// The Y.4904 sample's household Internet row, as `matrix_source`.
+const INTERNET_SAMPLE: &str = "maturity_matrix.csv: ITU-T Y.4904 (12/2019) performance matrix example: Household Internet access, interim targets 30 %, 40 %, 60 %, target 80 %";
+/// The non-neutral data points per dimension (all are mapped): Economy 53, Environment 26,
+/// Society and Culture 29.
+const MAPPED: i64 = 108;
+
+/// Basel reports 29 data points (2024): value, unit, the level by default (the U4SSC band
+/// against datasets/catalog/targets.csv: with four cities in the workspace no data point
+/// has a benchmark, which needs five published values) and with the Y.4904 sample matrix
+/// (its five rows; the other data points keep their default level).
+const BASEL_ALL: [(&str, &str, &str, i64, i64); 29] = [
     // Economy (16)
-    ("EC-ICT-ICT-1C", "80", "%", 5), // 30/40/60/80: meets 80 exactly
-    ("EC-ICT-ICT-4C-3g", "100", "%", 5), // 33/66/95/100
-    ("EC-ICT-ICT-4C-4g", "95", "%", 4), // 95 but not 100
-    ("EC-I-WS-1C", "100", "%", 5),   // 33/66/95/100
-    ("EC-I-WS-2C", "70", "%", 3),    // >= 66, < 95
-    ("EC-I-WS-5C", "100", "%", 5),
-    ("EC-I-WA-1C", "100", "%", 5),
-    ("EC-I-ES-2C", "20", "minutes", 4), // -/30/25/15 lower: <= 25, > 15
-    ("EC-I-ES-3C", "100", "%", 5),
-    ("EC-I-T-2A", "40", "%", 2),              // >= 33, < 66
-    ("EC-I-T-5A", "1.5", "ratio", 5),         // 4.54545/2.27273/1.57895/1.5 lower: <= 1.5
-    ("EC-I-UP-2A-compact", "1", "yes/no", 5), // -/-/-/1
-    ("EC-I-UP-2A-connected", "1", "yes/no", 5),
-    ("EC-I-UP-2A-integrated", "1", "yes/no", 5),
-    ("EC-I-UP-2A-inclusive", "1", "yes/no", 5),
-    ("EC-I-UP-2A-resilient", "1", "yes/no", 5),
+    // target 100: a = 0.8 -> 66-95 % -> 4; sample 30/40/60/80: meets 80 exactly -> 5
+    ("EC-ICT-ICT-1C", "80", "%", 4, 5),
+    ("EC-ICT-ICT-4C-3g", "100", "%", 5, 5), // a = 1 -> 95%+ -> 5
+    ("EC-ICT-ICT-4C-4g", "95", "%", 5, 5),  // a = 0.95 -> 95%+ -> 5
+    ("EC-I-WS-1C", "100", "%", 5, 5),
+    ("EC-I-WS-2C", "70", "%", 4, 4), // a = 0.7 -> 4
+    ("EC-I-WS-5C", "100", "%", 5, 5),
+    ("EC-I-WA-1C", "100", "%", 5, 5),
+    // no target, no benchmark: level 1 (a baseline); sample -/30/25/15 lower: <= 25 -> 4
+    ("EC-I-ES-2C", "20", "minutes", 1, 4),
+    ("EC-I-ES-3C", "100", "%", 5, 5),
+    ("EC-I-T-2A", "40", "%", 3, 3),      // a = 0.4 -> 33-66 % -> 3
+    ("EC-I-T-5A", "1.5", "ratio", 5, 5), // lower, target 1.5: a = 1 -> 5
+    ("EC-I-UP-2A-compact", "1", "yes/no", 5, 5), // target 1 (yes): a = 1 -> 5
+    ("EC-I-UP-2A-connected", "1", "yes/no", 5, 5),
+    ("EC-I-UP-2A-integrated", "1", "yes/no", 5, 5),
+    ("EC-I-UP-2A-inclusive", "1", "yes/no", 5, 5),
+    ("EC-I-UP-2A-resilient", "1", "yes/no", 5, 5),
     // Environment (7)
-    ("EN-EN-AQ-1C-pm10", "15", "ug/m3", 5), // 70/50/30/15 lower
-    ("EN-EN-AQ-1C-pm25", "20", "ug/m3", 3), // 35/25/15/5 lower: <= 25, > 15
-    ("EN-EN-AQ-1C-no2", "10", "ug/m3", 5),  // 40/30/20/10 lower
-    ("EN-EN-WA-1C-burnt", "0", "%", 5),     // 67/34/5/0 lower
-    ("EN-EN-WA-1C-opendump", "0", "%", 5),
-    ("EN-EN-EQ-1C", "100", "%", 5),
-    ("EN-EN-PSN-2A", "100", "%", 5),
+    // WHO guideline 15 (lower): a = 1 -> 5; sample 70/50/30/15: meets 15 -> 5
+    ("EN-EN-AQ-1C-pm10", "15", "ug/m3", 5, 5),
+    // guideline 5: a = 5 / 20 = 0.25 -> < 33 % -> 2; sample 35/25/15/5: <= 25 -> 3
+    ("EN-EN-AQ-1C-pm25", "20", "ug/m3", 2, 3),
+    ("EN-EN-AQ-1C-no2", "10", "ug/m3", 5, 5), // guideline 10: a = 1 -> 5; sample 10 -> 5
+    // target 0, worst 100 (bounded): a = (0 - 100) / (0 - 100) = 1 -> 5
+    ("EN-EN-WA-1C-burnt", "0", "%", 5, 5),
+    ("EN-EN-WA-1C-opendump", "0", "%", 5, 5),
+    ("EN-EN-EQ-1C", "100", "%", 5, 5),
+    ("EN-EN-PSN-2A", "100", "%", 5, 5),
     // Society and Culture (6)
-    ("SC-EH-ED-1C", "100", "%", 5),
-    ("SC-EH-ED-2C", "100", "%", 5),
-    ("SC-EH-H-2C", "70", "per 100 000 live births", 5), // 212.121/106.061/73.6842/70 lower
-    ("SC-EH-H-5A", "100", "%", 5),
-    ("SC-SH-HO-1C", "3", "%", 4), // 67/34/5/0 lower: <= 5, > 0
-    ("SC-SH-SA-3A", "1", "yes/no", 5),
+    ("SC-EH-ED-1C", "100", "%", 5, 5),
+    ("SC-EH-ED-2C", "100", "%", 5, 5),
+    ("SC-EH-H-2C", "70", "per 100 000 live births", 5, 5), // lower, target 70: a = 1
+    ("SC-EH-H-5A", "100", "%", 5, 5),
+    // target 0, worst 100 (bounded): a = (3 - 100) / (0 - 100) = 0.97 -> 5
+    ("SC-SH-HO-1C", "3", "%", 5, 5),
+    ("SC-SH-SA-3A", "1", "yes/no", 5, 5),
 ];
 
 /// Geneva (a few data points, one value before the window), Zürich, Lausanne (a
-/// confidential value), Basel (all 29 mapped data points); Bern submits nothing.
-/// Analysis year 2024 (the latest year), lookback 2: values from 2022..2024.
-fn levels_workspace() -> Ws {
+/// confidential value), Basel (29 data points); Bern submits nothing. Analysis year 2024
+/// (the latest year), lookback 2: values from 2022..2024. With `sample`, the workspace
+/// opts into the Y.4904 sample matrix (copied as its maturity_matrix.csv).
+fn levels_workspace(sample: bool) -> Ws {
     let ws = Ws::new();
     let mut rows: Vec<Obs<'_>> = vec![
         (GENEVA, "EC-ICT-ICT-1C", 2024, "25", "%", false),
@@ -160,19 +179,75 @@ fn levels_workspace() -> Ws {
         (ZURICH, "EN-EN-AQ-1C-pm10", 2024, "15", "ug/m3", false),
         (LAUSANNE, "EN-EN-AQ-1C-pm10", 2024, "30", "ug/m3", true),
     ];
-    for (dp, v, u, _) in BASEL_ALL {
+    for (dp, v, u, _, _) in BASEL_ALL {
         rows.push((BASEL, dp, 2024, v, u, false));
     }
     submit(&ws, "levels.csv", &rows);
+    if sample {
+        std::fs::copy(
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/datasets/catalog/maturity_matrix_y4904_sample.csv"
+            ),
+            ws.root().join("maturity_matrix.csv"),
+        )
+        .unwrap();
+    }
     run(&ws);
     ws
 }
 
+/// Every (city, data point) of the mart agrees with the command, and every level in the
+/// attainment scope with the U4SSC state of city_scorecard.
+fn mart_agrees_with_the_command(ws: &Ws, docs: &[(&str, &Value)]) {
+    for (city, doc) in docs {
+        let rows = sql(
+            ws,
+            &format!(
+                "select data_point_id, maturity_level, next_level, next_target, gap_next, dimension_level, dimension,
+                        matrix_scope, matrix_source
+                 from maturity_levels where city_id = '{city}'"
+            ),
+        );
+        assert_eq!(rows.len() as i64, MAPPED, "{city}");
+        for r in &rows {
+            let p = point(doc, r["data_point_id"].as_str().unwrap());
+            for k in [
+                "maturity_level",
+                "next_level",
+                "next_target",
+                "gap_next",
+                "matrix_scope",
+                "matrix_source",
+            ] {
+                // the command's numbers are rounded to 12 significant digits
+                match (r[k].as_f64(), p[k].as_f64()) {
+                    (Some(a), Some(b)) if r[k].is_f64() || p[k].is_f64() => assert!(
+                        (a - b).abs() <= 1e-9 * a.abs().max(1.0),
+                        "{city} {}: {k}: {a} != {b}",
+                        r["data_point_id"]
+                    ),
+                    _ => assert_eq!(r[k], p[k], "{city} {}: {k}", r["data_point_id"]),
+                }
+            }
+            let d = dimension(doc, r["dimension"].as_str().unwrap());
+            assert_eq!(r["dimension_level"], d["maturity_level"], "{city}: {r}");
+        }
+    }
+    let bad = sql(
+        ws,
+        "select count(*) as n from stg_maturity_levels m join stg_attainment s using (analysis_year, city_id, data_point_id)
+         where m.matrix_scope = 'attainment'
+           and m.maturity_level <> case when s.value is null then 0 else coalesce(s.points, 0) + 1 end",
+    );
+    assert_eq!(bad[0]["n"], 0);
+}
+
 #[test]
 fn maturity_levels_milestones_and_rollups_by_hand_agree_with_the_sql_mart() {
-    let ws = levels_workspace();
+    let ws = levels_workspace(false);
 
-    // Geneva: three data points with a baseline of the 29 the default matrix maps
+    // Geneva: three data points with a value of the 108 mapped (every non-neutral one)
     let g = json(&ws, &["maturity", "--city", GENEVA, "--format", "json"]);
     assert_eq!(g["city_id"], GENEVA);
     assert_eq!(g["city_name"], "Geneva");
@@ -180,37 +255,43 @@ fn maturity_levels_milestones_and_rollups_by_hand_agree_with_the_sql_mart() {
     assert_eq!(g["lookback"], 2);
     assert!(g["baseline_year"].is_null());
     assert_eq!(g["rollup_rule"], "min");
-    assert_eq!(g["data_points_mapped"], 29);
+    assert_eq!(g["data_points_mapped"], MAPPED);
     assert_eq!(g["data_points_with_baseline"], 3);
-    assert_eq!(g["data_points"].as_array().unwrap().len(), 29);
-    // household Internet 25 % against 30/40/60/80: below level 2 -> level 1 (a baseline);
-    // next level 2 at 30 %, 5 points short
+    assert_eq!(g["data_points"].as_array().unwrap().len() as i64, MAPPED);
+    // household Internet 25 % against the target 100 %: a = 0.25, below 33 % -> level 2;
+    // next level 3 at the band edge 0.33 x 100 = 33 %, 8 points short
     let p = point(&g, "EC-ICT-ICT-1C");
-    milestone(p, 1, Some(2), Some(30.0), Some(5.0));
-    assert_eq!(p["level_name"], "Planning");
+    milestone(p, 2, Some(3), Some(33.0), Some(8.0));
+    assert_eq!(p["level_name"], "Alignment");
     close(&p["value"], 25.0);
     assert_eq!(p["source_year"], 2024);
-    assert_eq!(p["matrix_scope"], "default");
+    assert_eq!(p["matrix_scope"], "attainment");
+    assert_eq!(
+        p["matrix_source"],
+        format!("U4SSC attainment bands against {INTERNET_TARGET}")
+    );
     assert_eq!(p["unit"], "%");
-    for (k, t) in [
-        ("level_2", 30.0),
-        ("level_3", 40.0),
-        ("level_4", 60.0),
-        ("level_5", 80.0),
-    ] {
+    // the interim targets are the band edges (level 2 has none: any scored value is at
+    // least level 2)
+    assert!(p["level_2"].is_null());
+    for (k, t) in [("level_3", 33.0), ("level_4", 66.0), ("level_5", 95.0)] {
         close(&p[k], t);
     }
-    // outage 28 min against -/30/25/15 (lower is better): level 2 has no target and is
-    // skipped, 28 <= 30 -> level 3; next level 4 at 25 min, 3 min too long
+    // outage 28 min: no target and no benchmark (four cities, a benchmark needs five
+    // published values) -> level 1, a baseline; no next milestone
     let p = point(&g, "EC-I-ES-2C");
-    milestone(p, 3, Some(4), Some(25.0), Some(3.0));
-    assert_eq!(p["level_name"], "Development");
-    assert!(p["level_2"].is_null());
+    milestone(p, 1, None, None, None);
+    assert_eq!(p["level_name"], "Planning");
+    assert_eq!(
+        p["matrix_source"],
+        "U4SSC attainment: no target or benchmark (level 1 with a value, 0 without)"
+    );
     assert_eq!(p["unit"], "min");
-    // PM10: the latest value of the window 2022..2024 is 2023's 40 (not 2022's 60):
-    // 40 <= 50 but > 30 -> level 3, next level 4 at 30, 10 above it
+    // PM10: the latest value of the window 2022..2024 is 2023's 40 (not 2022's 60); WHO
+    // guideline 15 (lower is better): a = 15 / 40 = 0.375 -> 33-66 % -> level 3; next
+    // level 4 at 15 / 0.66 = 22.7272727273, 17.2727272727 above it
     let p = point(&g, "EN-EN-AQ-1C-pm10");
-    milestone(p, 3, Some(4), Some(30.0), Some(10.0));
+    milestone(p, 3, Some(4), Some(15.0 / 0.66), Some(40.0 - 15.0 / 0.66));
     close(&p["value"], 40.0);
     assert_eq!(p["source_year"], 2023);
     // PM2.5 only in 2021, before the window: no baseline -> level 0, next level 1
@@ -218,32 +299,32 @@ fn maturity_levels_milestones_and_rollups_by_hand_agree_with_the_sql_mart() {
     milestone(p, 0, Some(1), None, None);
     assert_eq!(p["level_name"], "pre-maturity");
     assert!(p["value"].is_null() && p["source_year"].is_null());
-    // roll-ups (min rule): Economy maps 16 data points (ICT 1, outage 3, 14 without data),
-    // Environment 7 (PM10 3, six without), Society and Culture 6 (none); a data point
-    // without a value is level 0, so every minimum and median is 0
-    rollup(dimension(&g, "Economy"), 16, 0, 0.0, [14, 1, 0, 1, 0, 0], 0);
+    // roll-ups (min rule): Economy maps 53 data points (internet 2, outage 1, 51 without a
+    // value), Environment 26 (PM10 3, 25 without), Society and Culture 29 (none); a data
+    // point without a value is level 0, so every minimum and median is 0
+    rollup(dimension(&g, "Economy"), 53, 0, 0.0, [51, 1, 1, 0, 0, 0], 0);
     rollup(
         dimension(&g, "Environment"),
-        7,
+        26,
         0,
         0.0,
-        [6, 0, 0, 1, 0, 0],
+        [25, 0, 0, 1, 0, 0],
         0,
     );
     rollup(
         dimension(&g, "Society and Culture"),
-        6,
+        29,
         0,
         0.0,
-        [6, 0, 0, 0, 0, 0],
+        [29, 0, 0, 0, 0, 0],
         0,
     );
     rollup(
         dimension(&g, "KPI performance"),
-        29,
+        MAPPED,
         0,
         0.0,
-        [26, 1, 0, 2, 0, 0],
+        [105, 1, 1, 1, 0, 0],
         0,
     );
     let dims: Vec<&str> = g["dimensions"]
@@ -264,85 +345,102 @@ fn maturity_levels_milestones_and_rollups_by_hand_agree_with_the_sql_mart() {
     assert_eq!(g["kpi_performance_level"], 0);
     close(&g["kpi_performance_median"], 0.0);
 
-    // Zürich: 45 % -> level 3 (>= 40, < 60), 15 short of 60; PM10 15 meets the guideline
-    // level 15 -> level 5, no next level
+    // Zürich: 45 % -> a = 0.45 -> level 3, next level 4 at 66 %, 21 short; PM10 15 meets
+    // the guideline (a = 1) -> level 5, no next level
     let z = json(&ws, &["maturity", "--city", ZURICH, "--format", "json"]);
     milestone(
         point(&z, "EC-ICT-ICT-1C"),
         3,
         Some(4),
-        Some(60.0),
-        Some(15.0),
+        Some(66.0),
+        Some(21.0),
     );
     milestone(point(&z, "EN-EN-AQ-1C-pm10"), 5, None, None, None);
     assert_eq!(z["kpi_performance_level"], 0);
 
-    // Basel reports all 29: the levels of BASEL_ALL; per dimension
-    //   Economy      2,3,4,4 and twelve 5s: min 2, median of 16 = (5 + 5) / 2 = 5
-    //   Environment  3 and six 5s: min 3, median 5
-    //   Society      4 and five 5s: min 4, median 5
-    //   overall      one 2, two 3s, three 4s, 23 5s: min 2, median (15th of 29) 5
+    // Basel: the default levels of BASEL_ALL; per dimension (with the data points without a
+    // value at level 0)
+    //   Economy      37 x 0, 1 (outage), 3, 4, 4, twelve 5s: min 0, median (27th of 53) 0
+    //   Environment  19 x 0, 2 (PM2.5), six 5s: min 0, median 0
+    //   Society      23 x 0, six 5s: min 0, median 0
+    //   overall      79 x 0, one 1, one 2, one 3, two 4s, 24 5s
     let b = json(&ws, &["maturity", "--city", BASEL, "--format", "json"]);
     assert_eq!(b["data_points_with_baseline"], 29);
-    for (dp, _, _, level) in BASEL_ALL {
+    for (dp, _, _, level, _) in BASEL_ALL {
         assert_eq!(point(&b, dp)["maturity_level"], level, "Basel {dp}");
     }
-    milestone(point(&b, "EC-ICT-ICT-1C"), 5, None, None, None);
     milestone(
-        point(&b, "EC-ICT-ICT-4C-4g"),
+        point(&b, "EC-ICT-ICT-1C"),
         4,
         Some(5),
-        Some(100.0),
-        Some(5.0),
+        Some(95.0),
+        Some(15.0),
     );
-    milestone(point(&b, "EC-I-T-2A"), 2, Some(3), Some(66.0), Some(26.0));
-    // lower is better: 20 min is 5 min above the level-5 target of 15
-    milestone(point(&b, "EC-I-ES-2C"), 4, Some(5), Some(15.0), Some(5.0));
+    // 95 % of a target of 100 is in the 95%+ band: level 5 (the old default's 95/100
+    // matrix gave 4 here)
+    milestone(point(&b, "EC-ICT-ICT-4C-4g"), 5, None, None, None);
+    milestone(point(&b, "EC-I-T-2A"), 3, Some(4), Some(66.0), Some(26.0));
+    milestone(point(&b, "EC-I-ES-2C"), 1, None, None, None);
+    // lower is better: 20 is 20 - 5 / 0.33 = 4.8484848485 above the level-3 edge
     milestone(
         point(&b, "EN-EN-AQ-1C-pm25"),
-        3,
-        Some(4),
-        Some(15.0),
-        Some(5.0),
+        2,
+        Some(3),
+        Some(5.0 / 0.33),
+        Some(20.0 - 5.0 / 0.33),
     );
-    milestone(point(&b, "SC-SH-HO-1C"), 4, Some(5), Some(0.0), Some(3.0));
-    // a boolean with only a level-5 target (1 = yes)
+    // bounded (target 0, worst 100): the edges are 100 + f x (0 - 100) = 67, 34, 5
+    let p = point(&b, "SC-SH-HO-1C");
+    milestone(p, 5, None, None, None);
+    for (k, t) in [("level_3", 67.0), ("level_4", 34.0), ("level_5", 5.0)] {
+        close(&p[k], t);
+    }
+    // a boolean at its target 1 (yes)
     milestone(point(&b, "EC-I-UP-2A-compact"), 5, None, None, None);
-    rollup(dimension(&b, "Economy"), 16, 2, 5.0, [0, 0, 1, 1, 2, 12], 2);
+    rollup(
+        dimension(&b, "Economy"),
+        53,
+        0,
+        0.0,
+        [37, 1, 0, 1, 2, 12],
+        0,
+    );
     rollup(
         dimension(&b, "Environment"),
-        7,
-        3,
-        5.0,
-        [0, 0, 0, 1, 0, 6],
-        3,
+        26,
+        0,
+        0.0,
+        [19, 0, 1, 0, 0, 6],
+        0,
     );
     rollup(
         dimension(&b, "Society and Culture"),
-        6,
-        4,
-        5.0,
-        [0, 0, 0, 0, 1, 5],
-        4,
+        29,
+        0,
+        0.0,
+        [23, 0, 0, 0, 0, 6],
+        0,
     );
     rollup(
         dimension(&b, "KPI performance"),
-        29,
-        2,
-        5.0,
-        [0, 0, 1, 2, 3, 23],
-        2,
+        MAPPED,
+        0,
+        0.0,
+        [79, 1, 1, 1, 2, 24],
+        0,
     );
-    assert_eq!(b["kpi_performance_level"], 2);
-    close(&b["kpi_performance_median"], 5.0);
-    assert_eq!(dimension(&b, "KPI performance")["level_name"], "Alignment");
+    assert_eq!(b["kpi_performance_level"], 0);
+    assert_eq!(
+        dimension(&b, "KPI performance")["level_name"],
+        "pre-maturity"
+    );
 
     // the SQL mart: the same levels and milestones, the dimension's level on each row
     let rows = sql(
         &ws,
         &format!(
             "select data_point_id, value, source_year, maturity_level, level_name, next_level, next_target,
-                    gap_next, dimension_level, rollup_rule, matrix_scope
+                    gap_next, dimension_level, rollup_rule, matrix_scope, level_2_target, level_5_target
              from maturity_levels where city_id = '{GENEVA}' and maturity_level > 0
              order by data_point_id"
         ),
@@ -352,36 +450,28 @@ fn maturity_levels_milestones_and_rollups_by_hand_agree_with_the_sql_mart() {
         .map(|r| r["data_point_id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, ["EC-I-ES-2C", "EC-ICT-ICT-1C", "EN-EN-AQ-1C-pm10"]);
-    milestone(&rows[0], 3, Some(4), Some(25.0), Some(3.0));
-    milestone(&rows[1], 1, Some(2), Some(30.0), Some(5.0));
-    milestone(&rows[2], 3, Some(4), Some(30.0), Some(10.0));
+    milestone(&rows[0], 1, None, None, None);
+    milestone(&rows[1], 2, Some(3), Some(33.0), Some(8.0));
+    milestone(
+        &rows[2],
+        3,
+        Some(4),
+        Some(15.0 / 0.66),
+        Some(40.0 - 15.0 / 0.66),
+    );
     close(&rows[2]["value"], 40.0);
     assert_eq!(rows[2]["source_year"], 2023);
-    assert_eq!(rows[1]["level_name"], "Planning");
+    assert_eq!(rows[1]["level_name"], "Alignment");
+    // no reference: no interim targets; PM10's level 5 starts at 15 / 0.95
+    assert!(rows[0]["level_5_target"].is_null());
+    close(&rows[2]["level_5_target"], 15.0 / 0.95);
     for r in &rows {
         assert_eq!(r["dimension_level"], 0, "{r}");
         assert_eq!(r["rollup_rule"], "min");
-        assert_eq!(r["matrix_scope"], "default");
+        assert_eq!(r["matrix_scope"], "attainment");
+        assert!(r["level_2_target"].is_null());
     }
-    // every (city, data point) of the mart agrees with the command
-    for (city, doc) in [(GENEVA, &g), (ZURICH, &z), (BASEL, &b)] {
-        let rows = sql(
-            &ws,
-            &format!(
-                "select data_point_id, maturity_level, next_level, next_target, gap_next, dimension_level, dimension
-                 from maturity_levels where city_id = '{city}'"
-            ),
-        );
-        assert_eq!(rows.len(), 29, "{city}");
-        for r in &rows {
-            let p = point(doc, r["data_point_id"].as_str().unwrap());
-            for k in ["maturity_level", "next_level", "next_target", "gap_next"] {
-                assert_eq!(r[k], p[k], "{city} {}: {k}", r["data_point_id"]);
-            }
-            let d = dimension(doc, r["dimension"].as_str().unwrap());
-            assert_eq!(r["dimension_level"], d["maturity_level"], "{city}: {r}");
-        }
-    }
+    mart_agrees_with_the_command(&ws, &[(GENEVA, &g), (ZURICH, &z), (BASEL, &b)]);
     let dims = sql(
         &ws,
         &format!(
@@ -389,10 +479,11 @@ fn maturity_levels_milestones_and_rollups_by_hand_agree_with_the_sql_mart() {
         ),
     );
     assert_eq!(dims.len(), 1);
-    rollup(&dims[0], 29, 2, 5.0, [0, 0, 1, 2, 3, 23], 2);
-    // a confidential value has a level (30 <= 30 -> level 4; next 15, gap 15), but the
-    // mart withholds the value and everything computed from it (a level is a band of the
-    // value; METHODOLOGY section 10), and the published roll-up leaves it out
+    rollup(&dims[0], MAPPED, 0, 0.0, [79, 1, 1, 1, 2, 24], 0);
+    // a confidential value has a level (15 / 30 = 0.5 -> level 3; next 4 at 22.7272727273,
+    // 7.2727272727 above it), but the mart withholds the value and everything computed from
+    // it (a level is a band of the value; METHODOLOGY section 10), and the published
+    // roll-up leaves it out
     let rows = sql(
         &ws,
         &format!(
@@ -419,9 +510,9 @@ fn maturity_levels_milestones_and_rollups_by_hand_agree_with_the_sql_mart() {
              where city_id = '{LAUSANNE}' and data_point_id = 'EN-EN-AQ-1C-pm10'"
         ),
     );
-    assert_eq!(own[0]["maturity_level"], 4);
-    assert_eq!(own[0]["next_level"], 5);
-    close(&own[0]["next_target"], 15.0);
+    assert_eq!(own[0]["maturity_level"], 3);
+    assert_eq!(own[0]["next_level"], 4);
+    close(&own[0]["next_target"], 15.0 / 0.66);
     let published = sql(
         &ws,
         &format!(
@@ -439,12 +530,138 @@ fn maturity_levels_milestones_and_rollups_by_hand_agree_with_the_sql_mart() {
     let l = json(&ws, &["maturity", "--city", LAUSANNE, "--format", "json"]);
     let p = point(&l, "EN-EN-AQ-1C-pm10");
     close(&p["value"], 30.0);
-    milestone(p, 4, Some(5), Some(15.0), Some(15.0));
+    milestone(p, 3, Some(4), Some(15.0 / 0.66), Some(30.0 - 15.0 / 0.66));
+    // the table names the matrix per data point and says which applied
+    let t = ok(&ws, &["maturity", "--city", GENEVA]);
+    assert!(
+        t.contains("matrix: 108 data point(s) at their U4SSC attainment band"),
+        "{t}"
+    );
+    assert!(!t.contains("interim targets ("), "{t}");
+}
+
+/// Y.4904's example rows (and the WHO interim targets) are an opt-in sample: copied into
+/// the workspace as maturity_matrix.csv, they set the levels of their five data points for
+/// every city (matrix_scope 'workspace'); the others keep their attainment band.
+#[test]
+fn the_y4904_sample_matrix_is_opt_in() {
+    let ws = levels_workspace(true);
+    let g = json(&ws, &["maturity", "--city", GENEVA, "--format", "json"]);
+    assert_eq!(g["data_points_mapped"], MAPPED);
+    // household Internet 25 % against 30/40/60/80: below level 2 -> level 1 (a baseline);
+    // next level 2 at 30 %, 5 points short (by default: level 2, see above)
+    let p = point(&g, "EC-ICT-ICT-1C");
+    milestone(p, 1, Some(2), Some(30.0), Some(5.0));
+    assert_eq!(p["matrix_scope"], "workspace");
+    assert_eq!(p["matrix_source"], INTERNET_SAMPLE);
+    for (k, t) in [
+        ("level_2", 30.0),
+        ("level_3", 40.0),
+        ("level_4", 60.0),
+        ("level_5", 80.0),
+    ] {
+        close(&p[k], t);
+    }
+    // outage 28 min against -/30/25/15 (lower is better): level 2 has no target and is
+    // skipped, 28 <= 30 -> level 3; next level 4 at 25 min, 3 min too long
+    let p = point(&g, "EC-I-ES-2C");
+    milestone(p, 3, Some(4), Some(25.0), Some(3.0));
+    assert_eq!(p["level_name"], "Development");
+    assert!(p["level_2"].is_null());
+    // PM10 2023's 40 against 70/50/30/15: 40 <= 50 but > 30 -> level 3, next 30, 10 above
+    milestone(
+        point(&g, "EN-EN-AQ-1C-pm10"),
+        3,
+        Some(4),
+        Some(30.0),
+        Some(10.0),
+    );
+    milestone(point(&g, "EN-EN-AQ-1C-pm25"), 0, Some(1), None, None);
+    // Zürich: 45 % -> level 3 (>= 40, < 60), 15 short of 60; PM10 15 -> level 5
+    let z = json(&ws, &["maturity", "--city", ZURICH, "--format", "json"]);
+    milestone(
+        point(&z, "EC-ICT-ICT-1C"),
+        3,
+        Some(4),
+        Some(60.0),
+        Some(15.0),
+    );
+    milestone(point(&z, "EN-EN-AQ-1C-pm10"), 5, None, None, None);
+    // Basel: the sample's levels of BASEL_ALL (five rows), the others by default
+    let b = json(&ws, &["maturity", "--city", BASEL, "--format", "json"]);
+    for (dp, _, _, _, level) in BASEL_ALL {
+        assert_eq!(point(&b, dp)["maturity_level"], level, "Basel {dp}");
+    }
+    milestone(point(&b, "EC-ICT-ICT-1C"), 5, None, None, None);
+    // lower is better: 20 min is 5 min above the level-5 target of 15
+    milestone(point(&b, "EC-I-ES-2C"), 4, Some(5), Some(15.0), Some(5.0));
+    milestone(
+        point(&b, "EN-EN-AQ-1C-pm25"),
+        3,
+        Some(4),
+        Some(15.0),
+        Some(5.0),
+    );
+    assert_eq!(point(&b, "EC-I-T-2A")["matrix_scope"], "attainment");
+    // Lausanne's confidential PM10 30 meets IT-3 (30) -> level 4, 15 above the guideline
+    let l = json(&ws, &["maturity", "--city", LAUSANNE, "--format", "json"]);
+    milestone(
+        point(&l, "EN-EN-AQ-1C-pm10"),
+        4,
+        Some(5),
+        Some(15.0),
+        Some(15.0),
+    );
+    // the mart says the same, and names the file and the row's source
+    mart_agrees_with_the_command(&ws, &[(GENEVA, &g), (ZURICH, &z), (BASEL, &b)]);
+    let scopes = sql(
+        &ws,
+        &format!(
+            "select matrix_scope, count(*) as n from maturity_levels where city_id = '{BASEL}'
+             group by all order by all"
+        ),
+    );
+    assert_eq!(scopes.len(), 2, "{scopes:?}");
+    assert_eq!(
+        (&scopes[0]["matrix_scope"], &scopes[0]["n"]),
+        (&Value::from("attainment"), &Value::from(MAPPED - 5))
+    );
+    assert_eq!(
+        (&scopes[1]["matrix_scope"], &scopes[1]["n"]),
+        (&Value::from("workspace"), &Value::from(5))
+    );
+    // the table lists the sources that applied
+    let t = ok(&ws, &["maturity", "--city", GENEVA]);
+    assert!(
+        t.contains("matrix: 103 data point(s) at their U4SSC attainment band"),
+        "{t}"
+    );
+    assert!(
+        t.contains("matrix: 5 data point(s) with workspace interim targets (maturity_matrix.csv: ITU-T Y.4904 (12/2019) performance matrix example: Electricity system outage time"),
+        "{t}"
+    );
+    // so does the report's maturity section, per data point (the source as its tooltip)
+    let out = ws.dir.path().join("reports");
+    ok(
+        &ws,
+        &["report", "--city", GENEVA, "--out", out.to_str().unwrap()],
+    );
+    let html = std::fs::read_to_string(out.join("report-2660646-2024.html")).unwrap();
+    let cell = |source: &str, scope: &str| {
+        format!(
+            "<td title=\"{}\">{scope}</td>",
+            source.replace('&', "&amp;").replace('"', "&quot;")
+        )
+    };
+    assert!(html.contains(&cell(INTERNET_SAMPLE, "workspace")), "{html}");
+    // the other data points follow the attainment reference (four cities: no benchmark)
+    assert_eq!(html.matches("\">workspace</td>").count(), 5);
+    assert_eq!(html.matches("\">attainment</td>").count(), 103);
 }
 
 #[test]
 fn a_city_without_data_is_at_level_zero_everywhere() {
-    let ws = levels_workspace();
+    let ws = levels_workspace(false);
     let r = ws.run(&["maturity", "--city", BERN]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
@@ -456,14 +673,14 @@ fn a_city_without_data_is_at_level_zero_everywhere() {
     );
     assert!(
         r.stdout
-            .contains("KPI performance: level 0 pre-maturity (median level 0); 0 of 29 mapped data points have a baseline"),
+            .contains("KPI performance: level 0 pre-maturity (median level 0); 0 of 108 mapped data points have a baseline"),
         "{}",
         r.stdout
     );
     let j = json(&ws, &["maturity", "--city", BERN, "--format", "json"]);
     assert_eq!(j["city_name"], "Bern");
     assert_eq!(j["kpi_performance_level"], 0);
-    assert_eq!(j["data_points_mapped"], 29);
+    assert_eq!(j["data_points_mapped"], MAPPED);
     assert_eq!(j["data_points_with_baseline"], 0);
     for p in j["data_points"].as_array().unwrap() {
         milestone(p, 0, Some(1), None, None);
@@ -471,10 +688,10 @@ fn a_city_without_data_is_at_level_zero_everywhere() {
     }
     rollup(
         dimension(&j, "KPI performance"),
-        29,
+        MAPPED,
         0,
         0.0,
-        [29, 0, 0, 0, 0, 0],
+        [MAPPED, 0, 0, 0, 0, 0],
         0,
     );
     assert!(j["self_assessments"].as_array().unwrap().is_empty());
@@ -509,7 +726,7 @@ fn baseline_shows_each_data_points_move() {
         "baseline.csv",
         &[
             (GENEVA, "EC-ICT-ICT-1C", 2020, "35", "%", false),
-            (GENEVA, "EC-ICT-ICT-1C", 2024, "65", "%", false),
+            (GENEVA, "EC-ICT-ICT-1C", 2024, "70", "%", false),
             (GENEVA, "EN-EN-AQ-1C-pm10", 2020, "25", "ug/m3", false),
             (GENEVA, "EN-EN-AQ-1C-pm10", 2024, "55", "ug/m3", false),
             (GENEVA, "EC-I-ES-2C", 2024, "28", "minutes", false),
@@ -517,6 +734,7 @@ fn baseline_shows_each_data_points_move() {
             (GENEVA, "EN-EN-AQ-1C-no2", 2018, "45", "ug/m3", false),
             (GENEVA, "EN-EN-AQ-1C-no2", 2023, "25", "ug/m3", false),
             (GENEVA, "SC-EH-ED-1C", 2017, "90", "%", false),
+            (ZURICH, "EC-ICT-ICT-1C", 2020, "35", "%", false),
         ],
     );
     run(&ws);
@@ -535,18 +753,20 @@ fn baseline_shows_each_data_points_move() {
     assert_eq!(j["baseline_year"], 2020);
     assert_eq!(j["analysis_year"], 2024);
     // (data point, baseline value, baseline level, level now, change); the baseline is
-    // the assessment of 2020 over values 2018..2020, now is 2024 over 2022..2024
+    // the assessment of 2020 over values 2018..2020, now is 2024 over 2022..2024, both
+    // against the references of the run (its targets and benchmarks of 2024)
     let moves: [(&str, Option<f64>, i64, i64, i64); 7] = [
-        // 35 % (>= 30, < 40) -> level 2; 65 % (>= 60, < 80) -> level 4
-        ("EC-ICT-ICT-1C", Some(35.0), 2, 4, 2),
-        // 25 <= 30 -> level 4; 55 <= 70 but > 50 -> level 2
-        ("EN-EN-AQ-1C-pm10", Some(25.0), 4, 2, -2),
-        // nothing in 2018..2020 -> level 0; 28 min -> level 3
-        ("EC-I-ES-2C", None, 0, 3, 3),
-        // 50 % (>= 33, < 66) -> level 2; nothing in 2022..2024 -> level 0
-        ("EC-I-WS-1C", Some(50.0), 2, 0, -2),
-        // 2018 is inside the baseline window: 45 > 40 -> level 1; 2023's 25 <= 30 -> 3
-        ("EN-EN-AQ-1C-no2", Some(45.0), 1, 3, 2),
+        // target 100 %: 35 % -> a = 0.35 -> level 3; 70 % -> a = 0.7 -> level 4
+        ("EC-ICT-ICT-1C", Some(35.0), 3, 4, 1),
+        // WHO guideline 15: 25 -> a = 0.6 -> level 3; 55 -> a = 0.27 -> level 2
+        ("EN-EN-AQ-1C-pm10", Some(25.0), 3, 2, -1),
+        // no value in 2018..2020 -> level 0; 28 min without a reference -> level 1
+        ("EC-I-ES-2C", None, 0, 1, 1),
+        // 50 % -> a = 0.5 -> level 3; nothing in 2022..2024 -> level 0
+        ("EC-I-WS-1C", Some(50.0), 3, 0, -3),
+        // guideline 10: 2018 is inside the baseline window, 45 -> a = 0.22 -> level 2;
+        // 2023's 25 -> a = 0.4 -> level 3
+        ("EN-EN-AQ-1C-no2", Some(45.0), 2, 3, 1),
         // 2017 is outside both windows
         ("SC-EH-ED-1C", None, 0, 0, 0),
         ("EN-EN-AQ-1C-pm25", None, 0, 0, 0),
@@ -567,12 +787,103 @@ fn baseline_shows_each_data_points_move() {
         assert_eq!(d["baseline_level"], 0, "{d}");
         assert_eq!(d["change"], 0, "{d}");
     }
-    // 3 up (internet, outage, NO2), 2 down (PM10, water), 24 of 29 unchanged
+    // 3 up (internet, outage, NO2), 2 down (PM10, water), 103 of 108 unchanged
     let t = ok(&ws, &["maturity", "--city", GENEVA, "--baseline", "2020"]);
     assert!(
-        t.contains("since 2020: 3 data point(s) up, 2 down, 24 unchanged"),
+        t.contains("since 2020: 3 data point(s) up, 2 down, 103 unchanged"),
         "{t}"
     );
+    // Zürich has no value in the run's window (no rows in its tables): the command resolves
+    // its references as the run does; 35 % of the target 100 in 2020 -> level 3, now 0
+    let z = json(
+        &ws,
+        &[
+            "maturity",
+            "--city",
+            ZURICH,
+            "--baseline",
+            "2020",
+            "--format",
+            "json",
+        ],
+    );
+    let p = point(&z, "EC-ICT-ICT-1C");
+    assert_eq!(
+        (&p["baseline_level"], &p["maturity_level"], &p["change"]),
+        (&Value::from(3), &Value::from(0), &Value::from(-3))
+    );
+    assert_eq!(
+        p["matrix_source"],
+        format!("U4SSC attainment bands against {INTERNET_TARGET}")
+    );
+}
+
+/// A city's own target in the workspace targets.csv is the reference of its U4SSC state and
+/// so of its default maturity level, in the run's tables and in the command (also for the
+/// baseline year).
+#[test]
+fn a_city_target_reaches_maturity() {
+    let ws = Ws::new();
+    submit(
+        &ws,
+        "t.csv",
+        &[
+            (GENEVA, "EC-I-ES-2C", 2020, "40", "minutes", false),
+            (GENEVA, "EC-I-ES-2C", 2024, "28", "minutes", false),
+            (ZURICH, "EC-I-ES-2C", 2024, "28", "minutes", false),
+        ],
+    );
+    std::fs::write(
+        ws.root().join("targets.csv"),
+        format!(
+            "data_point_id,target,worst,tolerance,target_year,source,city_id\nEC-I-ES-2C,20,,,2030,city energy plan,{GENEVA}\n"
+        ),
+    )
+    .unwrap();
+    run(&ws);
+    let j = json(
+        &ws,
+        &[
+            "maturity",
+            "--city",
+            GENEVA,
+            "--baseline",
+            "2020",
+            "--format",
+            "json",
+        ],
+    );
+    // Geneva's target 20 min (lower is better): 28 -> a = 20 / 28 = 0.714 -> 66-95 % ->
+    // level 4, next level 5 at 20 / 0.95 = 21.0526315789, 6.9473684211 too long; 2020's 40
+    // -> a = 0.5 -> level 3
+    let p = point(&j, "EC-I-ES-2C");
+    milestone(p, 4, Some(5), Some(20.0 / 0.95), Some(28.0 - 20.0 / 0.95));
+    assert_eq!(p["baseline_level"], 3);
+    assert_eq!(p["change"], 1);
+    assert_eq!(p["matrix_scope"], "attainment");
+    assert_eq!(
+        p["matrix_source"],
+        "U4SSC attainment bands against city energy plan"
+    );
+    // Zürich has no target for it (and two cities give no benchmark): level 1
+    let z = json(&ws, &["maturity", "--city", ZURICH, "--format", "json"]);
+    milestone(point(&z, "EC-I-ES-2C"), 1, None, None, None);
+    // the run's tables agree, and so does the U4SSC state
+    let rows = sql(
+        &ws,
+        "select m.city_id, m.maturity_level, s.points, s.state, s.target_scope
+         from maturity_levels m join city_scorecard s using (analysis_year, city_id, data_point_id)
+         where data_point_id = 'EC-I-ES-2C' order by m.city_id",
+    );
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["city_id"], ZURICH);
+    assert_eq!(rows[0]["maturity_level"], 1);
+    assert!(rows[0]["points"].is_null());
+    assert_eq!(rows[1]["city_id"], GENEVA);
+    assert_eq!(rows[1]["maturity_level"], 4);
+    assert_eq!(rows[1]["points"], 3);
+    assert_eq!(rows[1]["state"], "66-95%");
+    assert_eq!(rows[1]["target_scope"], "city");
 }
 
 #[test]
@@ -588,22 +899,23 @@ fn a_workspace_matrix_overrides_levels_and_a_weaker_level_is_an_error() {
         ],
     );
     run(&ws);
-    // default matrix: Zürich 45 % -> level 3, Geneva PM10 40 -> level 3
+    // by default (the U4SSC bands): Zürich 45 % of 100 -> level 3, 21 short of 66;
+    // Geneva PM10 40 against 15 -> a = 0.375 -> level 3
     let z = json(&ws, &["maturity", "--city", ZURICH, "--format", "json"]);
     milestone(
         point(&z, "EC-ICT-ICT-1C"),
         3,
         Some(4),
-        Some(60.0),
-        Some(15.0),
+        Some(66.0),
+        Some(21.0),
     );
     let g = json(&ws, &["maturity", "--city", GENEVA, "--format", "json"]);
     milestone(
         point(&g, "EN-EN-AQ-1C-pm10"),
         3,
         Some(4),
-        Some(30.0),
-        Some(10.0),
+        Some(15.0 / 0.66),
+        Some(40.0 - 15.0 / 0.66),
     );
 
     let matrix = ws.root().join("maturity_matrix.csv");
@@ -621,23 +933,23 @@ fn a_workspace_matrix_overrides_levels_and_a_weaker_level_is_an_error() {
     milestone(p, 1, Some(2), Some(50.0), Some(5.0));
     assert_eq!(p["matrix_scope"], "city");
     close(&p["level_5"], 90.0);
-    // Geneva keeps the default internet row (25 % -> level 1, 30 next); the workspace row
-    // without city_id replaces PM10's default for everyone: 40 <= 45 but > 38 -> level 2,
-    // next level 3 at 38, 2 above it
+    // Geneva keeps the default for internet (25 % -> a = 0.25 -> level 2, 33 next); the
+    // workspace row without city_id sets PM10's levels for everyone: 40 <= 45 but > 38 ->
+    // level 2, next level 3 at 38, 2 above it
     let g = json(&ws, &["maturity", "--city", GENEVA, "--format", "json"]);
     let p = point(&g, "EC-ICT-ICT-1C");
-    milestone(p, 1, Some(2), Some(30.0), Some(5.0));
-    assert_eq!(p["matrix_scope"], "default");
+    milestone(p, 2, Some(3), Some(33.0), Some(8.0));
+    assert_eq!(p["matrix_scope"], "attainment");
     let p = point(&g, "EN-EN-AQ-1C-pm10");
     milestone(p, 2, Some(3), Some(38.0), Some(2.0));
-    assert_eq!(p["matrix_scope"], "default");
+    assert_eq!(p["matrix_scope"], "workspace");
     // the mart of the run says the same, with the row's source
     let rows = sql(
         &ws,
         "select city_id, data_point_id, maturity_level, matrix_scope, matrix_source, level_2_target
          from maturity_levels where maturity_level > 0 order by city_id, data_point_id",
     );
-    let got: Vec<(String, String, i64, String, String, f64)> = rows
+    let got: Vec<(String, String, i64, String, String, Option<f64>)> = rows
         .iter()
         .map(|r| {
             (
@@ -646,21 +958,35 @@ fn a_workspace_matrix_overrides_levels_and_a_weaker_level_is_an_error() {
                 r["maturity_level"].as_i64().unwrap(),
                 r["matrix_scope"].as_str().unwrap().to_string(),
                 r["matrix_source"].as_str().unwrap().to_string(),
-                r["level_2_target"].as_f64().unwrap(),
+                r["level_2_target"].as_f64(),
             )
         })
         .collect();
-    let internet = "ITU-T Y.4904 (12/2019) performance matrix example: Household Internet access, interim targets 30 %, 40 %, 60 %, target 80 %";
+    let internet = format!("U4SSC attainment bands against {INTERNET_TARGET}");
     let want = [
-        (ZURICH, "EC-ICT-ICT-1C", 1, "city", "city plan", 50.0),
-        (GENEVA, "EC-ICT-ICT-1C", 1, "default", internet, 30.0),
+        (
+            ZURICH,
+            "EC-ICT-ICT-1C",
+            1,
+            "city",
+            "maturity_matrix.csv: city plan",
+            Some(50.0),
+        ),
+        (
+            GENEVA,
+            "EC-ICT-ICT-1C",
+            2,
+            "attainment",
+            internet.as_str(),
+            None,
+        ),
         (
             GENEVA,
             "EN-EN-AQ-1C-pm10",
             2,
-            "default",
-            "stricter plan",
-            45.0,
+            "workspace",
+            "maturity_matrix.csv: stricter plan",
+            Some(45.0),
         ),
     ];
     assert_eq!(
@@ -673,6 +999,18 @@ fn a_workspace_matrix_overrides_levels_and_a_weaker_level_is_an_error() {
             src.to_string(),
             t
         ))
+    );
+    // the run record names the file
+    let record = ws.root().join("runs");
+    let last = std::fs::read_dir(&record)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .max()
+        .unwrap();
+    let rec: Value = serde_json::from_str(&std::fs::read_to_string(last).unwrap()).unwrap();
+    assert_eq!(
+        rec["maturity_matrix_override_file"],
+        matrix.display().to_string()
     );
 
     // a level-3 target weaker than level 2's (higher is better): run refuses, naming the
@@ -1663,10 +2001,6 @@ fn duckdb_recomputes_levels_peer_outliers_and_year_on_year_flags() {
         env!("CARGO_MANIFEST_DIR"),
         "/datasets/catalog/u4ssc_kpis.csv"
     );
-    let matrix = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/datasets/catalog/maturity_matrix.csv"
-    );
     con.execute_batch(&format!(
         "create table obs as
              select cast(city_id as varchar) as city_id, cast(data_point_id as varchar) as data_point_id,
@@ -1677,21 +2011,21 @@ fn duckdb_recomputes_levels_peer_outliers_and_year_on_year_flags() {
              from read_parquet('{r}/derived/cities.parquet');
          create table kpis as select * from read_csv('{catalog}', header = true, all_varchar = true);
          create table booleans as select data_point_id from kpis where value_type = 'boolean';
-         create table matrix as
-             select data_point_id, cast(level_2 as double) as l2, cast(level_3 as double) as l3,
-                    cast(level_4 as double) as l4, cast(level_5 as double) as l5
-             from read_csv('{matrix}', header = true, nullstr = '-');
+         create table att as
+             select cast(city_id as varchar) as city_id, cast(data_point_id as varchar) as data_point_id,
+                    direction, value, target, worst, tolerance, method, reference_kind
+             from read_parquet('{r}/derived/attainment.parquet');
          create table levels as
              select cast(city_id as varchar) as city_id, cast(data_point_id as varchar) as data_point_id,
-                    analysis_year, maturity_level, next_level
+                    analysis_year, maturity_level, next_level, next_target, gap_next, matrix_scope
              from read_parquet('{r}/derived/maturity_levels.parquet');
+         create table dims as
+             select cast(city_id as varchar) as city_id, dimension, data_points, level_min, level_median
+             from read_parquet('{r}/derived/maturity_dimensions.parquet');
          create table flags as
              select cast(city_id as varchar) as city_id, cast(data_point_id as varchar) as data_point_id,
                     year, rule
-             from read_parquet('{r}/derived/verification_flags.parquet');
-         create macro meets(v, t, dir) as
-             t is not null and case when dir = 'higher_better' then v >= t - 1e-9 * greatest(abs(t), 1)
-                                    else v <= t + 1e-9 * greatest(abs(t), 1) end;",
+             from read_parquet('{r}/derived/verification_flags.parquet');",
         r = root.display()
     ))
     .unwrap();
@@ -1701,53 +2035,91 @@ fn duckdb_recomputes_levels_peer_outliers_and_year_on_year_flags() {
     assert_eq!(year, 2024);
     let (n, bad) = counts(
         &con,
-        "select count(*), count(*) filter (where analysis_year <> 2024) from levels",
+        "select count(*), count(*) filter (where analysis_year <> 2024 or matrix_scope <> 'attainment') from levels",
     );
     assert!(n > 0);
     assert_eq!(bad, 0);
 
-    // (a) levels: the latest value in 2022..2024 of every city with a value in the window,
-    // for every data point of the matrix; 0 without a value, else the highest level whose
-    // target the value meets, else 1; the next level is the lowest one above with a target
-    con.execute_batch(&format!(
+    // (a) levels, without a matrix file: from the value and the run's reference (target or
+    // benchmark, worst, tolerance, method) of every non-neutral data point, the attainment
+    // (METHODOLOGY section 6), its band on min(a, 1) with the 1e-9 tolerance, and the level
+    // = points + 1 (0 without a value, 1 without a reference); the next level and its target
+    // = the next band edge in the value's units (none for a target band or at level 5)
+    con.execute_batch(
         "create table mine as
-         with win as (
-             select city_id, data_point_id, arg_max(value, year) as v
-             from obs where year between {year} - 2 and {year} group by all),
-         grid as (
-             select c.city_id, m.*, k.direction
-             from (select distinct city_id from win) c cross join matrix m
-             join kpis k using (data_point_id)),
-         j as (
-             select g.*, w.v from grid g left join win w using (city_id, data_point_id)),
+         with a as (
+             select *, case
+                 when value is null or method is null then null
+                 when method = 'band' then greatest(0, 1 - abs(value - target) / tolerance)
+                 when method = 'bounded' then
+                     case when worst is null or worst = target then null
+                          else least(greatest((value - worst) / (target - worst), 0), 1) end
+                 when direction = 'lower_better' then case when value = 0 then 1 else target / value end
+                 else value / target end as a
+             from att where direction <> 'neutral'),
+         p as (
+             select *, case when a is null then null
+                            when least(a, 1) >= 0.95 - 1e-9 then 4
+                            when least(a, 1) >= 0.66 - 1e-9 then 3
+                            when least(a, 1) >= 0.33 - 1e-9 then 2
+                            else 1 end as pts
+             from a),
          l as (
-             select *, case when v is null then 0
-                            when meets(v, l5, direction) then 5
-                            when meets(v, l4, direction) then 4
-                            when meets(v, l3, direction) then 3
-                            when meets(v, l2, direction) then 2
-                            else 1 end as level
-             from j)
-         select city_id, data_point_id, level,
-                case when v is null then 1
-                     when level < 2 and l2 is not null then 2
-                     when level < 3 and l3 is not null then 3
-                     when level < 4 and l4 is not null then 4
-                     when level < 5 and l5 is not null then 5 end as next_level
-         from l"
-    ))
+             select *, case when value is null then 0 when pts is null then 1 else pts + 1 end as level,
+                       case when value is null then 1
+                            when pts is null or method = 'band' or pts = 4 then null
+                            else pts + 2 end as next_level
+             from p),
+         e as (
+             select *, [0.33, 0.66, 0.95][next_level - 2] as f from l)
+         select city_id, data_point_id, value, direction, level, next_level,
+                case when next_level is null or next_level = 1 then null
+                     when method = 'ratio' and direction = 'higher_better' then f * target
+                     when method = 'ratio' then target / f
+                     else worst + f * (target - worst) end as next_target
+         from e;",
+    )
     .unwrap();
     let (n, bad) = counts(
         &con,
         "select count(*), count(*) filter (where l.city_id is null or m.city_id is null
-                 or l.maturity_level <> m.level or l.next_level is distinct from m.next_level)
+                 or l.maturity_level <> m.level or l.next_level is distinct from m.next_level
+                 or (l.next_target is null) <> (m.next_target is null)
+                 or abs(l.next_target - m.next_target) > 1e-9 * greatest(abs(m.next_target), 1)
+                 or abs(l.gap_next - case when m.direction = 'higher_better' then m.next_target - m.value
+                                          else m.value - m.next_target end) > 1e-9 * greatest(abs(m.next_target), 1)
+                 or l.gap_next <= 0)
          from levels l full join mine m using (city_id, data_point_id)",
     );
-    assert!(n >= 300 * 29, "{n}");
+    assert!(n >= 300 * 108, "{n}");
     assert_eq!(bad, 0, "maturity levels differ");
-    // the generated data reach every level
+    // the generated data reach every level but 1 (with 300 cities every data point has a
+    // target or a benchmark), and benchmarks take part
     let (levels, _) = counts(&con, "select count(distinct level), 0 from mine");
-    assert_eq!(levels, 6, "levels 0..5 should all occur");
+    assert_eq!(levels, 5, "levels 0, 2, 3, 4, 5 should all occur");
+    let (benchmarked, _) = counts(
+        &con,
+        "select count(*), 0 from att a join levels l using (city_id, data_point_id)
+         where a.reference_kind = 'benchmark' and l.maturity_level >= 2",
+    );
+    assert!(benchmarked > 1000, "{benchmarked}");
+    // the roll-ups: the minimum and the median of the levels per city and dimension, and
+    // overall
+    let (n, bad) = counts(
+        &con,
+        "with m as (
+             select city_id, k.dimension, level from mine join kpis k using (data_point_id)),
+         r as (
+             select city_id, dimension, count(*) as n, min(level) as lo, median(level) as med
+             from m group by all
+             union all
+             select city_id, 'KPI performance', count(*), min(level), median(level) from m group by all)
+         select count(*), count(*) filter (where d.city_id is null or r.city_id is null or d.data_points <> r.n
+                                                  or d.level_min <> r.lo or d.level_median <> r.med)
+         from dims d full join r using (city_id, dimension)",
+    );
+    assert_eq!(n, 300 * 4);
+    assert_eq!(bad, 0, "maturity roll-ups differ");
 
     // (b) peer outliers: per population band (known populations), data point and year
     // with at least 5 published values: |v - median| > 5 x MAD, MAD > 0, the median and MAD
@@ -1816,11 +2188,11 @@ fn duckdb_recomputes_levels_peer_outliers_and_year_on_year_flags() {
 }
 
 /// The Y.4904 achievements table: the latest self-assessed level per qualitative dimension
-/// (a dimension without an answer is "not assessed"), beside the KPI performance from the
-/// matrix (Basel reports all 29 mapped data points: the staircase level is 2).
+/// (a dimension without an answer is "not assessed"), beside the KPI performance (Basel
+/// reports 29 of the 108 mapped data points: the staircase level is 0).
 #[test]
 fn the_achievements_table_puts_self_assessments_beside_kpi_performance() {
-    let ws = levels_workspace();
+    let ws = levels_workspace(false);
     let f = ws.file(
         "y4904.csv",
         format!(
@@ -1844,13 +2216,13 @@ fn the_achievements_table_puts_self_assessments_beside_kpi_performance() {
             "data": 4,
             "services_and_applications": 3,
             "assessment": null,
-            "kpi_performance": 2
+            "kpi_performance": 0
         })
     );
     let text = ok(&ws, &["maturity", "--city", BASEL]);
     assert!(
         text.contains(
-            "strategy 3 (Development); infrastructure 1 (Planning); data 4 (Integration); services and applications 3 (Development); assessment not assessed; KPI performance 2 (Alignment) (from the performance matrix)\n"
+            "strategy 3 (Development); infrastructure 1 (Planning); data 4 (Integration); services and applications 3 (Development); assessment not assessed; KPI performance 0 (pre-maturity) (from the performance matrix)\n"
         ),
         "{text}"
     );
@@ -1859,4 +2231,53 @@ fn the_achievements_table_puts_self_assessments_beside_kpi_performance() {
         text.contains("! isolated advance (y4904): as of 2024-01-31 the highest and lowest dimensions are 3 levels apart (more than one)"),
         "{text}"
     );
+}
+
+/// METHODOLOGY section 8's property on the embedded sample (`citybench demo`): without a
+/// matrix file no (city, data point) has a maturity level that contradicts its U4SSC
+/// state: level = points + 1 where there are points, 1 for a value without a reference,
+/// 0 without a value; every non-neutral data point is mapped.
+#[test]
+fn no_default_maturity_level_contradicts_the_u4ssc_state_on_the_demo() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("demo");
+    let o = assert_cmd::Command::cargo_bin("citybench")
+        .unwrap()
+        .env_remove("CITYBENCH_WORKSPACE")
+        .args(["--quiet", "demo", "--dir", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = assert_cmd::Command::cargo_bin("citybench")
+        .unwrap()
+        .env_remove("CITYBENCH_WORKSPACE")
+        .args([
+            "-w",
+            dir.to_str().unwrap(),
+            "sql",
+            "select count(*) as pairs,
+                    count(*) filter (where s.value is not null) as with_value,
+                    count(*) filter (where m.maturity_level <> case when s.value is null then 0
+                                                                   when s.points is null then 1
+                                                                   else s.points + 1 end) as contradictions,
+                    count(*) filter (where m.matrix_scope <> 'attainment') as other_scope,
+                    count(distinct m.data_point_id) as data_points,
+                    count(distinct m.maturity_level) as levels
+             from stg_maturity_levels m
+             join stg_attainment s using (analysis_year, city_id, data_point_id)",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let r = &rows[0];
+    assert_eq!(r["contradictions"], 0, "{r}");
+    assert_eq!(r["other_scope"], 0, "{r}");
+    assert_eq!(r["data_points"], MAPPED, "{r}");
+    // 300 sample cities x 108 data points, most with a value; levels 0 and 2..5 occur
+    assert_eq!(r["pairs"], 300 * MAPPED, "{r}");
+    assert!(r["with_value"].as_i64().unwrap() > 30_000, "{r}");
+    assert!(r["levels"].as_i64().unwrap() >= 5, "{r}");
 }

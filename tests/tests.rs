@@ -11,7 +11,9 @@
 //! - `report`: `snapshot`, `compare` and `report` with hand-computed figures, confidential
 //!   peers, suppression, bad ids and options; the report in headless Chromium;
 //! - `maturity`: ITU-T Y.4904 levels, milestones and roll-ups by hand (command and SQL mart),
-//!   `--baseline`, a city without data, the workspace performance matrix and its errors,
+//!   by default the U4SSC bands (no contradiction on the demo), the opt-in Y.4904 sample, a
+//!   city target reaching maturity, `--baseline`, a city without data, the workspace
+//!   performance matrix and its errors,
 //!   self-assessment rejections, staircase checks and distributions, every `verify` rule
 //!   with its message and masking, and DuckDB recomputing levels, peer outliers and
 //!   year-on-year flags on generated data;

@@ -1,6 +1,8 @@
--- maturity_levels: each city's ITU-T Y.4904 maturity level per mapped data point, with the level's name, the
---     performance-matrix targets, the next milestone (next level, its target, the signed gap: positive = shortfall)
---     and the city's KPI-performance level per dimension. Confidential values are withheld (METHODOLOGY section 10):
+-- maturity_levels: each city's ITU-T Y.4904 maturity level per non-neutral data point, with the level's name, the
+--     targets of levels 2..5, which matrix applied (matrix_scope: 'attainment' = the U4SSC band against the target or
+--     benchmark of city_scorecard, the default; 'workspace' or 'city' = the workspace's maturity_matrix.csv; and
+--     matrix_source), the next milestone (next level, its target, the signed gap: positive = shortfall) and the
+--     city's KPI-performance level per dimension. Confidential values are withheld (METHODOLOGY section 10):
 --     value, level, level name, next milestone and gap_next are NULL when `confidential` is true (a level is a
 --     band of the value), and dimension_level is the published roll-up, which leaves those data points out.
 -- grain: one row per (analysis_year, city_id, data_point_id)

@@ -1,6 +1,9 @@
--- stg_maturity_levels: each mapped data point's ITU-T Y.4904 maturity level (0 = no baseline, 1 = baseline,
---     2..5 = highest level whose matrix target the value meets), its matrix row and the next milestone, renamed and typed.
--- grain: one row per (analysis_year, city_id, data_point_id) for every city with data x every data point of its matrix
+-- stg_maturity_levels: each non-neutral data point's ITU-T Y.4904 maturity level (0 = no value; matrix_scope
+--     'attainment', the default: the U4SSC band against the target or benchmark, 5 at 95%+, 4 at 66-95%, 3 at 33-66%,
+--     2 below 33%, 1 a value without a reference; 'workspace' or 'city': the highest level of the workspace's
+--     maturity_matrix.csv whose target the value meets, else 1), the targets of levels 2..5 (the band edges in the
+--     attainment scope), which matrix applied and the next milestone, renamed and typed.
+-- grain: one row per (analysis_year, city_id, data_point_id) for every city with data x every non-neutral data point
 -- depends on: src_maturity_levels
 SELECT
     CAST(analysis_year AS INTEGER)   AS analysis_year,

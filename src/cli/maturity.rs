@@ -10,7 +10,7 @@ use super::{GlobalArgs, Outcome};
 use crate::assessments::{self, Framework};
 use crate::error::{Error, Result};
 use crate::output::{OutputArgs, OutputFormat, Rows};
-use crate::pipeline::{self, matrix::LEVEL_NAMES, matrix::Matrix, maturity};
+use crate::pipeline::{self, matrix::LEVEL_NAMES, matrix::Matrix, maturity, targets::Targets};
 use crate::registry::Registry;
 use crate::report::{Results, fmt_num};
 use crate::schema::derived as d;
@@ -19,7 +19,7 @@ use crate::schema::derived as d;
 /// self-assessments, staircase checks) or the distribution of cities by level.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  citybench maturity --city 2660646\n  citybench maturity --city 2660646 --baseline 2020        what moved since 2020\n  citybench maturity --city 2660646 --format json\n  citybench maturity --distribution --framework eu_china --by region\n  citybench maturity --distribution --framework y4904 --by continent --format markdown\n\nLevels: 0 pre-maturity (no baseline), 1 Planning (baseline), 2 Alignment, 3 Development,\n4 Integration, 5 Optimization: the highest level whose target in the performance matrix\n(datasets/catalog/maturity_matrix.csv, or the workspace maturity_matrix.csv) the value meets.\nSelf-assessments are ingested with `citybench ingest FILE.csv` (columns\ncity_id,framework,characteristic,level,assessment_date[,evidence])."
+    after_help = "Examples:\n  citybench maturity --city 2660646\n  citybench maturity --city 2660646 --baseline 2020        what moved since 2020\n  citybench maturity --city 2660646 --format json\n  citybench maturity --distribution --framework eu_china --by region\n  citybench maturity --distribution --framework y4904 --by continent --format markdown\n\nLevels: 0 pre-maturity (no baseline), 1 Planning (baseline), 2 Alignment, 3 Development,\n4 Integration, 5 Optimization. By default a data point's level is its U4SSC attainment band\n(5 at 95%+ of the target or benchmark, 4 at 66-95%, 3 at 33-66%, 2 below 33%, 1 a value\nwithout a reference), so maturity and the U4SSC state agree; a workspace maturity_matrix.csv\nsets interim targets per data point (per city with city_id): the level is then the highest\none whose target the value meets (sample: datasets/catalog/maturity_matrix_y4904_sample.csv).\nSelf-assessments are ingested with `citybench ingest FILE.csv` (columns\ncity_id,framework,characteristic,level,assessment_date[,evidence])."
 )]
 pub struct Args {
     /// City id (`citybench cities --search NAME` finds it).
@@ -204,6 +204,7 @@ fn data_point_rows(
         d::NEXT_TARGET,
         d::GAP_NEXT,
         d::MATRIX_SCOPE,
+        d::MATRIX_SOURCE,
     ]
     .iter()
     .map(|s| s.to_string())
@@ -215,7 +216,7 @@ fn data_point_rows(
     }
     let mut rows = Rows::new(cols);
     let c = Cols(&now.levels);
-    let (dim, dp, value, sy, lvl, nl, nt, gap, scope) = (
+    let (dim, dp, value, sy, lvl, nl, nt, gap, scope, source) = (
         c.s(d::DIMENSION)?,
         c.s(d::DATA_POINT_ID)?,
         c.f(d::VALUE)?,
@@ -225,6 +226,7 @@ fn data_point_rows(
         c.f(d::NEXT_TARGET)?,
         c.f(d::GAP_NEXT)?,
         c.s(d::MATRIX_SCOPE)?,
+        c.s(d::MATRIX_SOURCE)?,
     );
     let targets: Vec<Vec<Option<f64>>> = pipeline::matrix::LEVEL_COLUMNS
         .iter()
@@ -258,6 +260,7 @@ fn data_point_rows(
             num(nt[i]),
             num(gap[i]),
             Value::from(scope[i].clone()),
+            Value::from(source[i].clone()),
         ]);
         if let Some((bdp, bv, bl)) = &base_cols {
             let j = bdp.iter().position(|x| x.as_deref() == Some(id.as_str()));
@@ -428,6 +431,7 @@ fn compact(dims: &Rows, points: &Rows, baseline: bool) -> (Rows, Rows) {
         ("next", d::NEXT_LEVEL),
         ("target", d::NEXT_TARGET),
         ("gap", d::GAP_NEXT),
+        ("matrix", d::MATRIX_SCOPE),
     ];
     if baseline {
         dcols.push(("baseline", "baseline_level"));
@@ -446,6 +450,39 @@ fn compact(dims: &Rows, points: &Rows, baseline: bool) -> (Rows, Rows) {
         row.push(Value::from(counts.join("/")));
     }
     (dv, pick(points, &pcols))
+}
+
+/// Which matrices applied, under the per-data-point table: how many data points follow
+/// the attainment reference, and the sources of the workspace's and the city's own rows.
+fn matrix_legend(points: &Rows, md: bool) -> String {
+    let line = if md { "\n- " } else { "" };
+    let scope_of = |s: &str| {
+        points
+            .records()
+            .filter(|r| r.str(d::MATRIX_SCOPE).as_deref() == Some(s))
+            .count()
+    };
+    let mut out = format!(
+        "{line}matrix: {} data point(s) at their U4SSC attainment band (attainment: 5 at 95%+, 4 at 66-95%, 3 at 33-66%, 2 below 33% of the target or benchmark, 1 a value without one; next target = the next band edge)\n",
+        scope_of(maturity::SCOPE_ATTAINMENT)
+    );
+    for scope in [maturity::SCOPE_WORKSPACE, maturity::SCOPE_CITY] {
+        let mut sources: Vec<String> = points
+            .records()
+            .filter(|r| r.str(d::MATRIX_SCOPE).as_deref() == Some(scope))
+            .filter_map(|r| r.str(d::MATRIX_SOURCE))
+            .collect();
+        sources.sort();
+        sources.dedup();
+        if !sources.is_empty() {
+            out.push_str(&format!(
+                "{line}matrix: {} data point(s) with {scope} interim targets ({})\n",
+                scope_of(scope),
+                sources.join("; ")
+            ));
+        }
+    }
+    out
 }
 
 fn render(rows: &Rows, format: OutputFormat) -> Result<String> {
@@ -482,15 +519,73 @@ fn city_report(args: &Args, global: &GlobalArgs, id: &str) -> Result<()> {
     let year = res.run.analysis_year;
     let lookback = res.run.lookback;
     let rule = config.maturity.rollup;
+    // the references of the run: the city's rows of its attainment table (the file is
+    // sorted by city: row-group statistics skip the others)
+    let scan = |name: &str| {
+        let path = res.warehouse.dir().join(format!("{name}.parquet"));
+        LazyFrame::scan_parquet(
+            PlRefPath::new(path.to_string_lossy().as_ref()),
+            ScanArgsParquet::default(),
+        )
+        .map_err(|e| Error::polars(&path, e))
+        .map(|lf| (lf, path))
+    };
+    let (att, path) = scan("attainment")?;
+    let run_refs = att
+        .filter(col(d::CITY_ID).eq(lit(city.city_id.as_str())))
+        .select([
+            col(d::CITY_ID).cast(DataType::String),
+            col(d::DATA_POINT_ID).cast(DataType::String),
+            col(d::DIMENSION),
+            col(d::SUB_DIMENSION),
+            col(d::CATEGORY),
+            col(d::DIRECTION),
+            col(d::TARGET),
+            col(d::WORST),
+            col(d::TOLERANCE),
+            col(d::METHOD),
+            col(d::TARGET_SOURCE),
+        ])
+        .collect()
+        .map_err(|e| Error::polars(&path, e))?;
+    let targets;
+    let refs = if run_refs.height() > 0 {
+        pipeline::References::Run(run_refs)
+    } else {
+        // a city without a value in the run's window has no rows: resolve its references
+        // as the run does (they matter for a baseline year with values)
+        targets = Targets::load(
+            Some(res.ws.root()),
+            &catalog,
+            &registry,
+            &config.peers.groupings,
+        )?;
+        let (aligned, path) = scan("aligned")?;
+        let aligned = aligned
+            .select([
+                col(d::DATA_POINT_ID).cast(DataType::String),
+                col(d::VALUE),
+                col(d::CONFIDENTIAL),
+            ])
+            .collect()
+            .map_err(|e| Error::polars(&path, e))?;
+        pipeline::References::Resolve {
+            targets: &targets,
+            registry: &registry,
+            aligned: Box::new(aligned.lazy()),
+            year,
+        }
+    };
     let assess = |y: i32| -> Result<Assessed> {
         let (levels, dims) = pipeline::city_maturity(
             obs.clone(),
             &catalog,
+            &config,
+            &refs,
             &matrix,
             &city.city_id,
             y,
             lookback,
-            rule,
         )?;
         Ok(Assessed { levels, dims })
     };
@@ -611,6 +706,7 @@ fn city_report(args: &Args, global: &GlobalArgs, id: &str) -> Result<()> {
                 "Per data point (next: the next level with a target; gap > 0 = shortfall)",
             ));
             t.push_str(&render(&pv, fmt)?);
+            t.push_str(&matrix_legend(&points, md));
             t.push_str(&h("Self-assessments"));
             if achieved.rows.is_empty() {
                 t.push_str("none ingested for this city (citybench ingest FILE.csv with city_id,framework,characteristic,level,assessment_date[,evidence])\n");

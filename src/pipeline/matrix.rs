@@ -1,8 +1,11 @@
 //! The ITU-T Y.4904 performance matrix (METHODOLOGY section 8): per data point, interim
-//! target values for maturity levels 2..5 (level 1 = a baseline value exists). The default
-//! is `datasets/catalog/maturity_matrix.csv` (how it was derived: `build_maturity.py`); a
-//! workspace `maturity_matrix.csv` of the same shape replaces a data point's default row,
-//! and with a `city_id` column sets one city's own interim targets (Y.4904 step 3).
+//! target values for maturity levels 2..5 (level 1 = a baseline value exists), set in a
+//! workspace `maturity_matrix.csv`: a row without `city_id` for every city, a row with one
+//! for that city only (Y.4904 step 3). There is no default matrix file: where no row
+//! applies, the level follows the attainment reference ([`super::maturity`]). Y.4904's own
+//! example values and the WHO interim targets ship as an opt-in sample,
+//! `datasets/catalog/maturity_matrix_y4904_sample.csv` (built by `build_maturity.py`), to
+//! copy into a workspace as `maturity_matrix.csv`.
 //!
 //! A cell is a number in the data point's canonical unit, or `-` when that level has no
 //! target (the level is then skipped). Targets must be monotone in the data point's
@@ -17,12 +20,10 @@ use crate::error::{Error, Result};
 use crate::registry::Registry;
 use crate::schema::derived as d;
 
-/// The embedded default matrix.
-pub const EMBEDDED_MATRIX: &str = include_str!("../../datasets/catalog/maturity_matrix.csv");
-/// How the embedded file is named in messages.
-pub const EMBEDDED_NAME: &str = "datasets/catalog/maturity_matrix.csv (embedded)";
-/// The workspace file that overrides the default.
+/// The workspace file with the city's and the workspace's own interim targets.
 pub const WORKSPACE_FILE: &str = "maturity_matrix.csv";
+/// The opt-in sample (Y.4904's example rows and the WHO interim targets), in the repository.
+pub const SAMPLE_FILE: &str = "datasets/catalog/maturity_matrix_y4904_sample.csv";
 /// The level columns, level 2 first.
 pub const LEVEL_COLUMNS: [&str; 4] = [d::LEVEL_2, d::LEVEL_3, d::LEVEL_4, d::LEVEL_5];
 
@@ -47,10 +48,10 @@ pub struct MatrixRow {
     pub source: String,
 }
 
-/// The default rows and the per-city rows, validated.
+/// The workspace's rows (for every city) and the per-city rows, validated.
 #[derive(Debug, Clone, Default)]
 pub struct Matrix {
-    pub defaults: Vec<MatrixRow>,
+    pub workspace: Vec<MatrixRow>,
     pub city: Vec<MatrixRow>,
     /// The workspace file, when one exists.
     pub override_file: Option<String>,
@@ -99,7 +100,7 @@ pub fn parse(
     if ci.is_some() && registry.is_none() {
         return Err(Error::input(
             path,
-            "the default matrix cannot have a city_id column",
+            "a sample matrix cannot have a city_id column",
         ));
     }
     let mut out: Vec<MatrixRow> = Vec::new();
@@ -228,18 +229,9 @@ pub fn parse(
 }
 
 impl Matrix {
-    /// The embedded default plus the workspace `maturity_matrix.csv`, if any. A workspace
-    /// row without `city_id` replaces the default row of its data point.
+    /// The workspace `maturity_matrix.csv`, if any (none: every level follows the
+    /// attainment reference).
     pub fn load(root: Option<&Path>, catalog: &Catalog, registry: &Registry) -> Result<Self> {
-        let mut defaults = parse(EMBEDDED_MATRIX, Path::new(EMBEDDED_NAME), catalog, None)
-            .or_else(|e| {
-                // a user framework (--catalog) need not know the U4SSC data points
-                if catalog.origin == crate::catalog::EMBEDDED_NAME {
-                    Err(e)
-                } else {
-                    Ok(Vec::new())
-                }
-            })?;
         let mut m = Matrix::default();
         if let Some(root) = root {
             let p = root.join(WORKSPACE_FILE);
@@ -249,25 +241,32 @@ impl Matrix {
                     if row.city_id.is_some() {
                         m.city.push(row);
                     } else {
-                        defaults.retain(|r| r.data_point_id != row.data_point_id);
-                        defaults.push(row);
+                        m.workspace.push(row);
                     }
                 }
                 m.override_file = Some(p.display().to_string());
             }
         }
-        m.defaults = defaults;
         Ok(m)
     }
 
-    /// Default rows: data_point_id, level_2..level_5, matrix_source.
-    pub fn defaults_frame(&self) -> Result<DataFrame> {
-        frame(&self.defaults, false)
+    /// Rows for every city: data_point_id, level_2..level_5, matrix_source.
+    pub fn workspace_frame(&self) -> Result<DataFrame> {
+        frame(&self.workspace, false)
     }
 
     /// Per-city rows: city_id, data_point_id, level_2..level_5, matrix_source.
     pub fn city_frame(&self) -> Result<DataFrame> {
         frame(&self.city, true)
+    }
+}
+
+/// A row's `matrix_source`: the file and the row's own source.
+fn source_of(r: &MatrixRow) -> String {
+    if r.source.is_empty() {
+        WORKSPACE_FILE.to_string()
+    } else {
+        format!("{WORKSPACE_FILE}: {}", r.source)
     }
 }
 
@@ -295,7 +294,7 @@ fn frame(rows: &[MatrixRow], with_city: bool) -> Result<DataFrame> {
     }
     cols.push(Column::new(
         d::MATRIX_SOURCE.into(),
-        rows.iter().map(|r| r.source.as_str()).collect::<Vec<_>>(),
+        rows.iter().map(source_of).collect::<Vec<_>>(),
     ));
     DataFrame::new(rows.len(), cols).map_err(|e| Error::polars("maturity matrix", e))
 }
@@ -313,11 +312,13 @@ mod tests {
         )
     }
 
+    /// The opt-in sample: Y.4904's two example rows and the three WHO air quality rows.
     #[test]
-    fn the_default_matrix_is_valid_and_sourced() {
+    fn the_sample_matrix_is_valid_and_sourced() {
         let (catalog, _) = inputs();
-        let rows = parse(EMBEDDED_MATRIX, Path::new(EMBEDDED_NAME), &catalog, None).unwrap();
-        assert_eq!(rows.len(), 29);
+        let text = include_str!("../../datasets/catalog/maturity_matrix_y4904_sample.csv");
+        let rows = parse(text, Path::new(SAMPLE_FILE), &catalog, None).unwrap();
+        assert_eq!(rows.len(), 5);
         assert!(rows.iter().all(|r| !r.source.is_empty()));
         let internet = rows
             .iter()

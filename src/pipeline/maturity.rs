@@ -1,18 +1,32 @@
-//! Stage `maturity` (METHODOLOGY section 8, ITU-T Y.4904): each mapped data point's level
-//! 0..5 from the performance matrix, the next milestone, and the roll-up per dimension.
+//! Stage `maturity` (METHODOLOGY section 8, ITU-T Y.4904): each non-neutral data point's
+//! level 0..5, the next milestone, and the roll-up per dimension.
 //!
-//! - level 0 = no baseline (no value in the analysis window); level 1 = a baseline exists;
-//!   level L in 2..5 = the highest level whose target the value meets (`-` cells skipped;
-//!   "meets" is `value >= target` for higher_better, `value <= target` for lower_better,
-//!   with a tolerance of 1e-9 x max(|target|, 1));
-//! - next level = the lowest level above the current one that has a target (1 when there is
-//!   no baseline), with its target and the signed gap to it (positive = shortfall);
-//! - per dimension and overall ("KPI performance"): the `min` (staircase) and `median`
-//!   roll-ups and the distribution of levels; `maturity_level` follows the configured rule
-//!   (`min`, or the median rounded down to a whole level).
+//! Which levels apply to a (city, data point), in this order ([`resolve`]):
 //!
-//! Only data points with a matrix row (the city's own or the default) are mapped into the
-//! maturity model (Y.4904 step 1); the others get no level.
+//! 1. `city`: the city's own row of the workspace `maturity_matrix.csv` (with `city_id`);
+//! 2. `workspace`: the workspace file's row without `city_id`;
+//! 3. `attainment` (the default): the reference the U4SSC state uses, the city's target or
+//!    the run's benchmark, with its method (METHODOLOGY section 6). The level is the
+//!    attainment band: 5 at the 95 %+ band (4 points), 4 at 66-95 % (3), 3 at 33-66 % (2),
+//!    2 below 33 % (1), 1 a value without a reference (or whose attainment is undefined),
+//!    0 no value. The level comes from the points themselves, so it never disagrees with
+//!    the U4SSC state, at a band edge included. The interim targets of levels 3, 4, 5 are
+//!    the band edges in the value's units ([`edge`]); level 2 has none (any value scored
+//!    against the reference is at least level 2); a target band has none (two-sided).
+//!
+//! With a matrix row: level 0 = no value; else the highest level whose target the value
+//! meets (`-` cells skipped; "meets" is `value >= target` for higher_better, `value <=
+//! target` for lower_better, with a tolerance of 1e-9 x max(|target|, 1)); else 1.
+//!
+//! Next milestone (every scope): the lowest level above the current one that has a target
+//! (1 when there is no value), with its target and the signed gap to it (positive =
+//! shortfall). In the attainment scope that is the next band edge: the level comes from the
+//! points (bands on `a` with the 1e-9 tolerance), so a value within the tolerance of an
+//! edge is already at the level above, and the gap shown is always > 0.
+//!
+//! Per dimension and overall ("KPI performance"): the `min` (staircase) and `median`
+//! roll-ups and the distribution of levels; `maturity_level` follows the configured rule
+//! (`min`, or the median rounded down to a whole level).
 //!
 //! The roll-ups come in two variants (METHODOLOGY section 10): `maturity_dimensions`, a
 //! city's own, with its confidential data points' levels, and
@@ -22,50 +36,177 @@
 
 use polars::prelude::*;
 
-use super::ordered;
+use super::attainment::{METHOD_BOUNDED, METHOD_RATIO};
 use crate::config::MaturityRollup;
 use crate::schema::derived as d;
 
-/// Scope of a default matrix row.
-pub const SCOPE_DEFAULT: &str = "default";
-/// Scope of a city's own row.
+/// Scope of a city's own matrix row.
 pub const SCOPE_CITY: &str = "city";
+/// Scope of a workspace matrix row (for every city).
+pub const SCOPE_WORKSPACE: &str = "workspace";
+/// Scope of the default: the attainment reference's bands.
+pub const SCOPE_ATTAINMENT: &str = "attainment";
 /// The overall roll-up's name in the dimension column (the Y.4904 achievements table's
 /// "KPIs performance").
 pub const KPI_PERFORMANCE: &str = "KPI performance";
+/// `matrix_source` of the attainment scope: this, then the reference's `target_source`.
+pub const ATTAINMENT_SOURCE: &str = "U4SSC attainment bands against ";
+/// `matrix_source` of the attainment scope without a reference.
+pub const NO_REFERENCE_SOURCE: &str =
+    "U4SSC attainment: no target or benchmark (level 1 with a value, 0 without)";
 
-fn matrix_columns() -> Vec<Expr> {
-    let mut v = vec![col(d::CITY_ID), col(d::DATA_POINT_ID)];
-    v.extend(super::matrix::LEVEL_COLUMNS.iter().map(|c| col(*c)));
-    v.push(col(d::MATRIX_SOURCE));
-    v.push(col(d::MATRIX_SCOPE));
-    v
+/// The attainment at which levels 3, 4 and 5 start (the U4SSC band cut-offs of 2, 3 and 4
+/// points, METHODOLOGY section 6), in per cent (for exact arithmetic:
+/// `66 x 60 / 100` is 39.6, `0.66 x 60` is 39.600000000000001).
+const EDGES_PCT: [f64; 3] = [33.0, 66.0, 95.0];
+
+/// Flag columns [`edge`] reads: the reference's method in the row's direction.
+const RATIO_HIGHER: &str = "__ratio_higher";
+const RATIO_LOWER: &str = "__ratio_lower";
+const BOUNDED: &str = "__bounded";
+
+/// The flags of [`edge`] (computed once, read by the three edges).
+fn edge_flags() -> [Expr; 3] {
+    let ratio = col(d::METHOD).eq(lit(METHOD_RATIO));
+    let t = col(d::TARGET);
+    let w = col(d::WORST);
+    [
+        ratio
+            .clone()
+            .and(col(d::DIRECTION).eq(lit("higher_better")))
+            .alias(RATIO_HIGHER),
+        ratio
+            .and(col(d::DIRECTION).eq(lit("lower_better")))
+            .alias(RATIO_LOWER),
+        col(d::METHOD)
+            .eq(lit(METHOD_BOUNDED))
+            .and(w.clone().is_not_null())
+            .and(w.neq(t))
+            .alias(BOUNDED),
+    ]
 }
 
-/// The matrix row of every (city, data point) the model maps: the city's own row where it
-/// has one, else the default. `cities` has one CITY_ID column; `defaults` and `city` are
-/// [`super::matrix::Matrix`]'s frames (keys encoded like `cities`).
-pub fn resolve(cities: LazyFrame, defaults: LazyFrame, city: LazyFrame) -> LazyFrame {
-    let own = city
-        .join(
-            cities.clone(),
-            [col(d::CITY_ID)],
-            [col(d::CITY_ID)],
-            JoinArgs::new(JoinType::Semi),
-        )
-        .with_column(lit(SCOPE_CITY).alias(d::MATRIX_SCOPE))
-        .select(matrix_columns());
-    let default = cities
-        .cross_join(defaults, None)
-        .with_column(lit(SCOPE_DEFAULT).alias(d::MATRIX_SCOPE))
-        .join(
-            own.clone().select([col(d::CITY_ID), col(d::DATA_POINT_ID)]),
-            [col(d::CITY_ID), col(d::DATA_POINT_ID)],
-            [col(d::CITY_ID), col(d::DATA_POINT_ID)],
-            JoinArgs::new(JoinType::Anti),
-        )
-        .select(matrix_columns());
-    concat([default, own], UnionArgs::default()).expect("same columns")
+/// The value at which attainment reaches `pct` % (a band edge), in the value's units:
+/// ratio method `pct x target / 100` (higher is better) or `100 x target / pct` (lower is
+/// better); bounded method `worst + pct x (target - worst) / 100`; null for a target band,
+/// without a reference, or where the attainment is undefined (bounded without a worst
+/// value or with worst = target). Needs TARGET, WORST and [`edge_flags`].
+fn edge(pct: f64) -> Expr {
+    let t = || col(d::TARGET);
+    let w = || col(d::WORST);
+    when(col(RATIO_HIGHER))
+        .then(t() * lit(pct) / lit(100.0))
+        .when(col(RATIO_LOWER))
+        .then(t() * lit(100.0) / lit(pct))
+        .when(col(BOUNDED))
+        .then(w() + (t() - w()) * lit(pct) / lit(100.0))
+        .otherwise(lit(NULL).cast(DataType::Float64))
+}
+
+/// A matrix frame's columns renamed with `prefix` (all but the join keys).
+fn prefixed(m: DataFrame, prefix: &str) -> LazyFrame {
+    let mut sel = Vec::new();
+    if m.column(d::CITY_ID).is_ok() {
+        sel.push(col(d::CITY_ID));
+    }
+    sel.push(col(d::DATA_POINT_ID));
+    for c in super::matrix::LEVEL_COLUMNS
+        .iter()
+        .chain([&d::MATRIX_SOURCE])
+    {
+        sel.push(col(*c).alias(format!("{prefix}{c}")));
+    }
+    m.lazy().select(sel)
+}
+
+/// The levels' inputs for every non-neutral (city, data point) of `attained` (the
+/// attainment rows: CITY_ID, DATA_POINT_ID, hierarchy, DIRECTION, VALUE, SOURCE_YEAR,
+/// CONFIDENTIAL, TARGET, WORST, METHOD, POINTS, TARGET_SOURCE): the matrix row that applies
+/// (`city`: [`super::matrix::Matrix::city_frame`], `workspace`: its
+/// `workspace_frame`, keys encoded like `attained`), else the attainment reference's band
+/// edges; with MATRIX_SCOPE and MATRIX_SOURCE.
+pub fn resolve(attained: LazyFrame, workspace: DataFrame, city: DataFrame) -> LazyFrame {
+    let mut lf = attained.filter(col(d::DIRECTION).neq(lit("neutral")));
+    let (has_city, has_ws) = (city.height() > 0, workspace.height() > 0);
+    let keys = |with_city: bool| {
+        let mut k = vec![col(d::DATA_POINT_ID)];
+        if with_city {
+            k.insert(0, col(d::CITY_ID));
+        }
+        k
+    };
+    if has_city {
+        lf = lf.join(
+            prefixed(city, "__city_"),
+            keys(true),
+            keys(true),
+            super::ordered(JoinType::Left),
+        );
+    }
+    if has_ws {
+        lf = lf.join(
+            prefixed(workspace, "__ws_"),
+            keys(false),
+            keys(false),
+            super::ordered(JoinType::Left),
+        );
+    }
+    let present = |prefix: &str, on: bool| {
+        if on {
+            col(format!("{prefix}{}", d::MATRIX_SOURCE)).is_not_null()
+        } else {
+            lit(false)
+        }
+    };
+    let scope = when(present("__city_", has_city))
+        .then(lit(SCOPE_CITY))
+        .when(present("__ws_", has_ws))
+        .then(lit(SCOPE_WORKSPACE))
+        .otherwise(lit(SCOPE_ATTAINMENT));
+    let is = |s: &str| col(d::MATRIX_SCOPE).eq(lit(s));
+    // a column of the matrix row that applies, else the attainment scope's `default`
+    let pick = |c: &str, default: Expr| {
+        let mut e = default;
+        for (prefix, scope, on) in [
+            ("__ws_", SCOPE_WORKSPACE, has_ws),
+            ("__city_", SCOPE_CITY, has_city),
+        ] {
+            if on {
+                e = when(is(scope))
+                    .then(col(format!("{prefix}{c}")))
+                    .otherwise(e);
+            }
+        }
+        e.alias(c)
+    };
+    let source = when(col(d::TARGET).is_not_null())
+        .then(concat_str(
+            [lit(ATTAINMENT_SOURCE), col(d::TARGET_SOURCE)],
+            "",
+            false,
+        ))
+        .otherwise(lit(NO_REFERENCE_SOURCE));
+    let mut cols = vec![
+        col(d::CITY_ID),
+        col(d::DATA_POINT_ID),
+        col(d::DIMENSION),
+        col(d::SUB_DIMENSION),
+        col(d::CATEGORY),
+        col(d::DIRECTION),
+        col(d::VALUE),
+        col(d::SOURCE_YEAR),
+        col(d::CONFIDENTIAL),
+        col(d::POINTS),
+        col(d::MATRIX_SCOPE),
+        pick(d::LEVEL_2, lit(NULL).cast(DataType::Float64)),
+    ];
+    for (c, f) in super::matrix::LEVEL_COLUMNS[1..].iter().zip(EDGES_PCT) {
+        cols.push(pick(c, edge(f)));
+    }
+    cols.push(pick(d::MATRIX_SOURCE, source));
+    lf.with_columns(edge_flags())
+        .with_column(scope.alias(d::MATRIX_SCOPE))
+        .select(cols)
 }
 
 /// `value` meets `target` in the row's direction (false when the target is null).
@@ -82,10 +223,13 @@ fn meets(target: Expr) -> Expr {
     )
 }
 
-/// The level expression (Int32): 0 without a value, else the highest level met, else 1.
+/// The level expression (Int32): 0 without a value; in the attainment scope the points + 1
+/// (1 without points); with a matrix row the highest level met, else 1.
 pub fn level_expr() -> Expr {
     when(col(d::VALUE).is_null())
         .then(lit(0))
+        .when(col(d::MATRIX_SCOPE).eq(lit(SCOPE_ATTAINMENT)))
+        .then(col(d::POINTS).cast(DataType::Int32).fill_null(lit(0)) + lit(1))
         .when(meets(col(d::LEVEL_5)))
         .then(lit(5))
         .when(meets(col(d::LEVEL_4)))
@@ -98,11 +242,9 @@ pub fn level_expr() -> Expr {
         .cast(DataType::Int32)
 }
 
-/// Levels per (city, data point): `resolved` ([`resolve`]) with the catalogue's hierarchy
-/// and direction (`catalog`: DATA_POINT_ID, DIMENSION, SUB_DIMENSION, CATEGORY, DIRECTION,
-/// POSITION) and the aligned values (`aligned`: CITY_ID, DATA_POINT_ID, VALUE, SOURCE_YEAR,
-/// CONFIDENTIAL; no row = no value in the window).
-pub fn levels(resolved: LazyFrame, catalog: LazyFrame, aligned: LazyFrame, year: i32) -> LazyFrame {
+/// Levels per (city, data point) from `resolved` ([`resolve`]), with the catalogue's
+/// POSITION (`catalog`: DATA_POINT_ID, POSITION).
+pub fn levels(resolved: LazyFrame, catalog: LazyFrame, year: i32) -> LazyFrame {
     let lv = |l: i32| col(d::MATURITY_LEVEL).lt(lit(l));
     let target = |c: &str| col(c).is_not_null();
     let next_level = when(col(d::VALUE).is_null())
@@ -133,29 +275,10 @@ pub fn levels(resolved: LazyFrame, catalog: LazyFrame, aligned: LazyFrame, year:
         .otherwise(col(d::VALUE) - col(d::NEXT_TARGET));
     resolved
         .join(
-            catalog.select([
-                col(d::DATA_POINT_ID),
-                col(d::DIMENSION),
-                col(d::SUB_DIMENSION),
-                col(d::CATEGORY),
-                col(d::DIRECTION),
-                col(d::POSITION),
-            ]),
+            catalog.select([col(d::DATA_POINT_ID), col(d::POSITION)]),
             [col(d::DATA_POINT_ID)],
             [col(d::DATA_POINT_ID)],
-            ordered(JoinType::Inner),
-        )
-        .join(
-            aligned.select([
-                col(d::CITY_ID),
-                col(d::DATA_POINT_ID),
-                col(d::VALUE),
-                col(d::SOURCE_YEAR),
-                col(d::CONFIDENTIAL),
-            ]),
-            [col(d::CITY_ID), col(d::DATA_POINT_ID)],
-            [col(d::CITY_ID), col(d::DATA_POINT_ID)],
-            ordered(JoinType::Left),
+            super::ordered(JoinType::Inner),
         )
         .with_column(level_expr().alias(d::MATURITY_LEVEL))
         .with_columns([
@@ -264,45 +387,95 @@ pub fn dimensions(levels: LazyFrame, rule: MaturityRollup, year: i32) -> LazyFra
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::attainment as att;
 
-    fn df_levels(direction: &str, values: &[Option<f64>], levels: [Option<f64>; 4]) -> DataFrame {
-        let n = values.len();
-        let resolved = df!(
-            d::CITY_ID => (0..n).map(|i| format!("c{i}")).collect::<Vec<_>>(),
-            d::DATA_POINT_ID => vec!["dp"; n],
-            d::LEVEL_2 => vec![levels[0]; n],
-            d::LEVEL_3 => vec![levels[1]; n],
-            d::LEVEL_4 => vec![levels[2]; n],
-            d::LEVEL_5 => vec![levels[3]; n],
-            d::MATRIX_SOURCE => vec!["test"; n],
-            d::MATRIX_SCOPE => vec![SCOPE_DEFAULT; n],
-        )
-        .unwrap();
-        let catalog = df!(
-            d::DATA_POINT_ID => ["dp"],
-            d::DIMENSION => ["Economy"],
-            d::SUB_DIMENSION => ["ICT"],
-            d::CATEGORY => ["ICT Infrastructure"],
-            d::DIRECTION => [direction],
-            d::POSITION => [1u32],
-        )
-        .unwrap();
-        let present: Vec<usize> = (0..n).filter(|&i| values[i].is_some()).collect();
-        let aligned = df!(
-            d::CITY_ID => present.iter().map(|i| format!("c{i}")).collect::<Vec<_>>(),
-            d::DATA_POINT_ID => vec!["dp"; present.len()],
-            d::VALUE => present.iter().map(|&i| values[i].unwrap()).collect::<Vec<_>>(),
-            d::SOURCE_YEAR => vec![2024; present.len()],
-            d::CONFIDENTIAL => vec![false; present.len()],
-        )
-        .unwrap();
-        levels_of(resolved, catalog, aligned)
+    /// One data point's reference for [`attained`].
+    #[derive(Clone, Copy)]
+    struct Reference<'a> {
+        direction: &'a str,
+        target: Option<f64>,
+        worst: Option<f64>,
+        tolerance: Option<f64>,
+        source: &'a str,
+        bounded: bool,
     }
 
-    fn levels_of(resolved: DataFrame, catalog: DataFrame, aligned: DataFrame) -> DataFrame {
-        levels(resolved.lazy(), catalog.lazy(), aligned.lazy(), 2024)
+    fn reference(direction: &str, target: Option<f64>) -> Reference<'_> {
+        Reference {
+            direction,
+            target,
+            worst: None,
+            tolerance: None,
+            source: "test target",
+            bounded: false,
+        }
+    }
+
+    /// Attainment rows of data point `dp` for cities c0, c1, ... with `values`, computed by
+    /// the attainment stage's own expressions (method, attainment, points), as in `run`.
+    fn attained(r: Reference<'_>, values: &[Option<f64>]) -> DataFrame {
+        let n = values.len();
+        df!(
+            d::CITY_ID => (0..n).map(|i| format!("c{i}")).collect::<Vec<_>>(),
+            d::DATA_POINT_ID => vec!["dp"; n],
+            d::DIMENSION => vec!["Economy"; n],
+            d::SUB_DIMENSION => vec!["ICT"; n],
+            d::CATEGORY => vec!["ICT Infrastructure"; n],
+            d::DIRECTION => vec![r.direction; n],
+            d::VALUE => values.to_vec(),
+            d::SOURCE_YEAR => values.iter().map(|v| v.map(|_| 2024)).collect::<Vec<_>>(),
+            d::CONFIDENTIAL => values.iter().map(|v| v.map(|_| false)).collect::<Vec<_>>(),
+            d::TARGET => vec![r.target; n],
+            d::WORST => vec![r.worst; n],
+            d::TOLERANCE => vec![r.tolerance; n],
+            d::TARGET_SOURCE => vec![r.target.map(|_| r.source); n],
+        )
+        .unwrap()
+        .lazy()
+        .with_column(att::method_expr(r.bounded).alias(d::METHOD))
+        .with_column(att::attainment_expr(col(d::VALUE)).alias(d::ATTAINMENT))
+        .with_column(att::points_expr(col(d::ATTAINMENT)).alias(d::POINTS))
+        .collect()
+        .unwrap()
+    }
+
+    fn catalog() -> LazyFrame {
+        df!(d::DATA_POINT_ID => ["dp", "x", "y"], d::POSITION => [1u32, 2, 3])
+            .unwrap()
+            .lazy()
+    }
+
+    fn no_rows(with_city: bool) -> DataFrame {
+        let mut cols = Vec::new();
+        if with_city {
+            cols.push(Column::new(d::CITY_ID.into(), Vec::<String>::new()));
+        }
+        cols.push(Column::new(d::DATA_POINT_ID.into(), Vec::<String>::new()));
+        for c in super::super::matrix::LEVEL_COLUMNS {
+            cols.push(Column::new(c.into(), Vec::<f64>::new()));
+        }
+        cols.push(Column::new(d::MATRIX_SOURCE.into(), Vec::<String>::new()));
+        DataFrame::new(0, cols).unwrap()
+    }
+
+    /// Levels of `attained` with the given workspace and city matrix rows, sorted by city.
+    fn levels_with(attained: DataFrame, workspace: DataFrame, city: DataFrame) -> DataFrame {
+        levels(resolve(attained.lazy(), workspace, city), catalog(), 2024)
             .collect()
             .unwrap()
+            .sort([d::CITY_ID, d::DATA_POINT_ID], Default::default())
+            .unwrap()
+    }
+
+    /// Levels by default (no matrix file): the attainment scope.
+    fn default_levels(r: Reference<'_>, values: &[Option<f64>]) -> DataFrame {
+        let out = levels_with(attained(r, values), no_rows(false), no_rows(true));
+        assert!(
+            strs(&out, d::MATRIX_SCOPE)
+                .iter()
+                .all(|s| s == SCOPE_ATTAINMENT)
+        );
+        out
     }
 
     fn ints(df: &DataFrame, c: &str) -> Vec<Option<i32>> {
@@ -311,10 +484,263 @@ mod tests {
     fn floats(df: &DataFrame, c: &str) -> Vec<Option<f64>> {
         df.column(c).unwrap().f64().unwrap().iter().collect()
     }
+    fn strs(df: &DataFrame, c: &str) -> Vec<String> {
+        df.column(c)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|s| s.unwrap_or("").to_string())
+            .collect()
+    }
+    /// `got` equal to `want` within 1e-9 (null where null).
+    fn near(got: &[Option<f64>], want: &[Option<f64>]) {
+        assert_eq!(got.len(), want.len(), "{got:?} != {want:?}");
+        for (g, w) in got.iter().zip(want) {
+            match (g, w) {
+                (Some(g), Some(w)) => assert!((g - w).abs() < 1e-9, "{got:?} != {want:?}"),
+                (None, None) => {}
+                _ => panic!("{got:?} != {want:?}"),
+            }
+        }
+    }
 
-    /// Y.4904's example row: household Internet access 30 / 40 / 60 / 80 %.
+    /// Target 60 %, higher is better (ratio): band edges 0.33 x 60 = 19.8, 0.66 x 60 = 39.6,
+    /// 0.95 x 60 = 57 (METHODOLOGY section 6's check) are the targets of levels 3, 4, 5.
     #[test]
-    fn levels_of_a_higher_better_data_point() {
+    fn default_levels_are_the_bands_at_each_edge() {
+        let v = [
+            None,              // no value: level 0, next level 1
+            Some(10.0),        // a = 0.1667 < 0.33: 1 point -> level 2, 9.8 short of 19.8
+            Some(19.79),       // just below the edge: level 2, 0.01 short
+            Some(19.8),        // a = 0.33 (up to float error): 2 points -> level 3
+            Some(39.6),        // a = 0.66: 3 points -> level 4, 17.4 short of 57
+            Some(56.9999999),  // a = 0.949999998 < 0.95 - 1e-9: level 4, 1e-7 short
+            Some(56.99999997), // a = 0.9499999995 >= 0.95 - 1e-9: level 5 (tolerance)
+            Some(57.0),        // a = 0.95: level 5, no next level
+            Some(75.0),        // a = 1.25 (min(a, 1) = 1): level 5
+        ];
+        let df = default_levels(reference("higher_better", Some(60.0)), &v);
+        assert_eq!(
+            ints(&df, d::MATURITY_LEVEL),
+            [0, 2, 2, 3, 4, 4, 5, 5, 5].map(Some)
+        );
+        // the level is the points + 1 wherever there are points
+        let points: Vec<Option<i32>> = attained(reference("higher_better", Some(60.0)), &v)
+            .column(d::POINTS)
+            .unwrap()
+            .i32()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(
+            points,
+            [
+                None,
+                Some(1),
+                Some(1),
+                Some(2),
+                Some(3),
+                Some(3),
+                Some(4),
+                Some(4),
+                Some(4)
+            ]
+        );
+        assert_eq!(
+            ints(&df, d::NEXT_LEVEL),
+            [
+                Some(1),
+                Some(3),
+                Some(3),
+                Some(4),
+                Some(5),
+                Some(5),
+                None,
+                None,
+                None
+            ]
+        );
+        near(
+            &floats(&df, d::NEXT_TARGET),
+            &[
+                None,
+                Some(19.8),
+                Some(19.8),
+                Some(39.6),
+                Some(57.0),
+                Some(57.0),
+                None,
+                None,
+                None,
+            ],
+        );
+        near(
+            &floats(&df, d::GAP_NEXT),
+            &[
+                None,
+                Some(9.8),
+                Some(0.01),
+                Some(19.8),
+                Some(17.4),
+                Some(1e-7),
+                None,
+                None,
+                None,
+            ],
+        );
+        // the interim targets in the value's units: level 2 has none (any scored value is
+        // at least level 2); rounded to 12 significant digits (0.66 x 60 = 39.6 exactly)
+        assert_eq!(floats(&df, d::LEVEL_2)[1], None);
+        assert_eq!(floats(&df, d::LEVEL_3)[1], Some(19.8));
+        assert_eq!(floats(&df, d::LEVEL_4)[1], Some(39.6));
+        assert_eq!(floats(&df, d::LEVEL_5)[1], Some(57.0));
+        assert_eq!(
+            strs(&df, d::MATRIX_SOURCE)[1],
+            "U4SSC attainment bands against test target"
+        );
+    }
+
+    /// Target 15 (e.g. PM10 in ug/m3), lower is better (ratio a = target / value): the
+    /// edges are 15 / 0.33 = 45.4545..., 15 / 0.66 = 22.7272..., 15 / 0.95 = 15.7894...
+    #[test]
+    fn default_levels_lower_is_better() {
+        let v = [Some(50.0), Some(45.0), Some(20.0), Some(15.5), Some(0.0)];
+        // 50: a = 0.3 -> level 2; 45: a = 0.333 -> 3; 20: a = 0.75 -> 4; 15.5: a = 0.968
+        // -> 5; 0: a = 1 (value 0) -> 5
+        let df = default_levels(reference("lower_better", Some(15.0)), &v);
+        assert_eq!(ints(&df, d::MATURITY_LEVEL), [2, 3, 4, 5, 5].map(Some));
+        assert_eq!(
+            ints(&df, d::NEXT_LEVEL),
+            [Some(3), Some(4), Some(5), None, None]
+        );
+        near(
+            &floats(&df, d::NEXT_TARGET),
+            &[
+                Some(45.4545454545),
+                Some(22.7272727273),
+                Some(15.7894736842),
+                None,
+                None,
+            ],
+        );
+        // positive = shortfall: the value is above the edge it has to come down to
+        near(
+            &floats(&df, d::GAP_NEXT),
+            &[
+                Some(4.5454545455),
+                Some(22.2727272727),
+                Some(4.2105263158),
+                None,
+                None,
+            ],
+        );
+    }
+
+    /// Bounded method: a target of 0 with worst 100 (e.g. the share of waste burnt in the
+    /// open, lower is better): a = (value - 100) / (0 - 100), edges 100 + f x (0 - 100) =
+    /// 67, 34, 5; and a configured bounded method, higher is better, target 100, worst 20:
+    /// edges 20 + f x 80 = 46.4, 72.8, 96.
+    #[test]
+    fn default_levels_bounded_with_the_worst_value() {
+        let zero = Reference {
+            worst: Some(100.0),
+            ..reference("lower_better", Some(0.0))
+        };
+        // 80: a = 0.2 -> 2; 67: a = 0.33 -> 3; 34: a = 0.66 -> 4; 5: a = 0.95 -> 5
+        let df = default_levels(zero, &[Some(80.0), Some(67.0), Some(34.0), Some(5.0)]);
+        assert_eq!(ints(&df, d::MATURITY_LEVEL), [2, 3, 4, 5].map(Some));
+        near(
+            &floats(&df, d::NEXT_TARGET),
+            &[Some(67.0), Some(34.0), Some(5.0), None],
+        );
+        near(
+            &floats(&df, d::GAP_NEXT),
+            &[Some(13.0), Some(33.0), Some(29.0), None],
+        );
+        near(&floats(&df, d::LEVEL_3)[..1], &[Some(67.0)]);
+        let higher = Reference {
+            worst: Some(20.0),
+            bounded: true,
+            ..reference("higher_better", Some(100.0))
+        };
+        // 50: a = 30 / 80 = 0.375 -> level 3, 22.8 short of 72.8; 96: a = 0.95 -> 5
+        let df = default_levels(higher, &[Some(50.0), Some(96.0)]);
+        assert_eq!(ints(&df, d::MATURITY_LEVEL), [3, 5].map(Some));
+        near(&floats(&df, d::NEXT_TARGET), &[Some(72.8), None]);
+        near(&floats(&df, d::GAP_NEXT), &[Some(22.8), None]);
+        near(
+            &[
+                floats(&df, d::LEVEL_3)[0],
+                floats(&df, d::LEVEL_4)[0],
+                floats(&df, d::LEVEL_5)[0],
+            ],
+            &[Some(46.4), Some(72.8), Some(96.0)],
+        );
+        // worst = target: the attainment is undefined, as without a reference: level 1,
+        // no milestone
+        let flat = Reference {
+            worst: Some(100.0),
+            bounded: true,
+            ..reference("higher_better", Some(100.0))
+        };
+        let df = default_levels(flat, &[Some(50.0)]);
+        assert_eq!(ints(&df, d::MATURITY_LEVEL), [Some(1)]);
+        assert_eq!(ints(&df, d::NEXT_LEVEL), [None]);
+        assert_eq!(floats(&df, d::LEVEL_5), [None]);
+    }
+
+    /// Target band (gender income ratio: target 1, tolerance 0.5, a = 1 - |v - 1| / 0.5):
+    /// the level of its points, no milestone (the band is two-sided).
+    #[test]
+    fn default_levels_of_a_target_band() {
+        let band = Reference {
+            tolerance: Some(0.5),
+            ..reference("target_band", Some(1.0))
+        };
+        // 1.1: a = 0.8 -> 3 points -> 4; 0.5: a = 0 -> 2; 1: a = 1 -> 5; 0.8: a = 0.6 -> 3
+        let df = default_levels(band, &[Some(1.1), Some(0.5), Some(1.0), Some(0.8), None]);
+        assert_eq!(ints(&df, d::MATURITY_LEVEL), [4, 2, 5, 3, 0].map(Some));
+        assert_eq!(ints(&df, d::NEXT_LEVEL), [None, None, None, None, Some(1)]);
+        assert!(floats(&df, d::NEXT_TARGET).iter().all(Option::is_none));
+        for c in super::super::matrix::LEVEL_COLUMNS {
+            assert!(floats(&df, c).iter().all(Option::is_none), "{c}");
+        }
+    }
+
+    /// A benchmark is a reference like a target (its source says how it was computed);
+    /// without any reference a value is level 1 (a baseline) with no milestone.
+    #[test]
+    fn default_levels_against_a_benchmark_and_without_a_reference() {
+        let bench = Reference {
+            source: "benchmark: the mean of the 5 best performers of 7 cities",
+            ..reference("higher_better", Some(80.0))
+        };
+        // 60: a = 0.75 -> level 4, next 5 at 0.95 x 80 = 76, 16 short
+        let df = default_levels(bench, &[Some(60.0)]);
+        assert_eq!(ints(&df, d::MATURITY_LEVEL), [Some(4)]);
+        near(&floats(&df, d::NEXT_TARGET), &[Some(76.0)]);
+        near(&floats(&df, d::GAP_NEXT), &[Some(16.0)]);
+        assert_eq!(
+            strs(&df, d::MATRIX_SOURCE),
+            [
+                "U4SSC attainment bands against benchmark: the mean of the 5 best performers of 7 cities"
+            ]
+        );
+        let df = default_levels(reference("higher_better", None), &[Some(12.0), None]);
+        assert_eq!(ints(&df, d::MATURITY_LEVEL), [Some(1), Some(0)]);
+        assert_eq!(ints(&df, d::NEXT_LEVEL), [None, Some(1)]);
+        assert_eq!(floats(&df, d::NEXT_TARGET), [None, None]);
+        assert_eq!(strs(&df, d::MATRIX_SOURCE), [NO_REFERENCE_SOURCE; 2]);
+        // neutral data points are not mapped
+        let df = default_levels(reference("neutral", None), &[Some(12.0)]);
+        assert_eq!(df.height(), 0);
+    }
+
+    /// A matrix row (here: a workspace row with Y.4904's example, household Internet access
+    /// 30 / 40 / 60 / 80 %) replaces the attainment reference: the highest level met.
+    #[test]
+    fn a_workspace_row_sets_interim_targets_for_every_city() {
         let v = [
             None,
             Some(10.0),
@@ -324,14 +750,29 @@ mod tests {
             Some(80.0),
             Some(95.0),
         ];
-        let df = df_levels(
-            "higher_better",
-            &v,
-            [Some(30.0), Some(40.0), Some(60.0), Some(80.0)],
+        let ws = df!(
+            d::DATA_POINT_ID => ["dp"],
+            d::LEVEL_2 => [30.0],
+            d::LEVEL_3 => [40.0],
+            d::LEVEL_4 => [60.0],
+            d::LEVEL_5 => [80.0],
+            d::MATRIX_SOURCE => ["maturity_matrix.csv: Y.4904 example"],
+        )
+        .unwrap();
+        // the target (100) would give 45 % level 3 (33-66 %): the row says otherwise
+        let df = levels_with(
+            attained(reference("higher_better", Some(100.0)), &v),
+            ws,
+            no_rows(true),
         );
         assert_eq!(
             ints(&df, d::MATURITY_LEVEL),
             [0, 1, 2, 3, 4, 5, 5].map(Some)
+        );
+        assert!(
+            strs(&df, d::MATRIX_SCOPE)
+                .iter()
+                .all(|s| s == SCOPE_WORKSPACE)
         );
         assert_eq!(
             ints(&df, d::NEXT_LEVEL),
@@ -357,12 +798,21 @@ mod tests {
 
     /// Y.4904's example row: outage time - / 30 / 25 / 15 minutes (no level-2 target).
     #[test]
-    fn levels_of_a_lower_better_data_point_skip_missing_targets() {
+    fn levels_of_a_lower_better_matrix_row_skip_missing_targets() {
         let v = [Some(45.0), Some(30.0), Some(26.0), Some(25.0), Some(10.0)];
-        let df = df_levels(
-            "lower_better",
-            &v,
-            [None, Some(30.0), Some(25.0), Some(15.0)],
+        let ws = df!(
+            d::DATA_POINT_ID => ["dp"],
+            d::LEVEL_2 => [None::<f64>],
+            d::LEVEL_3 => [Some(30.0)],
+            d::LEVEL_4 => [Some(25.0)],
+            d::LEVEL_5 => [Some(15.0)],
+            d::MATRIX_SOURCE => ["plan"],
+        )
+        .unwrap();
+        let df = levels_with(
+            attained(reference("lower_better", None), &v),
+            ws,
+            no_rows(true),
         );
         // 45 min meets no target: level 1 (a baseline); 30 meets level 3 (level 2 is skipped)
         assert_eq!(ints(&df, d::MATURITY_LEVEL), [1, 3, 3, 4, 5].map(Some));
@@ -470,49 +920,74 @@ mod tests {
         assert_eq!(u32s(&published, d::AT_LEVEL[1]), [0, 0, 0].map(Some));
     }
 
+    /// City c1's own row wins over the workspace row; c0 gets the workspace row; data point
+    /// y (no row) follows its reference; a row of a city without data changes nothing.
     #[test]
-    fn a_city_override_replaces_the_default_row() {
-        let cities = df!(d::CITY_ID => ["a", "b"]).unwrap();
-        let defaults = df!(
-            d::DATA_POINT_ID => ["x", "y"],
-            d::LEVEL_2 => [Some(1.0), Some(1.0)],
-            d::LEVEL_3 => [Some(2.0), Some(2.0)],
-            d::LEVEL_4 => [Some(3.0), Some(3.0)],
-            d::LEVEL_5 => [Some(4.0), Some(4.0)],
-            d::MATRIX_SOURCE => ["default", "default"],
+    fn a_city_row_overrides_the_workspace_row_and_the_default() {
+        let mut rows = attained(
+            reference("higher_better", Some(100.0)),
+            &[Some(45.0), Some(45.0)],
+        );
+        let y = attained(
+            reference("higher_better", Some(100.0)),
+            &[Some(45.0), Some(45.0)],
+        )
+        .lazy()
+        .with_column(lit("y").alias(d::DATA_POINT_ID))
+        .collect()
+        .unwrap();
+        rows.vstack_mut(&y).unwrap();
+        let ws = df!(
+            d::DATA_POINT_ID => ["dp"],
+            d::LEVEL_2 => [Some(10.0)],
+            d::LEVEL_3 => [Some(20.0)],
+            d::LEVEL_4 => [Some(30.0)],
+            d::LEVEL_5 => [Some(40.0)],
+            d::MATRIX_SOURCE => ["maturity_matrix.csv: plan"],
         )
         .unwrap();
         let own = df!(
-            d::CITY_ID => ["b", "zz"],
-            d::DATA_POINT_ID => ["y", "y"],
-            d::LEVEL_2 => [Some(10.0), Some(10.0)],
-            d::LEVEL_3 => [Some(20.0), Some(20.0)],
-            d::LEVEL_4 => [None::<f64>, None],
-            d::LEVEL_5 => [Some(40.0), Some(40.0)],
-            d::MATRIX_SOURCE => ["city plan", "city plan"],
+            d::CITY_ID => ["c1", "zz"],
+            d::DATA_POINT_ID => ["dp", "dp"],
+            d::LEVEL_2 => [Some(50.0), Some(50.0)],
+            d::LEVEL_3 => [None::<f64>, None],
+            d::LEVEL_4 => [Some(60.0), Some(60.0)],
+            d::LEVEL_5 => [Some(90.0), Some(90.0)],
+            d::MATRIX_SOURCE => ["maturity_matrix.csv: city plan", "maturity_matrix.csv: city plan"],
         )
         .unwrap();
-        let out = resolve(cities.lazy(), defaults.lazy(), own.lazy())
-            .collect()
-            .unwrap()
-            .sort([d::CITY_ID, d::DATA_POINT_ID], Default::default())
-            .unwrap();
+        let out = levels_with(rows, ws, own);
         assert_eq!(out.height(), 4);
-        let scope: Vec<&str> = out
-            .column(d::MATRIX_SCOPE)
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .flatten()
-            .collect();
+        // c0 dp, c0 y, c1 dp, c1 y
         assert_eq!(
-            scope,
-            [SCOPE_DEFAULT, SCOPE_DEFAULT, SCOPE_DEFAULT, SCOPE_CITY]
+            strs(&out, d::MATRIX_SCOPE),
+            [
+                SCOPE_WORKSPACE,
+                SCOPE_ATTAINMENT,
+                SCOPE_CITY,
+                SCOPE_ATTAINMENT
+            ]
+        );
+        // workspace 10/20/30/40: 45 meets 40 -> 5; city 50/-/60/90: 45 meets none -> 1
+        // (the city's "-" at level 3 is not filled from the workspace row); 45 % of the
+        // target 100 is in the 33-66 % band -> 3
+        assert_eq!(ints(&out, d::MATURITY_LEVEL), [5, 3, 1, 3].map(Some));
+        assert_eq!(
+            floats(&out, d::LEVEL_3),
+            [Some(20.0), Some(33.0), None, Some(33.0)]
         );
         assert_eq!(
-            floats(&out, d::LEVEL_2),
-            [Some(1.0), Some(1.0), Some(1.0), Some(10.0)]
+            floats(&out, d::NEXT_TARGET),
+            [None, Some(66.0), Some(50.0), Some(66.0)]
+        );
+        assert_eq!(
+            strs(&out, d::MATRIX_SOURCE),
+            [
+                "maturity_matrix.csv: plan",
+                "U4SSC attainment bands against test target",
+                "maturity_matrix.csv: city plan",
+                "U4SSC attainment bands against test target"
+            ]
         );
     }
 }

@@ -9,7 +9,7 @@
 //!                              │                                 │
 //!                              │              memberships ─▶ peers (stats, percentiles) ─▶ gaps
 //!                              │                                 │
-//!                              │     performance matrix ─▶ maturity levels ─▶ per dimension
+//!                              │  workspace matrix, else attainment bands ─▶ maturity levels ─▶ per dimension
 //!                              └──fit(years <= Y)──▶ trends (uses the resolved targets)
 //! ```
 //!
@@ -373,24 +373,16 @@ pub fn compute(
     ));
     lap("output", &mut timings);
 
-    let cities = aligned
-        .clone()
-        .lazy()
-        .select([col(d::CITY_ID)])
-        .unique_stable(None, UniqueKeepStrategy::First);
+    // the levels follow the attainment reference unless a city's or the workspace's
+    // matrix sets interim targets (METHODOLOGY section 8)
     let resolved = maturity::resolve(
-        cities,
-        keys.encode_frame(inputs.matrix.defaults_frame()?)?.lazy(),
-        keys.encode_frame(inputs.matrix.city_frame()?)?.lazy(),
+        attained.clone().lazy(),
+        keys.encode_frame(inputs.matrix.workspace_frame()?)?,
+        keys.encode_frame(inputs.matrix.city_frame()?)?,
     );
-    let levels = maturity::levels(
-        resolved,
-        catalog.clone().lazy(),
-        aligned.clone().lazy(),
-        year,
-    )
-    .collect()
-    .map_err(pe)?;
+    let levels = maturity::levels(resolved, catalog.clone().lazy(), year)
+        .collect()
+        .map_err(pe)?;
     let dimensions = maturity::dimensions(levels.clone().lazy(), cfg.maturity.rollup, year)
         .collect()
         .map_err(pe)?;
@@ -513,17 +505,40 @@ pub fn verification(
     Ok((flags, observations))
 }
 
-/// One city's maturity for analysis year `year` from its observations (`observations`:
-/// CITY_ID, DATA_POINT_ID, YEAR, VALUE, CONFIDENTIAL as text ids, any order): the data point
-/// levels and the roll-ups, by the same stages as `run`.
+/// The attainment references of one city for [`city_maturity`].
+pub enum References<'a> {
+    /// The city's rows of the run's attainment table (CITY_ID and DATA_POINT_ID as text,
+    /// DIMENSION, SUB_DIMENSION, CATEGORY, DIRECTION, TARGET, WORST, TOLERANCE, METHOD,
+    /// TARGET_SOURCE): the references the run used, one row per catalogue data point.
+    Run(DataFrame),
+    /// Resolve them as `run` does: for a city without rows (no value in the run's window).
+    Resolve {
+        targets: &'a Targets,
+        registry: &'a Registry,
+        /// The run's aligned values of every city (DATA_POINT_ID as text, VALUE,
+        /// CONFIDENTIAL): the benchmarks and the bounded method's fallback worst value
+        /// rest on them.
+        aligned: Box<LazyFrame>,
+        /// The run's analysis year (the year of its benchmarks).
+        year: i32,
+    },
+}
+
+/// One city's maturity for year `year` from its observations (`observations`: CITY_ID,
+/// DATA_POINT_ID, YEAR, VALUE, CONFIDENTIAL as text ids, any order): the data point levels
+/// and the roll-ups, by the same stages as `run`, against the references of the run's
+/// analysis year ([`References`]), also when `year` is a baseline year: a baseline year's
+/// values are placed against the run's targets and benchmarks.
+#[allow(clippy::too_many_arguments)]
 pub fn city_maturity(
     observations: DataFrame,
     catalog: &Catalog,
+    cfg: &Config,
+    refs: &References<'_>,
     matrix: &matrix::Matrix,
     city_id: &str,
     year: i32,
     lookback: u32,
-    rule: crate::config::MaturityRollup,
 ) -> Result<(DataFrame, DataFrame)> {
     let cat = catalog_frame(catalog)?;
     let series = observations
@@ -543,17 +558,83 @@ pub fn city_maturity(
         ])
         .sort([d::SERIES, d::YEAR], SortMultipleOptions::default());
     let aligned = align::align(series, year, lookback);
-    let cities = df!(d::CITY_ID => [city_id]).map_err(pe)?.lazy();
-    let resolved = maturity::resolve(
-        cities,
-        matrix.defaults_frame()?.lazy(),
-        matrix.city_frame()?.lazy(),
-    );
-    let levels = maturity::levels(resolved, cat.lazy(), aligned, year)
+    let attained = match refs {
+        References::Run(rows) => rows
+            .clone()
+            .lazy()
+            .select([
+                col(d::CITY_ID),
+                col(d::DATA_POINT_ID),
+                col(d::DIMENSION),
+                col(d::SUB_DIMENSION),
+                col(d::CATEGORY),
+                col(d::DIRECTION),
+                col(d::TARGET),
+                col(d::WORST),
+                col(d::TOLERANCE),
+                col(d::METHOD),
+                col(d::TARGET_SOURCE),
+            ])
+            .join(
+                aligned.select([
+                    col(d::CITY_ID),
+                    col(d::DATA_POINT_ID),
+                    col(d::VALUE),
+                    col(d::SOURCE_YEAR),
+                    col(d::CONFIDENTIAL),
+                ]),
+                [col(d::CITY_ID), col(d::DATA_POINT_ID)],
+                [col(d::CITY_ID), col(d::DATA_POINT_ID)],
+                JoinArgs::new(JoinType::Left),
+            )
+            .with_column(attainment::attainment_expr(col(d::VALUE)).alias(d::ATTAINMENT))
+            .with_column(attainment::points_expr(col(d::ATTAINMENT)).alias(d::POINTS)),
+        References::Resolve {
+            targets,
+            registry,
+            aligned: all,
+            year: run_year,
+        } => {
+            let grid = df!(d::CITY_ID => [city_id]).map_err(pe)?.lazy().cross_join(
+                cat.clone().lazy().select([
+                    col(d::DATA_POINT_ID),
+                    col(d::DIMENSION),
+                    col(d::SUB_DIMENSION),
+                    col(d::CATEGORY),
+                    col(d::DIRECTION),
+                ]),
+                None,
+            );
+            let memberships = groups::memberships(&cfg.peers.groupings, registry)?
+                .lazy()
+                .filter(col(d::CITY_ID).eq(lit(city_id)));
+            let resolved = attainment::resolve_targets(
+                grid,
+                memberships,
+                targets.defaults_frame()?.lazy(),
+                targets.city_frame()?.lazy(),
+                targets.group_frame()?.lazy(),
+            );
+            let all = all.as_ref();
+            let bench = attainment::benchmarks(all.clone(), cat.clone().lazy(), &cfg.benchmarks);
+            let resolved = attainment::with_benchmarks(resolved, bench, *run_year);
+            let fallback = attainment::worst_fallback(all.clone(), cat.clone().lazy());
+            let bounded = cfg.attainment.method == AttainmentMethod::Bounded;
+            attainment::attainment(resolved, aligned, fallback, bounded)
+        }
+    };
+    let city_rows = matrix
+        .city_frame()?
+        .lazy()
+        .filter(col(d::CITY_ID).eq(lit(city_id)))
+        .collect()
+        .map_err(pe)?;
+    let resolved = maturity::resolve(attained, matrix.workspace_frame()?, city_rows);
+    let levels = maturity::levels(resolved, cat.lazy(), year)
         .sort([d::POSITION], SortMultipleOptions::default())
         .collect()
         .map_err(pe)?;
-    let dims = maturity::dimensions(levels.clone().lazy(), rule, year)
+    let dims = maturity::dimensions(levels.clone().lazy(), cfg.maturity.rollup, year)
         .collect()
         .map_err(pe)?;
     Ok((levels, dims))

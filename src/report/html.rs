@@ -41,6 +41,9 @@ pub struct MaturityPoint {
     pub next_level: Option<i64>,
     pub next_target: Option<f64>,
     pub gap: Option<f64>,
+    /// Which matrix applied (`attainment`, `workspace`, `city`) and its source.
+    pub scope: String,
+    pub source: String,
 }
 
 /// Load the chart data for a snapshot.
@@ -89,6 +92,8 @@ pub fn chart_data(res: &Results, s: &Snapshot) -> Result<ChartData> {
             next_level: r.i64("next_level"),
             next_target: r.f64("next_target"),
             gap: r.f64("gap_next"),
+            scope: r.str("matrix_scope").unwrap_or_default(),
+            source: r.str("matrix_source").unwrap_or_default(),
         });
     }
     if let Some(group) = &s.peers.group {
@@ -363,7 +368,7 @@ fn maturity_section(o: &mut String, charts: &ChartData) {
         .unwrap_or("min");
     let _ = write!(
         o,
-        "<section aria-labelledby=\"h-maturity\"><h2 id=\"h-maturity\">Maturity (ITU-T Y.4904)</h2><p class=\"meta\">Level of each data point of the performance matrix: 0 no baseline, 1 Planning (baseline), 2 Alignment, 3 Development, 4 Integration, 5 Optimization (the highest level whose target the value meets). Per dimension the {} of its data points' levels.</p>",
+        "<section aria-labelledby=\"h-maturity\"><h2 id=\"h-maturity\">Maturity (ITU-T Y.4904)</h2><p class=\"meta\">Level of each data point: 0 no baseline, 1 Planning (a value without a target or benchmark), 2 Alignment, 3 Development, 4 Integration, 5 Optimization. Matrix <q>attainment</q>: the level is the U4SSC band against the data point's target or benchmark (<q>(b)</q>: a benchmark, not a normative target; 5 at 95%+, 4 at 66-95%, 3 at 33-66%, 2 below 33%; the next target is the next band edge); <q>workspace</q> or <q>city</q>: the highest interim target of the workspace's maturity_matrix.csv that the value meets. Per dimension the {} of its data points' levels.</p>",
         if rule == "min" {
             "lowest (the staircase)"
         } else {
@@ -385,12 +390,12 @@ fn maturity_section(o: &mut String, charts: &ChartData) {
         );
     }
     o.push_str("</tbody></table>");
-    o.push_str("<table><thead><tr><th scope=\"col\">KPI</th><th scope=\"col\">value</th><th scope=\"col\">level</th><th scope=\"col\">next level</th><th scope=\"col\">its target</th><th scope=\"col\">gap (&gt; 0 = shortfall)</th></tr></thead><tbody>");
+    o.push_str("<table><thead><tr><th scope=\"col\">KPI</th><th scope=\"col\">value</th><th scope=\"col\">level</th><th scope=\"col\">next level</th><th scope=\"col\">its target</th><th scope=\"col\">gap (&gt; 0 = shortfall)</th><th scope=\"col\">matrix</th></tr></thead><tbody>");
     for p in &charts.maturity_points {
         let num = |v: Option<f64>| v.map(|x| fmt_num(x, 4)).unwrap_or_default();
         let _ = write!(
             o,
-            "<tr><td>{}<br><small>{}</small></td><td class=\"num\">{}</td><td>{} {}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            "<tr><td>{}<br><small>{}</small></td><td class=\"num\">{}</td><td>{} {}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td title=\"{}\">{}</td></tr>",
             esc(&p.name),
             esc(&p.data_point_id),
             num(p.value),
@@ -400,10 +405,23 @@ fn maturity_section(o: &mut String, charts: &ChartData) {
                 .map(|l| format!("{l} {}", name(Some(l))))
                 .unwrap_or_default(),
             num(p.next_target),
-            num(p.gap)
+            num(p.gap),
+            esc(&p.source),
+            esc(&matrix_label(p))
         );
     }
     o.push_str("</tbody></table></section>");
+}
+
+/// The matrix cell of a data point: its scope, and in the attainment scope whether the
+/// reference is a benchmark (`(b)`, as in the snapshot); the source is the tooltip.
+fn matrix_label(p: &MaturityPoint) -> String {
+    let benchmark = format!("{}benchmark:", crate::pipeline::maturity::ATTAINMENT_SOURCE);
+    if p.source.starts_with(&benchmark) {
+        format!("{} (b)", p.scope)
+    } else {
+        p.scope.clone()
+    }
 }
 
 /// A data point's state as a short badge; the full label is its tooltip.
