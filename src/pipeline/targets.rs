@@ -48,6 +48,8 @@ pub struct TargetRow {
     pub tolerance: Option<f64>,
     pub target_year: Option<i32>,
     pub source: String,
+    /// From a workspace file (else the embedded defaults).
+    pub from_workspace: bool,
 }
 
 /// Defaults and overrides, validated.
@@ -123,6 +125,85 @@ fn range_text(lo: Option<f64>, hi: Option<f64>) -> String {
     format!("{}..{}", f(lo), f(hi))
 }
 
+fn unknown_data_point<'c>(
+    catalog: &'c Catalog,
+    dp_id: &str,
+) -> std::result::Result<&'c crate::catalog::DataPoint, RowProblem> {
+    catalog.get(dp_id).ok_or_else(|| {
+        let hint = catalog
+            .suggest(dp_id)
+            .map(|s| format!("; did you mean '{s}'?"))
+            .unwrap_or_default();
+        RowProblem::new(
+            "data_point_id",
+            format!("unknown data point '{dp_id}'{hint}"),
+        )
+    })
+}
+
+fn unknown_city(registry: &Registry, c: &str) -> std::result::Result<(), RowProblem> {
+    if registry.position(c).is_some() {
+        return Ok(());
+    }
+    Err(RowProblem::new(
+        "city_id",
+        format!("unknown city '{c}'{}", registry.did_you_mean(c)),
+    ))
+}
+
+fn unconfigured(g: &str, groupings: &[String]) -> std::result::Result<(), RowProblem> {
+    if groupings.iter().any(|x| x == g) {
+        return Ok(());
+    }
+    Err(RowProblem::new(
+        "grouping",
+        format!(
+            "'{g}' is not a configured grouping; configured: {}",
+            groupings.join(", ")
+        ),
+    ))
+}
+
+/// The key a command line names (`citybench targets unset`): the data point and the scope,
+/// checked as [`check_row`] checks them (a known data point, a known city, grouping and
+/// group together, a configured grouping), with its messages.
+pub fn check_key(
+    f: &RowFields<'_>,
+    catalog: &Catalog,
+    registry: &Registry,
+    groupings: &[String],
+) -> std::result::Result<(String, Scope), RowProblem> {
+    let dp = unknown_data_point(catalog, f.data_point_id.trim())?;
+    let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+    let scope = match (opt(f.city_id), opt(f.grouping), opt(f.group)) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            return Err(RowProblem::new(
+                "",
+                "an override names either a city_id or a grouping and group, not both",
+            ));
+        }
+        (Some(c), None, None) => {
+            unknown_city(registry, &c)?;
+            Scope::City(c)
+        }
+        (None, Some(g), Some(n)) => {
+            unconfigured(&g, groupings)?;
+            Scope::Group {
+                grouping: g,
+                group: n,
+            }
+        }
+        (None, None, None) => Scope::Default,
+        (None, _, _) => {
+            return Err(RowProblem::new(
+                "grouping and group",
+                "give both for a group override, or neither",
+            ));
+        }
+    };
+    Ok((dp.data_point_id.clone(), scope))
+}
+
 /// Check one row of a targets file and return it (with `line`); `Ok(None)` for a default
 /// without a target ("data reported, no target yet"). `registry` is `None` for the
 /// default targets, which may not name a city or group. The checks, in order: a known data
@@ -140,16 +221,7 @@ pub fn check_row(
     groupings: &[String],
 ) -> std::result::Result<Option<TargetRow>, RowProblem> {
     let dp_id = f.data_point_id.trim();
-    let Some(dp) = catalog.get(dp_id) else {
-        let hint = catalog
-            .suggest(dp_id)
-            .map(|s| format!("; did you mean '{s}'?"))
-            .unwrap_or_default();
-        return Err(RowProblem::new(
-            "data_point_id",
-            format!("unknown data point '{dp_id}'{hint}"),
-        ));
-    };
+    let dp = unknown_data_point(catalog, dp_id)?;
     let target = num(f.target, "target")?;
     let worst = num(f.worst, "worst")?;
     let tolerance = num(f.tolerance, "tolerance")?;
@@ -203,14 +275,8 @@ pub fn check_row(
             "an override names either a city_id or a grouping and group, not both",
         ));
     }
-    if let (Some(c), Some(reg)) = (&city_id, registry)
-        && reg.position(c).is_none()
-    {
-        let hint = reg.did_you_mean(c);
-        return Err(RowProblem::new(
-            "city_id",
-            format!("unknown city '{c}'{hint}"),
-        ));
+    if let (Some(c), Some(reg)) = (&city_id, registry) {
+        unknown_city(reg, c)?;
     }
     if grouping.is_some() != group.is_some() {
         return Err(RowProblem::new(
@@ -218,16 +284,8 @@ pub fn check_row(
             "give both for a group override, or neither",
         ));
     }
-    if let Some(g) = &grouping
-        && !groupings.contains(g)
-    {
-        return Err(RowProblem::new(
-            "grouping",
-            format!(
-                "'{g}' is not a configured grouping; configured: {}",
-                groupings.join(", ")
-            ),
-        ));
+    if let Some(g) = &grouping {
+        unconfigured(g, groupings)?;
     }
     let direction = dp.direction.as_str();
     if tolerance.is_some() && dp.direction != Direction::TargetBand {
@@ -296,6 +354,7 @@ pub fn check_row(
         tolerance,
         target_year,
         source: source.to_string(),
+        from_workspace: registry.is_some(),
     }))
 }
 
