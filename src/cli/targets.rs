@@ -158,10 +158,12 @@ fn show(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
         &config.peers.groupings,
     )?;
     let last = match &ws {
-        Some(ws) => list::last_run(ws)?,
+        Some(ws) => list::last_run(ws, &catalog, &config.benchmarks)?,
         None => None,
     };
-    let bench_on = config.benchmarks.method != BenchmarkMethod::Off;
+    // benchmarks as the last run computed them; without a run, as the next one will
+    let bench_config = last.as_ref().map_or(&config.benchmarks, |r| &r.config);
+    let bench_on = bench_config.method != BenchmarkMethod::Off;
     match (&ws, &last) {
         (None, _) => eprintln!(
             "note: {} is not a workspace (no citybench.toml): the embedded default targets; benchmarks appear after `citybench run` in a workspace",
@@ -175,6 +177,13 @@ fn show(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
             if let Some(p) = &run.problem {
                 eprintln!(
                     "note: the benchmarks of the last run could not be read ({p}); `citybench run` publishes them again"
+                );
+            }
+            if run.config != config.benchmarks {
+                eprintln!(
+                    "note: [benchmarks] in {} changed after the last run ({}); the benchmarks shown are that run's, `citybench run` applies the change",
+                    root.join(crate::store::CONFIG_FILE).display(),
+                    run.run_id
                 );
             }
             if list::changed_since(&targets, run) == Some(true) {
@@ -192,7 +201,7 @@ fn show(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
         registry: &registry,
         targets: &targets,
         groupings: &config.peers.groupings,
-        benchmarks: &config.benchmarks,
+        benchmarks: bench_config,
         last_run: last.as_ref(),
     };
     let filter = Filter {
@@ -220,8 +229,8 @@ fn show(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
                 .map(|c| format!(" for {}", edit::city_label(&registry, c)))
                 .unwrap_or_default();
             let from = match &targets.override_file {
-                Some(f) => format!("the embedded defaults and {f}"),
-                None => "the embedded defaults".into(),
+                Some(_) => "the embedded defaults and the workspace targets.csv",
+                None => "the embedded defaults",
             };
             let bench = match (&last, bench_on) {
                 (_, false) => "none (benchmarks are off)".to_string(),
@@ -235,7 +244,8 @@ fn show(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
                     count(Kind::Benchmark),
                     count(Kind::None)
                 ),
-                format!("targets: {from}; benchmarks: {bench}"),
+                format!("targets: {from}"),
+                format!("benchmarks: {bench}"),
             ];
             args.output
                 .emit_text(&list::table(&refs, &units, &title, city.is_some()))?;
@@ -281,6 +291,11 @@ fn set(a: &SetArgs, global: &GlobalArgs) -> Result<Outcome> {
         ..fields(&a.key)
     };
     let change = edit::set(&ws, checks, &f, a.replace)?;
+    if let (Some(g), Some(n)) = (&a.key.grouping, &a.key.group)
+        && let Some(note) = edit::empty_group_note(&registry, g.trim(), n.trim())
+    {
+        eprintln!("{}", printable(&note));
+    }
     let path = change.path.display();
     if change.created {
         println!("created {path}");
@@ -331,13 +346,13 @@ fn unset(a: &KeyArgs, global: &GlobalArgs) -> Result<Outcome> {
         &registry,
         &config.peers.groupings,
     )?;
-    let last = list::last_run(&ws)?;
+    let last = list::last_run(&ws, &catalog, &config.benchmarks)?;
     let sources = Sources {
         catalog: &catalog,
         registry: &registry,
         targets: &targets,
         groupings: &config.peers.groupings,
-        benchmarks: &config.benchmarks,
+        benchmarks: last.as_ref().map_or(&config.benchmarks, |r| &r.config),
         last_run: last.as_ref(),
     };
     let filter = Filter {

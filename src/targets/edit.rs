@@ -117,6 +117,27 @@ pub fn row_text(r: &TargetRow) -> String {
     format!("{} ({inner}source: {})", f(r.target), r.source)
 }
 
+/// When no city of the registry is in `group` of `grouping`, a note saying so (the file
+/// accepts any group name, so a misspelt one would apply to nobody), with the closest
+/// group that has cities.
+pub fn empty_group_note(registry: &Registry, grouping: &str, group: &str) -> Option<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    for idx in 0..registry.len() {
+        if let Some(v) = crate::pipeline::groups::group_of(registry, idx, grouping) {
+            if v == group {
+                return None;
+            }
+            seen.insert(v);
+        }
+    }
+    let hint = crate::suggest::did_you_mean(group, seen.iter().map(String::as_str))
+        .map(|s| format!("; did you mean '{s}'?"))
+        .unwrap_or_default();
+    Some(format!(
+        "note: no city is in {grouping} = {group}, so this target applies to no city{hint}"
+    ))
+}
+
 /// The header of a new file: every column, so that any row can be added later.
 pub const NEW_HEADER: &str =
     "data_point_id,target,worst,tolerance,target_year,source,city_id,grouping,group";

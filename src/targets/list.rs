@@ -19,18 +19,13 @@ use crate::catalog::{Catalog, DataPoint, Direction, UnitRegistry};
 use crate::config::{BenchmarkMethod, Benchmarks as BenchmarkConfig};
 use crate::error::{Error, IoContext, Result};
 use crate::output::Rows;
-use crate::pipeline::groups;
 use crate::pipeline::targets::{Scope, TargetRow, Targets, WORKSPACE_FILE};
+use crate::pipeline::{attainment, groups};
 use crate::registry::Registry;
+use crate::schema::derived as d;
 use crate::store::Workspace;
 use crate::store::publish::{self, Published};
 use crate::warehouse::Warehouse;
-
-/// `queries/report/benchmarks.sql`: the benchmarks of the published run.
-pub const BENCHMARKS_SQL: (&str, &str) = (
-    "queries/report/benchmarks.sql",
-    include_str!("../../queries/report/benchmarks.sql"),
-);
 
 /// Width the terminal table is laid out for.
 pub const TABLE_WIDTH: usize = 100;
@@ -97,12 +92,15 @@ pub struct Benchmark {
 pub struct LastRun {
     pub run_id: String,
     pub analysis_year: i32,
-    /// By data point.
+    /// The run's `[benchmarks]` configuration (the current one when its record has none).
+    pub config: BenchmarkConfig,
+    /// By data point: every benchmark of the run, whether or not a city was scored against
+    /// it (a city override may cover every city with a value).
     pub benchmarks: BTreeMap<String, Benchmark>,
     /// SHA-256 of the workspace `targets.csv` the run read: `Some(None)` when it read none,
     /// `None` when its record predates the field.
     pub targets_sha256: Option<Option<String>>,
-    /// Why the run's benchmarks could not be read (an older database).
+    /// Why the run's benchmarks could not be computed (an older workspace).
     pub problem: Option<String>,
 }
 
@@ -125,11 +123,76 @@ fn run_record(ws: &Workspace, w: &Warehouse) -> Result<Option<PathBuf>> {
     Ok(names.pop())
 }
 
-/// The published run's benchmarks and record; `None` when nothing has run yet.
-pub fn last_run(ws: &Workspace) -> Result<Option<LastRun>> {
+/// The benchmarks of a run, computed as the run computed them: the pipeline's own
+/// [`attainment::benchmarks`] over the run's aligned values (`dir/aligned.parquet`) with the
+/// run's configuration; the source text is the one `run` gives its attainment rows.
+pub fn benchmarks_of(
+    dir: &Path,
+    catalog: &Catalog,
+    config: &BenchmarkConfig,
+    year: i32,
+) -> Result<BTreeMap<String, Benchmark>> {
+    use polars::prelude::*;
+    let path = dir.join("aligned.parquet");
+    let pe = |e: PolarsError| Error::polars(&path, e);
+    let aligned = LazyFrame::scan_parquet(
+        PlRefPath::new(path.to_string_lossy().as_ref()),
+        ScanArgsParquet::default(),
+    )
+    .map_err(pe)?
+    .select([
+        col(d::DATA_POINT_ID).cast(DataType::String),
+        col(d::VALUE),
+        col(d::CONFIDENTIAL),
+    ]);
+    let cat = crate::pipeline::catalog_frame(catalog)?.lazy();
+    let df = attainment::benchmarks(aligned, cat, config)
+        .collect()
+        .map_err(pe)?;
+    let ids = df.column(d::DATA_POINT_ID).map_err(pe)?.str().map_err(pe)?;
+    let values = df.column(d::BENCHMARK).map_err(pe)?.f64().map_err(pe)?;
+    let ns = df
+        .column(d::BENCHMARK_N)
+        .map_err(pe)?
+        .cast(&DataType::Int64)
+        .map_err(pe)?;
+    let ns = ns.i64().map_err(pe)?;
+    let labels = df
+        .column("benchmark_label")
+        .map_err(pe)?
+        .str()
+        .map_err(pe)?;
+    let mut out = BTreeMap::new();
+    for i in 0..df.height() {
+        let (Some(id), Some(value), Some(n), Some(label)) =
+            (ids.get(i), values.get(i), ns.get(i), labels.get(i))
+        else {
+            continue;
+        };
+        out.insert(
+            id.to_string(),
+            Benchmark {
+                value,
+                n,
+                year,
+                source: attainment::benchmark_source(label, n, year),
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// The published run's record and benchmarks; `None` when nothing has run yet. `current`
+/// is the workspace's `[benchmarks]` configuration, used when the run's record has none.
+pub fn last_run(
+    ws: &Workspace,
+    catalog: &Catalog,
+    current: &BenchmarkConfig,
+) -> Result<Option<LastRun>> {
     if publish::published(ws)? == Published::Nothing {
         return Ok(None);
     }
+    // the published generation, held while its tables are read
     let w = Warehouse::open_read_only(ws)?;
     let Some(path) = run_record(ws, &w)? else {
         return Ok(None);
@@ -139,36 +202,18 @@ pub fn last_run(ws: &Workspace) -> Result<Option<LastRun>> {
     let mut run = LastRun {
         run_id: v["run_id"].as_str().unwrap_or_default().to_string(),
         analysis_year: v["analysis_year"].as_i64().unwrap_or_default() as i32,
+        config: v
+            .pointer("/config/benchmarks")
+            .and_then(|b| serde_json::from_value(b.clone()).ok())
+            .unwrap_or_else(|| current.clone()),
         targets_sha256: v
             .get("targets_sha256")
             .map(|x| x.as_str().map(str::to_string)),
         ..LastRun::default()
     };
-    let (file, sql) = BENCHMARKS_SQL;
-    match w.query_params(file, sql, &[]) {
-        Ok(rows) => {
-            for r in rows.records() {
-                let (Some(id), Some(value)) = (r.str("data_point_id"), r.f64("benchmark")) else {
-                    continue;
-                };
-                run.benchmarks.insert(
-                    id,
-                    Benchmark {
-                        value,
-                        n: r.i64("benchmark_n").unwrap_or_default(),
-                        year: r
-                            .i64("target_year")
-                            .or(r.i64("analysis_year"))
-                            .unwrap_or_default() as i32,
-                        source: r.str("target_source").unwrap_or_default(),
-                    },
-                );
-            }
-        }
-        Err(e) => {
-            let first = e.to_string().lines().next().unwrap_or_default().to_string();
-            run.problem = Some(first);
-        }
+    match benchmarks_of(w.dir(), catalog, &run.config, run.analysis_year) {
+        Ok(b) => run.benchmarks = b,
+        Err(e) => run.problem = Some(e.to_string().lines().next().unwrap_or_default().to_string()),
     }
     Ok(Some(run))
 }
