@@ -356,6 +356,24 @@ fn the_table_fits_100_columns_and_lists_every_source_in_full() {
             GENEVA,
         ],
     );
+    // a group with a long name: the table still fits, the group is in the note in full
+    ok(
+        &ws,
+        &[
+            "targets",
+            "set",
+            "--data-point",
+            "EC-ICT-ICT-5C",
+            "--value",
+            "400",
+            "--source",
+            "Western European WiFi pact",
+            "--grouping",
+            "un_region",
+            "--group",
+            "Western Europe",
+        ],
+    );
     for extra in [vec![], vec!["--city", GENEVA]] {
         let mut args = vec!["targets"];
         args.extend(extra.iter());
@@ -373,8 +391,41 @@ fn the_table_fits_100_columns_and_lists_every_source_in_full() {
             .join(" ");
         assert!(notes.contains("[1] ITU/UN Envoy on Technology Universal Meaningful Connectivity (UMC) targets for 2030: 100% of households connected to the Internet"), "{notes}");
         assert!(notes.contains("benchmark: the mean of the 5 best performers of the n cities with a published value in 2024 (computed each run; confidential values left out; not a normative target)"), "{notes}");
-        assert!(notes.contains("Geneva digital plan, 2030"), "{notes}");
+        assert!(
+            notes.contains("2660646 (Geneva, CH): Geneva digital plan, 2030"),
+            "{notes}"
+        );
+        assert!(
+            notes.contains("un_region = Western Europe: Western European WiFi pact"),
+            "{notes}"
+        );
     }
+    // every override: its row names whom it is for under its data point's default row
+    let out = ok(&ws, &["targets", "--data-point", "EC-ICT-ICT-5C"]);
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .filter(|l| l.starts_with("EC-ICT-ICT-5C "))
+        .map(|l| {
+            l.split("  ")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .collect()
+        })
+        .collect();
+    assert_eq!(rows.len(), 2, "{out}");
+    assert_eq!(
+        rows[0][1..3],
+        ["Availability of WIFI in Public Areas", "none"]
+    );
+    assert_eq!(
+        rows[1][1..],
+        [
+            "↳ un_region = Western Europe",
+            "group target",
+            "400 count",
+            "[2]"
+        ]
+    );
     let out = ok(
         &ws,
         &["targets", "--city", GENEVA, "--dimension", "economy"],

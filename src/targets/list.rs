@@ -486,27 +486,34 @@ fn footnote_text(r: &Reference) -> String {
 
 /// The terminal table: what matters never cut (id, kind and scope, value, worst goalpost or
 /// tolerance, year), the name cut to what is left of 100 columns, the sources as numbered
-/// notes below the table, each in full. `title` lines come first; with `city` the reference
-/// column leaves the city out (it is the title's).
+/// notes below the table, each in full, an override's prefixed with whom it is for. Without
+/// `city` (the listing of every override), an override row names whom it is for in place of
+/// the data point's name, which its default row just above gives. `title` lines come first.
 pub fn table(refs: &[Reference], units: &UnitRegistry, title: &[String], city: bool) -> String {
     let p = |s: &str| crate::text::printable(s).into_owned();
     let f = crate::ingest::validate::fmt_num;
     let mut notes: Vec<String> = Vec::new();
     let mut cells: Vec<[String; 7]> = Vec::new();
+    let mut prev: Option<&str> = None;
     for r in refs {
         let reference = match (r.kind, r.scope) {
-            (Kind::Target, Some("default")) => "default target".to_string(),
-            (Kind::Target, Some("group")) => format!("group target ({})", r.applies_to),
-            (Kind::Target, Some("city")) if city => "city target".into(),
-            (Kind::Target, _) => format!(
-                "city target ({})",
-                r.applies_to.split(' ').next().unwrap_or_default()
-            ),
+            (Kind::Target, Some(scope)) => format!("{scope} target"),
+            (Kind::Target, None) => "target".into(),
             (Kind::Benchmark, _) => match r.benchmark_n {
                 Some(n) => format!("benchmark n={n}"),
                 None => "benchmark".into(),
             },
             (Kind::None, _) => "none".into(),
+        };
+        let overrides = matches!(r.scope, Some("group" | "city"));
+        // an override row follows its data point's default row: the name would repeat,
+        // so the cell says whom it is for (in full in its note)
+        let follows_its_default = prev == Some(r.data_point_id.as_str());
+        prev = Some(r.data_point_id.as_str());
+        let name = if overrides && !city && follows_its_default {
+            format!("↳ {}", r.applies_to)
+        } else {
+            r.name.clone()
         };
         let value = match r.target {
             Some(v) if r.unit == "bool" => {
@@ -527,7 +534,10 @@ pub fn table(refs: &[Reference], units: &UnitRegistry, title: &[String], city: b
             (None, Some(t)) => format!("±{}", f(t)),
             _ => String::new(),
         };
-        let note = footnote_text(r);
+        let note = match footnote_text(r) {
+            n if overrides && !n.is_empty() => format!("{}: {n}", r.applies_to),
+            n => n,
+        };
         let key = if note.is_empty() {
             String::new()
         } else {
@@ -542,7 +552,7 @@ pub fn table(refs: &[Reference], units: &UnitRegistry, title: &[String], city: b
         };
         cells.push([
             p(&r.data_point_id),
-            p(&r.name),
+            p(&name),
             p(&reference),
             value,
             goalpost,
