@@ -289,6 +289,43 @@ fn read(path: &Path, c: Checks<'_>) -> Result<Option<(String, Vec<TargetRow>)>> 
     Ok(Some((text, rows)))
 }
 
+/// A row without its line.
+type Content = (
+    String,
+    Scope,
+    u64,
+    Option<u64>,
+    Option<u64>,
+    Option<i32>,
+    String,
+);
+
+fn content(r: &TargetRow) -> Content {
+    (
+        r.data_point_id.clone(),
+        r.scope(),
+        r.target.to_bits(),
+        r.worst.map(f64::to_bits),
+        r.tolerance.map(f64::to_bits),
+        r.target_year,
+        r.source.clone(),
+    )
+}
+
+/// The rows of the edited text must be `expected`, in order: a safeguard against an edit
+/// that touched other bytes than the one row's (an unusual file); nothing is written
+/// otherwise.
+fn check_outcome(path: &Path, text: &str, c: Checks<'_>, expected: &[Content]) -> Result<()> {
+    let rows = t::workspace_rows(text, path, c.catalog, c.registry, c.groupings)?;
+    if rows.iter().map(content).collect::<Vec<_>>() != expected {
+        return Err(Error::input(
+            path,
+            "could not edit this file without touching other rows (unusual line ends?); nothing was written: edit it by hand",
+        ));
+    }
+    Ok(())
+}
+
 fn same_key(r: &TargetRow, dp: &str, scope: &Scope) -> bool {
     r.data_point_id == dp && &r.scope() == scope
 }
@@ -358,8 +395,21 @@ pub fn set(ws: &Workspace, c: Checks<'_>, fields: &RowFields<'_>, replace: bool)
         None => doc.append(&record),
     }
     let text = doc.text();
-    let rows = t::workspace_rows(&text, &path, c.catalog, c.registry, c.groupings)?;
-    let after = rows.into_iter().find(|r| same_key(r, &dp, &scope));
+    let mut expected: Vec<Content> = rows.iter().map(content).collect();
+    match &before {
+        Some(b) => {
+            let i = rows
+                .iter()
+                .position(|r| r.line == b.line)
+                .expect("found above");
+            expected[i] = content(&row);
+        }
+        None => expected.push(content(&row)),
+    }
+    check_outcome(&path, &text, c, &expected)?;
+    let after = t::workspace_rows(&text, &path, c.catalog, c.registry, c.groupings)?
+        .into_iter()
+        .find(|r| same_key(r, &dp, &scope));
     crate::store::atomic_write(&path, text.as_bytes())?;
     Ok(Change {
         path,
@@ -392,7 +442,12 @@ pub fn unset(ws: &Workspace, c: Checks<'_>, fields: &RowFields<'_>) -> Result<Ch
     let mut doc = Doc::new(&text);
     doc.remove(before.line);
     let text = doc.text();
-    t::workspace_rows(&text, &path, c.catalog, c.registry, c.groupings)?;
+    let expected: Vec<Content> = rows
+        .iter()
+        .filter(|r| r.line != before.line)
+        .map(content)
+        .collect();
+    check_outcome(&path, &text, c, &expected)?;
     crate::store::atomic_write(&path, text.as_bytes())?;
     Ok(Change {
         path,
@@ -406,6 +461,32 @@ pub fn unset(ws: &Workspace, c: Checks<'_>, fields: &RowFields<'_>) -> Result<Ch
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The safeguard: rows other than the one edited changed -> refused, nothing written.
+    #[test]
+    fn an_edit_that_would_touch_other_rows_is_refused() {
+        let units = crate::catalog::UnitRegistry::embedded().unwrap();
+        let catalog = Catalog::embedded(&units).unwrap();
+        let registry = Registry::embedded().unwrap();
+        let groupings = vec!["all".to_string()];
+        let c = Checks {
+            catalog: &catalog,
+            registry: &registry,
+            groupings: &groupings,
+        };
+        let p = Path::new("targets.csv");
+        let text = "data_point_id,target,worst,tolerance,target_year,source\nEC-ICT-ICT-2C,70,,,,a\nEC-I-WS-3C,15,,,,b\n";
+        let rows = t::workspace_rows(text, p, &catalog, &registry, &groupings).unwrap();
+        let all: Vec<Content> = rows.iter().map(content).collect();
+        check_outcome(p, text, c, &all).unwrap();
+        let e = check_outcome(p, text, c, &all[..1])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "targets.csv: could not edit this file without touching other rows (unusual line ends?); nothing was written: edit it by hand"
+        );
+    }
 
     #[test]
     fn records_span_quoted_line_breaks_and_keep_line_ends() {
