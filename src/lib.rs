@@ -48,6 +48,7 @@ pub mod sample;
 pub mod schema;
 pub mod store;
 pub mod suggest;
+pub mod targets;
 pub mod template;
 pub mod text;
 pub mod warehouse;

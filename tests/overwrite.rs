@@ -79,6 +79,7 @@ fn a_named_out_file_is_replaced_only_with_force() {
         vec!["cities", "--search", "Geneva", "--format", "csv"],
         vec!["catalog", "--format", "csv"],
         vec!["units", "--format", "csv"],
+        vec!["targets", "--format", "csv"],
     ];
     for c in &commands {
         let args: Vec<&str> = c.iter().copied().chain(["--out", s(&mine)]).collect();

@@ -411,7 +411,7 @@ fn a_later_batch_supersedes_and_workspace_targets_override() {
     std::fs::write(
         ws.root().join("targets.csv"),
         "data_point_id,target,worst,tolerance,target_year,source,city_id\n\
-         EC-ICT-ICT-1C,120,,,2030,city plan,2657896\n",
+         EC-ICT-ICT-1C,80,,,2030,city plan,2657896\n",
     )
     .unwrap();
     let r = ws.run(&["run"]);
@@ -428,12 +428,12 @@ fn a_later_batch_supersedes_and_workspace_targets_override() {
         )),
         "value,target,points,target_scope\n96.0,100.0,4,default\n"
     );
-    // the city override: 60 / 120 = 0.5 -> 2 points
+    // the city override: 60 / 80 = 0.75 -> 3 points
     assert_eq!(
         q(
             "select value, target, attainment, points, target_scope, target_source from stg_attainment where city_id = '2657896' and data_point_id = 'EC-ICT-ICT-1C'"
         ),
-        "value,target,attainment,points,target_scope,target_source\n60.0,120.0,0.5,2,city,city plan\n"
+        "value,target,attainment,points,target_scope,target_source\n60.0,80.0,0.75,3,city,city plan\n"
     );
     // five values 96, 60, 70, 80, 90: Geneva is the unique best of 5 -> 90
     assert_eq!(

@@ -39,6 +39,10 @@
 //! - `publish`: readers never see half a run: a kill after every write step of `run`,
 //!   `index` and of the conversion of an older workspace, readers racing a writer, hard
 //!   links between generations, DuckDB, Polars and Python through the links.
+//! - `targets`: `citybench targets` on a small workspace (city and group overrides, exact
+//!   benchmarks, a confidential value left out), agreeing with what `run` scored; `set` and
+//!   `unset` round trips through `run`; every refusal with its exact message; the file's
+//!   other bytes kept; `catalog --long` with the default targets.
 //! - `overwrite`: no command replaces a file nobody asked it to replace (every `--out`,
 //!   report, man, export, generate, template, init), and an external index is kept apart.
 
@@ -58,5 +62,6 @@ mod publish;
 mod report;
 mod safe_values;
 mod sql;
+mod targets;
 mod template;
 mod warehouse;

@@ -9,7 +9,7 @@ use crate::output::{OutputArgs, Rows};
 /// List data points.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  citybench catalog --dimension Environment\n  citybench catalog --tier core --format csv > core.csv\n  citybench catalog --category 'Air Quality' --long --format json"
+    after_help = "Examples:\n  citybench catalog --dimension Environment\n  citybench catalog --tier core --format csv > core.csv\n  citybench catalog --category 'Air Quality' --long --format json\n\n--long adds the catalogue's default target of each data point (value, year, source);\n`citybench targets` lists the targets and benchmarks in force in a workspace."
 )]
 pub struct Args {
     /// Only this dimension (case-insensitive): Economy, Environment, Society and Culture.
@@ -24,7 +24,7 @@ pub struct Args {
     /// Only this tier: core or advanced.
     #[arg(long)]
     pub tier: Option<String>,
-    /// Every column (summary, SDG references, sources).
+    /// Every column (summary, SDG references, sources, the default target).
     #[arg(long)]
     pub long: bool,
     #[command(flatten)]
@@ -74,8 +74,21 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
             "sdg_refs",
             "summary",
             "source_page",
+            "default_target",
+            "default_target_year",
+            "default_target_source",
         ]);
     }
+    // the catalogue's default targets (a workspace may override them: `citybench targets`)
+    let defaults: std::collections::HashMap<String, crate::pipeline::targets::TargetRow> =
+        if args.long {
+            crate::pipeline::targets::embedded_defaults(&catalog)?
+                .into_iter()
+                .map(|r| (r.data_point_id.clone(), r))
+                .collect()
+        } else {
+            Default::default()
+        };
     let mut rows = Rows::new(cols);
     for d in catalog.data_points() {
         if !(matches(&args.dimension, &d.dimension)
@@ -111,6 +124,13 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
                 json!(d.sdg_refs),
                 json!(d.summary),
                 json!(d.source_page),
+            ]);
+            let t = defaults.get(&d.data_point_id);
+            r.extend([
+                opt(t.map(|t| t.target)),
+                t.and_then(|t| t.target_year)
+                    .map_or(Value::Null, |y| json!(y)),
+                t.map_or(Value::Null, |t| json!(t.source)),
             ]);
         }
         rows.push(r);

@@ -131,6 +131,9 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     );
     println!("  citybench -w {w} compare --city {city} --peers continent");
     println!(
+        "  citybench -w {w} targets --city {city}           # the target or benchmark each KPI is scored against"
+    );
+    println!(
         "  citybench -w {w} maturity --city {city}          # ITU-T Y.4904 levels and next milestones"
     );
     println!("  citybench -w {w} maturity --distribution --framework eu_china --by continent");

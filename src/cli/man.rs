@@ -1,5 +1,6 @@
 //! `citybench man [--out DIR]`: man pages generated from the clap definitions
-//! (clap_mangen): `citybench.1` and one `citybench-<command>.1` per subcommand. The
+//! (clap_mangen): `citybench.1` and one `citybench-<command>.1` per subcommand (and
+//! `citybench-<command>-<sub>.1` per subcommand of one, e.g. `citybench-targets-set.1`). The
 //! committed copies in `docs/man/` are checked against the generator by a test.
 
 use std::path::{Path, PathBuf};
@@ -43,13 +44,26 @@ pub fn pages() -> Result<Vec<(String, Vec<u8>)>> {
         Ok(buf)
     };
     out.push(("citybench.1".to_string(), render(cmd.clone())?));
-    for sub in cmd.get_subcommands() {
+    // one page per subcommand, and per subcommand of a subcommand (`citybench-targets-set`)
+    let mut todo: Vec<(String, clap::Command)> = cmd
+        .get_subcommands()
+        .map(|s| (format!("citybench-{}", s.get_name()), s.clone()))
+        .collect();
+    let mut i = 0;
+    while i < todo.len() {
+        let (prefix, sub) = todo[i].clone();
         // clap names are &'static str without its `string` feature; a handful of short
         // strings for the life of the process
-        let name: &'static str =
-            Box::leak(format!("citybench-{}", sub.get_name()).into_boxed_str());
+        let name: &'static str = Box::leak(prefix.clone().into_boxed_str());
         let page = sub.clone().name(name).display_name(name);
         out.push((format!("{name}.1"), render(page)?));
+        let nested: Vec<(String, clap::Command)> = sub
+            .get_subcommands()
+            .filter(|s| s.get_name() != "help")
+            .map(|s| (format!("{prefix}-{}", s.get_name()), s.clone()))
+            .collect();
+        todo.splice(i + 1..i + 1, nested);
+        i += 1;
     }
     Ok(out)
 }

@@ -17,6 +17,7 @@ pub mod report;
 pub mod run;
 pub mod snapshot;
 pub mod sql;
+pub mod targets;
 pub mod template;
 pub mod units;
 pub mod verify;
@@ -107,6 +108,9 @@ pub enum Command {
     Cities(cities::Args),
     /// List the unit registry: accepted spellings and their conversions.
     Units(units::Args),
+    /// The targets and benchmarks in force per data point (or for a city); set and unset
+    /// workspace targets.
+    Targets(targets::Args),
     /// Write the Excel data collection template (one row per data point, drop-downs).
     Template(template::Args),
     /// Validate submission files (CSV, JSON, NDJSON, Parquet, the .xlsx template) into an
@@ -145,6 +149,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Init(a) => init::run(a, &cli.global),
         Command::Catalog(a) => catalog::run(a, &cli.global),
         Command::Units(a) => units::run(a, &cli.global),
+        Command::Targets(a) => targets::run(a, &cli.global),
         Command::Cities(a) => cities::run(a, &cli.global),
         Command::Ingest(a) => ingest::run(a, &cli.global),
         Command::Generate(a) => generate::run(a, &cli.global),

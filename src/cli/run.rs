@@ -42,6 +42,8 @@ pub struct RunRecord {
     pub config_sha256: String,
     pub catalog: String,
     pub targets_override_file: Option<String>,
+    /// SHA-256 of the workspace `targets.csv` the run read (null without one).
+    pub targets_sha256: Option<String>,
     pub maturity_matrix_override_file: Option<String>,
     pub batches: Vec<RunBatch>,
     pub outputs: Vec<OutputFile>,
@@ -162,6 +164,7 @@ pub fn execute(ws: &Workspace, global: &GlobalArgs, args: &Args) -> Result<RunSu
         config_sha256,
         catalog: catalog.origin.clone(),
         targets_override_file: targets.override_file.clone(),
+        targets_sha256: targets.override_sha256.clone(),
         maturity_matrix_override_file: matrix.override_file.clone(),
         batches: manifest
             .batches

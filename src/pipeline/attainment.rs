@@ -191,6 +191,18 @@ fn fmt_share(q: f64) -> String {
     crate::ingest::validate::fmt_num(q * 100.0)
 }
 
+fn benchmark_source_tail(year: i32) -> String {
+    format!(
+        " cities with a published value in {year} (computed each run; confidential values left out; not a normative target)"
+    )
+}
+
+/// The `target_source` of a benchmark: how it was computed (`label`, the
+/// `benchmark_label` of [`benchmarks`]), on how many published values, in which year.
+pub fn benchmark_source(label: &str, n: i64, year: i32) -> String {
+    format!("benchmark: {label} of {n}{}", benchmark_source_tail(year))
+}
+
 /// Where `resolved` (from [`resolve_targets`], with DIRECTION) has no target for a
 /// higher- or lower-is-better data point, the benchmark of [`benchmarks`]: TARGET is the
 /// benchmark, TARGET_SCOPE `benchmark`, TARGET_SOURCE says how it was computed and on how
@@ -201,15 +213,14 @@ pub fn with_benchmarks(resolved: LazyFrame, benchmarks: LazyFrame, year: i32) ->
         .is_null()
         .and(col(d::BENCHMARK).is_not_null())
         .and(dir_is("higher_better").or(dir_is("lower_better")));
+    // the text of [`benchmark_source`], per row
     let source = concat_str(
         [
             lit("benchmark: "),
             col("benchmark_label"),
             lit(" of "),
             col(d::BENCHMARK_N).cast(DataType::String),
-            lit(format!(
-                " cities with a published value in {year} (computed each run; confidential values left out; not a normative target)"
-            )),
+            lit(benchmark_source_tail(year)),
         ],
         "",
         false,

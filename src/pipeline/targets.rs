@@ -2,6 +2,10 @@
 //! `datasets/catalog/targets.csv` (each citing its source), overridden by a workspace
 //! `targets.csv` of the same shape per city (`city_id` column) or per peer group
 //! (`grouping` and `group` columns).
+//!
+//! Every row is checked by [`check_row`], which the file loader ([`parse`]) and
+//! `citybench targets set` ([`crate::targets::edit`]) share: the loader names a problem
+//! `file:line: column: reason`, the command names the option.
 
 use std::path::Path;
 
@@ -16,6 +20,20 @@ use crate::schema::derived as d;
 pub const EMBEDDED_TARGETS: &str = include_str!("../../datasets/catalog/targets.csv");
 /// How the embedded file is named in messages.
 pub const EMBEDDED_NAME: &str = "datasets/catalog/targets.csv (embedded)";
+/// Name of the workspace overrides file.
+pub const WORKSPACE_FILE: &str = "targets.csv";
+/// The columns of a targets file: the six every file has, then the override keys.
+pub const COLUMNS: [&str; 9] = [
+    "data_point_id",
+    "target",
+    "worst",
+    "tolerance",
+    "target_year",
+    "source",
+    "city_id",
+    "grouping",
+    "group",
+];
 
 /// One row of a targets file.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +48,8 @@ pub struct TargetRow {
     pub tolerance: Option<f64>,
     pub target_year: Option<i32>,
     pub source: String,
+    /// From a workspace file (else the embedded defaults).
+    pub from_workspace: bool,
 }
 
 /// Defaults and overrides, validated.
@@ -40,24 +60,306 @@ pub struct Targets {
     pub group: Vec<TargetRow>,
     /// Where the overrides came from, when a workspace file exists.
     pub override_file: Option<String>,
+    /// SHA-256 of the workspace file's bytes as read (recorded by `run`, so that
+    /// `citybench targets` can tell whether the file changed since).
+    pub override_sha256: Option<String>,
 }
 
-fn num(s: &str, path: &Path, line: u64, field: &str) -> Result<Option<f64>> {
+/// The text fields of one targets row, as written (trimmed).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RowFields<'a> {
+    pub data_point_id: &'a str,
+    pub target: &'a str,
+    pub worst: &'a str,
+    pub tolerance: &'a str,
+    pub target_year: &'a str,
+    pub source: &'a str,
+    pub city_id: &'a str,
+    pub grouping: &'a str,
+    pub group: &'a str,
+}
+
+/// What is wrong with one row: the column (empty for the row as a whole) and the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowProblem {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl RowProblem {
+    fn new(field: &'static str, message: impl Into<String>) -> Self {
+        RowProblem {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for RowProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.field.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.field, self.message)
+        }
+    }
+}
+
+fn num(s: &str, field: &'static str) -> std::result::Result<Option<f64>, RowProblem> {
     let s = s.trim();
     if s.is_empty() {
         return Ok(None);
     }
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(Some(v)),
-        _ => Err(Error::data(
-            path,
-            line,
-            format!("{field}: '{s}' is not a number; write a plain decimal such as 0.5 or 100"),
+        _ => Err(RowProblem::new(
+            field,
+            format!("'{s}' is not a number; write a plain decimal such as 0.5 or 100"),
         )),
     }
 }
 
-/// Parse a targets file. `overrides` allows the `city_id`, `grouping` and `group` columns.
+/// `0..100`, `0..` (no maximum): the values a data point can take, for messages.
+fn range_text(lo: Option<f64>, hi: Option<f64>) -> String {
+    let f = |x: Option<f64>| x.map(crate::ingest::validate::fmt_num).unwrap_or_default();
+    format!("{}..{}", f(lo), f(hi))
+}
+
+fn unknown_data_point<'c>(
+    catalog: &'c Catalog,
+    dp_id: &str,
+) -> std::result::Result<&'c crate::catalog::DataPoint, RowProblem> {
+    catalog.get(dp_id).ok_or_else(|| {
+        let hint = catalog
+            .suggest(dp_id)
+            .map(|s| format!("; did you mean '{s}'?"))
+            .unwrap_or_default();
+        RowProblem::new(
+            "data_point_id",
+            format!("unknown data point '{dp_id}'{hint}"),
+        )
+    })
+}
+
+fn unknown_city(registry: &Registry, c: &str) -> std::result::Result<(), RowProblem> {
+    if registry.position(c).is_some() {
+        return Ok(());
+    }
+    Err(RowProblem::new(
+        "city_id",
+        format!("unknown city '{c}'{}", registry.did_you_mean(c)),
+    ))
+}
+
+fn unconfigured(g: &str, groupings: &[String]) -> std::result::Result<(), RowProblem> {
+    if groupings.iter().any(|x| x == g) {
+        return Ok(());
+    }
+    Err(RowProblem::new(
+        "grouping",
+        format!(
+            "'{g}' is not a configured grouping; configured: {}",
+            groupings.join(", ")
+        ),
+    ))
+}
+
+/// The key a command line names (`citybench targets unset`): the data point and the scope,
+/// checked as [`check_row`] checks them (a known data point, a known city, grouping and
+/// group together, a configured grouping), with its messages.
+pub fn check_key(
+    f: &RowFields<'_>,
+    catalog: &Catalog,
+    registry: &Registry,
+    groupings: &[String],
+) -> std::result::Result<(String, Scope), RowProblem> {
+    let dp = unknown_data_point(catalog, f.data_point_id.trim())?;
+    let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+    let scope = match (opt(f.city_id), opt(f.grouping), opt(f.group)) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            return Err(RowProblem::new(
+                "",
+                "an override names either a city_id or a grouping and group, not both",
+            ));
+        }
+        (Some(c), None, None) => {
+            unknown_city(registry, &c)?;
+            Scope::City(c)
+        }
+        (None, Some(g), Some(n)) => {
+            unconfigured(&g, groupings)?;
+            Scope::Group {
+                grouping: g,
+                group: n,
+            }
+        }
+        (None, None, None) => Scope::Default,
+        (None, _, _) => {
+            return Err(RowProblem::new(
+                "grouping and group",
+                "give both for a group override, or neither",
+            ));
+        }
+    };
+    Ok((dp.data_point_id.clone(), scope))
+}
+
+/// Check one row of a targets file and return it (with `line`); `Ok(None)` for a default
+/// without a target ("data reported, no target yet"). `registry` is `None` for the
+/// default targets, which may not name a city or group. The checks, in order: a known data
+/// point; numbers that are finite; a year; a target (an override must give one); no target
+/// for a neutral data point; a target band with a tolerance > 0; a tolerance > 0; not both
+/// a city and a group; a known city; grouping and group together; a configured grouping; a
+/// tolerance only for a target band; no worst goalpost for a target band; target and worst
+/// within the data point's hard bounds; the worst goalpost on the worse side of the target;
+/// a source.
+pub fn check_row(
+    f: &RowFields<'_>,
+    line: u64,
+    catalog: &Catalog,
+    registry: Option<&Registry>,
+    groupings: &[String],
+) -> std::result::Result<Option<TargetRow>, RowProblem> {
+    let dp_id = f.data_point_id.trim();
+    let dp = unknown_data_point(catalog, dp_id)?;
+    let target = num(f.target, "target")?;
+    let worst = num(f.worst, "worst")?;
+    let tolerance = num(f.tolerance, "tolerance")?;
+    let ty = f.target_year.trim();
+    let target_year = if ty.is_empty() {
+        None
+    } else {
+        Some(ty.parse::<i32>().map_err(|_| {
+            RowProblem::new(
+                "target_year",
+                format!("'{ty}' is not a year; write e.g. 2030"),
+            )
+        })?)
+    };
+    let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+    let (city_id, grouping, group) = (opt(f.city_id), opt(f.grouping), opt(f.group));
+    let Some(target) = target else {
+        if city_id.is_some() || grouping.is_some() || registry.is_some() {
+            return Err(RowProblem::new(
+                "target",
+                "empty; an override must give a target value",
+            ));
+        }
+        return Ok(None); // a default with no source: "data reported, no target yet"
+    };
+    if dp.direction == Direction::Neutral {
+        return Err(RowProblem::new(
+            "target",
+            format!("{dp_id} is neutral (no better direction); neutral data points take no target"),
+        ));
+    }
+    if dp.direction == Direction::TargetBand && !tolerance.is_some_and(|t| t > 0.0) {
+        return Err(RowProblem::new(
+            "tolerance",
+            format!(
+                "{dp_id} is a target band and needs a tolerance > 0 (attainment = 1 - |value - target| / tolerance)"
+            ),
+        ));
+    }
+    if let Some(t) = tolerance
+        && t <= 0.0
+    {
+        return Err(RowProblem::new(
+            "tolerance",
+            format!("must be > 0 (got {t})"),
+        ));
+    }
+    if city_id.is_some() && grouping.is_some() {
+        return Err(RowProblem::new(
+            "",
+            "an override names either a city_id or a grouping and group, not both",
+        ));
+    }
+    if let (Some(c), Some(reg)) = (&city_id, registry) {
+        unknown_city(reg, c)?;
+    }
+    if grouping.is_some() != group.is_some() {
+        return Err(RowProblem::new(
+            "grouping and group",
+            "give both for a group override, or neither",
+        ));
+    }
+    if let Some(g) = &grouping {
+        unconfigured(g, groupings)?;
+    }
+    let direction = dp.direction.as_str();
+    if tolerance.is_some() && dp.direction != Direction::TargetBand {
+        return Err(RowProblem::new(
+            "tolerance",
+            format!("{dp_id} is {direction}; a tolerance applies only to a target band"),
+        ));
+    }
+    if worst.is_some() && dp.direction == Direction::TargetBand {
+        return Err(RowProblem::new(
+            "worst",
+            format!(
+                "{dp_id} is a target band, scored by its tolerance; it takes no worst goalpost"
+            ),
+        ));
+    }
+    let within =
+        |v: f64| dp.hard_min.is_none_or(|lo| v >= lo) && dp.hard_max.is_none_or(|hi| v <= hi);
+    let fmt = crate::ingest::validate::fmt_num;
+    for (field, v) in [("target", Some(target)), ("worst", worst)] {
+        if let Some(v) = v
+            && !within(v)
+        {
+            return Err(RowProblem::new(
+                field,
+                format!(
+                    "{} is outside the values {dp_id} can take ({} {})",
+                    fmt(v),
+                    range_text(dp.hard_min, dp.hard_max),
+                    dp.canonical_unit
+                ),
+            ));
+        }
+    }
+    if let Some(w) = worst {
+        let (ok, side) = match dp.direction {
+            Direction::LowerBetter => (w > target, "above"),
+            _ => (w < target, "below"),
+        };
+        if !ok {
+            return Err(RowProblem::new(
+                "worst",
+                format!(
+                    "{dp_id} is {direction}, so the worst goalpost lies {side} the target (got worst {}, target {})",
+                    fmt(w),
+                    fmt(target)
+                ),
+            ));
+        }
+    }
+    let source = f.source.trim();
+    if source.is_empty() {
+        return Err(RowProblem::new(
+            "source",
+            "missing; a target names its source (a document, article or table, e.g. \"City plan 2030\")",
+        ));
+    }
+    Ok(Some(TargetRow {
+        line,
+        data_point_id: dp_id.to_string(),
+        city_id,
+        grouping,
+        group,
+        target,
+        worst,
+        tolerance,
+        target_year,
+        source: source.to_string(),
+        from_workspace: registry.is_some(),
+    }))
+}
+
+/// Parse a targets file. `registry` is `Some` for a workspace file, which may have the
+/// `city_id`, `grouping` and `group` columns and must give a target on every row.
 pub fn parse(
     text: &str,
     path: &Path,
@@ -67,15 +369,8 @@ pub fn parse(
 ) -> Result<Vec<TargetRow>> {
     let (mut rdr, headers) = crate::registry::csv_reader(text, path)?;
     let pos = |n: &str| headers.iter().position(|h| h == n);
-    const REQUIRED: [&str; 6] = [
-        "data_point_id",
-        "target",
-        "worst",
-        "tolerance",
-        "target_year",
-        "source",
-    ];
-    let missing: Vec<&str> = REQUIRED
+    let required = &COLUMNS[..6];
+    let missing: Vec<&str> = required
         .iter()
         .copied()
         .filter(|c| pos(c).is_none())
@@ -89,8 +384,7 @@ pub fn parse(
             ),
         ));
     }
-    let known = |c: &str| REQUIRED.contains(&c) || ["city_id", "grouping", "group"].contains(&c);
-    if let Some(extra) = headers.iter().find(|h| !known(h)) {
+    if let Some(extra) = headers.iter().find(|h| !COLUMNS.contains(&h.as_str())) {
         return Err(Error::input(
             path,
             format!(
@@ -112,126 +406,98 @@ pub fn parse(
         ));
     }
     let mut out = Vec::new();
-    for (line, rec) in crate::csv_lines::records(text, &mut rdr) {
+    // the text the reader reads (without a byte-order mark), so that lines are counted on it
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    for (line, rec) in crate::csv_lines::records(body, &mut rdr) {
         let r = rec.map_err(|e| Error::data(path, line, format!("unreadable row: {e}")))?;
-        let get = |p: Option<usize>| p.and_then(|p| r.get(p)).unwrap_or("").trim().to_string();
-        let dp_id = get(pos("data_point_id"));
-        let Some(dp) = catalog.get(&dp_id) else {
-            let hint = catalog
-                .suggest(&dp_id)
-                .map(|s| format!("; did you mean '{s}'?"))
-                .unwrap_or_default();
-            return Err(Error::data(
-                path,
-                line,
-                format!("data_point_id: unknown data point '{dp_id}'{hint}"),
-            ));
-        };
-        let target = num(&get(pos("target")), path, line, "target")?;
-        let worst = num(&get(pos("worst")), path, line, "worst")?;
-        let tolerance = num(&get(pos("tolerance")), path, line, "tolerance")?;
-        let ty = get(pos("target_year"));
-        let target_year = if ty.is_empty() {
-            None
-        } else {
-            Some(ty.parse::<i32>().map_err(|_| {
-                Error::data(
-                    path,
-                    line,
-                    format!("target_year: '{ty}' is not a year; write e.g. 2030"),
-                )
-            })?)
-        };
-        let city_id = Some(get(ci)).filter(|s| !s.is_empty());
-        let grouping = Some(get(gi)).filter(|s| !s.is_empty());
-        let group = Some(get(gri)).filter(|s| !s.is_empty());
-        let Some(target) = target else {
-            if city_id.is_some() || grouping.is_some() || registry.is_some() {
-                return Err(Error::data(
-                    path,
-                    line,
-                    "target: empty; an override must give a target value",
-                ));
-            }
-            continue; // a default with no source: "data reported, no target yet"
-        };
-        if dp.direction == Direction::Neutral {
-            return Err(Error::data(
-                path,
-                line,
-                format!(
-                    "target: {dp_id} is neutral (no better direction); neutral data points take no target"
-                ),
-            ));
-        }
-        if dp.direction == Direction::TargetBand && !tolerance.is_some_and(|t| t > 0.0) {
-            return Err(Error::data(
-                path,
-                line,
-                format!(
-                    "tolerance: {dp_id} is a target band and needs a tolerance > 0 (attainment = 1 - |value - target| / tolerance)"
-                ),
-            ));
-        }
-        if let Some(t) = tolerance
-            && t <= 0.0
-        {
-            return Err(Error::data(
-                path,
-                line,
-                format!("tolerance: must be > 0 (got {t})"),
-            ));
-        }
-        if city_id.is_some() && grouping.is_some() {
-            return Err(Error::data(
-                path,
-                line,
-                "an override names either a city_id or a grouping and group, not both",
-            ));
-        }
-        if let (Some(c), Some(reg)) = (&city_id, registry)
-            && reg.position(c).is_none()
-        {
-            let hint = reg.did_you_mean(c);
-            return Err(Error::data(
-                path,
-                line,
-                format!("city_id: unknown city '{c}'{hint}"),
-            ));
-        }
-        if grouping.is_some() != group.is_some() {
-            return Err(Error::data(
-                path,
-                line,
-                "grouping and group: give both for a group override, or neither",
-            ));
-        }
-        if let Some(g) = &grouping
-            && !groupings.contains(g)
-        {
-            return Err(Error::data(
-                path,
-                line,
-                format!(
-                    "grouping: '{g}' is not a configured grouping; configured: {}",
-                    groupings.join(", ")
-                ),
-            ));
-        }
-        out.push(TargetRow {
-            line,
-            data_point_id: dp_id,
-            city_id,
-            grouping,
-            group,
-            target,
-            worst,
-            tolerance,
-            target_year,
+        let get = |p: Option<usize>| p.and_then(|p| r.get(p)).unwrap_or("");
+        let fields = RowFields {
+            data_point_id: get(pos("data_point_id")),
+            target: get(pos("target")),
+            worst: get(pos("worst")),
+            tolerance: get(pos("tolerance")),
+            target_year: get(pos("target_year")),
             source: get(pos("source")),
-        });
+            city_id: get(ci),
+            grouping: get(gi),
+            group: get(gri),
+        };
+        match check_row(&fields, line, catalog, registry, groupings) {
+            Ok(Some(row)) => out.push(row),
+            Ok(None) => {}
+            Err(p) => return Err(Error::data(path, line, p.to_string())),
+        }
     }
     Ok(out)
+}
+
+/// The key a row overrides: a city, a group, or (neither) the default of its data point.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Scope {
+    Default,
+    Group { grouping: String, group: String },
+    City(String),
+}
+
+impl TargetRow {
+    /// What the row applies to.
+    pub fn scope(&self) -> Scope {
+        match (&self.city_id, &self.grouping, &self.group) {
+            (Some(c), _, _) => Scope::City(c.clone()),
+            (None, Some(g), Some(n)) => Scope::Group {
+                grouping: g.clone(),
+                group: n.clone(),
+            },
+            _ => Scope::Default,
+        }
+    }
+}
+
+/// A workspace targets file checked as `run` checks it: every row ([`parse`]), then the
+/// keys: one row per data point and city, per data point and group, per data point
+/// without either (a second is an error naming its line).
+pub fn workspace_rows(
+    text: &str,
+    path: &Path,
+    catalog: &Catalog,
+    registry: &Registry,
+    groupings: &[String],
+) -> Result<Vec<TargetRow>> {
+    let rows = parse(text, path, catalog, Some(registry), groupings)?;
+    let mut seen = std::collections::HashSet::new();
+    for r in &rows {
+        let scope = r.scope();
+        if !seen.insert((r.data_point_id.clone(), scope.clone())) {
+            let what = match scope {
+                Scope::City(_) => "a second target for the same city and data point",
+                Scope::Group { .. } => {
+                    "a second target for the same grouping, group and data point"
+                }
+                Scope::Default => "a second default target for the same data point",
+            };
+            return Err(Error::data(path, r.line, format!("{what}; keep one row")));
+        }
+    }
+    Ok(rows)
+}
+
+/// The embedded default targets of `catalog`: none for a user framework (`--catalog`),
+/// which need not know the U4SSC data points.
+pub fn embedded_defaults(catalog: &Catalog) -> Result<Vec<TargetRow>> {
+    parse(
+        EMBEDDED_TARGETS,
+        Path::new(EMBEDDED_NAME),
+        catalog,
+        None,
+        &[],
+    )
+    .or_else(|e| {
+        if catalog.origin == crate::catalog::EMBEDDED_NAME {
+            Err(e)
+        } else {
+            Ok(Vec::new())
+        }
+    })
 }
 
 impl Targets {
@@ -243,63 +509,36 @@ impl Targets {
         registry: &Registry,
         groupings: &[String],
     ) -> Result<Self> {
-        let mut defaults = parse(
-            EMBEDDED_TARGETS,
-            Path::new(EMBEDDED_NAME),
-            catalog,
-            None,
-            groupings,
-        )
-        .or_else(|e| {
-            // a user framework (--catalog) need not know the U4SSC data points
-            if catalog.origin == crate::catalog::EMBEDDED_NAME {
-                Err(e)
-            } else {
-                Ok(Vec::new())
-            }
-        })?;
+        let mut defaults = embedded_defaults(catalog)?;
         let mut t = Targets::default();
         if let Some(root) = root {
-            let p = root.join("targets.csv");
+            let p = root.join(WORKSPACE_FILE);
             if p.exists() {
+                // a FIFO, a device or a file over the limit is refused before it is read
                 let text = crate::input::read_text(&p, "a CSV file")?;
-                for row in parse(&text, &p, catalog, Some(registry), groupings)? {
-                    if row.city_id.is_some() {
-                        t.city.push(row);
-                    } else if row.grouping.is_some() {
-                        t.group.push(row);
-                    } else {
-                        defaults.retain(|r| r.data_point_id != row.data_point_id);
-                        defaults.push(row);
+                for row in workspace_rows(&text, &p, catalog, registry, groupings)? {
+                    match row.scope() {
+                        Scope::City(_) => t.city.push(row),
+                        Scope::Group { .. } => t.group.push(row),
+                        Scope::Default => {
+                            defaults.retain(|r| r.data_point_id != row.data_point_id);
+                            defaults.push(row);
+                        }
                     }
                 }
                 t.override_file = Some(p.display().to_string());
+                t.override_sha256 = Some(sha256_hex(text.as_bytes()));
             }
-        }
-        let dup = |rows: &[TargetRow], key: &dyn Fn(&TargetRow) -> String| -> Option<u64> {
-            let mut seen = std::collections::HashSet::new();
-            rows.iter().find(|r| !seen.insert(key(r))).map(|r| r.line)
-        };
-        let file = t.override_file.clone().unwrap_or_default();
-        if let Some(line) = dup(&t.city, &|r| format!("{:?}{}", r.city_id, r.data_point_id)) {
-            return Err(Error::data(
-                &file,
-                line,
-                "a second target for the same city and data point; keep one row",
-            ));
-        }
-        if let Some(line) = dup(&t.group, &|r| {
-            format!("{:?}{:?}{}", r.grouping, r.group, r.data_point_id)
-        }) {
-            return Err(Error::data(
-                &file,
-                line,
-                "a second target for the same grouping, group and data point; keep one row",
-            ));
         }
         t.defaults = defaults;
         Ok(t)
     }
+}
+
+/// Lower-case hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    format!("{:x}", Sha256::digest(bytes))
 }
 
 fn frame(rows: &[TargetRow], keys: &[&str]) -> Result<DataFrame> {
@@ -442,6 +681,50 @@ mod tests {
                 format!("{h},grouping,group\nEC-ICT-ICT-1C,100,,,,s,economy,developed\n"),
                 "targets.csv:2: grouping: 'economy' is not a configured grouping; configured: all, continent",
             ),
+            (
+                format!("{h}\nEC-ICT-ICT-1C,inf,,,,s\n"),
+                "targets.csv:2: target: 'inf' is not a number; write a plain decimal such as 0.5 or 100",
+            ),
+            (
+                format!("{h}\nEC-ICT-ICT-1C,1e999,,,,s\n"),
+                "targets.csv:2: target: '1e999' is not a number; write a plain decimal such as 0.5 or 100",
+            ),
+            (
+                format!("{h}\nEC-ICT-ICT-1C,90,,0.5,,s\n"),
+                "targets.csv:2: tolerance: EC-ICT-ICT-1C is higher_better; a tolerance applies only to a target band",
+            ),
+            (
+                format!("{h}\nSC-SH-SI-1C,1,0,0.5,,s\n"),
+                "targets.csv:2: worst: SC-SH-SI-1C is a target band, scored by its tolerance; it takes no worst goalpost",
+            ),
+            (
+                format!("{h}\nEC-ICT-ICT-1C,120,,,,s\n"),
+                "targets.csv:2: target: 120 is outside the values EC-ICT-ICT-1C can take (0..100 pct)",
+            ),
+            (
+                format!("{h}\nEC-ICT-ICT-3C,-5,,,,s\n"),
+                "targets.csv:2: target: -5 is outside the values EC-ICT-ICT-3C can take (0.. per_100k_pop)",
+            ),
+            (
+                format!("{h}\nEC-ICT-ICT-1C,90,-1,,,s\n"),
+                "targets.csv:2: worst: -1 is outside the values EC-ICT-ICT-1C can take (0..100 pct)",
+            ),
+            (
+                format!("{h}\nEC-ICT-ICT-1C,80,90,,,s\n"),
+                "targets.csv:2: worst: EC-ICT-ICT-1C is higher_better, so the worst goalpost lies below the target (got worst 90, target 80)",
+            ),
+            (
+                format!("{h}\nEN-EN-AQ-1C-pm25,5,5,,,s\n"),
+                "targets.csv:2: worst: EN-EN-AQ-1C-pm25 is lower_better, so the worst goalpost lies above the target (got worst 5, target 5)",
+            ),
+            (
+                format!("{h}\nEC-ICT-ICT-1C,80,,,2030,\n"),
+                "targets.csv:2: source: missing; a target names its source (a document, article or table, e.g. \"City plan 2030\")",
+            ),
+            (
+                format!("{h}\nEC-ICT-ICT-1C,80,,,2030,\"  \"\n"),
+                "targets.csv:2: source: missing; a target names its source (a document, article or table, e.g. \"City plan 2030\")",
+            ),
         ];
         for (text, expected) in cases {
             assert_eq!(err(&text), expected, "{text}");
@@ -468,6 +751,56 @@ mod tests {
             e,
             format!(
                 "{}:3: a second target for the same city and data point; keep one row",
+                d.path().join("targets.csv").display()
+            )
+        );
+        // two workspace defaults of one data point: the second no longer wins silently
+        std::fs::write(
+            d.path().join("targets.csv"),
+            format!("{h}\nEC-ICT-ICT-1C,90,,,,a\n\nEC-ICT-ICT-1C,80,,,,b\n"),
+        )
+        .unwrap();
+        let e = Targets::load(Some(d.path()), &catalog, &registry, &groupings)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            format!(
+                "{}:4: a second default target for the same data point; keep one row",
+                d.path().join("targets.csv").display()
+            )
+        );
+        // the same group twice
+        std::fs::write(
+            d.path().join("targets.csv"),
+            format!(
+                "{h},grouping,group\nEC-ICT-ICT-1C,90,,,,a,continent,Europe\nEC-ICT-ICT-1C,80,,,,b,continent,Europe\n"
+            ),
+        )
+        .unwrap();
+        let e = Targets::load(Some(d.path()), &catalog, &registry, &groupings)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            format!(
+                "{}:3: a second target for the same grouping, group and data point; keep one row",
+                d.path().join("targets.csv").display()
+            )
+        );
+        // a byte-order mark: lines are still the file's
+        std::fs::write(
+            d.path().join("targets.csv"),
+            format!("\u{feff}{h}\n\nEC-ICT-ICT-1C,95%,,,,s\n"),
+        )
+        .unwrap();
+        let e = Targets::load(Some(d.path()), &catalog, &registry, &groupings)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            format!(
+                "{}:3: target: '95%' is not a number; write a plain decimal such as 0.5 or 100",
                 d.path().join("targets.csv").display()
             )
         );
