@@ -182,9 +182,14 @@ pub fn benchmarks(
         .with_columns([
             // 12 significant digits: a mean of parallel partial sums is byte-stable
             col(d::BENCHMARK).round_sig_figs(12),
-            lit(label).alias("benchmark_label"),
+            lit(label).alias(BENCHMARK_LABEL),
         ])
 }
+
+/// The column of [`benchmarks`] holding how the benchmark was computed.
+pub const BENCHMARK_LABEL: &str = "benchmark_label";
+/// The text of [`benchmark_source`], once per data point in the benchmarks frame.
+const BENCHMARK_SOURCE: &str = "__benchmark_source";
 
 /// `0.9` -> `90`.
 fn fmt_share(q: f64) -> String {
@@ -213,11 +218,12 @@ pub fn with_benchmarks(resolved: LazyFrame, benchmarks: LazyFrame, year: i32) ->
         .is_null()
         .and(col(d::BENCHMARK).is_not_null())
         .and(dir_is("higher_better").or(dir_is("lower_better")));
-    // the text of [`benchmark_source`], per row
+    // the text of [`benchmark_source`], built once per data point (a few dozen rows) and
+    // gathered by the join: per row it allocated a long string for every city
     let source = concat_str(
         [
             lit("benchmark: "),
-            col("benchmark_label"),
+            col(BENCHMARK_LABEL),
             lit(" of "),
             col(d::BENCHMARK_N).cast(DataType::String),
             lit(benchmark_source_tail(year)),
@@ -227,7 +233,7 @@ pub fn with_benchmarks(resolved: LazyFrame, benchmarks: LazyFrame, year: i32) ->
     );
     resolved
         .join(
-            benchmarks,
+            benchmarks.with_column(source.alias(BENCHMARK_SOURCE)),
             [col(d::DATA_POINT_ID)],
             [col(d::DATA_POINT_ID)],
             super::ordered(JoinType::Left),
@@ -243,7 +249,7 @@ pub fn with_benchmarks(resolved: LazyFrame, benchmarks: LazyFrame, year: i32) ->
                 .otherwise(col(d::TARGET_SCOPE))
                 .alias(d::TARGET_SCOPE),
             when(col("__benchmark"))
-                .then(source)
+                .then(col(BENCHMARK_SOURCE))
                 .otherwise(col(d::TARGET_SOURCE))
                 .alias(d::TARGET_SOURCE),
             when(col("__benchmark"))
@@ -261,7 +267,12 @@ pub fn with_benchmarks(resolved: LazyFrame, benchmarks: LazyFrame, year: i32) ->
                 .otherwise(lit(NULL).cast(DataType::UInt32))
                 .alias(d::BENCHMARK_N),
         ])
-        .drop(cols(["__benchmark", d::BENCHMARK, "benchmark_label"]))
+        .drop(cols([
+            "__benchmark",
+            d::BENCHMARK,
+            BENCHMARK_LABEL,
+            BENCHMARK_SOURCE,
+        ]))
 }
 
 /// The lower goalpost when the targets table gives none: the 2.5th percentile

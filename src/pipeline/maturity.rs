@@ -60,6 +60,9 @@ pub const NO_REFERENCE_SOURCE: &str =
 /// `66 x 60 / 100` is 39.6, `0.66 x 60` is 39.600000000000001).
 const EDGES_PCT: [f64; 3] = [33.0, 66.0, 95.0];
 
+/// The attainment scope's `matrix_source` per distinct reference source, in [`resolve`].
+const ATTAINMENT_SOURCE_COLUMN: &str = "__attainment_source";
+
 /// Flag columns [`edge`] reads: the reference's method in the row's direction.
 const RATIO_HIGHER: &str = "__ratio_higher";
 const RATIO_LOWER: &str = "__ratio_lower";
@@ -179,12 +182,26 @@ pub fn resolve(attained: LazyFrame, workspace: DataFrame, city: DataFrame) -> La
         }
         e.alias(c)
     };
+    // the attainment scope's source text, built once per distinct reference source (a few
+    // hundred) and gathered by a join: per row it allocated a long string for every city
+    // and data point
+    let sources = lf
+        .clone()
+        .select([col(d::TARGET_SOURCE)])
+        .filter(col(d::TARGET_SOURCE).is_not_null())
+        .unique(None, UniqueKeepStrategy::Any)
+        .with_column(
+            concat_str([lit(ATTAINMENT_SOURCE), col(d::TARGET_SOURCE)], "", false)
+                .alias(ATTAINMENT_SOURCE_COLUMN),
+        );
+    lf = lf.join(
+        sources,
+        [col(d::TARGET_SOURCE)],
+        [col(d::TARGET_SOURCE)],
+        super::ordered(JoinType::Left),
+    );
     let source = when(col(d::TARGET).is_not_null())
-        .then(concat_str(
-            [lit(ATTAINMENT_SOURCE), col(d::TARGET_SOURCE)],
-            "",
-            false,
-        ))
+        .then(col(ATTAINMENT_SOURCE_COLUMN))
         .otherwise(lit(NO_REFERENCE_SOURCE));
     let mut cols = vec![
         col(d::CITY_ID),
@@ -327,6 +344,36 @@ pub fn withhold_confidential(levels: LazyFrame) -> LazyFrame {
 /// data points, and `maturity_level` by `rule`. A null level (withheld) is left out of all
 /// but `confidential_items`.
 pub fn dimensions(levels: LazyFrame, rule: MaturityRollup, year: i32) -> LazyFrame {
+    finish_dimensions(aggregate_dimensions(levels, &[""]), "", rule, year)
+}
+
+/// The prefix of the published variant's columns in [`aggregate_dimensions`].
+const PUB: &str = "__pub_";
+
+/// Both dimension tables, (own, published: [`withhold_confidential`]), from one
+/// aggregation over the levels.
+pub fn dimensions_both(
+    levels: LazyFrame,
+    rule: MaturityRollup,
+    year: i32,
+) -> PolarsResult<(DataFrame, DataFrame)> {
+    let published = when(col(d::CONFIDENTIAL).fill_null(lit(false)))
+        .then(lit(NULL).cast(DataType::Int32))
+        .otherwise(col(d::MATURITY_LEVEL))
+        .alias(format!("{PUB}{}", d::MATURITY_LEVEL));
+    let agg = aggregate_dimensions(levels.with_column(published), &["", PUB])
+        .collect()?
+        .lazy();
+    Ok((
+        finish_dimensions(agg.clone(), "", rule, year).collect()?,
+        finish_dimensions(agg, PUB, rule, year).collect()?,
+    ))
+}
+
+/// Per (city, dimension) and per city: the confidential items, and for each prefix the
+/// count, minimum, median and per-level counts of the column `<prefix>maturity_level`
+/// (named `<prefix><column>`).
+fn aggregate_dimensions(levels: LazyFrame, prefixes: &[&str]) -> LazyFrame {
     let aggs = || {
         let mut a = vec![
             col(d::CONFIDENTIAL)
@@ -334,23 +381,28 @@ pub fn dimensions(levels: LazyFrame, rule: MaturityRollup, year: i32) -> LazyFra
                 .sum()
                 .cast(DataType::UInt32)
                 .alias(d::CONFIDENTIAL_ITEMS),
-            col(d::MATURITY_LEVEL)
-                .count()
-                .cast(DataType::UInt32)
-                .alias(d::DATA_POINTS),
-            col(d::MATURITY_LEVEL).min().alias(d::LEVEL_MIN),
-            col(d::MATURITY_LEVEL)
-                .cast(DataType::Float64)
-                .median()
-                .alias(d::LEVEL_MEDIAN),
         ];
-        a.extend(d::AT_LEVEL.iter().enumerate().map(|(l, name)| {
-            col(d::MATURITY_LEVEL)
-                .eq(lit(l as i32))
-                .sum()
-                .cast(DataType::UInt32)
-                .alias(*name)
-        }));
+        for p in prefixes {
+            let level = || col(format!("{p}{}", d::MATURITY_LEVEL));
+            a.extend([
+                level()
+                    .count()
+                    .cast(DataType::UInt32)
+                    .alias(format!("{p}{}", d::DATA_POINTS)),
+                level().min().alias(format!("{p}{}", d::LEVEL_MIN)),
+                level()
+                    .cast(DataType::Float64)
+                    .median()
+                    .alias(format!("{p}{}", d::LEVEL_MEDIAN)),
+            ]);
+            a.extend(d::AT_LEVEL.iter().enumerate().map(|(l, name)| {
+                level()
+                    .eq(lit(l as i32))
+                    .sum()
+                    .cast(DataType::UInt32)
+                    .alias(format!("{p}{name}"))
+            }));
+        }
         a
     };
     let per_dimension = levels
@@ -361,27 +413,37 @@ pub fn dimensions(levels: LazyFrame, rule: MaturityRollup, year: i32) -> LazyFra
         .group_by_stable([col(d::CITY_ID)])
         .agg(aggs())
         .with_column(lit(KPI_PERFORMANCE).alias(d::DIMENSION));
+    let order: Vec<Expr> = per_dimension
+        .clone()
+        .collect_schema()
+        .map(|s| s.iter_names().map(|n| col(n.clone())).collect())
+        .unwrap_or_default();
+    concat([per_dimension, overall.select(order)], UnionArgs::default()).expect("same columns")
+}
+
+/// One variant (`prefix`) of [`aggregate_dimensions`] as the dimension table, with the
+/// level by `rule`.
+fn finish_dimensions(agg: LazyFrame, prefix: &str, rule: MaturityRollup, year: i32) -> LazyFrame {
+    let p = |c: &str| col(format!("{prefix}{c}")).alias(c.to_string());
     let level = match rule {
-        MaturityRollup::Min => col(d::LEVEL_MIN),
-        MaturityRollup::Median => col(d::LEVEL_MEDIAN).floor().cast(DataType::Int32),
+        MaturityRollup::Min => col(format!("{prefix}{}", d::LEVEL_MIN)),
+        MaturityRollup::Median => col(format!("{prefix}{}", d::LEVEL_MEDIAN))
+            .floor()
+            .cast(DataType::Int32),
     };
     let mut cols = vec![
         lit(year).alias(d::ANALYSIS_YEAR),
         col(d::CITY_ID),
         col(d::DIMENSION),
-        col(d::DATA_POINTS),
-        col(d::LEVEL_MIN),
-        col(d::LEVEL_MEDIAN),
+        p(d::DATA_POINTS),
+        p(d::LEVEL_MIN),
+        p(d::LEVEL_MEDIAN),
     ];
-    cols.extend(d::AT_LEVEL.iter().map(|c| col(*c)));
+    cols.extend(d::AT_LEVEL.iter().map(|c| p(c)));
     cols.push(col(d::CONFIDENTIAL_ITEMS));
     cols.push(level.alias(d::MATURITY_LEVEL));
     cols.push(lit(rule.as_str()).alias(d::ROLLUP_RULE));
-    concat(
-        [per_dimension.select(cols.clone()), overall.select(cols)],
-        UnionArgs::default(),
-    )
-    .expect("same columns")
+    agg.select(cols)
 }
 
 #[cfg(test)]
@@ -903,7 +965,13 @@ mod tests {
                 .unwrap()
         };
         let own = roll(levels.clone().lazy());
-        let published = roll(withhold_confidential(levels.lazy()));
+        let published = roll(withhold_confidential(levels.clone().lazy()));
+        // run's single aggregation gives both tables exactly
+        let (own_both, published_both) =
+            dimensions_both(levels.lazy(), MaturityRollup::Min, 2024).unwrap();
+        let sorted = |df: DataFrame| df.sort([d::DIMENSION], Default::default()).unwrap();
+        assert!(sorted(own_both).equals_missing(&own));
+        assert!(sorted(published_both).equals_missing(&published));
         let u32s = |df: &DataFrame, c: &str| -> Vec<Option<u32>> {
             df.column(c).unwrap().u32().unwrap().iter().collect()
         };

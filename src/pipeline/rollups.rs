@@ -225,9 +225,16 @@ pub fn rollups_published(attainment: LazyFrame, year: i32) -> LazyFrame {
     finish(aggregate(attainment, year), PUB)
 }
 
-/// Both roll-up tables, (own, published), from one aggregation.
+/// Both roll-up tables, (own, published), from one aggregation, in key order (CITY_ID by
+/// its code, which is the ids' lexical order, then LEVEL and PATH): sorted once for both.
 pub fn both(attainment: LazyFrame, year: i32) -> PolarsResult<(DataFrame, DataFrame)> {
-    let agg = aggregate(attainment, year).collect()?.lazy();
+    let agg = aggregate(attainment, year)
+        .sort_by_exprs(
+            [col(d::CITY_ID).to_physical(), col(d::LEVEL), col(d::PATH)],
+            SortMultipleOptions::default().with_multithreaded(true),
+        )
+        .collect()?
+        .lazy();
     Ok((
         finish(agg.clone(), "").collect()?,
         finish(agg, PUB).collect()?,

@@ -158,7 +158,7 @@ pub fn benchmarks_of(
         .map_err(pe)?;
     let ns = ns.i64().map_err(pe)?;
     let labels = df
-        .column("benchmark_label")
+        .column(crate::pipeline::attainment::BENCHMARK_LABEL)
         .map_err(pe)?
         .str()
         .map_err(pe)?;
