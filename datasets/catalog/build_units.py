@@ -188,8 +188,9 @@ for u, f in AREA_M2:
 
 # ---------------------------------------------------------------- energy
 # kWh per unit: 1 kWh = 3.6 MJ; 1 toe = 41.868 GJ = 11 630 kWh (IEA)
+# ekWh: "kWh equivalent" (other fuels expressed in kWh), as verification reports print it
 ENERGY_KWH = [("kWh", F(1)), ("MWh", F(1000)), ("GWh", F(1000000)), ("GJ", F(1000, 36) * 10),
-              ("MJ", F(1, 36) * 10), ("toe", F(11630))]
+              ("MJ", F(1, 36) * 10), ("toe", F(11630)), ("ekWh", F(1))]
 TIME_YEAR = [("per year", 1), ("/year", None), ("per annum", 1), ("per yr", 1), ("per day", 365), ("", 1)]
 
 
@@ -202,6 +203,9 @@ def energy(canonical, base_kwh_in_canonical):
                     continue
                 sp = "{} per {} {}".format(u, w, t).strip()
                 add(canonical, sp, f * tf)
+                if t.startswith("per "):
+                    # the time base first: "kWh/year/capita"
+                    add(canonical, "{} {} per {}".format(u, t, w), f * tf)
         for t, tf in TIME_YEAR:
             if tf is None:
                 continue
@@ -292,7 +296,8 @@ for s in ["yes/no", "yes or no", "y/n", "boolean", "bool", "true/false", "1/0", 
 def normalise(s):
     """Mirror of citybench::catalog::units::normalise_spelling (kept in sync by a test)."""
     s = s.strip().lower().replace("\u00b5", "u").replace("\u03bc", "u")
-    s = s.replace("\u00b3", "3").replace("\u00b2", "2")
+    s = s.replace("\u00b3", "3").replace("\u00b2", "2").replace("\u2113", "l")
+    s = " ".join(s.split())  # spaces first: a doubled space between digit groups is one
     s = re.sub(r"(?<=\d)[ ,'\u00a0\u202f\u2009](?=\d{3}(?!\d))", "", s)
     s = s.replace("/", " per ")
     return " ".join(s.split())

@@ -81,6 +81,11 @@ pub struct Spelling {
     pub applies_to: Vec<String>,
     /// Text recorded on converted rows, e.g. `x100 (per 1000 inhabitants -> per 100 000 inhabitants)`.
     pub conversion: String,
+    /// Listed in units.csv (shown in messages, `citybench units` and the template's lists);
+    /// false for a canonical unit's own code, label or symbol, which are accepted but not
+    /// advertised.
+    #[serde(skip)]
+    pub listed: bool,
 }
 
 impl Spelling {
@@ -128,10 +133,11 @@ pub fn round_sig12(x: f64) -> f64 {
 }
 
 /// Normalise a unit spelling for lookup: trim; lower case; micro sign and Greek mu -> `u`;
-/// superscript 2/3 -> `2`/`3`; digit grouping inside numbers removed (`100 000`, `100,000`,
-/// `100'000` -> `100000`); `/` read as ` per `; runs of whitespace collapsed to one space.
+/// superscript 2/3 -> `2`/`3`; the litre sign `ℓ` -> `l`; runs of whitespace (any Unicode
+/// space) collapsed to one space, then digit grouping inside numbers removed (`100 000`,
+/// `100,000`, `100'000`, `10  000` -> `100000`, `10000`); `/` read as ` per `.
 pub fn normalise_spelling(s: &str) -> String {
-    let lowered: String = s
+    let mapped: String = s
         .trim()
         .to_lowercase()
         .chars()
@@ -139,9 +145,12 @@ pub fn normalise_spelling(s: &str) -> String {
             '\u{b5}' | '\u{3bc}' => 'u',
             '\u{b3}' => '3',
             '\u{b2}' => '2',
+            '\u{2113}' => 'l',
             c => c,
         })
         .collect();
+    // spaces first: a doubled space between digit groups is still one separator
+    let lowered = mapped.split_whitespace().collect::<Vec<_>>().join(" ");
     // remove a grouping separator between a digit and exactly three digits
     let chars: Vec<char> = lowered.chars().collect();
     let mut out = String::with_capacity(lowered.len() + 8);
@@ -257,6 +266,17 @@ pub struct UnitRegistry {
     by_key: HashMap<String, Vec<usize>>,
 }
 
+/// Canonical units whose quantity has a single unit, so an empty unit is accepted as the
+/// canonical unit itself (METHODOLOGY section 2): what verification reports print for
+/// counts, yes/no answers, ratios, the Gini coefficient and SAIFI.
+pub const UNAMBIGUOUS_WITHOUT_UNIT: [&str; 5] = [
+    "count",
+    "bool",
+    "ratio",
+    "gini_0_1",
+    "interruptions_per_customer_year",
+];
+
 /// How many accepted spellings a message lists before summarising.
 const LIST_IN_MESSAGE: usize = 8;
 
@@ -368,6 +388,7 @@ impl UnitRegistry {
                     .collect(),
                 conversion: r.get(6).unwrap_or("").to_string(),
                 spelling,
+                listed: true,
             };
             if sp.factor == 0.0 || !sp.factor.is_finite() {
                 return Err(Error::data(
@@ -398,7 +419,48 @@ impl UnitRegistry {
             reg.by_key.entry(key).or_default().push(idx);
             reg.spellings.push(sp);
         }
+        reg.add_own_spellings();
         Ok(reg)
+    }
+
+    /// Every canonical unit accepts its own code, label and symbol (what citybench prints
+    /// and writes is accepted back, METHODOLOGY section 2), as the canonical unit itself,
+    /// unless units.csv already lists that spelling for it.
+    fn add_own_spellings(&mut self) {
+        let own: Vec<(String, String)> = self
+            .canonical
+            .iter()
+            .flat_map(|c| {
+                [&c.code, &c.label, &c.symbol]
+                    .into_iter()
+                    .map(|s| (c.code.clone(), s.clone()))
+            })
+            .collect();
+        for (code, spelling) in own {
+            let key = normalise_spelling(&spelling);
+            if key.is_empty()
+                || self
+                    .by_canonical_key
+                    .contains_key(&(code.clone(), key.clone()))
+            {
+                continue;
+            }
+            let idx = self.spellings.len();
+            self.by_canonical_key
+                .insert((code.clone(), key.clone()), vec![idx]);
+            self.by_key.entry(key.clone()).or_default().push(idx);
+            self.spellings.push(Spelling {
+                canonical_unit: code,
+                spelling,
+                key,
+                factor: 1.0,
+                offset: 0.0,
+                per_denominator: false,
+                applies_to: Vec::new(),
+                conversion: String::new(),
+                listed: false,
+            });
+        }
     }
 
     /// A canonical unit by code.
@@ -428,13 +490,15 @@ impl UnitRegistry {
         &self.spellings
     }
 
-    /// Spellings accepted for a data point, in registry order.
+    /// The listed spellings accepted for a data point, in registry order (its canonical
+    /// unit's own code, label and symbol are accepted too, unlisted).
     pub fn accepted_for<'a>(
         &'a self,
         dp: &'a DataPoint,
     ) -> impl Iterator<Item = &'a Spelling> + 'a {
         self.spellings.iter().filter(move |s| {
-            s.canonical_unit == dp.canonical_unit
+            s.listed
+                && s.canonical_unit == dp.canonical_unit
                 && (s.applies_to.is_empty() || s.applies_to.iter().any(|a| a == &dp.data_point_id))
         })
     }
@@ -471,6 +535,15 @@ impl UnitRegistry {
         out
     }
 
+    /// The canonical unit's own code as a spelling (identity, for every data point).
+    fn own_identity(&self, code: &str) -> Option<&Spelling> {
+        self.by_canonical_key
+            .get(&(code.to_string(), normalise_spelling(code)))?
+            .iter()
+            .map(|&i| &self.spellings[i])
+            .find(|s| s.is_identity() && s.applies_to.is_empty())
+    }
+
     /// Resolve a reported unit for a data point.
     pub fn resolve(
         &self,
@@ -482,6 +555,13 @@ impl UnitRegistry {
             .expect("catalogue canonical units are checked at load");
         let expected = format!("{} ({})", canon.quantity, canon.label);
         if reported.trim().is_empty() {
+            // a count, a yes/no answer, a ratio, a Gini coefficient or interruptions per
+            // customer have one unit only: an empty unit cannot mean anything else
+            if UNAMBIGUOUS_WITHOUT_UNIT.contains(&canon.code.as_str())
+                && let Some(s) = self.own_identity(&canon.code)
+            {
+                return Ok(s);
+            }
             return Err(UnitProblem::Missing {
                 expected,
                 accepted: self.accepted_summary(dp),
@@ -523,10 +603,19 @@ impl UnitRegistry {
                 accepted: self.accepted_summary(dp),
             });
         }
-        let suggestion =
-            crate::suggest::did_you_mean(&key, self.accepted_for(dp).map(|s| s.key.as_str()))
-                .and_then(|k| self.accepted_for(dp).find(|s| s.key == k))
-                .map(|s| s.spelling.clone());
+        // a suggestion never changes the meaning: only spellings with the same numbers as
+        // the input (`per 10 000` is never offered for `per 100 000`) that convert a bare
+        // value (not a total that needs a denominator)
+        let digits = |k: &str| -> String { k.chars().filter(char::is_ascii_digit).collect() };
+        let wanted = digits(&key);
+        let suggestion = crate::suggest::did_you_mean(
+            &key,
+            self.accepted_for(dp)
+                .filter(|s| !s.per_denominator && digits(&s.key) == wanted)
+                .map(|s| s.key.as_str()),
+        )
+        .and_then(|k| self.accepted_for(dp).find(|s| s.key == k))
+        .map(|s| s.spelling.clone());
         Err(UnitProblem::Unknown {
             reported: reported.trim().to_string(),
             data_point: dp.data_point_id.clone(),
@@ -582,6 +671,100 @@ mod tests {
         assert_eq!(normalise_spelling("1/0"), "1 per 0");
         // grouping only between a digit and exactly three digits
         assert_eq!(normalise_spelling("per 10 0000"), "per 10 0000");
+    }
+
+    /// Every code, label and symbol the engine prints is accepted back for every data
+    /// point of its canonical unit, as the canonical unit itself (factor 1).
+    #[test]
+    fn every_printed_unit_round_trips() {
+        let (u, c) = setup();
+        let mut checked = 0;
+        for dp in c.data_points() {
+            let canon = u.canonical(&dp.canonical_unit).unwrap();
+            for printed in [&canon.code, &canon.label, &canon.symbol] {
+                let s = u
+                    .resolve(dp, printed)
+                    .unwrap_or_else(|e| panic!("{} '{printed}': {e}", dp.data_point_id));
+                assert!(
+                    s.factor == 1.0 && s.offset == 0.0 && !s.per_denominator,
+                    "{} '{printed}' converts ({})",
+                    dp.data_point_id,
+                    s.conversion
+                );
+                assert_eq!(s.to_canonical(42.5), 42.5);
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 3 * c.data_points().len());
+    }
+
+    /// Spaces are collapsed before digit groups are read; the litre sign is an l; a
+    /// suggestion never offers other numbers or a total that needs a denominator.
+    #[test]
+    fn doubled_spaces_litre_sign_and_meaning_keeping_suggestions() {
+        let (u, c) = setup();
+        assert_eq!(
+            normalise_spelling("per  10  000  inhabitants"),
+            "per 10000 inhabitants"
+        );
+        assert_eq!(normalise_spelling("ℓ / day"), "l per day");
+        let rate = c.get("SC-SH-SA-8C").unwrap();
+        assert_eq!(
+            u.resolve(rate, "per  10  000  inhabitants")
+                .unwrap()
+                .to_canonical(1.2),
+            12.0
+        );
+        // an empty unit where the quantity has one unit only; never for a percentage
+        for id in [
+            "EC-ICT-ICT-5C",
+            "EC-I-ES-1C",
+            "EC-I-T-5A",
+            "EC-I-UP-2A-compact",
+            "SC-SH-SI-2C",
+        ] {
+            let dp = c.get(id).unwrap();
+            let s = u.resolve(dp, "  ").unwrap_or_else(|e| panic!("{id}: {e}"));
+            assert!(s.is_identity(), "{id}");
+            assert_eq!(s.canonical_unit, dp.canonical_unit);
+        }
+        assert!(matches!(
+            u.resolve(c.get("EC-ICT-ICT-1C").unwrap(), ""),
+            Err(UnitProblem::Missing { .. })
+        ));
+        // the time base first, and the energy equivalent verification reports print
+        let electricity = c.get("EN-E-E-2C").unwrap();
+        assert_eq!(
+            u.resolve(electricity, "kWh/year/capita")
+                .unwrap()
+                .to_canonical(3500.0),
+            3500.0
+        );
+        let heat = c.get("EN-E-E-3C").unwrap();
+        assert_eq!(
+            u.resolve(heat, "GJ/year/capita")
+                .unwrap()
+                .to_canonical(20.0),
+            20.0
+        );
+        let buildings = c.get("EN-E-E-4A").unwrap();
+        assert_eq!(
+            u.resolve(buildings, "ekWh / m2")
+                .unwrap()
+                .to_canonical(120.0),
+            120.0
+        );
+        // one digit off 'per 100 000 inhabitants': no suggestion with other numbers
+        let e = u.resolve(rate, "per 10 000 inhabitantz").unwrap_err();
+        match &e {
+            UnitProblem::Unknown { suggestion, .. } => {
+                if let Some(s) = suggestion {
+                    let d: String = s.chars().filter(char::is_ascii_digit).collect();
+                    assert_eq!(d, "10000", "{e}");
+                }
+            }
+            other => panic!("{other}"),
+        }
     }
 
     #[test]

@@ -57,10 +57,10 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
             units
                 .spellings()
                 .iter()
-                .filter(|s| &s.canonical_unit == c)
+                .filter(|s| s.listed && &s.canonical_unit == c)
                 .collect()
         }
-        (None, None) => units.spellings().iter().collect(),
+        (None, None) => units.spellings().iter().filter(|s| s.listed).collect(),
     };
     for s in list {
         rows.push(vec![
