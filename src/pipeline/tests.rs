@@ -996,6 +996,26 @@ mod fit_exact {
         })
     }
 
+    /// The case CI's random draw found: values near 9e4, a slope of -0.19 (1.1e-12 relative
+    /// off the exact slope, far inside the slope's condition term).
+    #[test]
+    fn an_ill_conditioned_slope_is_within_its_condition() {
+        let years = [2000, 2001, 2007, 2011, 2012, 2013, 2018, 2019, 2020, 2023];
+        let k: [i64; 10] = [
+            86912114, 14648516, 23957127, 17763784, 73816873, -87317651, 46184269, 24283221,
+            13098835, 90782667,
+        ];
+        let ys: Vec<f64> = k.iter().map(|v| *v as f64 / 1024.0).collect();
+        let f = trends::fit_series(&years, &ys, 2024);
+        let e = exact(&years, &k);
+        let b = f.slope.unwrap();
+        assert!(
+            (b - e.b_num_f).abs() <= 1e-11 * e.b_num_f.abs(),
+            "{b} vs {}",
+            e.b_num_f
+        );
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
         /// The slope, the residual sum of squares and the 95 % interval's half-width agree
@@ -1025,7 +1045,19 @@ mod fit_exact {
                 // zeroed as noise: only below the threshold (with room for rounding)
                 prop_assert!(b_exact.abs() <= trends::FLAT * scale * (1.0 + 1e-6), "{} zeroed", b_exact);
             } else {
-                prop_assert!((b - b_exact).abs() <= 1e-12 * b_exact.abs(), "slope {} vs {}", b, b_exact);
+                // 1e-12 relative, plus the slope's condition: each deviation carries its
+                // rounding, so a slope that is small against the spread of the values is known
+                // to n eps sum |dx dy| / Sxx, not to 1e-12 of itself (a random series of values
+                // near 9e4 with a slope of 0.19: 1.1e-12 relative, within 4e-12 of this bound)
+                let mx = xs.iter().sum::<f64>() / n as f64;
+                let my = ys.iter().sum::<f64>() / n as f64;
+                let spread: f64 = xs.iter().zip(&ys).map(|(x, y)| ((x - mx) * (y - my)).abs()).sum();
+                let sxx_f: f64 = xs.iter().map(|x| (x - mx) * (x - mx)).sum();
+                let cond = 4.0 * n as f64 * f64::EPSILON * spread / sxx_f;
+                prop_assert!(
+                    (b - b_exact).abs() <= 1e-12 * b_exact.abs() + cond,
+                    "slope {} vs {} (condition term {})", b, b_exact, cond
+                );
             }
             // the exact residual sum of squares with the engine's slope:
             // Syy - 2 b Sxy + b^2 Sxx
