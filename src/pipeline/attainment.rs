@@ -275,6 +275,44 @@ pub fn with_benchmarks(resolved: LazyFrame, benchmarks: LazyFrame, year: i32) ->
         ]))
 }
 
+/// The target frames of [`resolve_targets`]: workspace or embedded defaults, per-city and
+/// per-group overrides.
+pub struct TargetFrames {
+    pub defaults: LazyFrame,
+    pub city: LazyFrame,
+    pub group: LazyFrame,
+}
+
+/// Attainment of `values` (aligned rows to score) on `grid` (CITY_ID x the catalogue's
+/// DATA_POINT_ID, hierarchy and DIRECTION), as `run` computes it: the targets that apply
+/// ([`resolve_targets`] over `memberships`), a benchmark where none does
+/// ([`benchmarks`] and the fallback worst value over `population`, the aligned values of
+/// every city in analysis year `year`), then [`attainment`].
+#[allow(clippy::too_many_arguments)]
+pub fn against_references(
+    grid: LazyFrame,
+    memberships: LazyFrame,
+    targets: TargetFrames,
+    population: LazyFrame,
+    values: LazyFrame,
+    catalog: LazyFrame,
+    cfg: &crate::config::Config,
+    year: i32,
+) -> LazyFrame {
+    let resolved = resolve_targets(
+        grid,
+        memberships,
+        targets.defaults,
+        targets.city,
+        targets.group,
+    );
+    let bench = benchmarks(population.clone(), catalog.clone(), &cfg.benchmarks);
+    let resolved = with_benchmarks(resolved, bench, year);
+    let fallback = worst_fallback(population, catalog);
+    let bounded = cfg.attainment.method == crate::config::AttainmentMethod::Bounded;
+    attainment(resolved, values, fallback, bounded)
+}
+
 /// The lower goalpost when the targets table gives none: the 2.5th percentile
 /// (higher_better) or 97.5th percentile (lower_better) of all cities' aligned values of
 /// the data point that are not confidential (it is published in every city's `worst`, so
