@@ -191,6 +191,23 @@ mod tests {
         assert_eq!(r, Err("index 9 out of range".to_string()));
     }
 
+    /// A workspace file (targets.csv, citybench.toml, ...) that is not UTF-8: the whole
+    /// message names the byte, where it is and what it would be in Latin-1.
+    #[test]
+    fn a_text_file_that_is_not_utf8_is_named_exactly() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("targets.csv");
+        std::fs::write(&p, b"data_point_id,target\ncaf\xe9,1\n").unwrap();
+        let e = read_text(&p, "a CSV file").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "{}: not UTF-8 text (byte 0xE9 at byte offset 24, line 2: '\u{e9}' if the file is Latin-1/Windows-1252); save it as UTF-8",
+                p.display()
+            )
+        );
+    }
+
     #[test]
     fn byte_counts() {
         assert_eq!(bytes(1 << 20), "1 MiB");
