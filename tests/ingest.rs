@@ -502,6 +502,40 @@ fn parquet_decimal_unsigned_and_list_columns() {
     assert_eq!(rows, vec![(2023, 85.25, "[1, 2]".to_string())]);
 }
 
+/// A total on a per-capita data point (reports print "tonnes" or "kWh / yr" where the KPI's
+/// name says per capita): the message names both fixes, the per-capita spelling and the
+/// denominator; a report's count noun and an empty count unit are accepted.
+#[test]
+fn a_total_on_a_per_capita_data_point_names_the_per_capita_spelling() {
+    let ws = Ws::new();
+    let text = format!(
+        "{HEADER}\n\
+         {GENEVA},EN-EN-AQ-2C,2023,5.1,tonnes,Report,measured,true,false\n\
+         {GENEVA},EN-E-E-2C,2023,3500,kWh / yr,Report,measured,true,false\n\
+         {GENEVA},EC-ICT-ICT-5C,2023,78,Spots,Report,measured,true,false\n\
+         {GENEVA},EC-ICT-PS-2A,2023,80,,Report,measured,true,false\n"
+    );
+    let f = ws.file("percap.csv", text);
+    let r = ws.ingest(&f);
+    assert_eq!(r.code, 1);
+    let rej = ws.rejections();
+    assert_eq!(
+        rej,
+        [
+            (
+                2,
+                "denominator".into(),
+                "unit 'tonnes' is a total; if the value is per inhabitant, write the unit as 'tonnes per capita'; if it is the city's total, give a denominator (population or a positive number) to convert it to tonnes CO2e per capita".into()
+            ),
+            (
+                3,
+                "denominator".into(),
+                "unit 'kWh / yr' is a total; if the value is per inhabitant, write the unit as 'kWh per capita per yr'; if it is the city's total, give a denominator (population or a positive number) to convert it to kWh per capita per year".into()
+            ),
+        ]
+    );
+}
+
 #[test]
 fn count_with_population_denominator() {
     let ws = Ws::new();

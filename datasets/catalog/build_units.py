@@ -122,6 +122,11 @@ for s in PCT_FRACTION:
     add("pct", s, 100)
 for s in PERMILLE:
     add("pct", s, F(1, 10))
+# unemployment as reports print it
+for s in ["% of labour force", "% of labor force", "% of the labour force", "% of the labor force",
+          "percent of labour force", "percent of labor force", "% of youth labour force",
+          "% of youth labor force"]:
+    add("pct", s, 1, applies_to="EC-P-EM-1C;EC-P-EM-2C")
 for s in ["number", "count"]:  # a count of the numerator with a denominator count
     add("pct", s, 1, per_den=True)
 
@@ -278,11 +283,24 @@ for s in ["years", "year", "yr", "yrs"]:
     add("years", s, 1)
 for s in ["number", "count", "#", "units", "no."]:
     add("count", s, 1)
+# what verification reports print for a count (each only for the data point it counts)
+for dp, nouns in [
+        ("EC-ICT-ICT-5C", ["spots", "hotspots", "hot spots", "wifi spots", "wi-fi spots",
+                           "wifi hotspots", "wi-fi hotspots", "access points", "locations", "sites"]),
+        ("EC-ICT-PS-2A", ["services", "e-services", "online services", "e-government services"]),
+        ("EC-ICT-PS-1A-num", ["sets", "data sets", "datasets", "open data sets"])]:
+    for s in nouns:
+        add("count", s, 1, applies_to=dp)
 for s in ["interruptions per customer per year", "interruptions per customer", "per customer per year",
           "number", "count", "saifi"]:
     add("interruptions_per_customer_year", s, 1)
 for s in ["ratio", "index", "x", "times"]:
     add("ratio", s, 1)
+# gender income equity as reports print it: female to male earnings
+for s in ["ratio female: male", "ratio female:male", "female: male", "female:male", "female/male",
+          "female to male", "ratio female to male", "ratio of average hourly earnings",
+          "ratio of average hourly earnings of female to male employees"]:
+    add("ratio", s, 1, applies_to="SC-SH-SI-1C")
 add("ratio", "%", F(1, 100))
 add("ratio", "percent", F(1, 100))
 for s in ["gini", "gini coefficient", "coefficient", "ratio", "index (0-1)", "0-1"]:

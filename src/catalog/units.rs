@@ -189,11 +189,14 @@ pub enum UnitProblem {
         expected: String,
         accepted: String,
     },
-    /// A gas-only unit (ppb/ppm) on a data point it does not apply to (e.g. PM10).
+    /// A spelling limited to other data points: a gas-only unit (ppb/ppm) on PM10, a count
+    /// noun of another count ('spots' for e-government services).
     NotApplicable {
         reported: String,
         data_point: String,
         applies_to: String,
+        /// Why, where there is more to say than the data points (the gases' ppm/ppb).
+        why: &'static str,
         accepted: String,
     },
     /// Nothing like it in the registry.
@@ -229,10 +232,11 @@ impl std::fmt::Display for UnitProblem {
                 reported,
                 data_point,
                 applies_to,
+                why,
                 accepted,
             } => write!(
                 f,
-                "unit '{reported}' cannot be converted for {data_point}: it applies only to {applies_to} (gases; particulate matter has no ppm/ppb form); accepted: {accepted}"
+                "unit '{reported}' cannot be converted for {data_point}: it applies only to {applies_to}{why}; accepted: {accepted}"
             ),
             UnitProblem::Unknown {
                 reported,
@@ -535,6 +539,26 @@ impl UnitRegistry {
         out
     }
 
+    /// For a total (`per_denominator`) spelling `sp`, the listed spelling of `dp` that says
+    /// the same per inhabitant (`tonnes` -> `tonnes per capita`, `kWh per yr` -> `kWh per
+    /// capita per yr`): what a report means when the KPI's name says "per capita". None
+    /// for a data point whose canonical unit is not per capita (a rate per 100 000 names
+    /// its own base).
+    pub fn per_capita_form<'a>(&'a self, dp: &'a DataPoint, sp: &Spelling) -> Option<&'a Spelling> {
+        if !self
+            .canonical(&dp.canonical_unit)
+            .is_some_and(|c| c.label.contains("per capita"))
+        {
+            return None;
+        }
+        [" per capita", " per inhabitant", " per person"]
+            .iter()
+            .find_map(|w| {
+                self.accepted_for(dp)
+                    .find(|s| !s.per_denominator && s.key.replacen(w, "", 1) == sp.key)
+            })
+    }
+
     /// The canonical unit's own code as a spelling (identity, for every data point).
     fn own_identity(&self, code: &str) -> Option<&Spelling> {
         self.by_canonical_key
@@ -586,6 +610,11 @@ impl UnitRegistry {
                 reported: reported.trim().to_string(),
                 data_point: dp.data_point_id.clone(),
                 applies_to: applies.join(", "),
+                why: if dp.canonical_unit == "ug_per_m3" {
+                    " (gases; particulate matter has no ppm/ppb form)"
+                } else {
+                    ""
+                },
                 accepted: self.accepted_summary(dp),
             });
         }
@@ -732,6 +761,28 @@ mod tests {
             u.resolve(c.get("EC-ICT-ICT-1C").unwrap(), ""),
             Err(UnitProblem::Missing { .. })
         ));
+        // count nouns, unemployment and gender-ratio spellings as verification reports
+        // print them, each only for the data point it describes
+        for (id, unit) in [
+            ("EC-ICT-ICT-5C", "Spots"),
+            ("EC-ICT-PS-2A", "Services"),
+            ("EC-ICT-PS-1A-num", "data sets"),
+            ("EC-P-EM-1C", "% of labour force"),
+            ("EC-P-EM-2C", "% of youth labour force"),
+            ("SC-SH-SI-1C", "Ratio Female: Male"),
+            ("SC-SH-SI-1C", "ratio of average hourly earnings"),
+        ] {
+            let s = u
+                .resolve(c.get(id).unwrap(), unit)
+                .unwrap_or_else(|e| panic!("{id} '{unit}': {e}"));
+            assert_eq!(s.to_canonical(0.87), 0.87, "{id} '{unit}'");
+        }
+        assert_eq!(
+            u.resolve(c.get("EC-ICT-PS-2A").unwrap(), "Spots")
+                .unwrap_err()
+                .to_string(),
+            "unit 'Spots' cannot be converted for EC-ICT-PS-2A: it applies only to EC-ICT-ICT-5C; accepted: number, count, #, units, no., services, e-services, online services ... (9 spellings in all: citybench units --data-point EC-ICT-PS-2A)"
+        );
         // the time base first, and the energy equivalent verification reports print
         let electricity = c.get("EN-E-E-2C").unwrap();
         assert_eq!(

@@ -351,11 +351,20 @@ impl<'a> Validator<'a> {
         let den_text: &str = &den_cow;
         let (value, conversion, denominator, denominator_value) = if den_text.is_empty() {
             if sp.per_denominator {
+                // say both fixes: the per-capita spelling where the value is already per
+                // inhabitant (the KPI's name says so), or the denominator of a city total
+                let per_capita = match self.units.per_capita_form(dp, sp) {
+                    Some(pc) => format!(
+                        "if the value is per inhabitant, write the unit as '{}'; if it is the city's total, ",
+                        pc.spelling
+                    ),
+                    None => String::new(),
+                };
                 return Err(Problem::new(
                     "denominator",
                     "total without denominator",
                     format!(
-                        "unit '{unit_reported}' is a total; give a denominator (population or a positive number) to convert it to {}",
+                        "unit '{unit_reported}' is a total; {per_capita}give a denominator (population or a positive number) to convert it to {}",
                         canon.label
                     ),
                 ));
