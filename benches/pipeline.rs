@@ -31,6 +31,7 @@ fn bench_pipeline(c: &mut Criterion) {
         matrix: &matrix,
         assessments: citybench::assessments::checked_frame(&[]).unwrap(),
         keys: &keys,
+        statements: pipeline::load_statements(ws, &keys).unwrap(),
     };
     let mut grp = c.benchmark_group("pipeline");
     grp.sample_size(10);

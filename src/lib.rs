@@ -1,7 +1,7 @@
 //! # citybench
 //!
 //! A Rust engine that benchmarks cities on the U4SSC key performance indicators for smart
-//! sustainable cities (ITU-T Y.4903: 91 KPIs in 112 data points) and the maturity levels of
+//! sustainable cities (ITU-T Y.4903: 91 KPIs in 113 data points) and the maturity levels of
 //! ITU-T Y.4904.
 //!
 //! ## Stages and the data contract

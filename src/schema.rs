@@ -72,6 +72,23 @@ pub mod raw {
     ];
 }
 
+/// Columns of a batch's statements file (`raw/batch=<id>/not-reported.parquet`): one row
+/// per (city, data point, year) the submission states is not reported or not verified.
+pub mod not_reported {
+    pub const BATCH_ID: &str = "batch_id";
+    pub const SOURCE_FILE: &str = "source_file";
+    pub const SOURCE_LINE: &str = "source_line";
+    pub const CITY_ID: &str = "city_id";
+    pub const DATA_POINT_ID: &str = "data_point_id";
+    pub const YEAR: &str = "year";
+    /// `not reported` or `not verified`.
+    pub const STATUS: &str = "status";
+    /// The value cell as written ("Not Reported").
+    pub const STATEMENT: &str = "statement";
+    pub const SOURCE: &str = "source";
+    pub const NOTES: &str = "notes";
+}
+
 /// Columns of `rejected/<batch>.csv`: where, why, and every original field.
 pub mod rejected {
     pub const SOURCE_FILE: &str = "source_file";

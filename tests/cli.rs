@@ -56,7 +56,7 @@ fn ingest_outside_a_workspace_says_how_to_make_one() {
 fn catalog_lists_and_filters() {
     let (code, out, _) = citybench(&["catalog", "--format", "csv"]);
     assert_eq!(code, 0);
-    assert_eq!(out.lines().count(), 113, "header + 112 data points");
+    assert_eq!(out.lines().count(), 114, "header + 113 data points");
     // --out writes the same text to the file, nothing to standard output
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("catalog.csv");

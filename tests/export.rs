@@ -421,7 +421,7 @@ fn version_names_the_catalogue() {
     assert_eq!(
         r.stdout,
         format!(
-            "citybench {} (catalogue u4ssc-y4903-r1: U4SSC KPIs, ITU-T Y.4903, 112 data points)\n",
+            "citybench {} (catalogue u4ssc-y4903-r2: U4SSC KPIs, ITU-T Y.4903, 113 data points)\n",
             env!("CARGO_PKG_VERSION")
         )
     );

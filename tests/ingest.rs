@@ -184,7 +184,7 @@ fn non_numeric_value() {
     rejects(
         &format!("{GENEVA},EC-ICT-ICT-1C,2023,abc,%,s,measured,true,false"),
         "value",
-        "value 'abc' is not a number; expected plain decimal notation such as 42, 0.57 or 1.2e5",
+        "value 'abc' is not a number; expected plain decimal notation such as 42, 0.57 or 1.2e5, or 'Not reported' for a data point the city does not report",
     );
 }
 
@@ -199,12 +199,56 @@ fn nan_and_infinity() {
     }
 }
 
+/// SI / ISO 80000 grouping by spaces (as U4SSC reports print "48 816.00") or apostrophes
+/// is read: no locale uses a space or an apostrophe as the decimal mark.
+#[test]
+fn space_grouped_numbers_are_read() {
+    let (ws, code, rej) = ingest_rows(&[
+        &format!("{GENEVA},SC-SH-SA-8C,2023,95 424,per 100 000 inhabitants,s,,,"),
+        &format!("{GENEVA},SC-SH-SA-8C,2022,48\u{a0}816.25,per 100 000 inhabitants,s,,,"),
+        &format!("{GENEVA},SC-SH-SA-8C,2021,1'234'567,per 100 000 inhabitants,s,,,"),
+        &format!("{GENEVA},SC-SH-SA-8C,2020,-1 000,per 100 000 inhabitants,s,,,"),
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(ws.accepted_rows_duckdb(), 3);
+    // the last is read (-1000) and then refused by the hard minimum
+    assert_eq!(rej.len(), 1, "{rej:?}");
+    assert_eq!(rej[0].0, 5);
+    let con = duckdb::Connection::open_in_memory().unwrap();
+    let values: Vec<(f64, String)> = con
+        .prepare(&format!(
+            "select value, value_reported from read_parquet('{}/raw/*/*.parquet') order by source_line",
+            ws.root().display()
+        ))
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        values,
+        vec![
+            (95424.0, "95 424".to_string()),
+            (48816.25, "48\u{a0}816.25".to_string()),
+            (1234567.0, "1'234'567".to_string()),
+        ]
+    );
+}
+
 #[test]
 fn thousands_separators_are_rejected_by_an_explicit_rule() {
     rejects(
-        &format!("{GENEVA},SC-SH-SA-8C,2023,95 424,per 100 000 inhabitants,s,measured,true,false"),
+        &format!(
+            "{GENEVA},SC-SH-SA-8C,2023,\"95,424\",per 100 000 inhabitants,s,measured,true,false"
+        ),
         "value",
-        "value '95 424' uses digit grouping; write plain digits with '.' as the decimal point, e.g. 95424",
+        "value '95,424' uses digit grouping; write plain digits with '.' as the decimal point, e.g. 95424",
+    );
+    // spaces grouped irregularly are not the SI form: refused with the plain form
+    rejects(
+        &format!("{GENEVA},SC-SH-SA-8C,2023,95 42,per 100 000 inhabitants,s,measured,true,false"),
+        "value",
+        "value '95 42' is not a number; expected plain decimal notation such as 42, 0.57 or 1.2e5, or 'Not reported' for a data point the city does not report",
     );
     rejects(
         &format!(
@@ -227,7 +271,7 @@ fn unknown_data_point_with_suggestion() {
     rejects(
         &format!("{GENEVA},EC-ICT-ICT-1,2023,85,%,s,measured,true,false"),
         "data_point_id",
-        "unknown data_point_id 'EC-ICT-ICT-1'; did you mean 'EC-ICT-ICT-1C'? (citybench catalog lists all 112)",
+        "unknown data_point_id 'EC-ICT-ICT-1'; did you mean 'EC-ICT-ICT-1C'? (citybench catalog lists all 113)",
     );
 }
 
@@ -247,6 +291,24 @@ fn unit_of_the_wrong_quantity() {
         "unit",
         "unit 'minutes' is a duration in minutes, but EC-ICT-ICT-1C expects a percentage (%); accepted: %, percent, per cent, percentage, pct, percent (%), fraction (x100), share (x100) ... (16 spellings in all: citybench units --data-point EC-ICT-ICT-1C)",
     );
+}
+
+/// Freshwater consumption in % (as verification reports print it) is its own data point;
+/// on the m3-per-capita one the message names it (datasets/catalog/README.md).
+#[test]
+fn a_percentage_of_freshwater_consumption_names_its_data_point() {
+    rejects(
+        &format!("{GENEVA},EN-EN-WS-3C,2023,33,%,report,,,"),
+        "unit",
+        "unit '%' is a percentage, but EN-EN-WS-3C expects a water volume per inhabitant per year (m3 per capita per year); EN-EN-WS-3C in this unit is data point EN-EN-WS-3C-pct; accepted: litres per capita per day (/2.7397260274), litres per capita per year (/1000), litres per capita (/1000), litres per inhabitant per day (/2.7397260274), litres per inhabitant per year (/1000), litres per inhabitant (/1000), litres per person per day (/2.7397260274), litres per person per year (/1000) ... (99 spellings in all: citybench units --data-point EN-EN-WS-3C)",
+    );
+    let (ws, code, rej) = ingest_rows(&[
+        &format!("{GENEVA},EN-EN-WS-3C-pct,2023,33,%,report,,,"),
+        // withdrawals can exceed the renewable resources: no hard maximum
+        &format!("{STAVANGER},EN-EN-WS-3C-pct,2023,140,%,report,,,"),
+    ]);
+    assert_eq!((code, rej), (0, vec![]));
+    assert_eq!(ws.accepted_rows_duckdb(), 2);
 }
 
 #[test]
@@ -796,7 +858,7 @@ fn empty_required_fields() {
     rejects(
         &format!("{GENEVA},,2023,85,%,s,measured,true,false"),
         "data_point_id",
-        "data_point_id is empty; one of the catalogue's 112 data point ids is required (citybench catalog lists them)",
+        "data_point_id is empty; one of the catalogue's 113 data point ids is required (citybench catalog lists them)",
     );
     rejects(
         &format!("{GENEVA},EC-ICT-ICT-1C,,85,%,s,measured,true,false"),
@@ -945,4 +1007,58 @@ fn one_bad_file_among_several_does_not_stop_the_others() {
     let batches = m["batches"].as_array().unwrap();
     assert_eq!(batches.len(), 1);
     assert_eq!(batches[0]["rows_accepted"], 1);
+}
+
+/// Every unit the engine prints (each data point's canonical code, label and display
+/// symbol, as `catalog`, `units`, the snapshot and the exports show them) ingests back
+/// through the command, unchanged (issue 20: a label copied from citybench's own output is
+/// never refused).
+#[test]
+fn every_printed_unit_ingests_back_unchanged() {
+    let units = citybench::catalog::UnitRegistry::embedded().unwrap();
+    let catalog = citybench::catalog::Catalog::embedded(&units).unwrap();
+    let mut csv = format!("{HEADER}\n");
+    let mut n = 0;
+    for dp in catalog.data_points() {
+        let c = units.canonical(&dp.canonical_unit).unwrap();
+        for (k, printed) in [&c.code, &c.label, &c.symbol].into_iter().enumerate() {
+            // one year per spelling: (city, data point, year) stays unique
+            let q = if printed.contains(',') || printed.contains('"') {
+                format!("\"{}\"", printed.replace('"', "\"\""))
+            } else {
+                printed.clone()
+            };
+            csv.push_str(&format!(
+                "{GENEVA},{},{},1,{q},printed,,,\n",
+                dp.data_point_id,
+                2020 + k
+            ));
+            n += 1;
+        }
+    }
+    assert_eq!(n, 3 * catalog.data_points().len());
+    let ws = Ws::new();
+    let r = ws.ingest(&ws.file("printed.csv", csv));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(ws.rejections().is_empty());
+    assert_eq!(ws.accepted_rows_duckdb(), n as i64);
+    // stored as given: value 1 in the canonical unit, converted by nothing but x1 (the
+    // recorded conversion is "none" for the label, "x1 (code -> label)" otherwise)
+    let m = ws.manifest();
+    let part = ws
+        .root()
+        .join(m["batches"][0]["parts"][0].as_str().unwrap());
+    let con = duckdb::Connection::open_in_memory().unwrap();
+    let (converted, not_one): (String, i64) = con
+        .query_row(
+            &format!(
+                "select coalesce(string_agg(distinct conversion, ' | '), ''), count(*) filter (where value <> 1) \
+                 from read_parquet('{}') where conversion <> 'none' and conversion not like 'x1 (%'",
+                part.display()
+            ),
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((converted.as_str(), not_one), ("", 0));
 }

@@ -204,7 +204,7 @@ fn snapshot_shows_states_percentiles_trends_and_rollups() {
     assert!(md.starts_with("# Snapshot: Geneva (2660646)"), "{md}");
     assert!(md.contains("## Environment") && md.contains("| EN-EN-AQ-1C-pm10 | "));
     let csv = ok(&ws, &["snapshot", "--city", GENEVA, "--format", "csv"]);
-    assert_eq!(csv.lines().count(), 1 + 112, "{csv}");
+    assert_eq!(csv.lines().count(), 1 + 113, "{csv}");
     // --format html is the report page, written atomically with --out
     let page = ws.dir.path().join("geneva.html");
     let printed = ok(
@@ -552,7 +552,7 @@ fn report_is_self_contained_and_renders_in_a_browser() {
         categories
     );
     assert_eq!(html.matches("data-has-data=\"true\"").count(), with_data);
-    assert_eq!(html.matches("class=\"segment data-point\"").count(), 112);
+    assert_eq!(html.matches("class=\"segment data-point\"").count(), 113);
     for legend in [
         "95%+ of target",
         "66-95% of target",

@@ -397,7 +397,7 @@ fn formula_cells_are_neutralised_in_the_rejection_file_and_stored_unchanged() {
     assert_eq!(
         lines[1],
         format!(
-            "f.csv,2,value,\"value '{FORMULA}' is not a number; expected plain decimal notation such as 42, 0.57 or 1.2e5\",{GENEVA},EC-ICT-ICT-1C,2023,'{FORMULA},%,OFS,measured,true,false,,"
+            "f.csv,2,value,\"value '{FORMULA}' is not a number; expected plain decimal notation such as 42, 0.57 or 1.2e5, or 'Not reported' for a data point the city does not report\",{GENEVA},EC-ICT-ICT-1C,2023,'{FORMULA},%,OFS,measured,true,false,,"
         )
     );
     assert!(lines[2].starts_with("f.csv,3,city_id,"), "{}", lines[2]);
@@ -417,7 +417,7 @@ fn formula_cells_are_neutralised_in_the_rejection_file_and_stored_unchanged() {
     assert_eq!(
         rej[0].2,
         format!(
-            "value '{FORMULA}' is not a number; expected plain decimal notation such as 42, 0.57 or 1.2e5"
+            "value '{FORMULA}' is not a number; expected plain decimal notation such as 42, 0.57 or 1.2e5, or 'Not reported' for a data point the city does not report"
         )
     );
     assert!(

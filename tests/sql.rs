@@ -63,7 +63,7 @@ fn escapes_are_refused_each_with_its_reason() {
         "--format",
         "csv",
     ]);
-    assert_eq!(r.stdout, "n\n112\n", "{}", r.stderr);
+    assert_eq!(r.stdout, "n\n113\n", "{}", r.stderr);
 }
 
 #[test]

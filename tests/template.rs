@@ -446,7 +446,7 @@ fn a_template_of_an_older_catalogue_is_refused() {
         &ws,
         &old,
         &format!(
-            "the template was written for catalogue u4ssc-y4903-r0 (110 data points, fingerprint 0123456789ab) but this citybench uses catalogue u4ssc-y4903-r1 (112 data points, fingerprint {fp}); data point codes or units may differ. Write a new template with `citybench template` and copy the values into it"
+            "the template was written for catalogue u4ssc-y4903-r0 (110 data points, fingerprint 0123456789ab) but this citybench uses catalogue u4ssc-y4903-r2 (113 data points, fingerprint {fp}); data point codes or units may differ. Write a new template with `citybench template` and copy the values into it"
         ),
     );
 }

@@ -2,6 +2,8 @@
 //!
 //! - `ingest`: every rejection path of `citybench ingest`, with its exact message, and the
 //!   invariant rows read = accepted + rejected;
+//! - `not_reported`: "Not reported" / "Not verified" recorded as a status (ingest accounting,
+//!   conflicts, the state in `run`, the snapshot and `verify`);
 //! - `cli`: the command line surface (init, catalog, units, demo, exit codes);
 //! - `generate`: determinism and shape of the synthetic generator;
 //! - `warehouse`: DuckDB re-reads what Polars wrote and recomputes the unit conversions.
@@ -56,6 +58,7 @@ mod hostile;
 mod index;
 mod ingest;
 mod maturity;
+mod not_reported;
 mod overwrite;
 mod pipeline;
 mod publish;

@@ -14,6 +14,18 @@ that ingest enforces (METHODOLOGY section 3):
             empty otherwise (school enrolment and child care can exceed 100 %).
 
 The plausible range (plausible_min/max) stays a warning, never a rejection.
+
+One data point is added to the reference's 112 (EXTRA_DATA_POINTS, with its source):
+EN-EN-WS-3C-pct, Freshwater Consumption as the percentage U4SSC verification reports print
+(33 %, 100 %), beside the reference's EN-EN-WS-3C in m3 per capita per year. The Collection
+Methodology (2017, p. 79) gives both readings: its rationale is the degree to which total
+freshwater resources are exploited (withdrawals relative to available resources, a share)
+and it then says "This indicator is measured in m3 per capita". A share cannot be converted
+to a volume per capita, so each form is its own data point of the one KPI. The percentage
+form is neutral (not scored): the page states a direction for the exploitation ratio, but
+reports also use the percentage for the share of the city's water drawn from freshwater
+sources, where no direction is stated; no hard maximum, since withdrawals can exceed the
+renewable resources (SDG 6.4.2 water stress above 100 %).
 """
 import csv
 import os
@@ -23,6 +35,31 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "..", "shared", "reference", "u4ssc_kpis.csv")
 rows = list(csv.DictReader(open(src, encoding="utf-8")))
 fields = list(rows[0].keys()) + ["hard_min", "hard_max"]
+EXTRA_DATA_POINTS = {
+    # inserted after the data point named by the key
+    "EN-EN-WS-3C": {
+        "data_point_id": "EN-EN-WS-3C-pct",
+        "data_point": "Percentage (as verification reports print it)",
+        "unit": "%",
+        "canonical_unit": "pct",
+        "direction": "neutral",
+        "sdg_refs": "6.4.2",
+        "plausible_min": "0",
+        "plausible_max": "",
+        "summary": "Freshwater consumption as a percentage, as U4SSC verification reports print it: withdrawals relative to available freshwater resources (the page's rationale), or the share of the city's water drawn from freshwater sources; not convertible to m3 per capita, so a data point of its own; neutral (no direction stated for the percentage).",
+        "direction_source": "inferred",
+        "value_type": "number",
+    },
+}
+with_extra = []
+for r in rows:
+    with_extra.append(r)
+    extra = EXTRA_DATA_POINTS.get(r["data_point_id"])
+    if extra:
+        e = dict(r)
+        e.update(extra)
+        with_extra.append(e)
+rows = with_extra
 ids = set()
 for r in rows:
     if r["data_point_id"] in ids:

@@ -1,4 +1,4 @@
-//! The KPI catalogue: 91 U4SSC KPIs in 112 data points (ITU-T Y.4903), as data.
+//! The KPI catalogue: 91 U4SSC KPIs in 113 data points (ITU-T Y.4903), as data.
 //!
 //! The default catalogue is `datasets/catalog/u4ssc_kpis.csv`, embedded in the binary so the
 //! tool works from any directory. A user framework of the same shape replaces it with
@@ -32,7 +32,7 @@ pub const EMBEDDED_VERSION: &str = crate::catalog_version!();
 #[macro_export]
 macro_rules! catalog_version {
     () => {
-        "u4ssc-y4903-r1"
+        "u4ssc-y4903-r2"
     };
 }
 
@@ -316,6 +316,27 @@ impl Catalog {
         })
     }
 
+    /// The catalogue without the data points `drop` names (order kept), e.g. the
+    /// generator's catalogue without the forms a city reports instead of another.
+    pub fn without(&self, drop: &[&str]) -> Catalog {
+        let data_points: Vec<DataPoint> = self
+            .data_points
+            .iter()
+            .filter(|d| !drop.contains(&d.data_point_id.as_str()))
+            .cloned()
+            .collect();
+        let index = data_points
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.data_point_id.clone(), i))
+            .collect();
+        Catalog {
+            origin: self.origin.clone(),
+            data_points,
+            index,
+        }
+    }
+
     /// All data points in file order.
     pub fn data_points(&self) -> &[DataPoint] {
         &self.data_points
@@ -357,9 +378,9 @@ mod tests {
     }
 
     #[test]
-    fn embedded_catalogue_has_91_kpis_and_112_data_points() {
+    fn embedded_catalogue_has_91_kpis_and_113_data_points() {
         let c = Catalog::embedded(&units()).unwrap();
-        assert_eq!(c.data_points().len(), 112);
+        assert_eq!(c.data_points().len(), 113);
         assert_eq!(c.kpi_count(), 91);
         let core = c.data_points().iter().filter(|d| d.tier == "core");
         let mut core_kpis: Vec<&str> = core.map(|d| d.kpi_id.as_str()).collect();
@@ -383,7 +404,7 @@ mod tests {
         let c = Catalog::embedded(&units()).unwrap();
         assert_eq!(
             (c.version().as_str(), c.fingerprint().as_str()),
-            ("u4ssc-y4903-r1", "c65b67b95186")
+            ("u4ssc-y4903-r2", "7e7c7ffd6cac")
         );
         assert!(crate::cli::VERSION.contains(EMBEDDED_VERSION));
         assert!(crate::cli::VERSION.contains(&format!("{} data points", c.data_points().len())));

@@ -122,6 +122,11 @@ fn print_summary(ws: &Workspace, o: &FileOutcome) {
             );
             return;
         }
+        // "not reported" only when the file states any, so that rows read = the parts shown
+        (Some(id), _) if o.rows_not_reported > 0 => println!(
+            "{file} -> batch {id}: {} rows read, {} accepted, {} not reported, {} rejected",
+            o.rows_read, o.rows_accepted, o.rows_not_reported, o.rows_rejected
+        ),
         (Some(id), _) => println!(
             "{file} -> batch {id}: {} rows read, {} accepted, {} rejected",
             o.rows_read, o.rows_accepted, o.rows_rejected

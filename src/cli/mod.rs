@@ -34,7 +34,7 @@ pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (catalogue ",
     crate::catalog_version!(),
-    ": U4SSC KPIs, ITU-T Y.4903, 112 data points)"
+    ": U4SSC KPIs, ITU-T Y.4903, 113 data points)"
 );
 
 /// How a command finished (the binary maps this to the exit code).

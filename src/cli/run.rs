@@ -108,6 +108,7 @@ pub fn execute(ws: &Workspace, global: &GlobalArgs, args: &Args) -> Result<RunSu
         matrix: &matrix,
         assessments,
         keys: &keys,
+        statements: pipeline::load_statements(ws, &keys)?,
     };
     // a new generation beside the published one; the tables of `verify` and `index` are
     // carried over as they are

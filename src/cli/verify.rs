@@ -43,6 +43,7 @@ fn pe(e: PolarsError) -> Error {
 
 /// Per city: observations, years, core coverage of the latest year, flags by severity, the
 /// share of rows by data-quality level and the verified share.
+#[derive(Default)]
 struct CitySummary {
     observations: u64,
     latest_year: i32,
@@ -161,6 +162,55 @@ fn summaries(
     Ok(out)
 }
 
+/// One statement a city made and did not later replace by a value: (year, data point,
+/// status).
+type Stated = (i32, String, String);
+
+/// Per city: its "not reported" / "not verified" statements ([`pipeline::read_statements`])
+/// for which no value of the same (data point, year) was accepted, the latest batch's
+/// statement for a repeated (data point, year); sorted by year, then data point.
+fn statements_by_city(
+    statements: DataFrame,
+    obs: &DataFrame,
+) -> Result<BTreeMap<String, Vec<Stated>>> {
+    let mut out: BTreeMap<String, Vec<Stated>> = BTreeMap::new();
+    if statements.height() == 0 {
+        return Ok(out);
+    }
+    let valued = obs.clone().lazy().select([
+        col(d::CITY_ID).cast(DataType::String),
+        col(d::DATA_POINT_ID).cast(DataType::String),
+        col(d::YEAR),
+    ]);
+    let keys = [col(d::CITY_ID), col(d::DATA_POINT_ID), col(d::YEAR)];
+    let t = statements
+        .lazy()
+        .sort([d::BATCH_SEQ], SortMultipleOptions::default())
+        .group_by_stable(keys.clone())
+        .agg([col(d::STATUS).last()])
+        .join(valued, keys.clone(), keys, JoinArgs::new(JoinType::Anti))
+        .sort(
+            [d::CITY_ID, d::YEAR, d::DATA_POINT_ID],
+            SortMultipleOptions::default(),
+        )
+        .collect()
+        .map_err(pe)?;
+    let city = t.column(d::CITY_ID).map_err(pe)?.str().map_err(pe)?;
+    let dp = t.column(d::DATA_POINT_ID).map_err(pe)?.str().map_err(pe)?;
+    let year = t.column(d::YEAR).map_err(pe)?.i32().map_err(pe)?;
+    let status = t.column(d::STATUS).map_err(pe)?.str().map_err(pe)?;
+    for i in 0..t.height() {
+        if let (Some(c), Some(p), Some(y), Some(st)) =
+            (city.get(i), dp.get(i), year.get(i), status.get(i))
+        {
+            out.entry(c.to_string())
+                .or_default()
+                .push((y, p.to_string(), st.to_string()));
+        }
+    }
+    Ok(out)
+}
+
 fn pct(part: u64, whole: u64) -> Value {
     if whole == 0 {
         return Value::Null;
@@ -179,12 +229,38 @@ fn severity_count(s: &CitySummary, severity: &str) -> u64 {
         .sum()
 }
 
+/// Data point id -> KPI id of the core KPIs' data points.
+fn core_kpi_of(core: &DataFrame) -> Result<BTreeMap<String, String>> {
+    let dp = core
+        .column(d::DATA_POINT_ID)
+        .map_err(pe)?
+        .cast(&DataType::String)
+        .map_err(pe)?;
+    let kpi = core
+        .column(d::KPI_ID)
+        .map_err(pe)?
+        .cast(&DataType::String)
+        .map_err(pe)?;
+    let (dp, kpi) = (dp.str().map_err(pe)?, kpi.str().map_err(pe)?);
+    Ok(dp
+        .iter()
+        .zip(kpi.iter())
+        .filter_map(|(a, b)| Some((a?.to_string(), b?.to_string())))
+        .collect())
+}
+
 /// One row per city, most warnings first.
-fn city_rows(sums: &BTreeMap<String, CitySummary>, registry: &Registry, core_kpis: u32) -> Rows {
+fn city_rows(
+    sums: &BTreeMap<String, CitySummary>,
+    stated: &BTreeMap<String, Vec<Stated>>,
+    registry: &Registry,
+    core_kpis: u32,
+) -> Rows {
     let mut rows = Rows::new([
         d::CITY_ID,
         d::CITY_NAME,
         "observations",
+        "not_reported",
         "latest_year",
         "core_kpis_latest_year_pct",
         "warnings",
@@ -193,7 +269,15 @@ fn city_rows(sums: &BTreeMap<String, CitySummary>, registry: &Registry, core_kpi
         "verified_pct",
         "top_rule",
     ]);
+    // a city that stated "not reported" for everything it sent has no observations
+    let empty = CitySummary::default();
     let mut order: Vec<(&String, &CitySummary)> = sums.iter().collect();
+    order.extend(
+        stated
+            .keys()
+            .filter(|c| !sums.contains_key(*c))
+            .map(|c| (c, &empty)),
+    );
     order.sort_by(|a, b| {
         severity_count(b.1, verify::WARNING)
             .cmp(&severity_count(a.1, verify::WARNING))
@@ -217,7 +301,12 @@ fn city_rows(sums: &BTreeMap<String, CitySummary>, registry: &Registry, core_kpi
                 .map(|c| Value::from(c.name.as_str()))
                 .unwrap_or(Value::Null),
             Value::from(s.observations),
-            Value::from(s.latest_year),
+            Value::from(stated.get(city).map_or(0, Vec::len)),
+            if s.observations == 0 {
+                Value::Null
+            } else {
+                Value::from(s.latest_year)
+            },
             pct(s.core_reported, core_kpis as u64),
             Value::from(severity_count(s, verify::WARNING)),
             Value::from(severity_count(s, verify::NOTICE)),
@@ -273,16 +362,23 @@ fn city_text(
     city: &str,
     name: &str,
     s: Option<&CitySummary>,
+    stated: &[Stated],
+    core_of: &BTreeMap<String, String>,
     flags: &Rows,
     core_kpis: u32,
 ) -> String {
     use std::fmt::Write as _;
     let mut t = String::new();
     let Some(s) = s else {
-        let _ = writeln!(
-            t,
-            "{name} ({city}): no observations in this workspace; nothing to verify"
-        );
+        if stated.is_empty() {
+            let _ = writeln!(
+                t,
+                "{name} ({city}): no observations in this workspace; nothing to verify"
+            );
+        } else {
+            let _ = writeln!(t, "{name} ({city}): no observations in this workspace");
+            stated_text(&mut t, stated);
+        }
         return t;
     };
     let _ = writeln!(
@@ -290,13 +386,22 @@ fn city_text(
         "{name} ({city}): {} observations, latest year {}",
         s.observations, s.latest_year
     );
+    // core KPIs the city declared not reported in its latest year (and gave no value for)
+    let declared: std::collections::BTreeSet<&str> = stated
+        .iter()
+        .filter(|(y, _, _)| *y == s.latest_year)
+        .filter_map(|(_, dp, _)| core_of.get(dp).map(String::as_str))
+        .collect();
+    let silent = (core_kpis as u64).saturating_sub(s.core_reported + declared.len() as u64);
     let _ = writeln!(
         t,
-        "  core KPIs reported in {}: {} of {} ({} %)",
+        "  core KPIs in {}: {} of {} reported ({} %), {} declared not reported, {} with neither value nor statement",
         s.latest_year,
         s.core_reported,
         core_kpis,
-        pct(s.core_reported, core_kpis as u64)
+        pct(s.core_reported, core_kpis as u64),
+        declared.len(),
+        silent
     );
     let q: Vec<String> = QUALITIES
         .iter()
@@ -313,6 +418,7 @@ fn city_text(
         s.observations,
         pct(s.verified, s.observations)
     );
+    stated_text(&mut t, stated);
     if s.flags.is_empty() {
         let _ = writeln!(t, "  flags: none");
         return t;
@@ -339,6 +445,26 @@ fn city_text(
         );
     }
     t
+}
+
+/// The statements of one city, one line per (year, status): "  not reported in 2023: A, B".
+fn stated_text(t: &mut String, stated: &[Stated]) {
+    use std::fmt::Write as _;
+    if stated.is_empty() {
+        return;
+    }
+    let mut by: BTreeMap<(i32, &str), Vec<&str>> = BTreeMap::new();
+    for (y, dp, st) in stated {
+        by.entry((*y, st.as_str())).or_default().push(dp.as_str());
+    }
+    let _ = writeln!(
+        t,
+        "  stated without a value: {} data point-year(s)",
+        stated.len()
+    );
+    for ((y, st), dps) in by.iter().rev() {
+        let _ = writeln!(t, "    {st} in {y}: {}", dps.join(", "));
+    }
 }
 
 /// Run `verify`.
@@ -375,6 +501,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     publication.commit()?;
     let t_write = clock.elapsed() - t_rules;
     let sums = summaries(&obs, &flags, &rules.core)?;
+    let stated = statements_by_city(pipeline::read_statements(&ws)?, &obs)?;
     let t_summary = clock.elapsed() - t_rules - t_write;
     let warnings = flags
         .column(d::SEVERITY)
@@ -397,7 +524,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     );
     let o = &args.output;
     match city {
-        None => o.emit(&city_rows(&sums, &registry, rules.core_kpis))?,
+        None => o.emit(&city_rows(&sums, &stated, &registry, rules.core_kpis))?,
         Some(c) => {
             let mine = flags
                 .clone()
@@ -409,7 +536,17 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
             if o.format == OutputFormat::Table {
                 let name = registry.get(&c).map(|x| x.name.clone()).unwrap_or_default();
                 // a name from a workspace cities.csv could hold terminal escapes
-                let text = city_text(&c, &name, sums.get(&c), &rows, rules.core_kpis);
+                let core_of = core_kpi_of(&rules.core)?;
+                let mine = stated.get(&c).map(Vec::as_slice).unwrap_or_default();
+                let text = city_text(
+                    &c,
+                    &name,
+                    sums.get(&c),
+                    mine,
+                    &core_of,
+                    &rows,
+                    rules.core_kpis,
+                );
                 o.emit_text(&crate::text::printable_lines(&text))?;
             } else {
                 o.emit(&rows)?;

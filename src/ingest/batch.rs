@@ -380,3 +380,226 @@ impl RejectWriter {
         Ok(false)
     }
 }
+
+/// A batch's statements ([`super::validate::Statement`], in line order) as a frame of the
+/// [`crate::schema::not_reported`] schema.
+fn statements_frame(
+    path: &Path,
+    batch_id: &str,
+    source_file: &str,
+    statements: &[super::validate::Statement],
+    catalog: &Catalog,
+    registry: &Registry,
+) -> Result<DataFrame> {
+    use crate::schema::not_reported as nr;
+    let n = statements.len();
+    let text = |k: usize| -> Vec<Option<&str>> {
+        statements
+            .iter()
+            .map(|s| {
+                let t = s.cells[k].trim();
+                (!t.is_empty()).then_some(t)
+            })
+            .collect()
+    };
+    let cols = vec![
+        Column::new(nr::BATCH_ID.into(), vec![batch_id; n]),
+        Column::new(nr::SOURCE_FILE.into(), vec![source_file; n]),
+        Column::new(
+            nr::SOURCE_LINE.into(),
+            statements.iter().map(|s| s.line).collect::<Vec<u64>>(),
+        ),
+        Column::new(
+            nr::CITY_ID.into(),
+            statements
+                .iter()
+                .map(|s| registry.cities()[s.city].city_id.as_str())
+                .collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            nr::DATA_POINT_ID.into(),
+            statements
+                .iter()
+                .map(|s| catalog.data_points()[s.data_point].data_point_id.as_str())
+                .collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            nr::YEAR.into(),
+            statements.iter().map(|s| s.year).collect::<Vec<i32>>(),
+        ),
+        Column::new(
+            nr::STATUS.into(),
+            statements.iter().map(|s| s.status).collect::<Vec<&str>>(),
+        ),
+        Column::new(nr::STATEMENT.into(), text(field::VALUE)),
+        Column::new(nr::SOURCE.into(), text(field::SOURCE)),
+        Column::new(nr::NOTES.into(), text(field::NOTES)),
+    ];
+    DataFrame::new(n, cols).map_err(|e| Error::polars(path, e))
+}
+
+/// Statements per row group of `not-reported.parquet` (and per read of the spill).
+const STATEMENT_GROUP: usize = 65_536;
+
+/// The statements of a file on their way to `not-reported.parquet`: spilled to a CSV in the
+/// staging directory as they are found, so that a file of millions of "Not reported" rows
+/// holds none of them in memory; [`StatementSpill::finish`] streams them back in groups of
+/// [`STATEMENT_GROUP`], leaving out the lines a duplicate or conflict retracted.
+pub struct StatementSpill {
+    path: PathBuf,
+    writer: Option<csv::Writer<BufWriter<File>>>,
+    rows: u64,
+}
+
+impl StatementSpill {
+    /// A spill at `path` (created on the first statement).
+    pub fn new(path: &Path) -> Self {
+        StatementSpill {
+            path: path.to_path_buf(),
+            writer: None,
+            rows: 0,
+        }
+    }
+
+    /// Statements spilled so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Spill one statement: line, city, data point, year, status, then every field as read.
+    pub fn push(&mut self, s: &super::validate::Statement) -> Result<()> {
+        if self.writer.is_none() {
+            let f = File::create(&self.path).at(&self.path)?;
+            self.writer = Some(
+                csv::WriterBuilder::new()
+                    .has_headers(false)
+                    .from_writer(BufWriter::new(f)),
+            );
+        }
+        let w = self.writer.as_mut().expect("created above");
+        let head = [
+            s.line.to_string(),
+            s.city.to_string(),
+            s.data_point.to_string(),
+            s.year.to_string(),
+            s.status.to_string(),
+        ];
+        self.rows += 1;
+        w.write_record(
+            head.iter()
+                .map(String::as_str)
+                .chain(s.cells.iter().map(String::as_str)),
+        )
+        .map_err(|e| Error::input(&self.path, e.to_string()))
+    }
+
+    /// Stream the spill back: statements on a `retract` line go to `removed` (line, fields
+    /// as read), the others to `out` (the [`crate::schema::not_reported`] schema, with the
+    /// batch's Parquet provenance; no file when none is left). The spill is deleted. Returns
+    /// the statements written.
+    #[allow(clippy::too_many_arguments)]
+    pub fn finish(
+        mut self,
+        out: &Path,
+        retract: &rustc_hash::FxHashMap<u64, Problem>,
+        removed: &mut Vec<(u64, Vec<String>)>,
+        batch_id: &str,
+        source_file: &str,
+        catalog: &Catalog,
+        registry: &Registry,
+        metadata: &[(String, String)],
+    ) -> Result<u64> {
+        use super::validate::{STATEMENT_BITS, Statement};
+        let Some(w) = self.writer.take() else {
+            return Ok(0);
+        };
+        let bad = |e: &dyn std::fmt::Display| Error::input(&self.path, e.to_string());
+        w.into_inner()
+            .map_err(|e| bad(&e))?
+            .into_inner()
+            .map_err(|e| Error::io(&self.path, e.into_error()))?;
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(false)
+            .from_path(&self.path)
+            .map_err(|e| bad(&e))?;
+        let mut writer: Option<polars::io::parquet::write::BatchedWriter<BufWriter<File>>> = None;
+        let mut group: Vec<Statement> = Vec::with_capacity(STATEMENT_GROUP);
+        let mut written = 0u64;
+        let mut flush = |group: &mut Vec<Statement>| -> Result<()> {
+            if group.is_empty() {
+                return Ok(());
+            }
+            let df = statements_frame(out, batch_id, source_file, group, catalog, registry)?;
+            if writer.is_none() {
+                if let Some(dir) = out.parent() {
+                    std::fs::create_dir_all(dir).at(dir)?;
+                }
+                let f = File::create(out).at(out)?;
+                writer = Some(
+                    ParquetWriter::new(BufWriter::new(f))
+                        .with_compression(RAW_COMPRESSION)
+                        .with_key_value_metadata(Some(KeyValueMetadata::from_static(
+                            metadata.to_vec(),
+                        )))
+                        .batched(df.schema())
+                        .map_err(|e| Error::polars(out, e))?,
+                );
+            }
+            writer
+                .as_mut()
+                .expect("created above")
+                .write_batch(&df)
+                .map_err(|e| Error::polars(out, e))?;
+            written += group.len() as u64;
+            group.clear();
+            Ok(())
+        };
+        for rec in reader.records() {
+            let rec = rec.map_err(|e| bad(&e))?;
+            let num = |k: usize| -> Result<u64> {
+                rec.get(k)
+                    .and_then(|t| t.parse().ok())
+                    .ok_or_else(|| bad(&"the statements spill is damaged"))
+            };
+            let line = num(0)?;
+            let cells: Vec<String> = rec.iter().skip(5).map(str::to_string).collect();
+            if retract.contains_key(&line) {
+                removed.push((line, cells));
+                continue;
+            }
+            let status = STATEMENT_BITS
+                .iter()
+                .map(|(_, s)| *s)
+                .find(|s| Some(*s) == rec.get(4))
+                .ok_or_else(|| bad(&"the statements spill is damaged"))?;
+            group.push(Statement {
+                line,
+                city: num(1)? as usize,
+                data_point: num(2)? as usize,
+                year: rec
+                    .get(3)
+                    .and_then(|t| t.parse().ok())
+                    .ok_or_else(|| bad(&"the statements spill is damaged"))?,
+                status,
+                cells,
+            });
+            if group.len() == STATEMENT_GROUP {
+                flush(&mut group)?;
+            }
+        }
+        flush(&mut group)?;
+        drop(reader);
+        std::fs::remove_file(&self.path).at(&self.path)?;
+        if let Some(w) = writer {
+            w.finish().map_err(|e| Error::polars(out, e))?;
+            File::options()
+                .read(true)
+                .open(out)
+                .at(out)?
+                .sync_all()
+                .at(out)?;
+        }
+        Ok(written)
+    }
+}

@@ -3,11 +3,14 @@
 //! ```text
 //! file --sha256--> already ingested? (refuse unless --force)
 //!      --read (csv | json | ndjson | parquet streamed; xlsx template)--> RawRow
-//!      --validate (hard rules, units)--> Accepted --> raw/.tmp-batch=<id>/part-0.parquet
-//!                                    \-> Problem  --> rejected/.tmp-<pid>-<id>.csv
+//!      --validate (hard rules, units)--> Accepted  --> raw/.tmp-batch=<id>/part-0.parquet
+//!                                    |-> Statement --> (spill) raw/.tmp-batch=<id>/statements/not-reported.parquet
+//!                                    \-> Problem   --> rejected/.tmp-<pid>-<id>.csv
 //!      --commit: rename batch dir, rename rejection file, replace manifest.json (the commit point)
 //! ```
-//! Rows read = rows accepted + rows rejected, always. Inside one file an exact repeat of a
+//! Rows read = rows accepted + rows not reported + rows rejected, always. A statement ("Not
+//! reported", "Not verified" in the value cell) is kept with its status and no value. Inside
+//! one file an exact repeat of a
 //! (city, data point, year, value) is rejected as a duplicate; two different values for the
 //! same (city, data point, year) are both rejected as conflicting (the first one is removed
 //! from the batch before it is committed).
@@ -35,9 +38,9 @@ use crate::registry::Registry;
 use crate::schema::raw as col;
 use crate::store::{BatchRecord, TMP_PREFIX, Workspace, commit_rename};
 use crate::template;
-pub use batch::{BatchWriter, Buffers, RejectWriter};
+pub use batch::{BatchWriter, Buffers, RejectWriter, StatementSpill};
 pub use read::{Cell, Format, RawRow, ReadOptions};
-pub use validate::{Accepted, Dedupe, Problem, Validator};
+pub use validate::{Accepted, Checked, Dedupe, Problem, Statement, Validator};
 
 /// Everything validation needs.
 pub struct Context {
@@ -77,6 +80,8 @@ pub struct FileOutcome {
     pub format: String,
     pub rows_read: u64,
     pub rows_accepted: u64,
+    /// Rows stating "not reported" / "not verified" instead of a value.
+    pub rows_not_reported: u64,
     pub rows_rejected: u64,
     pub rejected_file: Option<String>,
     pub ignored_columns: Vec<String>,
@@ -172,6 +177,7 @@ pub fn ingest_file(
             format: prev.format.clone(),
             rows_read: 0,
             rows_accepted: 0,
+            rows_not_reported: 0,
             rows_rejected: 0,
             rejected_file: None,
             ignored_columns: vec![],
@@ -208,6 +214,7 @@ pub fn ingest_file(
             format: format.as_str().to_string(),
             rows_read: 0,
             rows_accepted: 0,
+            rows_not_reported: 0,
             rows_rejected: 0,
             rejected_file: None,
             ignored_columns: staged.ignored,
@@ -222,12 +229,16 @@ pub fn ingest_file(
     // commit: batch directory, rejection file, then the manifest (the commit point)
     let batch_rel = format!("raw/batch={batch_id}");
     let mut parts = vec![];
-    if staged.accepted > 0 {
+    if staged.accepted > 0 || staged.not_reported > 0 {
         commit_rename(&tmp_dir, &ws.batch_dir(&batch_id))?;
-        parts.push(format!("{batch_rel}/part-0.parquet"));
+        if staged.accepted > 0 {
+            parts.push(format!("{batch_rel}/part-0.parquet"));
+        }
     } else {
         fs::remove_dir_all(&tmp_dir).at(&tmp_dir)?;
     }
+    let not_reported_file = (staged.not_reported > 0)
+        .then(|| format!("{batch_rel}/{}", crate::store::NOT_REPORTED_FILE));
     let rejected_file = if staged.rejected > 0 {
         let dest = ws.rejected_dir().join(format!("{batch_id}.csv"));
         commit_rename(&rej_tmp, &dest)?;
@@ -246,7 +257,9 @@ pub fn ingest_file(
         rows_read: staged.read,
         rows_accepted: staged.accepted,
         rows_rejected: staged.rejected,
+        rows_not_reported: staged.not_reported,
         parts,
+        not_reported_file,
         rejected_file: rejected_file.clone(),
         ignored_columns: staged.ignored.clone(),
         catalog: ctx.catalog.origin.clone(),
@@ -262,6 +275,7 @@ pub fn ingest_file(
         format: format.as_str().to_string(),
         rows_read: staged.read,
         rows_accepted: staged.accepted,
+        rows_not_reported: staged.not_reported,
         rows_rejected: staged.rejected,
         rejected_file,
         ignored_columns: staged.ignored,
@@ -274,6 +288,7 @@ struct Staged {
     sha: String,
     read: u64,
     accepted: u64,
+    not_reported: u64,
     rejected: u64,
     ignored: Vec<String>,
     reasons: Vec<ReasonCount>,
@@ -292,6 +307,7 @@ fn count_reason(reasons: &mut Reasons, p: &Problem) {
 /// What one worker made of a chunk of rows.
 struct ChunkOut {
     rows: Buffers,
+    statements: Vec<Statement>,
     dedupe: Dedupe,
     /// Rejected rows: line, original cells as text, problem.
     rejects: Vec<(u64, Vec<String>, Problem)>,
@@ -308,16 +324,21 @@ fn validate_range(
 ) -> ChunkOut {
     let mut out = ChunkOut {
         rows: Buffers::with_capacity(range.len()),
+        statements: Vec::new(),
         dedupe: Dedupe::default(),
         rejects: Vec::new(),
     };
     for i in range {
         let row = &slice.row(i);
         match v.check(row) {
-            Ok(a) => {
+            Ok(Checked::Value(a)) => {
                 out.dedupe.push(a.key(), row.line, a.value);
                 out.rows
                     .push(row.line, a, &ctx.catalog, &ctx.registry, &ctx.units);
+            }
+            Ok(Checked::Statement(s)) => {
+                out.dedupe.push_bits(s.key(), row.line, s.bits());
+                out.statements.push(s);
             }
             Err(p) => out.rejects.push((
                 row.line,
@@ -398,6 +419,7 @@ fn ingest_into(
     let mut writer = BatchWriter::new(&part, batch_id, &source_name, metadata.clone());
     let mut rejects = RejectWriter::new(rej_tmp, &source_name);
     let mut dedupe = Dedupe::default();
+    let mut statements = batch::StatementSpill::new(&tmp_dir.join(STATEMENT_SPILL));
     let mut read_rows = 0u64;
     let mut reasons: Reasons = HashMap::new();
     let total = match format {
@@ -436,6 +458,9 @@ fn ingest_into(
                             rejects.write(&owned_row(*line, cells), p)?;
                         }
                         dedupe.extend(out.dedupe);
+                        for st in &out.statements {
+                            statements.push(st)?;
+                        }
                         writer.append(out.rows)?;
                     }
                     start = end;
@@ -448,9 +473,13 @@ fn ingest_into(
             let mut on_row = |row: &RawRow<'_>| -> Result<()> {
                 read_rows += 1;
                 match validator.check(row) {
-                    Ok(a) => {
+                    Ok(Checked::Value(a)) => {
                         dedupe.push(a.key(), row.line, a.value);
                         writer.push(row.line, a, &ctx.catalog, &ctx.registry, &ctx.units)
+                    }
+                    Ok(Checked::Statement(s)) => {
+                        dedupe.push_bits(s.key(), row.line, s.bits());
+                        statements.push(&s)
                     }
                     Err(p) => {
                         let p = place(row.line, shorten_echoes(p, row));
@@ -474,17 +503,39 @@ fn ingest_into(
         .map(|(line, p)| (line, place(line, p)))
         .collect();
     let mut accepted = written;
-    if !retract.is_empty() {
-        let removed = retract_lines(&part, &retract, &mut rejects, &metadata, &mut reasons)?;
-        accepted -= removed;
+    // statements a duplicate or conflict retracts leave the batch like values do; the rest
+    // stream from the spill into the batch's statements file
+    let spilled = statements.rows();
+    let mut removed: Vec<(u64, Vec<String>)> = Vec::new();
+    let not_reported = statements.finish(
+        &tmp_dir.join(crate::store::NOT_REPORTED_FILE),
+        &retract,
+        &mut removed,
+        batch_id,
+        &source_name,
+        &ctx.catalog,
+        &ctx.registry,
+        &metadata,
+    )?;
+    debug_assert_eq!(not_reported + removed.len() as u64, spilled);
+    if retract.len() > removed.len() {
+        let gone = retract_lines(&part, &retract, &metadata)?;
+        accepted -= gone.len() as u64;
+        removed.extend(gone);
+    }
+    removed.sort_by_key(|r| r.0);
+    for (line, cells) in &removed {
+        let p = &retract[line];
+        count_reason(&mut reasons, p);
+        rejects.write(&owned_row(*line, cells), p)?;
     }
     let rejected = rejects.rows();
     rejects.finish()?;
-    if read_rows != accepted + rejected {
+    if read_rows != accepted + not_reported + rejected {
         return Err(Error::input(
             path,
             format!(
-                "internal accounting error: {read_rows} read != {accepted} accepted + {rejected} rejected"
+                "internal accounting error: {read_rows} read != {accepted} accepted + {not_reported} not reported + {rejected} rejected"
             ),
         ));
     }
@@ -502,21 +553,24 @@ fn ingest_into(
         sha: sha.to_string(),
         read: read_rows,
         accepted,
+        not_reported,
         rejected,
         ignored: header.ignored_columns,
         reasons,
     })
 }
 
+/// The staging file of a file's statements ([`batch::StatementSpill`]), deleted before the
+/// batch directory is committed.
+const STATEMENT_SPILL: &str = "statements.spill.csv";
+
 /// Remove duplicate and conflicting rows from the staged part file, slice by slice (bounded
-/// memory), and write them to the rejection file in line order. Returns the number removed.
+/// memory). Returns the removed rows (line, original fields) for the rejection file.
 fn retract_lines(
     part: &Path,
     retract: &rustc_hash::FxHashMap<u64, Problem>,
-    rejects: &mut RejectWriter,
     metadata: &[(String, String)],
-    reasons: &mut Reasons,
-) -> Result<u64> {
+) -> Result<Vec<(u64, Vec<String>)>> {
     let pe = |e: PolarsError| Error::polars(part, e);
     let mut reader = ParquetReader::new(File::open(part).at(part)?);
     let md = reader.get_metadata().map_err(pe)?.clone();
@@ -590,12 +644,6 @@ fn retract_lines(
                 .map_err(|e| Error::polars(&tmp, e))?;
         }
     }
-    removed.sort_by_key(|r| r.0);
-    for (line, cells) in &removed {
-        let p = &retract[line];
-        count_reason(reasons, p);
-        rejects.write(&owned_row(*line, cells), p)?;
-    }
     match out {
         Some(w) => {
             w.finish().map_err(|e| Error::polars(&tmp, e))?;
@@ -604,5 +652,5 @@ fn retract_lines(
         }
         None => fs::remove_file(part).at(part)?,
     }
-    Ok(removed.len() as u64)
+    Ok(removed)
 }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use rustc_hash::FxHashMap;
 
 use super::read::{Cell, RawRow, field};
-use crate::catalog::units::{DenominatorKind, MIN_NONZERO_ABS, round_sig12};
+use crate::catalog::units::{DenominatorKind, MIN_NONZERO_ABS, UnitProblem, round_sig12};
 use crate::catalog::{CanonicalUnit, Catalog, DataPoint, UnitRegistry};
 use crate::registry::Registry;
 
@@ -87,9 +87,100 @@ pub struct Accepted<'r> {
 impl Accepted<'_> {
     /// The (city, data point, year) key packed into 64 bits, for duplicate detection.
     pub fn key(&self) -> u64 {
-        ((self.city as u64) << 32)
-            | ((self.data_point as u64 & 0xffff) << 16)
-            | (self.year as u64 & 0xffff)
+        pack_key(self.city, self.data_point, self.year)
+    }
+}
+
+fn pack_key(city: usize, data_point: usize, year: i32) -> u64 {
+    ((city as u64) << 32) | ((data_point as u64 & 0xffff) << 16) | (year as u64 & 0xffff)
+}
+
+/// The status of a (city, data point, year) the city states it does not report (U4SSC
+/// verification reports list "KPIs not reported" and "KPIs not verified").
+pub const STATUS_NOT_REPORTED: &str = "not reported";
+/// A value the city gave but the verifier could not verify: no value is stored.
+pub const STATUS_NOT_VERIFIED: &str = "not verified";
+
+/// The value texts read as a statement instead of a number (compared lowercase, with
+/// runs of spaces, `_` and `-` read as one space), and the status each records.
+pub const STATEMENTS: [(&str, &str); 5] = [
+    ("not reported", STATUS_NOT_REPORTED),
+    ("not available", STATUS_NOT_REPORTED),
+    ("no data", STATUS_NOT_REPORTED),
+    ("not verified", STATUS_NOT_VERIFIED),
+    ("not yet verified", STATUS_NOT_VERIFIED),
+];
+
+/// True for the statuses a statement records ([`STATUS_NOT_REPORTED`],
+/// [`STATUS_NOT_VERIFIED`]): states of a data point the city stated rather than left empty.
+pub fn is_statement_status(state: &str) -> bool {
+    state == STATUS_NOT_REPORTED || state == STATUS_NOT_VERIFIED
+}
+
+/// The status a value text states, if it is one of [`STATEMENTS`].
+pub fn statement_status(text: &str) -> Option<&'static str> {
+    let t = text.trim();
+    if t.len() > 32 || !t.starts_with(['n', 'N']) {
+        return None;
+    }
+    let norm = t
+        .to_lowercase()
+        .split(|c: char| c.is_whitespace() || c == '_' || c == '-')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    STATEMENTS
+        .iter()
+        .find(|(s, _)| *s == norm)
+        .map(|(_, status)| *status)
+}
+
+/// A row stating that the city does not report (or could not have verified) a data point
+/// in a year: recorded with its status and no value (METHODOLOGY section 3). Owned, since
+/// the few statements of a file are kept until it is committed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    pub line: u64,
+    pub city: usize,
+    pub data_point: usize,
+    pub year: i32,
+    /// [`STATUS_NOT_REPORTED`] or [`STATUS_NOT_VERIFIED`].
+    pub status: &'static str,
+    /// Every field as read, in [`super::read::FIELD_NAMES`] order (kept for the rejection
+    /// file should a duplicate or conflict retract the statement).
+    pub cells: Vec<String>,
+}
+
+impl Statement {
+    /// The (city, data point, year) key, as [`Accepted::key`].
+    pub fn key(&self) -> u64 {
+        pack_key(self.city, self.data_point, self.year)
+    }
+}
+
+/// What a valid row is: an observation with a value, or a statement without one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Checked<'r> {
+    Value(Accepted<'r>),
+    Statement(Statement),
+}
+
+/// The canonical value [`Dedupe`] records for a statement: a NaN payload per status that no
+/// accepted value has (values are finite), so a statement and a value for the same key
+/// conflict, two equal statements are duplicates and two different ones conflict.
+pub const STATEMENT_BITS: [(u64, &str); 2] = [
+    (0x7ff8_0000_5afe_0001, STATUS_NOT_REPORTED),
+    (0x7ff8_0000_5afe_0002, STATUS_NOT_VERIFIED),
+];
+
+impl Statement {
+    /// This statement's [`STATEMENT_BITS`].
+    pub fn bits(&self) -> u64 {
+        STATEMENT_BITS
+            .iter()
+            .find(|(_, s)| *s == self.status)
+            .map(|(b, _)| *b)
+            .expect("every status has its bits")
     }
 }
 
@@ -107,6 +198,11 @@ impl Dedupe {
     /// Record an accepted row: its key, line and canonical value.
     pub fn push(&mut self, key: u64, line: u64, value: f64) {
         self.rows.push((key, line, value.to_bits()));
+    }
+
+    /// Record a row by the bits of its canonical value ([`STATEMENT_BITS`] for a statement).
+    pub fn push_bits(&mut self, key: u64, line: u64, bits: u64) {
+        self.rows.push((key, line, bits));
     }
 
     /// Append another run of records (rows in file order).
@@ -152,8 +248,13 @@ impl Dedupe {
                     let dp = &catalog.data_points()[((key >> 16) & 0xffff) as usize].data_point_id;
                     let year = (key & 0xffff) as u16 as i16;
                     let lines: Vec<String> = group.iter().map(|r| r.1.to_string()).collect();
-                    let values: Vec<String> =
-                        group.iter().map(|r| fmt_num(f64::from_bits(r.2))).collect();
+                    let values: Vec<String> = group
+                        .iter()
+                        .map(|r| match STATEMENT_BITS.iter().find(|(b, _)| *b == r.2) {
+                            Some((_, status)) => status.to_string(),
+                            None => fmt_num(f64::from_bits(r.2)),
+                        })
+                        .collect();
                     let (line_list, all) = if lines.len() == 2 {
                         (format!("{} and {}", lines[0], lines[1]), "both")
                     } else {
@@ -224,8 +325,8 @@ impl<'a> Validator<'a> {
     }
 
     /// Validate one row. Duplicates and conflicts across rows are found afterwards by
-    /// [`Dedupe`], from [`Accepted::key`].
-    pub fn check<'r>(&mut self, row: &RawRow<'r>) -> Result<Accepted<'r>, Problem> {
+    /// [`Dedupe`], from [`Accepted::key`] and [`Statement::key`].
+    pub fn check<'r>(&mut self, row: &RawRow<'r>) -> Result<Checked<'r>, Problem> {
         if let Some(p) = &row.problem {
             return Err(Problem::new("row", "malformed row", p.clone()));
         }
@@ -300,6 +401,19 @@ impl<'a> Validator<'a> {
         let dp = &self.catalog.data_points()[dpi];
         // year
         let year = parse_year(&c[field::YEAR], self.year_min, self.year_max)?;
+        // a statement instead of a value: the rest of the row describes no value
+        if let Cell::Str(t) = c[field::VALUE]
+            && let Some(status) = statement_status(t)
+        {
+            return Ok(Checked::Statement(Statement {
+                line: row.line,
+                city,
+                data_point: dpi,
+                year,
+                status,
+                cells: c.iter().map(|x| x.text().into_owned()).collect(),
+            }));
+        }
         // value
         let value_reported = c[field::VALUE].trimmed();
         let canon = self
@@ -337,7 +451,22 @@ impl<'a> Validator<'a> {
                             .position(|x| std::ptr::eq(x, s))
                             .expect("spelling from the registry")
                     })
-                    .map_err(|e| Problem::new("unit", unit_kind(&e), e.to_string()));
+                    .map_err(|e| {
+                        let mut m = e.to_string();
+                        if matches!(e, UnitProblem::WrongQuantity { .. })
+                            && let Some(other) =
+                                sibling_in_unit(self.catalog, units, dp, &unit_reported)
+                        {
+                            // the KPI has a data point in that unit (freshwater consumption
+                            // in m3 per capita and in %): name it
+                            // before the (long) list of accepted spellings
+                            let hint =
+                                format!("; {} in this unit is data point {other}", dp.kpi_id);
+                            let at = m.find("; accepted: ").unwrap_or(m.len());
+                            m.insert_str(at, &hint);
+                        }
+                        Problem::new("unit", unit_kind(&e), m)
+                    });
                 if self.unit_cache[dpi].len() >= CACHE_MAX {
                     self.unit_cache[dpi].clear();
                 }
@@ -561,7 +690,7 @@ impl<'a> Validator<'a> {
             let t = cell.trimmed();
             (!t.is_empty()).then_some(t)
         };
-        Ok(Accepted {
+        Ok(Checked::Value(Accepted {
             city,
             data_point: dpi,
             year,
@@ -577,8 +706,23 @@ impl<'a> Validator<'a> {
             verified,
             confidential,
             notes: text_opt(&c[field::NOTES]),
-        })
+        }))
     }
+}
+
+/// Another data point of `dp`'s KPI that accepts `unit` (the KPI's other form), if any.
+fn sibling_in_unit<'c>(
+    catalog: &'c Catalog,
+    units: &UnitRegistry,
+    dp: &DataPoint,
+    unit: &str,
+) -> Option<&'c str> {
+    catalog
+        .data_points()
+        .iter()
+        .filter(|o| o.kpi_id == dp.kpi_id && o.data_point_id != dp.data_point_id)
+        .find(|o| units.resolve(o, unit).is_ok())
+        .map(|o| o.data_point_id.as_str())
 }
 
 fn unit_kind(p: &crate::catalog::units::UnitProblem) -> &'static str {
@@ -734,6 +878,10 @@ pub fn parse_number(
                     "value is empty; a number is required (leave the data point out if it has no value)",
                 ));
             }
+            // SI / ISO 80000 grouping by spaces or apostrophes ("48 816.00", "1'000"): no
+            // locale reads a space as a decimal mark, so it is read, not guessed
+            let ungrouped = space_grouped(t);
+            let t = ungrouped.as_deref().unwrap_or(t);
             let plain = is_plain(t);
             match t.parse::<f64>() {
                 Ok(v) if plain && v.is_infinite() => return Err(too_large(t)),
@@ -770,6 +918,41 @@ pub fn parse_number(
         ));
     }
     Ok(v)
+}
+
+/// Separators of digit groups that are never a decimal mark: space, apostrophe, no-break,
+/// narrow no-break and thin space. A comma is not one of them (`95,424` is ninety-five
+/// thousand in one locale and ninety-five point four in another).
+const GROUP_SPACES: [char; 5] = [' ', '\'', '\u{a0}', '\u{202f}', '\u{2009}'];
+
+/// `t` without its digit-group separators when it is a number grouped the SI way: an
+/// optional sign, 1-3 digits, then groups of exactly 3 digits each after one and the same
+/// [`GROUP_SPACES`] separator, then an optional `.` and digits (`48 816.00` -> `48816.00`,
+/// `1'000` -> `1000`). None for anything else (plain numbers included).
+pub fn space_grouped(t: &str) -> Option<String> {
+    let sep = t.chars().find(|c| GROUP_SPACES.contains(c))?;
+    let sign = t.len() - t.trim_start_matches(['-', '+']).len();
+    let (head, body) = t.split_at(sign);
+    let (int_part, frac) = match body.split_once('.') {
+        Some((a, b)) => (a, Some(b)),
+        None => (body, None),
+    };
+    let groups: Vec<&str> = int_part.split(sep).collect();
+    let ok = groups.len() > 1
+        && sign <= 1
+        && (1..=3).contains(&groups[0].len())
+        && groups[1..].iter().all(|g| g.len() == 3)
+        && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit()))
+        && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()));
+    ok.then(|| {
+        let mut out = String::from(head);
+        out.push_str(&groups.concat());
+        if let Some(f) = frac {
+            out.push('.');
+            out.push_str(f);
+        }
+        out
+    })
 }
 
 fn number_problem(t: &str) -> Problem {
@@ -838,7 +1021,7 @@ fn number_problem(t: &str) -> Problem {
         "value",
         "not a number",
         format!(
-            "value '{t}' is not a number; expected plain decimal notation such as 42, 0.57 or 1.2e5"
+            "value '{t}' is not a number; expected plain decimal notation such as 42, 0.57 or 1.2e5, or 'Not reported' for a data point the city does not report"
         ),
     )
 }

@@ -90,6 +90,8 @@ pub struct Inputs<'a> {
     pub assessments: DataFrame,
     /// The encoding of city and data point ids ([`Keys::for_inputs`]).
     pub keys: &'a Keys,
+    /// The "not reported" / "not verified" statements of every batch ([`load_statements`]).
+    pub statements: DataFrame,
 }
 
 /// What a run computed: the analysis window, rows per table, time per stage.
@@ -393,6 +395,12 @@ pub fn compute(
     .with_columns(gaps::target_gap_exprs())
     .collect()
     .map_err(pe)?;
+    let attained = align::with_statements(
+        attained.lazy(),
+        align::stated(inputs.statements.clone().lazy(), year, lookback),
+    )
+    .collect()
+    .map_err(pe)?;
     lap("attainment", &mut timings);
 
     let max_df = observations
@@ -693,6 +701,58 @@ pub fn city_maturity(
         .collect()
         .map_err(pe)?;
     Ok((levels, dims))
+}
+
+/// The statements of every batch (`not-reported.parquet`, in manifest order): city and
+/// data point ids (strings), year, status and BATCH_SEQ. Empty (with those columns) when
+/// no batch states anything.
+pub fn read_statements(ws: &Workspace) -> Result<DataFrame> {
+    use crate::schema::not_reported as nr;
+    let manifest = ws.manifest()?;
+    let mut frames = Vec::new();
+    for (seq, b) in manifest.batches.iter().enumerate() {
+        if let Some(file) = &b.not_reported_file {
+            let path = ws.root().join(file);
+            let f = std::fs::File::open(&path).at(&path)?;
+            let df = ParquetReader::new(f)
+                .with_columns(Some(vec![
+                    nr::CITY_ID.into(),
+                    nr::DATA_POINT_ID.into(),
+                    nr::YEAR.into(),
+                    nr::STATUS.into(),
+                ]))
+                .finish()
+                .map_err(|e| Error::polars(&path, e))?
+                .lazy()
+                .with_column(lit(seq as u32).cast(DataType::UInt32).alias(d::BATCH_SEQ))
+                .collect()
+                .map_err(|e| Error::polars(&path, e))?;
+            frames.push(df.lazy());
+        }
+    }
+    let df = if frames.is_empty() {
+        DataFrame::new(
+            0,
+            vec![
+                Column::new(d::CITY_ID.into(), Vec::<&str>::new()),
+                Column::new(d::DATA_POINT_ID.into(), Vec::<&str>::new()),
+                Column::new(d::YEAR.into(), Vec::<i32>::new()),
+                Column::new(d::STATUS.into(), Vec::<&str>::new()),
+                Column::new(d::BATCH_SEQ.into(), Vec::<u32>::new()),
+            ],
+        )
+        .map_err(pe)?
+    } else {
+        concat(frames, UnionArgs::default())
+            .and_then(|lf| lf.collect())
+            .map_err(pe)?
+    };
+    Ok(df)
+}
+
+/// [`read_statements`] with city and data point ids encoded by `keys` (the run's input).
+pub fn load_statements(ws: &Workspace, keys: &Keys) -> Result<DataFrame> {
+    keys.encode_frame(read_statements(ws)?)
 }
 
 /// Raw batches of the workspace in manifest order, with BATCH_SEQ.

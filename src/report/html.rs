@@ -428,6 +428,8 @@ fn matrix_label(p: &MaturityPoint) -> String {
 fn state_badge(p: &super::DataPointRow) -> String {
     let short = if p.state == crate::pipeline::attainment::STATE_NEUTRAL {
         "neutral"
+    } else if crate::ingest::validate::is_statement_status(&p.state) {
+        p.state.as_str()
     } else {
         p.band.short()
     };

@@ -138,6 +138,9 @@ fn cells(p: &DataPointRow) -> [String; 10] {
     };
     let band = if p.state == crate::pipeline::attainment::STATE_NEUTRAL {
         "neutral".to_string()
+    } else if crate::ingest::validate::is_statement_status(&p.state) {
+        // the city's own "not reported" / "not verified", not a silent gap
+        p.state.clone()
     } else {
         p.band.short().to_string()
     };

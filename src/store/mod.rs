@@ -327,6 +327,11 @@ pub fn commit_rename(tmp: &Path, path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The file of a batch holding its "not reported" statements (schema
+/// [`crate::schema::not_reported`]), relative to the batch directory: in a subdirectory, so
+/// that `raw/*/*.parquet` still means the observation parts and nothing else.
+pub const NOT_REPORTED_FILE: &str = "statements/not-reported.parquet";
+
 /// The batch manifest.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Manifest {
@@ -351,8 +356,16 @@ pub struct BatchRecord {
     pub rows_read: u64,
     pub rows_accepted: u64,
     pub rows_rejected: u64,
-    /// Relative paths of the batch's Parquet files.
+    /// Rows stating "not reported" / "not verified" instead of a value (rows read =
+    /// accepted + not reported + rejected). Absent in manifests written before it existed.
+    #[serde(default)]
+    pub rows_not_reported: u64,
+    /// Relative paths of the batch's Parquet files of observations.
     pub parts: Vec<String>,
+    /// Relative path of the batch's statements file ([`NOT_REPORTED_FILE`]), when it has
+    /// statements.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_reported_file: Option<String>,
     /// Relative path of the rejection file, when rows were rejected.
     pub rejected_file: Option<String>,
     /// Columns present in the file that citybench does not read.
@@ -445,7 +458,9 @@ mod tests {
             rows_read: 1,
             rows_accepted: 1,
             rows_rejected: 0,
+            rows_not_reported: 0,
             parts: vec!["raw/batch=000002-def/part-0.parquet".into()],
+            not_reported_file: None,
             rejected_file: None,
             ignored_columns: vec![],
             catalog: "c".into(),

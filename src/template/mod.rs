@@ -413,7 +413,7 @@ fn instructions(ws: &mut Worksheet, spec: &Spec<'_>) -> Result<(), XlsxError> {
         "1. Go to the Data sheet. Each row is one data point; the grey columns describe it, the yellow columns are yours.",
         "2. For each data point you have, type the value and its year, and pick the unit from the drop-down (it lists every spelling citybench accepts for that data point; other units are converted to the canonical unit).",
         "3. Add the source, the data quality level (drop-down), and yes in verified/confidential where that applies. Leave a row's value empty if you have no data: empty rows are skipped.",
-        "4. Values are plain numbers with '.' as the decimal point: no digit grouping (write 95424, not 95 424), no unit sign in the cell (write 12.5 and pick %).",
+        "4. Values are plain numbers with '.' as the decimal point: no comma grouping (write 95424 or 95 424, not 95,424), no unit sign in the cell (write 12.5 and pick %).",
         "5. Rows pre-filled with your earlier values re-submit the same observation if left unchanged (no change in the results). To report a new year, overwrite value and year.",
         "6. Do not rename, delete or move the columns, and keep the sheet names: citybench reads the header by name and refuses a workbook whose columns changed.",
         "7. Save as .xlsx (no password) and submit it: citybench ingest FILE.xlsx. Every rejected row is reported with its cell (e.g. Data!J37) and what would be accepted; the other rows are stored.",
@@ -716,7 +716,7 @@ mod tests {
         assert_eq!(
             written,
             Written {
-                data_points: 112,
+                data_points: 113,
                 prefilled: 1
             }
         );
@@ -726,7 +726,7 @@ mod tests {
             [INSTRUCTIONS_SHEET, DATA_SHEET, LISTS_SHEET, META_SHEET]
         );
         let data = wb.worksheet_range(DATA_SHEET).unwrap();
-        assert_eq!(data.height(), 113);
+        assert_eq!(data.height(), 114);
         let header: Vec<String> = (0..COLUMNS.len())
             .map(|c| data.get((0, c)).unwrap().to_string())
             .collect();
