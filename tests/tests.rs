@@ -47,6 +47,9 @@
 //!   other bytes kept; `catalog --long` with the default targets.
 //! - `overwrite`: no command replaces a file nobody asked it to replace (every `--out`,
 //!   report, man, export, generate, template, init), and an external index is kept apart.
+//! - `real_published`: a held-out set of real published U4SSC values (7 cities' reports,
+//!   `tests/data/real_published/`) ingested as printed; the share of valued rows accepted
+//!   is measured and every refusal pinned with its exact message and why it stays.
 
 mod util;
 
@@ -62,6 +65,7 @@ mod not_reported;
 mod overwrite;
 mod pipeline;
 mod publish;
+mod real_published;
 mod report;
 mod safe_values;
 mod sql;

@@ -318,7 +318,17 @@ def normalise(s):
     s = " ".join(s.split())  # spaces first: a doubled space between digit groups is one
     s = re.sub(r"(?<=\d)[ ,'\u00a0\u202f\u2009](?=\d{3}(?!\d))", "", s)
     s = s.replace("/", " per ")
-    return " ".join(s.split())
+    # a power printed apart from its length unit ("m 3" as a PDF text layer copies m3)
+    t, out, i = s.split(), [], 0
+    while i < len(t):
+        if t[i] in ("m", "km") and i + 1 < len(t) and t[i + 1] in ("2", "3") \
+                and (i + 2 == len(t) or t[i + 2] == "per"):
+            out.append(t[i] + t[i + 1])
+            i += 2
+        else:
+            out.append(t[i])
+            i += 1
+    return " ".join(out)
 
 
 import re

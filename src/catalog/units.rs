@@ -135,7 +135,8 @@ pub fn round_sig12(x: f64) -> f64 {
 /// Normalise a unit spelling for lookup: trim; lower case; micro sign and Greek mu -> `u`;
 /// superscript 2/3 -> `2`/`3`; the litre sign `ℓ` -> `l`; runs of whitespace (any Unicode
 /// space) collapsed to one space, then digit grouping inside numbers removed (`100 000`,
-/// `100,000`, `100'000`, `10  000` -> `100000`, `10000`); `/` read as ` per `.
+/// `100,000`, `100'000`, `10  000` -> `100000`, `10000`); `/` read as ` per `; a power
+/// printed apart from `m`/`km` joined to it (`m 3` -> `m3`, see [`join_detached_exponents`]).
 pub fn normalise_spelling(s: &str) -> String {
     let mapped: String = s
         .trim()
@@ -173,7 +174,36 @@ pub fn normalise_spelling(s: &str) -> String {
             out.push(c);
         }
     }
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
+    join_detached_exponents(out.split_whitespace().collect())
+}
+
+/// Length units whose power a PDF text layer may print apart (`m³` copied as `m 3`).
+const POWERED_LENGTHS: [&str; 2] = ["m", "km"];
+
+/// Join a power printed apart from its length unit: `ug per m 3` -> `ug per m3`,
+/// `ekwh per m 2 per year` -> `ekwh per m2 per year`. A text layer copies the raised `³`/`²`
+/// of a PDF table as a separate digit after a space (`µg/m 3` in U4SSC factsheets). Only a
+/// lone 2 or 3 right after `m`/`km` and ending the unit or followed by `per` is joined, so
+/// no other number moves (`per 100 000` is untouched).
+fn join_detached_exponents(tokens: Vec<&str>) -> String {
+    let mut out: Vec<String> = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    while i < tokens.len() {
+        let t = tokens[i];
+        let power = tokens.get(i + 1).copied();
+        let after = tokens.get(i + 2).copied();
+        if POWERED_LENGTHS.contains(&t)
+            && matches!(power, Some("2" | "3"))
+            && matches!(after, None | Some("per"))
+        {
+            out.push(format!("{t}{}", power.unwrap_or_default()));
+            i += 2;
+        } else {
+            out.push(t.to_string());
+            i += 1;
+        }
+    }
+    out.join(" ")
 }
 
 /// Why a reported unit was not accepted; `Display` is the user-facing message.
@@ -816,6 +846,56 @@ mod tests {
             }
             other => panic!("{other}"),
         }
+    }
+
+    /// A PDF text layer copies `m³`/`m²` as `m 3`/`m 2` (U4SSC factsheets: `µg/m 3`,
+    /// `ekWh / m 2`): the lone power after m/km is joined to it; no other number moves.
+    #[test]
+    fn powers_printed_apart_from_their_length_unit() {
+        assert_eq!(normalise_spelling("µg/m 3"), "ug per m3");
+        assert_eq!(normalise_spelling("ekWh / m 2"), "ekwh per m2");
+        assert_eq!(normalise_spelling("kWh/m 2/year"), "kwh per m2 per year");
+        assert_eq!(
+            normalise_spelling("m 3 per capita per year"),
+            "m3 per capita per year"
+        );
+        assert_eq!(normalise_spelling("ha per km 2"), "ha per km2");
+        // not a power: another word follows, another number, or another unit before it
+        assert_eq!(normalise_spelling("m 2 x"), "m 2 x");
+        assert_eq!(normalise_spelling("m 4"), "m 4");
+        assert_eq!(normalise_spelling("cm 3"), "cm 3");
+        assert_eq!(normalise_spelling("per 100 000 m"), "per 100000 m");
+        let (u, c) = setup();
+        for id in [
+            "EN-EN-AQ-1C-pm25",
+            "EN-EN-AQ-1C-pm10",
+            "EN-EN-AQ-1C-no2",
+            "EN-EN-AQ-1C-so2",
+            "EN-EN-AQ-1C-o3",
+        ] {
+            let s = u
+                .resolve(c.get(id).unwrap(), "µg/m 3")
+                .unwrap_or_else(|e| panic!("{id}: {e}"));
+            assert_eq!(s.to_canonical(64.0), 64.0, "{id}");
+            assert_eq!(s.canonical_unit, "ug_per_m3");
+        }
+        let buildings = c.get("EN-E-E-4A").unwrap();
+        let s = u.resolve(buildings, "ekWh / m 2").unwrap();
+        assert_eq!(s.to_canonical(70.87), 70.87);
+        assert_eq!(
+            u.resolve(buildings, "MWh/m 2/year")
+                .unwrap()
+                .to_canonical(0.5),
+            500.0
+        );
+        // the per-capita volume on a water data point: m 3 is m3 (x1000 litres / 365 days)
+        let water = c.get("EN-EN-WS-2C").unwrap();
+        assert_eq!(
+            u.resolve(water, "m 3 per capita per year")
+                .unwrap()
+                .to_canonical(36.5),
+            100.0
+        );
     }
 
     #[test]
