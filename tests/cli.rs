@@ -244,6 +244,32 @@ fn demo_builds_a_workspace_from_the_embedded_sample() {
         snap.contains("overall: ") && snap.contains("ECONOMY: "),
         "{snap}"
     );
+    // the featured city has a published peer group (n >= [peers] k = 5) on every data point
+    // in every configured grouping: no row of a suggested comparison is suppressed
+    // (issue 20: the featured city was alone in its continent)
+    for grouping in [
+        "all",
+        "population_band",
+        "economy",
+        "continent",
+        "un_region",
+    ] {
+        let (code, json, err) = citybench(&[
+            "-w", w, "compare", "--city", city, "--peers", grouping, "--format", "json",
+        ]);
+        assert_eq!(code, 0, "{grouping}: {err}");
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+        assert!(rows.len() > 100, "{grouping}: {} rows", rows.len());
+        for r in &rows {
+            if citybench::generate::NOT_GENERATED.contains(&r["data_point_id"].as_str().unwrap()) {
+                // a data point the sample does not hold
+                assert!(r["peer_n"].is_null(), "{grouping}: {r}");
+                continue;
+            }
+            assert_eq!(r["suppressed"], false, "{grouping}: {r}");
+            assert!(r["peer_n"].as_u64().unwrap() >= 5, "{grouping}: {r}");
+        }
+    }
     let reports = d.path().join("reports");
     let (code, path, err) = citybench(&[
         "-w",

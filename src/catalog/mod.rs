@@ -7,6 +7,7 @@
 //! The hierarchy is dimension > sub-dimension > category > KPI > data point; the grain is
 //! the data point.
 
+pub mod plausible;
 pub mod units;
 
 use std::collections::HashMap;

@@ -19,6 +19,24 @@ pub struct Args {
     pub dir: Option<PathBuf>,
 }
 
+/// The query for the demo's featured city: the best overall score among the cities with
+/// the most coverage whose peer group is published (n >= `[peers] k`, so not suppressed) on
+/// every data point in each of the `groupings` configured groupings; so no row of the
+/// snapshot, `compare --peers GROUPING` or report the demo suggests is suppressed. A city
+/// outside some grouping (no population, no attribute) does not qualify. When no city
+/// qualifies, the best-covered city is featured all the same.
+pub fn featured_city_sql(groupings: usize) -> String {
+    format!(
+        "WITH full_peers AS (\
+             SELECT city_id FROM stg_percentiles GROUP BY city_id \
+             HAVING NOT bool_or(suppressed) AND count(DISTINCT \"grouping\") = {groupings}) \
+         SELECT r.city_id, r.city_name FROM category_rollups AS r \
+         WHERE r.level = 'overall' \
+         ORDER BY r.city_id IN (SELECT city_id FROM full_peers) DESC, \
+             r.coverage DESC, r.rollup_score DESC, r.city_id LIMIT 1"
+    )
+}
+
 /// Run `demo`.
 pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     let dir = match &args.dir {
@@ -112,11 +130,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     )?;
     let w = ws.root().display();
     let wv = crate::warehouse::Warehouse::open_read_only(&ws)?;
-    // a city to look at: the best overall score among cities with the most coverage
-    let pick = wv.query(
-        "SELECT city_id, city_name FROM category_rollups WHERE level = 'overall' \
-         ORDER BY coverage DESC, rollup_score DESC, city_id LIMIT 1",
-    )?;
+    let pick = wv.query(&featured_city_sql(ws.config()?.peers.groupings.len()))?;
     let (city, name) = pick
         .rows
         .first()

@@ -8,17 +8,28 @@
 //!   groups differ;
 //! - per (city, data point) a level and a yearly trend on the latent scale (trend ~ N(0.04 x
 //!   direction, 0.06) per year), so trend statuses vary from worsening to on track;
-//! - the latent value is mapped to the canonical unit: percentages through a logistic curve
-//!   (bounded 0..100), rates, counts, energy, water and concentrations log-normally, yes/no
-//!   as Bernoulli, ratios and the Gini coefficient in their usual ranges; consistency rules
-//!   hold (fixed broadband <= internet access, potable <= basic water, wastewater primary >=
-//!   secondary >= tertiary) and sum groups (mode shares, waste treatment) add up to 100;
+//! - the latent value is mapped into the data point's plausible range
+//!   (`datasets/catalog/plausible.csv`, [`crate::catalog::plausible`]): its position in the
+//!   range is `logistic(SPREAD x latent + logit(typical's position))`, evenly in the value
+//!   (`linear`) or in its logarithm (`log`), so an average city gets the typical value and
+//!   no value leaves low..high; a city in a developed economy is mapped onto the narrower
+//!   `developed_low..developed_high` where one is given; yes/no is Bernoulli with the
+//!   typical share of yes at latent 0;
+//! - the relations of `datasets/catalog/plausible_relations.csv` hold per city and year: sum
+//!   groups (mode shares, waste treatment) add up to exactly 100.0, each share inside its
+//!   range; `le` pairs (total <= youth unemployment, fixed broadband <= internet access,
+//!   potable <= basic water, wastewater treatment <= collection, PM2.5 <= PM10, ...) by
+//!   lowering the left side to a per-city 50..95 % of the right side, never below its low;
+//!   `non_decreasing` access indicators (electricity, water, sanitation, waste collection,
+//!   internet) never fall from one year to the next in developed economies;
+//! - a data point `plausible.csv` does not list (a user catalogue) gets a generic range
+//!   ([`fallback_range`]);
 //! - about 8 % of cells are missing; about 10 % of rows are reported in an alternative
 //!   spelling or scale (fraction, per 1000, hours, ppb, m3 per year, ...), which ingest
 //!   converts back exactly;
-//! - no log-normal value comes within a factor [`GEN_HEADROOM`] of its canonical unit's
-//!   magnitude bound (METHODOLOGY section 3): their rare extreme draws are capped there; the
-//!   other models stay inside their ranges by construction ([`BOUNDED_MODELS`]);
+//! - every range's high stays [`HEADROOM`] below its canonical unit's magnitude bound
+//!   (METHODOLOGY section 3) unless the catalogue bounds the data point itself (checked
+//!   when `plausible.csv` is read), so no generated value comes near a bound;
 //! - with `inject_errors`, 0.5 % of rows are replaced by a deliberately bad row (unknown
 //!   city, unknown data point, non-numeric value, NaN, comma digit grouping, negative value,
 //!   percentage 180, year 1850, unit of the wrong quantity, duplicate row, a value beyond
@@ -32,6 +43,7 @@ use polars::prelude::*;
 use rand::SeedableRng;
 use rand::seq::index::sample as index_sample;
 
+use crate::catalog::plausible::{HEADROOM, Plausible, Range, Relation, Scale, Scope};
 use crate::catalog::{Catalog, DataPoint, Direction, UnitRegistry};
 use crate::error::{Error, IoContext, Result};
 use crate::registry::{City, Registry};
@@ -197,42 +209,6 @@ fn num_text(x: f64) -> String {
     }
 }
 
-/// Typical magnitude (median) of a log-normal quantity, by canonical unit and data point.
-fn typical(dp: &DataPoint) -> (f64, f64) {
-    // (median, log-sd across cities)
-    match (dp.canonical_unit.as_str(), dp.data_point_id.as_str()) {
-        (_, "EN-EN-AQ-1C-pm10") => (30.0, 0.5),
-        (_, "EN-EN-AQ-1C-pm25") => (15.0, 0.5),
-        (_, "EN-EN-AQ-1C-no2") => (25.0, 0.45),
-        (_, "EN-EN-AQ-1C-so2") => (8.0, 0.6),
-        (_, "EN-EN-AQ-1C-o3") => (60.0, 0.3),
-        (_, "EC-I-ES-2C") => (120.0, 0.7),
-        (_, "SC-SH-SA-5A") => (12.0, 0.4),
-        (_, "SC-SH-SA-1C") => (0.5, 1.0),
-        (_, "SC-SH-SA-8C") => (300.0, 0.8),
-        (_, "SC-SH-SA-9C") => (6.0, 0.6),
-        (_, "SC-EH-H-3C") => (250.0, 0.5),
-        (_, "SC-EH-H-4A") => (350.0, 0.5),
-        (_, "EC-ICT-ICT-3C") => (80_000.0, 0.3),
-        ("per_100k_live_births", _) => (60.0, 1.0),
-        ("per_100k_pop", _) => (100.0, 0.8),
-        ("km_per_100k_pop", _) => (40.0, 0.7),
-        ("ha_per_100k_pop", _) => (300.0, 0.8),
-        ("m2_per_capita", _) => (10.0, 0.6),
-        ("kwh_per_capita_year", _) => (4000.0, 0.6),
-        ("gj_per_capita_year", _) => (12.0, 0.6),
-        ("kwh_per_m2_year", _) => (180.0, 0.4),
-        ("l_per_capita_day", _) => (180.0, 0.4),
-        ("m3_per_capita_year", _) => (70.0, 0.5),
-        ("t_co2e_per_capita", _) => (5.0, 0.6),
-        ("minutes", _) => (30.0, 0.6),
-        ("interruptions_per_customer_year", _) => (2.0, 0.7),
-        ("count", _) => (120.0, 1.0),
-        ("pct_of_gdp", _) => (1.5, 0.6),
-        _ => (10.0, 0.6),
-    }
-}
-
 /// The "alternative spelling" a value may be reported in: (unit text, canonical -> reported).
 fn alternative(dp: &DataPoint) -> Option<(&'static str, f64)> {
     match (dp.canonical_unit.as_str(), dp.data_point_id.as_str()) {
@@ -297,6 +273,9 @@ struct CityCtx<'a> {
     city: &'a City,
     key: u64,
     effect: f64,
+    /// In a developed economy: the plausible ranges' `developed_*` bounds and the
+    /// `developed`-scoped relations apply.
+    developed: bool,
 }
 
 fn city_ctx<'a>(city: &'a City, noise: &Noise) -> CityCtx<'a> {
@@ -308,7 +287,12 @@ fn city_ctx<'a>(city: &'a City, noise: &Noise) -> CityCtx<'a> {
     };
     let cont = (hash_str(&city.continent) % 7) as f64 / 10.0 - 0.3;
     let effect = noise.normal(S_CITY, key, 0, 0) + econ + cont;
-    CityCtx { city, key, effect }
+    CityCtx {
+        city,
+        key,
+        effect,
+        developed: city.economy == "developed",
+    }
 }
 
 /// Latent score of (city, data point, year): higher = better performance.
@@ -331,132 +315,329 @@ fn latent(
     dir * perf
 }
 
-/// The canonical value of (city, data point, year) before sum-group and consistency fixes.
+/// How strongly the latent score spreads values over their range: the value's position in
+/// the range is `logistic(SPREAD x latent + logit(typical's position))`.
+pub const SPREAD: f64 = 1.0;
+
+/// How one data point's values are drawn: its plausible range mapped onto the latent score.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// The plausible range (from `datasets/catalog/plausible.csv`, or [`fallback_range`]).
+    pub range: Range,
+    /// Bounds in the drawing space (ln of the value on a log scale): [other, developed].
+    space: [(f64, f64); 2],
+    /// logit of the typical value's position in the full range (the drawing space).
+    centre: f64,
+    boolean: bool,
+}
+
+fn to_space(scale: Scale, v: f64) -> f64 {
+    match scale {
+        Scale::Linear => v,
+        Scale::Log => v.ln(),
+    }
+}
+
+impl Model {
+    /// The model of a range (`low < typical < high`, low > 0 on a log scale).
+    pub fn new(range: Range, boolean: bool) -> Self {
+        let sp = |v: f64| to_space(range.scale, v);
+        let (lo, hi) = (sp(range.low), sp(range.high));
+        let p = (sp(range.typical) - lo) / (hi - lo);
+        let centre = (p / (1.0 - p)).ln();
+        let space = [false, true].map(|d| {
+            let (l, h) = range.bounds(d);
+            (sp(l), sp(h))
+        });
+        Model {
+            range,
+            space,
+            centre,
+            boolean,
+        }
+    }
+
+    /// The value for a latent score: inside the city's bounds, rounded for display.
+    fn value(&self, unit: &str, z: f64, developed: bool, yes_draw: f64) -> f64 {
+        let u = logistic(SPREAD * z + self.centre);
+        if self.boolean {
+            return if yes_draw < u { 1.0 } else { 0.0 };
+        }
+        let (lo, hi) = self.space[usize::from(developed)];
+        let x = lo + (hi - lo) * u;
+        let v = match self.range.scale {
+            Scale::Linear => x,
+            Scale::Log => x.exp(),
+        };
+        let (l, h) = self.range.bounds(developed);
+        round_to(v, decimals(unit, v)).clamp(l, h)
+    }
+}
+
+/// Decimals a generated value is written with: percentages and years 1, ratios and the Gini
+/// coefficient 3, other quantities by magnitude (0 from 1 000, 1 from 10, else 2).
+fn decimals(unit: &str, v: f64) -> i32 {
+    match unit {
+        "pct" | "years" => 1,
+        "ratio" | "gini_0_1" => 3,
+        _ if v >= 1000.0 => 0,
+        _ if v >= 10.0 => 1,
+        _ => 2,
+    }
+}
+
+/// `x` rounded down to `decimals`.
+fn floor_to(x: f64, decimals: i32) -> f64 {
+    let m = 10f64.powi(decimals);
+    (x * m).floor() / m
+}
+
+/// The range of a data point `plausible.csv` does not list (a user catalogue, or a canonical
+/// unit that differs from the embedded one): yes/no with a share of 0.5; the catalogue's
+/// plausible_min..plausible_max (else hard_min..hard_max) when both are set, linear with the
+/// midpoint as typical; otherwise 1..1000 on a log scale (typical about 32), capped at the
+/// unit's magnitude bound divided by [`HEADROOM`].
+pub fn fallback_range(dp: &DataPoint, units: &UnitRegistry) -> Range {
+    let linear = |low: f64, high: f64| (low, (low + high) / 2.0, high, Scale::Linear);
+    let bound = units
+        .canonical(&dp.canonical_unit)
+        .map(|c| c.max_abs / HEADROOM)
+        .unwrap_or(1000.0);
+    let (low, typical, high, scale) = if dp.is_boolean() {
+        (0.0, 0.5, 1.0, Scale::Linear)
+    } else {
+        match (dp.plausible_min, dp.plausible_max, dp.hard_min, dp.hard_max) {
+            (Some(l), Some(h), _, _) | (_, _, Some(l), Some(h)) if l < h => linear(l, h),
+            _ if bound >= 1000.0 => (1.0, 1000f64.sqrt(), 1000.0, Scale::Log),
+            _ => linear(0.0, bound),
+        }
+    };
+    Range {
+        data_point_id: dp.data_point_id.clone(),
+        unit: dp.canonical_unit.clone(),
+        low,
+        typical,
+        high,
+        developed_low: None,
+        developed_high: None,
+        scale,
+        source: "judgement: generic range for a data point plausible.csv does not list".into(),
+    }
+}
+
+/// Everything `city_rows` needs besides the city: one [`Model`] per data point (catalogue
+/// order) and the relations as catalogue positions.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub models: Vec<Model>,
+    /// `le` relations (left, right, scope) in file order.
+    at_most: Vec<(usize, usize, Scope)>,
+    /// Sum groups of percentages: every catalogue sum group (the relations file names the
+    /// embedded catalogue's two, `sum_100`).
+    groups: Vec<Vec<usize>>,
+    /// `non_decreasing` data points: (position, scope).
+    monotone: Vec<(usize, Scope)>,
+}
+
+impl Plan {
+    /// The plan for a catalogue: the embedded plausible ranges and relations (checked
+    /// against the embedded catalogue), matched to `catalog` by data point id and canonical
+    /// unit; a data point without a matching range gets [`fallback_range`].
+    pub fn new(catalog: &Catalog, units: &UnitRegistry) -> Result<Self> {
+        let embedded = Catalog::embedded(units)?;
+        let plausible = Plausible::embedded(&embedded, units)?;
+        let models = catalog
+            .data_points()
+            .iter()
+            .map(|dp| {
+                let range = match plausible.range(&dp.data_point_id) {
+                    Some(r) if r.unit == dp.canonical_unit => r.clone(),
+                    _ => fallback_range(dp, units),
+                };
+                Model::new(range, dp.is_boolean())
+            })
+            .collect();
+        let mut at_most = Vec::new();
+        let mut monotone = Vec::new();
+        for rule in plausible.rules() {
+            match &rule.relation {
+                Relation::AtMost { left, right } => {
+                    if let (Some(l), Some(r)) = (catalog.position(left), catalog.position(right)) {
+                        at_most.push((l, r, rule.scope));
+                    }
+                }
+                Relation::NonDecreasing { data_point_id } => {
+                    if let Some(i) = catalog.position(data_point_id) {
+                        monotone.push((i, rule.scope));
+                    }
+                }
+                Relation::SumTo100 { .. } => {}
+            }
+        }
+        let mut by_group: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+        for (i, dp) in catalog.data_points().iter().enumerate() {
+            if !dp.sum_group.is_empty() && dp.canonical_unit == "pct" {
+                by_group.entry(dp.sum_group.as_str()).or_default().push(i);
+            }
+        }
+        Ok(Plan {
+            models,
+            at_most,
+            groups: by_group.into_values().collect(),
+            monotone,
+        })
+    }
+}
+
+/// Shares that add up to exactly 100.0 with one decimal, each inside its bounds: the
+/// weights scaled by the factor that makes the clamped shares add up to 100 (found by
+/// bisection), rounded to tenths, the rounding remainder moved tenth by tenth onto the
+/// largest shares that have room. The bounds must allow 100 (checked when the relations
+/// file is read).
+fn shares_to_100(weights: &[f64], bounds: &[(f64, f64)]) -> Vec<f64> {
+    let total = |s: f64| -> f64 {
+        weights
+            .iter()
+            .zip(bounds)
+            .map(|(w, &(l, h))| (s * w).clamp(l, h))
+            .sum()
+    };
+    let (mut lo, mut hi) = (0.0f64, 1.0f64);
+    while total(hi) < 100.0 && hi < 1e300 {
+        hi *= 2.0;
+    }
+    for _ in 0..80 {
+        let mid = 0.5 * (lo + hi);
+        if total(mid) < 100.0 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let tenths: Vec<(i64, i64)> = bounds
+        .iter()
+        .map(|&(l, h)| {
+            (
+                (l * 10.0 - 1e-9).ceil() as i64,
+                (h * 10.0 + 1e-9).floor() as i64,
+            )
+        })
+        .collect();
+    let mut t: Vec<i64> = weights
+        .iter()
+        .zip(&tenths)
+        .map(|(w, &(l, h))| ((hi * w * 10.0).round() as i64).clamp(l, h))
+        .collect();
+    let mut rest = 1000 - t.iter().sum::<i64>();
+    while rest != 0 {
+        let step = rest.signum();
+        let pick = (0..t.len())
+            .filter(|&i| {
+                let (l, h) = tenths[i];
+                (step > 0 && t[i] < h) || (step < 0 && t[i] > l)
+            })
+            .max_by_key(|&i| (t[i], std::cmp::Reverse(i)));
+        match pick {
+            Some(i) => {
+                t[i] += step;
+                rest -= step;
+            }
+            None => break,
+        }
+    }
+    t.into_iter().map(|x| x as f64 / 10.0).collect()
+}
+
+/// The canonical value of (city, data point, year) before the relations.
 fn canonical_value(
     noise: &Noise,
     c: &CityCtx<'_>,
     dpi: usize,
     dp: &DataPoint,
+    model: &Model,
     year: i32,
     year0: i32,
 ) -> f64 {
     let z = latent(noise, c, dpi, dp, year, year0);
-    let offset = (hash_str(&dp.data_point_id) % 100) as f64 / 50.0 - 1.0; // -1..1 per data point
-    match dp.canonical_unit.as_str() {
-        "pct" => round_to(100.0 * logistic(0.9 * z + offset), 1).clamp(0.0, 100.0),
-        "bool" => {
-            if noise.uniform(S_NOISE, c.key, dpi as u64, 0) < logistic(z + offset) {
-                1.0
-            } else {
-                0.0
-            }
-        }
-        "ratio" => {
-            if dp.direction == Direction::TargetBand {
-                round_to(0.75 + 0.12 * z.tanh() + 0.05 * offset, 3).clamp(0.3, 1.3)
-            } else {
-                // z is already signed by direction (higher = better): for the lower-is-better
-                // Travel Time Index a better city gets a lower value
-                round_to(1.35 + 0.2 * z.tanh(), 3).max(1.0)
-            }
-        }
-        "gini_0_1" => round_to(0.4 + 0.12 * z.tanh(), 3).clamp(0.2, 0.7),
-        "years" => round_to(74.0 + 6.0 * z.tanh(), 1),
-        _ => {
-            let (median, sd) = typical(dp);
-            let v = median * (sd * z * 0.8).exp();
-            let decimals = if v >= 1000.0 {
-                0
-            } else if v >= 10.0 {
-                1
-            } else {
-                2
-            };
-            round_to(v, decimals).max(0.0)
-        }
-    }
-}
-
-/// How far below its canonical unit's magnitude bound every log-normal value stays.
-pub const GEN_HEADROOM: f64 = 10.0;
-
-/// Canonical units whose value model in [`canonical_value`] is bounded by construction:
-/// logistic percentages (0..100), yes/no, ratios and the Gini coefficient through tanh, life
-/// expectancy in years. Every other unit is log-normal and unbounded.
-pub const BOUNDED_MODELS: [&str; 5] = ["pct", "bool", "ratio", "gini_0_1", "years"];
-
-/// The largest value generated per data point (catalogue order): for a log-normal quantity
-/// its canonical unit's magnitude bound divided by [`GEN_HEADROOM`], for the bounded models
-/// nothing (their own range is inside the bound).
-pub fn ceilings(catalog: &Catalog, units: &UnitRegistry) -> Vec<f64> {
-    catalog
-        .data_points()
-        .iter()
-        .map(|dp| match units.canonical(&dp.canonical_unit) {
-            Some(c) if !BOUNDED_MODELS.contains(&c.code.as_str()) => c.max_abs / GEN_HEADROOM,
-            _ => f64::INFINITY,
-        })
-        .collect()
+    let yes = noise.uniform(S_NOISE, c.key, dpi as u64, 0);
+    model.value(&dp.canonical_unit, z, c.developed, yes)
 }
 
 /// A value beyond every canonical unit's magnitude bound (the largest f64): the
 /// `--inject-errors` kind that one typo in a submission once made of every published mean.
 pub const BEYOND_EVERY_BOUND: &str = "1.7976931348623157e308";
 
-/// Generate all rows of one city (every data point and year), sum groups and consistency
-/// rules applied, missing cells dropped, alternative spellings and errors applied;
-/// `ceilings` from [`ceilings`].
+/// The canonical values of one city for every year (`values[year - year_from][data point]`),
+/// each inside its plausible range, the relations applied: sum groups to 100, `le` by
+/// lowering the left side (to a per-city 50..95 % of the right side, not below its own low),
+/// `non_decreasing` by raising a value to the previous year's.
+fn city_values(
+    noise: &Noise,
+    c: &CityCtx<'_>,
+    catalog: &Catalog,
+    plan: &Plan,
+    spec: &GenSpec,
+) -> Vec<Vec<f64>> {
+    let dps = catalog.data_points();
+    let mut years: Vec<Vec<f64>> = Vec::new();
+    for year in spec.year_from..=spec.year_to {
+        let mut vals: Vec<f64> = dps
+            .iter()
+            .enumerate()
+            .map(|(i, dp)| canonical_value(noise, c, i, dp, &plan.models[i], year, spec.year_from))
+            .collect();
+        // sum groups add up to 100 (shares drawn per city around the typical shares,
+        // drifting with the latent score)
+        for idx in &plan.groups {
+            let w: Vec<f64> = idx
+                .iter()
+                .map(|&i| {
+                    let base = (0.6 * noise.normal(S_SHARE, c.key, i as u64, 0)).exp();
+                    let drift = (0.3 * latent(noise, c, i, &dps[i], year, spec.year_from)).exp();
+                    plan.models[i].range.typical.max(0.5) * base * drift
+                })
+                .collect();
+            let bounds: Vec<(f64, f64)> = idx
+                .iter()
+                .map(|&i| plan.models[i].range.bounds(c.developed))
+                .collect();
+            for (k, v) in shares_to_100(&w, &bounds).into_iter().enumerate() {
+                vals[idx[k]] = v;
+            }
+        }
+        for &(l, r, scope) in &plan.at_most {
+            if scope.applies(c.developed) && vals[l] > vals[r] {
+                let f = 0.5 + 0.45 * noise.uniform(S_SHARE, c.key, l as u64, 1);
+                let low = plan.models[l].range.bounds(c.developed).0;
+                let d = decimals(&dps[l].canonical_unit, vals[r] * f);
+                vals[l] = floor_to(vals[r] * f, d).max(low);
+            }
+        }
+        if let Some(prev) = years.last() {
+            for &(i, scope) in &plan.monotone {
+                if scope.applies(c.developed) {
+                    vals[i] = vals[i].max(prev[i]);
+                }
+            }
+        }
+        years.push(vals);
+    }
+    years
+}
+
+/// Generate all rows of one city (every data point and year), the plausible ranges and
+/// relations holding, missing cells dropped, alternative spellings and errors applied.
 fn city_rows(
     noise: &Noise,
     c: &CityCtx<'_>,
     catalog: &Catalog,
     spec: &GenSpec,
-    ceilings: &[f64],
+    plan: &Plan,
     out: &mut Vec<Row>,
 ) {
     let dps = catalog.data_points();
-    let pos = |id: &str| catalog.position(id);
-    for year in spec.year_from..=spec.year_to {
-        let mut vals: Vec<f64> = dps
-            .iter()
-            .enumerate()
-            .map(|(i, dp)| canonical_value(noise, c, i, dp, year, spec.year_from).min(ceilings[i]))
-            .collect();
-        // sum groups add up to 100 (shares drawn per city, drifting with the latent score)
-        let mut groups: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
-        for (i, dp) in dps.iter().enumerate() {
-            if !dp.sum_group.is_empty() && dp.canonical_unit == "pct" {
-                groups.entry(dp.sum_group.as_str()).or_default().push(i);
-            }
-        }
-        for (_, idx) in groups {
-            let w: Vec<f64> = idx
-                .iter()
-                .map(|&i| {
-                    let base = (0.9 * noise.normal(S_SHARE, c.key, i as u64, 0)).exp();
-                    base * (0.3 * latent(noise, c, i, &dps[i], year, spec.year_from)).exp()
-                })
-                .collect();
-            let total: f64 = w.iter().sum();
-            for (k, &i) in idx.iter().enumerate() {
-                vals[i] = round_to(100.0 * w[k] / total, 1);
-            }
-        }
-        // consistency rules
-        let pairs = [
-            ("EC-ICT-ICT-2C", "EC-ICT-ICT-1C"),
-            ("EC-I-WS-2C", "EC-I-WS-1C"),
-            ("EN-EN-WS-4C-secondary", "EN-EN-WS-4C-primary"),
-            ("EN-EN-WS-4C-tertiary", "EN-EN-WS-4C-secondary"),
-        ];
-        for (lo, hi) in pairs {
-            if let (Some(l), Some(h)) = (pos(lo), pos(hi)) {
-                let f = 0.5 + 0.45 * noise.uniform(S_SHARE, c.key, l as u64, 1);
-                if vals[l] > vals[h] {
-                    vals[l] = round_to(vals[h] * f, 1);
-                }
-            }
-        }
+    let values = city_values(noise, c, catalog, plan, spec);
+    for (year, vals) in (spec.year_from..=spec.year_to).zip(values) {
         for (i, dp) in dps.iter().enumerate() {
             let k = (i as u64) << 16 | (year as u64 & 0xffff);
             if noise.uniform(S_MISSING, c.key, k, 0) < spec.missing {
@@ -595,8 +776,8 @@ pub fn generate(
     let cities = select_cities(registry, spec)?;
     let noise = Noise::new(spec.seed);
     let catalog = &catalog.without(&NOT_GENERATED);
-    let ceilings = ceilings(catalog, &UnitRegistry::embedded()?);
-    let ceilings = &ceilings;
+    let plan = Plan::new(catalog, &UnitRegistry::embedded()?)?;
+    let plan = &plan;
     std::fs::create_dir_all(out_dir).at(out_dir)?;
     let ext = match spec.format {
         GenFormat::Parquet => "parquet",
@@ -641,14 +822,7 @@ pub fn generate(
                     s.spawn(move || {
                         let mut v = Vec::with_capacity(cs.len() * catalog.data_points().len() * 11);
                         for c in cs {
-                            city_rows(
-                                &noise,
-                                &city_ctx(c, &noise),
-                                catalog,
-                                spec,
-                                ceilings,
-                                &mut v,
-                            );
+                            city_rows(&noise, &city_ctx(c, &noise), catalog, spec, plan, &mut v);
                         }
                         v
                     })
@@ -809,11 +983,12 @@ mod tests {
 
     #[test]
     fn a_better_city_gets_a_better_value_on_every_directed_data_point() {
-        // the latent score is signed by direction; each unit's value model must then map a
-        // higher score to a better value (a double flip made the Travel Time Index worse for
-        // better cities)
+        // the latent score is signed by direction; each value model must then map a higher
+        // score to a better value (a double flip made the Travel Time Index worse for better
+        // cities)
         let units = UnitRegistry::embedded().unwrap();
         let catalog = Catalog::embedded(&units).unwrap();
+        let plan = Plan::new(&catalog, &units).unwrap();
         let reg = crate::registry::Registry::embedded().unwrap();
         let city = &reg.cities()[0];
         let noise = Noise::new(7);
@@ -821,6 +996,7 @@ mod tests {
             city,
             key: 11,
             effect,
+            developed: false,
         };
         let (weak, strong) = (ctx(-2.0), ctx(2.0));
         let mut checked = 0;
@@ -833,8 +1009,9 @@ mod tests {
             if dp.is_boolean() {
                 continue;
             }
-            let a = canonical_value(&noise, &weak, i, dp, 2020, 2015);
-            let b = canonical_value(&noise, &strong, i, dp, 2020, 2015);
+            let m = &plan.models[i];
+            let a = canonical_value(&noise, &weak, i, dp, m, 2020, 2015);
+            let b = canonical_value(&noise, &strong, i, dp, m, 2020, 2015);
             assert!(
                 sign * (b - a) >= 0.0,
                 "{} ({}, {}): weak city {a}, strong city {b}",
@@ -848,20 +1025,104 @@ mod tests {
     }
 
     #[test]
-    fn noise_is_deterministic_and_in_range() {
-        let n = Noise::new(42);
-        let a: Vec<f64> = (0..1000).map(|i| n.uniform(1, i, 2, 3)).collect();
-        let b: Vec<f64> = (0..1000)
-            .map(|i| Noise::new(42).uniform(1, i, 2, 3))
-            .collect();
-        assert_eq!(a, b);
-        assert!(a.iter().all(|u| (0.0..1.0).contains(u)));
-        let mean = a.iter().sum::<f64>() / a.len() as f64;
-        assert!((mean - 0.5).abs() < 0.05, "{mean}");
-        let z: Vec<f64> = (0..4000).map(|i| n.normal(9, i, 0, 0)).collect();
-        let m = z.iter().sum::<f64>() / z.len() as f64;
-        let v = z.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (z.len() - 1) as f64;
-        assert!(m.abs() < 0.06 && (v - 1.0).abs() < 0.08, "mean {m} var {v}");
+    fn a_model_maps_the_latent_score_onto_its_range() {
+        // linear 0..100 with typical 20: an average city (score 0) gets the typical value,
+        // the logistic curve puts score +-1 at logistic(+-1 + logit(0.2)) of the range
+        let r = Range {
+            data_point_id: "x".into(),
+            unit: "pct".into(),
+            low: 0.0,
+            typical: 20.0,
+            high: 100.0,
+            developed_low: Some(50.0),
+            developed_high: None,
+            scale: Scale::Linear,
+            source: "judgement: test".into(),
+        };
+        let m = Model::new(r.clone(), false);
+        assert_eq!(m.value("pct", 0.0, false, 0.0), 20.0);
+        // logit(0.2) = -1.386294..; logistic(1 - 1.386294) = 0.404614..
+        assert_eq!(m.value("pct", 1.0, false, 0.0), 40.5);
+        // logistic(-1 - 1.386294) = 0.084010..
+        assert_eq!(m.value("pct", -1.0, false, 0.0), 8.4);
+        // a developed city: the same position on 50..100
+        assert_eq!(m.value("pct", 0.0, true, 0.0), 60.0);
+        assert_eq!(m.value("pct", 40.0, false, 0.0), 100.0);
+        assert_eq!(m.value("pct", -40.0, true, 0.0), 50.0);
+        // log 1..100 with typical 10 is centred in ln: score 0 gives 10, score 1 gives
+        // exp(ln 100 x logistic(1)) = 100^0.731059 = 29.0 (one decimal from 10)
+        let log = Model::new(
+            Range {
+                unit: "per_100k_pop".into(),
+                low: 1.0,
+                typical: 10.0,
+                high: 100.0,
+                developed_low: None,
+                scale: Scale::Log,
+                ..r.clone()
+            },
+            false,
+        );
+        assert_eq!(log.value("per_100k_pop", 0.0, false, 0.0), 10.0);
+        assert_eq!(log.value("per_100k_pop", 1.0, false, 0.0), 29.0);
+        // exp(ln 100 x logistic(-1)) = 100^0.268941 = 3.45 (two decimals below 10)
+        assert_eq!(log.value("per_100k_pop", -1.0, false, 0.0), 3.45);
+        // yes/no: typical is the share of yes; yes when the draw is below it
+        let yes = Model::new(
+            Range {
+                unit: "bool".into(),
+                low: 0.0,
+                typical: 0.7,
+                high: 1.0,
+                developed_low: None,
+                ..r
+            },
+            true,
+        );
+        assert_eq!(yes.value("bool", 0.0, false, 0.69), 1.0);
+        assert_eq!(yes.value("bool", 0.0, false, 0.71), 0.0);
+    }
+
+    #[test]
+    fn shares_add_up_to_100_inside_their_bounds() {
+        // unconstrained: proportional, 100 / 3 rounded, the remainder on the largest
+        let s = shares_to_100(&[1.0, 1.0, 1.0], &[(0.0, 100.0); 3]);
+        assert_eq!(s, [33.4, 33.3, 33.3]);
+        // the first is capped at 10: the others share the remaining 90 in proportion 1:2
+        let s = shares_to_100(&[8.0, 1.0, 2.0], &[(0.0, 10.0), (0.0, 100.0), (0.0, 100.0)]);
+        assert_eq!(s, [10.0, 30.0, 60.0]);
+        // a floor: the smallest is raised to 20, the rest scaled down
+        let s = shares_to_100(
+            &[1.0, 50.0, 50.0],
+            &[(20.0, 100.0), (0.0, 100.0), (0.0, 100.0)],
+        );
+        assert_eq!(s, [20.0, 40.0, 40.0]);
+        // bounds that only just allow 100
+        let s = shares_to_100(&[5.0, 1.0], &[(0.0, 30.0), (0.0, 70.0)]);
+        assert_eq!(s, [30.0, 70.0]);
+    }
+
+    #[test]
+    fn a_data_point_without_a_range_gets_the_generic_one() {
+        let units = UnitRegistry::embedded().unwrap();
+        let catalog = Catalog::embedded(&units).unwrap();
+        let mut dp = catalog.get("EC-P-EM-1C").unwrap().clone();
+        let r = fallback_range(&dp, &units);
+        assert_eq!(
+            (r.low, r.typical, r.high, r.scale),
+            (0.0, 50.0, 100.0, Scale::Linear)
+        );
+        dp.plausible_min = None;
+        dp.plausible_max = None;
+        dp.hard_min = None;
+        dp.hard_max = None;
+        let r = fallback_range(&dp, &units);
+        assert_eq!((r.low, r.high, r.scale), (1.0, 1000.0, Scale::Log));
+        dp.canonical_unit = "gini_0_1".into();
+        let r = fallback_range(&dp, &units);
+        assert_eq!((r.low, r.typical, r.high), (0.0, 0.05, 0.1));
+        let b = fallback_range(catalog.get("SC-SH-SA-3A").unwrap(), &units);
+        assert_eq!((b.low, b.typical, b.high), (0.0, 0.5, 1.0));
     }
 
     #[test]
@@ -874,14 +1135,14 @@ mod tests {
         let small = select_cities(&reg, &spec).unwrap();
         let big = select_cities(&reg, &GenSpec::new(50, 2020, 2022, 7)).unwrap();
         assert_eq!(small[0].city_id, big[0].city_id, "largest first");
-        let ceil = ceilings(&catalog, &units);
+        let plan = Plan::new(&catalog, &units).unwrap();
         let mut a = Vec::new();
         city_rows(
             &noise,
             &city_ctx(small[0], &noise),
             &catalog,
             &spec,
-            &ceil,
+            &plan,
             &mut a,
         );
         let mut b = Vec::new();
@@ -890,91 +1151,148 @@ mod tests {
             &city_ctx(big[0], &noise),
             &catalog,
             &spec,
-            &ceil,
+            &plan,
             &mut b,
         );
         assert_eq!(a, b);
         assert!(!a.is_empty());
     }
 
-    /// Every generated value, converted as ingest converts it, stays inside its unit's
-    /// magnitude bound (log-normal quantities a factor GEN_HEADROOM below it), on the longest
-    /// year range ingest accepts and the cities with the most extreme draws; the cap changes
-    /// no other value; only the injected kind goes beyond the bound.
+    /// Rows by (city, year, data point) -> canonical value, converted as ingest converts.
+    type Canon = std::collections::BTreeMap<(String, i32, String), f64>;
+
+    fn canonical_rows(rows: &[Row], catalog: &Catalog, units: &UnitRegistry) -> Canon {
+        rows.iter()
+            .map(|r| {
+                let dp = catalog.get(&r.data_point_id).unwrap();
+                let sp = units.resolve(dp, &r.unit).unwrap();
+                let v = match r.value.as_str() {
+                    "yes" | "true" => 1.0,
+                    "no" | "false" => 0.0,
+                    s => sp.to_canonical(s.parse().unwrap()),
+                };
+                ((r.city_id.clone(), r.year, r.data_point_id.clone()), v)
+            })
+            .collect()
+    }
+
+    /// Every value inside its plausible range (the developed bounds for a developed city)
+    /// and every relation holding; returns the number of values checked.
+    fn assert_plausible(
+        values: &Canon,
+        reg: &Registry,
+        catalog: &Catalog,
+        units: &UnitRegistry,
+    ) -> usize {
+        // the ranges of the whole catalogue (`catalog` may be the generator's, without
+        // NOT_GENERATED)
+        let plausible = Plausible::embedded(&Catalog::embedded(units).unwrap(), units).unwrap();
+        let developed = |city: &str| reg.get(city).unwrap().economy == "developed";
+        let tol = |x: f64| 1e-9 * x.abs().max(1.0);
+        for ((city, year, dp), &v) in values {
+            let (l, h) = plausible.range(dp).unwrap().bounds(developed(city));
+            assert!(
+                v >= l - tol(l) && v <= h + tol(h),
+                "{city} {year} {dp}: {v} outside {l}..{h}"
+            );
+        }
+        let get =
+            |c: &str, y: i32, d: &str| values.get(&(c.to_string(), y, d.to_string())).copied();
+        let cities: std::collections::BTreeSet<(&str, i32)> =
+            values.keys().map(|(c, y, _)| (c.as_str(), *y)).collect();
+        let (mut le, mut sums, mut mono) = (0, 0, 0);
+        for &(c, y) in &cities {
+            for rule in plausible.rules() {
+                if !rule.scope.applies(developed(c)) {
+                    continue;
+                }
+                match &rule.relation {
+                    Relation::AtMost { left, right } => {
+                        if let (Some(a), Some(b)) = (get(c, y, left), get(c, y, right)) {
+                            assert!(a <= b + tol(b), "{c} {y}: {left} {a} > {right} {b}");
+                            le += 1;
+                        }
+                    }
+                    Relation::SumTo100 { group } => {
+                        let members: Vec<Option<f64>> = catalog
+                            .data_points()
+                            .iter()
+                            .filter(|d| &d.sum_group == group)
+                            .map(|d| get(c, y, &d.data_point_id))
+                            .collect();
+                        if members.iter().all(Option::is_some) {
+                            let s: f64 = members.iter().flatten().sum();
+                            assert!((s - 100.0).abs() < 1e-6, "{c} {y} {group}: {s}");
+                            sums += 1;
+                        }
+                    }
+                    Relation::NonDecreasing { data_point_id } => {
+                        // against the latest earlier year with a value
+                        let before = (y - 40..y).rev().find_map(|p| get(c, p, data_point_id));
+                        if let (Some(a), Some(b)) = (before, get(c, y, data_point_id)) {
+                            assert!(b >= a - tol(a), "{c} {y} {data_point_id}: {a} -> {b}");
+                            mono += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(le > 0 && sums > 0 && mono > 0, "{le} {sums} {mono}");
+        values.len()
+    }
+
+    /// 200 sampled cities x 10 years, and the 80 cities with the most extreme latent
+    /// effects over the longest year range ingest accepts: every value, converted from its
+    /// reported spelling as ingest converts it, inside its range; every relation holds.
     #[test]
-    fn generated_values_stay_inside_the_magnitude_bounds() {
+    fn generated_values_stay_inside_their_plausible_ranges_and_relations() {
         let units = UnitRegistry::embedded().unwrap();
-        let catalog = Catalog::embedded(&units).unwrap();
+        // the catalogue `generate` draws from
+        let catalog = Catalog::embedded(&units).unwrap().without(&NOT_GENERATED);
         let reg = Registry::embedded().unwrap();
+        let plan = Plan::new(&catalog, &units).unwrap();
         let noise = Noise::new(3);
+        let spec = GenSpec {
+            selection: Selection::Sample,
+            ..GenSpec::new(200, 2015, 2024, 3)
+        };
+        let mut rows = Vec::new();
+        for c in select_cities(&reg, &spec).unwrap() {
+            city_rows(
+                &noise,
+                &city_ctx(c, &noise),
+                &catalog,
+                &spec,
+                &plan,
+                &mut rows,
+            );
+        }
+        let n = assert_plausible(
+            &canonical_rows(&rows, &catalog, &units),
+            &reg,
+            &catalog,
+            &units,
+        );
+        assert!(n > 200 * 112 * 10 * 9 / 10, "{n}");
         let mut spec = GenSpec::new(1, 1990, 2027, 3);
         spec.missing = 0.0;
-        let ceil = ceilings(&catalog, &units);
-        let uncapped = vec![f64::INFINITY; ceil.len()];
-        // the cities with the largest and smallest latent effects among 3 000
         let mut ctxs: Vec<CityCtx<'_>> = reg.cities()[..3000]
             .iter()
             .map(|c| city_ctx(c, &noise))
             .collect();
         ctxs.sort_by(|a, b| a.effect.total_cmp(&b.effect));
-        let extreme: Vec<&CityCtx<'_>> =
-            ctxs[..40].iter().chain(&ctxs[ctxs.len() - 40..]).collect();
-        let canonical = |r: &Row| {
-            let dp = catalog.get(&r.data_point_id).unwrap();
-            let sp = units.resolve(dp, &r.unit).unwrap();
-            sp.to_canonical(r.value.parse().unwrap())
-        };
-        let (mut rows, mut free) = (Vec::new(), Vec::new());
-        let mut largest = vec![0.0f64; catalog.data_points().len()];
-        let mut capped = 0;
-        for c in extreme {
-            rows.clear();
-            free.clear();
-            city_rows(&noise, c, &catalog, &spec, &ceil, &mut rows);
-            city_rows(&noise, c, &catalog, &spec, &uncapped, &mut free);
-            assert_eq!(rows.len(), free.len());
-            for (r, f) in rows.iter().zip(&free) {
-                let i = catalog.position(&r.data_point_id).unwrap();
-                let dp = &catalog.data_points()[i];
-                if dp.is_boolean() {
-                    assert_eq!(r, f, "yes/no values are never capped");
-                    continue;
-                }
-                let v = canonical(r);
-                if r != f {
-                    capped += 1;
-                    assert!(
-                        canonical(f) > ceil[i],
-                        "{} {} capped without need",
-                        dp.data_point_id,
-                        f.value
-                    );
-                    assert!(
-                        (v - ceil[i]).abs() <= 1e-9 * ceil[i],
-                        "{} {v}",
-                        dp.data_point_id
-                    );
-                }
-                largest[i] = largest[i].max(v.abs());
-            }
+        rows.clear();
+        for c in ctxs[..40].iter().chain(&ctxs[ctxs.len() - 40..]) {
+            city_rows(&noise, c, &catalog, &spec, &plan, &mut rows);
         }
-        for (i, dp) in catalog.data_points().iter().enumerate() {
-            let bound = units.canonical(&dp.canonical_unit).unwrap().max_abs;
-            let limit = if ceil[i].is_finite() {
-                bound / GEN_HEADROOM
-            } else {
-                bound
-            };
-            assert!(
-                largest[i] <= limit * (1.0 + 1e-9),
-                "{}: {} vs {limit}",
-                dp.data_point_id,
-                largest[i]
-            );
-        }
-        // the cap is for the tails only
-        assert!(capped < 100, "{capped}");
-        // --inject-errors adds one deliberately, of eleven kinds
+        assert_eq!(rows.len(), 80 * 112 * 38);
+        assert_plausible(
+            &canonical_rows(&rows, &catalog, &units),
+            &reg,
+            &catalog,
+            &units,
+        );
+        // --inject-errors adds one value beyond every bound deliberately, of eleven kinds
         let mut bad = Row {
             city_id: "1".into(),
             data_point_id: "EC-ICT-ICT-3C".into(),
@@ -988,6 +1306,45 @@ mod tests {
         corrupt(&mut bad, 10, catalog.get("EC-ICT-ICT-3C").unwrap());
         assert_eq!(bad.value, BEYOND_EVERY_BOUND);
         assert!(BEYOND_EVERY_BOUND.parse::<f64>().unwrap() > 1e12);
+    }
+
+    /// The embedded demo sample (datasets/sample/submissions.parquet) is what the generator
+    /// makes: inside the plausible ranges, the relations holding.
+    #[test]
+    fn the_embedded_sample_sits_inside_the_plausible_ranges() {
+        let units = UnitRegistry::embedded().unwrap();
+        let catalog = Catalog::embedded(&units).unwrap();
+        let reg = Registry::embedded().unwrap();
+        let df = ParquetReader::new(std::io::Cursor::new(crate::sample::SAMPLE_PARQUET))
+            .finish()
+            .unwrap();
+        let s = |c: &str| df.column(c).unwrap().str().unwrap().clone();
+        let (city, dp, value, unit) = (
+            s(col::CITY_ID),
+            s(col::DATA_POINT_ID),
+            s(col::VALUE),
+            s(col::UNIT),
+        );
+        let year = df.column(col::YEAR).unwrap().i32().unwrap().clone();
+        let rows: Vec<Row> = (0..df.height())
+            .map(|i| Row {
+                city_id: city.get(i).unwrap().into(),
+                data_point_id: dp.get(i).unwrap().into(),
+                year: year.get(i).unwrap(),
+                value: value.get(i).unwrap().into(),
+                unit: unit.get(i).unwrap().into(),
+                quality: "measured",
+                verified: false,
+                confidential: false,
+            })
+            .collect();
+        let n = assert_plausible(
+            &canonical_rows(&rows, &catalog, &units),
+            &reg,
+            &catalog,
+            &units,
+        );
+        assert_eq!(n, df.height());
     }
 
     #[test]
