@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Build datasets/registry/alternate_names.csv: Latin-script GeoNames alternate names of the
+"""Build datasets/registry/alternate_names.csv (and countries.csv, the registry's country names): Latin-script GeoNames alternate names of the
 registry's cities, for matching city names from other tables (`citybench cities --match`,
 src/registry/matching.rs). See README.md, section "alternate_names.csv".
 
@@ -21,6 +21,7 @@ from build_registry import TRANSLIT, PINNED_VERSIONS  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 OUTPUT = HERE / "alternate_names.csv"
+COUNTRIES = HERE / "countries.csv"
 REGISTRY = HERE / "cities.csv"
 
 
@@ -38,6 +39,34 @@ def latin(text: str) -> bool:
     d = unicodedata.normalize("NFKD", text)
     s = "".join(TRANSLIT.get(c, c) for c in d if not unicodedata.combining(c))
     return all(ord(c) < 128 for c in s)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file and a rename: a reader never sees a
+    half-written file."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8", newline="")
+    os.replace(tmp, path)
+
+
+def write_countries(data_dir: Path, reg: dict) -> int:
+    """countries.csv: iso2, iso3 and GeoNames' English name of every GeoNames country (for
+    `citybench cities --match` given a country name, and to name a country the registry has
+    no city of). Sorted by iso2."""
+    countries = json.loads((data_dir / "countries.json").read_text(encoding="utf-8"))
+    used = {r["country_iso2"] for r in reg.values()}
+    by_iso2 = {c["iso"]: c for c in countries.values()}
+    missing = sorted(used - by_iso2.keys())
+    if missing:
+        raise SystemExit(f"countries.json lacks registry countries: {missing}")
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["country_iso2", "country_iso3", "country_name"])
+    for iso2 in sorted(by_iso2):
+        c = by_iso2[iso2]
+        w.writerow([iso2, c["iso3"], c["name"]])
+    write_atomic(COUNTRIES, buf.getvalue())
+    return len(by_iso2)
 
 
 def main() -> int:
@@ -91,10 +120,9 @@ def main() -> int:
     w.writerow(["city_id", "alternate_names"])
     for cid, names in rows:
         w.writerow([cid, names])
-    # atomic: a reader never sees a half-written file
-    tmp = OUTPUT.with_name(OUTPUT.name + ".tmp")
-    tmp.write_text(buf.getvalue(), encoding="utf-8", newline="")
-    os.replace(tmp, OUTPUT)
+    write_atomic(OUTPUT, buf.getvalue())
+    n_countries = write_countries(src.parent, reg)
+    print(f"{COUNTRIES.name}: {n_countries} countries; {COUNTRIES.stat().st_size} bytes")
     print(f"{OUTPUT.name}: {len(rows)} cities, {kept} names kept; dropped: "
           f"{dropped_script} not Latin script or lower-case transliterations, {dropped_digits} with digits, {dropped_codes} codes, "
           f"{dropped_same} same as the name or another kept name after folding; "
