@@ -477,3 +477,98 @@ fn cities_match_rejections_are_exact() {
         )
     );
 }
+
+#[test]
+fn demo_real_ingests_what_a_waste_and_shows_a_hand_checked_value() {
+    // the committed match table is what the engine's matcher gives for the source's names
+    // (the build passes --most-populous 10, datasets/real/README.md)
+    let matches = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/datasets/real/what_a_waste_2_matches.csv"
+    );
+    let (code, out, err) = citybench(&[
+        "cities",
+        "--match",
+        matches,
+        "--country-column",
+        "country",
+        "--name-column",
+        "name",
+        "--most-populous",
+        "10",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        err,
+        format!("{matches}: 367 rows, 335 matched, 0 ambiguous, 32 unmatched\n")
+    );
+    assert_eq!(out, std::fs::read_to_string(matches).unwrap());
+    // the demo ingests every row of the embedded dataset and prints the attribution
+    let rows = citybench::sample::REAL_CSV.lines().count() - 1;
+    assert_eq!(rows, 561);
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("real");
+    let w = dir.to_str().unwrap();
+    let (code, out, err) = citybench(&["--quiet", "demo", "--real", "--dir", w]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "source: {}\n",
+            citybench::sample::REAL_ATTRIBUTION
+        )),
+        "{out}"
+    );
+    assert!(citybench::sample::REAL_ATTRIBUTION.contains("Licence: CC BY 4.0"));
+    assert!(
+        out.contains("what_a_waste_2.csv -> batch 000001-")
+            && out.contains(": 561 rows read, 561 accepted, 0 rejected\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "citybench -w {w} snapshot --city 2643743          # London: solid waste collection and treatment, with unit and year"
+        )),
+        "{out}"
+    );
+    let line = out
+        .lines()
+        .find(|l| l.contains("where city_id = '2643743'"))
+        .expect("a query on the featured city");
+    let query = line.split('"').nth(1).unwrap();
+    let (code, rows, err) = citybench(&["-w", w, "sql", query, "--format", "csv"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(rows.contains("Solid Waste Treatment: Recycled,"), "{rows}");
+    // Oslo, by hand: What a Waste's waste_treatment_incineration_percent = 57.85, the
+    // codebook dates Oslo's total MSW 2013; the submission row, the canonical unit (pct,
+    // factor 1) and the snapshot agree
+    assert!(
+        citybench::sample::REAL_CSV.contains("\n3143244,EN-EN-WA-1C-incinerated,2013,57.85,%,"),
+        "the Oslo row"
+    );
+    let (code, snap, err) =
+        citybench(&["-w", w, "snapshot", "--city", "3143244", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&snap).unwrap();
+    let p = v["dimensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| d["sub_dimensions"].as_array().unwrap())
+        .flat_map(|s| s["categories"].as_array().unwrap())
+        .flat_map(|c| c["data_points"].as_array().unwrap())
+        .find(|p| p["data_point_id"] == "EN-EN-WA-1C-incinerated")
+        .unwrap();
+    assert_eq!(p["value"], 57.85);
+    assert_eq!(p["unit"], "pct");
+    assert_eq!(p["unit_symbol"], "%");
+    assert_eq!(p["source_year"], 2013);
+    let (code, snap, err) = citybench(&["-w", w, "snapshot", "--city", "3143244"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        snap.lines()
+            .any(|l| l.contains(" 57.85  %           2013 ")),
+        "{snap}"
+    );
+}
