@@ -371,3 +371,38 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     }
     Ok(Outcome::Ok)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn match_table_counts_rows_and_reports_an_unreadable_row() {
+        let reg = Registry::embedded().unwrap();
+        let text = "iso3c,city_name\nNOR,Stavanger\nNOR,Bergen,extra\n\nPH,Talisay\n";
+        let (rows, n) = match_table(text, Path::new("t.csv"), None, None, Some(10), &reg).unwrap();
+        assert_eq!(
+            n,
+            MatchCounts {
+                rows: 3,
+                matched: 1,
+                ambiguous: 1,
+                unmatched: 1
+            }
+        );
+        let r: Vec<_> = rows.records().collect();
+        assert_eq!(r[0].str(match_col::CITY_ID).as_deref(), Some("3137115"));
+        assert_eq!(r[1].i64(match_col::LINE), Some(3));
+        assert_eq!(
+            r[1].str(match_col::REASON).as_deref(),
+            Some(
+                "unreadable row: CSV error: record 2 (line: 3, byte: 30): found record with 3 fields, but the previous record has 2 fields"
+            )
+        );
+        // the blank line counts: Talisay is on line 5; 133 148 < 10 x 109 204, so the
+        // most-populous rule leaves it ambiguous
+        assert_eq!(r[2].i64(match_col::LINE), Some(5));
+        assert_eq!(r[2].str(match_col::STATUS).as_deref(), Some("ambiguous"));
+        assert_eq!(r[2].str(match_col::METHOD).as_deref(), Some("exact"));
+    }
+}

@@ -1007,6 +1007,23 @@ mod tests {
         assert_eq!(x.status, Status::Unmatched);
         assert_eq!(x.reason, "no city named 'Stavangr' in NO (Norway)");
         assert_eq!(x.candidates_text(), "3137115 Stavanger (pop 151669)");
+        // a country of the table without a registry city
+        let mut cs = countries();
+        cs.push(Country {
+            iso2: "FM".into(),
+            iso3: "FSM".into(),
+            name: "Micronesia".into(),
+        });
+        let mt2 = Matcher::with_data(&r, &cs, &[]);
+        let x = mt2.match_name("FSM", "Pohnpei");
+        assert_eq!(
+            (x.status, x.reason.as_str(), x.country_iso2.as_deref()),
+            (
+                Status::Unmatched,
+                "the registry has no city in FM (Micronesia)",
+                Some("FM")
+            )
+        );
         // a country code of the registry without a row in the country table resolves
         assert_eq!(mt.country("dk"), Some("DK"));
         assert_eq!(mt.country("DNK"), Some("DK"));
