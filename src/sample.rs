@@ -14,3 +14,12 @@ pub const SAMPLE_FILE_NAME: &str = "sample-submissions.parquet";
 pub const SAMPLE_SEED: u64 = 2024;
 /// Human description for the demo banner.
 pub const SAMPLE_DESCRIPTION: &str = "300 cities x 112 data points x 2015..2024";
+
+/// The real dataset of `citybench demo --real`: World Bank What a Waste 2.0 city-level data
+/// mapped onto the U4SSC waste data points, on registry city ids
+/// (`datasets/real/build_what_a_waste.py`, `datasets/real/README.md`).
+pub const REAL_CSV: &str = include_str!("../datasets/real/what_a_waste_2.csv");
+/// File name the real demo writes the dataset to.
+pub const REAL_FILE_NAME: &str = "what_a_waste_2.csv";
+/// The attribution the dataset's licence (CC BY 4.0) requires, printed by the real demo.
+pub const REAL_ATTRIBUTION: &str = "Kaza, S., Yao, L., Bhada-Tata, P., Van Woerden, F. 2018. What a Waste 2.0: A Global Snapshot of Solid Waste Management to 2050. Urban Development Series. Washington, DC: World Bank. Licence: CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/). City names matched to GeoNames ids (CC BY 4.0); columns mapped onto U4SSC data points by citybench (datasets/real/README.md).";

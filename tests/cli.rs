@@ -368,3 +368,233 @@ fn cities_search_and_workspace_additions() {
     );
     assert_eq!(ws.ingest(&f).code, 0);
 }
+
+#[test]
+fn cities_match_reports_every_row_with_method_status_and_candidates() {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("t.csv");
+    std::fs::write(
+        &f,
+        "Country,City_Name,population\n\
+         NOR,Stavanger,1\n\
+         ch,Genf,2\n\
+         Switzerland,City of Geneva,3\n\
+         PH,Talisay,4\n\
+         NO,Stavangr,5\n\
+         XX,Oslo,6\n\
+         NOR,,7\n",
+    )
+    .unwrap();
+    let (code, out, err) =
+        citybench(&["cities", "--match", f.to_str().unwrap(), "--format", "csv"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        out,
+        "line,country,name,city_id,registry_name,country_iso2,method,status,candidates,reason\n\
+         2,NOR,Stavanger,3137115,Stavanger,NO,exact,matched,,\n\
+         3,ch,Genf,2660646,Geneva,CH,alternate,matched,,\n\
+         4,Switzerland,City of Geneva,2660646,Geneva,CH,affix,matched,,\n\
+         5,PH,Talisay,,,PH,exact,ambiguous,1683881 Talisay (pop 133148); 1683877 Talisay (pop 109204); 1683860 Talisay (pop 24969),3 cities in PH (Philippines) fit 'Talisay' (exact match); none is picked\n\
+         6,NO,Stavangr,,,NO,,unmatched,3137115 Stavanger (pop 151669),no city named 'Stavangr' in NO (Norway)\n\
+         7,XX,Oslo,,,,,unmatched,,unknown country 'XX'; give an ISO 3166 alpha-2 or alpha-3 code or a country name\n\
+         8,NOR,,,,NO,,unmatched,,no city name given\n"
+    );
+    assert_eq!(
+        err,
+        format!(
+            "{}: 7 rows, 3 matched, 1 ambiguous, 3 unmatched\n",
+            f.display()
+        )
+    );
+    // named columns; JSON carries the same fields
+    let g = d.path().join("g.csv");
+    std::fs::write(&g, "land,stad\nNO,Stavanger\n").unwrap();
+    let (code, out, err) = citybench(&[
+        "--quiet",
+        "cities",
+        "--match",
+        g.to_str().unwrap(),
+        "--country-column",
+        "LAND",
+        "--name-column",
+        "stad",
+        "--format",
+        "json",
+    ]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["city_id"], "3137115");
+    assert_eq!(v[0]["method"], "exact");
+    assert_eq!(v[0]["line"], 2);
+    assert_eq!(v[0]["candidates"], serde_json::Value::Null);
+}
+
+#[test]
+fn cities_match_rejections_are_exact() {
+    let d = tempfile::tempdir().unwrap();
+    const GIVE: &str = "give a CSV file with a header row and one city per row (a country column and a city name column)";
+    let missing = d.path().join("nope.csv");
+    let (code, _, err) = citybench(&["cities", "--match", missing.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        format!("error: {}: no such file; {GIVE}\n", missing.display())
+    );
+    let f = d.path().join("t.csv");
+    std::fs::write(&f, "iso3c,town_name\nNOR,Stavanger\n").unwrap();
+    let (code, _, err) = citybench(&["cities", "--match", f.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        format!(
+            "error: {}: no city name column (looked for city_name, city, name, municipality); name it with --name-column; the header has: iso3c, town_name\n",
+            f.display()
+        )
+    );
+    let (code, _, err) = citybench(&[
+        "cities",
+        "--match",
+        f.to_str().unwrap(),
+        "--name-column",
+        "stad",
+    ]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        format!(
+            "error: {}: no column 'stad' (--name-column); the header has: iso3c, town_name\n",
+            f.display()
+        )
+    );
+    std::fs::write(&f, "nation,city\nNOR,Stavanger\n").unwrap();
+    let (code, _, err) = citybench(&["cities", "--match", f.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        format!(
+            "error: {}: no country column (looked for country_iso2, country_iso3, iso2, iso3, iso3c, country_code, country, country_name); name it with --country-column; the header has: nation, city\n",
+            f.display()
+        )
+    );
+    std::fs::write(&f, "city,name\nNOR,Stavanger\n").unwrap();
+    let (code, _, err) = citybench(&[
+        "cities",
+        "--match",
+        f.to_str().unwrap(),
+        "--country-column",
+        "city",
+    ]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        format!(
+            "error: {}: the country and the city name are both read from column 'city'; give --country-column and --name-column\n",
+            f.display()
+        )
+    );
+    std::fs::write(&f, b"iso3c,city\nNOR,Troms\xf8\n").unwrap();
+    let (code, _, err) = citybench(&["cities", "--match", f.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        format!(
+            "error: {}: not UTF-8 text (byte 0xF8 at byte offset 20, line 2: '\u{f8}' if the file is Latin-1/Windows-1252); save it as UTF-8\n",
+            f.display()
+        )
+    );
+}
+
+#[test]
+fn demo_real_ingests_what_a_waste_and_shows_a_hand_checked_value() {
+    // the committed match table is what the engine's matcher gives for the source's names
+    // (the build passes --most-populous 10, datasets/real/README.md)
+    let matches = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/datasets/real/what_a_waste_2_matches.csv"
+    );
+    let (code, out, err) = citybench(&[
+        "cities",
+        "--match",
+        matches,
+        "--country-column",
+        "country",
+        "--name-column",
+        "name",
+        "--most-populous",
+        "10",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        err,
+        format!("{matches}: 367 rows, 335 matched, 0 ambiguous, 32 unmatched\n")
+    );
+    assert_eq!(out, std::fs::read_to_string(matches).unwrap());
+    // the demo ingests every row of the embedded dataset and prints the attribution
+    let rows = citybench::sample::REAL_CSV.lines().count() - 1;
+    assert_eq!(rows, 561);
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("real");
+    let w = dir.to_str().unwrap();
+    let (code, out, err) = citybench(&["--quiet", "demo", "--real", "--dir", w]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "source: {}\n",
+            citybench::sample::REAL_ATTRIBUTION
+        )),
+        "{out}"
+    );
+    assert!(citybench::sample::REAL_ATTRIBUTION.contains("Licence: CC BY 4.0"));
+    assert!(
+        out.contains("what_a_waste_2.csv -> batch 000001-")
+            && out.contains(": 561 rows read, 561 accepted, 0 rejected\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "citybench -w {w} snapshot --city 2643743          # London: solid waste collection and treatment, with unit and year"
+        )),
+        "{out}"
+    );
+    let line = out
+        .lines()
+        .find(|l| l.contains("where city_id = '2643743'"))
+        .expect("a query on the featured city");
+    let query = line.split('"').nth(1).unwrap();
+    let (code, rows, err) = citybench(&["-w", w, "sql", query, "--format", "csv"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(rows.contains("Solid Waste Treatment: Recycled,"), "{rows}");
+    // Oslo, by hand: What a Waste's waste_treatment_incineration_percent = 57.85, the
+    // codebook dates Oslo's total MSW 2013; the submission row, the canonical unit (pct,
+    // factor 1) and the snapshot agree
+    assert!(
+        citybench::sample::REAL_CSV.contains("\n3143244,EN-EN-WA-1C-incinerated,2013,57.85,%,"),
+        "the Oslo row"
+    );
+    let (code, snap, err) =
+        citybench(&["-w", w, "snapshot", "--city", "3143244", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&snap).unwrap();
+    let p = v["dimensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| d["sub_dimensions"].as_array().unwrap())
+        .flat_map(|s| s["categories"].as_array().unwrap())
+        .flat_map(|c| c["data_points"].as_array().unwrap())
+        .find(|p| p["data_point_id"] == "EN-EN-WA-1C-incinerated")
+        .unwrap();
+    assert_eq!(p["value"], 57.85);
+    assert_eq!(p["unit"], "pct");
+    assert_eq!(p["unit_symbol"], "%");
+    assert_eq!(p["source_year"], 2013);
+    let (code, snap, err) = citybench(&["-w", w, "snapshot", "--city", "3143244"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        snap.lines()
+            .any(|l| l.contains(" 57.85  %           2013 ")),
+        "{snap}"
+    );
+}

@@ -11,12 +11,19 @@ use crate::store::Workspace;
 
 /// Run the demo.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Example:\n  citybench demo --dir /tmp/citybench-demo")]
+#[command(
+    after_help = "Examples:\n  citybench demo --dir /tmp/citybench-demo\n  citybench demo --real   # real open data: World Bank What a Waste 2.0, U4SSC waste KPIs"
+)]
 pub struct Args {
     /// Directory for the demo workspace (must not exist or be empty); default: a new
     /// directory under the system temporary directory.
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// Real open data instead of the synthetic sample: the World Bank What a Waste 2.0
+    /// city table (CC BY 4.0) as U4SSC solid waste KPIs of the cities matched to registry
+    /// ids (datasets/real/README.md).
+    #[arg(long)]
+    pub real: bool,
 }
 
 /// The query for the demo's featured city: the best overall score among the cities with
@@ -55,6 +62,9 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
         )),
     };
     let (ws, _) = Workspace::init(&dir)?;
+    if args.real {
+        return run_real(&ws, global);
+    }
     let _lock = ws.lock()?;
     let sample = ws.root().join(crate::sample::SAMPLE_FILE_NAME);
     crate::store::atomic_write(&sample, crate::sample::SAMPLE_PARQUET)?;
@@ -187,4 +197,146 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     } else {
         Outcome::Ok
     })
+}
+
+/// The year span of the real dataset's `year` column: (earliest, latest).
+pub fn real_years(csv_text: &str) -> Option<(i32, i32)> {
+    let mut rdr = csv::Reader::from_reader(csv_text.as_bytes());
+    let yi = rdr
+        .headers()
+        .ok()?
+        .iter()
+        .position(|h| h == crate::schema::submission::YEAR)?;
+    rdr.records()
+        .filter_map(|r| r.ok()?.get(yi)?.trim().parse::<i32>().ok())
+        .fold(None, |acc, y| match acc {
+            None => Some((y, y)),
+            Some((a, b)) => Some((a.min(y), b.max(y))),
+        })
+}
+
+/// The demo workspace's configuration for the real dataset: the analysis year is the
+/// dataset's latest year and the look-back reaches its earliest, so every city's one
+/// observation enters the run (What a Waste has one value per city, of varying years).
+pub fn real_config(default_toml: &str, first: i32, last: i32) -> String {
+    default_toml
+        .replacen(
+            "# year = 2024\n",
+            &format!(
+                "# citybench demo --real: the latest year of What a Waste 2.0 ({last}); the\n# look-back reaches its earliest ({first}): one observation per city, of varying years.\nyear = {last}\n"
+            ),
+            1,
+        )
+        .replacen(
+            "lookback = 2\n",
+            &format!("lookback = {}\n", last - first),
+            1,
+        )
+}
+
+/// `demo --real`: the embedded What a Waste 2.0 dataset ingested and run.
+fn run_real(ws: &Workspace, global: &GlobalArgs) -> Result<Outcome> {
+    let (first, last) = real_years(crate::sample::REAL_CSV)
+        .ok_or_else(|| Error::Usage("the embedded real dataset has no year".into()))?;
+    let _lock = ws.lock()?;
+    let cfg = ws.root().join(crate::store::CONFIG_FILE);
+    let current = crate::input::read_text(&cfg, "a configuration file")?;
+    crate::store::atomic_write(&cfg, real_config(&current, first, last).as_bytes())?;
+    let data = ws.root().join(crate::sample::REAL_FILE_NAME);
+    crate::store::atomic_write(&data, crate::sample::REAL_CSV.as_bytes())?;
+    println!(
+        "citybench demo --real: World Bank What a Waste 2.0 city data as U4SSC solid waste KPIs (datasets/real/)"
+    );
+    println!("source: {}", crate::sample::REAL_ATTRIBUTION);
+    println!("workspace: {}\n", ws.root().display());
+    let ctx = super::ingest::context(ws, global)?;
+    let opts = IngestOptions {
+        read: ReadOptions::default(),
+        force: false,
+        year_max: None,
+    };
+    let (outcomes, failed) =
+        super::ingest::ingest_all(ws, &ctx, &[data], &opts, OutputFormat::Table, global.quiet)?;
+    if failed > 0 {
+        return Err(Error::Usage(
+            "the embedded real dataset could not be ingested".into(),
+        ));
+    }
+    println!();
+    let summary = super::run::execute(
+        ws,
+        global,
+        &super::run::Args {
+            year: None,
+            lookback: None,
+        },
+    )?;
+    super::run::print_summary(ws, &summary);
+    let w = ws.root().display();
+    let wv = crate::warehouse::Warehouse::open_read_only(ws)?;
+    // a city to look at: the most waste data points reported, then the most populous
+    let pick = wv.query(
+        "SELECT s.city_id, any_value(s.city_name) AS name, count(*) AS n, \
+         any_value(c.population) AS population FROM city_scorecard AS s \
+         LEFT JOIN stg_cities AS c USING (city_id) WHERE s.value IS NOT NULL \
+         GROUP BY s.city_id ORDER BY n DESC, population DESC NULLS LAST, s.city_id LIMIT 1",
+    )?;
+    let (city, name) = pick
+        .rows
+        .first()
+        .map(|r| {
+            let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+            (s(&r[0]), s(&r[1]))
+        })
+        .unwrap_or_default();
+    println!("\ntry next:");
+    println!(
+        "  citybench -w {w} snapshot --city {city}          # {name}: solid waste collection and treatment, with unit and year"
+    );
+    println!(
+        "  citybench -w {w} sql \"select kpi_name, value, unit, source_year, target, state from city_scorecard where city_id = '{city}' and value is not null\"    # {name}, full KPI names"
+    );
+    println!(
+        "  citybench -w {w} sql \"select city_name, kpi_name, value, unit, source_year from city_scorecard where value is not null order by city_name, kpi_name limit 20\""
+    );
+    println!(
+        "  citybench -w {w} verify --city {city}            # pre-verification flags (treatment shares that do not sum to 100 ...)"
+    );
+    println!(
+        "  citybench cities --match YOUR_TABLE.csv          # match your own city table's names to registry ids"
+    );
+    Ok(if outcomes.iter().any(|o| o.rows_rejected > 0) {
+        Outcome::Rejected
+    } else {
+        Outcome::Ok
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn real_years_span_the_year_column() {
+        let text = "city_id,data_point_id,year,value\na,x,2015,1\nb,x,2003,2\nc,x,2011,3\n";
+        assert_eq!(real_years(text), Some((2003, 2015)));
+        assert_eq!(real_years("city_id,year\n"), None);
+        assert_eq!(real_years("city_id,value\na,1\n"), None);
+    }
+
+    #[test]
+    fn real_config_sets_year_and_lookback_over_the_span() {
+        let toml = real_config(crate::config::DEFAULT_TOML, 2000, 2018);
+        let c =
+            crate::config::Config::parse(&toml, std::path::Path::new("citybench.toml")).unwrap();
+        assert_eq!(c.analysis.year, Some(2018));
+        assert_eq!(c.analysis.lookback, 18);
+        let default = crate::config::Config::parse(
+            crate::config::DEFAULT_TOML,
+            std::path::Path::new("citybench.toml"),
+        )
+        .unwrap();
+        assert_eq!(default.analysis.year, None);
+        assert_eq!(default.analysis.lookback, 2);
+    }
 }

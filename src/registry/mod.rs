@@ -12,6 +12,8 @@
 //!   adds attributes usable as peer groupings; a row naming an unknown city is rejected row
 //!   by row (reported, not fatal), like ingest.
 
+pub mod matching;
+
 use std::collections::HashMap;
 use std::path::Path;
 
