@@ -175,10 +175,32 @@ fn cut(s: &str, w: usize) -> String {
     if s.chars().count() <= w {
         s.to_string()
     } else {
-        let mut t: String = s.chars().take(w.saturating_sub(1)).collect();
-        t.push('…');
-        t
+        let t: String = s.chars().take(w.saturating_sub(1)).collect();
+        format!("{}…", t.trim_end())
     }
+}
+
+/// A data point's name cut to `w` characters, keeping its qualifier after the KPI name
+/// ("Solid Waste Treatment: Landfill" -> "Solid Waste…: Landfill") or else its last word
+/// ("Electricity System Outage Frequency" -> "Electricity System… Frequency"), so that
+/// names sharing a beginning stay apart when the column is narrow.
+fn cut_name(s: &str, w: usize) -> String {
+    if s.chars().count() <= w {
+        return s.to_string();
+    }
+    if let Some((kpi, qual)) = s.split_once(": ") {
+        let room = w.saturating_sub(qual.chars().count() + 2);
+        if room >= 6 {
+            return format!("{}: {qual}", cut(kpi, room));
+        }
+    }
+    if let Some((head, last)) = s.rsplit_once(' ') {
+        let room = w.saturating_sub(last.chars().count() + 1);
+        if room >= 6 && last.chars().count() <= w / 2 {
+            return format!("{} {last}", cut(head, room));
+        }
+    }
+    cut(s, w)
 }
 
 /// The terminal table.
@@ -218,7 +240,11 @@ pub fn table(s: &Snapshot, colour: bool) -> String {
             if i > 0 {
                 l.push_str("  ");
             }
-            let c = cut(c, w[i]);
+            let c = if i == 0 {
+                cut_name(c, w[i])
+            } else {
+                cut(c, w[i])
+            };
             let pad = " ".repeat(w[i] - c.chars().count());
             let cell = if RIGHT[i] {
                 format!("{pad}{c}")
@@ -444,5 +470,33 @@ mod tests {
     fn cells_are_cut_with_an_ellipsis() {
         assert_eq!(cut("Household Internet Access", 10), "Household…");
         assert_eq!(cut("short", 10), "short");
+    }
+
+    #[test]
+    fn a_cut_name_keeps_its_qualifier() {
+        assert_eq!(
+            cut_name("Solid Waste Treatment: Landfill", 24),
+            "Solid Waste T…: Landfill"
+        );
+        assert_eq!(
+            cut_name("Wireless Broadband Coverage: 4G", 24),
+            "Wireless Broadband…: 4G"
+        );
+        // no room for the KPI name: its last word kept
+        assert_eq!(
+            cut_name("Open Data: Open data sets published as a share", 24),
+            "Open Data: Open d… share"
+        );
+        assert_eq!(cut_name("Unemployment Rate", 24), "Unemployment Rate");
+        assert_eq!(
+            cut_name("Electricity System Outage Frequency", 24),
+            "Electricity S… Frequency"
+        );
+        assert_eq!(
+            cut_name("Electricity System Outage Time", 24),
+            "Electricity System… Time"
+        );
+        // a long last word: cut at the end
+        assert_eq!(cut_name("Abcdefghij Klmnopqrstuvwxyz", 12), "Abcdefghij…");
     }
 }
