@@ -242,6 +242,12 @@ fn run_real(ws: &Workspace, global: &GlobalArgs) -> Result<Outcome> {
     let cfg = ws.root().join(crate::store::CONFIG_FILE);
     let current = crate::input::read_text(&cfg, "a configuration file")?;
     crate::store::atomic_write(&cfg, real_config(&current, first, last).as_bytes())?;
+    // the places below the registry's 15 000 that the dataset's ids name, before ingest
+    // reads the registry (datasets/real/README.md, "Workspace additions")
+    crate::store::atomic_write(
+        &ws.root().join(crate::registry::CITIES_FILE),
+        crate::sample::REAL_CITIES_CSV.as_bytes(),
+    )?;
     let data = ws.root().join(crate::sample::REAL_FILE_NAME);
     crate::store::atomic_write(&data, crate::sample::REAL_CSV.as_bytes())?;
     println!(

@@ -24,6 +24,8 @@ use crate::schema::{city as col, population as pcol};
 
 /// The embedded registry.
 pub const EMBEDDED_CITIES: &str = include_str!("../../datasets/registry/cities.csv");
+/// A workspace's city additions and overrides (registry columns).
+pub const CITIES_FILE: &str = "cities.csv";
 /// How the embedded registry is named in messages.
 pub const EMBEDDED_NAME: &str = "datasets/registry/cities.csv (embedded)";
 
@@ -130,7 +132,7 @@ impl Registry {
     /// when they exist.
     pub fn for_workspace(root: &Path) -> Result<Self> {
         let mut reg = Self::embedded()?;
-        let cities = root.join("cities.csv");
+        let cities = root.join(CITIES_FILE);
         if cities.exists() {
             let text = crate::input::read_text(&cities, "a CSV file")?;
             reg.add_cities(&text, &cities)?;
