@@ -625,6 +625,10 @@ fn demo_real_ingests_what_a_waste_and_shows_a_hand_checked_value() {
     );
     assert!(citybench::sample::REAL_ATTRIBUTION.contains("Licence: CC BY 4.0"));
     assert!(
+        out.contains("\ncities.csv: 10 workspace additions (GeoNames places below the registry's 15 000 that What a Waste names)\n"),
+        "{out}"
+    );
+    assert!(
         out.contains("what_a_waste_2.csv -> batch 000001-")
             && out.contains(": 582 rows read, 582 accepted, 0 rejected\n"),
         "{out}"

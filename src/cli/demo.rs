@@ -254,6 +254,13 @@ fn run_real(ws: &Workspace, global: &GlobalArgs) -> Result<Outcome> {
         "citybench demo --real: World Bank What a Waste 2.0 city data as U4SSC solid waste KPIs (datasets/real/)"
     );
     println!("source: {}", crate::sample::REAL_ATTRIBUTION);
+    println!(
+        "cities.csv: {} workspace additions (GeoNames places below the registry's 15 000 that What a Waste names)",
+        crate::sample::REAL_CITIES_CSV
+            .lines()
+            .count()
+            .saturating_sub(1)
+    );
     println!("workspace: {}\n", ws.root().display());
     let ctx = super::ingest::context(ws, global)?;
     let opts = IngestOptions {
