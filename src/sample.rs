@@ -19,6 +19,11 @@ pub const SAMPLE_DESCRIPTION: &str = "300 cities x 112 data points x 2015..2024"
 /// mapped onto the U4SSC waste data points, on registry city ids
 /// (`datasets/real/build_what_a_waste.py`, `datasets/real/README.md`).
 pub const REAL_CSV: &str = include_str!("../datasets/real/what_a_waste_2.csv");
+/// The workspace additions of the real dataset: the GeoNames places below the registry's
+/// 15 000 inhabitants that What a Waste names (a workspace `cities.csv`; built by
+/// `datasets/real/build_what_a_waste.py`, listed in `datasets/real/README.md`).
+/// `citybench demo --real` writes it as the demo workspace's `cities.csv`.
+pub const REAL_CITIES_CSV: &str = include_str!("../datasets/real/what_a_waste_2_cities.csv");
 /// File name the real demo writes the dataset to.
 pub const REAL_FILE_NAME: &str = "what_a_waste_2.csv";
 /// The attribution the dataset's licence (CC BY 4.0) requires, printed by the real demo.

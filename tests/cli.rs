@@ -506,13 +506,23 @@ fn cities_match_rejections_are_exact() {
 
 #[test]
 fn demo_real_ingests_what_a_waste_and_shows_a_hand_checked_value() {
-    // the committed match table is what the engine's matcher gives for the source's names
-    // (the build passes --most-populous 10, datasets/real/README.md)
+    // the committed match table is what the engine's matcher gives for the (corrected) names
+    // in a workspace holding the dataset's additions as its cities.csv (the build passes
+    // --most-populous 10, datasets/real/README.md); the build appends four columns
     let matches = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/datasets/real/what_a_waste_2_matches.csv"
     );
+    let committed = std::fs::read_to_string(matches).unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let wsp = ws.path().join("ws");
+    let wsd = wsp.to_str().unwrap();
+    let (code, _, err) = citybench(&["--quiet", "init", wsd]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::write(wsp.join("cities.csv"), citybench::sample::REAL_CITIES_CSV).unwrap();
     let (code, out, err) = citybench(&[
+        "-w",
+        wsd,
         "cities",
         "--match",
         matches,
@@ -528,12 +538,79 @@ fn demo_real_ingests_what_a_waste_and_shows_a_hand_checked_value() {
     assert_eq!(code, 1, "{err}");
     assert_eq!(
         err,
-        format!("{matches}: 367 rows, 335 matched, 0 ambiguous, 32 unmatched\n")
+        format!("{matches}: 367 rows, 354 matched, 0 ambiguous, 13 unmatched\n")
     );
-    assert_eq!(out, std::fs::read_to_string(matches).unwrap());
+    let mut rdr = csv::Reader::from_reader(committed.as_bytes());
+    let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    let extra = ["source_iso3c", "source_name", "correction", "city_from"];
+    assert_eq!(header[header.len() - 4..], extra);
+    let rows: Vec<Vec<String>> = rdr
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(vec![]);
+    w.write_record(&header[..header.len() - 4]).unwrap();
+    for r in &rows {
+        w.write_record(&r[..r.len() - 4]).unwrap();
+    }
+    assert_eq!(out, String::from_utf8(w.into_inner().unwrap()).unwrap());
+    // 344 registry cities (9 of them after a source correction), 10 workspace additions
+    // (2 after a correction), every correction and addition said so in the table
+    fn from(r: &[String]) -> &str {
+        &r[r.len() - 1]
+    }
+    let corrected = |r: &Vec<String>| !r[r.len() - 2].is_empty();
+    let addition = "workspace addition (GeoNames place below the registry's 15 000)";
+    let count = |f: &dyn Fn(&Vec<String>) -> bool| rows.iter().filter(|r| f(r)).count();
+    assert_eq!(count(&|r| from(r) == "registry" && !corrected(r)), 335);
+    assert_eq!(count(&|r| from(r) == "registry" && corrected(r)), 9);
+    assert_eq!(count(&|r| from(r) == addition && !corrected(r)), 8);
+    assert_eq!(count(&|r| from(r) == addition && corrected(r)), 2);
+    assert_eq!(count(&|r| from(r).is_empty() && corrected(r)), 0);
+    assert_eq!(
+        citybench::sample::REAL_CITIES_CSV.lines().count() - 1,
+        10,
+        "one addition per matched place"
+    );
+    // the wrong-country correction, by hand: the source's Labe under GNQ is Labé, Guinea
+    let labe = rows.iter().find(|r| r[0] == "119").unwrap();
+    assert_eq!(
+        labe[..8],
+        [
+            "119", "GIN", "Labe", "2418362", "Labé", "GN", "ascii", "matched"
+        ]
+    );
+    assert_eq!(labe[10..12], ["GNQ", "Labe"]);
+    assert!(labe[12].starts_with("wrong country in source: Labé is a city of Guinea"));
+    assert_eq!(from(labe), "registry");
+    // an addition, by hand: Kotor, GeoNames 3197538, 5 345 inhabitants
+    let kotor = rows.iter().find(|r| r[0] == "240").unwrap();
+    assert_eq!(
+        kotor[..8],
+        [
+            "240", "MNE", "Kotor", "3197538", "Kotor", "ME", "exact", "matched"
+        ]
+    );
+    assert_eq!(from(kotor), addition);
+    assert!(
+        citybench::sample::REAL_CITIES_CSV.contains(
+            "\n3197538,Kotor,Kotor,ME,MNE,Europe,Southern Europe,in_transition,5345,2025,"
+        )
+    );
+    // and one in a country with no registry city: Funafuti, Tuvalu
+    let funafuti = rows.iter().find(|r| r[0] == "332").unwrap();
+    assert_eq!(
+        funafuti[..8],
+        [
+            "332", "TUV", "Funafuti", "2110394", "Funafuti", "TV", "exact", "matched"
+        ]
+    );
+    assert_eq!(from(funafuti), addition);
     // the demo ingests every row of the embedded dataset and prints the attribution
     let rows = citybench::sample::REAL_CSV.lines().count() - 1;
-    assert_eq!(rows, 561);
+    assert_eq!(rows, 582);
     let d = tempfile::tempdir().unwrap();
     let dir = d.path().join("real");
     let w = dir.to_str().unwrap();
@@ -548,8 +625,12 @@ fn demo_real_ingests_what_a_waste_and_shows_a_hand_checked_value() {
     );
     assert!(citybench::sample::REAL_ATTRIBUTION.contains("Licence: CC BY 4.0"));
     assert!(
+        out.contains("\ncities.csv: 10 workspace additions (GeoNames places below the registry's 15 000 that What a Waste names)\n"),
+        "{out}"
+    );
+    assert!(
         out.contains("what_a_waste_2.csv -> batch 000001-")
-            && out.contains(": 561 rows read, 561 accepted, 0 rejected\n"),
+            && out.contains(": 582 rows read, 582 accepted, 0 rejected\n"),
         "{out}"
     );
     assert!(
@@ -595,6 +676,27 @@ fn demo_real_ingests_what_a_waste_and_shows_a_hand_checked_value() {
     assert!(
         snap.lines()
             .any(|l| l.contains(" 57.85  %           2013 ")),
+        "{snap}"
+    );
+    // the demo workspace holds the additions as its cities.csv, so an added place is a city
+    // of the run: Kotor's landfill share (What a Waste's controlled landfill 59.98, 2013)
+    assert_eq!(
+        std::fs::read_to_string(dir.join("cities.csv")).unwrap(),
+        citybench::sample::REAL_CITIES_CSV
+    );
+    assert!(
+        citybench::sample::REAL_CSV.contains("\n3197538,EN-EN-WA-1C-landfill,2013,59.98,%,"),
+        "the Kotor row"
+    );
+    let (code, snap, err) = citybench(&["-w", w, "snapshot", "--city", "3197538"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        snap.starts_with("Kotor (3197538) · MNE · Europe · population <100k\n"),
+        "{snap}"
+    );
+    assert!(
+        snap.lines()
+            .any(|l| l.contains(" 59.98  %           2013 ")),
         "{snap}"
     );
 }

@@ -315,6 +315,21 @@ def load_wesp() -> dict[str, str]:
     return out
 
 
+def economy_for(iso2: str, iso3: str, wesp: dict[str, str]) -> tuple[str, str]:
+    """(WESP group, the rule that gave it) for a country: the WESP lists, else the explicit
+    rule tables above; ("", "none") when none applies. Also used by
+    datasets/real/build_what_a_waste.py for its workspace additions."""
+    if iso3 in wesp:
+        return wesp[iso3], "wesp"
+    if iso2 in ECONOMY_ERRATA:
+        return ECONOMY_ERRATA[iso2][0], "wesp_erratum"
+    if iso2 in ADMINISTERED_BY:
+        return wesp[ADMINISTERED_BY[iso2]], "administered_by"
+    if iso2 in UNLISTED_STATES:
+        return UNLISTED_STATES[iso2][0], "unlisted_state"
+    return "", "none"
+
+
 def build(allow_version_mismatch: bool = False) -> int:
     check_versions(allow_version_mismatch)
 
@@ -342,17 +357,6 @@ def build(allow_version_mismatch: bool = False) -> int:
     )
     if overlap:
         raise BuildError(f"country codes in more than one rule table: {sorted(overlap)}")
-
-    def economy_for(iso2: str, iso3: str) -> tuple[str, str]:
-        if iso3 in wesp:
-            return wesp[iso3], "wesp"
-        if iso2 in ECONOMY_ERRATA:
-            return ECONOMY_ERRATA[iso2][0], "wesp_erratum"
-        if iso2 in ADMINISTERED_BY:
-            return wesp[ADMINISTERED_BY[iso2]], "administered_by"
-        if iso2 in UNLISTED_STATES:
-            return UNLISTED_STATES[iso2][0], "unlisted_state"
-        return "", "none"
 
     rows = []
     seen: dict[int, str] = {}
@@ -382,7 +386,7 @@ def build(allow_version_mismatch: bool = False) -> int:
         iso3 = country["iso3"]
         continent = CONTINENTS.get(country["continentcode"], "")
         un_region = m49.get(iso3, "")
-        economy, rule = economy_for(iso2, iso3)
+        economy, rule = economy_for(iso2, iso3, wesp)
         missing = [k for k, v in (("continent", continent), ("un_region", un_region), ("economy", economy)) if not v]
         if missing:
             raise BuildError(f"{label}: no {', '.join(missing)} for country {iso2}/{iso3} after explicit rules")

@@ -24,6 +24,8 @@ use crate::schema::{city as col, population as pcol};
 
 /// The embedded registry.
 pub const EMBEDDED_CITIES: &str = include_str!("../../datasets/registry/cities.csv");
+/// A workspace's city additions and overrides (registry columns).
+pub const CITIES_FILE: &str = "cities.csv";
 /// How the embedded registry is named in messages.
 pub const EMBEDDED_NAME: &str = "datasets/registry/cities.csv (embedded)";
 
@@ -130,7 +132,7 @@ impl Registry {
     /// when they exist.
     pub fn for_workspace(root: &Path) -> Result<Self> {
         let mut reg = Self::embedded()?;
-        let cities = root.join("cities.csv");
+        let cities = root.join(CITIES_FILE);
         if cities.exists() {
             let text = crate::input::read_text(&cities, "a CSV file")?;
             reg.add_cities(&text, &cities)?;
@@ -265,8 +267,18 @@ impl Registry {
     pub fn add_cities(&mut self, text: &str, path: &Path) -> Result<()> {
         self.names = std::sync::OnceLock::new();
         let rows = parse_cities(text, path)?;
-        let known_countries: std::collections::HashSet<String> =
-            self.cities.iter().map(|c| c.country_iso2.clone()).collect();
+        // a registry city's country, or any GeoNames country (countries.csv): a workspace
+        // may add a town in a country without a registry city (Funafuti, Tuvalu)
+        let known_countries: std::collections::HashSet<String> = self
+            .cities
+            .iter()
+            .map(|c| c.country_iso2.clone())
+            .chain(
+                matching::parse_countries(matching::EMBEDDED_COUNTRIES)
+                    .into_iter()
+                    .map(|c| c.iso2),
+            )
+            .collect();
         let mut seen: HashMap<String, u64> = HashMap::new();
         for (line, c) in rows {
             if let Some(first) = seen.insert(c.city_id.clone(), line) {
@@ -284,7 +296,7 @@ impl Registry {
                     path,
                     line,
                     format!(
-                        "unknown country_iso2 '{}' for city '{}'; expected an ISO 3166 alpha-2 code used by the registry (e.g. NO, CH, CN)",
+                        "unknown country_iso2 '{}' for city '{}'; expected an ISO 3166 alpha-2 code of datasets/registry/countries.csv (e.g. NO, CH, CN)",
                         c.country_iso2, c.city_id
                     ),
                 ));
@@ -613,8 +625,17 @@ mod tests {
         let e = r.add_cities(&bad, Path::new("cities.csv")).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "cities.csv:2: unknown country_iso2 'XX' for city 'b'; expected an ISO 3166 alpha-2 code used by the registry (e.g. NO, CH, CN)"
+            "cities.csv:2: unknown country_iso2 'XX' for city 'b'; expected an ISO 3166 alpha-2 code of datasets/registry/countries.csv (e.g. NO, CH, CN)"
         );
+        // a GeoNames country with no registry city is a country: Tuvalu
+        assert!(!r.cities().iter().any(|c| c.country_iso2 == "TV"));
+        let (n, added) = (r.len(), r.added);
+        let tv = format!(
+            "{head}2110394,Funafuti,Funafuti,TV,TUV,Oceania,Polynesia,developing,6320,2025,-8.52425,179.19417\n"
+        );
+        r.add_cities(&tv, Path::new("cities.csv")).unwrap();
+        assert_eq!((r.len(), r.added), (n + 1, added + 1));
+        assert_eq!(r.cities()[n].name, "Funafuti");
         // blank lines and a quoted line break count: the lines are the file's
         let spaced = format!(
             "{head}\na,\"A\nA\",A,NO,NOR,Europe,Northern Europe,developed,1,2020,,\n\n\na,A,A,NO,NOR,Europe,Northern Europe,developed,1,2020,,\n"
