@@ -420,13 +420,21 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
     if args.uncertainty > 0 {
         let samples =
             uncertainty::samples(&fw, &config.index.uncertainty, args.uncertainty, args.seed);
-        let ranks = uncertainty::run(
+        let bar = crate::progress::count_bar(
+            samples.len() as u64,
+            "index: uncertainty samples",
+            global.quiet,
+        );
+        let ranks = uncertainty::run_with_progress(
             &fw,
             p,
             &samples,
             config.index.uncertainty.minmax_range,
             &codes,
-        )?;
+            &|| bar.inc(1),
+        );
+        bar.finish_and_clear();
+        let ranks = ranks?;
         rank_stats = Some(uncertainty::rank_stats(&built.ranks[fw.root], &ranks));
     }
     let t_unc = clock.elapsed() - t_build - t_diag;

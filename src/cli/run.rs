@@ -122,9 +122,12 @@ pub fn execute(ws: &Workspace, global: &GlobalArgs, args: &Args) -> Result<RunSu
     })?;
     let mut publish_seconds = t_publish.elapsed().as_secs_f64();
     let dir = publication.dir().to_path_buf();
-    let (mut out, mut files, writer_busy, tail) = pipeline::with_background_writer(&dir, |sink| {
+    let spinner = crate::progress::stage("run: computing the pipeline", global.quiet);
+    let computed = pipeline::with_background_writer(&dir, |sink| {
         pipeline::compute(raw, &inputs, None, None, sink)
-    })?;
+    });
+    spinner.finish_and_clear();
+    let (mut out, mut files, writer_busy, tail) = computed?;
     out.timings.push(("last writes", tail));
     files.sort_by_key(|f| {
         pipeline::TABLES

@@ -94,6 +94,19 @@ pub fn run(
     minmax_range: [f64; 2],
     codes: &(dyn Fn(usize) -> String + Sync),
 ) -> Result<Vec<Vec<f64>>> {
+    run_with_progress(fw, prepared, samples, minmax_range, codes, &|| {})
+}
+
+/// [`run`], calling `done` after each sample (from the worker threads), e.g. to move a
+/// progress bar.
+pub fn run_with_progress(
+    fw: &Framework,
+    prepared: &Prepared,
+    samples: &[Sample],
+    minmax_range: [f64; 2],
+    codes: &(dyn Fn(usize) -> String + Sync),
+    done: &(dyn Fn() + Sync),
+) -> Result<Vec<Vec<f64>>> {
     let mut methods: Vec<Normalisation> = samples.iter().map(|s| s.normalisation).collect();
     methods.sort();
     methods.dedup();
@@ -113,7 +126,11 @@ pub fn run(
                 let normalised = &normalised;
                 scope.spawn(move || {
                     part.iter()
-                        .map(|s| sample_ranks(fw, &normalised[&s.normalisation], s, codes))
+                        .map(|s| {
+                            let r = sample_ranks(fw, &normalised[&s.normalisation], s, codes);
+                            done();
+                            r
+                        })
                         .collect::<Result<Vec<_>>>()
                 })
             })
