@@ -539,6 +539,30 @@ fn check_u4ssc_against_duckdb(ws: &Ws, threshold: f64) -> i64 {
 #[test]
 fn duckdb_recomputes_the_default_index_on_generated_cities() {
     let (ws, _) = generated(300, 5);
+    // the terminal table: the 25 best, and a line saying how to see the rest; --top 0
+    // prints all; csv (below) writes all without --top
+    let r = ws.run(&["index"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rows = |t: &str| {
+        t.lines()
+            .filter(|l| {
+                l.split_whitespace()
+                    .next()
+                    .is_some_and(|w| w.parse::<u32>().is_ok())
+            })
+            .count()
+    };
+    assert_eq!(rows(&r.stdout), 25, "{}", r.stdout);
+    assert!(
+        r.stderr.contains(
+            "... and 275 more units (--top 0 prints all; --format csv or --out FILE writes all)\n"
+        ),
+        "{}",
+        r.stderr
+    );
+    let r = ws.run(&["index", "--top", "0"]);
+    assert_eq!(rows(&r.stdout), 300);
+    assert!(!r.stderr.contains("more units"), "{}", r.stderr);
     let out = ok(&ws, &["index", "--format", "csv"]);
     let ranked = check_u4ssc_against_duckdb(&ws, 2.0 / 3.0);
     assert_eq!(ranked, 300);

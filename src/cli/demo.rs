@@ -124,7 +124,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
             year: None,
             uncertainty: 200,
             seed: 1,
-            top: 5,
+            top: Some(5),
             name: None,
             output: crate::output::OutputArgs {
                 format: crate::output::OutputFormat::Table,

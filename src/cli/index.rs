@@ -46,9 +46,10 @@ pub struct Args {
     /// Seed of the uncertainty analysis.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Print only the N best-ranked units (0 = all).
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    pub top: usize,
+    /// Print only the N best-ranked units (0 = all). Default: the 25 best in the terminal
+    /// table, all in a file (--out) or a machine format (csv, json, ...).
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
     /// Keep this run's tables apart in index/NAME/ (replacing an earlier run of that name),
     /// never as the workspace's index. Without it, a run on --data or --framework is printed
     /// (and written to --out) only, and the workspace's own index is published.
@@ -363,6 +364,9 @@ fn num(v: f64) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// Units the terminal table shows without `--top`.
+pub const TOP_DEFAULT: usize = 25;
+
 /// Run `index`.
 pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     let ws = Workspace::open(global.workspace())?;
@@ -603,10 +607,18 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
             .then_with(|| data.units[p.units[a]].cmp(&data.units[p.units[b]]))
     });
     let mut rows = Rows::new(cols);
-    for &u in order
-        .iter()
-        .take(if args.top == 0 { usize::MAX } else { args.top })
-    {
+    let human = args.output.out.is_none()
+        && matches!(
+            args.output.format,
+            OutputFormat::Table | OutputFormat::Markdown
+        );
+    let shown = match args.top {
+        Some(0) => usize::MAX,
+        Some(n) => n,
+        None if human => TOP_DEFAULT,
+        None => usize::MAX,
+    };
+    for &u in order.iter().take(shown) {
         let mut row = vec![
             if r[u].is_nan() {
                 Value::Null
@@ -625,6 +637,12 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
     }
     let o = &args.output;
     o.emit(&rows)?;
+    if args.top.is_none() && order.len() > shown {
+        eprintln!(
+            "... and {} more units (--top 0 prints all; --format csv or --out FILE writes all)",
+            order.len() - shown
+        );
+    }
     if let Some(rs) = &rank_stats
         && o.out.is_none()
         && matches!(o.format, OutputFormat::Table | OutputFormat::Markdown)
