@@ -322,3 +322,43 @@ fn run_snapshot_and_verify_show_the_status() {
         r.stdout
     );
 }
+
+/// A later batch's value for a stated (city, data point, year) replaces the statement:
+/// `run` scores the value and `verify` no longer lists the statement.
+#[test]
+fn a_later_value_replaces_a_statement() {
+    let ws = stated_workspace();
+    let f = ws.file(
+        "later.csv",
+        csv(&[&format!(
+            "{GENEVA},EN-EN-AQ-1C-pm10,2024,20,ug/m3,x,measured,,"
+        )]),
+    );
+    let r = ws.ingest(&f);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = ws.run(&["run"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let con = duckdb::Connection::open_in_memory().unwrap();
+    let (state, value): (String, f64) = con
+        .query_row(
+            &format!(
+                "select state, value from read_parquet('{}/derived/attainment.parquet') \
+                 where city_id = '{GENEVA}' and data_point_id = 'EN-EN-AQ-1C-pm10'",
+                ws.root().display()
+            ),
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(value, 20.0);
+    assert_ne!(state, "not reported");
+    let r = ws.run(&["verify", "--city", GENEVA]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains(
+            "  stated without a value: 1 data point-year(s)\n    not verified in 2023: EC-ICT-ICT-2C\n"
+        ),
+        "{}",
+        r.stdout
+    );
+}
