@@ -574,6 +574,16 @@ fn report_is_self_contained_and_renders_in_a_browser() {
     assert!(!html.contains("data-data-point=\"EC-ICT-ICT-1C\""));
     assert!(html.contains("peer group of 4 below k: not shown (1 confidential value left out)"));
     assert!(html.contains("data-data-point=\"EN-EN-AQ-1C-pm10\""));
+    // beside the strip, its figures: Geneva's 20 and the median of its band's 20, 14, 10,
+    // 12, 25; the legend fits the strip (it was cut at "target ·")
+    assert!(
+        html.contains("<tspan class=\"strip-value\">20 µg/m³</tspan>"),
+        "{html}"
+    );
+    assert!(html.contains(">median 14</tspan>"));
+    assert!(html.contains(
+        "<text x=\"0\" y=\"14\" class=\"axis-note\">worse ← → better · line: peers' range · box: middle half · bar: median · ● Geneva · ┆ target</text>"
+    ));
 
     let Some(browser) = chromium() else {
         eprintln!(

@@ -143,6 +143,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 .band { display: inline-block; padding: 0 6px; border-radius: 3px; color: #fff; white-space: nowrap; }
 svg .strip-label { font-size: 12px; fill: #1a1a1a; }
 svg .axis-note { font-size: 11px; fill: #444; }
+svg .strip-value { font-weight: 600; fill: #1a1a1a; }
 svg .range { stroke: #767676; stroke-width: 1.5; }
 svg .iqr { fill: #c8c8c8; stroke: #767676; }
 svg .median { stroke: #1a1a1a; stroke-width: 2; }

@@ -248,7 +248,8 @@ pub fn strips(
     title: &str,
     rows: &[(&DataPointRow, Option<&Distribution>)],
 ) -> Option<String> {
-    let (label_w, chart_w, row_h) = (250.0, 330.0, 26.0);
+    // label, chart, and the figures beside each strip (the city's value and the median)
+    let (label_w, chart_w, figs_w, row_h) = (250.0, 300.0, 150.0, 30.0);
     let drawable: Vec<_> = rows
         .iter()
         .filter(|(p, dist)| {
@@ -269,7 +270,7 @@ pub fn strips(
         return None;
     }
     let h = (drawable.len() + skipped.len()) as f64 * row_h + 24.0;
-    let w = label_w + chart_w + 20.0;
+    let w = label_w + chart_w + figs_w;
     let mut out = String::new();
     let _ = write!(
         out,
@@ -280,8 +281,7 @@ pub fn strips(
     );
     let _ = write!(
         out,
-        r#"<text x="{x}" y="14" class="axis-note">worse ← peers' range, middle half, median; ● {c}; ┆ target → better</text>"#,
-        x = label_w,
+        r#"<text x="0" y="14" class="axis-note">worse ← → better · line: peers' range · box: middle half · bar: median · ● {c} · ┆ target</text>"#,
         c = esc(city)
     );
     let mut y = 24.0;
@@ -306,7 +306,6 @@ pub fn strips(
             label_w + 10.0 + f * (chart_w - 20.0)
         };
         let mid = y + row_h / 2.0;
-        let name: String = p.name.chars().take(38).collect();
         let desc = format!(
             "{}: {} {} {}; peers (n = {}{}) median {}, middle half {}–{}, range {}–{}{}{}",
             p.name,
@@ -329,13 +328,33 @@ pub fn strips(
         );
         let _ = write!(
             out,
-            r#"<g class="strip-row" data-data-point="{dp}"><title>{t}</title><text x="0" y="{ty:.1}" class="strip-label">{name}</text><line x1="{x0:.1}" x2="{x1:.1}" y1="{mid:.1}" y2="{mid:.1}" class="range"/>"#,
+            r#"<g class="strip-row" data-data-point="{dp}"><title>{t}</title>{label}<line x1="{x0:.1}" x2="{x1:.1}" y1="{mid:.1}" y2="{mid:.1}" class="range"/>"#,
             dp = esc(&p.data_point_id),
             t = esc(&desc),
-            ty = mid + 4.0,
-            name = esc(&name),
+            label = strip_label(&p.name, mid),
             x0 = x(lo),
             x1 = x(hi),
+        );
+        // the figures: the city's value with its unit, and the peers' median
+        let _ = write!(
+            out,
+            r#"<text x="{fx:.1}" y="{ty:.1}" class="axis-note"><tspan class="strip-value">{v} {u}</tspan>{m}</text>"#,
+            fx = label_w + chart_w + 4.0,
+            ty = if d.median.is_some() {
+                mid - 2.0
+            } else {
+                mid + 4.0
+            },
+            v = esc(&fmt_num(v, 4)),
+            u = esc(&p.unit_symbol),
+            m = d
+                .median
+                .map(|m| format!(
+                    r#"<tspan x="{:.1}" dy="12">median {}</tspan>"#,
+                    label_w + chart_w + 4.0,
+                    esc(&fmt_num(m, 4))
+                ))
+                .unwrap_or_default(),
         );
         if let (Some(q1), Some(q3)) = (d.p25, d.p75) {
             let (l, r) = (x(q1).min(x(q3)), x(q1).max(x(q3)));
@@ -379,18 +398,70 @@ pub fn strips(
             1 => " (1 confidential value left out)".to_string(),
             c => format!(" ({c} confidential values left out)"),
         };
-        let name: String = p.name.chars().take(38).collect();
         let _ = write!(
             out,
-            r#"<g class="strip-row suppressed"><text x="0" y="{ty:.1}" class="strip-label">{name}</text><text x="{x}" y="{ty:.1}" class="axis-note">peer group of {n} below k: not shown{hidden}</text></g>"#,
+            r#"<g class="strip-row suppressed">{label}<text x="{x}" y="{ty:.1}" class="axis-note">peer group of {n} below k: not shown{hidden}</text></g>"#,
             ty = y + row_h / 2.0 + 4.0,
-            name = esc(&name),
+            label = strip_label(&p.name, y + row_h / 2.0),
             x = label_w + 10.0,
         );
         y += row_h;
     }
     out.push_str("</svg>");
     Some(out)
+}
+
+/// Characters of a strip label line (12 px text in the 250 px label column).
+const LABEL_LINE: usize = 38;
+
+/// The lines of a strip label: the whole name, wrapped at spaces into at most two lines of
+/// [`LABEL_LINE`] characters (a longer rest is cut with an ellipsis; the row's tooltip has
+/// the whole name).
+fn label_lines(name: &str) -> Vec<String> {
+    let mut lines: Vec<String> = vec![String::new()];
+    for word in name.split_whitespace() {
+        let cur = lines.last_mut().expect("one line");
+        if cur.is_empty() || cur.chars().count() + 1 + word.chars().count() <= LABEL_LINE {
+            if !cur.is_empty() {
+                cur.push(' ');
+            }
+            cur.push_str(word);
+        } else {
+            lines.push(word.to_string());
+        }
+    }
+    if lines.len() > 2 {
+        let rest = lines[1..].join(" ");
+        lines.truncate(1);
+        lines.push(rest);
+    }
+    for l in &mut lines {
+        if l.chars().count() > LABEL_LINE {
+            let cut: String = l.chars().take(LABEL_LINE - 1).collect();
+            *l = format!("{}…", cut.trim_end());
+        }
+    }
+    lines
+}
+
+/// A strip label centred on `mid`, on one or two lines.
+fn strip_label(name: &str, mid: f64) -> String {
+    let lines = label_lines(name);
+    let first = if lines.len() == 1 {
+        mid + 4.0
+    } else {
+        mid - 2.0
+    };
+    let mut out = format!(r#"<text x="0" y="{first:.1}" class="strip-label">"#);
+    for (i, l) in lines.iter().enumerate() {
+        if i == 0 {
+            let _ = write!(out, "<tspan>{}</tspan>", esc(l));
+        } else {
+            let _ = write!(out, r#"<tspan x="0" dy="13">{}</tspan>"#, esc(l));
+        }
+    }
+    out.push_str("</text>");
+    out
 }
 
 /// A trend sparkline with the target as a dashed line; `None` below 3 years.
@@ -455,6 +526,32 @@ pub fn sparkline(p: &DataPointRow, series: &[(i32, f64)]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strip_labels_wrap_whole_names_onto_two_lines() {
+        assert_eq!(
+            label_lines("Household Internet Access"),
+            ["Household Internet Access"]
+        );
+        assert_eq!(
+            label_lines("Drainage / Storm Water System ICT Monitoring"),
+            ["Drainage / Storm Water System ICT", "Monitoring"]
+        );
+        // a third line joins the second, cut with an ellipsis
+        let l = label_lines(
+            "Transportation Mode Share: Para Transport, with a very long qualifier that goes on and on",
+        );
+        assert_eq!(l.len(), 2);
+        assert_eq!(l[0], "Transportation Mode Share: Para");
+        assert!(
+            l[1].ends_with('…') && l[1].chars().count() == LABEL_LINE,
+            "{l:?}"
+        );
+        assert_eq!(
+            strip_label("A b", 10.0),
+            r#"<text x="0" y="14.0" class="strip-label"><tspan>A b</tspan></text>"#
+        );
+    }
 
     #[test]
     fn sectors_start_at_the_top_and_go_clockwise() {
