@@ -574,6 +574,13 @@ fn report_is_self_contained_and_renders_in_a_browser() {
     assert!(!html.contains("data-data-point=\"EC-ICT-ICT-1C\""));
     assert!(html.contains("peer group of 4 below k: not shown (1 confidential value left out)"));
     assert!(html.contains("data-data-point=\"EN-EN-AQ-1C-pm10\""));
+    // the wheel's middle ring is keyed: category 1 on the ring and in the table beside it
+    assert!(
+        html.contains(
+            "<tr><td class=\"num\">1</td><td>&emsp;Economy / ICT / ICT Infrastructure</td>"
+        )
+    );
+    assert!(html.contains("class=\"ring-key\" text-anchor=\"middle\" dominant-baseline=\"middle\" aria-hidden=\"true\">1</text>"));
     // beside the strip, its figures: Geneva's 20 and the median of its band's 20, 14, 10,
     // 12, 25; the legend fits the strip (it was cut at "target ·")
     assert!(

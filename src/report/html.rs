@@ -131,7 +131,8 @@ h3 { font-size: 1.05em; margin: 16px 0 4px; }
 .overall { font-size: 1.1em; margin: 8px 0; }
 .snapshot { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
 svg { max-width: 100%; height: auto; }
-svg .ring-label { font-size: 12px; fill: #fff; font-weight: 600; }
+svg .ring-label { font-size: 10px; fill: #fff; font-weight: 600; }
+svg .ring-key { font-size: 9px; fill: #fff; font-weight: 600; }
 svg .centre-value { font-size: 28px; font-weight: 700; fill: #1a1a1a; }
 svg .centre-label { font-size: 12px; fill: #444; }
 svg path.segment { stroke: #fff; stroke-width: 0.6; }
@@ -227,12 +228,14 @@ pub fn render(s: &Snapshot, charts: &ChartData) -> String {
         svg::wheel(s),
         svg::legend()
     );
-    o.push_str("<table><caption class=\"meta\">Scores are points / (4 × scored KPIs); coverage = scored / KPIs with a direction.</caption><thead><tr><th scope=\"col\">dimension / category</th><th scope=\"col\">score</th><th scope=\"col\">state</th><th scope=\"col\">coverage</th></tr></thead><tbody>");
+    o.push_str("<table><caption class=\"meta\">Scores are points / (4 × scored KPIs); coverage = scored / KPIs with a direction; # is the category's number on the wheel's middle ring.</caption><thead><tr><th scope=\"col\">#</th><th scope=\"col\">dimension / category</th><th scope=\"col\">score</th><th scope=\"col\">state</th><th scope=\"col\">coverage</th></tr></thead><tbody>");
+    let mut key = 0;
     for d in &s.dimensions {
-        rollup_row(&mut o, &d.rollup, true);
+        rollup_row(&mut o, &d.rollup, None);
         for sd in &d.sub_dimensions {
             for cat in &sd.categories {
-                rollup_row(&mut o, &cat.rollup, false);
+                key += 1;
+                rollup_row(&mut o, &cat.rollup, Some(key));
             }
         }
     }
@@ -442,15 +445,15 @@ fn state_badge(p: &super::DataPointRow) -> String {
     )
 }
 
-fn rollup_row(o: &mut String, r: &super::Rollup, dimension: bool) {
-    let name = if dimension {
-        format!("<strong>{}</strong>", esc(&r.name))
-    } else {
-        format!("&emsp;{}", esc(&r.path))
+/// A roll-up row: a dimension (`key` None) or a category with its wheel number.
+fn rollup_row(o: &mut String, r: &super::Rollup, key: Option<usize>) {
+    let (num, name) = match key {
+        None => (String::new(), format!("<strong>{}</strong>", esc(&r.name))),
+        Some(k) => (k.to_string(), format!("&emsp;{}", esc(&r.path))),
     };
     let _ = write!(
         o,
-        "<tr><td>{name}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}/{}{}</td></tr>",
+        "<tr><td class=\"num\">{num}</td><td>{name}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}/{}{}</td></tr>",
         r.score
             .map(|x| format!("{} %", fmt_num(x * 100.0, 3)))
             .unwrap_or_else(|| "–".into()),

@@ -78,6 +78,9 @@ pub fn wheel(s: &Snapshot) -> String {
     out.push_str(&hatch_defs(BENCHMARK_HATCH));
     let mut at = 0.0;
     let mut labels = String::new();
+    // categories are numbered in wheel order; the roll-up table beside it uses the same
+    // numbers as its key
+    let mut key = 0;
     for d in &s.dimensions {
         let d0 = at;
         for sd in &d.sub_dimensions {
@@ -124,14 +127,24 @@ pub fn wheel(s: &Snapshot) -> String {
                     f = band.colour(),
                     path = sector(cx, cy, 120.0, 183.0, c0, at),
                     t = esc(&format!(
-                        "{} / {}: {}, coverage {}/{}",
+                        "{key1} {} / {}: {}, coverage {}/{}",
                         sd.rollup.name,
                         c.rollup.name,
                         score_text(c.rollup.score),
                         c.rollup.scored,
-                        c.rollup.items
+                        c.rollup.items,
+                        key1 = key + 1,
                     )),
                 );
+                key += 1;
+                // the key number in the middle of the segment, where it fits (about 7 degrees)
+                if at - c0 >= 7.0 {
+                    let (kx, ky) = polar(cx, cy, 151.0, (c0 + at) / 2.0);
+                    let _ = write!(
+                        labels,
+                        r#"<text x="{kx:.1}" y="{ky:.1}" class="ring-key" text-anchor="middle" dominant-baseline="middle" aria-hidden="true">{key}</text>"#
+                    );
+                }
             }
         }
         let _ = write!(
