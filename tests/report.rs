@@ -574,6 +574,18 @@ fn report_is_self_contained_and_renders_in_a_browser() {
     assert!(!html.contains("data-data-point=\"EC-ICT-ICT-1C\""));
     assert!(html.contains("peer group of 4 below k: not shown (1 confidential value left out)"));
     assert!(html.contains("data-data-point=\"EN-EN-AQ-1C-pm10\""));
+    // the strip headings name the whole path, so none repeats
+    let heads: Vec<&str> = html
+        .split("<h3>")
+        .skip(1)
+        .map(|h| h.split("</h3>").next().unwrap())
+        .collect();
+    let unique: std::collections::BTreeSet<&&str> = heads.iter().collect();
+    assert_eq!(unique.len(), heads.len(), "{heads:?}");
+    assert!(
+        heads.contains(&"Economy / ICT / ICT Infrastructure"),
+        "{heads:?}"
+    );
     // the wheel's middle ring is keyed: category 1 on the ring and in the table beside it
     assert!(
         html.contains(

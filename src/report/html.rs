@@ -255,7 +255,13 @@ pub fn render(s: &Snapshot, charts: &ChartData) -> String {
             .iter()
             .map(|p| (p, charts.distributions.get(&p.data_point_id)))
             .collect();
-        let label = format!("{} / {}", d.rollup.name, cat.rollup.name);
+        // the whole path: category names repeat across sub-dimensions ("Water and
+        // Sanitation" under ICT and under Infrastructure)
+        let label = if cat.rollup.path.is_empty() {
+            format!("{} / {}", d.rollup.name, cat.rollup.name)
+        } else {
+            cat.rollup.path.clone()
+        };
         if let Some(chart) = svg::strips(&c.name, &label, &rows) {
             any_strip = true;
             let _ = write!(o, "<h3>{}</h3>{chart}", esc(&label));
