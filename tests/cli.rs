@@ -700,3 +700,62 @@ fn demo_real_ingests_what_a_waste_and_shows_a_hand_checked_value() {
         "{snap}"
     );
 }
+
+/// The `docs/NAME.md` paths in `text` (letters, digits, `_`, `-`, `/` before `.md`).
+fn docs_paths(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("docs/") {
+        let tail = &rest[i..];
+        let len = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || "_-/.".contains(c)))
+            .unwrap_or(tail.len());
+        let path = tail[..len].trim_end_matches('.');
+        if path.ends_with(".md") {
+            out.push(path.to_owned());
+        }
+        rest = &tail[5..];
+    }
+    out
+}
+
+fn rust_sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            rust_sources(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn every_docs_path_the_sources_name_exists() {
+    // the config `init` writes names the methodology by its real (lower-case) file name
+    assert_eq!(
+        docs_paths(citybench::config::DEFAULT_TOML),
+        ["docs/methodology.md"]
+    );
+    assert_eq!(
+        docs_paths("see docs/METHODOLOGY.md, docs/x-y.md. and docs/ alone"),
+        ["docs/METHODOLOGY.md", "docs/x-y.md"]
+    );
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_sources(&root.join("src"), &mut files);
+    let mut named = 0;
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for p in docs_paths(&text) {
+            named += 1;
+            // exact case: the file system may not care, a Linux checkout does
+            let (dir, name) = p.rsplit_once('/').unwrap();
+            let found = std::fs::read_dir(root.join(dir))
+                .map(|d| d.filter_map(|e| e.ok()).any(|e| e.file_name() == name))
+                .unwrap_or(false);
+            assert!(found, "{} names {p}, which does not exist", f.display());
+        }
+    }
+    assert!(named > 3, "{named} docs paths found in src/");
+}
