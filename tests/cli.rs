@@ -196,8 +196,13 @@ fn generate_usage_errors_exit_2() {
 fn demo_builds_a_workspace_from_the_embedded_sample() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path().join("demo");
-    let (code, out, err) = citybench(&["--quiet", "demo", "--dir", dir.to_str().unwrap()]);
+    // an explicit -w is the demo's directory (no new directory under /tmp)
+    let (code, out, err) = citybench(&["--quiet", "-w", dir.to_str().unwrap(), "demo"]);
     assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(&format!("workspace: {}\n", dir.display())),
+        "{out}"
+    );
     assert!(out.contains("rows read"), "{out}");
     let m: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
@@ -312,16 +317,47 @@ fn demo_builds_a_workspace_from_the_embedded_sample() {
         "{ing}"
     );
     assert!(out.contains(" export --out "), "{out}");
-    // a second demo into the same (now non-empty) directory is refused
+    // a second demo into the same (now non-empty) directory is refused, by --dir, -w or
+    // CITYBENCH_WORKSPACE alike
+    let refused = format!(
+        "error: {} is not empty; give a new or empty directory for the demo workspace\n",
+        dir.display()
+    );
     let (code, _, err) = citybench(&["demo", "--dir", dir.to_str().unwrap()]);
-    assert_eq!(code, 2);
+    assert_eq!((code, err.as_str()), (2, refused.as_str()));
+    let (code, _, err) = citybench(&["-w", dir.to_str().unwrap(), "demo"]);
+    assert_eq!((code, err.as_str()), (2, refused.as_str()));
+    let o = Command::cargo_bin("citybench")
+        .unwrap()
+        .args(["demo"])
+        .env("CITYBENCH_WORKSPACE", &dir)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&o.stderr), refused);
+}
+
+#[test]
+fn demo_refuses_different_dir_and_workspace() {
+    let d = tempfile::tempdir().unwrap();
+    let (a, b) = (d.path().join("a"), d.path().join("b"));
+    let (code, out, err) = citybench(&[
+        "-w",
+        a.to_str().unwrap(),
+        "demo",
+        "--dir",
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!((code, out.as_str()), (2, ""));
     assert_eq!(
         err,
         format!(
-            "error: {} is not empty; give a new or empty directory for the demo workspace\n",
-            dir.display()
+            "error: --dir {} and the workspace {} (-w/--workspace or CITYBENCH_WORKSPACE) differ; give one of them for the demo workspace\n",
+            b.display(),
+            a.display()
         )
     );
+    assert!(!a.exists() && !b.exists(), "nothing created");
 }
 
 #[test]
