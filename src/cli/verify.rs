@@ -215,7 +215,7 @@ fn pct(part: u64, whole: u64) -> Value {
     if whole == 0 {
         return Value::Null;
     }
-    let v = (part as f64 * 1000.0 / whole as f64).round() / 10.0;
+    let v = verify::percent_1dp(part as f64 / whole as f64);
     serde_json::Number::from_f64(v)
         .map(Value::Number)
         .unwrap_or(Value::Null)
