@@ -361,6 +361,61 @@ fn demo_refuses_different_dir_and_workspace() {
 }
 
 #[test]
+fn cities_search_that_finds_nothing_says_why_and_how_to_add_a_place() {
+    // outside a workspace: the embedded registry; exit 0 (an empty result is no error)
+    let d = tempfile::tempdir().unwrap();
+    let none = d.path().join("none");
+    let (code, out, err) =
+        citybench(&["-w", none.to_str().unwrap(), "cities", "--search", "Karmøy"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 2, "header and rule only: {out}");
+    assert_eq!(
+        err,
+        "no city matches --search 'Karmøy'
+  the registry is the GeoNames places of 15 000+ inhabitants (33961 cities), plus a workspace's cities.csv (-w DIR)
+  a smaller place or a municipality: add it to the workspace's cities.csv, in the registry's columns (datasets/registry/README.md, \"Cities not in this file\")
+  nearest names: Karamay (1529401, CN)
+"
+    );
+    // in a workspace, with a country: the nearest names of that country; csv stays clean
+    let ws = Ws::new();
+    let r = ws.run(&[
+        "cities",
+        "--search",
+        "Stavangr",
+        "--country",
+        "NO",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "city_id,name,country_iso2,continent,un_region,economy,population,population_year,population_band\n"
+    );
+    assert_eq!(
+        r.stderr,
+        "no city matches --search 'Stavangr' in country NO
+  the registry is the GeoNames places of 15 000+ inhabitants (33961 cities), plus 0 added by the workspace's cities.csv
+  a smaller place or a municipality: add it to the workspace's cities.csv, in the registry's columns (datasets/registry/README.md, \"Cities not in this file\")
+  nearest names: Stavanger (3137115, NO)
+"
+    );
+    // nothing near: no nearest names line
+    let r = ws.run(&["cities", "--search", "Qxzqxzq"]);
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stderr.starts_with("no city matches --search 'Qxzqxzq'\n"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("nearest"), "{}", r.stderr);
+    // a search that finds something prints no hint
+    let r = ws.run(&["cities", "--search", "Stavanger"]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+}
+
+#[test]
 fn cities_search_and_workspace_additions() {
     let ws = Ws::new();
     std::fs::write(
@@ -391,6 +446,21 @@ fn cities_search_and_workspace_additions() {
     assert!(
         r.stderr
             .contains("attributes.csv:3: city_id: unknown city_id 'ghost'"),
+        "{}",
+        r.stderr
+    );
+    // a search that misses counts the workspace's additions and offers them as near names
+    let r = ws.run(&["cities", "--search", "Karmoyy", "--country", "no"]);
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stderr
+            .contains("(33961 cities), plus 1 added by the workspace's cities.csv\n"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .ends_with("\n  nearest names: Karmøy (karmoy, NO)\n"),
         "{}",
         r.stderr
     );

@@ -572,7 +572,10 @@ fn every_format_and_the_out_rule() {
     );
     // a name is accepted when unique; Geneva is also a town in the US
     let r = ws.run(&["targets", "--city", "Geneva"]);
-    assert_eq!(r.stderr, "error: 'Geneva' names 2 cities; pass the id of the one you mean:\n  2660646  Geneva, CH, population 201741\n  4893591  Geneva, US, population 21806\n");
+    assert_eq!(
+        r.stderr,
+        "error: 'Geneva' names 2 cities; pass the id of the one you mean:\n  2660646  Geneva, CH, population 201741\n  4893591  Geneva, US, population 21806\n"
+    );
     let r = ws.run(&["targets", "--city", "Genevva"]);
     assert_eq!(
         r.stderr,
