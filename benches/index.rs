@@ -18,7 +18,7 @@ fn bench_index(c: &mut Criterion) {
     let n = util::cities(500);
     let g = util::generated(n);
     let global = GlobalArgs {
-        workspace: g.root.clone(),
+        workspace: Some(g.root.clone()),
         catalog: None,
         quiet: true,
     };

@@ -21,7 +21,7 @@ fn bench_maturity(c: &mut Criterion) {
     let g = util::generated(cities());
     let root = g.root.clone();
     let global = GlobalArgs {
-        workspace: root.clone(),
+        workspace: Some(root.clone()),
         catalog: None,
         quiet: true,
     };

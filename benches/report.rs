@@ -20,7 +20,7 @@ fn bench_report(c: &mut Criterion) {
     let g = util::generated(cities());
     let (ws, root) = (&g.ws, g.root.clone());
     let global = GlobalArgs {
-        workspace: root.clone(),
+        workspace: Some(root.clone()),
         catalog: None,
         quiet: true,
     };

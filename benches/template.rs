@@ -17,7 +17,7 @@ use polars::prelude::*;
 fn bench_template(c: &mut Criterion) {
     let g = util::generated(20);
     let global = GlobalArgs {
-        workspace: g.root.clone(),
+        workspace: Some(g.root.clone()),
         catalog: None,
         quiet: true,
     };

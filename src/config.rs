@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 /// The commented configuration `citybench init` writes.
 pub const DEFAULT_TOML: &str = r#"# citybench workspace configuration.
 # Every setting below shows its default; edit and re-run `citybench run`.
-# The exact meaning of each number is in docs/METHODOLOGY.md.
+# The exact meaning of each number is in docs/methodology.md of the citybench sources.
 
 [analysis]
 # Analysis year Y. Omitted: the latest year with any observation.

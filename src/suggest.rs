@@ -87,6 +87,42 @@ where
     best.map(|(_, c)| c)
 }
 
+/// Up to `n` distinct candidates near `input` by the rule of [`did_you_mean`] (an exact
+/// case-insensitive match, or at most `max(1, len / 3)` edits away), nearest first, ties in
+/// candidate order. A candidate repeated (the same spelling) is listed once.
+pub fn nearest<'a, I>(input: &str, candidates: I, n: usize) -> Vec<&'a str>
+where
+    I: IntoIterator<Item = &'a str>,
+{
+    let needle = input.trim().to_lowercase();
+    let len = needle.chars().count();
+    if len == 0 || len > SUGGEST_MAX || n == 0 {
+        return Vec::new();
+    }
+    let limit = (len / 3).max(1);
+    let mut rows = (Vec::new(), Vec::new());
+    let mut near: Vec<(usize, &'a str)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for c in candidates {
+        if c.len() + limit < len || c.len() > 4 * (len + limit) {
+            continue;
+        }
+        if c.chars().count().abs_diff(len) > limit {
+            continue;
+        }
+        let d = if needle.is_ascii() && c.is_ascii() {
+            ascii_distance(needle.as_bytes(), c.as_bytes(), limit, &mut rows)
+        } else {
+            edit_distance(&needle, &c.to_lowercase())
+        };
+        if d <= limit && seen.insert(c) {
+            near.push((d, c));
+        }
+    }
+    near.sort_by_key(|&(d, _)| d);
+    near.into_iter().take(n).map(|(_, c)| c).collect()
+}
+
 /// [`edit_distance`] of the lower-case ASCII `a` and the ASCII `b` compared lower-cased,
 /// without allocating (the two rows are reused), stopping once every entry of a row
 /// exceeds `limit` (the distance is then `limit + 1`, as far as the caller cares).
@@ -119,6 +155,20 @@ fn ascii_distance(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nearest_lists_the_near_candidates_nearest_first() {
+        let c = [
+            "Karmiel", "Karmøy", "Karmoy", "Karmsund", "Karmøy", "Bergen", "karmøya",
+        ];
+        // len 6 -> up to 2 edits (Karmiel 3, Karmsund 4 away); the exact match (any case)
+        // first, then ties in candidate order; a repeat listed once
+        assert_eq!(nearest("KARMØY", c, 10), ["Karmøy", "Karmoy", "karmøya"]);
+        assert_eq!(nearest("karmøy", c, 2), ["Karmøy", "Karmoy"]);
+        assert_eq!(nearest("Oslo", c, 5), Vec::<&str>::new());
+        assert_eq!(nearest("", c, 5), Vec::<&str>::new());
+        assert_eq!(nearest("Karmøy", c, 0), Vec::<&str>::new());
+    }
 
     #[test]
     fn distances() {

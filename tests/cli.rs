@@ -196,8 +196,13 @@ fn generate_usage_errors_exit_2() {
 fn demo_builds_a_workspace_from_the_embedded_sample() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path().join("demo");
-    let (code, out, err) = citybench(&["--quiet", "demo", "--dir", dir.to_str().unwrap()]);
+    // an explicit -w is the demo's directory (no new directory under /tmp)
+    let (code, out, err) = citybench(&["--quiet", "-w", dir.to_str().unwrap(), "demo"]);
     assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(&format!("workspace: {}\n", dir.display())),
+        "{out}"
+    );
     assert!(out.contains("rows read"), "{out}");
     let m: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
@@ -312,16 +317,102 @@ fn demo_builds_a_workspace_from_the_embedded_sample() {
         "{ing}"
     );
     assert!(out.contains(" export --out "), "{out}");
-    // a second demo into the same (now non-empty) directory is refused
+    // a second demo into the same (now non-empty) directory is refused, by --dir, -w or
+    // CITYBENCH_WORKSPACE alike
+    let refused = format!(
+        "error: {} is not empty; give a new or empty directory for the demo workspace\n",
+        dir.display()
+    );
     let (code, _, err) = citybench(&["demo", "--dir", dir.to_str().unwrap()]);
-    assert_eq!(code, 2);
+    assert_eq!((code, err.as_str()), (2, refused.as_str()));
+    let (code, _, err) = citybench(&["-w", dir.to_str().unwrap(), "demo"]);
+    assert_eq!((code, err.as_str()), (2, refused.as_str()));
+    let o = Command::cargo_bin("citybench")
+        .unwrap()
+        .args(["demo"])
+        .env("CITYBENCH_WORKSPACE", &dir)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&o.stderr), refused);
+}
+
+#[test]
+fn demo_refuses_different_dir_and_workspace() {
+    let d = tempfile::tempdir().unwrap();
+    let (a, b) = (d.path().join("a"), d.path().join("b"));
+    let (code, out, err) = citybench(&[
+        "-w",
+        a.to_str().unwrap(),
+        "demo",
+        "--dir",
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!((code, out.as_str()), (2, ""));
     assert_eq!(
         err,
         format!(
-            "error: {} is not empty; give a new or empty directory for the demo workspace\n",
-            dir.display()
+            "error: --dir {} and the workspace {} (-w/--workspace or CITYBENCH_WORKSPACE) differ; give one of them for the demo workspace\n",
+            b.display(),
+            a.display()
         )
     );
+    assert!(!a.exists() && !b.exists(), "nothing created");
+}
+
+#[test]
+fn cities_search_that_finds_nothing_says_why_and_how_to_add_a_place() {
+    // outside a workspace: the embedded registry; exit 0 (an empty result is no error)
+    let d = tempfile::tempdir().unwrap();
+    let none = d.path().join("none");
+    let (code, out, err) =
+        citybench(&["-w", none.to_str().unwrap(), "cities", "--search", "Karmøy"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 2, "header and rule only: {out}");
+    assert_eq!(
+        err,
+        "no city matches --search 'Karmøy'
+  the registry is the GeoNames places of 15 000+ inhabitants (33961 cities), plus a workspace's cities.csv (-w DIR)
+  a smaller place or a municipality: add it to the workspace's cities.csv, in the registry's columns (datasets/registry/README.md, \"Cities not in this file\")
+  nearest names: Karamay (1529401, CN)
+"
+    );
+    // in a workspace, with a country: the nearest names of that country; csv stays clean
+    let ws = Ws::new();
+    let r = ws.run(&[
+        "cities",
+        "--search",
+        "Stavangr",
+        "--country",
+        "NO",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "city_id,name,country_iso2,continent,un_region,economy,population,population_year,population_band\n"
+    );
+    assert_eq!(
+        r.stderr,
+        "no city matches --search 'Stavangr' in country NO
+  the registry is the GeoNames places of 15 000+ inhabitants (33961 cities), plus 0 added by the workspace's cities.csv
+  a smaller place or a municipality: add it to the workspace's cities.csv, in the registry's columns (datasets/registry/README.md, \"Cities not in this file\")
+  nearest names: Stavanger (3137115, NO)
+"
+    );
+    // nothing near: no nearest names line
+    let r = ws.run(&["cities", "--search", "Qxzqxzq"]);
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stderr.starts_with("no city matches --search 'Qxzqxzq'\n"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("nearest"), "{}", r.stderr);
+    // a search that finds something prints no hint
+    let r = ws.run(&["cities", "--search", "Stavanger"]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
 }
 
 #[test]
@@ -355,6 +446,21 @@ fn cities_search_and_workspace_additions() {
     assert!(
         r.stderr
             .contains("attributes.csv:3: city_id: unknown city_id 'ghost'"),
+        "{}",
+        r.stderr
+    );
+    // a search that misses counts the workspace's additions and offers them as near names
+    let r = ws.run(&["cities", "--search", "Karmoyy", "--country", "no"]);
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stderr
+            .contains("(33961 cities), plus 1 added by the workspace's cities.csv\n"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .ends_with("\n  nearest names: Karmøy (karmoy, NO)\n"),
         "{}",
         r.stderr
     );
@@ -699,4 +805,63 @@ fn demo_real_ingests_what_a_waste_and_shows_a_hand_checked_value() {
             .any(|l| l.contains(" 59.98  %           2013 ")),
         "{snap}"
     );
+}
+
+/// The `docs/NAME.md` paths in `text` (letters, digits, `_`, `-`, `/` before `.md`).
+fn docs_paths(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("docs/") {
+        let tail = &rest[i..];
+        let len = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || "_-/.".contains(c)))
+            .unwrap_or(tail.len());
+        let path = tail[..len].trim_end_matches('.');
+        if path.ends_with(".md") {
+            out.push(path.to_owned());
+        }
+        rest = &tail[5..];
+    }
+    out
+}
+
+fn rust_sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            rust_sources(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn every_docs_path_the_sources_name_exists() {
+    // the config `init` writes names the methodology by its real (lower-case) file name
+    assert_eq!(
+        docs_paths(citybench::config::DEFAULT_TOML),
+        ["docs/methodology.md"]
+    );
+    assert_eq!(
+        docs_paths("see docs/METHODOLOGY.md, docs/x-y.md. and docs/ alone"),
+        ["docs/METHODOLOGY.md", "docs/x-y.md"]
+    );
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_sources(&root.join("src"), &mut files);
+    let mut named = 0;
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for p in docs_paths(&text) {
+            named += 1;
+            // exact case: the file system may not care, a Linux checkout does
+            let (dir, name) = p.rsplit_once('/').unwrap();
+            let found = std::fs::read_dir(root.join(dir))
+                .map(|d| d.filter_map(|e| e.ok()).any(|e| e.file_name() == name))
+                .unwrap_or(false);
+            assert!(found, "{} names {p}, which does not exist", f.display());
+        }
+    }
+    assert!(named > 3, "{named} docs paths found in src/");
 }

@@ -1620,7 +1620,7 @@ fn verify_flags_each_rule_where_intended() {
 
     let flags = json(&ws, &["verify", "--city", GENEVA, "--format", "json"]);
     // (year, data point, rule, severity, value, reference, reference_2, reference_id, message),
-    // sorted by year, data point (none first), rule, reference id
+    // sorted newest year first, then rule, data point (none first), reference id
     type Flag<'a> = (
         i64,
         Option<&'a str>,
@@ -1633,44 +1633,6 @@ fn verify_flags_each_rule_where_intended() {
         &'a str,
     );
     let want: Vec<Flag<'_>> = vec![
-        // 2023: only PM10 -> 1 of the 55 core KPIs (1/55 = 1.81818 %) < 80 %
-        (
-            2023,
-            None,
-            "core_coverage",
-            "warning",
-            1.0 / 55.0,
-            Some(1.0),
-            Some(55.0),
-            None,
-            "2023: 1 of 55 core KPIs reported (1.81818 %); U4SSC follows up when more than 20 % are missing",
-        ),
-        // 2024: core KPIs EC-ICT-ICT-1C, -2C, EC-I-WS-1C, -2C, EN-EN-WS-4C (three data
-        // points, one KPI), EN-EN-AQ-1C (PM10 and NO2, one KPI) -> 6 of 55 (mode shares
-        // are an advanced KPI)
-        (
-            2024,
-            None,
-            "core_coverage",
-            "warning",
-            6.0 / 55.0,
-            Some(6.0),
-            Some(55.0),
-            None,
-            "2024: 6 of 55 core KPIs reported (10.9091 %); U4SSC follows up when more than 20 % are missing",
-        ),
-        // mode shares 40 + 30 + 20 + 15 + 5 = 110, all five members reported
-        (
-            2024,
-            None,
-            "sum_group",
-            "warning",
-            110.0,
-            Some(5.0),
-            Some(5.0),
-            Some("mode_share"),
-            "mode_share 2024: shares sum to 110 %, outside 100 +/- 2 (5 of 5 members reported)",
-        ),
         // piped water 99 > basic water 95: a strict rule -> warning
         (
             2024,
@@ -1695,17 +1657,31 @@ fn verify_flags_each_rule_where_intended() {
             Some("EC-ICT-ICT-1C <="),
             "EC-ICT-ICT-2C 2024: 70 % should be <= EC-ICT-ICT-1C (60 %): the catalogue's consistency rule",
         ),
-        // PM10 10 -> 30: x3 > x2
+        // 2024: core KPIs EC-ICT-ICT-1C, -2C, EC-I-WS-1C, -2C, EN-EN-WS-4C (three data
+        // points, one KPI), EN-EN-AQ-1C (PM10 and NO2, one KPI) -> 6 of 55 (mode shares
+        // are an advanced KPI)
         (
             2024,
-            Some("EN-EN-AQ-1C-pm10"),
-            "yoy_change",
-            "notice",
-            30.0,
-            Some(10.0),
-            Some(2.0),
             None,
-            "EN-EN-AQ-1C-pm10 2024: 30 µg/m³ after 10 µg/m³ in 2023: more than x2 year on year",
+            "core_coverage",
+            "warning",
+            6.0 / 55.0,
+            Some(6.0),
+            Some(55.0),
+            None,
+            "2024: 6 of 55 core KPIs reported (10.9 %); U4SSC follows up when more than 20 % are missing",
+        ),
+        // mode shares 40 + 30 + 20 + 15 + 5 = 110, all five members reported
+        (
+            2024,
+            None,
+            "sum_group",
+            "warning",
+            110.0,
+            Some(5.0),
+            Some(5.0),
+            Some("mode_share"),
+            "mode_share 2024: shares sum to 110 %, outside 100 +/- 2 (5 of 5 members reported)",
         ),
         // tertiary 85 > secondary 80 (primary 90 >= secondary 80 is fine)
         (
@@ -1718,6 +1694,30 @@ fn verify_flags_each_rule_where_intended() {
             None,
             Some("EN-EN-WS-4C-secondary <="),
             "EN-EN-WS-4C-tertiary 2024: 85 % should be <= EN-EN-WS-4C-secondary (80 %): treatment levels must be ordered primary >= secondary >= tertiary",
+        ),
+        // PM10 10 -> 30: x3 > x2
+        (
+            2024,
+            Some("EN-EN-AQ-1C-pm10"),
+            "yoy_change",
+            "notice",
+            30.0,
+            Some(10.0),
+            Some(2.0),
+            None,
+            "EN-EN-AQ-1C-pm10 2024: 30 µg/m³ after 10 µg/m³ in 2023: more than x2 year on year",
+        ),
+        // 2023: only PM10 -> 1 of the 55 core KPIs (1/55 = 1.81818 %, shown to one decimal as in the summary) < 80 %
+        (
+            2023,
+            None,
+            "core_coverage",
+            "warning",
+            1.0 / 55.0,
+            Some(1.0),
+            Some(55.0),
+            None,
+            "2023: 1 of 55 core KPIs reported (1.8 %); U4SSC follows up when more than 20 % are missing",
         ),
     ];
     let got = flags.as_array().unwrap();
@@ -1734,6 +1734,20 @@ fn verify_flags_each_rule_where_intended() {
         assert_eq!(g["confidential"], false);
         assert_eq!(g["message"], w.8);
     }
+    // the text: the summary's percentage and the flag's agree (10.9), flags newest first
+    let r = ws.run(&["verify", "--city", GENEVA]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("  core KPIs in 2024: 6 of 55 reported (10.9 %), 0 declared not reported, "),
+        "{}",
+        r.stdout
+    );
+    let lines: String = want
+        .iter()
+        .map(|w| format!("  {:<8} {}\n", w.3, w.8))
+        .collect();
+    assert!(r.stdout.ends_with(&format!("\n\n{lines}")), "{}", r.stdout);
     // NO2 250 µg/m³ has no flag: the embedded catalogue gives NO2 no plausible range
     // (see catalogue_with_no2_range below)
     assert!(!got.iter().any(|f| f["rule"] == "plausible_range"));
@@ -1767,7 +1781,7 @@ fn verify_flags_each_rule_where_intended() {
         assert_eq!(f[0]["rule"], "core_coverage");
         assert_eq!(
             f[0]["message"],
-            "2024: 1 of 55 core KPIs reported (1.81818 %); U4SSC follows up when more than 20 % are missing"
+            "2024: 1 of 55 core KPIs reported (1.8 %); U4SSC follows up when more than 20 % are missing"
         );
     }
 
@@ -1836,7 +1850,7 @@ fn verify_flags_each_rule_where_intended() {
             .find(|r| r["rule"] == "wastewater_order")
             .unwrap();
         close(&w["value"], 85.0);
-        assert_eq!(w["message"], want[6].8);
+        assert_eq!(w["message"], want[4].8);
     };
     check_view(&view(&ws), 12);
     // verify again with the database present, then run again: still there

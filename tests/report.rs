@@ -378,13 +378,13 @@ fn unknown_city_city_without_data_and_bad_options() {
         r.stderr.trim(),
         "error: unknown city id '266064'; did you mean 268064 (Sidon, LB)? (`citybench cities --search NAME` finds ids)"
     );
-    let r = ws.run(&["report", "--city", "Geneva", "--out", "x"]);
+    // a name that is no registry name: the unknown-id message (a unique name is accepted:
+    // a_city_by_its_unique_name_everywhere)
+    let r = ws.run(&["report", "--city", "Genevva", "--out", "x"]);
     assert_eq!(r.code, 2);
-    assert!(
-        r.stderr
-            .contains("unknown city id 'Geneva'; did you mean 2660646 (Geneva, CH)?"),
-        "{}",
-        r.stderr
+    assert_eq!(
+        r.stderr,
+        "error: unknown city id 'Genevva' (`citybench cities --search NAME` finds ids)\n"
     );
     // a registry city without data: a snapshot that says so
     let t = ok(&ws, &["snapshot", "--city", BERN]);
@@ -467,6 +467,148 @@ fn unknown_city_city_without_data_and_bad_options() {
         r.stderr.trim(),
         format!("error: {w}/citybench.duckdb does not exist yet; run `citybench -w {w} run` first")
     );
+}
+
+/// Every `--city` takes a name unique in the registry (any case, name or ASCII name) as
+/// its id; a name several cities share is a usage error listing them.
+#[test]
+fn a_city_by_its_unique_name_everywhere() {
+    let ws = workspace();
+    let same = |by_name: &[&str], by_id: &[&str]| {
+        let (a, b) = (ws.run(by_name), ws.run(by_id));
+        assert_eq!(
+            (a.code, b.code),
+            (0, 0),
+            "{by_name:?}: {}{}",
+            a.stderr,
+            b.stderr
+        );
+        assert!(a.stdout == b.stdout, "{by_name:?}: not as by id");
+        // about Lausanne (a csv of rows about one city may name neither)
+        let about = a.stdout.contains(LAUSANNE) || a.stdout.contains("Lausanne");
+        assert!(
+            about || by_name.contains(&"csv"),
+            "{by_name:?}: not about Lausanne"
+        );
+    };
+    ok(&ws, &["verify"]);
+    for cmd in [
+        &["snapshot", "--format", "json"][..],
+        &["compare", "--format", "csv"],
+        &["maturity", "--format", "csv"],
+        &["verify"],
+        &["targets", "--format", "csv"],
+    ] {
+        for name in ["Lausanne", "lausanne", " LAUSANNE "] {
+            let mut by_name = cmd.to_vec();
+            by_name.extend(["--city", name]);
+            let mut by_id = cmd.to_vec();
+            by_id.extend(["--city", LAUSANNE]);
+            same(&by_name, &by_id);
+        }
+    }
+    // the ASCII name works as well (Zürich, Zurich)
+    let (a, b) = (
+        ws.run(&["snapshot", "--city", "zurich", "--format", "json"]),
+        ws.run(&["snapshot", "--city", ZURICH, "--format", "json"]),
+    );
+    assert_eq!((a.code, b.code), (0, 0), "{}{}", a.stderr, b.stderr);
+    assert!(a.stdout == b.stdout, "zurich: not as {ZURICH}");
+    // report and template name their files by the id
+    let out = ws.dir.path().join("rep");
+    ok(
+        &ws,
+        &[
+            "report",
+            "--city",
+            "Lausanne",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(out.join(format!("report-{LAUSANNE}-2024.html")).exists());
+    let x = ws.dir.path().join("g.xlsx");
+    let t = ok(
+        &ws,
+        &[
+            "template",
+            "--city",
+            "Lausanne",
+            "--out",
+            x.to_str().unwrap(),
+        ],
+    );
+    assert!(t.contains(&format!(" for Lausanne ({LAUSANNE}), ")), "{t}");
+    // targets set and unset keep the id in targets.csv
+    ok(
+        &ws,
+        &[
+            "targets",
+            "set",
+            "--data-point",
+            "EC-ICT-ICT-2C",
+            "--value",
+            "80",
+            "--source",
+            "plan",
+            "--city",
+            "lausanne",
+        ],
+    );
+    let file = std::fs::read_to_string(ws.root().join("targets.csv")).unwrap();
+    assert!(
+        file.contains(&format!("\nEC-ICT-ICT-2C,80,,,,plan,{LAUSANNE},,\n")),
+        "{file}"
+    );
+    ok(
+        &ws,
+        &[
+            "targets",
+            "unset",
+            "--data-point",
+            "EC-ICT-ICT-2C",
+            "--city",
+            "Lausanne",
+        ],
+    );
+    let file = std::fs::read_to_string(ws.root().join("targets.csv")).unwrap();
+    assert!(!file.contains(LAUSANNE), "{file}");
+    // Geneva is also a town in the US: the id is needed
+    let r = ws.run(&["snapshot", "--city", "Geneva"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        "error: 'Geneva' names 2 cities; pass the id of the one you mean:
+  2660646  Geneva, CH, population 201741
+  4893591  Geneva, US, population 21806
+"
+    );
+    // a name eight registry cities share: each command lists them, most populous first
+    let springfield = "error: 'Springfield' names 8 cities; pass the id of the one you mean:
+  4409896  Springfield, US, population 170188
+  4951788  Springfield, US, population 154341
+  4250542  Springfield, US, population 114394
+  5754005  Springfield, US, population 60870
+  4525353  Springfield, US, population 59680
+  4787117  Springfield, US, population 30484
+  4561407  Springfield, US, population 23363
+  4659557  Springfield, US, population 16808
+";
+    for cmd in [
+        &["snapshot"][..],
+        &["compare"],
+        &["report", "--out", "x"],
+        &["maturity"],
+        &["verify"],
+        &["targets"],
+        &["template", "--out", "s.xlsx"],
+        &["targets", "unset", "--data-point", "EC-ICT-ICT-2C"],
+    ] {
+        let mut args = cmd.to_vec();
+        args.extend(["--city", "Springfield"]);
+        let r = ws.run(&args);
+        assert_eq!((r.code, r.stderr.as_str()), (2, springfield), "{args:?}");
+    }
 }
 
 /// A browser on this machine (`CHROMIUM` or a usual name), if any.

@@ -570,10 +570,16 @@ fn every_format_and_the_out_rule() {
         r.stderr,
         "error: unknown data point 'EC-ICT-ICT-2X'; did you mean 'EC-ICT-ICT-2C'?\n"
     );
+    // a name is accepted when unique; Geneva is also a town in the US
     let r = ws.run(&["targets", "--city", "Geneva"]);
     assert_eq!(
         r.stderr,
-        "error: unknown city id 'Geneva'; did you mean 2660646 (Geneva, CH)? (`citybench cities --search NAME` finds ids)\n"
+        "error: 'Geneva' names 2 cities; pass the id of the one you mean:\n  2660646  Geneva, CH, population 201741\n  4893591  Geneva, US, population 21806\n"
+    );
+    let r = ws.run(&["targets", "--city", "Genevva"]);
+    assert_eq!(
+        r.stderr,
+        "error: unknown city id 'Genevva' (`citybench cities --search NAME` finds ids)\n"
     );
     let r = ws.run(&["targets", "--dimension", "Economie"]);
     assert_eq!(r.code, 0);
@@ -926,8 +932,12 @@ fn every_refusal_names_its_reason_and_leaves_the_file_unchanged() {
             "--data-point: unknown data point 'EC-ICT-ICT-2X'; did you mean 'EC-ICT-ICT-2C'?".into(),
         ),
         (
+            set(&["--data-point", "EC-ICT-ICT-2C", "--value", "80", "--source", "x", "--city", "26606460"]),
+            "--city: unknown city '26606460'; did you mean 2660646 (Geneva, CH)?".into(),
+        ),
+        (
             set(&["--data-point", "EC-ICT-ICT-2C", "--value", "80", "--source", "x", "--city", "Geneva"]),
-            "--city: unknown city 'Geneva'; did you mean 2660646 (Geneva, CH)?".into(),
+            "'Geneva' names 2 cities; pass the id of the one you mean:\n  2660646  Geneva, CH, population 201741\n  4893591  Geneva, US, population 21806".into(),
         ),
         (
             set(&["--data-point", "EC-ICT-ICT-2C", "--value", "80", "--source", "x", "--grouping", "continet", "--group", "Europe"]),
@@ -1066,7 +1076,7 @@ fn every_refusal_names_its_reason_and_leaves_the_file_unchanged() {
                 "--group",
                 "Europe",
             ]),
-            "error: the argument '--city <ID>' cannot be used with:",
+            "error: the argument '--city <CITY>' cannot be used with:",
         ),
         (
             set(&[
@@ -1092,7 +1102,7 @@ fn every_refusal_names_its_reason_and_leaves_the_file_unchanged() {
                 "--value",
                 "8",
             ],
-            "error: the subcommand 'set' cannot be used with '--city <ID>'",
+            "error: the subcommand 'set' cannot be used with '--city <CITY>'",
         ),
     ];
     for (args, first) in clap {

@@ -17,7 +17,9 @@ use crate::registry::{Registry, population_band};
     after_help = "Examples:\n  citybench cities --search geneva\n  citybench cities --country NO --limit 20\n  citybench -w ws cities --attributes --format csv > cities.csv\n  citybench cities --match my_cities.csv --format csv > matched.csv\n  citybench cities --match t.csv --country-column iso3c --name-column city_name"
 )]
 pub struct Args {
-    /// Case-insensitive substring of the name or ASCII name, or an exact city id.
+    /// Case-insensitive substring of the name or ASCII name, or an exact city id. Nothing
+    /// found: the empty table, exit 0, and on standard error what the registry holds, how
+    /// to add a place and the nearest names.
     #[arg(long)]
     pub search: Option<String>,
     /// ISO 3166 alpha-2 country code.
@@ -285,6 +287,71 @@ fn run_match(args: &Args, file: &Path, reg: &Registry, quiet: bool) -> Result<Ou
     })
 }
 
+/// At most this many nearest names in the hint of a search that found nothing.
+const NEAREST_NAMES: usize = 5;
+
+/// The hint (standard error) when `cities --search`/`--country` finds nothing: what the
+/// registry holds, how to add a place, and the nearest names of the registry (within the
+/// country when one is given). `in_workspace`: the registry includes a workspace's
+/// `cities.csv` (when it has one).
+pub fn no_match_hint(
+    reg: &Registry,
+    search: Option<&str>,
+    country: Option<&str>,
+    in_workspace: bool,
+) -> String {
+    use std::fmt::Write as _;
+    let search = search.map(str::trim);
+    let country = country.map(str::trim);
+    let what = match (search, country) {
+        (Some(s), Some(c)) => format!("--search '{s}' in country {c}"),
+        (Some(s), None) => format!("--search '{s}'"),
+        (None, Some(c)) => format!("--country {c}"),
+        (None, None) => "the filters".to_string(),
+    };
+    let workspace = if in_workspace {
+        format!(", plus {} added by the workspace's cities.csv", reg.added)
+    } else {
+        ", plus a workspace's cities.csv (-w DIR)".to_string()
+    };
+    let mut t = format!(
+        "no city matches {what}\n  \
+         the registry is the GeoNames places of 15 000+ inhabitants ({} cities){workspace}\n  \
+         a smaller place or a municipality: add it to the workspace's cities.csv, in the registry's columns (datasets/registry/README.md, \"Cities not in this file\")\n",
+        reg.len() - reg.added
+    );
+    let Some(s) = search else { return t };
+    let in_country =
+        |c: &crate::registry::City| country.is_none_or(|k| c.country_iso2.eq_ignore_ascii_case(k));
+    // most populous first, so a name many places share shows its largest
+    let mut order: Vec<&crate::registry::City> =
+        reg.cities().iter().filter(|c| in_country(c)).collect();
+    order.sort_by(|a, b| {
+        b.population
+            .cmp(&a.population)
+            .then_with(|| a.city_id.cmp(&b.city_id))
+    });
+    let names = order
+        .iter()
+        .flat_map(|c| [c.name.as_str(), c.ascii_name.as_str()]);
+    let mut shown: Vec<&str> = Vec::new();
+    let near: Vec<String> = crate::suggest::nearest(s, names, 2 * NEAREST_NAMES)
+        .into_iter()
+        .filter_map(|n| order.iter().find(|c| c.name == n || c.ascii_name == n))
+        .filter(|c| {
+            let new = !shown.contains(&c.city_id.as_str());
+            shown.push(&c.city_id);
+            new
+        })
+        .take(NEAREST_NAMES)
+        .map(|c| format!("{} ({}, {})", c.name, c.city_id, c.country_iso2))
+        .collect();
+    if !near.is_empty() {
+        let _ = writeln!(t, "  nearest names: {}", near.join("; "));
+    }
+    t
+}
+
 /// Run `cities`.
 pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     crate::store::refuse_existing_out(args.output.out.as_deref(), args.force)?;
@@ -366,6 +433,12 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
         rows.push(r);
     }
     args.output.emit(&rows)?;
+    if total == 0 && (args.search.is_some() || args.country.is_some()) {
+        let in_ws = ws.join(crate::store::CONFIG_FILE).is_file();
+        let hint = no_match_hint(&reg, args.search.as_deref(), args.country.as_deref(), in_ws);
+        // the search text is the user's: no control character reaches the terminal
+        eprintln!("{}", crate::text::printable_lines(hint.trim_end()));
+    }
     if total > args.limit && args.output.format == OutputFormat::Table {
         eprintln!("{} of {total} matching cities shown (--limit)", args.limit);
     }

@@ -15,8 +15,9 @@ use crate::report::compare::{self, Peers};
     after_help = "Examples:\n  citybench compare --city 2660646\n  citybench compare --city 2660646 --peers continent --dimension Environment\n  citybench compare --city 2660646 --with 2988507,2950159,3169070 --format csv\n\nGaps are in canonical units, positive = shortfall; rows are sorted by the gap to the median\nrelative to the median (largest shortfall first). A confidential peer value is never used\nfor --with and never named or shown."
 )]
 pub struct Args {
-    /// City id.
-    #[arg(long)]
+    /// City id, or a city name unique in the registry (`citybench cities --search NAME` finds
+    /// ids).
+    #[arg(long, value_name = "CITY")]
     pub city: String,
     /// Grouping whose group the city is compared with (default: the first configured
     /// grouping other than `all`).

@@ -1,7 +1,7 @@
 //! `citybench demo`: a workspace built from the embedded sample, the whole pipeline run
 //! on it, and where to look next.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{GlobalArgs, Outcome};
 use crate::error::{Error, IoContext, Result};
@@ -12,10 +12,11 @@ use crate::store::Workspace;
 /// Run the demo.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  citybench demo --dir /tmp/citybench-demo\n  citybench demo --real   # real open data: World Bank What a Waste 2.0, U4SSC waste KPIs"
+    after_help = "Examples:\n  citybench demo --dir /tmp/citybench-demo\n  citybench -w my-demo demo   # an explicit workspace is the demo's directory\n  citybench demo --real   # real open data: World Bank What a Waste 2.0, U4SSC waste KPIs"
 )]
 pub struct Args {
-    /// Directory for the demo workspace (must not exist or be empty); default: a new
+    /// Directory for the demo workspace (must not exist or be empty); default: the
+    /// workspace when given explicitly (-w/--workspace or CITYBENCH_WORKSPACE), else a new
     /// directory under the system temporary directory.
     #[arg(long)]
     pub dir: Option<PathBuf>,
@@ -44,23 +45,40 @@ pub fn featured_city_sql(groupings: usize) -> String {
     )
 }
 
+/// The demo's workspace directory: `--dir` or the explicitly given workspace (`-w`, or
+/// `CITYBENCH_WORKSPACE`; both may be given when they name the same path); `None` when
+/// neither is given (a new directory under the system temporary directory). The directory
+/// must not exist or be empty.
+pub fn demo_dir(dir: Option<&Path>, workspace: Option<&Path>) -> Result<Option<PathBuf>> {
+    let chosen = match (dir, workspace) {
+        (Some(d), Some(w)) if d != w => {
+            return Err(Error::Usage(format!(
+                "--dir {} and the workspace {} (-w/--workspace or CITYBENCH_WORKSPACE) differ; \
+                 give one of them for the demo workspace",
+                d.display(),
+                w.display()
+            )));
+        }
+        (Some(d), _) | (None, Some(d)) => d,
+        (None, None) => return Ok(None),
+    };
+    if chosen.exists() && std::fs::read_dir(chosen).at(chosen)?.next().is_some() {
+        return Err(Error::Usage(format!(
+            "{} is not empty; give a new or empty directory for the demo workspace",
+            chosen.display()
+        )));
+    }
+    Ok(Some(chosen.to_path_buf()))
+}
+
 /// Run `demo`.
 pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
-    let dir = match &args.dir {
-        Some(d) => {
-            if d.exists() && std::fs::read_dir(d).at(d)?.next().is_some() {
-                return Err(Error::Usage(format!(
-                    "{} is not empty; give a new or empty directory for the demo workspace",
-                    d.display()
-                )));
-            }
-            d.clone()
-        }
-        None => std::env::temp_dir().join(format!(
+    let dir = demo_dir(args.dir.as_deref(), global.explicit_workspace())?.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!(
             "citybench-demo-{}",
             chrono::Utc::now().format("%Y%m%dT%H%M%S")
-        )),
-    };
+        ))
+    });
     let (ws, _) = Workspace::init(&dir)?;
     if args.real {
         return run_real(&ws, global);
@@ -133,7 +151,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
             force: false,
         },
         &GlobalArgs {
-            workspace: ws.root().to_path_buf(),
+            workspace: Some(ws.root().to_path_buf()),
             catalog: global.catalog.clone(),
             quiet: global.quiet,
         },
@@ -328,6 +346,40 @@ fn run_real(ws: &Workspace, global: &GlobalArgs) -> Result<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn demo_dir_is_dir_or_the_explicit_workspace() {
+        let t = tempfile::tempdir().unwrap();
+        let new = t.path().join("new");
+        let other = t.path().join("other");
+        assert_eq!(demo_dir(None, None).unwrap(), None);
+        assert_eq!(demo_dir(Some(&new), None).unwrap(), Some(new.clone()));
+        assert_eq!(demo_dir(None, Some(&new)).unwrap(), Some(new.clone()));
+        // the same path twice is no conflict; an existing empty directory is fine
+        assert_eq!(demo_dir(Some(&new), Some(&new)).unwrap(), Some(new.clone()));
+        assert_eq!(
+            demo_dir(None, Some(t.path())).unwrap(),
+            Some(t.path().to_path_buf())
+        );
+        let e = demo_dir(Some(&new), Some(&other)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "--dir {} and the workspace {} (-w/--workspace or CITYBENCH_WORKSPACE) differ; give one of them for the demo workspace",
+                new.display(),
+                other.display()
+            )
+        );
+        std::fs::write(t.path().join("f"), "x").unwrap();
+        let e = demo_dir(None, Some(t.path())).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{} is not empty; give a new or empty directory for the demo workspace",
+                t.path().display()
+            )
+        );
+    }
 
     #[test]
     fn real_years_span_the_year_column() {

@@ -16,7 +16,10 @@ pub struct Args {
 
 /// Run `init`.
 pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
-    let dir = args.dir.clone().unwrap_or_else(|| global.workspace.clone());
+    let dir = args
+        .dir
+        .clone()
+        .unwrap_or_else(|| global.workspace().to_path_buf());
     let (ws, created) = Workspace::init(&dir)?;
     if created {
         println!(

@@ -22,8 +22,9 @@ use crate::schema::derived as d;
     after_help = "Examples:\n  citybench maturity --city 2660646\n  citybench maturity --city 2660646 --baseline 2020        what moved since 2020\n  citybench maturity --city 2660646 --format json\n  citybench maturity --distribution --framework eu_china --by region\n  citybench maturity --distribution --framework y4904 --by continent --format markdown\n\nLevels: 0 pre-maturity (no baseline), 1 Planning (baseline), 2 Alignment, 3 Development,\n4 Integration, 5 Optimization. By default a data point's level is its U4SSC attainment band\n(5 at 95%+ of the target or benchmark, 4 at 66-95%, 3 at 33-66%, 2 below 33%, 1 a value\nwithout a reference), so maturity and the U4SSC state agree; a workspace maturity_matrix.csv\nsets interim targets per data point (per city with city_id): the level is then the highest\none whose target the value meets (sample: datasets/catalog/maturity_matrix_y4904_sample.csv).\nSelf-assessments are ingested with `citybench ingest FILE.csv` (columns\ncity_id,framework,characteristic,level,assessment_date[,evidence])."
 )]
 pub struct Args {
-    /// City id (`citybench cities --search NAME` finds it).
-    #[arg(long, required_unless_present = "distribution")]
+    /// City id, or a city name unique in the registry (`citybench cities --search NAME` finds
+    /// ids).
+    #[arg(long, value_name = "CITY", required_unless_present = "distribution")]
     pub city: Option<String>,
     /// Analysis year (must be the year of the last run; default: that year).
     #[arg(long)]

@@ -61,18 +61,22 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The workspace directory when neither `-w` nor `CITYBENCH_WORKSPACE` is given.
+pub const DEFAULT_WORKSPACE: &str = "citybench-data";
+
 /// Options every command accepts.
 #[derive(Debug, clap::Args)]
 pub struct GlobalArgs {
-    /// Workspace directory.
+    /// Workspace directory [default: citybench-data]. Given explicitly (this option or
+    /// CITYBENCH_WORKSPACE), `demo` builds its workspace there.
     #[arg(
         short = 'w',
         long,
         global = true,
         env = "CITYBENCH_WORKSPACE",
-        default_value = "citybench-data"
+        value_name = "WORKSPACE"
     )]
-    pub workspace: PathBuf,
+    pub workspace: Option<PathBuf>,
     /// A framework file in the catalogue's shape, replacing the embedded U4SSC catalogue.
     #[arg(long, global = true, value_name = "FILE")]
     pub catalog: Option<PathBuf>,
@@ -89,9 +93,18 @@ impl GlobalArgs {
         Ok((units, catalog))
     }
 
-    /// The workspace path.
+    /// The workspace path: the one given (`-w` or `CITYBENCH_WORKSPACE`), else
+    /// [`DEFAULT_WORKSPACE`].
     pub fn workspace(&self) -> &Path {
-        &self.workspace
+        self.workspace
+            .as_deref()
+            .unwrap_or(Path::new(DEFAULT_WORKSPACE))
+    }
+
+    /// The workspace path when given explicitly (`-w`/`--workspace` or the
+    /// `CITYBENCH_WORKSPACE` environment variable), `None` when it is the default.
+    pub fn explicit_workspace(&self) -> Option<&Path> {
+        self.workspace.as_deref()
     }
 }
 

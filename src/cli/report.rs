@@ -11,8 +11,9 @@ use crate::report::{self, Results, html};
     after_help = "Examples:\n  citybench report --city 2660646 --out reports/\n  citybench report --city 2660646 --peers continent --out reports/\n\nWrites DIR/report-<city>-<year>.html (no scripts, no network fetches); an earlier report of\nthat name is replaced, any other file only with --force."
 )]
 pub struct Args {
-    /// City id.
-    #[arg(long)]
+    /// City id, or a city name unique in the registry (`citybench cities --search NAME` finds
+    /// ids).
+    #[arg(long, value_name = "CITY")]
     pub city: String,
     /// Directory to write the report into (created if missing).
     #[arg(long, value_name = "DIR")]

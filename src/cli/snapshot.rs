@@ -12,8 +12,9 @@ use crate::report::{self, Results, Rollup, Snapshot, html, snapshot};
     after_help = "Examples:\n  citybench snapshot --city 2660646\n  citybench snapshot --city 2660646 --format markdown --out geneva.md\n  citybench snapshot --city 2660646 --format json | jq '.dimensions[].score'\n  citybench snapshot --city 2660646 --format html --out geneva.html\n\nThe JSON document is described in docs/snapshot.md. Colour only on a terminal; NO_COLOR turns it off."
 )]
 pub struct Args {
-    /// City id (`citybench cities --search NAME` finds it).
-    #[arg(long)]
+    /// City id, or a city name unique in the registry (`citybench cities --search NAME` finds
+    /// ids).
+    #[arg(long, value_name = "CITY")]
     pub city: String,
     /// Analysis year (must be the year of the last run; default: that year).
     #[arg(long)]

@@ -27,8 +27,9 @@ pub struct Args {
     #[command(subcommand)]
     pub action: Option<Action>,
     /// The reference that applies to this city for every data point (its own target, else
-    /// its group's, else the default, else the benchmark).
-    #[arg(long, value_name = "ID")]
+    /// its group's, else the default, else the benchmark): an id, or a name unique in the
+    /// registry.
+    #[arg(long, value_name = "CITY")]
     pub city: Option<String>,
     /// Only this data point.
     #[arg(long, value_name = "ID")]
@@ -62,8 +63,9 @@ pub struct KeyArgs {
     /// The data point.
     #[arg(long, value_name = "ID")]
     pub data_point: String,
-    /// A target for this city only.
-    #[arg(long, value_name = "ID", conflicts_with_all = ["grouping", "group"])]
+    /// A target for this city only: an id, or a name unique in the registry (the file
+    /// keeps the id).
+    #[arg(long, value_name = "CITY", conflicts_with_all = ["grouping", "group"])]
     pub city: Option<String>,
     /// A target for a peer group: the grouping (one of [peers] groupings in citybench.toml),
     /// with --group.
@@ -144,13 +146,11 @@ fn show(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
             None => format!("unknown data point '{id}'; citybench catalog lists them"),
         }));
     }
-    let city = match &args.city {
-        Some(c) if registry.position(c.trim()).is_none() => {
-            return Err(registry.unknown_city(c.trim()));
-        }
-        Some(c) => Some(c.trim().to_string()),
-        None => None,
-    };
+    let city = args
+        .city
+        .as_deref()
+        .map(|c| registry.resolve_city(c))
+        .transpose()?;
     let targets = Targets::load(
         ws.as_ref().map(|w| w.root()),
         &catalog,
@@ -255,6 +255,19 @@ fn show(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
+/// The key with its city argument resolved to the registry id (a unique name allowed); an
+/// unknown city is left as given, for the row checks to name.
+fn resolved(key: &KeyArgs, registry: &Registry) -> Result<KeyArgs> {
+    let city = match key.city.as_deref() {
+        Some(c) => Some(registry.resolve_name(c)?.unwrap_or_else(|| c.to_string())),
+        None => None,
+    };
+    Ok(KeyArgs {
+        city,
+        ..key.clone()
+    })
+}
+
 fn fields<'a>(key: &'a KeyArgs) -> RowFields<'a> {
     RowFields {
         data_point_id: &key.data_point,
@@ -282,13 +295,14 @@ fn set(a: &SetArgs, global: &GlobalArgs) -> Result<Outcome> {
         registry: &registry,
         groupings: &config.peers.groupings,
     };
+    let key = resolved(&a.key, &registry)?;
     let f = RowFields {
         target: &a.value,
         worst: a.worst.as_deref().unwrap_or(""),
         tolerance: a.tolerance.as_deref().unwrap_or(""),
         target_year: a.year.as_deref().unwrap_or(""),
         source: a.source.as_deref().unwrap_or(""),
-        ..fields(&a.key)
+        ..fields(&key)
     };
     let change = edit::set(&ws, checks, &f, a.replace)?;
     if let (Some(g), Some(n)) = (&a.key.grouping, &a.key.group)
@@ -329,7 +343,8 @@ fn unset(a: &KeyArgs, global: &GlobalArgs) -> Result<Outcome> {
         registry: &registry,
         groupings: &config.peers.groupings,
     };
-    let change = edit::unset(&ws, checks, &fields(a))?;
+    let key = resolved(a, &registry)?;
+    let change = edit::unset(&ws, checks, &fields(&key))?;
     let row = change.before.as_ref().expect("the row removed");
     let scope = row.scope();
     println!(

@@ -22,8 +22,9 @@ use crate::template::{self, Prefill, Spec};
     after_help = "Examples:\n  citybench template --out blank.xlsx\n  citybench -w ws template --city 2660646 --year 2025 --out geneva-2025.xlsx\n  citybench -w ws ingest geneva-2025.xlsx\n\nWith --city and a workspace that has the city's earlier submissions, each data point's\nlatest value (up to --year) is pre-filled as the city reported it. Rows left unchanged\nre-submit the same observation; empty rows are skipped on ingest."
 )]
 pub struct Args {
-    /// City id the template is for (pre-fills city_id and the city's earlier values).
-    #[arg(long)]
+    /// City the template is for (pre-fills city_id and the city's earlier values): an id,
+    /// or a name unique in the registry.
+    #[arg(long, value_name = "CITY")]
     pub city: Option<String>,
     /// Reporting year pre-filled on rows without earlier data; earlier values are taken up
     /// to this year.
@@ -105,8 +106,11 @@ pub fn execute(args: &Args, global: &GlobalArgs) -> Result<Written> {
         )));
     }
     let city = match &args.city {
-        Some(id) => {
-            let c = registry.get(id).ok_or_else(|| registry.unknown_city(id))?;
+        Some(arg) => {
+            let id = registry.resolve_city(arg)?;
+            let c = registry
+                .get(&id)
+                .ok_or_else(|| registry.unknown_city(arg))?;
             Some((c.city_id.clone(), c.name.clone()))
         }
         None => None,

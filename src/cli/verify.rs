@@ -27,8 +27,9 @@ const FLAGS_FILE: &str = "verification_flags.parquet";
     after_help = "Examples:\n  citybench verify                      one row per city, most warnings first\n  citybench verify --city 2660646       the city's summary and every flag\n  citybench verify --city 2660646 --format csv --out flags.csv\n  citybench sql \"FROM verification_flags WHERE severity = 'warning'\"\n\nFlags are warnings that keep the row (hard errors were rejected at ingest). Thresholds are in citybench.toml [validation]; the rules are in docs/methodology.md."
 )]
 pub struct Args {
-    /// Show one city: its summary and its flags (csv/json/...: the flags).
-    #[arg(long)]
+    /// Show one city (an id, or a name unique in the registry): its summary and its flags
+    /// (csv/json/...: the flags).
+    #[arg(long, value_name = "CITY")]
     pub city: Option<String>,
     #[command(flatten)]
     pub output: OutputArgs,
@@ -215,7 +216,7 @@ fn pct(part: u64, whole: u64) -> Value {
     if whole == 0 {
         return Value::Null;
     }
-    let v = (part as f64 * 1000.0 / whole as f64).round() / 10.0;
+    let v = verify::percent_1dp(part as f64 / whole as f64);
     serde_json::Number::from_f64(v)
         .map(Value::Number)
         .unwrap_or(Value::Null)
@@ -477,11 +478,11 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     let config = ws.config()?;
     let cfg_path = ws.config_path().display().to_string();
     pipeline::groups::check(&config.peers.groupings, &registry, &cfg_path)?;
-    let city = match &args.city {
-        Some(c) if registry.position(c.trim()).is_none() => return Err(registry.unknown_city(c)),
-        Some(c) => Some(c.trim().to_string()),
-        None => None,
-    };
+    let city = args
+        .city
+        .as_deref()
+        .map(|c| registry.resolve_city(c))
+        .transpose()?;
     let keys = pipeline::keys::Keys::for_inputs(&registry, &catalog)?;
     let (raw, _) = pipeline::scan_raw(&ws)?;
     let clock = std::time::Instant::now();

@@ -593,20 +593,30 @@ pub fn all_flags(obs: &DataFrame, inputs: &Inputs<'_>) -> Result<DataFrame> {
         },
     )
     .map_err(pe)?;
+    // a city's flags newest year first (the year a verifier looks at), then by rule and
+    // data point (a city-wide flag, no data point, first)
     all.sort(
         [
             d::CITY_ID,
             d::YEAR,
-            d::DATA_POINT_ID,
             d::RULE,
+            d::DATA_POINT_ID,
             d::REFERENCE_ID,
         ],
         SortMultipleOptions::default()
+            .with_order_descending_multi([false, true, false, false, false])
             .with_nulls_last(false)
             .with_maintain_order(true),
     )
     .collect()
     .map_err(pe)
+}
+
+/// A share (0..1) as a percentage rounded to one decimal (half away from zero), as every
+/// percentage of `verify` is shown: the summary table, the city text and the flag messages
+/// (`core_coverage`) agree to the digit.
+pub fn percent_1dp(share: f64) -> f64 {
+    (share * 1000.0).round() / 10.0
 }
 
 /// A number in a message (at most 6 significant digits).
@@ -717,7 +727,7 @@ pub fn message(
                 "{year}: {} of {} core KPIs reported ({} %); U4SSC follows up when more than 20 % are missing",
                 num(reference),
                 num(reference_2),
-                num(value.map(|v| v * 100.0))
+                value.map_or_else(|| "?".into(), |v| format!("{:.1}", percent_1dp(v)))
             );
             (full.clone(), full)
         }
@@ -806,6 +816,16 @@ pub fn messages(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percentages_have_one_decimal_half_away_from_zero() {
+        assert_eq!(percent_1dp(1.0 / 55.0), 1.8);
+        assert_eq!(percent_1dp(6.0 / 55.0), 10.9);
+        assert_eq!(percent_1dp(0.0625), 6.3);
+        assert_eq!(percent_1dp(0.3), 30.0);
+        assert_eq!(format!("{:.1}", percent_1dp(0.3)), "30.0");
+        assert_eq!(percent_1dp(1.0), 100.0);
+    }
 
     #[test]
     fn consistency_rules_parse() {

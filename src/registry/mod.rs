@@ -29,6 +29,9 @@ pub const CITIES_FILE: &str = "cities.csv";
 /// How the embedded registry is named in messages.
 pub const EMBEDDED_NAME: &str = "datasets/registry/cities.csv (embedded)";
 
+/// At most this many cities are listed for a `--city` name several cities share.
+pub const MAX_CANDIDATES: usize = 10;
+
 /// One city.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct City {
@@ -422,6 +425,80 @@ impl Registry {
             .unwrap_or_default()
     }
 
+    /// The positions of the cities named `name` exactly (name or ASCII name, any case,
+    /// surrounding spaces ignored), most populous first (unknown population last), then by id.
+    pub fn named(&self, name: &str) -> Vec<usize> {
+        let needle = name.trim().to_lowercase();
+        if needle.is_empty() {
+            return Vec::new();
+        }
+        let mut found: Vec<usize> = (0..self.cities.len())
+            .filter(|&i| {
+                let c = &self.cities[i];
+                c.name.to_lowercase() == needle || c.ascii_name.to_lowercase() == needle
+            })
+            .collect();
+        found.sort_by(|&a, &b| {
+            let (a, b) = (&self.cities[a], &self.cities[b]);
+            b.population
+                .cmp(&a.population)
+                .then_with(|| a.city_id.cmp(&b.city_id))
+        });
+        found
+    }
+
+    /// The city id a `--city` argument names: a registry id as given, else the one city
+    /// whose name or ASCII name is the argument (any case). A name several cities share is
+    /// a usage error listing them ([`MAX_CANDIDATES`] at most, most populous first); an
+    /// argument that is neither is [`Registry::unknown_city`] with its suggestion.
+    pub fn resolve_city(&self, arg: &str) -> Result<String> {
+        self.resolve_name(arg)?
+            .ok_or_else(|| self.unknown_city(arg.trim()))
+    }
+
+    /// [`Registry::resolve_city`] with `None` for an argument that is neither an id nor a
+    /// name (for a caller with its own "unknown city" message).
+    pub fn resolve_name(&self, arg: &str) -> Result<Option<String>> {
+        let arg = arg.trim();
+        if self.position(arg).is_some() {
+            return Ok(Some(arg.to_string()));
+        }
+        match self.named(arg).as_slice() {
+            [] => Ok(None),
+            [i] => Ok(Some(self.cities[*i].city_id.clone())),
+            many => Err(Error::Usage(self.ambiguous_name(arg, many))),
+        }
+    }
+
+    /// The message for a name several cities share (positions `many`, in order).
+    fn ambiguous_name(&self, arg: &str, many: &[usize]) -> String {
+        use std::fmt::Write as _;
+        let mut m = format!(
+            "'{arg}' names {} cities; pass the id of the one you mean:",
+            many.len()
+        );
+        for &i in many.iter().take(MAX_CANDIDATES) {
+            let c = &self.cities[i];
+            let pop = c.population.map_or_else(
+                || "population unknown".to_string(),
+                |p| format!("population {p}"),
+            );
+            let _ = write!(
+                m,
+                "\n  {}  {}, {}, {pop}",
+                c.city_id, c.name, c.country_iso2
+            );
+        }
+        if many.len() > MAX_CANDIDATES {
+            let _ = write!(
+                m,
+                "\n  ... and {} more (`citybench cities --search {arg}` lists them all)",
+                many.len() - MAX_CANDIDATES
+            );
+        }
+        m
+    }
+
     /// The command-line error for a city id the registry does not know.
     pub fn unknown_city(&self, id: &str) -> crate::error::Error {
         crate::error::Error::Usage(format!(
@@ -532,6 +609,73 @@ pub fn parse_cities(text: &str, path: &Path) -> Result<Vec<(u64, City)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resolve_city_takes_an_id_or_a_unique_name() {
+        let r = Registry::embedded().unwrap();
+        assert_eq!(r.resolve_city("108410").unwrap(), "108410");
+        assert_eq!(r.resolve_city(" 108410 ").unwrap(), "108410");
+        // a unique name, any case, name or ASCII name
+        assert_eq!(r.resolve_city("Riyadh").unwrap(), "108410");
+        assert_eq!(r.resolve_city(" riyadh ").unwrap(), "108410");
+        assert_eq!(r.resolve_city("Zürich").unwrap(), "2657896");
+        assert_eq!(r.resolve_city("zurich").unwrap(), "2657896");
+        // an unknown name keeps the suggestion of an unknown id
+        assert_eq!(
+            r.resolve_city("Riyad").unwrap_err().to_string(),
+            r.unknown_city("Riyad").to_string()
+        );
+        assert_eq!(
+            r.resolve_city("").unwrap_err().to_string(),
+            r.unknown_city("").to_string()
+        );
+    }
+
+    #[test]
+    fn resolve_city_lists_the_cities_an_ambiguous_name_fits() {
+        let mut r = Registry::embedded().unwrap();
+        let e = r.resolve_city("springfield").unwrap_err();
+        assert!(matches!(e, Error::Usage(_)));
+        assert_eq!(
+            e.to_string(),
+            "'springfield' names 8 cities; pass the id of the one you mean:
+  4409896  Springfield, US, population 170188
+  4951788  Springfield, US, population 154341
+  4250542  Springfield, US, population 114394
+  5754005  Springfield, US, population 60870
+  4525353  Springfield, US, population 59680
+  4787117  Springfield, US, population 30484
+  4561407  Springfield, US, population 23363
+  4659557  Springfield, US, population 16808"
+        );
+        // workspace additions count; past ten, the rest are counted; no population last
+        let mut csv = String::from(
+            "city_id,name,ascii_name,country_iso2,country_iso3,continent,un_region,economy,population,population_year,latitude,longitude\n",
+        );
+        for (id, pop) in [("900001", "900"), ("900002", ""), ("900003", "200000")] {
+            csv.push_str(&format!(
+                "{id},Springfield,Springfield,AU,AUS,Oceania,Australia and New Zealand,developed,{pop},2025,,\n"
+            ));
+        }
+        r.add_cities(&csv, Path::new("cities.csv")).unwrap();
+        assert_eq!(
+            r.resolve_city("Springfield").unwrap_err().to_string(),
+            "'Springfield' names 11 cities; pass the id of the one you mean:
+  900003  Springfield, AU, population 200000
+  4409896  Springfield, US, population 170188
+  4951788  Springfield, US, population 154341
+  4250542  Springfield, US, population 114394
+  5754005  Springfield, US, population 60870
+  4525353  Springfield, US, population 59680
+  4787117  Springfield, US, population 30484
+  4561407  Springfield, US, population 23363
+  4659557  Springfield, US, population 16808
+  900001  Springfield, AU, population 900
+  ... and 1 more (`citybench cities --search Springfield` lists them all)"
+        );
+        let last = r.named("SPRINGFIELD").last().copied().unwrap();
+        assert_eq!(r.cities()[last].city_id, "900002");
+    }
 
     #[test]
     fn bands_follow_u4ssc() {

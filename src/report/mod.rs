@@ -409,12 +409,34 @@ impl Results {
         }
     }
 
-    /// The city `id`, or an error with a "did you mean".
-    pub fn city(&self, id: &str) -> Result<CityInfo> {
+    /// The city `arg` names: an id, or a name unique in the registry
+    /// ([`Registry::resolve_city`]); else an error with a "did you mean".
+    pub fn city(&self, arg: &str) -> Result<CityInfo> {
+        if let Some(c) = self.city_by_id(arg.trim())? {
+            return Ok(c);
+        }
+        // not an id of the results: a city name, or a typo; the registry is read only now,
+        // to resolve a name or suggest an id
+        let id = arg.trim();
+        let reg = match Registry::for_workspace(self.ws.root()) {
+            Ok(reg) => reg,
+            Err(_) => {
+                return Err(Error::Usage(format!(
+                    "unknown city id '{id}' (`citybench cities --search NAME` finds ids)"
+                )));
+            }
+        };
+        let resolved = reg.resolve_city(id)?;
+        self.city_by_id(&resolved)?
+            .ok_or_else(|| reg.unknown_city(id))
+    }
+
+    /// The city of this id in the results, `None` for an id they do not hold.
+    fn city_by_id(&self, id: &str) -> Result<Option<CityInfo>> {
         let (file, sql) = CITY;
-        let rows = self.warehouse.query_params(file, sql, &[id.trim()])?;
+        let rows = self.warehouse.query_params(file, sql, &[id])?;
         if let Some(r) = rows.records().next() {
-            return Ok(CityInfo {
+            return Ok(Some(CityInfo {
                 city_id: r.str("city_id").unwrap_or_default(),
                 name: r.str("city_name").unwrap_or_default(),
                 country_iso3: r.str("country_iso3"),
@@ -423,15 +445,9 @@ impl Results {
                 economy: r.str("economy"),
                 population: r.i64("population"),
                 population_band: r.str("population_band"),
-            });
+            }));
         }
-        // the registry is read only now, to suggest an id
-        Err(match Registry::for_workspace(self.ws.root()) {
-            Ok(reg) => reg.unknown_city(id),
-            Err(_) => Error::Usage(format!(
-                "unknown city id '{id}' (`citybench cities --search NAME` finds ids)"
-            )),
-        })
+        Ok(None)
     }
 }
 
