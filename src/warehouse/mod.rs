@@ -313,13 +313,36 @@ impl Warehouse {
             return Err(Error::Usage("empty query".into()));
         }
         let wrapped = format!("SELECT * FROM query({})", quote(&stmt));
-        let mut prepared = self.conn.prepare(&wrapped).map_err(|e| refuse(e, &stmt))?;
-        let batches: Vec<RecordBatch> = prepared
-            .query_arrow([])
-            .map_err(|e| refuse(e, &stmt))?
-            .collect();
+        let fail = |e: duckdb::Error| match refuse(e, &stmt) {
+            Error::Sql(m) => Error::Sql(self.in_user_terms(m, &stmt)),
+            other => other,
+        };
+        let mut prepared = self.conn.prepare(&wrapped).map_err(fail)?;
+        let batches: Vec<RecordBatch> = prepared.query_arrow([]).map_err(fail)?.collect();
         let columns: Vec<String> = prepared.column_names();
         Ok(to_rows(columns, &batches))
+    }
+
+    /// DuckDB's message `m` about the wrapped statement, in terms of the user's own text:
+    /// where it quotes the wrapper (`LINE 1: SELECT * FROM query('...`), the user's single
+    /// statement is prepared on its own (parsed and bound, never run: `query()` has already
+    /// accepted it as one read-only query) for DuckDB's message with the line and caret in
+    /// the user's text; if that does not fail the same way (an error raised while running),
+    /// the message without the wrapper's context.
+    fn in_user_terms(&self, m: String, stmt: &str) -> String {
+        if !quotes_wrapper(&m) {
+            return m;
+        }
+        if statement_starts(stmt).len() == 1
+            && !m.starts_with("refused: ")
+            && let Err(e) = self.conn.prepare(stmt)
+        {
+            let own = e.to_string();
+            if error_kind(&own) == error_kind(&m) && !quotes_wrapper(&own) {
+                return own;
+            }
+        }
+        without_wrapper_context(&m)
     }
 
     /// Run one of citybench's own parameterised queries (`queries/report/`; `$1`, `$2`, ...
@@ -360,6 +383,29 @@ fn refuse(e: duckdb::Error, stmt: &str) -> Error {
         ));
     }
     Error::Sql(m)
+}
+
+/// What [`Warehouse::query`] wraps the user's statement in, as DuckDB quotes it in an
+/// error's `LINE n:` context.
+const WRAPPER: &str = "SELECT * FROM query('";
+
+/// Whether DuckDB's message quotes the `query()` wrapper in its `LINE n:` context.
+fn quotes_wrapper(m: &str) -> bool {
+    m.find("\nLINE ")
+        .is_some_and(|i| m[i..].lines().nth(1).is_some_and(|l| l.contains(WRAPPER)))
+}
+
+/// The kind of a DuckDB message, the text before its first `: ` (`Binder Error`).
+fn error_kind(m: &str) -> &str {
+    m.split_once(": ").map_or(m, |(k, _)| k)
+}
+
+/// DuckDB's message without its `LINE n:` context and caret (which quote the wrapper).
+fn without_wrapper_context(m: &str) -> String {
+    match m.find("\nLINE ") {
+        Some(i) => m[..i].trim_end().to_string(),
+        None => m.to_string(),
+    }
 }
 
 /// The first keyword of a statement, upper case.
@@ -492,5 +538,31 @@ mod statement_tests {
             statement_starts("select 1 -- a; b\n; /* ; */ select \"x;y\""),
             ["select 1 -- a; b\n", " /* ; */ select \"x;y\""]
         );
+    }
+}
+
+#[cfg(test)]
+mod wrapper_tests {
+    use super::{error_kind, quotes_wrapper, without_wrapper_context};
+
+    const BINDER: &str = "Binder Error: Referenced column \"x\" not found in FROM clause!\nCandidate bindings: \"a\"\n\nLINE 1: SELECT * FROM query('select x from t')\n               ^^^^^^^^^";
+
+    #[test]
+    fn the_wrapper_context_is_recognised_and_cut() {
+        assert!(quotes_wrapper(BINDER));
+        assert!(!quotes_wrapper(
+            "Parser Error: syntax error at or near \"selec\"\n\nLINE 1: selec 1\n        ^"
+        ));
+        assert!(!quotes_wrapper("Permission Error: Cannot access file"));
+        assert_eq!(
+            without_wrapper_context(BINDER),
+            "Binder Error: Referenced column \"x\" not found in FROM clause!\nCandidate bindings: \"a\""
+        );
+        assert_eq!(
+            without_wrapper_context("Out of Range Error: x"),
+            "Out of Range Error: x"
+        );
+        assert_eq!(error_kind(BINDER), "Binder Error");
+        assert_eq!(error_kind("no colon"), "no colon");
     }
 }
