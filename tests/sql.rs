@@ -164,6 +164,70 @@ fn output_formats_files_and_the_prompt() {
     assert_eq!(String::from_utf8_lossy(&o.stdout), format!("{csv}x\n42\n"));
 }
 
+/// Run the prompt (`sql --format csv`) on `stdin`: (exit code, stdout, stderr).
+fn prompt(ws: &Ws, stdin: &str) -> (Option<i32>, String, String) {
+    let o = assert_cmd::Command::cargo_bin("citybench")
+        .unwrap()
+        .arg("-w")
+        .arg(ws.root())
+        .args(["sql", "--format", "csv"])
+        .write_stdin(stdin.to_string())
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+const HELP: &str = ".help     this list
+.tables   the views and tables to query
+.clear    discard the unfinished statement
+.quit     exit (also .exit and Ctrl-D; an unfinished statement is not run)
+End a statement with ';' to run it; it may span lines.
+";
+
+#[test]
+fn the_prompt_knows_its_dot_commands_even_inside_a_statement() {
+    let ws = demo_like();
+    // .help lists the commands; the .quit after it quits (was: swallowed as SQL)
+    let r = prompt(&ws, ".help\n.quit\nselect 'never';\n");
+    assert_eq!(r, (Some(0), HELP.to_string(), String::new()));
+    // typed while a statement is pending: .help answers and the statement goes on; .quit
+    // quits without running the unfinished one
+    let r = prompt(
+        &ws,
+        "select 40 +\n.help\n 2 as x;\nselect 'unfinished'\n.exit\nselect 'never';\n",
+    );
+    assert_eq!(
+        r,
+        (
+            Some(0),
+            format!("{HELP}x\n42\n"),
+            "(the unfinished statement was not run)\n".to_string()
+        )
+    );
+    // .clear drops a pending statement; .tables lists the views
+    let r = prompt(&ws, "select nope\n.clear\nselect 1 as y;\n.tables\n");
+    assert_eq!(r.0, Some(0), "{}", r.2);
+    assert!(r.1.starts_with("y\n1\nname\n"), "{}", r.1);
+    assert!(r.1.contains("\ncity_scorecard\n"), "{}", r.1);
+    // an unknown command or arguments are errors (exit 2 once the input ends)
+    let r = prompt(&ws, ".schema city_scorecard\n.quit now\nselect 3 as z;\n");
+    assert_eq!(
+        r,
+        (
+            Some(2),
+            "z\n3\n".to_string(),
+            "error: unknown command .schema; .help lists the commands (.help, .tables, .clear, .quit)\n\
+             error: .quit takes no arguments\n\
+             error: one or more queries failed (messages above)\n"
+                .to_string()
+        )
+    );
+}
+
 #[test]
 fn every_example_runs_and_every_check_is_empty() {
     let ws = demo_like();

@@ -13,7 +13,7 @@ use crate::warehouse::Warehouse;
 /// Query the workspace with SQL (read-only).
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  citybench sql \"select * from city_scorecard where city_id = '2660646' limit 5\"\n  citybench sql -f queries/examples/top_cities_overall.sql --format markdown\n  citybench sql \"show tables\"\n  citybench sql            (interactive; end a query with ';', quit with .quit or Ctrl-D)\n\nThe connection is read-only and may read only the workspace's files; COPY, ATTACH,\nINSTALL, LOAD and SET are refused. Errors show DuckDB's message and exit 2."
+    after_help = "Examples:\n  citybench sql \"select * from city_scorecard where city_id = '2660646' limit 5\"\n  citybench sql -f queries/examples/top_cities_overall.sql --format markdown\n  citybench sql \"show tables\"\n  citybench sql            (interactive; end a query with ';'; .help lists the commands,\n                           .quit or Ctrl-D exits)\n\nThe connection is read-only and may read only the workspace's files; COPY, ATTACH,\nINSTALL, LOAD and SET are refused. Errors show DuckDB's message and exit 2."
 )]
 pub struct Args {
     /// The query (one statement).
@@ -55,12 +55,13 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     let tty = stdin.is_terminal();
     if tty {
         eprintln!(
-            "citybench sql on {} (read-only). End a query with ';'. .tables lists views; .quit exits.",
+            "citybench sql on {} (read-only). End a query with ';'. .help lists the commands; .quit exits.",
             ws.root().display()
         );
     }
     let mut buf = String::new();
     let mut failed = false;
+    let report = |e: &Error| eprintln!("error: {}", crate::text::printable_lines(&e.to_string()));
     let prompt = |cont: bool| {
         if tty {
             eprint!("{}", if cont { "   ...> " } else { "citybench> " });
@@ -71,33 +72,48 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     for line in stdin.lock().lines() {
         let line = line.map_err(|e| Error::io("<stdin>", e))?;
         let t = line.trim();
-        if buf.is_empty() && (t == ".quit" || t == ".exit") {
-            break;
-        }
-        if buf.is_empty() && t == ".tables" {
-            if let Err(e) = emit(&w, "show tables", args) {
-                eprintln!("error: {}", crate::text::printable_lines(&e.to_string()));
+        if let Some(command) = Dot::parse(t) {
+            let pending = !buf.trim().is_empty();
+            match command {
+                Ok(Dot::Quit) => {
+                    if pending {
+                        eprintln!("(the unfinished statement was not run)");
+                    }
+                    buf.clear();
+                    break;
+                }
+                Ok(Dot::Help) => print!("{}", Dot::HELP),
+                Ok(Dot::Tables) => {
+                    if let Err(e) = emit(&w, "show tables", args) {
+                        report(&e);
+                    }
+                }
+                Ok(Dot::Clear) => buf.clear(),
+                Err(message) => {
+                    report(&Error::Usage(message));
+                    failed = true;
+                }
             }
-            prompt(false);
+            prompt(!buf.trim().is_empty());
             continue;
         }
         buf.push_str(&line);
         buf.push('\n');
         if t.ends_with(';') {
             if let Err(e) = emit(&w, &buf, args) {
-                eprintln!("error: {}", crate::text::printable_lines(&e.to_string()));
+                report(&e);
                 failed = true;
             }
             buf.clear();
             prompt(false);
         } else {
-            prompt(true);
+            prompt(!buf.trim().is_empty());
         }
     }
     if !buf.trim().is_empty()
         && let Err(e) = emit(&w, &buf, args)
     {
-        eprintln!("error: {}", crate::text::printable_lines(&e.to_string()));
+        report(&e);
         failed = true;
     }
     if failed && !tty {
@@ -106,4 +122,79 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
         ));
     }
     Ok(Outcome::Ok)
+}
+
+/// A command of the interactive prompt: a line starting with `.` and a letter, recognised
+/// whether or not a statement is pending (a SQL line never starts that way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dot {
+    Help,
+    Quit,
+    Tables,
+    Clear,
+}
+
+impl Dot {
+    /// What `.help` prints.
+    const HELP: &str = "\
+.help     this list
+.tables   the views and tables to query
+.clear    discard the unfinished statement
+.quit     exit (also .exit and Ctrl-D; an unfinished statement is not run)
+End a statement with ';' to run it; it may span lines.
+";
+
+    /// The command of a trimmed line: `None` for a line of SQL; `Err` with the message for
+    /// an unknown command or one given arguments.
+    fn parse(t: &str) -> Option<std::result::Result<Dot, String>> {
+        let rest = t.strip_prefix('.')?;
+        if !rest.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            return None;
+        }
+        let mut words = t.split_whitespace();
+        let name = words.next().unwrap_or(t);
+        let command = match name.to_ascii_lowercase().as_str() {
+            ".help" => Dot::Help,
+            ".quit" | ".exit" => Dot::Quit,
+            ".tables" => Dot::Tables,
+            ".clear" => Dot::Clear,
+            _ => {
+                return Some(Err(format!(
+                    "unknown command {name}; .help lists the commands (.help, .tables, .clear, .quit)"
+                )));
+            }
+        };
+        if words.next().is_some() {
+            return Some(Err(format!("{name} takes no arguments")));
+        }
+        Some(Ok(command))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Dot;
+
+    #[test]
+    fn dot_commands_are_recognised_and_sql_is_not() {
+        assert_eq!(Dot::parse(".help"), Some(Ok(Dot::Help)));
+        assert_eq!(Dot::parse(".quit"), Some(Ok(Dot::Quit)));
+        assert_eq!(Dot::parse(".EXIT"), Some(Ok(Dot::Quit)));
+        assert_eq!(Dot::parse(".tables"), Some(Ok(Dot::Tables)));
+        assert_eq!(Dot::parse(".clear"), Some(Ok(Dot::Clear)));
+        assert_eq!(
+            Dot::parse(".schema x"),
+            Some(Err(
+                "unknown command .schema; .help lists the commands (.help, .tables, .clear, .quit)"
+                    .into()
+            ))
+        );
+        assert_eq!(
+            Dot::parse(".quit now"),
+            Some(Err(".quit takes no arguments".into()))
+        );
+        assert_eq!(Dot::parse("select 1;"), None);
+        assert_eq!(Dot::parse(".5 + 1;"), None);
+        assert_eq!(Dot::parse(""), None);
+    }
 }
