@@ -231,11 +231,14 @@ fn the_prompt_knows_its_dot_commands_even_inside_a_statement() {
 #[test]
 fn every_example_runs_and_every_check_is_empty() {
     let ws = demo_like();
+    // every example built into the binary runs by name, as from its file in the checkout
     for (name, file, _) in citybench::warehouse::EXAMPLES {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/").to_string() + file;
-        let r = ws.run(&["sql", "-f", &path, "--format", "csv"]);
+        let r = ws.run(&["sql", "--example", name, "--format", "csv"]);
         assert_eq!(r.code, 0, "{name}: {}", r.stderr);
         assert!(r.stdout.lines().count() >= 1, "{name}");
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/").to_string() + file;
+        let from_file = ws.run(&["sql", "-f", &path, "--format", "csv"]);
+        assert_eq!(from_file.stdout, r.stdout, "{name}");
     }
     for (name, file, _) in citybench::warehouse::CHECKS {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/").to_string() + file;
@@ -248,6 +251,59 @@ fn every_example_runs_and_every_check_is_empty() {
             r.stdout
         );
     }
+}
+
+#[test]
+fn the_examples_are_built_in_and_listed() {
+    // every file of queries/examples/ is built in
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/queries/examples");
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|f| f.ends_with(".sql"))
+        .collect();
+    files.sort();
+    let mut built_in: Vec<String> = citybench::warehouse::EXAMPLES
+        .iter()
+        .map(|(name, _, _)| format!("{name}.sql"))
+        .collect();
+    built_in.sort();
+    assert_eq!(files, built_in);
+    // the listing needs no workspace
+    let ws = Ws::new();
+    let r = ws.run(&["sql", "--examples"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "Example queries (run one: citybench sql --example NAME; their SQL is in queries/examples/):
+  distribution_by_population_band  How is one KPI distributed in each U4SSC population band (< 100k, 100k-500k, 500k-1M, >= 1M)?
+  europe_median_misses_target      On which KPIs does the median European city miss the default (U4SSC) target?
+  index_leaders_by_continent       The three best-ranked cities of each continent on the composite index, with their overall rank.
+  index_rank_intervals             The top 20 of the composite index with their rank intervals: which places are solid and which hinge on the weights and methods (run `citybench index --uncertainty 1000` first; without it the interval columns are empty).
+  kpi_maturity_by_continent        How mature are cities' KPI performances (ITU-T Y.4904) on each continent?
+  low_coverage_dimensions          Which cities have a dimension (Economy, Environment, Society and Culture) whose roll-up covers less than half of its scorable items?
+  peers_beating_me_on_water_loss   Which cities of my peer group (same population band) do better than me on water supply loss (EC-I-WS-3C, lower is better)?
+  staircase_violations             Which self-assessments break the EU-China white paper's staircase principles?
+  top_cities_overall               The 20 best cities by overall U4SSC roll-up score, among cities whose overall coverage (scored / non-neutral items) reaches a minimum; ties by city name.
+  verification_worklist            Which cities should a verifier look at first?
+  worsening_trends_by_continent    Per continent, what share of the KPI trends that can be judged against a target are moving away from it (status 'worsening')?
+"
+    );
+    // an unknown name is refused before the workspace is opened
+    let r = ws.run(&["sql", "--example", "nope"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        "error: unknown example 'nope'; `citybench sql --examples` lists them\n"
+    );
+    let r = ws.run(&["sql", "--example", "top_cities_overall", "select 1"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("the argument '--example <NAME>' cannot be used with '[QUERY]'"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]

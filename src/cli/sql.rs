@@ -13,7 +13,7 @@ use crate::warehouse::Warehouse;
 /// Query the workspace with SQL (read-only).
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  citybench sql \"select * from city_scorecard where city_id = '2660646' limit 5\"\n  citybench sql -f queries/examples/top_cities_overall.sql --format markdown\n  citybench sql \"show tables\"\n  citybench sql            (interactive; end a query with ';'; .help lists the commands,\n                           .quit or Ctrl-D exits)\n\nThe connection is read-only and may read only the workspace's files; COPY, ATTACH,\nINSTALL, LOAD and SET are refused. Errors show DuckDB's message and exit 2."
+    after_help = "Examples:\n  citybench sql \"select * from city_scorecard where city_id = '2660646' limit 5\"\n  citybench sql --example top_cities_overall --format markdown\n  citybench sql --examples  (the example queries built in, with what each answers)\n  citybench sql -f my_query.sql\n  citybench sql \"show tables\"\n  citybench sql            (interactive; end a query with ';'; .help lists the commands,\n                           .quit or Ctrl-D exits)\n\nThe connection is read-only and may read only the workspace's files; COPY, ATTACH,\nINSTALL, LOAD and SET are refused. Errors show DuckDB's message and exit 2."
 )]
 pub struct Args {
     /// The query (one statement).
@@ -21,6 +21,12 @@ pub struct Args {
     /// Read the query from a file.
     #[arg(short, long, conflicts_with = "query")]
     pub file: Option<PathBuf>,
+    /// Run one of the example queries built into citybench (`--examples` lists them).
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["query", "file"])]
+    pub example: Option<String>,
+    /// List the example queries built into citybench, each with the question it answers.
+    #[arg(long, conflicts_with_all = ["query", "file", "example"])]
+    pub examples: bool,
     #[command(flatten)]
     pub output: OutputArgs,
     /// Replace the --out file if it exists.
@@ -34,11 +40,17 @@ fn emit(w: &Warehouse, sql: &str, args: &Args) -> Result<()> {
 
 /// Run `sql`.
 pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
+    if args.examples {
+        args.output.emit_text(&examples_list())?;
+        return Ok(Outcome::Ok);
+    }
     crate::store::refuse_existing_out(args.output.out.as_deref(), args.force)?;
-    // the file first: a FIFO or a directory is named before the workspace is opened
-    let file_text = match &args.file {
-        Some(f) => Some(crate::input::read_text(f, "a file of SQL")?),
-        None => None,
+    // the file or example first: a FIFO, a directory or an unknown example is named before
+    // the workspace is opened
+    let file_text = match (&args.file, &args.example) {
+        (Some(f), _) => Some(crate::input::read_text(f, "a file of SQL")?),
+        (None, Some(name)) => Some(example_sql(name)?.to_string()),
+        (None, None) => None,
     };
     let ws = Workspace::open(global.workspace())?;
     let w = Warehouse::open_read_only(&ws)?;
@@ -122,6 +134,37 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
         ));
     }
     Ok(Outcome::Ok)
+}
+
+/// The SQL of the built-in example `name`.
+fn example_sql(name: &str) -> Result<&'static str> {
+    crate::warehouse::EXAMPLES
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(_, _, sql)| *sql)
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "unknown example '{}'; `citybench sql --examples` lists them",
+                crate::text::printable(name)
+            ))
+        })
+}
+
+/// What `--examples` prints: each example's name and summary, by name.
+fn examples_list() -> String {
+    let mut examples: Vec<(&str, String)> = crate::warehouse::EXAMPLES
+        .iter()
+        .map(|(name, _, sql)| (*name, crate::warehouse::example_summary(name, sql)))
+        .collect();
+    examples.sort();
+    let width = examples.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    let mut s = String::from(
+        "Example queries (run one: citybench sql --example NAME; their SQL is in queries/examples/):\n",
+    );
+    for (name, summary) in examples {
+        s.push_str(&format!("  {name:width$}  {summary}\n"));
+    }
+    s
 }
 
 /// A command of the interactive prompt: a line starting with `.` and a letter, recognised

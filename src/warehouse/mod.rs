@@ -114,6 +114,34 @@ pub const EXAMPLES: &[(&str, &str, &str)] = &[
     model!("examples", "index_leaders_by_continent"),
 ];
 
+/// What an example answers, for `sql --examples`: the first sentence (to the first `?`
+/// or `.` before a space) of its leading comment, without a leading `<name>: `, first
+/// letter upper case.
+pub fn example_summary(name: &str, sql: &str) -> String {
+    let comment: Vec<&str> = sql
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| l.is_empty())
+        .map_while(|l| l.strip_prefix("--"))
+        .map(str::trim)
+        .collect();
+    let comment = comment.join(" ");
+    let text = comment
+        .strip_prefix(name)
+        .and_then(|r| r.strip_prefix(':'))
+        .map_or(comment.as_str(), str::trim_start);
+    let end = text
+        .char_indices()
+        .find(|&(i, c)| {
+            matches!(c, '?' | '.') && text[i + 1..].chars().next().is_none_or(char::is_whitespace)
+        })
+        .map_or(text.len(), |(i, _)| i + 1);
+    let mut c = text[..end].chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
 /// Source tables that exist only after another command (`citybench verify` writes
 /// `derived/verification_flags.parquet`, `citybench index` the `index_*` tables): until
 /// then their view is empty, with the table's columns and types.
@@ -543,7 +571,24 @@ mod statement_tests {
 
 #[cfg(test)]
 mod wrapper_tests {
-    use super::{error_kind, quotes_wrapper, without_wrapper_context};
+    use super::{error_kind, example_summary, quotes_wrapper, without_wrapper_context};
+
+    #[test]
+    fn an_example_is_summarised_by_the_first_sentence_of_its_comment() {
+        assert_eq!(
+            example_summary(
+                "top",
+                "-- top: which 20 cities (0.5 of\n--   them) lead? More.\nSELECT 1"
+            ),
+            "Which 20 cities (0.5 of them) lead?"
+        );
+        assert_eq!(
+            example_summary("x", "\n  -- The three best. Then\nSELECT 1 -- no."),
+            "The three best."
+        );
+        assert_eq!(example_summary("x", "-- no end\nSELECT 1"), "No end");
+        assert_eq!(example_summary("x", "SELECT 1"), "");
+    }
 
     const BINDER: &str = "Binder Error: Referenced column \"x\" not found in FROM clause!\nCandidate bindings: \"a\"\n\nLINE 1: SELECT * FROM query('select x from t')\n               ^^^^^^^^^";
 
