@@ -83,6 +83,16 @@ fn malformed_sql_shows_duckdb_message_and_exits_2() {
         r.stderr,
         "error: Binder Error: Referenced column \"nope\" not found in FROM clause!\nCandidate bindings: \"continent\", \"source_year\", \"confidential\", \"attainment_pct\", \"gap_target_pct\"\n\nLINE 2:  nope from city_scorecard\n         ^^^^\n"
     );
+    // a long line DuckDB cuts to a window: the window of the user's line, not the wrapper's
+    let r = ws.run(&[
+        "sql",
+        "select data_point_id, kpi_name, data_point from stg_catalog where data_point <> '' limit 3",
+    ]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        "error: Binder Error: Referenced column \"data_point\" not found in FROM clause!\nCandidate bindings: \"data_point_id\", \"catalog_position\", \"direction\", \"category\", \"kpi_name\"\n\nLINE 1: ... data_point_id, kpi_name, data_point from stg_catalog where data_point <> '' limit 3\n                                                                       ^^^^^^^^^^\n"
+    );
     // a message without a position in the text stays as DuckDB wrote it
     let r = ws.run(&["sql", "select 'a'::int as x"]);
     assert_eq!(r.code, 2);
