@@ -179,8 +179,10 @@ impl<'a> Record<'a> {
     }
 }
 
-/// Widest a terminal cell gets before it is cut with an ellipsis.
-const MAX_CELL: usize = 48;
+/// Widest a terminal cell gets before it is cut with an ellipsis: room for the embedded
+/// catalogue's longest data point name (69 characters, "Freshwater Consumption:
+/// Percentage (as verification ...)"), which `compare` shows in full.
+const MAX_CELL: usize = 72;
 
 impl Rows {
     /// A table with these columns.
