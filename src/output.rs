@@ -5,6 +5,12 @@
 //! visible escapes, as does any format written to a terminal; CSV cells that a spreadsheet
 //! would read as a formula get a leading single quote. JSON, NDJSON and Parquet carry the
 //! text unchanged (JSON escapes control characters itself).
+//!
+//! Numbers: the formats people read (the terminal table, Markdown, HTML) show a
+//! non-integer number rounded to 12 significant digits, in its shortest form, so binary
+//! float noise does not show (`73.94999999999999` reads `73.95`, `7.9910000000000005`
+//! reads `7.991`); the data formats (CSV, JSON, NDJSON, Parquet) keep every digit, so a
+//! value read back is the value computed.
 
 use std::io::Write;
 use std::path::Path;
@@ -102,9 +108,22 @@ fn cell_text(v: &Value) -> String {
     }
 }
 
+/// A cell's text for people (table, Markdown, HTML): a non-integer number rounded to 12
+/// significant digits and written in its shortest form (`73.94999999999999` -> `73.95`,
+/// `3.0` stays `3.0`); everything else as [`cell_text`].
+fn human_cell_text(v: &Value) -> String {
+    match v {
+        Value::Number(n) if n.is_f64() => n
+            .as_f64()
+            .and_then(|x| serde_json::Number::from_f64(crate::catalog::units::round_sig12(x)))
+            .map_or_else(|| n.to_string(), |r| r.to_string()),
+        other => cell_text(other),
+    }
+}
+
 /// A cell for a terminal or a Markdown document: control characters as visible escapes.
 fn printable_cell(v: &Value) -> String {
-    let t = cell_text(v);
+    let t = human_cell_text(v);
     match crate::text::printable(&t) {
         std::borrow::Cow::Borrowed(_) => t,
         std::borrow::Cow::Owned(s) => s,
@@ -160,8 +179,10 @@ impl<'a> Record<'a> {
     }
 }
 
-/// Widest a terminal cell gets before it is cut with an ellipsis.
-const MAX_CELL: usize = 48;
+/// Widest a terminal cell gets before it is cut with an ellipsis: room for the embedded
+/// catalogue's longest data point name (69 characters, "Freshwater Consumption:
+/// Percentage (as verification ...)"), which `compare` shows in full.
+const MAX_CELL: usize = 72;
 
 impl Rows {
     /// A table with these columns.
@@ -304,7 +325,7 @@ impl Rows {
                 for r in &self.rows {
                     let cells: Vec<String> = r
                         .iter()
-                        .map(|v| crate::text::printable(&esc(cell_text(v))).into_owned())
+                        .map(|v| crate::text::printable(&esc(human_cell_text(v))).into_owned())
                         .collect();
                     writeln!(w, "| {} |", cells.join(" | ")).map_err(io)?;
                 }
@@ -321,7 +342,7 @@ impl Rows {
                 for r in &self.rows {
                     s.push_str("<tr>");
                     for v in r {
-                        s.push_str(&format!("<td>{}</td>", e(&cell_text(v))));
+                        s.push_str(&format!("<td>{}</td>", e(&human_cell_text(v))));
                     }
                     s.push_str("</tr>");
                 }
@@ -487,6 +508,48 @@ mod tests {
         assert_eq!(lines[2], "-0.5e3,'@SUM(A1),-2.5");
         // the bytes of the text are kept (a file, not a terminal)
         assert!(lines[1].contains("Evil\u{1b}]0;pwned\u{7}City"), "{csv:?}");
+    }
+
+    fn noisy() -> Rows {
+        let mut r = Rows::new(["x", "y"]);
+        r.push(vec![json!(73.94999999999999), json!(7.9910000000000005)]);
+        r.push(vec![json!(3.0), json!(-0.30000000000000004)]);
+        r.push(vec![json!(123456789012345.6), json!(12)]);
+        r.push(vec![json!(1e-7 + 1e-22), json!(1.5e300)]);
+        r
+    }
+
+    fn render_noisy(f: OutputFormat) -> String {
+        let mut out = Vec::new();
+        noisy().render(f, &mut out, None).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn people_read_numbers_without_float_noise_data_formats_keep_every_digit() {
+        assert_eq!(
+            render_noisy(OutputFormat::Table),
+            "x                  y\n-----------------  --------\n73.95              7.991\n3.0                -0.3\n123456789012000.0  12\n1e-7               1.5e+300\n"
+        );
+        assert_eq!(
+            render_noisy(OutputFormat::Markdown),
+            "| x | y |\n|---|---|\n| 73.95 | 7.991 |\n| 3.0 | -0.3 |\n| 123456789012000.0 | 12 |\n| 1e-7 | 1.5e+300 |\n"
+        );
+        assert!(
+            render_noisy(OutputFormat::Html).contains(
+                "<tr><td>73.95</td><td>7.991</td></tr><tr><td>3.0</td><td>-0.3</td></tr>"
+            ),
+        );
+        assert_eq!(
+            render_noisy(OutputFormat::Csv),
+            "x,y\n73.94999999999999,7.9910000000000005\n3.0,-0.30000000000000004\n123456789012345.6,12\n1.000000000000001e-7,1.5e+300\n"
+        );
+        assert_eq!(
+            render_noisy(OutputFormat::Ndjson).lines().next().unwrap(),
+            "{\"x\":73.94999999999999,\"y\":7.9910000000000005}"
+        );
+        let j: Value = serde_json::from_str(&render_noisy(OutputFormat::Json)).unwrap();
+        assert_eq!(j[1]["y"], json!(-0.30000000000000004));
     }
 
     #[test]

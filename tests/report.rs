@@ -295,10 +295,46 @@ fn compare_with_the_peer_group_never_names_a_confidential_peer() {
         r.stderr.trim(),
         "error: unknown dimension 'Economics': expected one of Economy, Environment, Society and Culture"
     );
-    // the terminal view rounds for reading and shows unit symbols
+    // the terminal view names data points, rounds for reading and shows unit symbols; the
+    // id is in the data formats
     let t = ok(&ws, &["compare", "--city", GENEVA, "--peers", "all"]);
-    assert!(t.contains("EN-EN-AQ-1C-pm10") && t.contains("µg/m³"), "{t}");
-    assert!(t.contains("+4 (25%)"), "{t}");
+    let mut lines = t.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "data point                                                             value  unit        median  p25-p75     pctl  gap to median  gap to leaders  n  best peer"
+        ),
+        "{t}"
+    );
+    assert_eq!(
+        lines.nth(1),
+        Some(
+            "Air Pollution: PM10                                                    20     µg/m³       16      12.5–19.5   25    +4 (25%)       +7.5 (60%)      6  Basel (2661604)"
+        ),
+        "{t}"
+    );
+    assert!(
+        !t.contains("EN-EN-AQ-1C-pm10") && !t.contains("EC-ICT-ICT-1C"),
+        "{t}"
+    );
+    let md = ok(
+        &ws,
+        &[
+            "compare", "--city", GENEVA, "--peers", "all", "--format", "markdown",
+        ],
+    );
+    assert!(
+        md.starts_with("| data point | value | unit | median | p25-p75 | pctl | gap to median | gap to leaders | n | best peer |\n|---|---|---|---|---|---|---|---|---|---|\n| Air Pollution: PM10 | 20 | µg/m³ | 16 | 12.5–19.5 | 25 | +4 (25%) | +7.5 (60%) | 6 | Basel (2661604) |\n"),
+        "{md}"
+    );
+    assert!(
+        all.starts_with("data_point_id,kpi_name,dimension,"),
+        "{all}"
+    );
+    assert!(
+        all.contains("\nEN-EN-AQ-1C-pm10,Air Pollution: PM10,Environment,"),
+        "{all}"
+    );
 }
 
 #[test]

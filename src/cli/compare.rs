@@ -12,7 +12,7 @@ use crate::report::compare::{self, Peers};
 /// quartiles, percentile, gaps to the median and to the leaders' level, best peer.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  citybench compare --city 2660646\n  citybench compare --city 2660646 --peers continent --dimension Environment\n  citybench compare --city 2660646 --with 2988507,2950159,3169070 --format csv\n\nGaps are in canonical units, positive = shortfall; rows are sorted by the gap to the median\nrelative to the median (largest shortfall first). A confidential peer value is never used\nfor --with and never named or shown."
+    after_help = "Examples:\n  citybench compare --city 2660646\n  citybench compare --city 2660646 --peers continent --dimension Environment\n  citybench compare --city 2660646 --with 2988507,2950159,3169070 --format csv\n\nGaps are in canonical units, positive = shortfall; rows are sorted by the gap to the median\nrelative to the median (largest shortfall first). The table and Markdown name each data\npoint (\"Air Pollution: PM10\"; with its id where two share a name); CSV, JSON, NDJSON and\nParquet carry data_point_id and kpi_name (the same full name) in full precision. A\nconfidential peer value is never used for --with and never named or shown."
 )]
 pub struct Args {
     /// City id, or a city name unique in the registry (`citybench cities --search NAME` finds
@@ -65,6 +65,10 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
         );
     }
     match args.output.format {
+        OutputFormat::Markdown => {
+            let units = crate::catalog::UnitRegistry::embedded()?;
+            args.output.emit(&compare::terminal_view(&rows, &units))?
+        }
         OutputFormat::Table if args.output.out.is_none() => {
             let units = crate::catalog::UnitRegistry::embedded()?;
             args.output.emit(&compare::terminal_view(&rows, &units))?

@@ -186,7 +186,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     println!(
         "  citybench -w {w} index --uncertainty 1000 --seed 7   # the composite index with rank intervals and diagnostics"
     );
-    println!("  citybench -w {w} sql -f queries/examples/index_leaders_by_continent.sql");
+    println!("  citybench -w {w} sql --example index_leaders_by_continent");
     println!(
         "  citybench -w {w} sql \"select kpi_name, value, unit, target, state, percentile_all from city_scorecard where city_id = '{city}' order by dimension, kpi_name\"    # {name}"
     );
@@ -194,9 +194,9 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
         "  citybench -w {w} sql \"select path, rollup_score_pct, band, coverage_pct from category_rollups where city_id = '{city}' and level = 'dimension'\""
     );
     println!(
-        "  citybench -w {w} sql -f queries/examples/europe_median_misses_target.sql --format markdown"
+        "  citybench -w {w} sql --example europe_median_misses_target --format markdown   # sql --examples lists them"
     );
-    println!("  citybench -w {w} sql                      (interactive; .tables lists the views)");
+    println!("  citybench -w {w} sql                      (interactive; .help lists the commands)");
     println!(
         "  python3 -c \"import duckdb; print(duckdb.connect('{w}/citybench.duckdb', read_only=True).sql('from peer_benchmarks limit 5'))\""
     );

@@ -104,8 +104,33 @@ pub fn has_data(rows: &Rows) -> bool {
     rows.records().any(|r| r.f64("value").is_some())
 }
 
-/// A narrower view for a terminal: numbers rounded for reading, gaps with their relative
-/// size, the quartiles as one range.
+/// How the terminal view names each row's data point: its name (the catalogue's full name,
+/// "Air Pollution: PM10"); the id too, "Name (ID)", where the name is shared with another
+/// row (a framework may repeat one) or, alone, where there is no name.
+fn data_point_labels(rows: &Rows) -> Vec<String> {
+    let names: Vec<Option<String>> = rows
+        .records()
+        .map(|r| r.str("kpi_name").filter(|n| !n.trim().is_empty()))
+        .collect();
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for n in names.iter().flatten() {
+        *seen.entry(n.as_str()).or_default() += 1;
+    }
+    rows.records()
+        .zip(&names)
+        .map(|(r, name)| {
+            let id = r.str("data_point_id").unwrap_or_default();
+            match name {
+                Some(n) if seen[n.as_str()] == 1 => n.clone(),
+                Some(n) => format!("{n} ({id})"),
+                None => id,
+            }
+        })
+        .collect()
+}
+
+/// A narrower view for people (the terminal table, Markdown): data points by name, numbers
+/// rounded for reading, gaps with their relative size, the quartiles as one range.
 pub fn terminal_view(rows: &Rows, units: &crate::catalog::UnitRegistry) -> Rows {
     let mut out = Rows::new([
         "data point",
@@ -125,7 +150,7 @@ pub fn terminal_view(rows: &Rows, units: &crate::catalog::UnitRegistry) -> Rows 
         (Some(g), None) => signed(g),
         _ => String::new(),
     };
-    for r in rows.records() {
+    for (r, label) in rows.records().zip(data_point_labels(rows)) {
         let suppressed = r.flag("suppressed");
         let range = match (r.f64("p25"), r.f64("p75")) {
             (Some(a), Some(b)) => format!("{}–{}", fmt_num(a, 4), fmt_num(b, 4)),
@@ -133,7 +158,7 @@ pub fn terminal_view(rows: &Rows, units: &crate::catalog::UnitRegistry) -> Rows 
             _ => String::new(),
         };
         out.push(vec![
-            json!(r.str("data_point_id").unwrap_or_default()),
+            json!(label),
             json!(num(r.f64("value"))),
             json!(r.str("unit").map(|u| units.symbol(&u))),
             json!(num(r.f64("median"))),
@@ -158,4 +183,32 @@ pub fn terminal_view(rows: &Rows, units: &crate::catalog::UnitRegistry) -> Rows 
 fn signed(x: f64) -> String {
     let t = fmt_num(x, 4);
     if x > 0.0 { format!("+{t}") } else { t }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_points_are_named_with_their_id_only_where_needed() {
+        let mut rows = Rows::new(["data_point_id", "kpi_name"]);
+        rows.push(vec![
+            json!("EN-EN-AQ-1C-pm10"),
+            json!("Air Pollution: PM10"),
+        ]);
+        rows.push(vec![json!("X-1"), json!("Water Loss")]);
+        rows.push(vec![json!("X-2"), json!("Water Loss")]);
+        rows.push(vec![json!("X-3"), Value::Null]);
+        rows.push(vec![json!("X-4"), json!(" ")]);
+        assert_eq!(
+            data_point_labels(&rows),
+            [
+                "Air Pollution: PM10",
+                "Water Loss (X-1)",
+                "Water Loss (X-2)",
+                "X-3",
+                "X-4"
+            ]
+        );
+    }
 }

@@ -114,6 +114,34 @@ pub const EXAMPLES: &[(&str, &str, &str)] = &[
     model!("examples", "index_leaders_by_continent"),
 ];
 
+/// What an example answers, for `sql --examples`: the first sentence (to the first `?`
+/// or `.` before a space) of its leading comment, without a leading `<name>: `, first
+/// letter upper case.
+pub fn example_summary(name: &str, sql: &str) -> String {
+    let comment: Vec<&str> = sql
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| l.is_empty())
+        .map_while(|l| l.strip_prefix("--"))
+        .map(str::trim)
+        .collect();
+    let comment = comment.join(" ");
+    let text = comment
+        .strip_prefix(name)
+        .and_then(|r| r.strip_prefix(':'))
+        .map_or(comment.as_str(), str::trim_start);
+    let end = text
+        .char_indices()
+        .find(|&(i, c)| {
+            matches!(c, '?' | '.') && text[i + 1..].chars().next().is_none_or(char::is_whitespace)
+        })
+        .map_or(text.len(), |(i, _)| i + 1);
+    let mut c = text[..end].chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
 /// Source tables that exist only after another command (`citybench verify` writes
 /// `derived/verification_flags.parquet`, `citybench index` the `index_*` tables): until
 /// then their view is empty, with the table's columns and types.
@@ -313,13 +341,36 @@ impl Warehouse {
             return Err(Error::Usage("empty query".into()));
         }
         let wrapped = format!("SELECT * FROM query({})", quote(&stmt));
-        let mut prepared = self.conn.prepare(&wrapped).map_err(|e| refuse(e, &stmt))?;
-        let batches: Vec<RecordBatch> = prepared
-            .query_arrow([])
-            .map_err(|e| refuse(e, &stmt))?
-            .collect();
+        let fail = |e: duckdb::Error| match refuse(e, &stmt) {
+            Error::Sql(m) => Error::Sql(self.in_user_terms(m, &stmt)),
+            other => other,
+        };
+        let mut prepared = self.conn.prepare(&wrapped).map_err(fail)?;
+        let batches: Vec<RecordBatch> = prepared.query_arrow([]).map_err(fail)?.collect();
         let columns: Vec<String> = prepared.column_names();
         Ok(to_rows(columns, &batches))
+    }
+
+    /// DuckDB's message `m` about the wrapped statement, in terms of the user's own text:
+    /// where it quotes the wrapper (`LINE 1: SELECT * FROM query('...`), the user's single
+    /// statement is prepared on its own (parsed and bound, never run: `query()` has already
+    /// accepted it as one read-only query) for DuckDB's message with the line and caret in
+    /// the user's text; if that does not fail the same way (an error raised while running),
+    /// the message without the wrapper's context.
+    fn in_user_terms(&self, m: String, stmt: &str) -> String {
+        if !quotes_wrapper(&m) {
+            return m;
+        }
+        if statement_starts(stmt).len() == 1
+            && !m.starts_with("refused: ")
+            && let Err(e) = self.conn.prepare(stmt)
+        {
+            let own = e.to_string();
+            if error_kind(&own) == error_kind(&m) {
+                return own;
+            }
+        }
+        without_wrapper_context(&m)
     }
 
     /// Run one of citybench's own parameterised queries (`queries/report/`; `$1`, `$2`, ...
@@ -360,6 +411,26 @@ fn refuse(e: duckdb::Error, stmt: &str) -> Error {
         ));
     }
     Error::Sql(m)
+}
+
+/// Whether DuckDB's message has a `LINE n:` context: in [`Warehouse::query`] it quotes the
+/// `SELECT * FROM query('...')` wrapper (whole, or cut to a window around the error that
+/// starts with `...`), never the user's text as they wrote it.
+fn quotes_wrapper(m: &str) -> bool {
+    m.contains("\nLINE ")
+}
+
+/// The kind of a DuckDB message, the text before its first `: ` (`Binder Error`).
+fn error_kind(m: &str) -> &str {
+    m.split_once(": ").map_or(m, |(k, _)| k)
+}
+
+/// DuckDB's message without its `LINE n:` context and caret (which quote the wrapper).
+fn without_wrapper_context(m: &str) -> String {
+    match m.find("\nLINE ") {
+        Some(i) => m[..i].trim_end().to_string(),
+        None => m.to_string(),
+    }
 }
 
 /// The first keyword of a statement, upper case.
@@ -492,5 +563,48 @@ mod statement_tests {
             statement_starts("select 1 -- a; b\n; /* ; */ select \"x;y\""),
             ["select 1 -- a; b\n", " /* ; */ select \"x;y\""]
         );
+    }
+}
+
+#[cfg(test)]
+mod wrapper_tests {
+    use super::{error_kind, example_summary, quotes_wrapper, without_wrapper_context};
+
+    #[test]
+    fn an_example_is_summarised_by_the_first_sentence_of_its_comment() {
+        assert_eq!(
+            example_summary(
+                "top",
+                "-- top: which 20 cities (0.5 of\n--   them) lead? More.\nSELECT 1"
+            ),
+            "Which 20 cities (0.5 of them) lead?"
+        );
+        assert_eq!(
+            example_summary("x", "\n  -- The three best. Then\nSELECT 1 -- no."),
+            "The three best."
+        );
+        assert_eq!(example_summary("x", "-- no end\nSELECT 1"), "No end");
+        assert_eq!(example_summary("x", "SELECT 1"), "");
+    }
+
+    const BINDER: &str = "Binder Error: Referenced column \"x\" not found in FROM clause!\nCandidate bindings: \"a\"\n\nLINE 1: SELECT * FROM query('select x from t')\n               ^^^^^^^^^";
+
+    #[test]
+    fn the_wrapper_context_is_recognised_and_cut() {
+        assert!(quotes_wrapper(BINDER));
+        assert!(quotes_wrapper(
+            "Binder Error: x\n\nLINE 1: ... * FROM query('select data_point from t')\n                     ^^^"
+        ));
+        assert!(!quotes_wrapper("Permission Error: Cannot access file"));
+        assert_eq!(
+            without_wrapper_context(BINDER),
+            "Binder Error: Referenced column \"x\" not found in FROM clause!\nCandidate bindings: \"a\""
+        );
+        assert_eq!(
+            without_wrapper_context("Out of Range Error: x"),
+            "Out of Range Error: x"
+        );
+        assert_eq!(error_kind(BINDER), "Binder Error");
+        assert_eq!(error_kind("no colon"), "no colon");
     }
 }
