@@ -48,7 +48,7 @@ fn bench_index(c: &mut Criterion) {
                 year: None,
                 uncertainty: 0,
                 seed: 1,
-                top: 0,
+                top: Some(0),
                 name: None,
                 output: OutputArgs {
                     format: OutputFormat::Csv,
