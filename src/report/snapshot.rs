@@ -180,19 +180,32 @@ fn cut(s: &str, w: usize) -> String {
     }
 }
 
-/// A data point's name cut to `w` characters, keeping its qualifier after the KPI name
-/// ("Solid Waste Treatment: Landfill" -> "Solid Waste…: Landfill") or else its last word
-/// ("Electricity System Outage Frequency" -> "Electricity System… Frequency"), so that
-/// names sharing a beginning stay apart when the column is narrow.
+/// A data point's name cut to `w` characters so that names sharing a beginning stay apart
+/// when the column is narrow: the qualifier after the KPI name is kept whole when the KPI
+/// name keeps at least a few letters ("Solid Waste T…: Landfill", "Tra…: Public Transport"),
+/// else the qualifier alone is shown, cut by [`cut_tail`] ("…: Open data sets… share");
+/// a name without a qualifier is cut by [`cut_tail`] ("Electricity S… Frequency").
 fn cut_name(s: &str, w: usize) -> String {
     if s.chars().count() <= w {
         return s.to_string();
     }
     if let Some((kpi, qual)) = s.split_once(": ") {
         let room = w.saturating_sub(qual.chars().count() + 2);
-        if room >= 6 {
+        if room >= 3 {
             return format!("{}: {qual}", cut(kpi, room));
         }
+        if w > 8 {
+            return format!("…: {}", cut_tail(qual, w - 3));
+        }
+    }
+    cut_tail(s, w)
+}
+
+/// `s` cut to `w` characters keeping its last word when that is short enough
+/// ("Electricity System Outage Frequency" -> "Electricity S… Frequency").
+fn cut_tail(s: &str, w: usize) -> String {
+    if s.chars().count() <= w {
+        return s.to_string();
     }
     if let Some((head, last)) = s.rsplit_once(' ') {
         let room = w.saturating_sub(last.chars().count() + 1);
@@ -482,10 +495,19 @@ mod tests {
             cut_name("Wireless Broadband Coverage: 4G", 24),
             "Wireless Broadband…: 4G"
         );
-        // no room for the KPI name: its last word kept
+        // no room for the KPI name: the qualifier alone, its last word kept
         assert_eq!(
             cut_name("Open Data: Open data sets published as a share", 24),
-            "Open Data: Open d… share"
+            "…: Open data sets… share"
+        );
+        // the mode shares stay apart in a 22-character column
+        assert_eq!(
+            cut_name("Transportation Mode Share: Public Transport", 22),
+            "Tra…: Public Transport"
+        );
+        assert_eq!(
+            cut_name("Transportation Mode Share: Para Transport", 22),
+            "Trans…: Para Transport"
         );
         assert_eq!(cut_name("Unemployment Rate", 24), "Unemployment Rate");
         assert_eq!(
