@@ -71,6 +71,41 @@ pub fn demo_dir(dir: Option<&Path>, workspace: Option<&Path>) -> Result<Option<P
     Ok(Some(chosen.to_path_buf()))
 }
 
+/// Ingest one embedded file the demo wrote into `ws` (the ingest summary printed); a file
+/// that does not ingest is an error naming `what`.
+fn ingest_embedded(
+    ws: &Workspace,
+    global: &GlobalArgs,
+    file: PathBuf,
+    what: &str,
+) -> Result<(crate::ingest::Context, Vec<crate::ingest::FileOutcome>)> {
+    let ctx = super::ingest::context(ws, global)?;
+    let opts = IngestOptions {
+        read: ReadOptions::default(),
+        force: false,
+        year_max: None,
+    };
+    let (outcomes, failed) =
+        super::ingest::ingest_all(ws, &ctx, &[file], &opts, OutputFormat::Table, global.quiet)?;
+    if failed > 0 {
+        return Err(Error::Usage(format!("{what} could not be ingested")));
+    }
+    Ok((ctx, outcomes))
+}
+
+/// The (city id, name) of the first row `sql` returns (empty strings for no row).
+fn first_city(wv: &crate::warehouse::Warehouse, sql: &str) -> Result<(String, String)> {
+    let pick = wv.query(sql)?;
+    Ok(pick
+        .rows
+        .first()
+        .map(|r| {
+            let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+            (s(&r[0]), s(&r[1]))
+        })
+        .unwrap_or_default())
+}
+
 /// Run `demo`.
 pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     let dir = demo_dir(args.dir.as_deref(), global.explicit_workspace())?.unwrap_or_else(|| {
@@ -92,25 +127,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
         crate::sample::SAMPLE_SEED
     );
     println!("workspace: {}\n", ws.root().display());
-    let ctx = super::ingest::context(&ws, global)?;
-    let opts = IngestOptions {
-        read: ReadOptions::default(),
-        force: false,
-        year_max: None,
-    };
-    let (outcomes, failed) = super::ingest::ingest_all(
-        &ws,
-        &ctx,
-        &[sample],
-        &opts,
-        OutputFormat::Table,
-        global.quiet,
-    )?;
-    if failed > 0 {
-        return Err(Error::Usage(
-            "the embedded sample could not be ingested".into(),
-        ));
-    }
+    let (ctx, outcomes) = ingest_embedded(&ws, global, sample, "the embedded sample")?;
     let assessments = ws.root().join(crate::sample::SAMPLE_ASSESSMENTS_FILE_NAME);
     crate::store::atomic_write(&assessments, crate::sample::SAMPLE_ASSESSMENTS.as_bytes())?;
     let a = crate::assessments::ingest(&ws, &ctx.registry, &assessments, false)?;
@@ -158,15 +175,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     )?;
     let w = ws.root().display();
     let wv = crate::warehouse::Warehouse::open_read_only(&ws)?;
-    let pick = wv.query(&featured_city_sql(ws.config()?.peers.groupings.len()))?;
-    let (city, name) = pick
-        .rows
-        .first()
-        .map(|r| {
-            let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
-            (s(&r[0]), s(&r[1]))
-        })
-        .unwrap_or_default();
+    let (city, name) = first_city(&wv, &featured_city_sql(ws.config()?.peers.groupings.len()))?;
     println!("\ntry next:");
     println!(
         "  citybench -w {w} snapshot --city {city}          # {name}: targets, states, peers, trends"
@@ -280,19 +289,7 @@ fn run_real(ws: &Workspace, global: &GlobalArgs) -> Result<Outcome> {
             .saturating_sub(1)
     );
     println!("workspace: {}\n", ws.root().display());
-    let ctx = super::ingest::context(ws, global)?;
-    let opts = IngestOptions {
-        read: ReadOptions::default(),
-        force: false,
-        year_max: None,
-    };
-    let (outcomes, failed) =
-        super::ingest::ingest_all(ws, &ctx, &[data], &opts, OutputFormat::Table, global.quiet)?;
-    if failed > 0 {
-        return Err(Error::Usage(
-            "the embedded real dataset could not be ingested".into(),
-        ));
-    }
+    let (_, outcomes) = ingest_embedded(ws, global, data, "the embedded real dataset")?;
     println!();
     let summary = super::run::execute(
         ws,
@@ -306,20 +303,13 @@ fn run_real(ws: &Workspace, global: &GlobalArgs) -> Result<Outcome> {
     let w = ws.root().display();
     let wv = crate::warehouse::Warehouse::open_read_only(ws)?;
     // a city to look at: the most waste data points reported, then the most populous
-    let pick = wv.query(
+    let (city, name) = first_city(
+        &wv,
         "SELECT s.city_id, any_value(s.city_name) AS name, count(*) AS n, \
          any_value(c.population) AS population FROM city_scorecard AS s \
          LEFT JOIN stg_cities AS c USING (city_id) WHERE s.value IS NOT NULL \
          GROUP BY s.city_id ORDER BY n DESC, population DESC NULLS LAST, s.city_id LIMIT 1",
     )?;
-    let (city, name) = pick
-        .rows
-        .first()
-        .map(|r| {
-            let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
-            (s(&r[0]), s(&r[1]))
-        })
-        .unwrap_or_default();
     println!("\ntry next:");
     println!(
         "  citybench -w {w} snapshot --city {city}          # {name}: solid waste collection and treatment, with unit and year"

@@ -9,17 +9,20 @@ use polars::prelude::*;
 use super::keys;
 use crate::schema::derived as d;
 
+/// The analysis window: year in [Y - lookback, Y].
+fn in_window(year: i32, lookback: u32) -> Expr {
+    let from = year - lookback as i32;
+    col(d::YEAR)
+        .gt_eq(lit(from))
+        .and(col(d::YEAR).lt_eq(lit(year)))
+}
+
 /// One row per (city, data point) with a value in the window. `observations` are sorted by
 /// (city, data point, year) and carry [`d::SERIES`] (see [`super::observations`]), so each
 /// series is a run of rows and its last row in the window is the latest.
 pub fn align(observations: LazyFrame, year: i32, lookback: u32) -> LazyFrame {
-    let from = year - lookback as i32;
     observations
-        .filter(
-            col(d::YEAR)
-                .gt_eq(lit(from))
-                .and(col(d::YEAR).lt_eq(lit(year))),
-        )
+        .filter(in_window(year, lookback))
         .with_column(col(d::SERIES).set_sorted_flag(keys::ascending()))
         .group_by_stable([col(d::SERIES)])
         .agg([
@@ -47,13 +50,8 @@ pub fn align(observations: LazyFrame, year: i32, lookback: u32) -> LazyFrame {
 /// [Y - lookback, Y] (for a repeated year, the latest batch's). `statements` is
 /// [`super::load_statements`]'s frame.
 pub fn stated(statements: LazyFrame, year: i32, lookback: u32) -> LazyFrame {
-    let from = year - lookback as i32;
     statements
-        .filter(
-            col(d::YEAR)
-                .gt_eq(lit(from))
-                .and(col(d::YEAR).lt_eq(lit(year))),
-        )
+        .filter(in_window(year, lookback))
         .sort(
             [d::CITY_ID, d::DATA_POINT_ID, d::YEAR, d::BATCH_SEQ],
             SortMultipleOptions::default(),
