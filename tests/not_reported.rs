@@ -362,3 +362,31 @@ fn a_later_value_replaces_a_statement() {
         r.stdout
     );
 }
+
+/// A core KPI counts once: reported when any of its data points has a value (PM10 stated
+/// not reported, NO2 reported: Air Pollution is reported), declared not reported only when
+/// none has (freshwater consumption).
+#[test]
+fn a_core_kpi_with_a_reported_data_point_is_not_declared_not_reported() {
+    let ws = Ws::new();
+    let f = ws.file(
+        "s.csv",
+        csv(&[
+            &format!("{GENEVA},EC-ICT-ICT-1C,2024,96,%,x,measured,,"),
+            &format!("{GENEVA},EN-EN-AQ-1C-pm10,2024,Not Reported,,report,,,"),
+            &format!("{GENEVA},EN-EN-AQ-1C-no2,2024,20,ug/m3,x,measured,,"),
+            &format!("{GENEVA},EN-EN-WS-3C,2024,Not Reported,,report,,,"),
+        ]),
+    );
+    let r = ws.ingest(&f);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = ws.run(&["verify", "--city", GENEVA]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains(
+            "  core KPIs in 2024: 2 of 55 reported (3.6 %), 1 declared not reported, 52 with neither value nor statement\n"
+        ),
+        "{}",
+        r.stdout
+    );
+}

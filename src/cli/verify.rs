@@ -49,6 +49,8 @@ struct CitySummary {
     observations: u64,
     latest_year: i32,
     core_reported: u64,
+    /// The core KPIs with a value in the latest year.
+    core_ids: std::collections::BTreeSet<String>,
     flags: BTreeMap<(String, String), u64>,
     quality: BTreeMap<String, u64>,
     verified: u64,
@@ -97,6 +99,12 @@ fn summaries(
             .n_unique()
             .cast(DataType::UInt64)
             .alias("core"),
+        col(d::KPI_ID)
+            .cast(DataType::String)
+            .filter(col(d::YEAR).eq(col(d::YEAR).max()))
+            .drop_nulls()
+            .unique()
+            .alias("core_ids"),
     ];
     aggs.extend(QUALITIES.iter().map(|q| {
         col(d::QUALITY)
@@ -129,6 +137,22 @@ fn summaries(
         .iter()
         .collect();
     let (n, verified, core) = (s("n")?, s(d::VERIFIED)?, s("core")?);
+    let core_ids: Vec<std::collections::BTreeSet<String>> = t
+        .column("core_ids")
+        .map_err(pe)?
+        .list()
+        .map_err(pe)?
+        .amortized_iter()
+        .map(|l| {
+            l.map(|l| {
+                l.as_ref()
+                    .str()
+                    .map(|ids| ids.iter().flatten().map(str::to_string).collect())
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default()
+        })
+        .collect();
     let q: Vec<Vec<Option<u64>>> = QUALITIES.iter().map(|c| s(c)).collect::<Result<_>>()?;
     let mut out = BTreeMap::new();
     for i in 0..t.height() {
@@ -138,6 +162,7 @@ fn summaries(
                 observations: n[i].unwrap_or(0),
                 latest_year: latest[i].unwrap_or(0),
                 core_reported: core[i].unwrap_or(0),
+                core_ids: core_ids[i].clone(),
                 flags: BTreeMap::new(),
                 quality: QUALITIES
                     .iter()
@@ -387,11 +412,13 @@ fn city_text(
         "{name} ({city}): {} observations, latest year {}",
         s.observations, s.latest_year
     );
-    // core KPIs the city declared not reported in its latest year (and gave no value for)
+    // core KPIs the city declared not reported in its latest year and reported no data
+    // point of (a KPI with one data point reported counts as reported)
     let declared: std::collections::BTreeSet<&str> = stated
         .iter()
         .filter(|(y, _, _)| *y == s.latest_year)
         .filter_map(|(_, dp, _)| core_of.get(dp).map(String::as_str))
+        .filter(|kpi| !s.core_ids.contains(*kpi))
         .collect();
     let silent = (core_kpis as u64).saturating_sub(s.core_reported + declared.len() as u64);
     let _ = writeln!(
