@@ -4,6 +4,8 @@
 //!   invariant rows read = accepted + rejected;
 //! - `not_reported`: "Not reported" / "Not verified" recorded as a status (ingest accounting,
 //!   conflicts, the state in `run`, the snapshot and `verify`);
+//! - `columnar`: Parquet ingest's columnar fast path agrees with the row validator alone
+//!   (counts, reasons, stored rows, statements, rejection file) on every shape of cell;
 //! - `cli`: the command line surface (init, catalog, units, demo, exit codes);
 //! - `generate`: determinism and shape of the synthetic generator;
 //! - `warehouse`: DuckDB re-reads what Polars wrote and recomputes the unit conversions.
@@ -54,6 +56,7 @@
 mod util;
 
 mod cli;
+mod columnar;
 mod confidentiality;
 mod export;
 mod generate;

@@ -84,6 +84,7 @@ fn ingest_embedded(
         read: ReadOptions::default(),
         force: false,
         year_max: None,
+        ..IngestOptions::default()
     };
     let (outcomes, failed) =
         super::ingest::ingest_all(ws, &ctx, &[file], &opts, OutputFormat::Table, global.quiet)?;

@@ -208,6 +208,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
         },
         force: args.force,
         year_max: None,
+        ..IngestOptions::default()
     };
     let (assess, files): (Vec<PathBuf>, Vec<PathBuf>) = args
         .files

@@ -99,7 +99,7 @@ pub fn execute(ws: &Workspace, global: &GlobalArgs, args: &Args) -> Result<RunSu
         &crate::assessments::current(&crate::assessments::load(ws)?),
     ))?;
     let keys = pipeline::keys::Keys::for_inputs(&registry, &catalog)?;
-    let (raw, _) = pipeline::scan_raw(ws)?;
+    let (raw, _) = pipeline::scan_raw_keyed(ws, &keys)?;
     let inputs = Inputs {
         catalog: &catalog,
         registry: &registry,

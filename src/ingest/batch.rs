@@ -22,6 +22,90 @@ pub const RAW_COMPRESSION: ParquetCompression = ParquetCompression::Snappy;
 /// Frames at least this large are written as their own row group.
 pub const MIN_ROW_GROUP: usize = 32_768;
 
+/// Raw batch columns stored dictionary-encoded (Polars `Categorical`): the few distinct
+/// ids, units, sources and quality levels of a file are written once per row group with
+/// 32-bit codes per row, instead of the Parquet writer hashing every value again to build
+/// the same dictionary. DuckDB, pandas and Polars read them back as text.
+pub const DICTIONARY_COLUMNS: [&str; 9] = [
+    col::BATCH_ID,
+    col::SOURCE_FILE,
+    col::CITY_ID,
+    col::DATA_POINT_ID,
+    col::UNIT,
+    col::UNIT_REPORTED,
+    col::CONVERSION,
+    col::SOURCE,
+    col::QUALITY,
+];
+
+/// The categorical types of one batch's [`DICTIONARY_COLUMNS`], each with a mapping of its
+/// own that holds the values of this file only (the type's name is stored in the file).
+#[derive(Clone)]
+pub struct RawTypes {
+    types: Vec<(&'static str, DataType)>,
+}
+
+impl RawTypes {
+    /// The types of batch `batch_id`. Two ingests in one process never share a mapping.
+    pub fn new(batch_id: &str) -> Self {
+        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let types = DICTIONARY_COLUMNS
+            .iter()
+            .map(|&c| {
+                let cats = Categories::new(
+                    format!("{c}@{batch_id}#{seq}").into(),
+                    "citybench-raw".into(),
+                    CategoricalPhysical::U32,
+                );
+                (c, DataType::from_categories(cats))
+            })
+            .collect();
+        RawTypes { types }
+    }
+
+    /// The type of dictionary column `name`.
+    pub fn dtype(&self, name: &str) -> &DataType {
+        &self
+            .types
+            .iter()
+            .find(|(c, _)| *c == name)
+            .expect("a dictionary column")
+            .1
+    }
+
+    /// The mapping (value <-> code) of dictionary column `name`.
+    pub fn mapping(&self, name: &str) -> Arc<CategoricalMapping> {
+        self.dtype(name)
+            .cat_mapping()
+            .expect("a categorical type")
+            .clone()
+    }
+
+    /// A column of `name` from codes of its mapping.
+    ///
+    /// Every code must come from [`CategoricalMapping::insert_cat`] on [`Self::mapping`].
+    pub fn column(&self, name: &str, codes: Vec<u32>) -> Column {
+        let phys = UInt32Chunked::from_vec(name.into(), codes);
+        Categorical32Chunked::from_cats_and_dtype(phys, self.dtype(name).clone())
+            .into_series()
+            .into_column()
+    }
+
+    /// `df` with its dictionary columns in these types (text columns are encoded).
+    pub fn conform(&self, df: DataFrame) -> PolarsResult<DataFrame> {
+        let mut df = df;
+        for (c, dt) in &self.types {
+            let cur = df.column(c)?;
+            if cur.dtype() != dt {
+                let enc = cur.cast(dt)?;
+                df.replace(c, enc)?;
+            }
+        }
+        Ok(df)
+    }
+}
+
 /// Column builders for accepted rows: strings are appended straight into Arrow buffers,
 /// with no per-row allocation. Workers validating chunks in parallel each fill one.
 pub struct Buffers {
@@ -151,6 +235,7 @@ pub struct BatchWriter {
     rows: u64,
     pending: Vec<DataFrame>,
     pending_rows: usize,
+    types: RawTypes,
 }
 
 impl BatchWriter {
@@ -161,8 +246,10 @@ impl BatchWriter {
         batch_id: &str,
         source_file: &str,
         metadata: Vec<(String, String)>,
+        types: RawTypes,
     ) -> Self {
         BatchWriter {
+            types,
             path: path.to_path_buf(),
             batch_id: batch_id.to_string(),
             source_file: source_file.to_string(),
@@ -203,8 +290,20 @@ impl BatchWriter {
         if b.is_empty() {
             return Ok(());
         }
-        self.rows += b.len() as u64;
         let df = b.into_frame(&self.batch_id, &self.source_file, &self.path)?;
+        self.append_frame(df)
+    }
+
+    /// Append rows already in the batch schema ([`Buffers::into_frame`]), in order.
+    pub fn append_frame(&mut self, df: DataFrame) -> Result<()> {
+        if df.height() == 0 {
+            return Ok(());
+        }
+        let df = self
+            .types
+            .conform(df)
+            .map_err(|e| Error::polars(&self.path, e))?;
+        self.rows += df.height() as u64;
         if self.pending.is_empty() && self.buf.is_empty() && df.height() >= MIN_ROW_GROUP {
             // large enough to be a row group of its own: no copy
             return self.write(df);
@@ -222,7 +321,12 @@ impl BatchWriter {
         let mut frames = std::mem::take(&mut self.pending);
         self.pending_rows = 0;
         if !b.is_empty() {
-            frames.push(b.into_frame(&self.batch_id, &self.source_file, &self.path)?);
+            let df = b.into_frame(&self.batch_id, &self.source_file, &self.path)?;
+            frames.push(
+                self.types
+                    .conform(df)
+                    .map_err(|e| Error::polars(&self.path, e))?,
+            );
         }
         let mut it = frames.into_iter();
         let mut df = it.next().unwrap_or_default();

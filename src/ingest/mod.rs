@@ -16,6 +16,7 @@
 //! from the batch before it is committed).
 
 pub mod batch;
+pub mod columnar;
 pub mod encoding;
 pub mod json_numbers;
 pub mod parquet_guard;
@@ -58,6 +59,9 @@ pub struct IngestOptions {
     pub force: bool,
     /// Latest accepted year (default: the current year + 1).
     pub year_max: Option<i32>,
+    /// Check every Parquet row with the row validator alone, without the columnar fast
+    /// path ([`columnar`]): the reference the tests compare the fast path with.
+    pub row_by_row: bool,
 }
 
 /// How often each kind of rejection happened, with one example message.
@@ -306,6 +310,9 @@ fn count_reason(reasons: &mut Reasons, p: &Problem) {
 
 /// What one worker made of a chunk of rows.
 struct ChunkOut {
+    /// Rows the columnar path accepted, as batch columns.
+    fast: Option<DataFrame>,
+    /// Rows the row validator accepted.
     rows: Buffers,
     statements: Vec<Statement>,
     dedupe: Dedupe,
@@ -316,21 +323,42 @@ struct ChunkOut {
 /// Rows of a Parquet slice given to the two validation workers at a time.
 const PARQUET_CHUNK: usize = 131_072;
 
+/// One validation worker: the columnar fast path (none when every row is to be checked by
+/// the row validator) and the row validator for the rest.
+#[derive(Clone)]
+struct Worker<'a> {
+    rows: Validator<'a>,
+    fast: Option<columnar::Columnar<'a>>,
+}
+
 fn validate_range(
-    v: &mut Validator<'_>,
+    w: &mut Worker<'_>,
     ctx: &Context,
     slice: &read::ParquetSlice,
     range: std::ops::Range<usize>,
-) -> ChunkOut {
+    path: &Path,
+) -> Result<ChunkOut> {
     let mut out = ChunkOut {
-        rows: Buffers::with_capacity(range.len()),
+        fast: None,
+        rows: Buffers::with_capacity(0),
         statements: Vec::new(),
         dedupe: Dedupe::default(),
         rejects: Vec::new(),
     };
-    for i in range {
+    let slow: Vec<usize> = match &mut w.fast {
+        Some(f) => {
+            let r = f
+                .check(slice, range.start, range.len())
+                .map_err(|e| Error::polars(path, e))?;
+            out.fast = r.frame;
+            out.dedupe.extend_records(r.keys);
+            r.slow
+        }
+        None => range.collect(),
+    };
+    for i in slow {
         let row = &slice.row(i);
-        match v.check(row) {
+        match w.rows.check(row) {
             Ok(Checked::Value(a)) => {
                 out.dedupe.push(a.key(), row.line, a.value);
                 out.rows
@@ -347,7 +375,40 @@ fn validate_range(
             )),
         }
     }
-    out
+    Ok(out)
+}
+
+/// The accepted rows of a chunk as one frame in file order: the columnar path's, with the
+/// row validator's merged in by line.
+fn chunk_frame(
+    out_fast: Option<DataFrame>,
+    rows: Buffers,
+    names: (&str, &str),
+    types: &batch::RawTypes,
+    path: &Path,
+) -> Result<Option<DataFrame>> {
+    let pe = |e: PolarsError| Error::polars(path, e);
+    let slow = if rows.is_empty() {
+        None
+    } else {
+        Some(
+            types
+                .conform(rows.into_frame(names.0, names.1, path)?)
+                .map_err(pe)?,
+        )
+    };
+    Ok(match (out_fast, slow) {
+        (None, None) => None,
+        (Some(f), None) => Some(f),
+        (None, Some(s)) => Some(s),
+        (Some(mut f), Some(s)) => {
+            f.vstack_mut_owned(s).map_err(pe)?;
+            Some(
+                f.sort([col::SOURCE_LINE], SortMultipleOptions::default())
+                    .map_err(pe)?,
+            )
+        }
+    })
 }
 
 /// `p` with every long cell of `row` it quotes shortened ([`crate::suggest::shorten`]): a
@@ -394,13 +455,8 @@ fn ingest_into(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Staged> {
     let year_max = opts.year_max.unwrap_or_else(|| current_year() + 1);
-    let mut validator = Validator::new(
-        &ctx.catalog,
-        &ctx.units,
-        &ctx.registry,
-        ctx.config.validation.year_min,
-        year_max,
-    );
+    let year_min = ctx.config.validation.year_min;
+    let mut validator = Validator::new(&ctx.catalog, &ctx.units, &ctx.registry, year_min, year_max);
     let part = tmp_dir.join("part-0.parquet");
     let source_name = path
         .file_name()
@@ -416,7 +472,14 @@ fn ingest_into(
             env!("CARGO_PKG_VERSION").to_string(),
         ),
     ];
-    let mut writer = BatchWriter::new(&part, batch_id, &source_name, metadata.clone());
+    let types = batch::RawTypes::new(batch_id);
+    let mut writer = BatchWriter::new(
+        &part,
+        batch_id,
+        &source_name,
+        metadata.clone(),
+        types.clone(),
+    );
     let mut rejects = RejectWriter::new(rej_tmp, &source_name);
     let mut dedupe = Dedupe::default();
     let mut statements = batch::StatementSpill::new(&tmp_dir.join(STATEMENT_SPILL));
@@ -436,38 +499,97 @@ fn ingest_into(
         Some(s) => s.locate(line, p),
         None => p,
     };
-    let header = match format {
-        Format::Parquet => {
-            // validation is per row and pure: two workers each take half of every chunk;
-            // their output is appended in file order
-            let mut second = validator.clone();
-            let mut on_slice = |slice: &read::ParquetSlice| -> Result<()> {
-                read_rows += slice.len() as u64;
-                let mut start = 0;
-                while start < slice.len() {
-                    let end = (start + PARQUET_CHUNK).min(slice.len());
-                    let mid = start + (end - start) / 2;
-                    let (first, later) = std::thread::scope(|s| {
-                        let h = s.spawn(|| validate_range(&mut second, ctx, slice, mid..end));
-                        let first = validate_range(&mut validator, ctx, slice, start..mid);
-                        (first, h.join().expect("validation worker"))
-                    });
-                    for out in [first, later] {
-                        for (line, cells, p) in &out.rejects {
-                            count_reason(&mut reasons, p);
-                            rejects.write(&owned_row(*line, cells), p)?;
-                        }
-                        dedupe.extend(out.dedupe);
-                        for st in &out.statements {
-                            statements.push(st)?;
-                        }
-                        writer.append(out.rows)?;
-                    }
-                    start = end;
+    // Parquet, and CSV unless every row is to be checked alone: validation is pure; two
+    // workers each take half of every chunk of a slice, checking it column by column and
+    // leaving uncommon rows to the row validator; their output is appended in file order
+    let columnar = format == Format::Parquet || (format == Format::Csv && !opts.row_by_row);
+    let fast = match opts.row_by_row || !columnar {
+        true => None,
+        false => Some(
+            columnar::Columnar::new(
+                &ctx.catalog,
+                &ctx.units,
+                &ctx.registry,
+                year_min,
+                year_max,
+                &types,
+                batch_id,
+                &source_name,
+            )
+            .map_err(|e| Error::polars(path, e))?,
+        ),
+    };
+    let mut first_w = Worker {
+        rows: validator.clone(),
+        fast,
+    };
+    let mut second_w = first_w.clone();
+    let names = (batch_id, source_name.as_str());
+    let mut process = |slice: &read::ParquetSlice| -> Result<()> {
+        let mut start = 0;
+        while start < slice.len() {
+            let end = (start + PARQUET_CHUNK).min(slice.len());
+            let mid = start + (end - start) / 2;
+            let (first, later) = std::thread::scope(|s| {
+                let h = s.spawn(|| validate_range(&mut second_w, ctx, slice, mid..end, path));
+                let first = validate_range(&mut first_w, ctx, slice, start..mid, path);
+                (first, h.join().expect("validation worker"))
+            });
+            for out in [first?, later?] {
+                for (line, cells, p) in &out.rejects {
+                    count_reason(&mut reasons, p);
+                    rejects.write(&owned_row(*line, cells), p)?;
                 }
-                Ok(())
-            };
-            read::read_parquet(path, &mut prog, &mut on_slice)?
+                dedupe.extend(out.dedupe);
+                for st in &out.statements {
+                    statements.push(st)?;
+                }
+                if let Some(df) = chunk_frame(out.fast, out.rows, names, &types, path)? {
+                    writer.append_frame(df)?;
+                }
+            }
+            start = end;
+        }
+        Ok(())
+    };
+    let header = match format {
+        Format::Parquet => read::read_parquet(path, &mut prog, &mut |slice| {
+            read_rows += slice.len() as u64;
+            process(slice)
+        })?,
+        Format::Csv if columnar => {
+            // records are parsed on this thread into slices of text columns while another
+            // thread validates the slice before
+            std::thread::scope(|s| -> Result<read::HeaderInfo> {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<read::ParquetSlice>(1);
+                let worker = s.spawn(move || -> Result<()> {
+                    for slice in rx {
+                        process(&slice)?;
+                    }
+                    Ok(())
+                });
+                let mut batch = read::SliceBuilder::new(PARQUET_CHUNK);
+                let stopped = || Error::input(path, "validation stopped");
+                let read = read::read_csv(path, &opts.read, &mut prog, &mut |row| {
+                    read_rows += 1;
+                    batch.push(row);
+                    if batch.is_full() {
+                        tx.send(batch.take()).map_err(|_| stopped())?;
+                    }
+                    Ok(())
+                })
+                .and_then(|h| {
+                    if !batch.is_empty() {
+                        tx.send(batch.take()).map_err(|_| stopped())?;
+                    }
+                    Ok(h)
+                });
+                drop(tx);
+                let validated = worker.join().expect("validation thread");
+                // the validation's own error says why the reader stopped
+                validated?;
+                read
+            })?
         }
         _ => {
             let mut on_row = |row: &RawRow<'_>| -> Result<()> {

@@ -911,7 +911,7 @@ pub fn read_ndjson(
 const PARQUET_MAX_SLICE: usize = 1 << 21;
 
 /// A typed view of one Parquet column slice.
-enum ColView {
+pub(crate) enum ColView {
     Missing,
     Str(StringChunked),
     Int(Int64Chunked),
@@ -945,7 +945,7 @@ impl ColView {
         }
     }
 
-    fn cell(&self, i: usize) -> Cell<'_> {
+    pub(crate) fn cell(&self, i: usize) -> Cell<'_> {
         match self {
             ColView::Missing => Cell::Null,
             ColView::Str(c) => c.get(i).map(Cell::Str).unwrap_or(Cell::Null),
@@ -956,11 +956,16 @@ impl ColView {
     }
 }
 
-/// A decoded slice of a Parquet file; rows are produced on demand (by several threads).
+/// A decoded slice of a file as columns (a Parquet slice, or a batch of CSV records);
+/// rows are produced on demand (by several threads).
 pub struct ParquetSlice {
     views: Vec<ColView>,
     offset: usize,
     height: usize,
+    /// Each row's line number, where rows are not numbered `offset + i + 1` (CSV).
+    lines: Option<Vec<u64>>,
+    /// Rows with a structural problem (index in the slice, the problem), ascending.
+    problems: Vec<(usize, String)>,
 }
 
 impl ParquetSlice {
@@ -974,16 +979,114 @@ impl ParquetSlice {
         self.height == 0
     }
 
-    /// Row `i` of the slice (0-based); its `line` is the 1-based row number in the file.
+    /// The column of submission field `f` ([`field`]).
+    pub(crate) fn view(&self, f: usize) -> &ColView {
+        &self.views[f]
+    }
+
+    /// The line (row, record) number of row `i` of the slice, 1-based as [`RawRow::line`].
+    pub fn line(&self, i: usize) -> u64 {
+        match &self.lines {
+            Some(l) => l[i],
+            None => (self.offset + i + 1) as u64,
+        }
+    }
+
+    /// Whether row `i` has a structural problem (the row validator rejects it).
+    pub fn has_problem(&self, i: usize) -> bool {
+        self.problems.binary_search_by_key(&i, |p| p.0).is_ok()
+    }
+
+    /// Whether any row has a structural problem.
+    pub fn has_problems(&self) -> bool {
+        !self.problems.is_empty()
+    }
+
+    /// Row `i` of the slice (0-based).
     pub fn row(&self, i: usize) -> RawRow<'_> {
         let mut cells = [Cell::Null; field::COUNT];
         for (k, v) in self.views.iter().enumerate() {
             cells[k] = v.cell(i);
         }
         RawRow {
-            line: (self.offset + i + 1) as u64,
+            line: self.line(i),
             cells,
-            problem: None,
+            problem: self
+                .problems
+                .binary_search_by_key(&i, |p| p.0)
+                .ok()
+                .map(|j| self.problems[j].1.clone()),
+        }
+    }
+}
+
+/// Collects rows read one by one (CSV records) into a [`ParquetSlice`] of text columns, so
+/// that they are validated column by column like a Parquet slice.
+pub struct SliceBuilder {
+    cols: Vec<StringChunkedBuilder>,
+    lines: Vec<u64>,
+    problems: Vec<(usize, String)>,
+    cap: usize,
+}
+
+impl SliceBuilder {
+    /// A builder of slices of up to `cap` rows.
+    pub fn new(cap: usize) -> Self {
+        SliceBuilder {
+            cols: (0..field::COUNT)
+                .map(|k| StringChunkedBuilder::new(FIELD_NAMES[k].into(), cap))
+                .collect(),
+            lines: Vec::with_capacity(cap),
+            problems: Vec::new(),
+            cap,
+        }
+    }
+
+    /// Rows collected.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Whether no row is collected.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Whether the slice is full.
+    pub fn is_full(&self) -> bool {
+        self.lines.len() >= self.cap
+    }
+
+    /// Add a row: each cell as its text ([`Cell::text`]), a missing cell as missing.
+    pub fn push(&mut self, row: &RawRow<'_>) {
+        for (b, c) in self.cols.iter_mut().zip(row.cells.iter()) {
+            match c {
+                Cell::Null => b.append_null(),
+                Cell::Str(t) => b.append_value(t),
+                other => b.append_value(other.text()),
+            }
+        }
+        if let Some(p) = &row.problem {
+            self.problems.push((self.lines.len(), p.clone()));
+        }
+        self.lines.push(row.line);
+    }
+
+    /// The rows collected as a slice; the builder starts over.
+    pub fn take(&mut self) -> ParquetSlice {
+        let fresh = SliceBuilder::new(self.cap);
+        let done = std::mem::replace(self, fresh);
+        let height = done.lines.len();
+        ParquetSlice {
+            views: done
+                .cols
+                .into_iter()
+                .map(|b| ColView::Str(b.finish()))
+                .collect(),
+            offset: 0,
+            height,
+            lines: Some(done.lines),
+            problems: done.problems,
         }
     }
 }
@@ -1203,6 +1306,8 @@ pub fn read_parquet(
             views,
             offset,
             height,
+            lines: None,
+            problems: Vec::new(),
         })?;
         progress((offset + len) as u64);
     }

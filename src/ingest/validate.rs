@@ -91,7 +91,7 @@ impl Accepted<'_> {
     }
 }
 
-fn pack_key(city: usize, data_point: usize, year: i32) -> u64 {
+pub(crate) fn pack_key(city: usize, data_point: usize, year: i32) -> u64 {
     ((city as u64) << 32) | ((data_point as u64 & 0xffff) << 16) | (year as u64 & 0xffff)
 }
 
@@ -203,6 +203,15 @@ impl Dedupe {
     /// Record a row by the bits of its canonical value ([`STATEMENT_BITS`] for a statement).
     pub fn push_bits(&mut self, key: u64, line: u64, bits: u64) {
         self.rows.push((key, line, bits));
+    }
+
+    /// Append records made elsewhere ((key, line, value bits), as [`Self::push`] keeps them).
+    pub fn extend_records(&mut self, records: Vec<(u64, u64, u64)>) {
+        if self.rows.is_empty() {
+            self.rows = records;
+        } else {
+            self.rows.extend(records);
+        }
     }
 
     /// Append another run of records (rows in file order).
@@ -1026,7 +1035,7 @@ fn number_problem(t: &str) -> Problem {
     )
 }
 
-fn parse_bool_value(cell: &Cell<'_>) -> Result<f64, Problem> {
+pub(crate) fn parse_bool_value(cell: &Cell<'_>) -> Result<f64, Problem> {
     match *cell {
         Cell::Bool(b) => Ok(if b { 1.0 } else { 0.0 }),
         Cell::Int(i) if i == 0 || i == 1 => Ok(i as f64),
@@ -1059,7 +1068,7 @@ fn parse_bool_value(cell: &Cell<'_>) -> Result<f64, Problem> {
     }
 }
 
-fn parse_quality(cell: &Cell<'_>) -> Result<&'static str, Problem> {
+pub(crate) fn parse_quality(cell: &Cell<'_>) -> Result<&'static str, Problem> {
     let t = cell.text();
     let t = t.trim();
     if t.is_empty() {
@@ -1086,7 +1095,7 @@ fn parse_quality(cell: &Cell<'_>) -> Result<&'static str, Problem> {
         })
 }
 
-fn parse_flag(cell: &Cell<'_>, name: &'static str) -> Result<bool, Problem> {
+pub(crate) fn parse_flag(cell: &Cell<'_>, name: &'static str) -> Result<bool, Problem> {
     match *cell {
         Cell::Bool(b) => Ok(b),
         Cell::Null => Ok(false),

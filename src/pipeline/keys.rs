@@ -87,6 +87,13 @@ impl Vocabulary {
     /// dictionary-encoded column into views sharing one copy of each value, so within a
     /// chunk the views of a long id repeat and are cached, the text hashed once per view.
     fn encode(&self, c: &Column) -> PolarsResult<Column> {
+        if c.dtype() == &self.dtype {
+            // encoded already ([`super::scan_raw_keyed`])
+            return Ok(c.clone());
+        }
+        if let DataType::Categorical(..) = c.dtype() {
+            return self.encode_categorical(c);
+        }
         let ca = c.str()?;
         let mut codes: Vec<u32> = Vec::with_capacity(ca.len());
         let mut validity: Option<polars_arrow::bitmap::MutableBitmap> = None;
@@ -140,6 +147,74 @@ impl Vocabulary {
             ArrowDataType::UInt32,
             codes.into(),
             validity.map(Into::into),
+        );
+        let phys = UInt32Chunked::with_chunk(c.name().clone(), arr);
+        Ok(
+            Categorical32Chunked::from_cats_and_dtype(phys, self.dtype.clone())
+                .into_series()
+                .into_column(),
+        )
+    }
+
+    /// The code of one value, if it is in the vocabulary.
+    fn code(&self, s: &str) -> Option<u32> {
+        if s.len() <= View::MAX_INLINE_SIZE as usize {
+            self.inline
+                .get(&View::new_inline(s.as_bytes()).as_u128())
+                .copied()
+        } else {
+            self.long.get(s).copied()
+        }
+    }
+
+    /// Codes of a categorical column (a raw batch stores its ids dictionary-encoded,
+    /// [`crate::ingest::batch::DICTIONARY_COLUMNS`]): each category is looked up once and
+    /// the rows translated through a table, no text touched per row.
+    fn encode_categorical(&self, c: &Column) -> PolarsResult<Column> {
+        const UNSET: u32 = u32::MAX;
+        let ca = c.as_materialized_series().cat32()?;
+        let mapping = ca.get_mapping().clone();
+        let mut table = vec![UNSET; mapping.num_cats_upper_bound()];
+        let phys = ca.physical();
+        let mut codes: Vec<u32> = Vec::with_capacity(phys.len());
+        for arr in phys.downcast_iter() {
+            for (i, &cat) in arr.values().iter().enumerate() {
+                if !arr.is_valid(i) {
+                    codes.push(0);
+                    continue;
+                }
+                let slot = cat as usize;
+                if slot >= table.len() {
+                    table.resize(slot + 1, UNSET);
+                }
+                let mut k = table[slot];
+                if k == UNSET {
+                    let s = mapping.cat_to_str(cat).unwrap_or("");
+                    let Some(code) = self.code(s) else {
+                        polars_bail!(ComputeError:
+                            "{} '{}' is not in the registry or catalogue of this run \
+                             (was a city removed from cities.csv, or the data ingested with another --catalog?)",
+                            self.what, s)
+                    };
+                    table[slot] = code;
+                    k = code;
+                }
+                codes.push(k);
+            }
+        }
+        let validity = phys.has_nulls().then(|| {
+            let mut b = polars_arrow::bitmap::MutableBitmap::with_capacity(phys.len());
+            for arr in phys.downcast_iter() {
+                for i in 0..arr.len() {
+                    b.push(arr.is_valid(i));
+                }
+            }
+            b.into()
+        });
+        let arr = polars_arrow::array::PrimitiveArray::<u32>::new(
+            ArrowDataType::UInt32,
+            codes.into(),
+            validity,
         );
         let phys = UInt32Chunked::with_chunk(c.name().clone(), arr);
         Ok(

@@ -755,18 +755,44 @@ pub fn load_statements(ws: &Workspace, keys: &Keys) -> Result<DataFrame> {
     keys.encode_frame(read_statements(ws)?)
 }
 
-/// Raw batches of the workspace in manifest order, with BATCH_SEQ.
+/// Raw batches of the workspace in manifest order, with BATCH_SEQ; every column as
+/// stored, the dictionary columns as text.
 pub fn scan_raw(ws: &Workspace) -> Result<(LazyFrame, usize)> {
+    scan_raw_with(ws, None)
+}
+
+/// [`scan_raw`] with the city, data point and quality columns already encoded by `keys`
+/// (as [`normalise::normalise`] reads them): each batch stores them dictionary-encoded, so
+/// they are translated per dictionary entry, never decoded to text per row.
+pub fn scan_raw_keyed(ws: &Workspace, keys: &Keys) -> Result<(LazyFrame, usize)> {
+    scan_raw_with(ws, Some(keys))
+}
+
+fn scan_raw_with(ws: &Workspace, keys: Option<&Keys>) -> Result<(LazyFrame, usize)> {
+    use crate::schema::raw as r;
     let manifest = ws.manifest()?;
     let mut frames = Vec::new();
     for (seq, b) in manifest.batches.iter().enumerate() {
         for part in &b.parts {
             let path = ws.root().join(part);
+            // each batch stores its dictionary columns with a dictionary of its own: encoded
+            // (or as text) the batches concatenate; only the columns a caller reads are
+            // decoded
+            let mut exprs: Vec<Expr> = Vec::new();
+            for c in crate::ingest::batch::DICTIONARY_COLUMNS {
+                match (keys, c) {
+                    (Some(k), r::CITY_ID) => exprs.push(k.city()),
+                    (Some(k), r::DATA_POINT_ID) => exprs.push(k.data_point()),
+                    (Some(k), r::QUALITY) => exprs.push(k.quality()),
+                    _ => exprs.push(col(c).cast(DataType::String)),
+                }
+            }
             let lf = LazyFrame::scan_parquet(
                 PlRefPath::new(path.to_string_lossy().as_ref()),
                 ScanArgsParquet::default(),
             )
             .map_err(|e| Error::polars(&path, e))?
+            .with_columns(exprs)
             .with_column(lit(seq as u32).cast(DataType::UInt32).alias(d::BATCH_SEQ));
             frames.push(lf);
         }

@@ -1,0 +1,851 @@
+//! Columnar validation of Parquet slices: the common row is checked column by column and
+//! its batch columns are built by slicing and gathering, not row by row.
+//!
+//! A row takes the fast path when every cell has the plain shape the row validator
+//! ([`super::validate::Validator::check`]) would accept without a second thought: a city
+//! and a data point id written exactly as the registry and the catalogue write them, a year
+//! in range, a number in plain decimal notation (or a Parquet number), a unit that resolves
+//! for the data point without a denominator, a converted value inside the data point's
+//! bounds, a known quality level and yes/no flags. Whatever a distinct text decides
+//! (a city id, a unit, a quality level) is decided once per run of equal texts and cached;
+//! only the number is parsed per row, and the unit factor is applied per row.
+//!
+//! Every other row (a rejection, a statement, a denominator, a cell that needs trimming)
+//! goes to the row validator, which decides it exactly as before: its messages are the
+//! only ones there are. The fast path never rejects; it only accepts rows the row validator
+//! would accept, with the same stored fields, which `tests/ingest.rs` checks by ingesting
+//! files both ways.
+
+use std::sync::Arc;
+
+use polars::prelude::*;
+use rustc_hash::FxHashMap;
+
+use super::batch::RawTypes;
+use super::read::{Cell, ColView, ParquetSlice, field};
+use super::validate::{QUALITY_LEVELS, pack_key, parse_bool_value, parse_flag, parse_quality};
+use crate::catalog::units::MIN_NONZERO_ABS;
+use crate::catalog::{Catalog, UnitRegistry};
+use crate::registry::Registry;
+use crate::schema::raw as col;
+
+/// Marks a row the fast path leaves to the row validator.
+const SLOW: u32 = u32::MAX;
+/// A dictionary code not looked up yet.
+const UNSET: u32 = u32::MAX;
+
+/// Codes of one dictionary column ([`RawTypes`]), by the index of the value in its source
+/// (the registry, the catalogue, the unit spellings) or by its text.
+#[derive(Clone)]
+struct Codes {
+    mapping: Arc<CategoricalMapping>,
+    by_index: Vec<u32>,
+    by_text: FxHashMap<String, u32>,
+}
+
+impl Codes {
+    fn new(types: &RawTypes, name: &str, n: usize) -> Self {
+        Codes {
+            mapping: types.mapping(name),
+            by_index: vec![UNSET; n],
+            by_text: FxHashMap::default(),
+        }
+    }
+
+    /// The code of value `i` of the source, whose text is `text(i)`.
+    fn index<'t>(&mut self, i: u32, text: impl FnOnce(usize) -> &'t str) -> PolarsResult<u32> {
+        let c = self.by_index[i as usize];
+        if c != UNSET {
+            return Ok(c);
+        }
+        let c = self.mapping.insert_cat(text(i as usize))?;
+        self.by_index[i as usize] = c;
+        Ok(c)
+    }
+
+    /// The code of a text.
+    fn text(&mut self, t: &str) -> PolarsResult<u32> {
+        if let Some(&c) = self.by_text.get(t) {
+            return Ok(c);
+        }
+        let c = self.mapping.insert_cat(t)?;
+        if self.by_text.len() < 16_384 {
+            self.by_text.insert(t.to_string(), c);
+        }
+        Ok(c)
+    }
+}
+
+/// Codes of every dictionary column, kept by one worker for the whole file.
+#[derive(Clone)]
+struct Dictionaries {
+    types: RawTypes,
+    batch_id: u32,
+    source_file: u32,
+    city: Codes,
+    data_point: Codes,
+    /// By spelling: its canonical unit, its conversion text.
+    unit: Codes,
+    conversion: Codes,
+    unit_reported: Codes,
+    source: Codes,
+    quality: Codes,
+}
+
+/// The fast path's dictionaries and caches for one file (one per worker thread).
+#[derive(Clone)]
+pub struct Columnar<'a> {
+    catalog: &'a Catalog,
+    units: &'a UnitRegistry,
+    registry: &'a Registry,
+    year_min: i64,
+    year_max: i64,
+    codes: Dictionaries,
+    /// Per data point: unit text as written -> spelling index, or [`SLOW`].
+    unit_cache: Vec<FxHashMap<String, u32>>,
+}
+
+/// What the fast path made of a range of a slice.
+pub struct Fast {
+    /// The accepted rows' batch columns (rows in file order), or None when no row was fast.
+    pub frame: Option<DataFrame>,
+    /// (key, line, value bits) of every fast row, for [`super::validate::Dedupe`].
+    pub keys: Vec<(u64, u64, u64)>,
+    /// Rows (0-based, in the slice) left to the row validator, ascending.
+    pub slow: Vec<usize>,
+}
+
+/// A cache of the last text seen and what it decided: files list a city's rows together,
+/// so most rows repeat the text of the row before.
+struct Last<'s, T: Copy> {
+    text: Option<&'s str>,
+    value: T,
+}
+
+impl<'s, T: Copy> Last<'s, T> {
+    fn new(value: T) -> Self {
+        Last { text: None, value }
+    }
+
+    fn get(&mut self, t: &'s str, decide: impl FnOnce(&'s str) -> T) -> T {
+        if self.text != Some(t) {
+            self.value = decide(t);
+            self.text = Some(t);
+        }
+        self.value
+    }
+}
+
+/// Whether `t` needs no trimming.
+fn trimmed(t: &str) -> bool {
+    t.trim().len() == t.len()
+}
+
+/// Whether a number's text is plain decimal notation (as `validate::is_plain`) and
+/// non-empty; such a text has no space, group separator or statement to read first.
+fn plain_number(t: &str) -> bool {
+    !t.is_empty()
+        && t.bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
+}
+
+/// Whether the digits before the exponent are not all zero (as in `validate`).
+fn nonzero_mantissa(t: &str) -> bool {
+    t.split(['e', 'E'])
+        .next()
+        .is_some_and(|m| m.bytes().any(|b| (b'1'..=b'9').contains(&b)))
+}
+
+/// A number from its plain text, when the row validator reads it without a problem.
+fn read_number(t: &str) -> Option<f64> {
+    if !plain_number(t) {
+        return None;
+    }
+    let v: f64 = t.parse().ok()?;
+    if !v.is_finite() || (v == 0.0 && nonzero_mantissa(t)) || usable(v).is_none() {
+        return None;
+    }
+    Some(v)
+}
+
+/// `v` when it is a value the row validator takes as it is (finite, and zero or at least
+/// [`MIN_NONZERO_ABS`] in magnitude).
+fn usable(v: f64) -> Option<f64> {
+    (v.is_finite() && (v == 0.0 || v.abs() >= MIN_NONZERO_ABS)).then_some(v)
+}
+
+impl<'a> Columnar<'a> {
+    /// The fast path of one file, whose rows are stored in batch `batch_id` with the
+    /// dictionary columns of `types`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        catalog: &'a Catalog,
+        units: &'a UnitRegistry,
+        registry: &'a Registry,
+        year_min: i32,
+        year_max: i32,
+        types: &RawTypes,
+        batch_id: &str,
+        source_file: &str,
+    ) -> PolarsResult<Self> {
+        let n_sp = units.spellings().len();
+        let codes = Dictionaries {
+            batch_id: types.mapping(col::BATCH_ID).insert_cat(batch_id)?,
+            source_file: types.mapping(col::SOURCE_FILE).insert_cat(source_file)?,
+            city: Codes::new(types, col::CITY_ID, registry.cities().len()),
+            data_point: Codes::new(types, col::DATA_POINT_ID, catalog.data_points().len()),
+            unit: Codes::new(types, col::UNIT, n_sp),
+            conversion: Codes::new(types, col::CONVERSION, n_sp),
+            unit_reported: Codes::new(types, col::UNIT_REPORTED, 0),
+            source: Codes::new(types, col::SOURCE, 0),
+            quality: Codes::new(types, col::QUALITY, QUALITY_LEVELS.len()),
+            types: types.clone(),
+        };
+        Ok(Columnar {
+            catalog,
+            units,
+            registry,
+            year_min: year_min as i64,
+            year_max: year_max as i64,
+            codes,
+            unit_cache: vec![FxHashMap::default(); catalog.data_points().len()],
+        })
+    }
+
+    /// The spelling index of `unit` written for data point `dp`, or [`SLOW`] when the row
+    /// validator must judge it (unknown, not applicable, a total needing a denominator).
+    fn spelling(&mut self, dp: u32, unit: &str) -> u32 {
+        let cache = &mut self.unit_cache[dp as usize];
+        if let Some(&s) = cache.get(unit) {
+            return s;
+        }
+        let d = &self.catalog.data_points()[dp as usize];
+        let s = match self.units.resolve(d, unit) {
+            Ok(s) if !s.per_denominator && trimmed(unit) && !unit.is_empty() => self
+                .units
+                .spellings()
+                .iter()
+                .position(|x| std::ptr::eq(x, s))
+                .map_or(SLOW, |i| i as u32),
+            _ => SLOW,
+        };
+        if cache.len() < 16_384 {
+            cache.insert(unit.to_string(), s);
+        }
+        s
+    }
+
+    /// Check rows `start..start + n` of `slice` column by column and build the batch
+    /// columns of those that pass; the rest are listed for the row validator.
+    pub fn check(&mut self, slice: &ParquetSlice, start: usize, n: usize) -> PolarsResult<Fast> {
+        let v = |f: usize| slice.view(f);
+        let mut ok = vec![true; n];
+        if slice.has_problems() {
+            for (k, o) in ok.iter_mut().enumerate() {
+                *o = !slice.has_problem(start + k);
+            }
+        }
+        let slow_all = |ok: &mut Vec<bool>| ok.iter_mut().for_each(|o| *o = false);
+
+        // city and data point: exactly as the registry and the catalogue write them
+        let mut city = vec![SLOW; n];
+        match v(field::CITY_ID) {
+            ColView::Str(ca) => {
+                let reg = self.registry;
+                let mut last = Last::new(SLOW);
+                for (k, t) in ca.slice(start as i64, n).iter().enumerate() {
+                    city[k] = match t {
+                        Some(t) => last.get(t, |t| {
+                            if trimmed(t) {
+                                reg.position(t).map_or(SLOW, |i| i as u32)
+                            } else {
+                                SLOW
+                            }
+                        }),
+                        None => SLOW,
+                    };
+                }
+            }
+            _ => slow_all(&mut ok),
+        }
+        let mut dp = vec![SLOW; n];
+        match v(field::DATA_POINT_ID) {
+            ColView::Str(ca) => {
+                let cat = self.catalog;
+                let mut last = Last::new(SLOW);
+                for (k, t) in ca.slice(start as i64, n).iter().enumerate() {
+                    dp[k] = match t {
+                        Some(t) => last.get(t, |t| {
+                            if trimmed(t) {
+                                cat.position(t).map_or(SLOW, |i| i as u32)
+                            } else {
+                                SLOW
+                            }
+                        }),
+                        None => SLOW,
+                    };
+                }
+            }
+            _ => slow_all(&mut ok),
+        }
+        for k in 0..n {
+            ok[k] &= city[k] != SLOW && dp[k] != SLOW;
+        }
+
+        // year
+        let mut year = vec![0i32; n];
+        let (lo, hi) = (self.year_min, self.year_max);
+        let in_range = |y: i64| (lo..=hi).contains(&y);
+        match v(field::YEAR) {
+            ColView::Int(ca) => {
+                for (k, y) in ca.slice(start as i64, n).iter().enumerate() {
+                    match y {
+                        Some(y) if in_range(y) => year[k] = y as i32,
+                        _ => ok[k] = false,
+                    }
+                }
+            }
+            ColView::Str(ca) => {
+                for (k, t) in ca.slice(start as i64, n).iter().enumerate() {
+                    match t.filter(|t| trimmed(t)).and_then(|t| t.parse::<i64>().ok()) {
+                        Some(y) if in_range(y) => year[k] = y as i32,
+                        _ => ok[k] = false,
+                    }
+                }
+            }
+            _ => slow_all(&mut ok),
+        }
+
+        // value as reported: a number, or a yes/no answer for a boolean data point
+        let dps = self.catalog.data_points();
+        let is_bool: Vec<bool> = dps.iter().map(|d| d.is_boolean()).collect();
+        let mut reported = vec![0f64; n];
+        let value_view = v(field::VALUE);
+        match value_view {
+            ColView::Str(ca) => {
+                let mut bools: Vec<(&str, Option<f64>)> = Vec::new();
+                for (k, t) in ca.slice(start as i64, n).iter().enumerate() {
+                    if !ok[k] {
+                        continue;
+                    }
+                    let Some(t) = t else {
+                        ok[k] = false;
+                        continue;
+                    };
+                    let r = if is_bool[dp[k] as usize] {
+                        match bools.iter().find(|(b, _)| *b == t) {
+                            Some((_, r)) => *r,
+                            None => {
+                                let r = (trimmed(t)
+                                    && super::validate::statement_status(t).is_none())
+                                .then(|| parse_bool_value(&Cell::Str(t)).ok())
+                                .flatten();
+                                if bools.len() < 64 {
+                                    bools.push((t, r));
+                                }
+                                r
+                            }
+                        }
+                    } else {
+                        read_number(t)
+                    };
+                    match r {
+                        Some(r) => reported[k] = r,
+                        None => ok[k] = false,
+                    }
+                }
+            }
+            ColView::Float(ca) => {
+                for (k, x) in ca.slice(start as i64, n).iter().enumerate() {
+                    if !ok[k] {
+                        continue;
+                    }
+                    let r = x.and_then(|x| {
+                        if is_bool[dp[k] as usize] {
+                            parse_bool_value(&Cell::Float(x)).ok()
+                        } else {
+                            usable(x)
+                        }
+                    });
+                    match r {
+                        Some(r) => reported[k] = r,
+                        None => ok[k] = false,
+                    }
+                }
+            }
+            ColView::Int(ca) => {
+                for (k, x) in ca.slice(start as i64, n).iter().enumerate() {
+                    if !ok[k] {
+                        continue;
+                    }
+                    let r = x.and_then(|x| {
+                        if is_bool[dp[k] as usize] {
+                            parse_bool_value(&Cell::Int(x)).ok()
+                        } else {
+                            usable(x as f64)
+                        }
+                    });
+                    match r {
+                        Some(r) => reported[k] = r,
+                        None => ok[k] = false,
+                    }
+                }
+            }
+            _ => slow_all(&mut ok),
+        }
+
+        // unit, then the value in the canonical unit, inside the data point's bounds
+        match v(field::DENOMINATOR) {
+            ColView::Missing => {}
+            ColView::Str(ca) => {
+                for (k, t) in ca.slice(start as i64, n).iter().enumerate() {
+                    if t.is_some_and(|t| !t.trim().is_empty()) {
+                        ok[k] = false;
+                    }
+                }
+            }
+            other => {
+                for (k, o) in ok.iter_mut().enumerate() {
+                    if !matches!(other.cell(start + k), Cell::Null) {
+                        *o = false;
+                    }
+                }
+            }
+        }
+        let mut spelling = vec![0 as IdxSize; n];
+        let mut value = vec![0f64; n];
+        match v(field::UNIT) {
+            ColView::Str(ca) => {
+                let mut last: (u32, Option<&str>, u32) = (SLOW, None, SLOW);
+                let units = self.units;
+                let spellings = units.spellings();
+                for (k, t) in ca.slice(start as i64, n).iter().enumerate() {
+                    if !ok[k] {
+                        continue;
+                    }
+                    let Some(t) = t else {
+                        ok[k] = false;
+                        continue;
+                    };
+                    let d = dp[k];
+                    let s = if last.0 == d && last.1 == Some(t) {
+                        last.2
+                    } else {
+                        let s = self.spelling(d, t);
+                        last = (d, Some(t), s);
+                        s
+                    };
+                    if s == SLOW {
+                        ok[k] = false;
+                        continue;
+                    }
+                    let sp = &spellings[s as usize];
+                    let x = sp.to_canonical(reported[k]);
+                    let dpd = &dps[d as usize];
+                    let canon_max = units
+                        .canonical(&dpd.canonical_unit)
+                        .map_or(f64::INFINITY, |c| c.max_abs);
+                    let inside = x.is_finite()
+                        && !(reported[k] != 0.0 && x.abs() < MIN_NONZERO_ABS)
+                        && if is_bool[d as usize] {
+                            x == 0.0 || x == 1.0
+                        } else {
+                            dpd.hard_min.is_none_or(|m| x >= m)
+                                && dpd.hard_max.is_none_or(|m| x <= m)
+                                && x.abs() <= canon_max
+                        };
+                    if inside {
+                        spelling[k] = s as IdxSize;
+                        value[k] = x;
+                    } else {
+                        ok[k] = false;
+                    }
+                }
+            }
+            _ => slow_all(&mut ok),
+        }
+
+        // quality and the two flags
+        let mut quality = vec![0 as IdxSize; n];
+        let q_of = |c: &Cell<'_>| -> Option<IdxSize> {
+            let q = parse_quality(c).ok()?;
+            QUALITY_LEVELS
+                .iter()
+                .position(|l| *l == q)
+                .map(|i| i as IdxSize)
+        };
+        match v(field::QUALITY) {
+            ColView::Missing => {
+                let unknown = q_of(&Cell::Null);
+                match unknown {
+                    Some(u) => quality.iter_mut().for_each(|q| *q = u),
+                    None => slow_all(&mut ok),
+                }
+            }
+            ColView::Str(ca) => {
+                let mut seen: Vec<(Option<&str>, Option<IdxSize>)> = Vec::new();
+                for (k, t) in ca.slice(start as i64, n).iter().enumerate() {
+                    let r = match seen.iter().find(|(s, _)| *s == t) {
+                        Some((_, r)) => *r,
+                        None => {
+                            let r = q_of(&t.map_or(Cell::Null, Cell::Str));
+                            if seen.len() < 64 {
+                                seen.push((t, r));
+                            }
+                            r
+                        }
+                    };
+                    match r {
+                        Some(q) => quality[k] = q,
+                        None => ok[k] = false,
+                    }
+                }
+            }
+            other => {
+                for (k, q) in quality.iter_mut().enumerate() {
+                    match q_of(&other.cell(start + k)) {
+                        Some(x) => *q = x,
+                        None => ok[k] = false,
+                    }
+                }
+            }
+        }
+        let flags = |f: usize, name: &'static str, ok: &mut Vec<bool>| -> Vec<bool> {
+            let mut out = vec![false; n];
+            match v(f) {
+                ColView::Missing => {}
+                ColView::Bool(ca) => {
+                    for (k, b) in ca.slice(start as i64, n).iter().enumerate() {
+                        out[k] = b.unwrap_or(false);
+                    }
+                }
+                ColView::Str(ca) => {
+                    let mut seen: Vec<(Option<&str>, Option<bool>)> = Vec::new();
+                    for (k, t) in ca.slice(start as i64, n).iter().enumerate() {
+                        let r = match seen.iter().find(|(s, _)| *s == t) {
+                            Some((_, r)) => *r,
+                            None => {
+                                let r = parse_flag(&t.map_or(Cell::Null, Cell::Str), name).ok();
+                                if seen.len() < 64 {
+                                    seen.push((t, r));
+                                }
+                                r
+                            }
+                        };
+                        match r {
+                            Some(b) => out[k] = b,
+                            None => ok[k] = false,
+                        }
+                    }
+                }
+                other => {
+                    for (k, o) in out.iter_mut().enumerate() {
+                        match parse_flag(&other.cell(start + k), name) {
+                            Ok(b) => *o = b,
+                            Err(_) => ok[k] = false,
+                        }
+                    }
+                }
+            }
+            out
+        };
+        let verified = flags(field::VERIFIED, "verified", &mut ok);
+        let confidential = flags(field::CONFIDENTIAL, "confidential", &mut ok);
+
+        // free text: stored trimmed, blank as missing; a cell that needs either goes slow
+        for f in [field::SOURCE, field::NOTES] {
+            match v(f) {
+                ColView::Missing => {}
+                ColView::Str(ca) => {
+                    for (k, t) in ca.slice(start as i64, n).iter().enumerate() {
+                        if let Some(t) = t
+                            && (t.is_empty() || !trimmed(t))
+                        {
+                            ok[k] = false;
+                        }
+                    }
+                }
+                _ => slow_all(&mut ok),
+            }
+        }
+
+        let slow: Vec<usize> = (0..n).filter(|&k| !ok[k]).map(|k| start + k).collect();
+        let fast_rows = n - slow.len();
+        let mut keys = Vec::with_capacity(fast_rows);
+        for k in 0..n {
+            if ok[k] {
+                let line = slice.line(start + k);
+                keys.push((
+                    pack_key(city[k] as usize, dp[k] as usize, year[k]),
+                    line,
+                    value[k].to_bits(),
+                ));
+            }
+        }
+        if fast_rows == 0 {
+            return Ok(Fast {
+                frame: None,
+                keys,
+                slow,
+            });
+        }
+
+        // the batch columns of the fast rows: dictionary codes, numbers, and the texts
+        // the row gave
+        let keep: Vec<usize> = (0..n).filter(|&k| ok[k]).collect();
+        let m = keep.len();
+        let reg = self.registry;
+        let cat = self.catalog;
+        let sp = self.units.spellings();
+        let d = &mut self.codes;
+        let codes = |c: &mut Codes,
+                     of: &dyn Fn(usize) -> u32,
+                     text: &dyn Fn(usize) -> &'a str|
+         -> PolarsResult<Vec<u32>> {
+            let mut out = Vec::with_capacity(m);
+            for &k in &keep {
+                out.push(c.index(of(k), text)?);
+            }
+            Ok(out)
+        };
+        let city_codes = codes(&mut d.city, &|k| city[k], &|i| {
+            reg.cities()[i].city_id.as_str()
+        })?;
+        let dp_codes = codes(&mut d.data_point, &|k| dp[k], &|i| {
+            cat.data_points()[i].data_point_id.as_str()
+        })?;
+        let unit_codes = codes(&mut d.unit, &|k| spelling[k] as u32, &|i| {
+            sp[i].canonical_unit.as_str()
+        })?;
+        let conv_codes = codes(&mut d.conversion, &|k| spelling[k] as u32, &|i| {
+            sp[i].conversion.as_str()
+        })?;
+        let q_codes = codes(&mut d.quality, &|k| quality[k] as u32, &|i| {
+            QUALITY_LEVELS[i]
+        })?;
+        // texts by run: a file repeats a unit and a source over many rows
+        let text_codes = |c: &mut Codes, f: usize| -> PolarsResult<Option<Vec<u32>>> {
+            let ColView::Str(ca) = v(f) else {
+                return Ok(None);
+            };
+            let ca = ca.slice(start as i64, n);
+            let mut out = Vec::with_capacity(m);
+            let mut valid = true;
+            let mut last: Option<(&str, u32)> = None;
+            for (k, t) in ca.iter().enumerate() {
+                if !ok[k] {
+                    continue;
+                }
+                match t {
+                    Some(t) => {
+                        let code = match last {
+                            Some((p, c)) if p == t => c,
+                            _ => {
+                                let code = c.text(t)?;
+                                last = Some((t, code));
+                                code
+                            }
+                        };
+                        out.push(code);
+                    }
+                    None => {
+                        valid = false;
+                        out.push(0);
+                    }
+                }
+            }
+            Ok(if valid { Some(out) } else { None })
+        };
+        let types = d.types.clone();
+        let dict_text = |c: &mut Codes, f: usize, name: &str| -> PolarsResult<Column> {
+            match text_codes(c, f)? {
+                Some(codes) => Ok(types.column(name, codes)),
+                // a column with missing values: encoded by the writer
+                None => Ok(match v(f) {
+                    ColView::Str(ca) => {
+                        let ca = ca.slice(start as i64, n);
+                        let mask = BooleanChunked::from_slice("".into(), &ok);
+                        ca.filter(&mask)?.with_name(name.into()).into_column()
+                    }
+                    _ => Column::full_null(name.into(), m, &DataType::String),
+                }),
+            }
+        };
+        let unit_reported = dict_text(&mut d.unit_reported, field::UNIT, col::UNIT_REPORTED)?;
+        let source = dict_text(&mut d.source, field::SOURCE, col::SOURCE)?;
+        let plain_text = |f: usize, name: &str| -> PolarsResult<Column> {
+            Ok(match v(f) {
+                ColView::Str(ca) => {
+                    let ca = ca.slice(start as i64, n);
+                    if m == n {
+                        ca.with_name(name.into()).into_column()
+                    } else {
+                        let mask = BooleanChunked::from_slice("".into(), &ok);
+                        ca.filter(&mask)?.with_name(name.into()).into_column()
+                    }
+                }
+                _ => Column::full_null(name.into(), m, &DataType::String),
+            })
+        };
+        let value_reported = match value_view {
+            ColView::Str(_) => plain_text(field::VALUE, col::VALUE_REPORTED)?,
+            other => {
+                let texts: StringChunked = keep
+                    .iter()
+                    .map(|&k| Some(other.cell(start + k).text().into_owned()))
+                    .collect();
+                texts.with_name(col::VALUE_REPORTED.into()).into_column()
+            }
+        };
+        let pick = |x: &[i32]| keep.iter().map(|&k| x[k]).collect::<Vec<_>>();
+        let pick_f = |x: &[f64]| keep.iter().map(|&k| x[k]).collect::<Vec<_>>();
+        let pick_b = |x: &[bool]| keep.iter().map(|&k| x[k]).collect::<Vec<_>>();
+        let cols = vec![
+            types.column(col::BATCH_ID, vec![d.batch_id; m]),
+            types.column(col::SOURCE_FILE, vec![d.source_file; m]),
+            Column::new(
+                col::SOURCE_LINE.into(),
+                keep.iter()
+                    .map(|&k| slice.line(start + k))
+                    .collect::<Vec<u64>>(),
+            ),
+            types.column(col::CITY_ID, city_codes),
+            types.column(col::DATA_POINT_ID, dp_codes),
+            Column::new(col::YEAR.into(), pick(&year)),
+            Column::new(col::VALUE.into(), pick_f(&value)),
+            types.column(col::UNIT, unit_codes),
+            value_reported,
+            unit_reported,
+            types.column(col::CONVERSION, conv_codes),
+            Column::full_null(col::DENOMINATOR.into(), m, &DataType::String),
+            Column::full_null(col::DENOMINATOR_VALUE.into(), m, &DataType::Float64),
+            source,
+            types.column(col::QUALITY, q_codes),
+            Column::new(col::VERIFIED.into(), pick_b(&verified)),
+            Column::new(col::CONFIDENTIAL.into(), pick_b(&confidential)),
+            plain_text(field::NOTES, col::NOTES)?,
+        ];
+        let df = DataFrame::new(m, cols)?;
+        Ok(Fast {
+            frame: Some(df),
+            keys,
+            slow,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::read::read_parquet;
+
+    /// The rows a file's columns send to the row validator, and the fast rows' values.
+    fn check(rows: &[[&str; 6]]) -> (Vec<usize>, Vec<f64>, Vec<String>) {
+        let units = UnitRegistry::embedded().unwrap();
+        let catalog = Catalog::embedded(&units).unwrap();
+        let registry = Registry::embedded().unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("s.parquet");
+        let text = |k: usize| rows.iter().map(|r| r[k]).collect::<Vec<_>>();
+        let n = rows.len();
+        let mut df = df!(
+            "city_id" => text(0),
+            "data_point_id" => text(1),
+            "year" => text(2).iter().map(|y| y.parse::<i32>().unwrap()).collect::<Vec<_>>(),
+            "value" => text(3),
+            "unit" => text(4),
+            "source" => vec!["office"; n],
+            "quality" => text(5),
+            "verified" => vec![true; n],
+            "confidential" => vec![false; n],
+        )
+        .unwrap();
+        ParquetWriter::new(std::fs::File::create(&path).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        let types = RawTypes::new("test");
+        let mut fast = Columnar::new(
+            &catalog,
+            &units,
+            &registry,
+            1990,
+            2030,
+            &types,
+            "test",
+            "s.parquet",
+        )
+        .unwrap();
+        let mut out = None;
+        read_parquet(&path, &mut |_| {}, &mut |slice| {
+            out = Some(fast.check(slice, 0, slice.len()).unwrap());
+            Ok(())
+        })
+        .unwrap();
+        let out = out.unwrap();
+        let frame = out.frame.unwrap();
+        let values = frame
+            .column(col::VALUE)
+            .unwrap()
+            .f64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        let conv = frame
+            .column(col::CONVERSION)
+            .unwrap()
+            .cast(&DataType::String)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|t| t.unwrap_or("").to_string())
+            .collect();
+        assert_eq!(out.keys.len(), frame.height());
+        (out.slow, values, conv)
+    }
+
+    #[test]
+    fn plain_rows_take_the_fast_path_and_the_rest_go_to_the_row_validator() {
+        let g = "2660646";
+        let (slow, values, conv) = check(&[
+            [g, "EC-ICT-ICT-1C", "2023", "85", "%", "measured"],
+            [" 2660646", "EC-ICT-ICT-1C", "2022", "85", "%", "measured"],
+            [g, "EC-ICT-ICT-1C", "2021", "Not reported", "", ""],
+            [
+                g,
+                "EC-ICT-ICT-1C",
+                "2020",
+                "0.57",
+                "fraction",
+                "survey extrapolated",
+            ],
+            [g, "SC-SH-SA-3A", "2023", "yes", "yes/no", ""],
+            [g, "EC-ICT-ICT-1C", "2019", "85", "%", "guessed"],
+            [g, "SC-SH-SA-8C", "2023", "5", "number", ""],
+            [
+                g,
+                "SC-SH-SA-8C",
+                "2022",
+                "95 424",
+                "per 100 000 inhabitants",
+                "",
+            ],
+            [g, "EC-ICT-ICT-1C", "2018", "180", "%", ""],
+            [g, "EC-ICT-ICT-1C", "1850", "85", "%", ""],
+            [
+                g,
+                "SC-SH-SA-8C",
+                "2021",
+                "1.2",
+                "per 1000 inhabitants",
+                "unknown",
+            ],
+        ]);
+        // padded id, statement, unknown quality, total without denominator, grouped
+        // digits, above the maximum, year out of range
+        assert_eq!(slow, vec![1, 2, 5, 6, 7, 8, 9]);
+        assert_eq!(values, vec![85.0, 57.0, 1.0, 120.0]);
+        assert_eq!(conv[0], "none");
+        assert!(conv[1].starts_with("x100"), "{conv:?}");
+    }
+}
