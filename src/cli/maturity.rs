@@ -9,10 +9,11 @@ use serde_json::{Map, Value, json};
 use super::{GlobalArgs, Outcome};
 use crate::assessments::{self, Framework};
 use crate::error::{Error, Result};
+use crate::numfmt::fmt_num;
 use crate::output::{OutputArgs, OutputFormat, Rows};
 use crate::pipeline::{self, matrix::LEVEL_NAMES, matrix::Matrix, maturity, targets::Targets};
 use crate::registry::Registry;
-use crate::report::{Results, fmt_num};
+use crate::report::Results;
 use crate::schema::derived as d;
 
 /// Maturity per ITU-T Y.4904 (levels 0-5 per data point and dimension, next milestones,

@@ -286,7 +286,7 @@ impl IndexData {
         data.confidential_left_out = left_out;
         data.confidential_entered = entered;
         data.source = "derived/aligned.parquet".into();
-        data.sha256 = crate::ingest::sha256_file(&aligned)?.0;
+        data.sha256 = crate::digest::sha256_file(&aligned)?.0;
         Ok(data)
     }
 
@@ -425,7 +425,7 @@ impl IndexData {
             data.attributes.insert(name, v);
         }
         data.source = path.display().to_string();
-        data.sha256 = crate::ingest::sha256_file(path)?.0;
+        data.sha256 = crate::digest::sha256_file(path)?.0;
         data.strict_columns = true;
         Ok(data)
     }

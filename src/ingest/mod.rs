@@ -16,7 +16,6 @@
 //! from the batch before it is committed).
 
 pub mod batch;
-pub mod encoding;
 pub mod json_numbers;
 pub mod parquet_guard;
 pub mod read;
@@ -25,20 +24,19 @@ pub mod xlsx;
 
 use std::collections::HashMap;
 use std::fs::{self, File};
-use std::io::Read;
 use std::path::Path;
-
-use polars::prelude::*;
-use sha2::{Digest, Sha256};
 
 use crate::catalog::{Catalog, UnitRegistry};
 use crate::config::Config;
+use crate::digest::sha256_file;
+use crate::encoding;
 use crate::error::{Error, IoContext, Result};
 use crate::registry::Registry;
 use crate::schema::raw as col;
 use crate::store::{BatchRecord, TMP_PREFIX, Workspace, commit_rename};
-use crate::template;
+use crate::workbook;
 pub use batch::{BatchWriter, Buffers, RejectWriter, StatementSpill};
+use polars::prelude::*;
 pub use read::{Cell, Format, RawRow, ReadOptions};
 pub use validate::{Accepted, Checked, Dedupe, Problem, Statement, Validator};
 
@@ -90,60 +88,6 @@ pub struct FileOutcome {
     /// Why nothing was stored although the file was read (an empty template).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-}
-
-/// SHA-256 (hex) and size of a file, streamed.
-pub fn sha256_file(path: &Path) -> Result<(String, u64)> {
-    let mut f = crate::input::open(path, "a regular file")?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut n = 0u64;
-    loop {
-        let k = f.read(&mut buf).at(path)?;
-        if k == 0 {
-            break;
-        }
-        h.update(&buf[..k]);
-        n += k as u64;
-    }
-    Ok((hex(&h.finalize()), n))
-}
-
-fn hex(digest: &[u8]) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A writer that computes the SHA-256 of what passes through it, so a file written once
-/// need not be read back to be hashed ([`sha256_file`] gives the same digest).
-pub struct HashingWriter<W> {
-    inner: W,
-    hasher: Sha256,
-}
-
-impl<W: std::io::Write> HashingWriter<W> {
-    pub fn new(inner: W) -> Self {
-        HashingWriter {
-            inner,
-            hasher: Sha256::new(),
-        }
-    }
-
-    /// The inner writer and the hex digest of everything written.
-    pub fn finish(self) -> (W, String) {
-        (self.inner, hex(&self.hasher.finalize()))
-    }
-}
-
-impl<W: std::io::Write> std::io::Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
 }
 
 /// The current year (UTC).
@@ -221,8 +165,8 @@ pub fn ingest_file(
             reasons: vec![],
             note: Some(format!(
                 "the template has no filled rows (no value in column {} of sheet {}); nothing ingested",
-                template::column_letter(template::column_index(crate::schema::submission::VALUE)),
-                template::DATA_SHEET
+                workbook::column_letter(workbook::column_index(crate::schema::submission::VALUE)),
+                workbook::DATA_SHEET
             )),
         });
     }

@@ -11,17 +11,8 @@ use rustc_hash::FxHashMap;
 use super::read::{Cell, RawRow, field};
 use crate::catalog::units::{DenominatorKind, MIN_NONZERO_ABS, UnitProblem, round_sig12};
 use crate::catalog::{CanonicalUnit, Catalog, DataPoint, UnitRegistry};
+use crate::quality::QUALITY_LEVELS;
 use crate::registry::Registry;
-
-/// U4SSC data quality levels (verification practice), in order of strength.
-pub const QUALITY_LEVELS: [&str; 6] = [
-    "measured",
-    "survey_extrapolated",
-    "higher_level_extrapolated",
-    "assumption_estimate",
-    "personal_estimate",
-    "unknown",
-];
 
 /// Why a row was rejected.
 #[derive(Debug, Clone, PartialEq)]

@@ -63,7 +63,7 @@ pub fn resolve_targets(
             group_overrides,
             [col(d::GROUPING), col(d::GROUP)],
             [col(d::GROUPING), col(d::GROUP)],
-            super::ordered(JoinType::Inner),
+            crate::frames::ordered(JoinType::Inner),
         ),
         "group",
         (col("line") + lit(1i64)).cast(DataType::Int64),
@@ -101,13 +101,13 @@ pub fn resolve_targets(
         overrides,
         [col(d::CITY_ID), col(d::DATA_POINT_ID)],
         [col(d::CITY_ID), col(d::DATA_POINT_ID)],
-        super::ordered(JoinType::Left),
+        crate::frames::ordered(JoinType::Left),
     )
     .join(
         defaults,
         [col(d::DATA_POINT_ID)],
         [col(d::DATA_POINT_ID)],
-        super::ordered(JoinType::Left),
+        crate::frames::ordered(JoinType::Left),
     )
     .with_columns(out)
     .drop(cols(
@@ -170,7 +170,7 @@ pub fn benchmarks(
             catalog.select([col(d::DATA_POINT_ID), col(d::DIRECTION)]),
             [col(d::DATA_POINT_ID)],
             [col(d::DATA_POINT_ID)],
-            super::ordered(JoinType::Inner),
+            crate::frames::ordered(JoinType::Inner),
         )
         .filter(dir_is("higher_better").or(dir_is("lower_better")))
         .group_by_stable([col(d::DATA_POINT_ID)])
@@ -236,7 +236,7 @@ pub fn with_benchmarks(resolved: LazyFrame, benchmarks: LazyFrame, year: i32) ->
             benchmarks.with_column(source.alias(BENCHMARK_SOURCE)),
             [col(d::DATA_POINT_ID)],
             [col(d::DATA_POINT_ID)],
-            super::ordered(JoinType::Left),
+            crate::frames::ordered(JoinType::Left),
         )
         .with_column(use_benchmark.alias("__benchmark"))
         .with_columns([
@@ -325,7 +325,7 @@ pub fn worst_fallback(aligned: LazyFrame, catalog: LazyFrame) -> LazyFrame {
             catalog.select([col(d::DATA_POINT_ID), col(d::DIRECTION)]),
             [col(d::DATA_POINT_ID)],
             [col(d::DATA_POINT_ID)],
-            super::ordered(JoinType::Inner),
+            crate::frames::ordered(JoinType::Inner),
         )
         .group_by_stable([col(d::DATA_POINT_ID)])
         .agg([when(col(d::DIRECTION).first().eq(lit("lower_better")))
@@ -423,13 +423,13 @@ pub fn attainment(
             ]),
             [col(d::CITY_ID), col(d::DATA_POINT_ID)],
             [col(d::CITY_ID), col(d::DATA_POINT_ID)],
-            super::ordered(JoinType::Left),
+            crate::frames::ordered(JoinType::Left),
         )
         .join(
             fallback,
             [col(d::DATA_POINT_ID)],
             [col(d::DATA_POINT_ID)],
-            super::ordered(JoinType::Left),
+            crate::frames::ordered(JoinType::Left),
         )
         .with_column(method_expr(bounded).alias(d::METHOD))
         .with_column(

@@ -180,9 +180,9 @@ pub fn parse(
                         format!(
                             "{}: {} is weaker than {}'s {} for {dp_id} ({dir}: each level's target must be {cmp} the one of the level below)",
                             LEVEL_COLUMNS[k],
-                            crate::report::fmt_num(t, 12),
+                            crate::numfmt::fmt_num(t, 12),
                             LEVEL_COLUMNS[j],
-                            crate::report::fmt_num(b, 12)
+                            crate::numfmt::fmt_num(b, 12)
                         ),
                     ));
                 }

@@ -51,33 +51,6 @@ use crate::store::Workspace;
 use keys::Keys;
 use targets::Targets;
 
-/// The derived tables, in write order: (file stem, sort keys).
-pub const TABLES: [(&str, &[&str]); 15] = [
-    ("catalog", &[d::DATA_POINT_ID]),
-    ("cities", &[d::CITY_ID]),
-    ("observations", &[d::CITY_ID, d::DATA_POINT_ID, d::YEAR]),
-    ("aligned", &[d::CITY_ID, d::DATA_POINT_ID]),
-    ("attainment", &[d::CITY_ID, d::DATA_POINT_ID]),
-    ("peer_stats", &[d::GROUPING, d::GROUP, d::DATA_POINT_ID]),
-    ("percentiles", &[d::CITY_ID, d::DATA_POINT_ID, d::GROUPING]),
-    ("gaps", &[d::CITY_ID, d::DATA_POINT_ID, d::GROUPING]),
-    ("rollups", &[d::CITY_ID, d::LEVEL, d::PATH]),
-    ("rollups_published", &[d::CITY_ID, d::LEVEL, d::PATH]),
-    ("trends", &[d::CITY_ID, d::DATA_POINT_ID]),
-    ("maturity_levels", &[d::CITY_ID, d::DATA_POINT_ID]),
-    ("maturity_dimensions", &[d::CITY_ID, d::DIMENSION]),
-    ("maturity_dimensions_published", &[d::CITY_ID, d::DIMENSION]),
-    (
-        "assessments",
-        &[
-            d::CITY_ID,
-            d::FRAMEWORK,
-            d::CHARACTERISTIC,
-            d::ASSESSMENT_DATE,
-        ],
-    ),
-];
-
 /// What a run needs besides the raw rows.
 pub struct Inputs<'a> {
     pub catalog: &'a Catalog,
@@ -100,20 +73,6 @@ pub struct Outputs {
     pub lookback: u32,
     pub rows: Vec<(&'static str, u64)>,
     pub timings: Vec<(&'static str, Duration)>,
-}
-
-/// `e.over(keys)`: a window over a non-empty list of key columns (the only way `over`
-/// can fail is an empty partition, which these static key lists never are).
-pub(crate) fn over<const N: usize>(e: Expr, keys: [Expr; N]) -> Expr {
-    const { assert!(N > 0) };
-    e.over(keys).expect("a non-empty partition")
-}
-
-/// Join arguments that keep a deterministic row order (left rows in order, then right).
-pub(crate) fn ordered(how: JoinType) -> JoinArgs {
-    let mut a = JoinArgs::new(how);
-    a.maintain_order = MaintainOrderJoin::LeftRight;
-    a
 }
 
 fn pe(e: PolarsError) -> Error {
@@ -204,7 +163,7 @@ fn emit(sink: &mut Sink<'_>, name: &'static str, df: DataFrame) -> Result<u64> {
     const SORT_BELOW: usize = 1_000_000;
     let rows = df.height() as u64;
     let df = if df.height() < SORT_BELOW {
-        let keys = TABLES
+        let keys = d::TABLES
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, k)| *k)
@@ -890,7 +849,7 @@ pub fn write_table_as(
     // buffered: the writer emits many small pieces (page headers, pages), and a system
     // call per piece cost more than the encoding; hashed on the way (reading the file back
     // to hash it was a tenth of the writers' time)
-    let mut w = crate::ingest::HashingWriter::new(std::io::BufWriter::with_capacity(1 << 20, f));
+    let mut w = crate::digest::HashingWriter::new(std::io::BufWriter::with_capacity(1 << 20, f));
     ParquetWriter::new(&mut w)
         .with_compression(ParquetCompression::Snappy)
         .with_row_group_size(Some(256 * 1024))

@@ -455,10 +455,12 @@ pub fn peer_outliers(obs: LazyFrame, members: LazyFrame, k: u32, threshold: f64)
                 .alias(PUBLISHED_VALUE),
         )
         .with_columns([
-            super::over(published().median(), by()).alias(d::MEDIAN),
-            super::over(published().count(), by()).alias(d::N),
+            crate::frames::over(published().median(), by()).alias(d::MEDIAN),
+            crate::frames::over(published().count(), by()).alias(d::N),
         ])
-        .with_column(super::over((published() - col(d::MEDIAN)).abs().median(), by()).alias(d::SD))
+        .with_column(
+            crate::frames::over((published() - col(d::MEDIAN)).abs().median(), by()).alias(d::SD),
+        )
         .filter(
             col(d::N).gt_eq(lit(k)).and(col(d::SD).gt(lit(0.0))).and(
                 (col(d::VALUE) - col(d::MEDIAN))
@@ -621,7 +623,7 @@ pub fn percent_1dp(share: f64) -> f64 {
 
 /// A number in a message (at most 6 significant digits).
 fn num(v: Option<f64>) -> String {
-    v.map(|v| crate::report::fmt_num(v, 6))
+    v.map(|v| crate::numfmt::fmt_num(v, 6))
         .unwrap_or_else(|| "?".into())
 }
 

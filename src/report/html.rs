@@ -4,9 +4,10 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use super::svg::{self, Distribution, esc};
+use super::svg::{self, Distribution};
 use super::{Results, Snapshot, fmt_num, snapshot::rollup_line, status_text};
 use crate::error::Result;
+use crate::text::esc;
 
 /// What the charts need beyond the snapshot: each data point's yearly values and its peer
 /// group's distribution.
