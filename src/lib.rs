@@ -29,7 +29,6 @@
 //! [`generate`]; the command line in [`cli`].
 
 pub mod allocator;
-pub mod assessments;
 pub mod catalog;
 pub mod cli;
 pub mod config;
@@ -42,6 +41,7 @@ pub mod generate;
 pub mod index;
 pub mod ingest;
 pub mod input;
+pub mod maturity;
 pub mod numfmt;
 pub mod output;
 pub mod pipeline;
@@ -56,6 +56,7 @@ pub mod suggest;
 pub mod targets;
 pub mod template;
 pub mod text;
+pub mod verify;
 pub mod warehouse;
 pub mod workbook;
 

@@ -183,6 +183,11 @@ pub mod population {
 
 /// Columns of the pipeline outputs (`derived/*.parquet`) and of the targets tables.
 pub mod derived {
+    /// Values of [`METHOD`]: how attainment was scored (METHODOLOGY section 6).
+    pub const METHOD_RATIO: &str = "ratio";
+    pub const METHOD_BOUNDED: &str = "bounded";
+    pub const METHOD_BAND: &str = "band";
+
     /// The derived tables, in write order: (file stem, sort keys).
     pub const TABLES: [(&str, &[&str]); 15] = [
         ("catalog", &[DATA_POINT_ID]),

@@ -94,10 +94,11 @@ pub fn execute(ws: &Workspace, global: &GlobalArgs, args: &Args) -> Result<RunSu
         &registry,
         &config.peers.groupings,
     )?;
-    let matrix = pipeline::matrix::Matrix::load(Some(ws.root()), &catalog, &registry)?;
-    let assessments = crate::assessments::checked_frame(&crate::assessments::checks(
-        &crate::assessments::current(&crate::assessments::load(ws)?),
-    ))?;
+    let matrix = crate::maturity::matrix::Matrix::load(Some(ws.root()), &catalog, &registry)?;
+    let assessments =
+        crate::maturity::assessments::checked_frame(&crate::maturity::assessments::checks(
+            &crate::maturity::assessments::current(&crate::maturity::assessments::load(ws)?),
+        ))?;
     let keys = pipeline::keys::Keys::for_inputs(&registry, &catalog)?;
     let (raw, _) = pipeline::scan_raw(ws)?;
     let inputs = Inputs {

@@ -11,10 +11,11 @@ use serde_json::Value;
 use super::{GlobalArgs, Outcome};
 use crate::error::{Error, Result};
 use crate::output::{OutputArgs, OutputFormat, Rows};
-use crate::pipeline::{self, verify};
+use crate::pipeline;
 use crate::registry::Registry;
 use crate::schema::derived as d;
 use crate::store::Workspace;
+use crate::verify;
 
 /// The flags' file in a generation.
 const FLAGS_FILE: &str = "verification_flags.parquet";
@@ -514,7 +515,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     let clock = std::time::Instant::now();
     let rules = verify::Rules::of(&catalog)?;
     let (flags, obs) =
-        pipeline::verification(raw, &catalog, &units, &rules, &registry, &config, &keys)?;
+        verify::verification(raw, &catalog, &units, &rules, &registry, &config, &keys)?;
     let t_rules = clock.elapsed();
     // a new generation: the published tables with these flags, published in one step
     let publication = crate::warehouse::begin_publication(&ws, "verify")?;

@@ -4,7 +4,7 @@
 
 use polars::prelude::*;
 
-use crate::schema::derived as d;
+use crate::schema::derived::{self as d, METHOD_BAND, METHOD_BOUNDED, METHOD_RATIO};
 
 /// Tolerance of band and status comparisons (METHODOLOGY section 6).
 pub const TOL: f64 = 1e-9;
@@ -24,10 +24,6 @@ pub const KIND_TARGET: &str = "target";
 pub const KIND_BENCHMARK: &str = "benchmark";
 /// `target_scope` of a benchmark.
 pub const SCOPE_BENCHMARK: &str = "benchmark";
-
-pub const METHOD_RATIO: &str = "ratio";
-pub const METHOD_BOUNDED: &str = "bounded";
-pub const METHOD_BAND: &str = "band";
 
 fn dir_is(s: &str) -> Expr {
     col(d::DIRECTION).eq(lit(s))

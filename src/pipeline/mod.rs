@@ -13,9 +13,10 @@
 //!                              └──fit(years <= Y)──▶ trends (uses the resolved targets)
 //! ```
 //!
-//! Self-assessments (`assessments.parquet`) are checked ([`crate::assessments::checks`]) and
-//! written beside them. The verification flags (stage [`verify`]) are computed by
-//! `citybench verify`, not by `run`.
+//! The maturity levels come from [`crate::maturity`] (the matrix and the level stages);
+//! self-assessments (`assessments.parquet`) are checked there
+//! ([`crate::maturity::assessments::checks`]) and written beside them. The verification
+//! flags ([`crate::verify`]) are computed by `citybench verify`, not by `run`.
 //!
 //! Each stage is one pure `LazyFrame -> LazyFrame` function in its own file; this module is
 //! the only place that orders them, collects, sorts and writes. Outputs are sorted by
@@ -26,15 +27,12 @@ pub mod attainment;
 pub mod gaps;
 pub mod groups;
 pub mod keys;
-pub mod matrix;
-pub mod maturity;
 pub mod normalise;
 pub mod order;
 pub mod peers;
 pub mod rollups;
 pub mod targets;
 pub mod trends;
-pub mod verify;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -45,6 +43,7 @@ use serde::Serialize;
 use crate::catalog::Catalog;
 use crate::config::{AttainmentMethod, Config};
 use crate::error::{Error, IoContext, Result};
+use crate::maturity::{levels as maturity, matrix};
 use crate::registry::Registry;
 use crate::schema::derived as d;
 use crate::store::Workspace;
@@ -59,7 +58,7 @@ pub struct Inputs<'a> {
     pub targets: &'a Targets,
     /// The Y.4904 performance matrix.
     pub matrix: &'a matrix::Matrix,
-    /// The self-assessments with their staircase checks ([`crate::assessments::checked_frame`]).
+    /// The self-assessments with their staircase checks ([`crate::maturity::assessments::checked_frame`]).
     pub assessments: DataFrame,
     /// The encoding of city and data point ids ([`Keys::for_inputs`]).
     pub keys: &'a Keys,
@@ -488,178 +487,6 @@ pub fn compute(
         rows,
         timings: merged,
     })
-}
-
-/// The verification flags of every observation in `raw` (stage [`verify`]), sorted, with
-/// their messages; and the observations they were computed on (encoded, sorted).
-pub fn verification(
-    raw: LazyFrame,
-    catalog: &Catalog,
-    units: &crate::catalog::UnitRegistry,
-    rules: &verify::Rules,
-    registry: &Registry,
-    config: &Config,
-    keys: &Keys,
-) -> Result<(DataFrame, DataFrame)> {
-    let observations = observations(raw, keys)?;
-    let grouping = config.outlier_grouping().to_string();
-    let members = keys
-        .encode_frame(groups::memberships(
-            std::slice::from_ref(&grouping),
-            registry,
-        )?)?
-        .lazy()
-        .select([col(d::CITY_ID), col(d::GROUP)])
-        .collect()
-        .map_err(pe)?;
-    let encode = |df: DataFrame| keys.encode_frame(df);
-    let inputs = verify::Inputs {
-        rules,
-        validation: &config.validation,
-        k: config.peers.k,
-        members,
-        encode: &encode,
-    };
-    let flags = verify::all_flags(&observations, &inputs)?;
-    let flags = verify::messages(flags, catalog, units, config.validation.mad_threshold)?;
-    Ok((flags, observations))
-}
-
-/// The attainment references of one city for [`city_maturity`].
-pub enum References<'a> {
-    /// The city's rows of the run's attainment table (CITY_ID and DATA_POINT_ID as text,
-    /// DIMENSION, SUB_DIMENSION, CATEGORY, DIRECTION, TARGET, WORST, TOLERANCE, METHOD,
-    /// TARGET_SOURCE): the references the run used, one row per catalogue data point.
-    Run(DataFrame),
-    /// Resolve them as `run` does: for a city without rows (no value in the run's window).
-    Resolve {
-        targets: &'a Targets,
-        registry: &'a Registry,
-        /// The run's aligned values of every city (DATA_POINT_ID as text, VALUE,
-        /// CONFIDENTIAL): the benchmarks and the bounded method's fallback worst value
-        /// rest on them.
-        aligned: Box<LazyFrame>,
-        /// The run's analysis year (the year of its benchmarks).
-        year: i32,
-    },
-}
-
-/// One city's maturity for year `year` from its observations (`observations`: CITY_ID,
-/// DATA_POINT_ID, YEAR, VALUE, CONFIDENTIAL as text ids, any order): the data point levels
-/// and the roll-ups, by the same stages as `run`, against the references of the run's
-/// analysis year ([`References`]), also when `year` is a baseline year: a baseline year's
-/// values are placed against the run's targets and benchmarks.
-#[allow(clippy::too_many_arguments)]
-pub fn city_maturity(
-    observations: DataFrame,
-    catalog: &Catalog,
-    cfg: &Config,
-    refs: &References<'_>,
-    matrix: &matrix::Matrix,
-    city_id: &str,
-    year: i32,
-    lookback: u32,
-) -> Result<(DataFrame, DataFrame)> {
-    let cat = catalog_frame(catalog)?;
-    let series = observations
-        .lazy()
-        .join(
-            cat.clone()
-                .lazy()
-                .select([col(d::DATA_POINT_ID), col(d::POSITION)]),
-            [col(d::DATA_POINT_ID)],
-            [col(d::DATA_POINT_ID)],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .with_columns([
-            col(d::POSITION).cast(DataType::UInt64).alias(d::SERIES),
-            lit(NULL).cast(DataType::String).alias(d::QUALITY),
-            lit(NULL).cast(DataType::Boolean).alias(d::VERIFIED),
-        ])
-        .sort([d::SERIES, d::YEAR], SortMultipleOptions::default());
-    let aligned = align::align(series, year, lookback);
-    let attained = match refs {
-        References::Run(rows) => rows
-            .clone()
-            .lazy()
-            .select([
-                col(d::CITY_ID),
-                col(d::DATA_POINT_ID),
-                col(d::DIMENSION),
-                col(d::SUB_DIMENSION),
-                col(d::CATEGORY),
-                col(d::DIRECTION),
-                col(d::TARGET),
-                col(d::WORST),
-                col(d::TOLERANCE),
-                col(d::METHOD),
-                col(d::TARGET_SOURCE),
-            ])
-            .join(
-                aligned.select([
-                    col(d::CITY_ID),
-                    col(d::DATA_POINT_ID),
-                    col(d::VALUE),
-                    col(d::SOURCE_YEAR),
-                    col(d::CONFIDENTIAL),
-                ]),
-                [col(d::CITY_ID), col(d::DATA_POINT_ID)],
-                [col(d::CITY_ID), col(d::DATA_POINT_ID)],
-                JoinArgs::new(JoinType::Left),
-            )
-            .with_column(attainment::attainment_expr(col(d::VALUE)).alias(d::ATTAINMENT))
-            .with_column(attainment::points_expr(col(d::ATTAINMENT)).alias(d::POINTS)),
-        References::Resolve {
-            targets,
-            registry,
-            aligned: all,
-            year: run_year,
-        } => {
-            let grid = df!(d::CITY_ID => [city_id]).map_err(pe)?.lazy().cross_join(
-                cat.clone().lazy().select([
-                    col(d::DATA_POINT_ID),
-                    col(d::DIMENSION),
-                    col(d::SUB_DIMENSION),
-                    col(d::CATEGORY),
-                    col(d::DIRECTION),
-                ]),
-                None,
-            );
-            let memberships = groups::memberships(&cfg.peers.groupings, registry)?
-                .lazy()
-                .filter(col(d::CITY_ID).eq(lit(city_id)));
-            let frames = attainment::TargetFrames {
-                defaults: targets.defaults_frame()?.lazy(),
-                city: targets.city_frame()?.lazy(),
-                group: targets.group_frame()?.lazy(),
-            };
-            attainment::against_references(
-                grid,
-                memberships,
-                frames,
-                all.as_ref().clone(),
-                aligned,
-                cat.clone().lazy(),
-                cfg,
-                *run_year,
-            )
-        }
-    };
-    let city_rows = matrix
-        .city_frame()?
-        .lazy()
-        .filter(col(d::CITY_ID).eq(lit(city_id)))
-        .collect()
-        .map_err(pe)?;
-    let resolved = maturity::resolve(attained, matrix.workspace_frame()?, city_rows);
-    let levels = maturity::levels(resolved, cat.lazy(), year)
-        .sort([d::POSITION], SortMultipleOptions::default())
-        .collect()
-        .map_err(pe)?;
-    let dims = maturity::dimensions(levels.clone().lazy(), cfg.maturity.rollup, year)
-        .collect()
-        .map_err(pe)?;
-    Ok((levels, dims))
 }
 
 /// The statements of every batch (`not-reported.parquet`, in manifest order): city and

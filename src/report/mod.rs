@@ -9,6 +9,7 @@
 
 pub mod compare;
 pub mod html;
+pub mod maturity;
 pub mod snapshot;
 pub mod svg;
 

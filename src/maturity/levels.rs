@@ -36,9 +36,8 @@
 
 use polars::prelude::*;
 
-use super::attainment::{METHOD_BOUNDED, METHOD_RATIO};
 use crate::config::MaturityRollup;
-use crate::schema::derived as d;
+use crate::schema::derived::{self as d, METHOD_BOUNDED, METHOD_RATIO};
 
 /// Scope of a city's own matrix row.
 pub const SCOPE_CITY: &str = "city";

@@ -137,7 +137,7 @@ impl Framework {
     pub fn level_name(self, level: Option<i32>) -> &'static str {
         match (self, level) {
             (_, None) => NOT_ASSESSED,
-            (Framework::Y4904, Some(l)) => crate::pipeline::matrix::LEVEL_NAMES
+            (Framework::Y4904, Some(l)) => super::matrix::LEVEL_NAMES
                 .get(l as usize)
                 .copied()
                 .unwrap_or("?"),
@@ -187,10 +187,7 @@ impl Framework {
             };
         }
         let names: Vec<String> = match self {
-            Framework::Y4904 => crate::pipeline::matrix::LEVEL_NAMES
-                .iter()
-                .map(|n| key(n))
-                .collect(),
+            Framework::Y4904 => super::matrix::LEVEL_NAMES.iter().map(|n| key(n)).collect(),
             Framework::EuChina => EU_CHINA_LEVELS.iter().map(|n| key(n)).collect(),
         };
         if let Some(i) = names.iter().position(|n| *n == k) {

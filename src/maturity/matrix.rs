@@ -2,7 +2,7 @@
 //! target values for maturity levels 2..5 (level 1 = a baseline value exists), set in a
 //! workspace `maturity_matrix.csv`: a row without `city_id` for every city, a row with one
 //! for that city only (Y.4904 step 3). There is no default matrix file: where no row
-//! applies, the level follows the attainment reference ([`super::maturity`]). Y.4904's own
+//! applies, the level follows the attainment reference ([`super::levels`]). Y.4904's own
 //! example values and the WHO interim targets ship as an opt-in sample,
 //! `datasets/catalog/maturity_matrix_y4904_sample.csv` (built by `build_maturity.py`), to
 //! copy into a workspace as `maturity_matrix.csv`.
