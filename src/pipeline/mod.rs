@@ -247,26 +247,129 @@ pub fn compute(
 ) -> Result<Outputs> {
     let cfg = inputs.config;
     let lookback = lookback.unwrap_or(cfg.analysis.lookback);
-    let bounded = cfg.attainment.method == AttainmentMethod::Bounded;
-    let k = cfg.peers.k;
-    let mut timings = Vec::new();
-    let mut rows = Vec::new();
-    let mut clock = Instant::now();
-    let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, Duration)>| {
-        timings.push((name, clock.elapsed()));
-        clock = Instant::now();
-    };
+    let mut run = Progress::new(sink);
 
-    let keys = inputs.keys;
-    let observations = observations(raw, keys)?;
-    lap("normalise", &mut timings);
+    let observations = observations(raw, inputs.keys)?;
+    run.lap("normalise");
+    let year = analysis_year(&observations, year.or(cfg.analysis.year))?;
+    let aligned = align_window(&observations, year, lookback)?;
+    run.lap("align");
+    let catalog = inputs.keys.encode_frame(catalog_frame(inputs.catalog)?)?;
+    let (attained, memberships) = attain(inputs, &catalog, &aligned, year, lookback)?;
+    run.lap("attainment");
+    let trend = trend(&observations, &attained, year, cfg)?;
+    run.lap("trends");
+    run.emit("observations", observations.drop(d::SERIES).map_err(pe)?)?;
+    drop(observations);
+    run.emit("trends", trend)?;
+    run.emit("catalog", catalog.clone())?;
+    run.emit("cities", cities_frame(inputs.registry)?)?;
+    run.lap("output");
+
+    let (levels, dimensions, dimensions_published) = mature(inputs, &catalog, &attained, year)?;
+    run.lap("maturity");
+    run.emit("maturity_levels", levels)?;
+    run.emit("maturity_dimensions", dimensions)?;
+    run.emit("maturity_dimensions_published", dimensions_published)?;
+    run.emit("assessments", inputs.assessments.clone())?;
+    run.lap("output");
+
+    let (rolled, rolled_published) = rollups::both(attained.clone().lazy(), year).map_err(pe)?;
+    run.lap("rollups");
+    // already in key order (rollups::both sorts once for both)
+    run.emit_in_order("rollups", rolled)?;
+    run.emit_in_order("rollups_published", rolled_published)?;
+    let scored = scored(&attained)?;
+    run.emit("aligned", aligned)?;
+    run.emit("attainment", attained)?;
+    run.lap("output");
+
+    // materialised once: peer statistics, percentiles and gaps each read it (as a lazy
+    // join it was computed three times, 7 M rows at 13 000 cities)
+    let grouped = peers::in_groups(scored.lazy(), memberships.lazy())
+        .collect()
+        .map_err(pe)?;
+    let (stats, pct) = peers::stats_and_percentiles(&grouped, cfg.peers.k, year).map_err(pe)?;
+    run.lap("peers");
+    run.emit("percentiles", pct)?;
+    run.lap("output");
+    let gap = gaps::gaps(grouped.lazy(), stats.clone().lazy())
+        .collect()
+        .map_err(pe)?;
+    run.lap("gaps");
+    run.emit("peer_stats", stats)?;
+    run.emit("gaps", gap)?;
+    run.lap("output");
+    Ok(run.finish(year, lookback))
+}
+
+/// The bookkeeping of [`compute`]: the time of each stage (one entry per name, summed)
+/// and the rows of each table handed to the sink.
+struct Progress<'s, 'a> {
+    sink: &'s mut Sink<'a>,
+    rows: Vec<(&'static str, u64)>,
+    timings: Vec<(&'static str, Duration)>,
+    clock: Instant,
+}
+
+impl<'s, 'a> Progress<'s, 'a> {
+    fn new(sink: &'s mut Sink<'a>) -> Self {
+        Progress {
+            sink,
+            rows: Vec::new(),
+            timings: Vec::new(),
+            clock: Instant::now(),
+        }
+    }
+
+    /// The time since the last lap goes to stage `name`.
+    fn lap(&mut self, name: &'static str) {
+        self.timings.push((name, self.clock.elapsed()));
+        self.clock = Instant::now();
+    }
+
+    /// [`emit`] a table.
+    fn emit(&mut self, name: &'static str, df: DataFrame) -> Result<()> {
+        let n = emit(self.sink, name, df)?;
+        self.rows.push((name, n));
+        Ok(())
+    }
+
+    /// [`emit_in_order`] a table its stage put in key order.
+    fn emit_in_order(&mut self, name: &'static str, df: DataFrame) -> Result<()> {
+        let n = emit_in_order(self.sink, name, df)?;
+        self.rows.push((name, n));
+        Ok(())
+    }
+
+    fn finish(self, year: i32, lookback: u32) -> Outputs {
+        // one entry per stage name, summed
+        let mut merged: Vec<(&'static str, Duration)> = Vec::new();
+        for (n, t) in self.timings {
+            match merged.iter_mut().find(|(m, _)| *m == n) {
+                Some((_, acc)) => *acc += t,
+                None => merged.push((n, t)),
+            }
+        }
+        Outputs {
+            year,
+            lookback,
+            rows: self.rows,
+            timings: merged,
+        }
+    }
+}
+
+/// The analysis year: `year` when given, else the latest year observed. An error when
+/// there is no observation.
+fn analysis_year(observations: &DataFrame, year: Option<i32>) -> Result<i32> {
     if observations.height() == 0 {
         return Err(Error::Usage(
             "the workspace has no observations; ingest a submission file first (citybench ingest FILE)"
                 .into(),
         ));
     }
-    let year = match year.or(cfg.analysis.year) {
+    Ok(match year {
         Some(y) => y,
         None => observations
             .column(d::YEAR)
@@ -275,20 +378,36 @@ pub fn compute(
             .map_err(pe)?
             .max()
             .expect("non-empty"),
-    };
+    })
+}
 
+/// Stage `align`: each city's latest value per data point in `year - lookback..=year`. An
+/// error when no observation falls in the window.
+fn align_window(observations: &DataFrame, year: i32, lookback: u32) -> Result<DataFrame> {
     let aligned = align::align(observations.clone().lazy(), year, lookback)
         .collect()
         .map_err(pe)?;
-    lap("align", &mut timings);
     if aligned.height() == 0 {
         return Err(Error::Usage(format!(
             "no observation falls in the analysis window {}..{year}; choose another --year or a longer --lookback",
             year - lookback as i32
         )));
     }
+    Ok(aligned)
+}
 
-    let catalog = keys.encode_frame(catalog_frame(inputs.catalog)?)?;
+/// Stage `attainment`: every (city, data point) of the aligned cities against its
+/// resolved reference (targets: default < group < city; else the run's benchmark), with
+/// the target gaps and the statements of the window; and the peer-group memberships
+/// (encoded) the peers stage reuses.
+fn attain(
+    inputs: &Inputs<'_>,
+    catalog: &DataFrame,
+    aligned: &DataFrame,
+    year: i32,
+    lookback: u32,
+) -> Result<(DataFrame, DataFrame)> {
+    let (cfg, keys) = (inputs.config, inputs.keys);
     let memberships = groups::memberships(&cfg.peers.groupings, inputs.registry)?;
     let group_targets = inputs.targets.group_frame()?;
     let group_keys = keys::GroupKeys::new(&[&memberships, &group_targets])?;
@@ -359,8 +478,18 @@ pub fn compute(
     )
     .collect()
     .map_err(pe)?;
-    lap("attainment", &mut timings);
+    Ok((attained, memberships))
+}
 
+/// Stage `trends`: each (city, data point) series fitted over the years up to `year` and
+/// placed against its resolved target.
+fn trend(
+    observations: &DataFrame,
+    attained: &DataFrame,
+    year: i32,
+    cfg: &Config,
+) -> Result<DataFrame> {
+    let bounded = cfg.attainment.method == AttainmentMethod::Bounded;
     let max_df = observations
         .column(d::YEAR)
         .map_err(pe)?
@@ -368,8 +497,8 @@ pub fn compute(
         .map_err(pe)?
         .n_unique()
         .map_err(pe)? as u32;
-    let trend = trends::trends(
-        trends::fit(&observations, year).map_err(pe)?.lazy(),
+    trends::trends(
+        trends::fit(observations, year).map_err(pe)?.lazy(),
         attained.clone().lazy().select([
             col(d::CITY_ID),
             col(d::DATA_POINT_ID),
@@ -386,19 +515,19 @@ pub fn compute(
         bounded,
     )
     .collect()
-    .map_err(pe)?;
-    lap("trends", &mut timings);
-    let written = observations.drop(d::SERIES).map_err(pe)?;
-    drop(observations);
-    rows.push(("observations", emit(sink, "observations", written)?));
-    rows.push(("trends", emit(sink, "trends", trend)?));
-    rows.push(("catalog", emit(sink, "catalog", catalog.clone())?));
-    rows.push((
-        "cities",
-        emit(sink, "cities", cities_frame(inputs.registry)?)?,
-    ));
-    lap("output", &mut timings);
+    .map_err(pe)
+}
 
+/// Stage `maturity`: the level of each data point (the city's or the workspace's matrix,
+/// else the attainment bands; METHODOLOGY section 8) and the roll-ups per dimension, the
+/// city's own and the published ones.
+fn mature(
+    inputs: &Inputs<'_>,
+    catalog: &DataFrame,
+    attained: &DataFrame,
+    year: i32,
+) -> Result<(DataFrame, DataFrame, DataFrame)> {
+    let keys = inputs.keys;
     // the levels follow the attainment reference unless a city's or the workspace's
     // matrix sets interim targets (METHODOLOGY section 8)
     let resolved = maturity::resolve(
@@ -410,33 +539,14 @@ pub fn compute(
         .collect()
         .map_err(pe)?;
     let (dimensions, dimensions_published) =
-        maturity::dimensions_both(levels.clone().lazy(), cfg.maturity.rollup, year).map_err(pe)?;
-    lap("maturity", &mut timings);
-    rows.push(("maturity_levels", emit(sink, "maturity_levels", levels)?));
-    rows.push((
-        "maturity_dimensions",
-        emit(sink, "maturity_dimensions", dimensions)?,
-    ));
-    rows.push((
-        "maturity_dimensions_published",
-        emit(sink, "maturity_dimensions_published", dimensions_published)?,
-    ));
-    rows.push((
-        "assessments",
-        emit(sink, "assessments", inputs.assessments.clone())?,
-    ));
-    lap("output", &mut timings);
+        maturity::dimensions_both(levels.clone().lazy(), inputs.config.maturity.rollup, year)
+            .map_err(pe)?;
+    Ok((levels, dimensions, dimensions_published))
+}
 
-    let (rolled, rolled_published) = rollups::both(attained.clone().lazy(), year).map_err(pe)?;
-    lap("rollups", &mut timings);
-    // already in key order (rollups::both sorts once for both)
-    rows.push(("rollups", emit_in_order(sink, "rollups", rolled)?));
-    rows.push((
-        "rollups_published",
-        emit_in_order(sink, "rollups_published", rolled_published)?,
-    ));
-
-    let scored = attained
+/// The scored values the peer statistics rest on: every attained row with a value.
+fn scored(attained: &DataFrame) -> Result<DataFrame> {
+    attained
         .clone()
         .lazy()
         .filter(col(d::VALUE).is_not_null())
@@ -450,43 +560,7 @@ pub fn compute(
             col(d::CONFIDENTIAL),
         ])
         .collect()
-        .map_err(pe)?;
-    rows.push(("aligned", emit(sink, "aligned", aligned)?));
-    rows.push(("attainment", emit(sink, "attainment", attained)?));
-    lap("output", &mut timings);
-    // materialised once: peer statistics, percentiles and gaps each read it (as a lazy
-    // join it was computed three times, 7 M rows at 13 000 cities)
-    let grouped = peers::in_groups(scored.lazy(), memberships.lazy())
-        .collect()
-        .map_err(pe)?;
-    let (stats, pct) = peers::stats_and_percentiles(&grouped, k, year).map_err(pe)?;
-    let grouped = grouped.lazy();
-    lap("peers", &mut timings);
-    rows.push(("percentiles", emit(sink, "percentiles", pct)?));
-    lap("output", &mut timings);
-
-    let gap = gaps::gaps(grouped, stats.clone().lazy())
-        .collect()
-        .map_err(pe)?;
-    lap("gaps", &mut timings);
-    rows.push(("peer_stats", emit(sink, "peer_stats", stats)?));
-    rows.push(("gaps", emit(sink, "gaps", gap)?));
-    lap("output", &mut timings);
-
-    // one entry per stage name, summed
-    let mut merged: Vec<(&'static str, Duration)> = Vec::new();
-    for (n, t) in timings {
-        match merged.iter_mut().find(|(m, _)| *m == n) {
-            Some((_, acc)) => *acc += t,
-            None => merged.push((n, t)),
-        }
-    }
-    Ok(Outputs {
-        year,
-        lookback,
-        rows,
-        timings: merged,
-    })
+        .map_err(pe)
 }
 
 /// The statements of every batch (`not-reported.parquet`, in manifest order): city and
