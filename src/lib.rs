@@ -25,8 +25,10 @@
 //!
 //! Column names live in [`schema`]; the KPI catalogue and the unit registry in [`catalog`];
 //! cities in [`registry`]; the workspace on disk in [`store`]; reading and validation in
-//! [`ingest`]; the pipeline in [`pipeline`]; DuckDB in [`warehouse`]; synthetic data in
-//! [`generate`]; the command line in [`cli`].
+//! [`ingest`]; the pipeline in [`pipeline`]; ITU-T Y.4904 maturity in [`maturity`];
+//! pre-verification in [`verify`]; what a city sees in [`report`]; DuckDB in [`warehouse`];
+//! synthetic data in [`generate`]; the command line in [`cli`]. The modules import each
+//! other without a circle (docs/architecture.md, enforced by `tests/layering.rs`).
 
 pub mod allocator;
 pub mod catalog;

@@ -479,7 +479,7 @@ fn read_table(path: &Path) -> Result<(Vec<String>, Vec<Row>)> {
     match ext.as_str() {
         "csv" => {
             let text = crate::input::read_text(path, WHAT)?;
-            let (mut rdr, _) = crate::registry::csv_reader(&text, path)?;
+            let (mut rdr, _) = crate::csv_lines::reader(&text, path)?;
             let headers: Vec<String> = rdr
                 .headers()
                 .map_err(|e| Error::input(path, e.to_string()))?

@@ -66,8 +66,8 @@ pub fn parse(
     catalog: &Catalog,
     registry: Option<&Registry>,
 ) -> Result<Vec<MatrixRow>> {
-    let (mut rdr, headers) = crate::registry::csv_reader(text, path)?;
-    let pos = |n: &str| headers.iter().position(|h| h == n);
+    let (mut rdr, headers) = crate::csv_lines::reader(text, path)?;
+    let pos = |n: &str| headers.position(n);
     let required = [
         d::DATA_POINT_ID,
         d::LEVEL_2,
@@ -76,11 +76,7 @@ pub fn parse(
         d::LEVEL_5,
         "source",
     ];
-    let missing: Vec<&str> = required
-        .iter()
-        .copied()
-        .filter(|c| pos(c).is_none())
-        .collect();
+    let missing = headers.missing(&required);
     if !missing.is_empty() {
         return Err(Error::input(
             path,
