@@ -5,10 +5,8 @@
 
 use super::{GlobalArgs, Outcome};
 use crate::error::{Error, Result};
-use crate::maturity::assessments::{self, Framework};
+use crate::maturity::assessments::Framework;
 use crate::output::{OutputArgs, OutputFormat};
-use crate::pipeline;
-use crate::registry::Registry;
 use crate::report::maturity;
 
 /// Maturity per ITU-T Y.4904 (levels 0-5 per data point and dimension, next milestones,
@@ -71,34 +69,12 @@ fn city_report(args: &Args, global: &GlobalArgs, id: &str) -> Result<()> {
 }
 
 fn distribution(args: &Args, global: &GlobalArgs) -> Result<()> {
-    let ws = crate::store::Workspace::open(global.workspace())?;
-    let registry = Registry::for_workspace(ws.root())?;
-    let by = args.by.trim();
-    let valid = pipeline::groups::valid_names(&registry);
-    if !valid.iter().any(|v| v == by) {
-        let hint = crate::suggest::did_you_mean(by, valid.iter().map(String::as_str))
-            .map(|s| format!(" (did you mean '{s}'?)"))
-            .unwrap_or_default();
-        return Err(Error::Usage(format!(
-            "--by: unknown attribute '{by}'{hint}; valid: {} (a workspace attributes.csv adds more, e.g. region)",
-            valid.join(", ")
-        )));
-    }
-    let current = assessments::current(&assessments::load(&ws)?);
-    let group_of = |city: &str| -> Option<String> {
-        if by == "all" {
-            return Some("all".into());
-        }
-        registry
-            .position(city)
-            .and_then(|i| registry.attribute(i, by))
-    };
-    let rows = assessments::distribution(&current, args.framework, &group_of);
+    let (rows, root) = maturity::distribution(global.workspace(), args.framework, &args.by)?;
     if rows.rows.is_empty() {
         eprintln!(
             "no {} self-assessments in {}; ingest a file with city_id,framework,characteristic,level,assessment_date[,evidence]",
             args.framework.as_str(),
-            ws.root().display()
+            root.display()
         );
     }
     args.output.emit(&rows)

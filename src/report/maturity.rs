@@ -3,7 +3,8 @@
 //! milestone, its self-assessments with the staircase checks ([`city_report`]), as JSON or
 //! as text for a terminal or Markdown ([`CityMaturity`]). The levels come from the stages
 //! of [`crate::maturity`], computed for one city against the run's references
-//! ([`city_maturity`]), also for a baseline year.
+//! ([`city_maturity`]), also for a baseline year. And the distribution of cities by
+//! self-assessed level (`--distribution`, [`distribution`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -53,6 +54,40 @@ pub struct CityMaturity {
     /// Mapped data points, and those of them with a value (level above 0).
     pub mapped: usize,
     pub with_data: usize,
+}
+
+/// The share of cities at each level of `framework` per characteristic and group, the
+/// cities grouped by attribute `by` (`all`, a registry column or a workspace attribute),
+/// from the workspace's self-assessments; and the workspace root they were read from.
+pub fn distribution(
+    workspace: &Path,
+    framework: Framework,
+    by: &str,
+) -> Result<(Rows, std::path::PathBuf)> {
+    let ws = crate::store::Workspace::open(workspace)?;
+    let registry = Registry::for_workspace(ws.root())?;
+    let by = by.trim();
+    let valid = groups::valid_names(&registry);
+    if !valid.iter().any(|v| v == by) {
+        let hint = crate::suggest::did_you_mean(by, valid.iter().map(String::as_str))
+            .map(|s| format!(" (did you mean '{s}'?)"))
+            .unwrap_or_default();
+        return Err(Error::Usage(format!(
+            "--by: unknown attribute '{by}'{hint}; valid: {} (a workspace attributes.csv adds more, e.g. region)",
+            valid.join(", ")
+        )));
+    }
+    let current = assessments::current(&assessments::load(&ws)?);
+    let group_of = |city: &str| -> Option<String> {
+        if by == "all" {
+            return Some("all".into());
+        }
+        registry
+            .position(city)
+            .and_then(|i| registry.attribute(i, by))
+    };
+    let rows = assessments::distribution(&current, framework, &group_of);
+    Ok((rows, ws.root().to_path_buf()))
 }
 
 /// The maturity report of city `id` (an id, or a name unique in the registry) from the
