@@ -26,6 +26,8 @@ use std::collections::HashMap;
 use std::fs::{self, File};
 use std::path::Path;
 
+use polars::prelude::*;
+
 use crate::catalog::{Catalog, UnitRegistry};
 use crate::config::Config;
 use crate::digest::sha256_file;
@@ -36,7 +38,6 @@ use crate::schema::raw as col;
 use crate::store::{BatchRecord, TMP_PREFIX, Workspace, commit_rename};
 use crate::workbook;
 pub use batch::{BatchWriter, Buffers, RejectWriter, StatementSpill};
-use polars::prelude::*;
 pub use read::{Cell, Format, RawRow, ReadOptions};
 pub use validate::{Accepted, Checked, Dedupe, Problem, Statement, Validator};
 
