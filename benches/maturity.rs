@@ -8,8 +8,8 @@
 
 mod util;
 
-use citybench::assessments::Framework;
 use citybench::cli::{GlobalArgs, maturity, run as run_cmd, verify};
+use citybench::maturity::assessments::Framework;
 use citybench::output::{OutputArgs, OutputFormat};
 use criterion::{Criterion, criterion_group, criterion_main};
 

@@ -22,14 +22,14 @@ fn bench_pipeline(c: &mut Criterion) {
     let config = Config::default();
     let targets = Targets::load(None, catalog, &ctx.registry, &config.peers.groupings).unwrap();
     let keys = pipeline::keys::Keys::for_inputs(&ctx.registry, catalog).unwrap();
-    let matrix = pipeline::matrix::Matrix::load(None, catalog, &ctx.registry).unwrap();
+    let matrix = citybench::maturity::matrix::Matrix::load(None, catalog, &ctx.registry).unwrap();
     let inputs = Inputs {
         catalog,
         registry: &ctx.registry,
         config: &config,
         targets: &targets,
         matrix: &matrix,
-        assessments: citybench::assessments::checked_frame(&[]).unwrap(),
+        assessments: citybench::maturity::assessments::checked_frame(&[]).unwrap(),
         keys: &keys,
         statements: pipeline::load_statements(ws, &keys).unwrap(),
     };

@@ -6,11 +6,71 @@
 //! skipped, and in a file with CRLF line ends before the `\n` of the previous line's end
 //! (so one line early on every row of a file saved by Excel). Both are corrected here by
 //! counting the line ends at that position.
+//!
+//! [`reader`] opens the catalogue-shaped inputs (the catalogue, its plausible ranges and
+//! relations, the maturity matrix, targets, cities, population, attributes, frameworks):
+//! one header rule (names trimmed and lower-cased, a leading byte-order mark dropped) and
+//! the header's positions and missing columns ([`Header`]); their records then come with
+//! their lines from [`records`].
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::io::Read;
+use std::ops::Deref;
+use std::path::Path;
 use std::rc::Rc;
+
+use crate::error::{Error, Result};
+
+/// A CSV reader over `text` (a leading byte-order mark dropped) and its header; `path`
+/// names the text in errors.
+pub fn reader<'a>(text: &'a str, path: &Path) -> Result<(csv::Reader<&'a [u8]>, Header)> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let names: Vec<String> = rdr
+        .headers()
+        .map_err(|e| Error::input(path, format!("cannot read the header: {e}")))?
+        .iter()
+        .map(|h| h.trim().to_lowercase())
+        .collect();
+    Ok((rdr, Header(names)))
+}
+
+/// The header names of a CSV text, trimmed and lower-cased, in file order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Header(pub Vec<String>);
+
+impl Header {
+    /// The first column named `name`.
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.0.iter().position(|h| h == name)
+    }
+
+    /// Each name's column (a repeated name: its last column).
+    pub fn positions(&self) -> HashMap<String, usize> {
+        self.0
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.clone(), i))
+            .collect()
+    }
+
+    /// The `required` names the header lacks, in `required`'s order.
+    pub fn missing<'r>(&self, required: &[&'r str]) -> Vec<&'r str> {
+        required
+            .iter()
+            .copied()
+            .filter(|c| self.position(c).is_none())
+            .collect()
+    }
+}
+
+impl Deref for Header {
+    type Target = [String];
+    fn deref(&self) -> &[String] {
+        &self.0
+    }
+}
 
 /// How many lines the line ends at the start of `bytes` close (`\n`, `\r\n`).
 fn leading_line_ends<'a>(bytes: impl Iterator<Item = &'a u8>) -> u64 {

@@ -104,7 +104,7 @@ pub fn read_text(path: &Path, what: &str) -> Result<String> {
             path,
             format!(
                 "not UTF-8 text ({}); save it as UTF-8",
-                crate::ingest::encoding::describe_invalid(e.as_bytes(), at)
+                crate::encoding::describe_invalid(e.as_bytes(), at)
             ),
         )
     })

@@ -25,23 +25,30 @@
 //!
 //! Column names live in [`schema`]; the KPI catalogue and the unit registry in [`catalog`];
 //! cities in [`registry`]; the workspace on disk in [`store`]; reading and validation in
-//! [`ingest`]; the pipeline in [`pipeline`]; DuckDB in [`warehouse`]; synthetic data in
-//! [`generate`]; the command line in [`cli`].
+//! [`ingest`]; the pipeline in [`pipeline`]; ITU-T Y.4904 maturity in [`maturity`];
+//! pre-verification in [`verify`]; what a city sees in [`report`]; DuckDB in [`warehouse`];
+//! synthetic data in [`generate`]; the command line in [`cli`]. The modules import each
+//! other without a circle (docs/architecture.md, enforced by `tests/layering.rs`).
 
 pub mod allocator;
-pub mod assessments;
 pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod csv_lines;
+pub mod digest;
+pub mod encoding;
 pub mod error;
+pub mod frames;
 pub mod generate;
 pub mod index;
 pub mod ingest;
 pub mod input;
+pub mod maturity;
+pub mod numfmt;
 pub mod output;
 pub mod pipeline;
 pub mod progress;
+pub mod quality;
 pub mod registry;
 pub mod report;
 pub mod sample;
@@ -51,6 +58,8 @@ pub mod suggest;
 pub mod targets;
 pub mod template;
 pub mod text;
+pub mod verify;
 pub mod warehouse;
+pub mod workbook;
 
 pub use error::{Error, Result};

@@ -331,7 +331,7 @@ impl Rows {
                 }
             }
             OutputFormat::Html => {
-                let e = crate::report::svg::esc;
+                let e = crate::text::esc;
                 let mut s = String::from(
                     "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>citybench</title><style>table{border-collapse:collapse;font-family:system-ui,sans-serif;font-size:14px}th,td{border-bottom:1px solid #ccc;padding:3px 6px;text-align:left}</style></head><body><table><thead><tr>",
                 );

@@ -183,6 +183,33 @@ pub mod population {
 
 /// Columns of the pipeline outputs (`derived/*.parquet`) and of the targets tables.
 pub mod derived {
+    /// Values of [`METHOD`]: how attainment was scored (METHODOLOGY section 6).
+    pub const METHOD_RATIO: &str = "ratio";
+    pub const METHOD_BOUNDED: &str = "bounded";
+    pub const METHOD_BAND: &str = "band";
+
+    /// The derived tables, in write order: (file stem, sort keys).
+    pub const TABLES: [(&str, &[&str]); 15] = [
+        ("catalog", &[DATA_POINT_ID]),
+        ("cities", &[CITY_ID]),
+        ("observations", &[CITY_ID, DATA_POINT_ID, YEAR]),
+        ("aligned", &[CITY_ID, DATA_POINT_ID]),
+        ("attainment", &[CITY_ID, DATA_POINT_ID]),
+        ("peer_stats", &[GROUPING, GROUP, DATA_POINT_ID]),
+        ("percentiles", &[CITY_ID, DATA_POINT_ID, GROUPING]),
+        ("gaps", &[CITY_ID, DATA_POINT_ID, GROUPING]),
+        ("rollups", &[CITY_ID, LEVEL, PATH]),
+        ("rollups_published", &[CITY_ID, LEVEL, PATH]),
+        ("trends", &[CITY_ID, DATA_POINT_ID]),
+        ("maturity_levels", &[CITY_ID, DATA_POINT_ID]),
+        ("maturity_dimensions", &[CITY_ID, DIMENSION]),
+        ("maturity_dimensions_published", &[CITY_ID, DIMENSION]),
+        (
+            "assessments",
+            &[CITY_ID, FRAMEWORK, CHARACTERISTIC, ASSESSMENT_DATE],
+        ),
+    ];
+
     pub const ANALYSIS_YEAR: &str = "analysis_year";
     pub const CITY_ID: &str = "city_id";
     pub const CITY_NAME: &str = "city_name";

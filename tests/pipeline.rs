@@ -380,12 +380,12 @@ fn same_inputs_give_byte_identical_outputs() {
     assert_eq!(rs[0]["config_sha256"], rs[1]["config_sha256"]);
     assert_eq!(
         rs[0]["outputs"].as_array().unwrap().len(),
-        citybench::pipeline::TABLES.len()
+        citybench::schema::derived::TABLES.len()
     );
     // the digests recorded while writing are the files' own
     for o in rs[1]["outputs"].as_array().unwrap() {
         let path = ws.root().join(o["path"].as_str().unwrap());
-        let (sha, _) = citybench::ingest::sha256_file(&path).unwrap();
+        let (sha, _) = citybench::digest::sha256_file(&path).unwrap();
         assert_eq!(o["sha256"].as_str().unwrap(), sha, "{}", path.display());
     }
 }

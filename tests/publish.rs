@@ -234,7 +234,7 @@ fn a_run_killed_at_any_write_step_leaves_the_previous_run_in_force() {
     );
     // the seeded links, the 13 tables, the database, the run record, the generation's
     // record, the switch, runs/<run-id>.json, the cleanup
-    assert_eq!(steps, citybench::pipeline::TABLES.len() + 7);
+    assert_eq!(steps, citybench::schema::derived::TABLES.len() + 7);
 }
 
 #[test]
@@ -335,7 +335,7 @@ fn make_legacy(ws: &Ws, files: &Path) {
             derived.join(format!("{name}.parquet")).display()
         )
     };
-    for (name, _) in citybench::pipeline::TABLES {
+    for (name, _) in citybench::schema::derived::TABLES {
         con.execute_batch(&format!("create view src_{name} as {}", view(name)))
             .unwrap();
     }
@@ -495,7 +495,7 @@ fn duckdb_polars_and_python_read_through_the_links() {
             |r| r.get(0),
         )
         .unwrap();
-    assert!(files as usize >= citybench::pipeline::TABLES.len());
+    assert!(files as usize >= citybench::schema::derived::TABLES.len());
     // Polars through the derived link
     let aligned = LazyFrame::scan_parquet(
         PlRefPath::new(

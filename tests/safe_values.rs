@@ -271,7 +271,7 @@ fn the_finite_check_covers_every_double_column_of_the_runs_staging_views() {
     let db = ws.database();
     let mut missing = Vec::new();
     let mut covered = 0;
-    for (table, _) in citybench::pipeline::TABLES {
+    for (table, _) in citybench::schema::derived::TABLES {
         let view = format!("stg_{table}");
         let mut st = db
             .prepare(

@@ -34,6 +34,8 @@
 //! - `hostile`: damaged and crafted files (Parquet footers, pages and values, XLSX bombs,
 //!   devices, FIFOs, directories, endless lines, long ids, UTF-16/NUL/Latin-1): each refused
 //!   with its exact message, under a timeout, nothing written.
+//! - `layering`: the top-level modules of `src/` import each other without a circle (a scan
+//!   of their `crate::` paths; docs/architecture.md).
 //! - `template`: the Excel template round trip (same rows as CSV), pre-filled values, cell
 //!   addresses in rejections, and every refused workbook with its exact message.
 //! - `safe_values`: finite, representable values only (every overflow, underflow and
@@ -63,6 +65,7 @@ mod generate;
 mod hostile;
 mod index;
 mod ingest;
+mod layering;
 mod maturity;
 mod not_reported;
 mod overwrite;

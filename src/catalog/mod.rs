@@ -10,7 +10,6 @@
 pub mod plausible;
 pub mod units;
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use serde::Serialize;
@@ -188,16 +187,8 @@ impl Catalog {
     /// Parse catalogue CSV text; `path` names it in errors.
     pub fn parse(text: &str, path: &Path, units: &UnitRegistry) -> Result<Self> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let mut rdr = csv::ReaderBuilder::new().from_reader(text.as_bytes());
-        let headers = rdr
-            .headers()
-            .map_err(|e| Error::input(path, format!("cannot read the header: {e}")))?
-            .clone();
-        let pos: HashMap<String, usize> = headers
-            .iter()
-            .enumerate()
-            .map(|(i, h)| (h.trim().to_lowercase(), i))
-            .collect();
+        let (mut rdr, headers) = crate::csv_lines::reader(text, path)?;
+        let pos = headers.positions();
         let required = [
             col::DATA_POINT_ID,
             col::NAME,
@@ -205,11 +196,7 @@ impl Catalog {
             col::CANONICAL_UNIT,
             col::DIRECTION,
         ];
-        let missing: Vec<&str> = required
-            .iter()
-            .copied()
-            .filter(|c| !pos.contains_key(*c))
-            .collect();
+        let missing = headers.missing(&required);
         if !missing.is_empty() {
             return Err(Error::input(
                 path,

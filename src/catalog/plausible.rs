@@ -142,32 +142,20 @@ pub struct Plausible {
     rules: Vec<Rule>,
 }
 
+/// The columns of a plausibility file by name, all of `required` among them.
 fn header_positions(
-    rdr: &mut csv::Reader<&[u8]>,
+    headers: &crate::csv_lines::Header,
     path: &Path,
     required: &[&str],
 ) -> Result<HashMap<String, usize>> {
-    let headers = rdr
-        .headers()
-        .map_err(|e| Error::input(path, format!("cannot read the header: {e}")))?
-        .clone();
-    let pos: HashMap<String, usize> = headers
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.trim().to_string(), i))
-        .collect();
-    let missing: Vec<&str> = required
-        .iter()
-        .copied()
-        .filter(|c| !pos.contains_key(*c))
-        .collect();
+    let missing = headers.missing(required);
     if !missing.is_empty() {
         return Err(Error::input(
             path,
             format!("missing column(s): {}", missing.join(", ")),
         ));
     }
-    Ok(pos)
+    Ok(headers.positions())
 }
 
 impl Plausible {
@@ -235,8 +223,8 @@ fn parse_ranges(
     units: &UnitRegistry,
 ) -> Result<(Vec<Range>, HashMap<String, usize>)> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut rdr = csv::ReaderBuilder::new().from_reader(text.as_bytes());
-    let pos = header_positions(&mut rdr, path, &col::RANGE_COLUMNS)?;
+    let (mut rdr, headers) = crate::csv_lines::reader(text, path)?;
+    let pos = header_positions(&headers, path, &col::RANGE_COLUMNS)?;
     let mut ranges = Vec::new();
     let mut index = HashMap::new();
     for (line, rec) in crate::csv_lines::records(text, &mut rdr) {
@@ -362,8 +350,8 @@ fn parse_ranges(
 
 fn parse_relations(text: &str, path: &Path, catalog: &Catalog, p: &Plausible) -> Result<Vec<Rule>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut rdr = csv::ReaderBuilder::new().from_reader(text.as_bytes());
-    let pos = header_positions(&mut rdr, path, &col::RELATION_COLUMNS)?;
+    let (mut rdr, headers) = crate::csv_lines::reader(text, path)?;
+    let pos = header_positions(&headers, path, &col::RELATION_COLUMNS)?;
     let mut rules: Vec<Rule> = Vec::new();
     let mut lines = Vec::new();
     for (line, rec) in crate::csv_lines::records(text, &mut rdr) {

@@ -171,7 +171,7 @@ pub fn match_table(
     reg: &Registry,
 ) -> Result<(Rows, MatchCounts)> {
     use crate::registry::matching::{Matcher, Status};
-    let (mut rdr, headers) = crate::registry::csv_reader(text, path)?;
+    let (mut rdr, headers) = crate::csv_lines::reader(text, path)?;
     let ci = pick_column(
         &headers,
         country_column,

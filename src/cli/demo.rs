@@ -131,11 +131,11 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     let (ctx, outcomes) = ingest_embedded(&ws, global, sample, "the embedded sample")?;
     let assessments = ws.root().join(crate::sample::SAMPLE_ASSESSMENTS_FILE_NAME);
     crate::store::atomic_write(&assessments, crate::sample::SAMPLE_ASSESSMENTS.as_bytes())?;
-    let a = crate::assessments::ingest(&ws, &ctx.registry, &assessments, false)?;
+    let a = crate::maturity::assessments::ingest(&ws, &ctx.registry, &assessments, false)?;
     println!(
         "{} -> {}: {} synthetic self-assessment rows (EU-China framework, ITU-T Y.4904), {} rejected",
         crate::sample::SAMPLE_ASSESSMENTS_FILE_NAME,
-        crate::assessments::STORE_FILE,
+        crate::maturity::assessments::STORE_FILE,
         a.rows_accepted,
         a.rows_rejected
     );

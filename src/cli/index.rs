@@ -21,7 +21,6 @@ use crate::output::{OutputArgs, OutputFormat, Rows};
 use crate::pipeline::{OutputFile, targets::Targets};
 use crate::registry::Registry;
 use crate::store::Workspace;
-use crate::store::publish::Publication;
 
 /// The composite index: denomination, screening, imputation, outlier treatment,
 /// normalisation, aggregation, ranks and group ranks, diagnostics, uncertainty.
@@ -196,7 +195,7 @@ fn load_framework(
     match file {
         Some(p) => {
             let fw = Framework::from_path(&p)?;
-            let sha = crate::ingest::sha256_file(&p)?.0;
+            let sha = crate::digest::sha256_file(&p)?.0;
             Ok((fw, Some(sha)))
         }
         None => {
@@ -325,14 +324,14 @@ fn store(
     match target {
         Target::Nowhere => {}
         Target::Workspace => {
-            let publication = Publication::begin(ws, "index")?;
+            let publication = crate::warehouse::begin_publication(ws, "index")?;
             // every index table is replaced: an earlier run's intervals do not belong to
             // this index
             publication.seed(|name| name.starts_with("index_"))?;
             write(publication.dir(), &mut manifest)?;
             if publication.previous_has_database() {
                 crate::warehouse::build_in(publication.dir())?;
-                crate::store::publish::step(crate::warehouse::DB_FILE)?;
+                crate::store::publish::step(crate::store::DB_FILE)?;
             }
             publication.commit()?;
         }

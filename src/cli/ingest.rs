@@ -161,7 +161,11 @@ fn print_summary(ws: &Workspace, o: &FileOutcome) {
     }
 }
 
-fn print_assessment_summary(ws: &Workspace, o: &crate::assessments::Outcome, format: OutputFormat) {
+fn print_assessment_summary(
+    ws: &Workspace,
+    o: &crate::maturity::assessments::Outcome,
+    format: OutputFormat,
+) {
     if format != OutputFormat::Table {
         println!("{}", serde_json::to_string(o).expect("serialises"));
         return;
@@ -175,7 +179,7 @@ fn print_assessment_summary(ws: &Workspace, o: &crate::assessments::Outcome, for
     }
     println!(
         "{file} -> {}: self-assessments, {} rows read, {} accepted, {} rejected",
-        crate::assessments::STORE_FILE,
+        crate::maturity::assessments::STORE_FILE,
         o.rows_read,
         o.rows_accepted,
         o.rows_rejected
@@ -214,10 +218,10 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
         .files
         .iter()
         .cloned()
-        .partition(|f| crate::assessments::is_assessment_file(f));
+        .partition(|f| crate::maturity::assessments::is_assessment_file(f));
     let mut assessed_rejections = false;
     for f in &assess {
-        let o = crate::assessments::ingest(&ws, &ctx.registry, f, args.force)?;
+        let o = crate::maturity::assessments::ingest(&ws, &ctx.registry, f, args.force)?;
         assessed_rejections |= o.rows_rejected > 0;
         print_assessment_summary(&ws, &o, args.format);
     }

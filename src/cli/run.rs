@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::pipeline::{self, Inputs, OutputFile, groups, targets::Targets};
 use crate::registry::Registry;
 use crate::store::Workspace;
-use crate::store::publish::{self, Publication};
+use crate::store::publish;
 use crate::warehouse;
 
 /// Run the benchmarking pipeline.
@@ -94,10 +94,11 @@ pub fn execute(ws: &Workspace, global: &GlobalArgs, args: &Args) -> Result<RunSu
         &registry,
         &config.peers.groupings,
     )?;
-    let matrix = pipeline::matrix::Matrix::load(Some(ws.root()), &catalog, &registry)?;
-    let assessments = crate::assessments::checked_frame(&crate::assessments::checks(
-        &crate::assessments::current(&crate::assessments::load(ws)?),
-    ))?;
+    let matrix = crate::maturity::matrix::Matrix::load(Some(ws.root()), &catalog, &registry)?;
+    let assessments =
+        crate::maturity::assessments::checked_frame(&crate::maturity::assessments::checks(
+            &crate::maturity::assessments::current(&crate::maturity::assessments::load(ws)?),
+        ))?;
     let keys = pipeline::keys::Keys::for_inputs(&registry, &catalog)?;
     let (raw, _) = pipeline::scan_raw_keyed(ws, &keys)?;
     let inputs = Inputs {
@@ -113,10 +114,10 @@ pub fn execute(ws: &Workspace, global: &GlobalArgs, args: &Args) -> Result<RunSu
     // a new generation beside the published one; the tables of `verify` and `index` are
     // carried over as they are
     let t_publish = std::time::Instant::now();
-    let publication = Publication::begin(ws, "run")?;
+    let publication = crate::warehouse::begin_publication(ws, "run")?;
     publication.seed(|name| {
         name == publish::RUN_FILE
-            || pipeline::TABLES
+            || crate::schema::derived::TABLES
                 .iter()
                 .any(|(t, _)| name.strip_suffix(".parquet") == Some(t))
     })?;
@@ -130,13 +131,13 @@ pub fn execute(ws: &Workspace, global: &GlobalArgs, args: &Args) -> Result<RunSu
     let (mut out, mut files, writer_busy, tail) = computed?;
     out.timings.push(("last writes", tail));
     files.sort_by_key(|f| {
-        pipeline::TABLES
+        crate::schema::derived::TABLES
             .iter()
             .position(|(n, _)| f.path == format!("derived/{n}.parquet"))
     });
     let t = std::time::Instant::now();
     warehouse::build_in(&dir)?;
-    publish::step(warehouse::DB_FILE)?;
+    publish::step(crate::store::DB_FILE)?;
     let views_s = t.elapsed().as_secs_f64();
     let w = warehouse::Warehouse::open_unpublished(&dir, &publish::absolute_root(ws)?)?;
     let failed_checks = warehouse::run_checks(&w)?;
@@ -226,7 +227,7 @@ pub fn print_summary(ws: &Workspace, s: &RunSummary) {
     );
     println!(
         "  {}  views: {} models from queries/",
-        warehouse::DB_FILE,
+        crate::store::DB_FILE,
         warehouse::MODELS.len()
     );
     println!(

@@ -11,11 +11,11 @@ use serde_json::Value;
 use super::{GlobalArgs, Outcome};
 use crate::error::{Error, Result};
 use crate::output::{OutputArgs, OutputFormat, Rows};
-use crate::pipeline::{self, verify};
+use crate::pipeline;
 use crate::registry::Registry;
 use crate::schema::derived as d;
 use crate::store::Workspace;
-use crate::store::publish::Publication;
+use crate::verify;
 
 /// The flags' file in a generation.
 const FLAGS_FILE: &str = "verification_flags.parquet";
@@ -515,16 +515,16 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     let clock = std::time::Instant::now();
     let rules = verify::Rules::of(&catalog)?;
     let (flags, obs) =
-        pipeline::verification(raw, &catalog, &units, &rules, &registry, &config, &keys)?;
+        verify::verification(raw, &catalog, &units, &rules, &registry, &config, &keys)?;
     let t_rules = clock.elapsed();
     // a new generation: the published tables with these flags, published in one step
-    let publication = Publication::begin(&ws, "verify")?;
+    let publication = crate::warehouse::begin_publication(&ws, "verify")?;
     publication.seed(|name| name == FLAGS_FILE)?;
     let file = pipeline::write_table(publication.dir(), "verification_flags", flags.clone())?;
     if publication.previous_has_database() {
         // the view over the new file (it was empty if verify had not run before)
         crate::warehouse::build_in(publication.dir())?;
-        crate::store::publish::step(crate::warehouse::DB_FILE)?;
+        crate::store::publish::step(crate::store::DB_FILE)?;
     }
     publication.commit()?;
     let t_write = clock.elapsed() - t_rules;

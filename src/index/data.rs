@@ -286,7 +286,7 @@ impl IndexData {
         data.confidential_left_out = left_out;
         data.confidential_entered = entered;
         data.source = "derived/aligned.parquet".into();
-        data.sha256 = crate::ingest::sha256_file(&aligned)?.0;
+        data.sha256 = crate::digest::sha256_file(&aligned)?.0;
         Ok(data)
     }
 
@@ -425,7 +425,7 @@ impl IndexData {
             data.attributes.insert(name, v);
         }
         data.source = path.display().to_string();
-        data.sha256 = crate::ingest::sha256_file(path)?.0;
+        data.sha256 = crate::digest::sha256_file(path)?.0;
         data.strict_columns = true;
         Ok(data)
     }
@@ -479,7 +479,7 @@ fn read_table(path: &Path) -> Result<(Vec<String>, Vec<Row>)> {
     match ext.as_str() {
         "csv" => {
             let text = crate::input::read_text(path, WHAT)?;
-            let (mut rdr, _) = crate::registry::csv_reader(&text, path)?;
+            let (mut rdr, _) = crate::csv_lines::reader(&text, path)?;
             let headers: Vec<String> = rdr
                 .headers()
                 .map_err(|e| Error::input(path, e.to_string()))?

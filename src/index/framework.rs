@@ -165,7 +165,7 @@ impl Framework {
 
     /// Parse framework CSV; `path` names it in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Self> {
-        let (mut rdr, headers) = crate::registry::csv_reader(text, path)?;
+        let (mut rdr, headers) = crate::csv_lines::reader(text, path)?;
         let find = |names: &[&str]| headers.iter().position(|h| names.contains(&h.as_str()));
         let need = |names: &[&str]| {
             find(names).ok_or_else(|| {

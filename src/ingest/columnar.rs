@@ -23,9 +23,10 @@ use rustc_hash::FxHashMap;
 
 use super::batch::RawTypes;
 use super::read::{Cell, ColView, ParquetSlice, field};
-use super::validate::{QUALITY_LEVELS, pack_key, parse_bool_value, parse_flag, parse_quality};
+use super::validate::{pack_key, parse_bool_value, parse_flag, parse_quality};
 use crate::catalog::units::MIN_NONZERO_ABS;
 use crate::catalog::{Catalog, UnitRegistry};
+use crate::quality::QUALITY_LEVELS;
 use crate::registry::Registry;
 use crate::schema::raw as col;
 

@@ -17,7 +17,6 @@
 
 pub mod batch;
 pub mod columnar;
-pub mod encoding;
 pub mod json_numbers;
 pub mod parquet_guard;
 pub mod read;
@@ -26,19 +25,19 @@ pub mod xlsx;
 
 use std::collections::HashMap;
 use std::fs::{self, File};
-use std::io::Read;
 use std::path::Path;
 
 use polars::prelude::*;
-use sha2::{Digest, Sha256};
 
 use crate::catalog::{Catalog, UnitRegistry};
 use crate::config::Config;
+use crate::digest::sha256_file;
+use crate::encoding;
 use crate::error::{Error, IoContext, Result};
 use crate::registry::Registry;
 use crate::schema::raw as col;
 use crate::store::{BatchRecord, TMP_PREFIX, Workspace, commit_rename};
-use crate::template;
+use crate::workbook;
 pub use batch::{BatchWriter, Buffers, RejectWriter, StatementSpill};
 pub use read::{Cell, Format, RawRow, ReadOptions};
 pub use validate::{Accepted, Checked, Dedupe, Problem, Statement, Validator};
@@ -94,60 +93,6 @@ pub struct FileOutcome {
     /// Why nothing was stored although the file was read (an empty template).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-}
-
-/// SHA-256 (hex) and size of a file, streamed.
-pub fn sha256_file(path: &Path) -> Result<(String, u64)> {
-    let mut f = crate::input::open(path, "a regular file")?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut n = 0u64;
-    loop {
-        let k = f.read(&mut buf).at(path)?;
-        if k == 0 {
-            break;
-        }
-        h.update(&buf[..k]);
-        n += k as u64;
-    }
-    Ok((hex(&h.finalize()), n))
-}
-
-fn hex(digest: &[u8]) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A writer that computes the SHA-256 of what passes through it, so a file written once
-/// need not be read back to be hashed ([`sha256_file`] gives the same digest).
-pub struct HashingWriter<W> {
-    inner: W,
-    hasher: Sha256,
-}
-
-impl<W: std::io::Write> HashingWriter<W> {
-    pub fn new(inner: W) -> Self {
-        HashingWriter {
-            inner,
-            hasher: Sha256::new(),
-        }
-    }
-
-    /// The inner writer and the hex digest of everything written.
-    pub fn finish(self) -> (W, String) {
-        (self.inner, hex(&self.hasher.finalize()))
-    }
-}
-
-impl<W: std::io::Write> std::io::Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
 }
 
 /// The current year (UTC).
@@ -225,8 +170,8 @@ pub fn ingest_file(
             reasons: vec![],
             note: Some(format!(
                 "the template has no filled rows (no value in column {} of sheet {}); nothing ingested",
-                template::column_letter(template::column_index(crate::schema::submission::VALUE)),
-                template::DATA_SHEET
+                workbook::column_letter(workbook::column_index(crate::schema::submission::VALUE)),
+                workbook::DATA_SHEET
             )),
         });
     }
@@ -520,7 +465,7 @@ fn ingest_into(
         ),
     };
     let mut first_w = Worker {
-        rows: validator.clone(),
+        rows: validator.clone().without_suggestions(),
         fast,
     };
     let mut second_w = first_w.clone();
@@ -536,9 +481,19 @@ fn ingest_into(
                 (first, h.join().expect("validation worker"))
             });
             for out in [first?, later?] {
-                for (line, cells, p) in &out.rejects {
-                    count_reason(&mut reasons, p);
-                    rejects.write(&owned_row(*line, cells), p)?;
+                for (line, cells, p) in out.rejects {
+                    let row = owned_row(line, &cells);
+                    // the "did you mean" of an unknown city, in file order
+                    let p = match p.kind {
+                        validate::UNKNOWN_CITY => shorten_echoes(
+                            validator
+                                .unknown_city(row.cells[read::field::CITY_ID].trimmed().as_ref()),
+                            &row,
+                        ),
+                        _ => p,
+                    };
+                    count_reason(&mut reasons, &p);
+                    rejects.write(&row, &p)?;
                 }
                 dedupe.extend(out.dedupe);
                 for st in &out.statements {

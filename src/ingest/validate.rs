@@ -11,17 +11,8 @@ use rustc_hash::FxHashMap;
 use super::read::{Cell, RawRow, field};
 use crate::catalog::units::{DenominatorKind, MIN_NONZERO_ABS, UnitProblem, round_sig12};
 use crate::catalog::{CanonicalUnit, Catalog, DataPoint, UnitRegistry};
+use crate::quality::QUALITY_LEVELS;
 use crate::registry::Registry;
-
-/// U4SSC data quality levels (verification practice), in order of strength.
-pub const QUALITY_LEVELS: [&str; 6] = [
-    "measured",
-    "survey_extrapolated",
-    "higher_level_extrapolated",
-    "assumption_estimate",
-    "personal_estimate",
-    "unknown",
-];
 
 /// Why a row was rejected.
 #[derive(Debug, Clone, PartialEq)]
@@ -304,6 +295,9 @@ pub struct Validator<'a> {
     city_suggestions_left: usize,
 }
 
+/// The problem kind of an unknown city id.
+pub const UNKNOWN_CITY: &str = "unknown city_id";
+
 /// Most entries a per-file cache keyed by a cell's text holds before it starts over.
 const CACHE_MAX: usize = 16_384;
 
@@ -333,6 +327,47 @@ impl<'a> Validator<'a> {
         }
     }
 
+    /// This validator without "did you mean" searches: the workers validating a file in
+    /// parallel leave them to one validator that sees the rejections in file order
+    /// ([`Self::unknown_city`]), so that the file's budget of searches goes to its first
+    /// unknown ids whichever worker met them.
+    pub fn without_suggestions(mut self) -> Self {
+        self.city_suggestions_left = 0;
+        self
+    }
+
+    /// The problem of an unknown city id (trimmed, not empty): with a "did you mean" while
+    /// this file's budget of searches lasts ([`CITY_SUGGESTIONS`]); the same id gets the
+    /// same message throughout a file.
+    pub fn unknown_city(&mut self, city_id: &str) -> Problem {
+        let reg = self.registry;
+        // bounded: a file of millions of distinct unknown ids must not fill memory
+        if self.unknown_city_cache.len() >= CACHE_MAX {
+            self.unknown_city_cache.clear();
+        }
+        let left = &mut self.city_suggestions_left;
+        self.unknown_city_cache
+            .entry(city_id.to_string())
+            .or_insert_with(|| {
+                let searched = (*left > 0).then(|| {
+                    *left -= 1;
+                    reg.suggest(city_id)
+                });
+                let hint = match searched.flatten() {
+                    Some(s) => format!("did you mean {s}?"),
+                    None => "add it to the workspace cities.csv".to_string(),
+                };
+                Problem::new(
+                    "city_id",
+                    UNKNOWN_CITY,
+                    format!(
+                        "unknown city_id '{city_id}': not in the city registry or the workspace cities.csv; {hint}"
+                    ),
+                )
+            })
+            .clone()
+    }
+
     /// Validate one row. Duplicates and conflicts across rows are found afterwards by
     /// [`Dedupe`], from [`Accepted::key`] and [`Statement::key`].
     pub fn check<'r>(&mut self, row: &RawRow<'r>) -> Result<Checked<'r>, Problem> {
@@ -352,35 +387,7 @@ impl<'a> Validator<'a> {
         }
         let city = match self.registry.position(city_id) {
             Some(i) => i,
-            None => {
-                let reg = self.registry;
-                // bounded: a file of millions of distinct unknown ids must not fill memory
-                if self.unknown_city_cache.len() >= CACHE_MAX {
-                    self.unknown_city_cache.clear();
-                }
-                let left = &mut self.city_suggestions_left;
-                let p = self
-                    .unknown_city_cache
-                    .entry(city_id.to_string())
-                    .or_insert_with(|| {
-                        let searched = (*left > 0).then(|| {
-                            *left -= 1;
-                            reg.suggest(city_id)
-                        });
-                        let hint = match searched.flatten() {
-                            Some(s) => format!("did you mean {s}?"),
-                            None => "add it to the workspace cities.csv".to_string(),
-                        };
-                        Problem::new(
-                            "city_id",
-                            "unknown city_id",
-                            format!(
-                                "unknown city_id '{city_id}': not in the city registry or the workspace cities.csv; {hint}"
-                            ),
-                        )
-                    });
-                return Err(p.clone());
-            }
+            None => return Err(self.unknown_city(city_id)),
         };
         // data point
         let dp_text = c[field::DATA_POINT_ID].trimmed();

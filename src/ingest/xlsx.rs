@@ -29,7 +29,7 @@ use super::read::{Cell, FIELD_NAMES, HeaderInfo, RawRow, field};
 use super::validate::Problem;
 use crate::catalog::Catalog;
 use crate::error::{Error, Result};
-use crate::template::{COLUMNS, DATA_SHEET, FORMAT_VERSION, META_SHEET, column_letter, meta};
+use crate::workbook::{COLUMNS, DATA_SHEET, FORMAT_VERSION, META_SHEET, column_letter, meta};
 
 /// The message for a password-protected (encrypted) workbook.
 pub const ENCRYPTED: &str = "the workbook is password-protected (encrypted) or a legacy .xls file stored as .xlsx; citybench cannot read it: remove the password (File > Info > Protect Workbook > Encrypt with Password, clear it) and save it as .xlsx";

@@ -73,7 +73,7 @@ pub fn with_statements(attained: LazyFrame, stated: LazyFrame) -> LazyFrame {
             stated,
             [col(d::CITY_ID), col(d::DATA_POINT_ID)],
             [col(d::CITY_ID), col(d::DATA_POINT_ID)],
-            super::ordered(JoinType::Left),
+            crate::frames::ordered(JoinType::Left),
         )
         .with_column(
             when(col(d::VALUE).is_null().and(col(STATED).is_not_null()))

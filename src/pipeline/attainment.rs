@@ -4,7 +4,7 @@
 
 use polars::prelude::*;
 
-use crate::schema::derived as d;
+use crate::schema::derived::{self as d, METHOD_BAND, METHOD_BOUNDED, METHOD_RATIO};
 
 /// Tolerance of band and status comparisons (METHODOLOGY section 6).
 pub const TOL: f64 = 1e-9;
@@ -24,10 +24,6 @@ pub const KIND_TARGET: &str = "target";
 pub const KIND_BENCHMARK: &str = "benchmark";
 /// `target_scope` of a benchmark.
 pub const SCOPE_BENCHMARK: &str = "benchmark";
-
-pub const METHOD_RATIO: &str = "ratio";
-pub const METHOD_BOUNDED: &str = "bounded";
-pub const METHOD_BAND: &str = "band";
 
 fn dir_is(s: &str) -> Expr {
     col(d::DIRECTION).eq(lit(s))
@@ -63,7 +59,7 @@ pub fn resolve_targets(
             group_overrides,
             [col(d::GROUPING), col(d::GROUP)],
             [col(d::GROUPING), col(d::GROUP)],
-            super::ordered(JoinType::Inner),
+            crate::frames::ordered(JoinType::Inner),
         ),
         "group",
         (col("line") + lit(1i64)).cast(DataType::Int64),
@@ -101,13 +97,13 @@ pub fn resolve_targets(
         overrides,
         [col(d::CITY_ID), col(d::DATA_POINT_ID)],
         [col(d::CITY_ID), col(d::DATA_POINT_ID)],
-        super::ordered(JoinType::Left),
+        crate::frames::ordered(JoinType::Left),
     )
     .join(
         defaults,
         [col(d::DATA_POINT_ID)],
         [col(d::DATA_POINT_ID)],
-        super::ordered(JoinType::Left),
+        crate::frames::ordered(JoinType::Left),
     )
     .with_columns(out)
     .drop(cols(
@@ -170,7 +166,7 @@ pub fn benchmarks(
             catalog.select([col(d::DATA_POINT_ID), col(d::DIRECTION)]),
             [col(d::DATA_POINT_ID)],
             [col(d::DATA_POINT_ID)],
-            super::ordered(JoinType::Inner),
+            crate::frames::ordered(JoinType::Inner),
         )
         .filter(dir_is("higher_better").or(dir_is("lower_better")))
         .group_by_stable([col(d::DATA_POINT_ID)])
@@ -236,7 +232,7 @@ pub fn with_benchmarks(resolved: LazyFrame, benchmarks: LazyFrame, year: i32) ->
             benchmarks.with_column(source.alias(BENCHMARK_SOURCE)),
             [col(d::DATA_POINT_ID)],
             [col(d::DATA_POINT_ID)],
-            super::ordered(JoinType::Left),
+            crate::frames::ordered(JoinType::Left),
         )
         .with_column(use_benchmark.alias("__benchmark"))
         .with_columns([
@@ -325,7 +321,7 @@ pub fn worst_fallback(aligned: LazyFrame, catalog: LazyFrame) -> LazyFrame {
             catalog.select([col(d::DATA_POINT_ID), col(d::DIRECTION)]),
             [col(d::DATA_POINT_ID)],
             [col(d::DATA_POINT_ID)],
-            super::ordered(JoinType::Inner),
+            crate::frames::ordered(JoinType::Inner),
         )
         .group_by_stable([col(d::DATA_POINT_ID)])
         .agg([when(col(d::DIRECTION).first().eq(lit("lower_better")))
@@ -423,13 +419,13 @@ pub fn attainment(
             ]),
             [col(d::CITY_ID), col(d::DATA_POINT_ID)],
             [col(d::CITY_ID), col(d::DATA_POINT_ID)],
-            super::ordered(JoinType::Left),
+            crate::frames::ordered(JoinType::Left),
         )
         .join(
             fallback,
             [col(d::DATA_POINT_ID)],
             [col(d::DATA_POINT_ID)],
-            super::ordered(JoinType::Left),
+            crate::frames::ordered(JoinType::Left),
         )
         .with_column(method_expr(bounded).alias(d::METHOD))
         .with_column(

@@ -69,7 +69,7 @@ pub fn gaps(grouped: LazyFrame, stats: LazyFrame) -> LazyFrame {
             ]),
             [col(d::GROUPING), col(d::GROUP), col(d::DATA_POINT_ID)],
             [col(d::GROUPING), col(d::GROUP), col(d::DATA_POINT_ID)],
-            super::ordered(JoinType::Left),
+            crate::frames::ordered(JoinType::Left),
         )
         .with_columns([
             leaders.alias(d::LEADERS),

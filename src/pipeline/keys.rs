@@ -252,7 +252,7 @@ impl Keys {
         Ok(Keys {
             city: Vocabulary::new("city id", cities)?,
             data_point: Vocabulary::new("data point id", data_points)?,
-            quality: Vocabulary::new("quality level", crate::ingest::validate::QUALITY_LEVELS)?,
+            quality: Vocabulary::new("quality level", crate::quality::QUALITY_LEVELS)?,
         })
     }
 

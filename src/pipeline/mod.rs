@@ -13,9 +13,10 @@
 //!                              └──fit(years <= Y)──▶ trends (uses the resolved targets)
 //! ```
 //!
-//! Self-assessments (`assessments.parquet`) are checked ([`crate::assessments::checks`]) and
-//! written beside them. The verification flags (stage [`verify`]) are computed by
-//! `citybench verify`, not by `run`.
+//! The maturity levels come from [`crate::maturity`] (the matrix and the level stages);
+//! self-assessments (`assessments.parquet`) are checked there
+//! ([`crate::maturity::assessments::checks`]) and written beside them. The verification
+//! flags ([`crate::verify`]) are computed by `citybench verify`, not by `run`.
 //!
 //! Each stage is one pure `LazyFrame -> LazyFrame` function in its own file; this module is
 //! the only place that orders them, collects, sorts and writes. Outputs are sorted by
@@ -26,15 +27,12 @@ pub mod attainment;
 pub mod gaps;
 pub mod groups;
 pub mod keys;
-pub mod matrix;
-pub mod maturity;
 pub mod normalise;
 pub mod order;
 pub mod peers;
 pub mod rollups;
 pub mod targets;
 pub mod trends;
-pub mod verify;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -45,38 +43,12 @@ use serde::Serialize;
 use crate::catalog::Catalog;
 use crate::config::{AttainmentMethod, Config};
 use crate::error::{Error, IoContext, Result};
+use crate::maturity::{levels as maturity, matrix};
 use crate::registry::Registry;
 use crate::schema::derived as d;
 use crate::store::Workspace;
 use keys::Keys;
 use targets::Targets;
-
-/// The derived tables, in write order: (file stem, sort keys).
-pub const TABLES: [(&str, &[&str]); 15] = [
-    ("catalog", &[d::DATA_POINT_ID]),
-    ("cities", &[d::CITY_ID]),
-    ("observations", &[d::CITY_ID, d::DATA_POINT_ID, d::YEAR]),
-    ("aligned", &[d::CITY_ID, d::DATA_POINT_ID]),
-    ("attainment", &[d::CITY_ID, d::DATA_POINT_ID]),
-    ("peer_stats", &[d::GROUPING, d::GROUP, d::DATA_POINT_ID]),
-    ("percentiles", &[d::CITY_ID, d::DATA_POINT_ID, d::GROUPING]),
-    ("gaps", &[d::CITY_ID, d::DATA_POINT_ID, d::GROUPING]),
-    ("rollups", &[d::CITY_ID, d::LEVEL, d::PATH]),
-    ("rollups_published", &[d::CITY_ID, d::LEVEL, d::PATH]),
-    ("trends", &[d::CITY_ID, d::DATA_POINT_ID]),
-    ("maturity_levels", &[d::CITY_ID, d::DATA_POINT_ID]),
-    ("maturity_dimensions", &[d::CITY_ID, d::DIMENSION]),
-    ("maturity_dimensions_published", &[d::CITY_ID, d::DIMENSION]),
-    (
-        "assessments",
-        &[
-            d::CITY_ID,
-            d::FRAMEWORK,
-            d::CHARACTERISTIC,
-            d::ASSESSMENT_DATE,
-        ],
-    ),
-];
 
 /// What a run needs besides the raw rows.
 pub struct Inputs<'a> {
@@ -86,7 +58,7 @@ pub struct Inputs<'a> {
     pub targets: &'a Targets,
     /// The Y.4904 performance matrix.
     pub matrix: &'a matrix::Matrix,
-    /// The self-assessments with their staircase checks ([`crate::assessments::checked_frame`]).
+    /// The self-assessments with their staircase checks ([`crate::maturity::assessments::checked_frame`]).
     pub assessments: DataFrame,
     /// The encoding of city and data point ids ([`Keys::for_inputs`]).
     pub keys: &'a Keys,
@@ -100,20 +72,6 @@ pub struct Outputs {
     pub lookback: u32,
     pub rows: Vec<(&'static str, u64)>,
     pub timings: Vec<(&'static str, Duration)>,
-}
-
-/// `e.over(keys)`: a window over a non-empty list of key columns (the only way `over`
-/// can fail is an empty partition, which these static key lists never are).
-pub(crate) fn over<const N: usize>(e: Expr, keys: [Expr; N]) -> Expr {
-    const { assert!(N > 0) };
-    e.over(keys).expect("a non-empty partition")
-}
-
-/// Join arguments that keep a deterministic row order (left rows in order, then right).
-pub(crate) fn ordered(how: JoinType) -> JoinArgs {
-    let mut a = JoinArgs::new(how);
-    a.maintain_order = MaintainOrderJoin::LeftRight;
-    a
 }
 
 fn pe(e: PolarsError) -> Error {
@@ -204,7 +162,7 @@ fn emit(sink: &mut Sink<'_>, name: &'static str, df: DataFrame) -> Result<u64> {
     const SORT_BELOW: usize = 1_000_000;
     let rows = df.height() as u64;
     let df = if df.height() < SORT_BELOW {
-        let keys = TABLES
+        let keys = d::TABLES
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, k)| *k)
@@ -289,26 +247,129 @@ pub fn compute(
 ) -> Result<Outputs> {
     let cfg = inputs.config;
     let lookback = lookback.unwrap_or(cfg.analysis.lookback);
-    let bounded = cfg.attainment.method == AttainmentMethod::Bounded;
-    let k = cfg.peers.k;
-    let mut timings = Vec::new();
-    let mut rows = Vec::new();
-    let mut clock = Instant::now();
-    let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, Duration)>| {
-        timings.push((name, clock.elapsed()));
-        clock = Instant::now();
-    };
+    let mut run = Progress::new(sink);
 
-    let keys = inputs.keys;
-    let observations = observations(raw, keys)?;
-    lap("normalise", &mut timings);
+    let observations = observations(raw, inputs.keys)?;
+    run.lap("normalise");
+    let year = analysis_year(&observations, year.or(cfg.analysis.year))?;
+    let aligned = align_window(&observations, year, lookback)?;
+    run.lap("align");
+    let catalog = inputs.keys.encode_frame(catalog_frame(inputs.catalog)?)?;
+    let (attained, memberships) = attain(inputs, &catalog, &aligned, year, lookback)?;
+    run.lap("attainment");
+    let trend = trend(&observations, &attained, year, cfg)?;
+    run.lap("trends");
+    run.emit("observations", observations.drop(d::SERIES).map_err(pe)?)?;
+    drop(observations);
+    run.emit("trends", trend)?;
+    run.emit("catalog", catalog.clone())?;
+    run.emit("cities", cities_frame(inputs.registry)?)?;
+    run.lap("output");
+
+    let (levels, dimensions, dimensions_published) = mature(inputs, &catalog, &attained, year)?;
+    run.lap("maturity");
+    run.emit("maturity_levels", levels)?;
+    run.emit("maturity_dimensions", dimensions)?;
+    run.emit("maturity_dimensions_published", dimensions_published)?;
+    run.emit("assessments", inputs.assessments.clone())?;
+    run.lap("output");
+
+    let (rolled, rolled_published) = rollups::both(attained.clone().lazy(), year).map_err(pe)?;
+    run.lap("rollups");
+    // already in key order (rollups::both sorts once for both)
+    run.emit_in_order("rollups", rolled)?;
+    run.emit_in_order("rollups_published", rolled_published)?;
+    let scored = scored(&attained)?;
+    run.emit("aligned", aligned)?;
+    run.emit("attainment", attained)?;
+    run.lap("output");
+
+    // materialised once: peer statistics, percentiles and gaps each read it (as a lazy
+    // join it was computed three times, 7 M rows at 13 000 cities)
+    let grouped = peers::in_groups(scored.lazy(), memberships.lazy())
+        .collect()
+        .map_err(pe)?;
+    let (stats, pct) = peers::stats_and_percentiles(&grouped, cfg.peers.k, year).map_err(pe)?;
+    run.lap("peers");
+    run.emit("percentiles", pct)?;
+    run.lap("output");
+    let gap = gaps::gaps(grouped.lazy(), stats.clone().lazy())
+        .collect()
+        .map_err(pe)?;
+    run.lap("gaps");
+    run.emit("peer_stats", stats)?;
+    run.emit("gaps", gap)?;
+    run.lap("output");
+    Ok(run.finish(year, lookback))
+}
+
+/// The bookkeeping of [`compute`]: the time of each stage (one entry per name, summed)
+/// and the rows of each table handed to the sink.
+struct Progress<'s, 'a> {
+    sink: &'s mut Sink<'a>,
+    rows: Vec<(&'static str, u64)>,
+    timings: Vec<(&'static str, Duration)>,
+    clock: Instant,
+}
+
+impl<'s, 'a> Progress<'s, 'a> {
+    fn new(sink: &'s mut Sink<'a>) -> Self {
+        Progress {
+            sink,
+            rows: Vec::new(),
+            timings: Vec::new(),
+            clock: Instant::now(),
+        }
+    }
+
+    /// The time since the last lap goes to stage `name`.
+    fn lap(&mut self, name: &'static str) {
+        self.timings.push((name, self.clock.elapsed()));
+        self.clock = Instant::now();
+    }
+
+    /// [`emit`] a table.
+    fn emit(&mut self, name: &'static str, df: DataFrame) -> Result<()> {
+        let n = emit(self.sink, name, df)?;
+        self.rows.push((name, n));
+        Ok(())
+    }
+
+    /// [`emit_in_order`] a table its stage put in key order.
+    fn emit_in_order(&mut self, name: &'static str, df: DataFrame) -> Result<()> {
+        let n = emit_in_order(self.sink, name, df)?;
+        self.rows.push((name, n));
+        Ok(())
+    }
+
+    fn finish(self, year: i32, lookback: u32) -> Outputs {
+        // one entry per stage name, summed
+        let mut merged: Vec<(&'static str, Duration)> = Vec::new();
+        for (n, t) in self.timings {
+            match merged.iter_mut().find(|(m, _)| *m == n) {
+                Some((_, acc)) => *acc += t,
+                None => merged.push((n, t)),
+            }
+        }
+        Outputs {
+            year,
+            lookback,
+            rows: self.rows,
+            timings: merged,
+        }
+    }
+}
+
+/// The analysis year: `year` when given, else the latest year observed. An error when
+/// there is no observation.
+fn analysis_year(observations: &DataFrame, year: Option<i32>) -> Result<i32> {
     if observations.height() == 0 {
         return Err(Error::Usage(
             "the workspace has no observations; ingest a submission file first (citybench ingest FILE)"
                 .into(),
         ));
     }
-    let year = match year.or(cfg.analysis.year) {
+    Ok(match year {
         Some(y) => y,
         None => observations
             .column(d::YEAR)
@@ -317,20 +378,36 @@ pub fn compute(
             .map_err(pe)?
             .max()
             .expect("non-empty"),
-    };
+    })
+}
 
+/// Stage `align`: each city's latest value per data point in `year - lookback..=year`. An
+/// error when no observation falls in the window.
+fn align_window(observations: &DataFrame, year: i32, lookback: u32) -> Result<DataFrame> {
     let aligned = align::align(observations.clone().lazy(), year, lookback)
         .collect()
         .map_err(pe)?;
-    lap("align", &mut timings);
     if aligned.height() == 0 {
         return Err(Error::Usage(format!(
             "no observation falls in the analysis window {}..{year}; choose another --year or a longer --lookback",
             year - lookback as i32
         )));
     }
+    Ok(aligned)
+}
 
-    let catalog = keys.encode_frame(catalog_frame(inputs.catalog)?)?;
+/// Stage `attainment`: every (city, data point) of the aligned cities against its
+/// resolved reference (targets: default < group < city; else the run's benchmark), with
+/// the target gaps and the statements of the window; and the peer-group memberships
+/// (encoded) the peers stage reuses.
+fn attain(
+    inputs: &Inputs<'_>,
+    catalog: &DataFrame,
+    aligned: &DataFrame,
+    year: i32,
+    lookback: u32,
+) -> Result<(DataFrame, DataFrame)> {
+    let (cfg, keys) = (inputs.config, inputs.keys);
     let memberships = groups::memberships(&cfg.peers.groupings, inputs.registry)?;
     let group_targets = inputs.targets.group_frame()?;
     let group_keys = keys::GroupKeys::new(&[&memberships, &group_targets])?;
@@ -401,8 +478,18 @@ pub fn compute(
     )
     .collect()
     .map_err(pe)?;
-    lap("attainment", &mut timings);
+    Ok((attained, memberships))
+}
 
+/// Stage `trends`: each (city, data point) series fitted over the years up to `year` and
+/// placed against its resolved target.
+fn trend(
+    observations: &DataFrame,
+    attained: &DataFrame,
+    year: i32,
+    cfg: &Config,
+) -> Result<DataFrame> {
+    let bounded = cfg.attainment.method == AttainmentMethod::Bounded;
     let max_df = observations
         .column(d::YEAR)
         .map_err(pe)?
@@ -410,8 +497,8 @@ pub fn compute(
         .map_err(pe)?
         .n_unique()
         .map_err(pe)? as u32;
-    let trend = trends::trends(
-        trends::fit(&observations, year).map_err(pe)?.lazy(),
+    trends::trends(
+        trends::fit(observations, year).map_err(pe)?.lazy(),
         attained.clone().lazy().select([
             col(d::CITY_ID),
             col(d::DATA_POINT_ID),
@@ -428,19 +515,19 @@ pub fn compute(
         bounded,
     )
     .collect()
-    .map_err(pe)?;
-    lap("trends", &mut timings);
-    let written = observations.drop(d::SERIES).map_err(pe)?;
-    drop(observations);
-    rows.push(("observations", emit(sink, "observations", written)?));
-    rows.push(("trends", emit(sink, "trends", trend)?));
-    rows.push(("catalog", emit(sink, "catalog", catalog.clone())?));
-    rows.push((
-        "cities",
-        emit(sink, "cities", cities_frame(inputs.registry)?)?,
-    ));
-    lap("output", &mut timings);
+    .map_err(pe)
+}
 
+/// Stage `maturity`: the level of each data point (the city's or the workspace's matrix,
+/// else the attainment bands; METHODOLOGY section 8) and the roll-ups per dimension, the
+/// city's own and the published ones.
+fn mature(
+    inputs: &Inputs<'_>,
+    catalog: &DataFrame,
+    attained: &DataFrame,
+    year: i32,
+) -> Result<(DataFrame, DataFrame, DataFrame)> {
+    let keys = inputs.keys;
     // the levels follow the attainment reference unless a city's or the workspace's
     // matrix sets interim targets (METHODOLOGY section 8)
     let resolved = maturity::resolve(
@@ -452,33 +539,14 @@ pub fn compute(
         .collect()
         .map_err(pe)?;
     let (dimensions, dimensions_published) =
-        maturity::dimensions_both(levels.clone().lazy(), cfg.maturity.rollup, year).map_err(pe)?;
-    lap("maturity", &mut timings);
-    rows.push(("maturity_levels", emit(sink, "maturity_levels", levels)?));
-    rows.push((
-        "maturity_dimensions",
-        emit(sink, "maturity_dimensions", dimensions)?,
-    ));
-    rows.push((
-        "maturity_dimensions_published",
-        emit(sink, "maturity_dimensions_published", dimensions_published)?,
-    ));
-    rows.push((
-        "assessments",
-        emit(sink, "assessments", inputs.assessments.clone())?,
-    ));
-    lap("output", &mut timings);
+        maturity::dimensions_both(levels.clone().lazy(), inputs.config.maturity.rollup, year)
+            .map_err(pe)?;
+    Ok((levels, dimensions, dimensions_published))
+}
 
-    let (rolled, rolled_published) = rollups::both(attained.clone().lazy(), year).map_err(pe)?;
-    lap("rollups", &mut timings);
-    // already in key order (rollups::both sorts once for both)
-    rows.push(("rollups", emit_in_order(sink, "rollups", rolled)?));
-    rows.push((
-        "rollups_published",
-        emit_in_order(sink, "rollups_published", rolled_published)?,
-    ));
-
-    let scored = attained
+/// The scored values the peer statistics rest on: every attained row with a value.
+fn scored(attained: &DataFrame) -> Result<DataFrame> {
+    attained
         .clone()
         .lazy()
         .filter(col(d::VALUE).is_not_null())
@@ -492,215 +560,7 @@ pub fn compute(
             col(d::CONFIDENTIAL),
         ])
         .collect()
-        .map_err(pe)?;
-    rows.push(("aligned", emit(sink, "aligned", aligned)?));
-    rows.push(("attainment", emit(sink, "attainment", attained)?));
-    lap("output", &mut timings);
-    // materialised once: peer statistics, percentiles and gaps each read it (as a lazy
-    // join it was computed three times, 7 M rows at 13 000 cities)
-    let grouped = peers::in_groups(scored.lazy(), memberships.lazy())
-        .collect()
-        .map_err(pe)?;
-    let (stats, pct) = peers::stats_and_percentiles(&grouped, k, year).map_err(pe)?;
-    let grouped = grouped.lazy();
-    lap("peers", &mut timings);
-    rows.push(("percentiles", emit(sink, "percentiles", pct)?));
-    lap("output", &mut timings);
-
-    let gap = gaps::gaps(grouped, stats.clone().lazy())
-        .collect()
-        .map_err(pe)?;
-    lap("gaps", &mut timings);
-    rows.push(("peer_stats", emit(sink, "peer_stats", stats)?));
-    rows.push(("gaps", emit(sink, "gaps", gap)?));
-    lap("output", &mut timings);
-
-    // one entry per stage name, summed
-    let mut merged: Vec<(&'static str, Duration)> = Vec::new();
-    for (n, t) in timings {
-        match merged.iter_mut().find(|(m, _)| *m == n) {
-            Some((_, acc)) => *acc += t,
-            None => merged.push((n, t)),
-        }
-    }
-    Ok(Outputs {
-        year,
-        lookback,
-        rows,
-        timings: merged,
-    })
-}
-
-/// The verification flags of every observation in `raw` (stage [`verify`]), sorted, with
-/// their messages; and the observations they were computed on (encoded, sorted).
-pub fn verification(
-    raw: LazyFrame,
-    catalog: &Catalog,
-    units: &crate::catalog::UnitRegistry,
-    rules: &verify::Rules,
-    registry: &Registry,
-    config: &Config,
-    keys: &Keys,
-) -> Result<(DataFrame, DataFrame)> {
-    let observations = observations(raw, keys)?;
-    let grouping = config.outlier_grouping().to_string();
-    let members = keys
-        .encode_frame(groups::memberships(
-            std::slice::from_ref(&grouping),
-            registry,
-        )?)?
-        .lazy()
-        .select([col(d::CITY_ID), col(d::GROUP)])
-        .collect()
-        .map_err(pe)?;
-    let encode = |df: DataFrame| keys.encode_frame(df);
-    let inputs = verify::Inputs {
-        rules,
-        validation: &config.validation,
-        k: config.peers.k,
-        members,
-        encode: &encode,
-    };
-    let flags = verify::all_flags(&observations, &inputs)?;
-    let flags = verify::messages(flags, catalog, units, config.validation.mad_threshold)?;
-    Ok((flags, observations))
-}
-
-/// The attainment references of one city for [`city_maturity`].
-pub enum References<'a> {
-    /// The city's rows of the run's attainment table (CITY_ID and DATA_POINT_ID as text,
-    /// DIMENSION, SUB_DIMENSION, CATEGORY, DIRECTION, TARGET, WORST, TOLERANCE, METHOD,
-    /// TARGET_SOURCE): the references the run used, one row per catalogue data point.
-    Run(DataFrame),
-    /// Resolve them as `run` does: for a city without rows (no value in the run's window).
-    Resolve {
-        targets: &'a Targets,
-        registry: &'a Registry,
-        /// The run's aligned values of every city (DATA_POINT_ID as text, VALUE,
-        /// CONFIDENTIAL): the benchmarks and the bounded method's fallback worst value
-        /// rest on them.
-        aligned: Box<LazyFrame>,
-        /// The run's analysis year (the year of its benchmarks).
-        year: i32,
-    },
-}
-
-/// One city's maturity for year `year` from its observations (`observations`: CITY_ID,
-/// DATA_POINT_ID, YEAR, VALUE, CONFIDENTIAL as text ids, any order): the data point levels
-/// and the roll-ups, by the same stages as `run`, against the references of the run's
-/// analysis year ([`References`]), also when `year` is a baseline year: a baseline year's
-/// values are placed against the run's targets and benchmarks.
-#[allow(clippy::too_many_arguments)]
-pub fn city_maturity(
-    observations: DataFrame,
-    catalog: &Catalog,
-    cfg: &Config,
-    refs: &References<'_>,
-    matrix: &matrix::Matrix,
-    city_id: &str,
-    year: i32,
-    lookback: u32,
-) -> Result<(DataFrame, DataFrame)> {
-    let cat = catalog_frame(catalog)?;
-    let series = observations
-        .lazy()
-        .join(
-            cat.clone()
-                .lazy()
-                .select([col(d::DATA_POINT_ID), col(d::POSITION)]),
-            [col(d::DATA_POINT_ID)],
-            [col(d::DATA_POINT_ID)],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .with_columns([
-            col(d::POSITION).cast(DataType::UInt64).alias(d::SERIES),
-            lit(NULL).cast(DataType::String).alias(d::QUALITY),
-            lit(NULL).cast(DataType::Boolean).alias(d::VERIFIED),
-        ])
-        .sort([d::SERIES, d::YEAR], SortMultipleOptions::default());
-    let aligned = align::align(series, year, lookback);
-    let attained = match refs {
-        References::Run(rows) => rows
-            .clone()
-            .lazy()
-            .select([
-                col(d::CITY_ID),
-                col(d::DATA_POINT_ID),
-                col(d::DIMENSION),
-                col(d::SUB_DIMENSION),
-                col(d::CATEGORY),
-                col(d::DIRECTION),
-                col(d::TARGET),
-                col(d::WORST),
-                col(d::TOLERANCE),
-                col(d::METHOD),
-                col(d::TARGET_SOURCE),
-            ])
-            .join(
-                aligned.select([
-                    col(d::CITY_ID),
-                    col(d::DATA_POINT_ID),
-                    col(d::VALUE),
-                    col(d::SOURCE_YEAR),
-                    col(d::CONFIDENTIAL),
-                ]),
-                [col(d::CITY_ID), col(d::DATA_POINT_ID)],
-                [col(d::CITY_ID), col(d::DATA_POINT_ID)],
-                JoinArgs::new(JoinType::Left),
-            )
-            .with_column(attainment::attainment_expr(col(d::VALUE)).alias(d::ATTAINMENT))
-            .with_column(attainment::points_expr(col(d::ATTAINMENT)).alias(d::POINTS)),
-        References::Resolve {
-            targets,
-            registry,
-            aligned: all,
-            year: run_year,
-        } => {
-            let grid = df!(d::CITY_ID => [city_id]).map_err(pe)?.lazy().cross_join(
-                cat.clone().lazy().select([
-                    col(d::DATA_POINT_ID),
-                    col(d::DIMENSION),
-                    col(d::SUB_DIMENSION),
-                    col(d::CATEGORY),
-                    col(d::DIRECTION),
-                ]),
-                None,
-            );
-            let memberships = groups::memberships(&cfg.peers.groupings, registry)?
-                .lazy()
-                .filter(col(d::CITY_ID).eq(lit(city_id)));
-            let frames = attainment::TargetFrames {
-                defaults: targets.defaults_frame()?.lazy(),
-                city: targets.city_frame()?.lazy(),
-                group: targets.group_frame()?.lazy(),
-            };
-            attainment::against_references(
-                grid,
-                memberships,
-                frames,
-                all.as_ref().clone(),
-                aligned,
-                cat.clone().lazy(),
-                cfg,
-                *run_year,
-            )
-        }
-    };
-    let city_rows = matrix
-        .city_frame()?
-        .lazy()
-        .filter(col(d::CITY_ID).eq(lit(city_id)))
-        .collect()
-        .map_err(pe)?;
-    let resolved = maturity::resolve(attained, matrix.workspace_frame()?, city_rows);
-    let levels = maturity::levels(resolved, cat.lazy(), year)
-        .sort([d::POSITION], SortMultipleOptions::default())
-        .collect()
-        .map_err(pe)?;
-    let dims = maturity::dimensions(levels.clone().lazy(), cfg.maturity.rollup, year)
-        .collect()
-        .map_err(pe)?;
-    Ok((levels, dims))
+        .map_err(pe)
 }
 
 /// The statements of every batch (`not-reported.parquet`, in manifest order): city and
@@ -916,7 +776,7 @@ pub fn write_table_as(
     // buffered: the writer emits many small pieces (page headers, pages), and a system
     // call per piece cost more than the encoding; hashed on the way (reading the file back
     // to hash it was a tenth of the writers' time)
-    let mut w = crate::ingest::HashingWriter::new(std::io::BufWriter::with_capacity(1 << 20, f));
+    let mut w = crate::digest::HashingWriter::new(std::io::BufWriter::with_capacity(1 << 20, f));
     ParquetWriter::new(&mut w)
         .with_compression(ParquetCompression::Snappy)
         .with_row_group_size(Some(256 * 1024))

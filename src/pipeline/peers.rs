@@ -34,7 +34,7 @@ pub fn in_groups(aligned: LazyFrame, memberships: LazyFrame) -> LazyFrame {
         memberships,
         [col(d::CITY_ID)],
         [col(d::CITY_ID)],
-        super::ordered(JoinType::Inner),
+        crate::frames::ordered(JoinType::Inner),
     )
 }
 
@@ -191,10 +191,10 @@ pub fn percentiles(grouped: LazyFrame, k: u32, year: i32) -> LazyFrame {
         )
         .sort([ROW], SortMultipleOptions::default())
         .with_columns([
-            super::over(published_value.sum(), g.clone())
+            crate::frames::over(published_value.sum(), g.clone())
                 .cast(DataType::UInt32)
                 .alias(d::N),
-            super::over(published_score.sum(), g)
+            crate::frames::over(published_score.sum(), g)
                 .cast(DataType::Float64)
                 .alias("n_scored"),
         ])

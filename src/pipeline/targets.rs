@@ -367,14 +367,9 @@ pub fn parse(
     registry: Option<&Registry>,
     groupings: &[String],
 ) -> Result<Vec<TargetRow>> {
-    let (mut rdr, headers) = crate::registry::csv_reader(text, path)?;
-    let pos = |n: &str| headers.iter().position(|h| h == n);
-    let required = &COLUMNS[..6];
-    let missing: Vec<&str> = required
-        .iter()
-        .copied()
-        .filter(|c| pos(c).is_none())
-        .collect();
+    let (mut rdr, headers) = crate::csv_lines::reader(text, path)?;
+    let pos = |n: &str| headers.position(n);
+    let missing = headers.missing(&COLUMNS[..6]);
     if !missing.is_empty() {
         return Err(Error::input(
             path,

@@ -4,7 +4,7 @@ use polars::prelude::*;
 
 use super::attainment::*;
 use super::*;
-use crate::schema::derived as d;
+use crate::schema::derived::{self as d, METHOD_RATIO};
 
 fn f64s(df: &DataFrame, c: &str) -> Vec<Option<f64>> {
     df.column(c).unwrap().f64().unwrap().iter().collect()

@@ -418,14 +418,19 @@ pub fn trends(
             targets,
             [col(d::CITY_ID), col(d::DATA_POINT_ID)],
             [col(d::CITY_ID), col(d::DATA_POINT_ID)],
-            super::ordered(JoinType::Left),
+            crate::frames::ordered(JoinType::Left),
         )
         .with_column(
             (col(d::N_POINTS).cast(DataType::Int64) - lit(2i64))
                 .cast(DataType::UInt32)
                 .alias("df"),
         )
-        .join(t, [col("df")], [col("df")], super::ordered(JoinType::Left))
+        .join(
+            t,
+            [col("df")],
+            [col("df")],
+            crate::frames::ordered(JoinType::Left),
+        )
         .with_columns([se.alias("se"), method_expr(bounded).alias(d::METHOD)])
         .with_columns([
             (col(d::SLOPE) - col("t975") * col("se")).alias(d::SLOPE_CI_LOW),

@@ -158,14 +158,14 @@ impl Registry {
     /// [`Self::attribute_rejections`]; a missing `city_id` column or an attribute that shadows
     /// a registry column is an error.
     pub fn add_attributes(&mut self, text: &str, path: &Path) -> Result<()> {
-        let (mut rdr, headers) = csv_reader(text, path)?;
+        let (mut rdr, headers) = crate::csv_lines::reader(text, path)?;
         let Some(ci) = headers.iter().position(|h| h == col::CITY_ID) else {
             return Err(Error::input(
                 path,
                 "missing column 'city_id'; an attributes file has city_id and one column per attribute",
             ));
         };
-        for h in &headers {
+        for h in headers.iter() {
             if h != col::CITY_ID && (col::HEADER.contains(&h.as_str()) || h == col::POPULATION_BAND)
             {
                 return Err(Error::input(
@@ -327,7 +327,7 @@ impl Registry {
 
     /// Add population by year from CSV text (`city_id,year,population`).
     pub fn add_population(&mut self, text: &str, path: &Path) -> Result<()> {
-        let (mut rdr, headers) = csv_reader(text, path)?;
+        let (mut rdr, headers) = crate::csv_lines::reader(text, path)?;
         let find = |name: &str| {
             headers.iter().position(|h| h == name).ok_or_else(|| {
                 Error::input(
@@ -508,27 +508,10 @@ impl Registry {
     }
 }
 
-/// A CSV reader over `text` (a leading byte-order mark dropped) and its header names,
-/// trimmed and lower-cased.
-pub(crate) fn csv_reader<'a>(
-    text: &'a str,
-    path: &Path,
-) -> Result<(csv::Reader<&'a [u8]>, Vec<String>)> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut rdr = csv::Reader::from_reader(text.as_bytes());
-    let headers: Vec<String> = rdr
-        .headers()
-        .map_err(|e| Error::input(path, format!("cannot read the header: {e}")))?
-        .iter()
-        .map(|h| h.trim().to_lowercase())
-        .collect();
-    Ok((rdr, headers))
-}
-
 /// Parse CSV text in the registry's shape, each city with the line it is on; `path` names
 /// the text in errors.
 pub fn parse_cities(text: &str, path: &Path) -> Result<Vec<(u64, City)>> {
-    let (mut rdr, headers) = csv_reader(text, path)?;
+    let (mut rdr, headers) = crate::csv_lines::reader(text, path)?;
     let mut pos = [0usize; 12];
     for (k, name) in col::HEADER.iter().enumerate() {
         pos[k] = headers.iter().position(|h| h == name).ok_or_else(|| {

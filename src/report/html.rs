@@ -4,9 +4,10 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use super::svg::{self, Distribution, esc};
+use super::svg::{self, Distribution};
 use super::{Results, Snapshot, fmt_num, snapshot::rollup_line, status_text};
 use crate::error::Result;
+use crate::text::esc;
 
 /// What the charts need beyond the snapshot: each data point's yearly values and its peer
 /// group's distribution.
@@ -369,7 +370,7 @@ fn maturity_section(o: &mut String, charts: &ChartData) {
     if charts.maturity.is_empty() {
         return;
     }
-    let names = crate::pipeline::matrix::LEVEL_NAMES;
+    let names = crate::maturity::matrix::LEVEL_NAMES;
     let name = |l: Option<i64>| l.and_then(|l| names.get(l as usize)).copied().unwrap_or("");
     let rule = charts
         .maturity
@@ -426,7 +427,7 @@ fn maturity_section(o: &mut String, charts: &ChartData) {
 /// The matrix cell of a data point: its scope, and in the attainment scope whether the
 /// reference is a benchmark (`(b)`, as in the snapshot); the source is the tooltip.
 fn matrix_label(p: &MaturityPoint) -> String {
-    let benchmark = format!("{}benchmark:", crate::pipeline::maturity::ATTAINMENT_SOURCE);
+    let benchmark = format!("{}benchmark:", crate::maturity::levels::ATTAINMENT_SOURCE);
     if p.source.starts_with(&benchmark) {
         format!("{} (b)", p.scope)
     } else {

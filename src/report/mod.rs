@@ -9,6 +9,7 @@
 
 pub mod compare;
 pub mod html;
+pub mod maturity;
 pub mod snapshot;
 pub mod svg;
 
@@ -18,6 +19,7 @@ use serde::Serialize;
 
 use crate::catalog::UnitRegistry;
 use crate::error::{Error, IoContext, Result};
+use crate::numfmt::fmt_num;
 use crate::output::Record;
 use crate::pipeline::attainment as st;
 use crate::pipeline::rollups::LEVEL_OVERALL;
@@ -598,26 +600,6 @@ pub fn load_snapshot(res: &Results, city: CityInfo, grouping: &str) -> Result<Sn
         overall: if has_data { overall } else { None },
         dimensions: if has_data { dimensions } else { Vec::new() },
     })
-}
-
-/// A number for people: at most `sig` significant digits, no trailing zeros, no
-/// exponent (values of 10^sig and more are shown whole).
-pub fn fmt_num(v: f64, sig: i32) -> String {
-    if !v.is_finite() {
-        return v.to_string();
-    }
-    if v == 0.0 {
-        return "0".into();
-    }
-    let mag = v.abs().log10().floor() as i32;
-    let decimals = (sig - 1 - mag).clamp(0, 12) as usize;
-    let s = format!("{v:.decimals$}");
-    let s = if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    };
-    if s == "-0" { "0".into() } else { s }
 }
 
 /// The trend status for people ("on_track" -> "on track").

@@ -5,22 +5,7 @@
 use std::fmt::Write as _;
 
 use super::{Band, DataPointRow, Snapshot, fmt_num};
-
-/// Escape text for HTML and SVG.
-pub fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
+use crate::text::esc;
 
 /// A band as a CSS-safe token (`data-band`).
 pub fn band_token(b: Band) -> &'static str {

@@ -37,6 +37,11 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 pub const LOCK_FILE: &str = ".citybench.lock";
 /// Prefix of temporary files and directories.
 pub const TMP_PREFIX: &str = ".tmp-";
+/// The database file in the workspace.
+pub const DB_FILE: &str = "citybench.duckdb";
+/// Prefix of the rejection files of self-assessments in `rejected/` (the clean-up after a
+/// crashed writer keeps them: it removes only batch rejection files the manifest does not list).
+pub const ASSESSMENTS_REJECTED_PREFIX: &str = "assessments-";
 
 /// A workspace directory.
 #[derive(Debug, Clone)]
@@ -200,7 +205,7 @@ impl Workspace {
                 let name = e.file_name().to_string_lossy().into_owned();
                 if let Some(id) = name.strip_suffix(".csv")
                     && !name.starts_with(TMP_PREFIX)
-                    && !name.starts_with(crate::assessments::REJECTED_PREFIX)
+                    && !name.starts_with(ASSESSMENTS_REJECTED_PREFIX)
                     && !known.contains(id)
                 {
                     fs::remove_file(e.path()).at(e.path())?;

@@ -36,9 +36,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 
+use super::DB_FILE;
 use super::{TMP_PREFIX, Workspace, atomic_write, commit_rename, temp_path};
 use crate::error::{Error, IoContext, Result};
-use crate::warehouse::DB_FILE;
 
 /// The directory of the generations.
 pub const GENERATIONS_DIR: &str = "generations";
@@ -164,6 +164,19 @@ pub fn step(what: &str) -> Result<()> {
 // ---------------------------------------------------------------------------------------
 // Writers
 
+/// Builds the database of a generation directory from its tables (the warehouse's
+/// `build_in`, handed down so that the store does not import the warehouse above it).
+pub type BuildDatabase = fn(&Path) -> Result<()>;
+
+/// Convert a workspace from before generations ([`adopt`]), building the adopted
+/// generation's database with `build_database`; nothing to do for any other workspace.
+pub fn adopt_legacy(ws: &Workspace, build_database: BuildDatabase) -> Result<()> {
+    if published(ws)? == Published::Legacy {
+        adopt(ws, &absolute_root(ws)?, Some(build_database))?;
+    }
+    Ok(())
+}
+
 /// A generation being built; removed again unless committed.
 #[derive(Debug)]
 pub struct Publication {
@@ -177,11 +190,13 @@ pub struct Publication {
 
 impl Publication {
     /// Start a generation beside the published one (the caller holds the workspace lock).
-    /// A workspace from before generations is converted first ([`adopt`]).
+    /// A workspace from before generations is converted first ([`adopt`]), without a
+    /// database of its own unless [`adopt_legacy`] converted it already (the commands start
+    /// their generations through `crate::warehouse::begin_publication`, which does).
     pub fn begin(ws: &Workspace, command: &'static str) -> Result<Self> {
         let root = absolute_root(ws)?;
         if published(ws)? == Published::Legacy {
-            adopt(ws, &root)?;
+            adopt(ws, &root, None)?;
         }
         let previous = match published(ws)? {
             Published::Generation(id) => Some(id),
@@ -472,7 +487,7 @@ pub fn tidy(ws: &Workspace) -> Result<()> {
 ///
 /// Where the file system cannot exchange names, step 2 is two renames and `derived` is
 /// missing for the moment between them.
-fn adopt(ws: &Workspace, root: &Path) -> Result<()> {
+fn adopt(ws: &Workspace, root: &Path, build_database: Option<BuildDatabase>) -> Result<()> {
     let derived = root.join(DERIVED_LINK);
     let has_files = fs::read_dir(&derived)
         .at(&derived)?
@@ -490,10 +505,13 @@ fn adopt(ws: &Workspace, root: &Path) -> Result<()> {
         name != DB_FILE && name != GENERATION_FILE && name != RUN_FILE
     })?;
     step("adopt: files")?;
-    let complete = crate::pipeline::TABLES
+    let complete = crate::schema::derived::TABLES
         .iter()
         .all(|(t, _)| dir.join(format!("{t}.parquet")).is_file());
-    if complete && let Err(e) = crate::warehouse::build_in(&dir) {
+    if complete
+        && let Some(build) = build_database
+        && let Err(e) = build(&dir)
+    {
         // tables of an older version the views no longer fit: the old database stays in
         // place until the next publication brings a database
         let _ = fs::remove_file(dir.join(DB_FILE));

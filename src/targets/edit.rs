@@ -219,7 +219,7 @@ impl Doc {
 
     /// Header names as the loader reads them (trimmed, lower case).
     fn header(&self, path: &Path) -> Result<Vec<String>> {
-        Ok(crate::registry::csv_reader(&self.body, path)?.1)
+        Ok(crate::csv_lines::reader(&self.body, path)?.1.0)
     }
 
     /// Add `names` to the header and an empty cell for each to the rows on `lines`.

@@ -521,7 +521,7 @@ pub fn table(refs: &[Reference], units: &UnitRegistry, title: &[String], city: b
             }
             Some(v) => {
                 let n = if r.kind == Kind::Benchmark {
-                    crate::report::fmt_num(v, 4)
+                    crate::numfmt::fmt_num(v, 4)
                 } else {
                     f(v)
                 };

@@ -19,8 +19,9 @@ use std::path::{Path, PathBuf};
 use duckdb::{AccessMode, Config, Connection};
 use serde::Serialize;
 
-use super::{DB_FILE, MODELS, db_err, quote};
+use super::{MODELS, db_err, quote};
 use crate::error::{Error, IoContext, Result};
+use crate::store::DB_FILE;
 use crate::store::Workspace;
 
 /// The file written beside the tables.

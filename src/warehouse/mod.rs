@@ -31,9 +31,9 @@ use serde_json::Value;
 
 use crate::error::{Error, IoContext, Result};
 use crate::output::Rows;
-use crate::pipeline::TABLES;
-use crate::store::Workspace;
-use crate::store::publish::{self, Pinned};
+use crate::schema::derived::TABLES;
+use crate::store::publish::{self, Pinned, Publication};
+use crate::store::{DB_FILE, Workspace};
 
 macro_rules! model {
     ($dir:literal, $name:literal) => {
@@ -44,8 +44,6 @@ macro_rules! model {
         )
     };
 }
-/// The database file in the workspace.
-pub const DB_FILE: &str = "citybench.duckdb";
 
 /// The views built from `queries/`, in creation order: (view name, file, SQL).
 pub const MODELS: &[(&str, &str, &str)] = &[
@@ -196,6 +194,14 @@ pub fn strip_statement(sql: &str) -> String {
         s = s.trim_end().to_string();
     }
     s
+}
+
+/// Start a generation ([`Publication::begin`]) after converting a workspace from before
+/// generations into one with a database of its own ([`publish::adopt_legacy`]): how `run`,
+/// `verify` and `index` begin publishing.
+pub fn begin_publication(ws: &Workspace, command: &'static str) -> Result<Publication> {
+    publish::adopt_legacy(ws, |dir| build_in(dir).map(drop))?;
+    Publication::begin(ws, command)
 }
 
 /// Build `dir/citybench.duckdb`, the database of a generation being published (`dir`:

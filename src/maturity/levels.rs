@@ -36,9 +36,8 @@
 
 use polars::prelude::*;
 
-use super::attainment::{METHOD_BOUNDED, METHOD_RATIO};
 use crate::config::MaturityRollup;
-use crate::schema::derived as d;
+use crate::schema::derived::{self as d, METHOD_BOUNDED, METHOD_RATIO};
 
 /// Scope of a city's own matrix row.
 pub const SCOPE_CITY: &str = "city";
@@ -143,7 +142,7 @@ pub fn resolve(attained: LazyFrame, workspace: DataFrame, city: DataFrame) -> La
             prefixed(city, "__city_"),
             keys(true),
             keys(true),
-            super::ordered(JoinType::Left),
+            crate::frames::ordered(JoinType::Left),
         );
     }
     if has_ws {
@@ -151,7 +150,7 @@ pub fn resolve(attained: LazyFrame, workspace: DataFrame, city: DataFrame) -> La
             prefixed(workspace, "__ws_"),
             keys(false),
             keys(false),
-            super::ordered(JoinType::Left),
+            crate::frames::ordered(JoinType::Left),
         );
     }
     let present = |prefix: &str, on: bool| {
@@ -198,7 +197,7 @@ pub fn resolve(attained: LazyFrame, workspace: DataFrame, city: DataFrame) -> La
         sources,
         [col(d::TARGET_SOURCE)],
         [col(d::TARGET_SOURCE)],
-        super::ordered(JoinType::Left),
+        crate::frames::ordered(JoinType::Left),
     );
     let source = when(col(d::TARGET).is_not_null())
         .then(col(ATTAINMENT_SOURCE_COLUMN))
@@ -295,7 +294,7 @@ pub fn levels(resolved: LazyFrame, catalog: LazyFrame, year: i32) -> LazyFrame {
             catalog.select([col(d::DATA_POINT_ID), col(d::POSITION)]),
             [col(d::DATA_POINT_ID)],
             [col(d::DATA_POINT_ID)],
-            super::ordered(JoinType::Inner),
+            crate::frames::ordered(JoinType::Inner),
         )
         .with_column(level_expr().alias(d::MATURITY_LEVEL))
         .with_columns([

@@ -2,7 +2,7 @@
 //! target values for maturity levels 2..5 (level 1 = a baseline value exists), set in a
 //! workspace `maturity_matrix.csv`: a row without `city_id` for every city, a row with one
 //! for that city only (Y.4904 step 3). There is no default matrix file: where no row
-//! applies, the level follows the attainment reference ([`super::maturity`]). Y.4904's own
+//! applies, the level follows the attainment reference ([`super::levels`]). Y.4904's own
 //! example values and the WHO interim targets ship as an opt-in sample,
 //! `datasets/catalog/maturity_matrix_y4904_sample.csv` (built by `build_maturity.py`), to
 //! copy into a workspace as `maturity_matrix.csv`.
@@ -66,8 +66,8 @@ pub fn parse(
     catalog: &Catalog,
     registry: Option<&Registry>,
 ) -> Result<Vec<MatrixRow>> {
-    let (mut rdr, headers) = crate::registry::csv_reader(text, path)?;
-    let pos = |n: &str| headers.iter().position(|h| h == n);
+    let (mut rdr, headers) = crate::csv_lines::reader(text, path)?;
+    let pos = |n: &str| headers.position(n);
     let required = [
         d::DATA_POINT_ID,
         d::LEVEL_2,
@@ -76,11 +76,7 @@ pub fn parse(
         d::LEVEL_5,
         "source",
     ];
-    let missing: Vec<&str> = required
-        .iter()
-        .copied()
-        .filter(|c| pos(c).is_none())
-        .collect();
+    let missing = headers.missing(&required);
     if !missing.is_empty() {
         return Err(Error::input(
             path,
@@ -180,9 +176,9 @@ pub fn parse(
                         format!(
                             "{}: {} is weaker than {}'s {} for {dp_id} ({dir}: each level's target must be {cmp} the one of the level below)",
                             LEVEL_COLUMNS[k],
-                            crate::report::fmt_num(t, 12),
+                            crate::numfmt::fmt_num(t, 12),
                             LEVEL_COLUMNS[j],
-                            crate::report::fmt_num(b, 12)
+                            crate::numfmt::fmt_num(b, 12)
                         ),
                     ));
                 }

@@ -20,14 +20,12 @@ use polars::prelude::*;
 use crate::error::{Error, IoContext, Result};
 use crate::registry::Registry;
 use crate::schema::derived as d;
-use crate::store::Workspace;
+use crate::store::{ASSESSMENTS_REJECTED_PREFIX, Workspace};
 
 /// The workspace file holding every accepted assessment row.
 pub const STORE_FILE: &str = "assessments.parquet";
 /// The workspace log of ingested self-assessment files (one record per ingest).
 pub const LOG_FILE: &str = "assessments.json";
-/// Prefix of the rejection files of self-assessments in `rejected/`.
-pub const REJECTED_PREFIX: &str = "assessments-";
 
 /// One ingested self-assessment file (`assessments.json`).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -139,7 +137,7 @@ impl Framework {
     pub fn level_name(self, level: Option<i32>) -> &'static str {
         match (self, level) {
             (_, None) => NOT_ASSESSED,
-            (Framework::Y4904, Some(l)) => crate::pipeline::matrix::LEVEL_NAMES
+            (Framework::Y4904, Some(l)) => super::matrix::LEVEL_NAMES
                 .get(l as usize)
                 .copied()
                 .unwrap_or("?"),
@@ -189,10 +187,7 @@ impl Framework {
             };
         }
         let names: Vec<String> = match self {
-            Framework::Y4904 => crate::pipeline::matrix::LEVEL_NAMES
-                .iter()
-                .map(|n| key(n))
-                .collect(),
+            Framework::Y4904 => super::matrix::LEVEL_NAMES.iter().map(|n| key(n)).collect(),
             Framework::EuChina => EU_CHINA_LEVELS.iter().map(|n| key(n)).collect(),
         };
         if let Some(i) = names.iter().position(|n| *n == k) {
@@ -561,7 +556,7 @@ fn to_frame(rows: &[Assessment]) -> PolarsResult<DataFrame> {
 
 /// Ingest one self-assessment file (the caller holds the workspace lock).
 pub fn ingest(ws: &Workspace, registry: &Registry, path: &Path, force: bool) -> Result<Outcome> {
-    let (sha, _) = crate::ingest::sha256_file(path)?;
+    let (sha, _) = crate::digest::sha256_file(path)?;
     let text = crate::input::read_text(path, "a self-assessment CSV file")?;
     let mut stored = load(ws)?;
     let mut log = ingest_log(ws)?;
@@ -598,7 +593,7 @@ pub fn ingest(ws: &Workspace, registry: &Registry, path: &Path, force: bool) -> 
     if !rejected.is_empty() {
         let dir = ws.rejected_dir();
         std::fs::create_dir_all(&dir).at(&dir)?;
-        let name = format!("{REJECTED_PREFIX}{seq}-{}.csv", &sha[..12]);
+        let name = format!("{ASSESSMENTS_REJECTED_PREFIX}{seq}-{}.csv", &sha[..12]);
         let p = dir.join(&name);
         let mut w = csv::Writer::from_writer(Vec::new());
         let mut header = vec!["source_file", "line", "field", "reason"];

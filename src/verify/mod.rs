@@ -1,5 +1,5 @@
-//! Stage `verify` (METHODOLOGY section 3, warnings): automated pre-verification flags on the
-//! normalised observations. A flag keeps its row; it says what a verifier should look at.
+//! Pre-verification (`citybench verify`; METHODOLOGY section 3, warnings): automated flags on
+//! the normalised observations ([`verification`]), a command of its own beside `run`. A flag keeps its row; it says what a verifier should look at.
 //!
 //! | rule | severity | what |
 //! |---|---|---|
@@ -68,6 +68,41 @@ pub struct Rules {
     pub core: DataFrame,
     /// How many core KPIs the catalogue has.
     pub core_kpis: u32,
+}
+
+/// The verification flags of every observation in `raw` (the rules of this module), sorted, with
+/// their messages; and the observations they were computed on (encoded, sorted).
+pub fn verification(
+    raw: LazyFrame,
+    catalog: &Catalog,
+    units: &crate::catalog::UnitRegistry,
+    rules: &Rules,
+    registry: &crate::registry::Registry,
+    config: &crate::config::Config,
+    keys: &crate::pipeline::keys::Keys,
+) -> Result<(DataFrame, DataFrame)> {
+    let observations = crate::pipeline::observations(raw, keys)?;
+    let grouping = config.outlier_grouping().to_string();
+    let members = keys
+        .encode_frame(crate::pipeline::groups::memberships(
+            std::slice::from_ref(&grouping),
+            registry,
+        )?)?
+        .lazy()
+        .select([col(d::CITY_ID), col(d::GROUP)])
+        .collect()
+        .map_err(|e| Error::polars("pipeline", e))?;
+    let encode = |df: DataFrame| keys.encode_frame(df);
+    let inputs = Inputs {
+        rules,
+        validation: &config.validation,
+        k: config.peers.k,
+        members,
+        encode: &encode,
+    };
+    let flags = all_flags(&observations, &inputs)?;
+    let flags = messages(flags, catalog, units, config.validation.mad_threshold)?;
+    Ok((flags, observations))
 }
 
 fn pe(e: PolarsError) -> Error {
@@ -455,10 +490,12 @@ pub fn peer_outliers(obs: LazyFrame, members: LazyFrame, k: u32, threshold: f64)
                 .alias(PUBLISHED_VALUE),
         )
         .with_columns([
-            super::over(published().median(), by()).alias(d::MEDIAN),
-            super::over(published().count(), by()).alias(d::N),
+            crate::frames::over(published().median(), by()).alias(d::MEDIAN),
+            crate::frames::over(published().count(), by()).alias(d::N),
         ])
-        .with_column(super::over((published() - col(d::MEDIAN)).abs().median(), by()).alias(d::SD))
+        .with_column(
+            crate::frames::over((published() - col(d::MEDIAN)).abs().median(), by()).alias(d::SD),
+        )
         .filter(
             col(d::N).gt_eq(lit(k)).and(col(d::SD).gt(lit(0.0))).and(
                 (col(d::VALUE) - col(d::MEDIAN))
@@ -621,7 +658,7 @@ pub fn percent_1dp(share: f64) -> f64 {
 
 /// A number in a message (at most 6 significant digits).
 fn num(v: Option<f64>) -> String {
-    v.map(|v| crate::report::fmt_num(v, 6))
+    v.map(|v| crate::numfmt::fmt_num(v, 6))
         .unwrap_or_else(|| "?".into())
 }
 
