@@ -18,6 +18,21 @@ const PURGE_DELAY: mi_option_t = 15;
 /// (2.8 GB). An explicit `MIMALLOC_PURGE_DELAY` in the environment wins.
 const PURGE_DELAY_MS: std::ffi::c_long = 3000;
 
+/// The purge delay while a file is ingested: ingest streams slices through the same
+/// stages, so its freed buffers are reused within a second, and a longer delay only holds
+/// memory (10.3 M Parquet rows: peak 0.90 GB at 3 s, 0.76 GB at 1 s, the same time).
+const STREAMING_PURGE_DELAY_MS: std::ffi::c_long = 1000;
+
+/// Switch to the purge delay of a streaming command ([`STREAMING_PURGE_DELAY_MS`]), unless
+/// `MIMALLOC_PURGE_DELAY` is set. Call before the command starts its threads.
+pub fn for_streaming() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: sets a process-wide allocator option (a plain word mimalloc reads when it
+        // schedules a purge); no other thread of the command runs yet.
+        unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, STREAMING_PURGE_DELAY_MS) };
+    }
+}
+
 /// Set the options; call first thing in `main`, before any thread starts.
 pub fn configure() {
     // SAFETY: sets process-wide allocator options; called before any other thread exists.

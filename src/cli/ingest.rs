@@ -203,6 +203,7 @@ fn print_assessment_summary(
 
 /// Run `ingest`.
 pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
+    crate::allocator::for_streaming();
     let ws = Workspace::open(global.workspace())?;
     let _lock = ws.lock()?;
     let ctx = context(&ws, global)?;

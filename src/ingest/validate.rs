@@ -183,6 +183,9 @@ impl Statement {
 #[derive(Debug, Default)]
 pub struct Dedupe {
     rows: Vec<(u64, u64, u64)>,
+    /// Sorted runs of records, merged at the end: each worker sorts its own chunk's
+    /// records, and no vector of every record is ever built.
+    parts: Vec<Vec<(u64, u64, u64)>>,
 }
 
 impl Dedupe {
@@ -196,18 +199,19 @@ impl Dedupe {
         self.rows.push((key, line, bits));
     }
 
-    /// Append records made elsewhere ((key, line, value bits), as [`Self::push`] keeps them).
-    pub fn extend_records(&mut self, records: Vec<(u64, u64, u64)>) {
-        if self.rows.is_empty() {
-            self.rows = records;
-        } else {
-            self.rows.extend(records);
+    /// Append records made elsewhere ((key, line, value bits), as [`Self::push`] keeps
+    /// them), sorting them on the caller's thread.
+    pub fn extend_records(&mut self, mut records: Vec<(u64, u64, u64)>) {
+        if !records.is_empty() {
+            records.sort_unstable();
+            self.parts.push(records);
         }
     }
 
-    /// Append another run of records (rows in file order).
+    /// Append another run of records.
     pub fn extend(&mut self, other: Dedupe) {
-        self.rows.extend(other.rows);
+        self.extend_records(other.rows);
+        self.parts.extend(other.parts);
     }
 
     /// Lines to reject, with the reason. `line_word` is "line", "record" or "row".
@@ -217,17 +221,21 @@ impl Dedupe {
         registry: &Registry,
         line_word: &str,
     ) -> FxHashMap<u64, Problem> {
+        let rows = std::mem::take(&mut self.rows);
+        self.extend_records(rows);
+        // the sorted runs walked as one sorted sequence (records are unique: every line
+        // appears once)
+        let mut sorted = KMerge::new(&self.parts).peekable();
         let mut out = FxHashMap::default();
-        self.rows.sort_unstable();
-        let mut i = 0;
-        while i < self.rows.len() {
-            let mut j = i + 1;
-            while j < self.rows.len() && self.rows[j].0 == self.rows[i].0 {
-                j += 1;
+        let mut group: Vec<(u64, u64, u64)> = Vec::new();
+        while let Some(first) = sorted.next() {
+            group.clear();
+            group.push(first);
+            while let Some(r) = sorted.next_if(|r| r.0 == first.0) {
+                group.push(r);
             }
-            if j - i > 1 {
-                let group = &self.rows[i..j];
-                let first = group[0];
+            if group.len() > 1 {
+                let group = &group[..];
                 if group.iter().all(|r| r.2 == first.2) {
                     for r in &group[1..] {
                         out.insert(
@@ -273,9 +281,41 @@ impl Dedupe {
                     }
                 }
             }
-            i = j;
         }
         out
+    }
+}
+
+/// A dedupe record: (key, line, value bits).
+type Record = (u64, u64, u64);
+
+/// Sorted runs walked as one sorted sequence (a k-way merge).
+struct KMerge<'a> {
+    parts: &'a [Vec<Record>],
+    /// The next record of each run not yet walked, with the run and its position.
+    heap: std::collections::BinaryHeap<std::cmp::Reverse<(Record, usize, usize)>>,
+}
+
+impl<'a> KMerge<'a> {
+    fn new(parts: &'a [Vec<Record>]) -> Self {
+        let heap = parts
+            .iter()
+            .enumerate()
+            .filter_map(|(k, p)| p.first().map(|&r| std::cmp::Reverse((r, k, 0))))
+            .collect();
+        KMerge { parts, heap }
+    }
+}
+
+impl Iterator for KMerge<'_> {
+    type Item = Record;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let std::cmp::Reverse((r, k, i)) = self.heap.pop()?;
+        if let Some(&next) = self.parts[k].get(i + 1) {
+            self.heap.push(std::cmp::Reverse((next, k, i + 1)));
+        }
+        Some(r)
     }
 }
 
@@ -1127,5 +1167,55 @@ pub(crate) fn parse_flag(cell: &Cell<'_>, name: &'static str) -> Result<bool, Pr
                 )),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A large file handed over in sorted runs: repeats and conflicts whose rows fall in
+    /// different runs are found, each with its first line.
+    #[test]
+    fn dedupe_finds_repeats_across_the_halves_of_a_large_file() {
+        let units = UnitRegistry::embedded().unwrap();
+        let catalog = Catalog::embedded(&units).unwrap();
+        let registry = Registry::embedded().unwrap();
+        let n = 1_048_586u64;
+        let mut d = Dedupe::default();
+        // distinct keys in reverse order, in three runs as workers hand them over
+        let key = |i: u64| {
+            pack_key(
+                (i % 1000) as usize,
+                (i / 1000 % 50) as usize,
+                2000 + (i / 50_000) as i32,
+            )
+        };
+        let mut part = Vec::new();
+        for line in 1..=n {
+            let i = n - line;
+            part.push((key(i), line, (i as f64).to_bits()));
+            if part.len() == 400_000 {
+                d.extend_records(std::mem::take(&mut part));
+            }
+        }
+        d.extend_records(part);
+        // a repeat of line 1 (key n-1) at the end, and a conflict for line n's key
+        d.push(key(n - 1), n + 1, (n - 1) as f64);
+        d.push(key(0), n + 2, 1.5);
+        let out = d.finish(&catalog, &registry, "row");
+        assert_eq!(out.len(), 3, "{out:?}");
+        assert_eq!(
+            out[&(n + 1)].reason,
+            "duplicate of row 1 (same city_id, data_point_id, year and value)"
+        );
+        assert_eq!(out[&n].kind, "conflicting values");
+        assert!(
+            out[&(n + 2)]
+                .reason
+                .contains(&format!("at rows {n} and {}: 0 vs 1.5", n + 2)),
+            "{}",
+            out[&(n + 2)].reason
+        );
     }
 }
