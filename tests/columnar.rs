@@ -1034,3 +1034,16 @@ fn a_file_of_many_row_groups_and_repeats_agrees() {
     let out = agree(&f);
     assert_eq!(out.rows_rejected, repeated, "{out:?}");
 }
+
+#[test]
+fn real_submissions_agree() {
+    // values as verification reports print them, and the What a Waste 2.0 city table
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for f in [
+        "tests/data/real_published/rows.csv",
+        "datasets/real/what_a_waste_2.csv",
+    ] {
+        let out = agree(&root.join(f));
+        assert!(out.rows_accepted > 100, "{f}: {out:?}");
+    }
+}

@@ -5,7 +5,8 @@
 //! - `not_reported`: "Not reported" / "Not verified" recorded as a status (ingest accounting,
 //!   conflicts, the state in `run`, the snapshot and `verify`);
 //! - `columnar`: Parquet ingest's columnar fast path agrees with the row validator alone
-//!   (counts, reasons, stored rows, statements, rejection file) on every shape of cell;
+//!   (counts, reasons, stored rows, statements, rejection file) on every shape of cell and
+//!   on the real submissions;
 //! - `cli`: the command line surface (init, catalog, units, demo, exit codes);
 //! - `generate`: determinism and shape of the synthetic generator;
 //! - `warehouse`: DuckDB re-reads what Polars wrote and recomputes the unit conversions.

@@ -97,6 +97,30 @@ impl RawTypes {
         .into_column()
     }
 
+    /// [`Self::column`] with missing values where `valid` is false.
+    pub(crate) fn column_with_validity(
+        &self,
+        name: &str,
+        codes: Vec<u32>,
+        valid: Vec<bool>,
+    ) -> Column {
+        if valid.iter().all(|v| *v) {
+            return self.column(name, codes);
+        }
+        let phys: UInt32Chunked = codes
+            .into_iter()
+            .zip(valid)
+            .map(|(c, v)| v.then_some(c))
+            .collect();
+        let phys = phys.with_name(name.into());
+        // SAFETY: as in [`Self::column`]
+        unsafe {
+            Categorical32Chunked::from_cats_and_dtype_unchecked(phys, self.dtype(name).clone())
+        }
+        .into_series()
+        .into_column()
+    }
+
     /// `df` with its dictionary columns in these types (text columns are encoded).
     pub fn conform(&self, df: DataFrame) -> PolarsResult<DataFrame> {
         let mut df = df;

@@ -222,7 +222,7 @@ impl<'a> Columnar<'a> {
         }
         let d = &self.catalog.data_points()[dp as usize];
         let s = match self.units.resolve(d, unit) {
-            Ok(s) if !s.per_denominator && trimmed(unit) && !unit.is_empty() => self
+            Ok(s) if !s.per_denominator && trimmed(unit) => self
                 .units
                 .spellings()
                 .iter()
@@ -553,14 +553,16 @@ impl<'a> Columnar<'a> {
         let verified = flags(field::VERIFIED, "verified", &mut ok);
         let confidential = flags(field::CONFIDENTIAL, "confidential", &mut ok);
 
-        // free text: stored trimmed, blank as missing; a cell that needs either goes slow
+        // free text: stored trimmed, blank as missing; a cell that needs trimming goes slow
         for f in [field::SOURCE, field::NOTES] {
             match v(f) {
                 ColView::Missing => {}
                 ColView::Str(ca) => {
                     for (k, t) in ca.slice(start as i64, n).iter().enumerate() {
+                        // blank is stored as missing; other text must need no trimming
                         if let Some(t) = t
-                            && (t.is_empty() || !trimmed(t))
+                            && !trimmed(t)
+                            && !t.trim().is_empty()
                         {
                             ok[k] = false;
                         }
@@ -625,60 +627,61 @@ impl<'a> Columnar<'a> {
             QUALITY_LEVELS[i]
         })?;
         // texts by run: a file repeats a unit and a source over many rows
-        let text_codes = |c: &mut Codes, f: usize| -> PolarsResult<Option<Vec<u32>>> {
-            let ColView::Str(ca) = v(f) else {
-                return Ok(None);
-            };
-            let ca = ca.slice(start as i64, n);
-            let mut out = Vec::with_capacity(m);
-            let mut valid = true;
-            let mut last: Option<(&str, u32)> = None;
-            for (k, t) in ca.iter().enumerate() {
-                if !ok[k] {
-                    continue;
-                }
-                match t {
-                    Some(t) => {
-                        let code = match last {
-                            Some((p, c)) if p == t => c,
-                            _ => {
-                                let code = c.text(t)?;
-                                last = Some((t, code));
-                                code
-                            }
-                        };
-                        out.push(code);
-                    }
-                    None => {
-                        valid = false;
-                        out.push(0);
-                    }
-                }
-            }
-            Ok(if valid { Some(out) } else { None })
-        };
         let types = d.types.clone();
-        let dict_text = |c: &mut Codes, f: usize, name: &str| -> PolarsResult<Column> {
-            match text_codes(c, f)? {
-                Some(codes) => Ok(types.column(name, codes)),
-                // a column with missing values: encoded by the writer
-                None => Ok(match v(f) {
-                    ColView::Str(ca) => {
-                        let ca = ca.slice(start as i64, n);
-                        let mask = BooleanChunked::from_slice("".into(), &ok);
-                        ca.filter(&mask)?.with_name(name.into()).into_column()
+        // texts by run: a file repeats a unit and a source over many rows; a missing cell
+        // (and with `blank_missing` a blank one) is stored as missing
+        let dict_text =
+            |c: &mut Codes, f: usize, name: &str, blank_missing: bool| -> PolarsResult<Column> {
+                let ColView::Str(ca) = v(f) else {
+                    return Ok(Column::full_null(name.into(), m, &DataType::String));
+                };
+                let ca = ca.slice(start as i64, n);
+                let mut codes = Vec::with_capacity(m);
+                let mut valid = Vec::with_capacity(m);
+                let mut last: Option<(&str, u32)> = None;
+                for (k, t) in ca.iter().enumerate() {
+                    if !ok[k] {
+                        continue;
                     }
-                    _ => Column::full_null(name.into(), m, &DataType::String),
-                }),
-            }
-        };
-        let unit_reported = dict_text(&mut d.unit_reported, field::UNIT, col::UNIT_REPORTED)?;
-        let source = dict_text(&mut d.source, field::SOURCE, col::SOURCE)?;
-        let plain_text = |f: usize, name: &str| -> PolarsResult<Column> {
+                    match t.filter(|t| !(blank_missing && t.trim().is_empty())) {
+                        Some(t) => {
+                            let code = match last {
+                                Some((p, c)) if p == t => c,
+                                _ => {
+                                    let code = c.text(t)?;
+                                    last = Some((t, code));
+                                    code
+                                }
+                            };
+                            codes.push(code);
+                            valid.push(true);
+                        }
+                        None => {
+                            codes.push(0);
+                            valid.push(false);
+                        }
+                    }
+                }
+                Ok(types.column_with_validity(name, codes, valid))
+            };
+        let unit_reported =
+            dict_text(&mut d.unit_reported, field::UNIT, col::UNIT_REPORTED, false)?;
+        let source = dict_text(&mut d.source, field::SOURCE, col::SOURCE, true)?;
+        let plain_text = |f: usize, name: &str, blank_missing: bool| -> PolarsResult<Column> {
             Ok(match v(f) {
                 ColView::Str(ca) => {
                     let ca = ca.slice(start as i64, n);
-                    if m == n {
+                    let blanks = blank_missing
+                        && keep
+                            .iter()
+                            .any(|&k| ca.get(k).is_some_and(|t| t.trim().is_empty()));
+                    if blanks {
+                        let texts: StringChunked = keep
+                            .iter()
+                            .map(|&k| ca.get(k).filter(|t| !t.trim().is_empty()))
+                            .collect();
+                        texts.with_name(name.into()).into_column()
+                    } else if m == n {
                         ca.with_name(name.into()).into_column()
                     } else {
                         let mask = BooleanChunked::from_slice("".into(), &ok);
@@ -689,7 +692,7 @@ impl<'a> Columnar<'a> {
             })
         };
         let value_reported = match value_view {
-            ColView::Str(_) => plain_text(field::VALUE, col::VALUE_REPORTED)?,
+            ColView::Str(_) => plain_text(field::VALUE, col::VALUE_REPORTED, false)?,
             other => {
                 let texts: StringChunked = keep
                     .iter()
@@ -724,7 +727,7 @@ impl<'a> Columnar<'a> {
             types.column(col::QUALITY, q_codes),
             Column::new(col::VERIFIED.into(), pick_b(&verified)),
             Column::new(col::CONFIDENTIAL.into(), pick_b(&confidential)),
-            plain_text(field::NOTES, col::NOTES)?,
+            plain_text(field::NOTES, col::NOTES, true)?,
         ];
         let df = DataFrame::new(m, cols)?;
         Ok(Fast {
@@ -803,6 +806,61 @@ mod tests {
             .collect();
         assert_eq!(out.keys.len(), frame.height());
         (out.slow, values, conv)
+    }
+
+    #[test]
+    fn blank_free_text_and_an_empty_unit_stay_on_the_fast_path() {
+        // as a CSV with empty source, notes and denominator columns gives them
+        let units = UnitRegistry::embedded().unwrap();
+        let catalog = Catalog::embedded(&units).unwrap();
+        let registry = Registry::embedded().unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("s.parquet");
+        let mut df = df!(
+            "city_id" => ["2660646", "2660646", "2660646"],
+            "data_point_id" => ["EC-ICT-ICT-1C", "SC-SH-SA-3A", "EC-ICT-ICT-1C"],
+            "year" => [2023, 2023, 2022],
+            "value" => ["85", "yes", "80"],
+            "unit" => ["%", "", "%"],
+            "source" => ["", "  ", "office"],
+            "quality" => ["", "", "measured"],
+            "verified" => ["", "", "yes"],
+            "confidential" => ["", "", ""],
+            "denominator" => ["", " ", ""],
+            "notes" => ["", "", "checked"],
+        )
+        .unwrap();
+        ParquetWriter::new(std::fs::File::create(&path).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        let types = RawTypes::new("test");
+        let mut fast =
+            Columnar::new(&catalog, &units, &registry, 1990, 2030, &types, "t", "s").unwrap();
+        read_parquet(&path, &mut |_| {}, &mut |slice| {
+            let out = fast.check(slice, 0, slice.len()).unwrap();
+            assert!(out.slow.is_empty(), "{:?}", out.slow);
+            let f = out.frame.unwrap();
+            let text = |c: &str| -> Vec<Option<String>> {
+                f.column(c)
+                    .unwrap()
+                    .cast(&DataType::String)
+                    .unwrap()
+                    .str()
+                    .unwrap()
+                    .iter()
+                    .map(|t| t.map(str::to_string))
+                    .collect()
+            };
+            assert_eq!(text(col::SOURCE), vec![None, None, Some("office".into())]);
+            assert_eq!(text(col::NOTES), vec![None, None, Some("checked".into())]);
+            assert_eq!(
+                text(col::UNIT_REPORTED),
+                vec![Some("%".into()), Some("".into()), Some("%".into())]
+            );
+            assert_eq!(text(col::DENOMINATOR), vec![None, None, None]);
+            Ok(())
+        })
+        .unwrap();
     }
 
     #[test]
