@@ -12,13 +12,20 @@
 //! Steps 1-5 ([`prepare`]) do not depend on weights, normalisation or aggregation, so the
 //! uncertainty analysis ([`uncertainty`]) prepares once, normalises once per method and
 //! only re-aggregates per sample.
+//!
+//! A run of `citybench index` loads its framework and refuses choices that cannot work
+//! with it ([`choices`]), builds ([`build`]), writes its tables ([`tables`]) and records
+//! every choice and input ([`manifest`]) where its target keeps them ([`store`]).
 
 pub mod aggregate;
+pub mod choices;
 pub mod data;
 pub mod diagnostics;
 pub mod framework;
+pub mod manifest;
 pub mod normalise;
 pub mod stats;
+pub mod store;
 pub mod tables;
 pub mod treat;
 pub mod uncertainty;
@@ -29,6 +36,26 @@ use crate::registry::Registry;
 use data::IndexData;
 use framework::Framework;
 use treat::Treatment;
+
+/// The groupings ranked within, each with every unit's group: `[index] group_ranks` of
+/// the configuration `ix`, else every attribute column of a strict `--data` table, else
+/// the peer groupings ([`Spec::group_ranks`]).
+pub fn groupings(
+    ix: &config::Index,
+    spec: &Spec,
+    data: &IndexData,
+    registry: &Registry,
+) -> Result<Vec<(String, Vec<Option<String>>)>> {
+    let group_names: Vec<String> = match (&ix.group_ranks, data.strict_columns) {
+        (Some(g), _) => g.iter().filter(|g| *g != "all").cloned().collect(),
+        (None, true) => data.attributes.keys().cloned().collect(),
+        (None, false) => spec.group_ranks.clone(),
+    };
+    group_names
+        .iter()
+        .map(|g| Ok((g.clone(), data.groups(g, registry)?)))
+        .collect()
+}
 
 /// Every choice of the build (from `[index]` of `citybench.toml`).
 #[derive(Debug, Clone)]

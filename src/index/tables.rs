@@ -346,3 +346,35 @@ pub fn uncertainty(
         ],
     )
 }
+
+/// Every table of an index run, named as published: `index_scores`, `index_ranks` (overall
+/// and within each of `groupings`), `index_units`, `index_diagnostics` and, when the
+/// uncertainty analysis ran (its rank statistics over `samples` samples),
+/// `index_uncertainty`.
+pub fn all(
+    fw: &Framework,
+    data: &IndexData,
+    built: &Built,
+    availability_min: f64,
+    groupings: &[(String, Vec<Option<String>>)],
+    diags: &[NodeDiagnostics],
+    uncertainty: Option<(&[RankStats], usize)>,
+) -> Result<Vec<(&'static str, DataFrame)>> {
+    let p = &built.prepared;
+    let mut t = vec![
+        ("index_scores", scores(fw, data, built)?),
+        ("index_ranks", ranks(fw, data, built, groupings)?),
+        (
+            "index_units",
+            units(data, p, availability_min, fw.indicators)?,
+        ),
+        ("index_diagnostics", diagnostics(fw, diags)?),
+    ];
+    if let Some((rs, samples)) = uncertainty {
+        t.push((
+            "index_uncertainty",
+            self::uncertainty(fw, data, built, rs, samples)?,
+        ));
+    }
+    Ok(t)
+}

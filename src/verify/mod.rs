@@ -13,7 +13,10 @@
 //!
 //! Comparisons use a tolerance of 1e-9 x max(|reference|, 1). Each stage below is a pure
 //! `LazyFrame -> LazyFrame` function producing rows of [`flag_columns`]; the messages are
-//! written afterwards from those numbers ([`messages`]).
+//! written afterwards from those numbers ([`messages`]). The summary the command prints
+//! (per city, and one city's text and flags) is built in [`summary`].
+
+pub mod summary;
 
 use polars::prelude::*;
 

@@ -1,0 +1,134 @@
+//! The framework of a run ([`load_framework`]) and the choices that cannot work with it,
+//! refused before any work ([`check_choices`]).
+
+use std::path::Path;
+
+use super::Spec;
+use super::framework::Framework;
+use crate::catalog::Catalog;
+use crate::config::{Aggregation, Config, Normalisation};
+use crate::error::{Error, Result};
+use crate::pipeline::targets::Targets;
+use crate::registry::Registry;
+use crate::store::Workspace;
+
+/// The framework of the configuration or of `framework` (`--framework`), with its file's
+/// digest (`None` for the U4SSC hierarchy, built from the catalogue `catalog` loads and the
+/// workspace's targets).
+pub fn load_framework(
+    framework: Option<&Path>,
+    catalog: impl FnOnce() -> Result<Catalog>,
+    ws: &Workspace,
+    registry: &Registry,
+    config: &Config,
+) -> Result<(Framework, Option<String>)> {
+    let file = match (framework, config.index.framework.as_str()) {
+        (Some(p), _) => Some(p.to_path_buf()),
+        (None, "u4ssc") => None,
+        (None, p) => Some(ws.root().join(p)),
+    };
+    match file {
+        Some(p) => {
+            let fw = Framework::from_path(&p)?;
+            let sha = crate::digest::sha256_file(&p)?.0;
+            Ok((fw, Some(sha)))
+        }
+        None => {
+            let catalog = catalog()?;
+            let targets =
+                Targets::load(Some(ws.root()), &catalog, registry, &config.peers.groupings)?;
+            Ok((Framework::u4ssc(&catalog, &targets)?, None))
+        }
+    }
+}
+
+/// Choices that cannot work with this framework, refused before any work; `uncertainty`
+/// is the number of Monte Carlo samples (0: none). A choice that works but may surprise
+/// is handed to `note` (the command prints it), in its place among the checks.
+pub fn check_choices(
+    fw: &Framework,
+    spec: &Spec,
+    uncertainty: usize,
+    config: &Config,
+    cfg_path: &Path,
+    mut note: impl FnMut(&str),
+) -> Result<()> {
+    let bad = |m: String| {
+        Err(Error::Config {
+            path: cfg_path.to_path_buf(),
+            message: m,
+        })
+    };
+    let mut norms = vec![spec.normalisation];
+    if uncertainty > 0 {
+        norms.extend(&config.index.uncertainty.normalisations);
+        let u = &config.index.uncertainty;
+        if let Some(m) = u
+            .normalisations
+            .iter()
+            .find(|n| !n.positive(u.minmax_range))
+            && let Some(a) = u
+                .aggregations
+                .iter()
+                .find(|a| **a != Aggregation::Arithmetic)
+        {
+            return bad(format!(
+                "index.uncertainty: {} normalisation gives values of 0 or below, which the {} mean cannot take in every sample; pair it with the arithmetic mean only, or use rank or minmax with minmax_range starting above 0",
+                m.as_str(),
+                a.as_str()
+            ));
+        }
+    }
+    if spec.normalisation == Normalisation::Zscore && spec.aggregation != Aggregation::Arithmetic {
+        return bad(format!(
+            "index: zscore normalisation gives negative values, which the {} mean cannot take; use minmax, percentile or rank",
+            spec.aggregation.as_str()
+        ));
+    }
+    for m in norms {
+        let lacking: Vec<&str> = fw.nodes[..fw.indicators]
+            .iter()
+            .filter(|n| match m {
+                Normalisation::Goalposts => n.worst.is_none() || n.target.is_none(),
+                Normalisation::Target => n.target.is_none(),
+                _ => false,
+            })
+            .map(|n| n.code.as_str())
+            .collect();
+        if !lacking.is_empty() {
+            return bad(format!(
+                "index: {} normalisation needs {} for every indicator; {} of {} have none (first: {}); give them in targets.csv or the framework's Worst/Target columns, or choose another normalisation",
+                m.as_str(),
+                if m == Normalisation::Goalposts {
+                    "a worst value and a target"
+                } else {
+                    "a target"
+                },
+                lacking.len(),
+                fw.indicators,
+                lacking
+                    .iter()
+                    .take(3)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    if spec.aggregation != Aggregation::Arithmetic
+        && !spec.normalisation.positive(spec.minmax_range)
+    {
+        note(&format!(
+            "note: {} aggregation after {} normalisation: a unit scoring 0 on a child scores 0 on the parent; COINr refuses zeros, and its users map min-max onto [1, 100] (set [index] minmax_range = [1.0, 100.0])",
+            spec.aggregation.as_str(),
+            spec.normalisation.as_str()
+        ));
+    }
+    if spec.denominate && fw.nodes.iter().all(|n| n.denominator.is_none()) {
+        return bad(
+            "index.denominate = true, but the framework names no Denominator for any indicator"
+                .into(),
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,184 @@
+//! `derived/index_manifest.json` ([`MANIFEST_FILE`]): every choice and input of an index
+//! run ([`Manifest`]), no timestamps (it is part of the byte-identical output).
+
+use serde::Serialize;
+use sha2::Digest;
+
+use super::data::IndexData;
+use super::framework::Framework;
+use super::treat::Treatment;
+use super::{Built, Spec};
+use crate::config::{self, Aggregation, Normalisation};
+use crate::error::{Error, Result};
+use crate::pipeline::OutputFile;
+
+/// The file of the index manifest.
+pub const MANIFEST_FILE: &str = "index_manifest.json";
+
+/// `derived/index_manifest.json`: every choice and input, no timestamps (it is part of
+/// the byte-identical output).
+#[derive(Debug, Serialize)]
+pub struct Manifest {
+    pub engine_version: &'static str,
+    pub config: config::Index,
+    pub config_sha256: String,
+    pub framework: FrameworkRecord,
+    pub data: DataRecord,
+    pub screening: ScreeningRecord,
+    pub imputation: ImputationRecord,
+    pub treatment: Vec<TreatmentRecord>,
+    pub normalisation: &'static str,
+    pub aggregation: &'static str,
+    pub group_ranks: Vec<String>,
+    pub uncertainty: Option<UncertaintyRecord>,
+    pub outputs: Vec<OutputFile>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FrameworkRecord {
+    pub origin: String,
+    pub sha256: Option<String>,
+    pub indicators: usize,
+    pub aggregates: usize,
+    pub levels: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DataRecord {
+    pub source: String,
+    pub sha256: String,
+    pub year: Option<i32>,
+    pub units: usize,
+    pub panel: bool,
+    pub confidential_left_out: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ScreeningRecord {
+    pub availability_min: f64,
+    pub included: usize,
+    pub excluded: Vec<ExcludedUnit>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ExcludedUnit {
+    pub unit_id: String,
+    pub availability: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ImputationRecord {
+    pub method: config::Imputation,
+    pub cells_imputed: usize,
+    pub cells_missing_after: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TreatmentRecord {
+    pub code: String,
+    pub treatment: &'static str,
+    pub clipped_high: usize,
+    pub clipped_low: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UncertaintyRecord {
+    pub samples: usize,
+    pub seed: u64,
+    pub weight_noise: f64,
+    pub normalisations: Vec<Normalisation>,
+    pub aggregations: Vec<Aggregation>,
+}
+
+impl Manifest {
+    /// The manifest of an index built from `fw` (with its file's digest `fw_sha`, `None`
+    /// for the U4SSC hierarchy) and `data` under `config` and `spec`, ranked within
+    /// `group_ranks`; `uncertainty` is the analysis's (samples, seed), if it ran. Its
+    /// outputs are filled in when the tables are written ([`super::store::keep`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        config: &config::Index,
+        fw: &Framework,
+        fw_sha: Option<String>,
+        data: &IndexData,
+        spec: &Spec,
+        built: &Built,
+        group_ranks: Vec<String>,
+        uncertainty: Option<(usize, u64)>,
+    ) -> Result<Self> {
+        let p = &built.prepared;
+        let config_json = serde_json::to_vec(config).map_err(|e| Error::Usage(e.to_string()))?;
+        let missing_after: usize = p
+            .treated
+            .iter()
+            .map(|c| c.iter().filter(|v| v.is_nan()).count())
+            .sum();
+        Ok(Manifest {
+            engine_version: env!("CARGO_PKG_VERSION"),
+            config: config.clone(),
+            config_sha256: format!("{:x}", sha2::Sha256::digest(&config_json)),
+            framework: FrameworkRecord {
+                origin: fw.origin.clone(),
+                sha256: fw_sha,
+                indicators: fw.indicators,
+                aggregates: fw.nodes.len() - fw.indicators,
+                levels: fw.level_names.clone(),
+            },
+            data: DataRecord {
+                source: data.source.clone(),
+                sha256: data.sha256.clone(),
+                year: data.year,
+                units: data.units.len(),
+                panel: data.panel,
+                confidential_left_out: data.confidential_left_out,
+            },
+            screening: ScreeningRecord {
+                availability_min: spec.availability_min,
+                included: p.units.len(),
+                excluded: p
+                    .screening
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| !s.included)
+                    .map(|(u, s)| ExcludedUnit {
+                        unit_id: data.units[u].clone(),
+                        availability: s.availability,
+                    })
+                    .collect(),
+            },
+            imputation: ImputationRecord {
+                method: spec.imputation,
+                cells_imputed: p.imputed.iter().flatten().filter(|b| **b).count(),
+                cells_missing_after: missing_after,
+            },
+            treatment: fw.nodes[..fw.indicators]
+                .iter()
+                .zip(&p.treatments)
+                .filter(|(_, t)| **t != Treatment::None)
+                .map(|(n, t)| {
+                    let (h, l) = match t {
+                        Treatment::Winsorised { high, low } => (*high, *low),
+                        _ => (0, 0),
+                    };
+                    TreatmentRecord {
+                        code: n.code.clone(),
+                        treatment: t.as_str(),
+                        clipped_high: h,
+                        clipped_low: l,
+                    }
+                })
+                .collect(),
+            normalisation: spec.normalisation.as_str(),
+            aggregation: spec.aggregation.as_str(),
+            group_ranks,
+            uncertainty: uncertainty.map(|(samples, seed)| UncertaintyRecord {
+                samples,
+                seed,
+                weight_noise: config.uncertainty.weight_noise,
+                normalisations: config.uncertainty.normalisations.clone(),
+                aggregations: config.uncertainty.aggregations.clone(),
+            }),
+            outputs: Vec::new(),
+        })
+    }
+}
