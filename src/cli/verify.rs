@@ -48,7 +48,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
         .map(|c| registry.resolve_city(c))
         .transpose()?;
     let keys = pipeline::keys::Keys::for_inputs(&registry, &catalog)?;
-    let (raw, _) = pipeline::scan_raw(&ws)?;
+    let (raw, _) = pipeline::scan_raw_keyed(&ws, &keys)?;
     let clock = std::time::Instant::now();
     let rules = verify::Rules::of(&catalog)?;
     let (flags, obs) =
