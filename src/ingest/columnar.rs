@@ -781,7 +781,7 @@ mod tests {
         .unwrap();
         let mut out = None;
         read_parquet(&path, &mut |_| {}, &mut |slice| {
-            out = Some(fast.check(slice, 0, slice.len()).unwrap());
+            out = Some(fast.check(&slice, 0, slice.len()).unwrap());
             Ok(())
         })
         .unwrap();
@@ -837,7 +837,7 @@ mod tests {
         let mut fast =
             Columnar::new(&catalog, &units, &registry, 1990, 2030, &types, "t", "s").unwrap();
         read_parquet(&path, &mut |_| {}, &mut |slice| {
-            let out = fast.check(slice, 0, slice.len()).unwrap();
+            let out = fast.check(&slice, 0, slice.len()).unwrap();
             assert!(out.slow.is_empty(), "{:?}", out.slow);
             let f = out.frame.unwrap();
             let text = |c: &str| -> Vec<Option<String>> {

@@ -1197,7 +1197,7 @@ fn decode<T>(path: &Path, part: &str, f: impl FnOnce() -> PolarsResult<T>) -> Re
 pub fn read_parquet(
     path: &Path,
     progress: &mut dyn FnMut(u64),
-    on_slice: &mut dyn FnMut(&ParquetSlice) -> Result<()>,
+    on_slice: &mut dyn FnMut(ParquetSlice) -> Result<()>,
 ) -> Result<HeaderInfo> {
     let file = crate::input::open(path, crate::input::SUBMISSION)?;
     let footer = super::parquet_guard::Footer::read(path, &file)?;
@@ -1302,7 +1302,7 @@ pub fn read_parquet(
             }
             Ok((views, len))
         })?;
-        on_slice(&ParquetSlice {
+        on_slice(ParquetSlice {
             views,
             offset,
             height,
