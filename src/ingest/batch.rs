@@ -314,15 +314,6 @@ impl BatchWriter {
         Ok(())
     }
 
-    /// Append rows built elsewhere (a parallel worker's builders), in order.
-    pub fn append(&mut self, b: Buffers) -> Result<()> {
-        if b.is_empty() {
-            return Ok(());
-        }
-        let df = b.into_frame(&self.batch_id, &self.source_file, &self.path)?;
-        self.append_frame(df)
-    }
-
     /// Append rows already in the batch schema ([`Buffers::into_frame`]), in order.
     pub fn append_frame(&mut self, df: DataFrame) -> Result<()> {
         if df.height() == 0 {
