@@ -2,8 +2,9 @@
 //!
 //! ```text
 //! file --sha256--> already ingested? (refuse unless --force)
-//!      --read (csv | json | ndjson | parquet streamed; xlsx template)--> RawRow
-//!      --validate (hard rules, units)--> Accepted  --> raw/.tmp-batch=<id>/part-0.parquet
+//!      --read (csv | json | ndjson | parquet streamed; xlsx template)--> slices (parquet, csv) | RawRow
+//!      --validate: columnar fast path (columnar.rs), else the row validator (hard rules, units)
+//!                                    --> Accepted  --> raw/.tmp-batch=<id>/part-0.parquet
 //!                                    |-> Statement --> (spill) raw/.tmp-batch=<id>/statements/not-reported.parquet
 //!                                    \-> Problem   --> rejected/.tmp-<pid>-<id>.csv
 //!      --commit: rename batch dir, rename rejection file, replace manifest.json (the commit point)
