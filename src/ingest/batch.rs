@@ -23,18 +23,19 @@ pub const RAW_COMPRESSION: ParquetCompression = ParquetCompression::Snappy;
 pub const MIN_ROW_GROUP: usize = 32_768;
 
 /// Raw batch columns stored dictionary-encoded (Polars `Categorical`): the few distinct
-/// ids, units, sources and quality levels of a file are written once per row group with
-/// 32-bit codes per row, instead of the Parquet writer hashing every value again to build
-/// the same dictionary. DuckDB, pandas and Polars read them back as text.
-pub const DICTIONARY_COLUMNS: [&str; 9] = [
+/// ids, units and quality levels of a file are written once per row group with 32-bit
+/// codes per row, instead of the Parquet writer hashing every value again to build the same
+/// dictionary. DuckDB, pandas and Polars read them back as text. Only columns whose values
+/// are bounded (by the registry, the catalogue, the unit spellings, the quality levels)
+/// are here: a dictionary holds every value of the file, so `source`, `conversion` (which
+/// names each denominator) and the free text stay plain text, written a row group at a time.
+pub const DICTIONARY_COLUMNS: [&str; 7] = [
     col::BATCH_ID,
     col::SOURCE_FILE,
     col::CITY_ID,
     col::DATA_POINT_ID,
     col::UNIT,
     col::UNIT_REPORTED,
-    col::CONVERSION,
-    col::SOURCE,
     col::QUALITY,
 ];
 

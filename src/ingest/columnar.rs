@@ -85,11 +85,9 @@ struct Dictionaries {
     source_file: u32,
     city: Codes,
     data_point: Codes,
-    /// By spelling: its canonical unit, its conversion text.
+    /// By spelling: its canonical unit.
     unit: Codes,
-    conversion: Codes,
     unit_reported: Codes,
-    source: Codes,
     quality: Codes,
 }
 
@@ -102,6 +100,9 @@ pub struct Columnar<'a> {
     year_min: i64,
     year_max: i64,
     codes: Dictionaries,
+    /// Spelling index -> its conversion text (stored as plain text: see
+    /// [`super::batch::DICTIONARY_COLUMNS`]).
+    conversion_dict: StringChunked,
     /// Per data point: unit text as written -> spelling index, or [`SLOW`].
     unit_cache: Vec<FxHashMap<String, u32>>,
 }
@@ -196,9 +197,7 @@ impl<'a> Columnar<'a> {
             city: Codes::new(types, col::CITY_ID, registry.cities().len()),
             data_point: Codes::new(types, col::DATA_POINT_ID, catalog.data_points().len()),
             unit: Codes::new(types, col::UNIT, n_sp),
-            conversion: Codes::new(types, col::CONVERSION, n_sp),
             unit_reported: Codes::new(types, col::UNIT_REPORTED, 0),
-            source: Codes::new(types, col::SOURCE, 0),
             quality: Codes::new(types, col::QUALITY, QUALITY_LEVELS.len()),
             types: types.clone(),
         };
@@ -209,6 +208,10 @@ impl<'a> Columnar<'a> {
             year_min: year_min as i64,
             year_max: year_max as i64,
             codes,
+            conversion_dict: StringChunked::from_iter_values(
+                col::CONVERSION.into(),
+                units.spellings().iter().map(|s| s.conversion.as_str()),
+            ),
             unit_cache: vec![FxHashMap::default(); catalog.data_points().len()],
         })
     }
@@ -620,15 +623,18 @@ impl<'a> Columnar<'a> {
         let unit_codes = codes(&mut d.unit, &|k| spelling[k] as u32, &|i| {
             sp[i].canonical_unit.as_str()
         })?;
-        let conv_codes = codes(&mut d.conversion, &|k| spelling[k] as u32, &|i| {
-            sp[i].conversion.as_str()
-        })?;
+        // the conversion text of each row's spelling, gathered from one text per spelling
+        let spelling_idx: IdxCa = keep.iter().map(|&k| spelling[k]).collect_ca("".into());
+        let conversion = self
+            .conversion_dict
+            .take(&spelling_idx)?
+            .with_name(col::CONVERSION.into())
+            .into_column();
         let q_codes = codes(&mut d.quality, &|k| quality[k] as u32, &|i| {
             QUALITY_LEVELS[i]
         })?;
-        // texts by run: a file repeats a unit and a source over many rows
         let types = d.types.clone();
-        // texts by run: a file repeats a unit and a source over many rows; a missing cell
+        // texts by run: a file repeats a unit over many rows; a missing cell
         // (and with `blank_missing` a blank one) is stored as missing
         let dict_text =
             |c: &mut Codes, f: usize, name: &str, blank_missing: bool| -> PolarsResult<Column> {
@@ -666,7 +672,7 @@ impl<'a> Columnar<'a> {
             };
         let unit_reported =
             dict_text(&mut d.unit_reported, field::UNIT, col::UNIT_REPORTED, false)?;
-        let source = dict_text(&mut d.source, field::SOURCE, col::SOURCE, true)?;
+
         let plain_text = |f: usize, name: &str, blank_missing: bool| -> PolarsResult<Column> {
             Ok(match v(f) {
                 ColView::Str(ca) => {
@@ -720,10 +726,10 @@ impl<'a> Columnar<'a> {
             types.column(col::UNIT, unit_codes),
             value_reported,
             unit_reported,
-            types.column(col::CONVERSION, conv_codes),
+            conversion,
             Column::full_null(col::DENOMINATOR.into(), m, &DataType::String),
             Column::full_null(col::DENOMINATOR_VALUE.into(), m, &DataType::Float64),
-            source,
+            plain_text(field::SOURCE, col::SOURCE, true)?,
             types.column(col::QUALITY, q_codes),
             Column::new(col::VERIFIED.into(), pick_b(&verified)),
             Column::new(col::CONFIDENTIAL.into(), pick_b(&confidential)),
