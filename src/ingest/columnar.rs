@@ -23,7 +23,9 @@ use rustc_hash::FxHashMap;
 
 use super::batch::RawTypes;
 use super::read::{Cell, ColView, ParquetSlice, field};
-use super::validate::{pack_key, parse_bool_value, parse_flag, parse_quality};
+use super::validate::{
+    is_plain, nonzero_mantissa, pack_key, parse_bool_value, parse_flag, parse_quality,
+};
 use crate::catalog::units::MIN_NONZERO_ABS;
 use crate::catalog::{Catalog, UnitRegistry};
 use crate::quality::QUALITY_LEVELS;
@@ -143,24 +145,10 @@ fn trimmed(t: &str) -> bool {
     t.trim().len() == t.len()
 }
 
-/// Whether a number's text is plain decimal notation (as `validate::is_plain`) and
-/// non-empty; such a text has no space, group separator or statement to read first.
-fn plain_number(t: &str) -> bool {
-    !t.is_empty()
-        && t.bytes()
-            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
-}
-
-/// Whether the digits before the exponent are not all zero (as in `validate`).
-fn nonzero_mantissa(t: &str) -> bool {
-    t.split(['e', 'E'])
-        .next()
-        .is_some_and(|m| m.bytes().any(|b| (b'1'..=b'9').contains(&b)))
-}
-
 /// A number from its plain text, when the row validator reads it without a problem.
 fn read_number(t: &str) -> Option<f64> {
-    if !plain_number(t) {
+    // plain decimal notation has no space, group separator or statement to read first
+    if t.is_empty() || !is_plain(t) {
         return None;
     }
     let v: f64 = t.parse().ok()?;
@@ -252,46 +240,27 @@ impl<'a> Columnar<'a> {
         let slow_all = |ok: &mut Vec<bool>| ok.iter_mut().for_each(|o| *o = false);
 
         // city and data point: exactly as the registry and the catalogue write them
-        let mut city = vec![SLOW; n];
-        match v(field::CITY_ID) {
-            ColView::Str(ca) => {
-                let reg = self.registry;
-                let mut last = Last::new(SLOW);
-                for (k, t) in ca.slice(start as i64, n).iter().enumerate() {
-                    city[k] = match t {
-                        Some(t) => last.get(t, |t| {
-                            if trimmed(t) {
-                                reg.position(t).map_or(SLOW, |i| i as u32)
-                            } else {
-                                SLOW
-                            }
-                        }),
-                        None => SLOW,
-                    };
+        let ids = |f: usize, ok: &mut Vec<bool>, position: &dyn Fn(&str) -> Option<usize>| {
+            let mut out = vec![SLOW; n];
+            match v(f) {
+                ColView::Str(ca) => {
+                    let mut last = Last::new(SLOW);
+                    for (k, t) in ca.slice(start as i64, n).iter().enumerate() {
+                        out[k] = t.map_or(SLOW, |t| {
+                            last.get(t, |t| match trimmed(t) {
+                                true => position(t).map_or(SLOW, |i| i as u32),
+                                false => SLOW,
+                            })
+                        });
+                    }
                 }
+                _ => slow_all(ok),
             }
-            _ => slow_all(&mut ok),
-        }
-        let mut dp = vec![SLOW; n];
-        match v(field::DATA_POINT_ID) {
-            ColView::Str(ca) => {
-                let cat = self.catalog;
-                let mut last = Last::new(SLOW);
-                for (k, t) in ca.slice(start as i64, n).iter().enumerate() {
-                    dp[k] = match t {
-                        Some(t) => last.get(t, |t| {
-                            if trimmed(t) {
-                                cat.position(t).map_or(SLOW, |i| i as u32)
-                            } else {
-                                SLOW
-                            }
-                        }),
-                        None => SLOW,
-                    };
-                }
-            }
-            _ => slow_all(&mut ok),
-        }
+            out
+        };
+        let (reg, cat) = (self.registry, self.catalog);
+        let city = ids(field::CITY_ID, &mut ok, &|t| reg.position(t));
+        let dp = ids(field::DATA_POINT_ID, &mut ok, &|t| cat.position(t));
         for k in 0..n {
             ok[k] &= city[k] != SLOW && dp[k] != SLOW;
         }

@@ -826,14 +826,14 @@ fn accepted_range(dp: &DataPoint, canon: &CanonicalUnit) -> String {
 }
 
 /// Whether a number's text is plain decimal notation (digits, '.', sign, exponent).
-fn is_plain(t: &str) -> bool {
+pub(crate) fn is_plain(t: &str) -> bool {
     t.bytes()
         .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
 }
 
 /// Whether the digits before the exponent are not all zero: `1e-400` is a non-zero number
 /// (that parses to 0), `0.0e5` is zero.
-fn nonzero_mantissa(t: &str) -> bool {
+pub(crate) fn nonzero_mantissa(t: &str) -> bool {
     t.split(['e', 'E'])
         .next()
         .is_some_and(|m| m.bytes().any(|b| (b'1'..=b'9').contains(&b)))
