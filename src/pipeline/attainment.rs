@@ -279,6 +279,21 @@ pub struct TargetFrames {
     pub group: LazyFrame,
 }
 
+/// Every (city, data point) to score: each city of `cities` (a CITY_ID column) with each
+/// data point of `catalog` and its dimension, sub-dimension, category and direction.
+pub fn grid(cities: LazyFrame, catalog: LazyFrame) -> LazyFrame {
+    cities.select([col(d::CITY_ID)]).cross_join(
+        catalog.select([
+            col(d::DATA_POINT_ID),
+            col(d::DIMENSION),
+            col(d::SUB_DIMENSION),
+            col(d::CATEGORY),
+            col(d::DIRECTION),
+        ]),
+        None,
+    )
+}
+
 /// Attainment of `values` (aligned rows to score) on `grid` (CITY_ID x the catalogue's
 /// DATA_POINT_ID, hierarchy and DIRECTION), as `run` computes it: the targets that apply
 /// ([`resolve_targets`] over `memberships`), a benchmark where none does

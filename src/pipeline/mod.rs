@@ -412,21 +412,14 @@ fn attain(
     let group_targets = inputs.targets.group_frame()?;
     let group_keys = keys::GroupKeys::new(&[&memberships, &group_targets])?;
     let memberships = keys.encode_frame(group_keys.encode_frame(memberships)?)?;
-    let grid = aligned
-        .clone()
-        .lazy()
-        .select([col(d::CITY_ID)])
-        .unique_stable(None, UniqueKeepStrategy::First)
-        .cross_join(
-            catalog.clone().lazy().select([
-                col(d::DATA_POINT_ID),
-                col(d::DIMENSION),
-                col(d::SUB_DIMENSION),
-                col(d::CATEGORY),
-                col(d::DIRECTION),
-            ]),
-            None,
-        );
+    let grid = attainment::grid(
+        aligned
+            .clone()
+            .lazy()
+            .select([col(d::CITY_ID)])
+            .unique_stable(None, UniqueKeepStrategy::First),
+        catalog.clone().lazy(),
+    );
     let targets = attainment::TargetFrames {
         defaults: keys.encode_frame(inputs.targets.defaults_frame()?)?.lazy(),
         city: keys.encode_frame(inputs.targets.city_frame()?)?.lazy(),

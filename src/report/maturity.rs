@@ -465,19 +465,10 @@ pub fn city_maturity(
             aligned: all,
             year: run_year,
         } => {
-            let grid = df!(d::CITY_ID => [city_id])
-                .map_err(pipeline_err)?
-                .lazy()
-                .cross_join(
-                    cat.clone().lazy().select([
-                        col(d::DATA_POINT_ID),
-                        col(d::DIMENSION),
-                        col(d::SUB_DIMENSION),
-                        col(d::CATEGORY),
-                        col(d::DIRECTION),
-                    ]),
-                    None,
-                );
+            let grid = attainment::grid(
+                df!(d::CITY_ID => [city_id]).map_err(pipeline_err)?.lazy(),
+                cat.clone().lazy(),
+            );
             let memberships = groups::memberships(&cfg.peers.groupings, registry)?
                 .lazy()
                 .filter(col(d::CITY_ID).eq(lit(city_id)));
