@@ -1,6 +1,7 @@
 //! Criterion benches for the index researcher: the composite index over a generated
 //! workspace (default 500 cities x 112 data points x 2005..2024), its uncertainty
-//! analysis, and a plain rebuild loop (every step re-run per sample, as COINr's
+//! analysis, the variance-based sensitivity analysis at 1 000 samples per factor over all
+//! five factors (issue 24: under 60 s), and a plain rebuild loop (every step re-run per sample, as COINr's
 //! uncertainty analysis does) to measure what preparing once saves.
 //!
 //! `cargo bench --bench index` (CITYBENCH_BENCH_CITIES to change the size).
@@ -9,7 +10,10 @@ mod util;
 
 use citybench::cli::{GlobalArgs, index as index_cmd, run as run_cmd};
 use citybench::config::Config;
-use citybench::index::{self, Spec, data::IndexData, framework::Framework, uncertainty};
+use citybench::config::{Imputation, Outliers};
+use citybench::index::{
+    self, Spec, data::IndexData, framework::Framework, sensitivity, uncertainty,
+};
 use citybench::output::{OutputArgs, OutputFormat};
 use citybench::pipeline::targets::Targets;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -48,6 +52,7 @@ fn bench_index(c: &mut Criterion) {
                 year: None,
                 uncertainty: 0,
                 seed: 1,
+                sensitivity: false,
                 top: Some(0),
                 name: None,
                 output: OutputArgs {
@@ -73,6 +78,32 @@ fn bench_index(c: &mut Criterion) {
             let s = uncertainty::samples(&fw, &cfg, 1000, 7);
             let codes = |u: usize| data.units[p.units[u]].clone();
             uncertainty::run(&fw, &p, &s, cfg.minmax_range, &codes).unwrap()
+        })
+    });
+    // weights, normalisation, aggregation, imputation and treatment: 1000 x 7 builds
+    let mut five = cfg.clone();
+    five.imputations = vec![Imputation::None, Imputation::Mean];
+    five.treatments = vec![Outliers::None, Outliers::Jrc];
+    grp.bench_function("sensitivity_1000_per_factor_5_factors", |b| {
+        b.iter(|| {
+            let p = index::prepare(&fw, &data, &spec, reg).unwrap();
+            let built = index::build_prepared(
+                &fw,
+                &data,
+                p,
+                (spec.normalisation, spec.minmax_range),
+                spec.aggregation,
+                &fw.weights(),
+            )
+            .unwrap();
+            let p = &built.prepared;
+            let factors = sensitivity::factors(&five);
+            let s = sensitivity::design(&fw, &five, &factors, 1000, 7);
+            let v = uncertainty::Variants::new(&fw, &data, &spec, reg, p, &s, five.minmax_range)
+                .unwrap();
+            let codes = |u: usize| data.units[p.units[u]].clone();
+            let ranks = uncertainty::run_with_progress(&fw, &v, &s, &codes, &|| {}).unwrap();
+            sensitivity::analyse(&factors, 1000, &built.ranks[fw.root], &ranks, 100, 7)
         })
     });
     // the plain loop: all steps per sample (100 samples; x10 for 1000)

@@ -118,6 +118,14 @@ weight_noise = 0.25
 normalisations = ["minmax", "rank"]
 minmax_range = [1.0, 100.0]
 aggregations = ["arithmetic", "geometric"]
+# Imputation methods and outlier treatments drawn from (empty: the [index] choice in every
+# sample), e.g. imputations = ["none", "mean", "group_median"], treatments = ["none", "jrc"].
+imputations = []
+treatments = []
+# `--sensitivity` (variance-based indices, Saltelli/Jansen estimators; --uncertainty N is
+# then the number of samples per factor): bootstrap resamples of each index's 5th-95th
+# percentile interval (0: none).
+bootstrap = 100
 "#;
 
 /// `[analysis]`.
@@ -300,6 +308,20 @@ pub enum Imputation {
     Latest,
 }
 
+impl Imputation {
+    /// The configuration spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Imputation::None => "none",
+            Imputation::Mean => "mean",
+            Imputation::Median => "median",
+            Imputation::GroupMean => "group_mean",
+            Imputation::GroupMedian => "group_median",
+            Imputation::Latest => "latest",
+        }
+    }
+}
+
 /// Outlier treatment (METHODOLOGY section 9 step 5).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
@@ -309,6 +331,16 @@ pub enum Outliers {
     None,
     /// The JRC rule: winsorise, else log transform.
     Jrc,
+}
+
+impl Outliers {
+    /// The configuration spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outliers::None => "none",
+            Outliers::Jrc => "jrc",
+        }
+    }
 }
 
 /// Normalisation of indicators (METHODOLOGY section 9 step 6).
@@ -386,6 +418,13 @@ pub struct Uncertainty {
     pub normalisations: Vec<Normalisation>,
     pub minmax_range: [f64; 2],
     pub aggregations: Vec<Aggregation>,
+    /// Imputation methods drawn from (empty: `[index] imputation` in every sample).
+    pub imputations: Vec<Imputation>,
+    /// Outlier treatments drawn from (empty: `[index] outliers` in every sample).
+    pub treatments: Vec<Outliers>,
+    /// Bootstrap resamples of the sensitivity indices' 5th-95th percentile intervals
+    /// (`--sensitivity`; 0: none).
+    pub bootstrap: u32,
 }
 
 impl Default for Uncertainty {
@@ -395,6 +434,9 @@ impl Default for Uncertainty {
             normalisations: vec![Normalisation::Minmax, Normalisation::Rank],
             minmax_range: [1.0, 100.0],
             aggregations: vec![Aggregation::Arithmetic, Aggregation::Geometric],
+            imputations: Vec::new(),
+            treatments: Vec::new(),
+            bootstrap: 100,
         }
     }
 }
@@ -580,6 +622,12 @@ impl Config {
                 ));
             }
         }
+        if ix.uncertainty.bootstrap > 100_000 {
+            return bad(format!(
+                "index.uncertainty.bootstrap must be at most 100000 (got {})",
+                ix.uncertainty.bootstrap
+            ));
+        }
         if ix.uncertainty.normalisations.is_empty() || ix.uncertainty.aggregations.is_empty() {
             return bad(
                 "index.uncertainty.normalisations and .aggregations must each list at least one method"
@@ -629,6 +677,10 @@ mod tests {
         assert_eq!(
             e("[index.uncertainty]\nweight_noise = 1.0\n"),
             "c.toml: index.uncertainty.weight_noise must be in [0, 1) (got 1)"
+        );
+        assert_eq!(
+            e("[index.uncertainty]\nbootstrap = 100001\n"),
+            "c.toml: index.uncertainty.bootstrap must be at most 100000 (got 100001)"
         );
         assert_eq!(
             e("[index]\nminmax_range = [100.0, 0.0]\n"),

@@ -438,4 +438,18 @@ pub mod index {
     pub const RANK_P95: &str = "rank_p95";
     pub const RANK_INTERVAL: &str = "rank_interval";
     pub const SAMPLES: &str = "samples";
+    /// Sensitivity: the output analysed (`mean_abs_rank_change` of all units, or a unit's
+    /// `rank`).
+    pub const TARGET: &str = "target";
+    /// Sensitivity: the uncertain choice (`weights`, `normalisation`, ...).
+    pub const FACTOR: &str = "factor";
+    pub const FIRST_ORDER: &str = "first_order";
+    pub const TOTAL_EFFECT: &str = "total_effect";
+    pub const FIRST_ORDER_P05: &str = "first_order_p05";
+    pub const FIRST_ORDER_P95: &str = "first_order_p95";
+    pub const TOTAL_EFFECT_P05: &str = "total_effect_p05";
+    pub const TOTAL_EFFECT_P95: &str = "total_effect_p95";
+    /// Sensitivity: the output's variance over the `2N` rows of matrices A and B.
+    pub const VARIANCE: &str = "variance";
+    pub const SAMPLES_PER_FACTOR: &str = "samples_per_factor";
 }

@@ -346,7 +346,7 @@ impl Attack {
     }
 }
 
-const MARTS: [&str; 13] = [
+const MARTS: [&str; 14] = [
     "city_scorecard",
     "peer_benchmarks",
     "kpi_gaps",
@@ -358,6 +358,7 @@ const MARTS: [&str; 13] = [
     "index_scores",
     "index_ranks",
     "index_uncertainty",
+    "index_sensitivity",
     "index_diagnostics",
     "index_screening",
 ];

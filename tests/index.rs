@@ -1414,6 +1414,151 @@ fn uncertainty_gives_ordered_rank_intervals_for_every_ranked_unit() {
 }
 
 #[test]
+fn sensitivity_indices_are_seeded_published_and_cover_every_factor() {
+    let (ws, _) = generated(120, 13);
+    configure(
+        &ws,
+        &[
+            ("imputations = []", "imputations = [\"none\", \"mean\"]"),
+            ("treatments = []", "treatments = [\"none\", \"jrc\"]"),
+            ("bootstrap = 100", "bootstrap = 40"),
+        ],
+    );
+    let args = [
+        "index",
+        "--uncertainty",
+        "20",
+        "--sensitivity",
+        "--seed",
+        "5",
+        "--top",
+        "2",
+    ];
+    let out = ok(&ws, &args);
+    assert!(
+        out.contains("\nLeast stable ranks over 40 samples (widest 5th-95th percentile rank interval; weights x U(0.75, 1.25), normalisation minmax/rank, aggregation arithmetic/geometric, imputation none/mean, treatment none/jrc):\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\nSensitivity of the mean absolute rank change (variance "),
+        "{out}"
+    );
+    assert!(
+        out.contains(") over 140 builds (20 per factor; first order: Saltelli 2010, total effect: Jansen 1999; 5th-95th percentiles of 40 bootstrap resamples; per unit in index_sensitivity):\nfactor "),
+        "{out}"
+    );
+    let first = index_outputs(&ws);
+    assert!(first.contains_key("index_sensitivity.parquet"));
+    ok(&ws, &args);
+    assert!(index_outputs(&ws) == first, "a second run differs");
+    let m = manifest(&ws);
+    assert_eq!(m["uncertainty"]["samples"], 40);
+    assert_eq!(
+        m["uncertainty"]["sensitivity"],
+        serde_json::json!({
+            "factors": ["weights", "normalisation", "aggregation", "imputation", "treatment"],
+            "samples_per_factor": 20,
+            "builds": 140,
+            "estimators": "Saltelli 2010 (first order), Jansen 1999 (total effect)",
+            "bootstrap": 40
+        })
+    );
+    assert_eq!(
+        m["uncertainty"]["imputations"],
+        serde_json::json!(["none", "mean"])
+    );
+    let con = duckdb::Connection::open_in_memory().unwrap();
+    let count = |q: &str| -> i64 {
+        con.query_row(q, [], |r| r.get(0))
+            .unwrap_or_else(|e| panic!("{e}\n{q}"))
+    };
+    let t = derived(&ws, "index_sensitivity");
+    let units = count(&format!(
+        "select count(*) from {} where code = 'index' and rank is not null",
+        derived(&ws, "index_scores")
+    ));
+    // one row per factor for the overall target, and per factor and ranked unit
+    assert_eq!(count(&format!("select count(*) from {t}")), 5 * (1 + units));
+    assert_eq!(
+        count(&format!(
+            "select count(*) from {t} where target = 'mean_abs_rank_change' and unit_id is null
+             and first_order_p05 <= first_order_p95 and total_effect_p05 <= total_effect_p95
+             and total_effect >= 0 and variance > 0 and samples_per_factor = 20"
+        )),
+        5
+    );
+    assert_eq!(
+        count(&format!(
+            "select count(distinct unit_id) from {t} where target = 'rank' and first_order_p05 is null"
+        )),
+        units
+    );
+    // total effects are sums of squares: never negative
+    assert_eq!(
+        count(&format!("select count(*) from {t} where total_effect < 0")),
+        0
+    );
+    // the mart adds the interactions, and is served by the database
+    assert_eq!(
+        sql(
+            &ws,
+            "select count(*) as n, count(distinct factor) as factors, sum(case when abs(interactions - (total_effect - first_order)) > 1e-12 then 1 else 0 end) as bad from index_sensitivity"
+        ),
+        format!("n,factors,bad\n{},5,0\n", 5 * (1 + units))
+    );
+    // another seed: other indices, the same index; without --sensitivity the table goes
+    ok(
+        &ws,
+        &[
+            "index",
+            "--uncertainty",
+            "20",
+            "--sensitivity",
+            "--seed",
+            "6",
+        ],
+    );
+    let seed6 = index_outputs(&ws);
+    assert!(seed6["index_sensitivity.parquet"] != first["index_sensitivity.parquet"]);
+    assert!(seed6["index_scores.parquet"] == first["index_scores.parquet"]);
+    ok(&ws, &["index", "--uncertainty", "20"]);
+    assert!(!index_outputs(&ws).contains_key("index_sensitivity.parquet"));
+    assert_eq!(manifest(&ws)["uncertainty"].get("sensitivity"), None);
+}
+
+#[test]
+fn sensitivity_refuses_too_few_samples_or_factors() {
+    let (ws, _) = generated(30, 3);
+    fails(
+        &ws,
+        &["index", "--uncertainty", "2", "--sensitivity"],
+        "--sensitivity needs --uncertainty N with N >= 3 samples per factor (got 2)",
+    );
+    configure(
+        &ws,
+        &[(
+            "normalisations = [\"minmax\", \"rank\"]",
+            "normalisations = [\"rank\"]",
+        )],
+    );
+    configure(
+        &ws,
+        &[(
+            "aggregations = [\"arithmetic\", \"geometric\"]",
+            "aggregations = [\"geometric\"]",
+        )],
+    );
+    fails(
+        &ws,
+        &["index", "--uncertainty", "10", "--sensitivity"],
+        "--sensitivity needs at least two uncertain factors; [index.uncertainty] varies weights (weights vary when weight_noise > 0; normalisations, aggregations, imputations and treatments when they list two or more); use --uncertainty without --sensitivity for rank intervals",
+    );
+    let r = ws.run(&["index", "--sensitivity"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--uncertainty <N>"), "{}", r.stderr);
+}
+
+#[test]
 fn the_index_example_queries_run_on_an_indexed_workspace() {
     let (ws, _) = generated(150, 11);
     ok(&ws, &["index", "--uncertainty", "20", "--seed", "2"]);

@@ -160,6 +160,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
             year: None,
             uncertainty: 200,
             seed: 1,
+            sensitivity: false,
             top: Some(5),
             name: None,
             output: crate::output::OutputArgs {

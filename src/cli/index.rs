@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::index::choices::{check_choices, load_framework};
 use crate::index::manifest::Manifest;
 use crate::index::store::{self, Target};
-use crate::index::{self, Spec, data::IndexData, diagnostics, tables, uncertainty};
+use crate::index::{self, Spec, data::IndexData, diagnostics, sensitivity, tables, uncertainty};
 use crate::output::{OutputArgs, OutputFormat, Rows};
 use crate::registry::Registry;
 use crate::store::Workspace;
@@ -45,6 +45,12 @@ pub struct Args {
     /// Seed of the uncertainty analysis.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Variance-based sensitivity indices (first-order and total effect of each uncertain
+    /// choice of [index.uncertainty] on each unit's rank and on the mean absolute rank
+    /// change; Saltelli design, Saltelli/Jansen estimators). --uncertainty N is then the
+    /// number of samples per factor: N x (factors + 2) builds.
+    #[arg(long, requires = "uncertainty")]
+    pub sensitivity: bool,
     /// Print only the N best-ranked units (0 = all). Default: the 25 best in the terminal
     /// table, all in a file (--out) or a machine format (csv, json, ...).
     #[arg(long, value_name = "N")]
@@ -124,7 +130,13 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
                 ws,
                 &registry,
                 config.index.include_confidential,
-                spec.imputation == crate::config::Imputation::Latest,
+                spec.imputation == crate::config::Imputation::Latest
+                    || (args.uncertainty > 0
+                        && config
+                            .index
+                            .uncertainty
+                            .imputations
+                            .contains(&crate::config::Imputation::Latest)),
             )?
         }
     };
@@ -135,27 +147,84 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
     let codes = |u: usize| data.units[p.units[u]].clone();
     let diags = diagnostics::diagnose(&fw, &built, spec.aggregation, &codes)?;
     let t_diag = clock.elapsed() - t_build;
+    let ucfg = &config.index.uncertainty;
+    let factors = sensitivity::factors(ucfg);
+    if args.sensitivity {
+        if args.uncertainty < 3 {
+            return Err(Error::Usage(format!(
+                "--sensitivity needs --uncertainty N with N >= 3 samples per factor (got {})",
+                args.uncertainty
+            )));
+        }
+        if factors.len() < 2 {
+            return Err(Error::Usage(format!(
+                "--sensitivity needs at least two uncertain factors; [index.uncertainty] varies {} (weights vary when weight_noise > 0; normalisations, aggregations, imputations and treatments when they list two or more); use --uncertainty without --sensitivity for rank intervals",
+                if factors.is_empty() {
+                    "none".to_string()
+                } else {
+                    factors
+                        .iter()
+                        .map(|f| f.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            )));
+        }
+    }
     let mut rank_stats = None;
+    let mut sens = None;
     if args.uncertainty > 0 {
-        let samples =
-            uncertainty::samples(&fw, &config.index.uncertainty, args.uncertainty, args.seed);
-        let bar = crate::progress::count_bar(
-            samples.len() as u64,
-            "index: uncertainty samples",
-            global.quiet,
-        );
-        let ranks = uncertainty::run_with_progress(
+        let samples = if args.sensitivity {
+            sensitivity::design(&fw, ucfg, &factors, args.uncertainty, args.seed)
+        } else {
+            uncertainty::samples(&fw, ucfg, args.uncertainty, args.seed)
+        };
+        let variants = uncertainty::Variants::new(
             &fw,
+            &data,
+            &spec,
+            &registry,
             p,
             &samples,
-            config.index.uncertainty.minmax_range,
-            &codes,
-            &|| bar.inc(1),
+            ucfg.minmax_range,
+        )?;
+        let bar = crate::progress::count_bar(
+            samples.len() as u64,
+            if args.sensitivity {
+                "index: sensitivity builds"
+            } else {
+                "index: uncertainty samples"
+            },
+            global.quiet,
         );
+        let ranks =
+            uncertainty::run_with_progress(&fw, &variants, &samples, &codes, &|| bar.inc(1));
         bar.finish_and_clear();
         let ranks = ranks?;
-        rank_stats = Some(uncertainty::rank_stats(&built.ranks[fw.root], &ranks));
+        let nominal = &built.ranks[fw.root];
+        if args.sensitivity {
+            // the rank statistics of the 2N independent rows of matrices A and B (COINr's)
+            rank_stats = Some(uncertainty::rank_stats(
+                nominal,
+                &ranks[..2 * args.uncertainty],
+            ));
+            sens = Some(sensitivity::analyse(
+                &factors,
+                args.uncertainty,
+                nominal,
+                &ranks,
+                ucfg.bootstrap as usize,
+                args.seed,
+            ));
+        } else {
+            rank_stats = Some(uncertainty::rank_stats(nominal, &ranks));
+        }
     }
+    let mc_samples = if args.sensitivity {
+        2 * args.uncertainty
+    } else {
+        args.uncertainty
+    };
     let t_unc = clock.elapsed() - t_build - t_diag;
     // the tables, where the run's target keeps them
     let computed = if target == Target::Nowhere {
@@ -170,7 +239,7 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
             &diags,
             rank_stats
                 .as_deref()
-                .map(|rs: &[uncertainty::RankStats]| (rs, args.uncertainty)),
+                .map(|rs: &[uncertainty::RankStats]| (rs, mc_samples, sens.as_ref())),
         )?
     };
     let manifest = Manifest::new(
@@ -181,8 +250,18 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
         &spec,
         &built,
         groupings.iter().map(|(g, _)| g.clone()).collect(),
-        (args.uncertainty > 0).then_some((args.uncertainty, args.seed)),
+        (args.uncertainty > 0).then_some((mc_samples, args.seed)),
     )?;
+    let mut manifest = manifest;
+    if let (Some(s), Some(u)) = (&sens, manifest.uncertainty.as_mut()) {
+        u.sensitivity = Some(index::manifest::SensitivityRecord {
+            factors: s.factors.iter().map(|f| f.as_str()).collect(),
+            samples_per_factor: s.n,
+            builds: s.n * (s.factors.len() + 2),
+            estimators: "Saltelli 2010 (first order), Jansen 1999 (total effect)",
+            bootstrap: ucfg.bootstrap,
+        });
+    }
     let stored = store::keep(ws, &target, computed, manifest)?;
     let manifest = &stored;
     let treated = manifest
@@ -212,7 +291,15 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
         logged,
         spec.normalisation.as_str(),
         spec.aggregation.as_str(),
-        if args.uncertainty > 0 {
+        if let Some(sn) = &sens {
+            format!(
+                "; sensitivity: {} samples per factor x ({} factors + 2) = {} builds, seed {}",
+                sn.n,
+                sn.factors.len(),
+                sn.n * (sn.factors.len() + 2),
+                args.seed
+            )
+        } else if args.uncertainty > 0 {
             format!(
                 "; uncertainty: {} samples, seed {}",
                 args.uncertainty, args.seed
@@ -319,29 +406,73 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
                 num(s.p95 - s.p05),
             ]);
         }
+        let list = |v: Vec<&str>| v.join("/");
+        let mut varied = format!(
+            "weights x U({}, {}), normalisation {}, aggregation {}",
+            1.0 - ucfg.weight_noise,
+            1.0 + ucfg.weight_noise,
+            list(ucfg.normalisations.iter().map(|n| n.as_str()).collect()),
+            list(ucfg.aggregations.iter().map(|a| a.as_str()).collect()),
+        );
+        if !ucfg.imputations.is_empty() {
+            varied += &format!(
+                ", imputation {}",
+                list(ucfg.imputations.iter().map(|m| m.as_str()).collect())
+            );
+        }
+        if !ucfg.treatments.is_empty() {
+            varied += &format!(
+                ", treatment {}",
+                list(ucfg.treatments.iter().map(|m| m.as_str()).collect())
+            );
+        }
         println!(
-            "\nLeast stable ranks over {} samples (widest 5th-95th percentile rank interval; weights x U({}, {}), normalisation {}, aggregation {}):",
-            args.uncertainty,
-            1.0 - config.index.uncertainty.weight_noise,
-            1.0 + config.index.uncertainty.weight_noise,
-            config
-                .index
-                .uncertainty
-                .normalisations
-                .iter()
-                .map(|n| n.as_str())
-                .collect::<Vec<_>>()
-                .join("/"),
-            config
-                .index
-                .uncertainty
-                .aggregations
-                .iter()
-                .map(|a| a.as_str())
-                .collect::<Vec<_>>()
-                .join("/"),
+            "\nLeast stable ranks over {mc_samples} samples (widest 5th-95th percentile rank interval; {varied}):"
+        );
+        o.emit(&t)?;
+    }
+    if let Some(sn) = &sens
+        && o.out.is_none()
+        && matches!(o.format, OutputFormat::Table | OutputFormat::Markdown)
+    {
+        let mut t = Rows::new([
+            "factor",
+            "first_order",
+            "total_effect",
+            "interactions",
+            "first_order_p05",
+            "first_order_p95",
+            "total_effect_p05",
+            "total_effect_p95",
+        ]);
+        for (f, ix) in sn.factors.iter().zip(&sn.overall.1) {
+            t.push(vec![
+                Value::from(f.as_str()),
+                num(ix.first_order),
+                num(ix.total_effect),
+                num(ix.total_effect - ix.first_order),
+                num(ix.first_order_interval[0]),
+                num(ix.first_order_interval[1]),
+                num(ix.total_effect_interval[0]),
+                num(ix.total_effect_interval[1]),
+            ]);
+        }
+        println!(
+            "\nSensitivity of the mean absolute rank change (variance {}) over {} builds ({} per factor; first order: Saltelli 2010, total effect: Jansen 1999; 5th-95th percentiles of {} bootstrap resamples; per unit in index_sensitivity):",
+            fmt6(sn.overall.0),
+            sn.n * (sn.factors.len() + 2),
+            sn.n,
+            ucfg.bootstrap
         );
         o.emit(&t)?;
     }
     Ok(Outcome::Ok)
+}
+
+/// A number rounded to 6 decimals as the tables print it.
+fn fmt6(v: f64) -> String {
+    match num(v) {
+        Value::Number(n) => n.to_string(),
+        _ => "n/a".into(),
+    }
 }

@@ -8,7 +8,7 @@ use super::data::IndexData;
 use super::framework::Framework;
 use super::treat::Treatment;
 use super::{Built, Spec};
-use crate::config::{self, Aggregation, Normalisation};
+use crate::config::{self, Aggregation, Imputation, Normalisation, Outliers};
 use crate::error::{Error, Result};
 use crate::pipeline::OutputFile;
 
@@ -88,6 +88,26 @@ pub struct UncertaintyRecord {
     pub weight_noise: f64,
     pub normalisations: Vec<Normalisation>,
     pub aggregations: Vec<Aggregation>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub imputations: Vec<Imputation>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub treatments: Vec<Outliers>,
+    /// The variance-based sensitivity analysis (`--sensitivity`), when it ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sensitivity: Option<SensitivityRecord>,
+}
+
+/// The design of a sensitivity analysis.
+#[derive(Debug, Serialize)]
+pub struct SensitivityRecord {
+    /// The factors varied, in design order.
+    pub factors: Vec<&'static str>,
+    /// Rows per matrix (`N`).
+    pub samples_per_factor: usize,
+    /// Builds evaluated: `N (d + 2)`.
+    pub builds: usize,
+    pub estimators: &'static str,
+    pub bootstrap: u32,
 }
 
 impl Manifest {
@@ -177,6 +197,9 @@ impl Manifest {
                 weight_noise: config.uncertainty.weight_noise,
                 normalisations: config.uncertainty.normalisations.clone(),
                 aggregations: config.uncertainty.aggregations.clone(),
+                imputations: config.uncertainty.imputations.clone(),
+                treatments: config.uncertainty.treatments.clone(),
+                sensitivity: None,
             }),
             outputs: Vec::new(),
         })

@@ -6,6 +6,7 @@ use polars::prelude::*;
 use super::data::IndexData;
 use super::diagnostics::NodeDiagnostics;
 use super::framework::{Framework, Kind};
+use super::sensitivity::Sensitivity;
 use super::stats;
 use super::treat::Treatment;
 use super::uncertainty::RankStats;
@@ -347,10 +348,66 @@ pub fn uncertainty(
     )
 }
 
+/// `index_sensitivity`: per factor, the indices of the mean absolute rank change of all
+/// units (`target` = `mean_abs_rank_change`, no unit, with bootstrap intervals), then of
+/// each included unit's rank (`target` = `rank`).
+pub fn sensitivity(data: &IndexData, built: &Built, s: &Sensitivity) -> Result<DataFrame> {
+    let p = &built.prepared;
+    let rows = s.factors.len() * (1 + s.units.len());
+    let mut target = Vec::with_capacity(rows);
+    let mut unit_id: Vec<Option<String>> = Vec::with_capacity(rows);
+    let mut unit_name: Vec<Option<String>> = Vec::with_capacity(rows);
+    let mut factor = Vec::with_capacity(rows);
+    let mut vals: [Vec<Option<f64>>; 7] = Default::default();
+    let mut push =
+        |t: &'static str, u: Option<usize>, var: f64, ix: &[super::sensitivity::Indices]| {
+            for (f, i) in s.factors.iter().zip(ix) {
+                target.push(t);
+                unit_id.push(u.map(|u| data.units[p.units[u]].clone()));
+                unit_name.push(u.map(|u| data.names[p.units[u]].clone()));
+                factor.push(f.as_str());
+                for (col, v) in vals.iter_mut().zip([
+                    i.first_order,
+                    i.total_effect,
+                    i.first_order_interval[0],
+                    i.first_order_interval[1],
+                    i.total_effect_interval[0],
+                    i.total_effect_interval[1],
+                    var,
+                ]) {
+                    col.push(opt(v));
+                }
+            }
+        };
+    push("mean_abs_rank_change", None, s.overall.0, &s.overall.1);
+    for (u, (var, ix)) in s.units.iter().enumerate() {
+        push("rank", Some(u), *var, ix);
+    }
+    let [fo, te, fo5, fo95, te5, te95, var] = vals;
+    frame(
+        "index_sensitivity",
+        vec![
+            Column::new(x::TARGET.into(), target),
+            Column::new(x::UNIT_ID.into(), unit_id),
+            Column::new(x::UNIT_NAME.into(), unit_name),
+            Column::new(x::FACTOR.into(), factor),
+            Column::new(x::FIRST_ORDER.into(), fo),
+            Column::new(x::TOTAL_EFFECT.into(), te),
+            Column::new(x::FIRST_ORDER_P05.into(), fo5),
+            Column::new(x::FIRST_ORDER_P95.into(), fo95),
+            Column::new(x::TOTAL_EFFECT_P05.into(), te5),
+            Column::new(x::TOTAL_EFFECT_P95.into(), te95),
+            Column::new(x::VARIANCE.into(), var),
+            Column::new(x::SAMPLES_PER_FACTOR.into(), vec![s.n as u32; rows]),
+        ],
+    )
+}
+
 /// Every table of an index run, named as published: `index_scores`, `index_ranks` (overall
 /// and within each of `groupings`), `index_units`, `index_diagnostics` and, when the
 /// uncertainty analysis ran (its rank statistics over `samples` samples),
-/// `index_uncertainty`.
+/// `index_uncertainty`, and with its sensitivity indices, `index_sensitivity`
+/// (`uncertainty` = (rank statistics, samples, sensitivity)).
 pub fn all(
     fw: &Framework,
     data: &IndexData,
@@ -358,7 +415,7 @@ pub fn all(
     availability_min: f64,
     groupings: &[(String, Vec<Option<String>>)],
     diags: &[NodeDiagnostics],
-    uncertainty: Option<(&[RankStats], usize)>,
+    uncertainty: Option<(&[RankStats], usize, Option<&Sensitivity>)>,
 ) -> Result<Vec<(&'static str, DataFrame)>> {
     let p = &built.prepared;
     let mut t = vec![
@@ -370,11 +427,14 @@ pub fn all(
         ),
         ("index_diagnostics", diagnostics(fw, diags)?),
     ];
-    if let Some((rs, samples)) = uncertainty {
+    if let Some((rs, samples, sens)) = uncertainty {
         t.push((
             "index_uncertainty",
             self::uncertainty(fw, data, built, rs, samples)?,
         ));
+        if let Some(s) = sens {
+            t.push(("index_sensitivity", self::sensitivity(data, built, s)?));
+        }
     }
     Ok(t)
 }

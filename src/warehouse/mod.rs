@@ -68,6 +68,7 @@ pub const MODELS: &[(&str, &str, &str)] = &[
     model!("staging", "stg_index_units"),
     model!("staging", "stg_index_diagnostics"),
     model!("staging", "stg_index_uncertainty"),
+    model!("staging", "stg_index_sensitivity"),
     model!("marts", "city_scorecard"),
     model!("marts", "peer_benchmarks"),
     model!("marts", "kpi_gaps"),
@@ -79,6 +80,7 @@ pub const MODELS: &[(&str, &str, &str)] = &[
     model!("marts", "index_scores"),
     model!("marts", "index_ranks"),
     model!("marts", "index_uncertainty"),
+    model!("marts", "index_sensitivity"),
     model!("marts", "index_diagnostics"),
     model!("marts", "index_screening"),
 ];
@@ -170,6 +172,10 @@ pub const OPTIONAL_SOURCES: &[(&str, &str)] = &[
     (
         "index_uncertainty",
         "SELECT * FROM (VALUES (NULL::VARCHAR, NULL::VARCHAR, NULL::DOUBLE, NULL::INTEGER, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::INTEGER)) AS t(unit_id, unit_name, nominal_score, nominal_rank, median_rank, mean_rank, rank_p05, rank_p95, rank_interval, samples) WHERE false",
+    ),
+    (
+        "index_sensitivity",
+        "SELECT * FROM (VALUES (NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::INTEGER)) AS t(target, unit_id, unit_name, factor, first_order, total_effect, first_order_p05, first_order_p95, total_effect_p05, total_effect_p95, variance, samples_per_factor) WHERE false",
     ),
 ];
 
