@@ -50,6 +50,7 @@ fn bench_index(c: &mut Criterion) {
                 data: None,
                 framework: None,
                 year: None,
+                panel: false,
                 uncertainty: 0,
                 seed: 1,
                 sensitivity: false,

@@ -107,6 +107,10 @@ aggregation = "arithmetic"
 # true makes a custodian index: its normalisation, aggregates and ranks rest on confidential
 # values, so the index marts (index_scores, index_ranks, ...) are empty and it is not exported.
 include_confidential = false
+# Multi-year builds (`index --data FILE --panel`, one index per year of the file):
+# "global" normalises over every unit-year stacked (COINr's global = TRUE; scores are
+# comparable across years) or "per_year" each year on its own.
+panel_normalisation = "global"
 
 [index.uncertainty]
 # Monte Carlo (`citybench index --uncertainty N --seed S`): every weight x U(1 - noise,
@@ -410,6 +414,27 @@ impl Aggregation {
     }
 }
 
+/// How a multi-year build (`index --panel`) normalises.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PanelNormalisation {
+    /// Over every unit-year stacked (COINr's `global = TRUE`): comparable across years.
+    #[default]
+    Global,
+    /// Each year on its own.
+    PerYear,
+}
+
+impl PanelNormalisation {
+    /// The configuration spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PanelNormalisation::Global => "global",
+            PanelNormalisation::PerYear => "per_year",
+        }
+    }
+}
+
 /// `[index.uncertainty]`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -459,6 +484,7 @@ pub struct Index {
     pub aggregation: Aggregation,
     pub group_ranks: Option<Vec<String>>,
     pub include_confidential: bool,
+    pub panel_normalisation: PanelNormalisation,
     pub uncertainty: Uncertainty,
 }
 
@@ -479,6 +505,7 @@ impl Default for Index {
             aggregation: Aggregation::Arithmetic,
             group_ranks: None,
             include_confidential: false,
+            panel_normalisation: PanelNormalisation::Global,
             uncertainty: Uncertainty::default(),
         }
     }

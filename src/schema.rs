@@ -386,6 +386,8 @@ pub mod derived {
 
 /// Columns of the composite index outputs (`derived/index_*.parquet`).
 pub mod index {
+    /// Panel builds (`index --panel`): the year of the row, the first column of every table.
+    pub const YEAR: &str = "year";
     pub const UNIT_ID: &str = "unit_id";
     pub const UNIT_NAME: &str = "unit_name";
     pub const CODE: &str = "code";

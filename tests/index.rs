@@ -1558,6 +1558,180 @@ fn sensitivity_refuses_too_few_samples_or_factors() {
     assert!(r.stderr.contains("--uncertainty <N>"), "{}", r.stderr);
 }
 
+/// Three units over two years (COINr's `Time`).
+const PANEL: &str = "uCode,Time,x1,x2,x3
+a,2020,0,10,50
+b,2020,10,30,100
+c,2020,20,50,0
+a,2021,40,20,100
+b,2021,20,10,50
+c,2021,30,50,0
+";
+
+// By hand, min-max over the six unit-years stacked (global), after the direction:
+//   x1 (min 0, max 40):           a20 0,   b20 25,  c20 50, a21 100,  b21 50,  c21 75
+//   x2 (x -1: min -50, max -10):  a20 100, b20 50,  c20 0,  a21 75,   b21 100, c21 0
+//   x3 (min 0, max 100):          a20 50,  b20 100, c20 0,  a21 100,  b21 50,  c21 0
+//   P1 = (x1 + x2) / 2:           a20 50,  b20 37.5, c20 25, a21 87.5, b21 75, c21 37.5
+//   IDX = (P1 + 2 x3) / 3:        a20 50, b20 237.5/3, c20 25/3, a21 287.5/3, b21 175/3,
+//                                 c21 37.5/3
+//   ranks within the year:        2020: b 1, a 2, c 3; 2021: a 1, b 2, c 3
+// Year by year instead, 2021 alone: x1 a 100, b 0, c 50; x2 a 75, b 100, c 0; x3 a 100,
+//   b 50, c 0; IDX a 287.5/3, b (50 + 100)/3 = 50, c 25/3.
+#[test]
+fn a_panel_is_normalised_over_all_years_and_ranked_within_each() {
+    let ws = with_database();
+    let fw = ws.file("fw.csv", FRAMEWORK);
+    let data = ws.file("panel.csv", PANEL);
+    let args = [
+        "index",
+        "--data",
+        s(&data),
+        "--framework",
+        s(&fw),
+        "--panel",
+        "--name",
+        NAMED,
+        "--format",
+        "csv",
+    ];
+    assert_eq!(
+        ok(&ws, &args),
+        "year,rank,unit_id,unit_name,IDX,Pillar 1,Pillar 2
+2020,1,b,b,79.166667,37.5,100.0
+2020,2,a,a,50.0,50.0,50.0
+2020,3,c,c,8.333333,25.0,0.0
+2021,1,a,a,95.833333,87.5,100.0
+2021,2,b,b,58.333333,75.0,50.0
+2021,3,c,c,12.5,37.5,0.0
+"
+    );
+    let con = duckdb::Connection::open_in_memory().unwrap();
+    let rows = |q: &str| -> Vec<(i32, String, f64, i64)> {
+        let mut st = con.prepare(q).unwrap();
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    };
+    let idx = rows(&format!(
+        "select year, unit_id, score, rank from {} where code = 'IDX' order by year, unit_id",
+        named(&ws, "index_scores")
+    ));
+    let want = [
+        (2020, "a", 50.0, 2),
+        (2020, "b", 237.5 / 3.0, 1),
+        (2020, "c", 25.0 / 3.0, 3),
+        (2021, "a", 287.5 / 3.0, 1),
+        (2021, "b", 175.0 / 3.0, 2),
+        (2021, "c", 37.5 / 3.0, 3),
+    ];
+    assert_eq!(idx.len(), want.len());
+    for (got, w) in idx.iter().zip(want) {
+        assert!(
+            got.0 == w.0 && got.1 == w.1 && (got.2 - w.2).abs() < 1e-9 && got.3 == w.3,
+            "{got:?} != {w:?}"
+        );
+    }
+    // x1 of a in 2021 is the global max: 100, in 2020 the global min: 0
+    let x1 = rows(&format!(
+        "select year, unit_id, score, rank from {} where code = 'x1' and unit_id = 'a' order by year",
+        named(&ws, "index_scores")
+    ));
+    assert_eq!(
+        x1,
+        [(2020, "a".into(), 0.0, 3), (2021, "a".into(), 100.0, 1)]
+    );
+    // every table has the year first; ranks are within the year
+    for t in [
+        "index_scores",
+        "index_ranks",
+        "index_units",
+        "index_diagnostics",
+    ] {
+        let first: String = con
+            .query_row(
+                &format!(
+                    "select column_name from (describe select * from {}) limit 1",
+                    named(&ws, t)
+                ),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(first, "year", "{t}");
+        let years: i64 = con
+            .query_row(
+                &format!("select count(distinct year) from {}", named(&ws, t)),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(years, 2, "{t}");
+    }
+    let m = named_manifest(&ws);
+    assert_eq!(
+        m["panel"],
+        serde_json::json!({
+            "normalisation": "global",
+            "years": [
+                {"year": 2020, "units": 3, "included": 3, "cells_imputed": 0},
+                {"year": 2021, "units": 3, "included": 3, "cells_imputed": 0}
+            ]
+        })
+    );
+    // year by year: 2021 on its own
+    configure(
+        &ws,
+        &[(
+            "panel_normalisation = \"global\"",
+            "panel_normalisation = \"per_year\"",
+        )],
+    );
+    let out = ok(&ws, &args);
+    assert!(out.ends_with("2021,1,a,a,95.833333,87.5,100.0\n2021,2,b,b,50.0,50.0,50.0\n2021,3,c,c,8.333333,25.0,0.0\n"), "{out}");
+    assert_eq!(named_manifest(&ws)["panel"]["normalisation"], "per_year");
+    // refusals
+    let wide = ws.file("wide.csv", WIDE);
+    fails(
+        &ws,
+        &[
+            "index",
+            "--data",
+            s(&wide),
+            "--framework",
+            s(&fw),
+            "--panel",
+        ],
+        &format!(
+            "--panel: {} has no year (or Time) column; a panel has one row per unit and year (wide) or per unit, indicator and year (long)",
+            wide.display()
+        ),
+    );
+    fails(
+        &ws,
+        &[
+            "index",
+            "--data",
+            s(&data),
+            "--framework",
+            s(&fw),
+            "--panel",
+            "--uncertainty",
+            "10",
+        ],
+        "--panel with --uncertainty: the uncertainty analysis runs on one year; use --year YEAR instead of --panel for it",
+    );
+    for bad in [
+        &["index", "--panel"][..],
+        &["index", "--data", s(&data), "--panel", "--year", "2020"],
+    ] {
+        let r = ws.run(bad);
+        assert_eq!(r.code, 2, "{bad:?}: {}", r.stderr);
+        assert!(r.stderr.contains("--panel"), "{}", r.stderr);
+    }
+}
+
 #[test]
 fn the_index_example_queries_run_on_an_indexed_workspace() {
     let (ws, _) = generated(150, 11);

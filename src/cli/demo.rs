@@ -158,6 +158,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
             data: None,
             framework: None,
             year: None,
+            panel: false,
             uncertainty: 200,
             seed: 1,
             sensitivity: false,

@@ -37,8 +37,13 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub framework: Option<PathBuf>,
     /// Analysis year of a --data panel (default: its latest year).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "panel")]
     pub year: Option<i32>,
+    /// One index per year of the --data file (its year or Time column), normalised over
+    /// all years stacked ([index] panel_normalisation = "global", COINr's global = TRUE)
+    /// and ranked within each year; every table gets a year column.
+    #[arg(long, requires = "data")]
+    pub panel: bool,
     /// Monte Carlo samples of the uncertainty analysis (0 = none).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub uncertainty: usize,
@@ -113,6 +118,21 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
         &ws.config_path(),
         |note| eprintln!("{note}"),
     )?;
+    if args.panel {
+        return execute_panel(
+            ws,
+            args,
+            Panel {
+                fw: &fw,
+                fw_sha,
+                spec: &spec,
+                config: &config,
+                registry: &registry,
+                target,
+                clock,
+            },
+        );
+    }
     let data = match &args.data {
         Some(p) => {
             let mut codes: Vec<&str> = fw.nodes[..fw.indicators]
@@ -465,6 +485,186 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
             ucfg.bootstrap
         );
         o.emit(&t)?;
+    }
+    Ok(Outcome::Ok)
+}
+
+/// What `execute` has loaded when it hands a panel build over.
+struct Panel<'a> {
+    fw: &'a index::framework::Framework,
+    fw_sha: Option<String>,
+    spec: &'a Spec,
+    config: &'a crate::config::Config,
+    registry: &'a Registry,
+    target: Target,
+    clock: Instant,
+}
+
+/// `--panel`: one index per year of the --data file ([`index::panel`]).
+fn execute_panel(ws: &Workspace, args: &Args, c: Panel) -> Result<Outcome> {
+    let Panel {
+        fw,
+        fw_sha,
+        spec,
+        config,
+        registry,
+        target,
+        clock,
+    } = c;
+    let path = args.data.as_deref().expect("clap: --panel requires --data");
+    if args.uncertainty > 0 {
+        return Err(Error::Usage(
+            "--panel with --uncertainty: the uncertainty analysis runs on one year; use --year YEAR instead of --panel for it".into(),
+        ));
+    }
+    let mut codes: Vec<&str> = fw.nodes[..fw.indicators]
+        .iter()
+        .map(|n| n.code.as_str())
+        .collect();
+    codes.extend(fw.nodes.iter().filter_map(|n| n.denominator.as_deref()));
+    let latest = IndexData::from_file(path, &codes, None, registry)?;
+    if latest.years.is_empty() {
+        return Err(Error::Usage(format!(
+            "--panel: {} has no year (or Time) column; a panel has one row per unit and year (wide) or per unit, indicator and year (long)",
+            path.display()
+        )));
+    }
+    let mut years = Vec::with_capacity(latest.years.len());
+    for &y in &latest.years[..latest.years.len() - 1] {
+        years.push((y, IndexData::from_file(path, &codes, Some(y), registry)?));
+    }
+    let last = *latest.years.last().expect("not empty");
+    years.push((last, latest));
+    let normalisation = config.index.panel_normalisation;
+    let builds = index::panel::build(fw, years, spec, registry, normalisation)?;
+    let t_build = clock.elapsed();
+    let mut per_year = Vec::with_capacity(builds.len());
+    let mut group_names = Vec::new();
+    for b in &builds {
+        let p = &b.built.prepared;
+        let unit_codes = |u: usize| b.data.units[p.units[u]].clone();
+        let diags = diagnostics::diagnose(fw, &b.built, spec.aggregation, &unit_codes)?;
+        let groupings = index::groupings(&config.index, spec, &b.data, registry)?;
+        group_names = groupings.iter().map(|(g, _)| g.clone()).collect();
+        if target != Target::Nowhere {
+            per_year.push((
+                b.year,
+                tables::all(
+                    fw,
+                    &b.data,
+                    &b.built,
+                    spec.availability_min,
+                    &groupings,
+                    &diags,
+                    None,
+                )?,
+            ));
+        }
+    }
+    let computed = index::panel::stack(per_year)?;
+    let last = builds.last().expect("a panel has a year");
+    let mut manifest = Manifest::new(
+        &config.index,
+        fw,
+        fw_sha,
+        &last.data,
+        spec,
+        &last.built,
+        group_names,
+        None,
+    )?;
+    manifest.panel = Some(index::manifest::PanelRecord {
+        normalisation: normalisation.as_str(),
+        years: builds
+            .iter()
+            .map(|b| index::manifest::PanelYearRecord {
+                year: b.year,
+                units: b.data.units.len(),
+                included: b.built.prepared.units.len(),
+                cells_imputed: b
+                    .built
+                    .prepared
+                    .imputed
+                    .iter()
+                    .flatten()
+                    .filter(|x| **x)
+                    .count(),
+            })
+            .collect(),
+    });
+    store::keep(ws, &target, computed, manifest)?;
+    let ranked: usize = builds.iter().map(|b| b.built.prepared.units.len()).sum();
+    eprintln!(
+        "index: panel of {} years ({}..{}), {ranked} unit-years ranked within their year, {} indicators; {} normalisation over {}, {} aggregation -> {} (build {:.3}s)",
+        builds.len(),
+        builds[0].year,
+        last.year,
+        fw.indicators,
+        spec.normalisation.as_str(),
+        match normalisation {
+            crate::config::PanelNormalisation::Global => "all years stacked",
+            crate::config::PanelNormalisation::PerYear => "each year",
+        },
+        spec.aggregation.as_str(),
+        match &target {
+            Target::Nowhere => "not stored (an external framework or data; --name NAME keeps its tables in index/NAME/)".to_string(),
+            t => format!("{0}/index_*.parquet, {0}/index_manifest.json", t.label()),
+        },
+        t_build.as_secs_f64(),
+    );
+    // the ranking of every year
+    let kids = &fw.children[fw.root];
+    let mut cols: Vec<String> = vec![
+        "year".into(),
+        "rank".into(),
+        "unit_id".into(),
+        "unit_name".into(),
+        fw.nodes[fw.root].code.clone(),
+    ];
+    cols.extend(kids.iter().map(|&k| fw.nodes[k].name.clone()));
+    let mut rows = Rows::new(cols);
+    let human = args.output.out.is_none()
+        && matches!(
+            args.output.format,
+            OutputFormat::Table | OutputFormat::Markdown
+        );
+    let shown = match args.top {
+        Some(0) => usize::MAX,
+        Some(n) => n,
+        None if human => TOP_DEFAULT,
+        None => usize::MAX,
+    };
+    let mut hidden = 0;
+    for b in &builds {
+        let p = &b.built.prepared;
+        let r = &b.built.ranks[fw.root];
+        let mut order: Vec<usize> = (0..p.units.len()).collect();
+        order.sort_by(|&x, &y| {
+            r[x].total_cmp(&r[y])
+                .then_with(|| b.data.units[p.units[x]].cmp(&b.data.units[p.units[y]]))
+        });
+        hidden += order.len().saturating_sub(shown);
+        for &u in order.iter().take(shown) {
+            let mut row = vec![
+                Value::from(b.year),
+                if r[u].is_nan() {
+                    Value::Null
+                } else {
+                    Value::from(r[u] as u64)
+                },
+                Value::from(b.data.units[p.units[u]].as_str()),
+                Value::from(b.data.names[p.units[u]].as_str()),
+                num(b.built.scores[fw.root][u]),
+            ];
+            row.extend(kids.iter().map(|&k| num(b.built.scores[k][u])));
+            rows.push(row);
+        }
+    }
+    args.output.emit(&rows)?;
+    if args.top.is_none() && hidden > 0 {
+        eprintln!(
+            "... and {hidden} more unit-years (--top N per year; --top 0 prints all; --format csv or --out FILE writes all)"
+        );
     }
     Ok(Outcome::Ok)
 }

@@ -43,6 +43,9 @@ pub struct IndexData {
     pub year: Option<i32>,
     /// Whether earlier years were given (a panel).
     pub panel: bool,
+    /// Every year the data has values for, ascending (empty without years): the years of a
+    /// multi-year build (`index --panel`).
+    pub years: Vec<i32>,
     /// What the data came from, for the manifest.
     pub source: String,
     pub sha256: String,
@@ -141,8 +144,10 @@ impl IndexData {
         names: HashMap<String, String>,
         registry: &Registry,
     ) -> Result<Self> {
-        let max_year = obs.iter().filter_map(|o| o.2).max();
-        let year = year.or(max_year);
+        let mut years: Vec<i32> = obs.iter().filter_map(|o| o.2).collect();
+        years.sort_unstable();
+        years.dedup();
+        let year = year.or(years.last().copied());
         let mut units: Vec<String> = Vec::new();
         let mut unit_pos: HashMap<String, usize> = HashMap::new();
         let mut columns: HashMap<String, usize> = HashMap::new();
@@ -214,6 +219,7 @@ impl IndexData {
             earlier,
             year,
             panel,
+            years,
             ..Default::default()
         })
     }

@@ -31,7 +31,26 @@ pub struct Manifest {
     pub aggregation: &'static str,
     pub group_ranks: Vec<String>,
     pub uncertainty: Option<UncertaintyRecord>,
+    /// A multi-year build (`--panel`): its years; the other records are the last year's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub panel: Option<PanelRecord>,
     pub outputs: Vec<OutputFile>,
+}
+
+/// The years of a multi-year build.
+#[derive(Debug, Serialize)]
+pub struct PanelRecord {
+    pub normalisation: &'static str,
+    pub years: Vec<PanelYearRecord>,
+}
+
+/// One year of a multi-year build.
+#[derive(Debug, Serialize)]
+pub struct PanelYearRecord {
+    pub year: i32,
+    pub units: usize,
+    pub included: usize,
+    pub cells_imputed: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -201,6 +220,7 @@ impl Manifest {
                 treatments: config.uncertainty.treatments.clone(),
                 sensitivity: None,
             }),
+            panel: None,
             outputs: Vec::new(),
         })
     }

@@ -24,6 +24,7 @@ pub mod diagnostics;
 pub mod framework;
 pub mod manifest;
 pub mod normalise;
+pub mod panel;
 pub mod sensitivity;
 pub mod stats;
 pub mod store;
