@@ -133,7 +133,9 @@ include_confidential = false
 weight_noise = 0.25
 # The geometric and harmonic means need values > 0 in every sample: they pair with "rank"
 # and with "minmax" onto minmax_range (COINr users map onto [1, 100] for this reason),
-# not with "zscore", "percentile", "goalposts" or "target" (which give 0 or less).
+# not with the other methods (which give 0 or less). "dist2ref" needs
+# [index] reference_unit. An indicator with a method of its own ([index.normalise.<code>])
+# keeps it in every sample.
 normalisations = ["minmax", "rank"]
 minmax_range = [1.0, 100.0]
 aggregations = ["arithmetic", "geometric"]

@@ -275,30 +275,28 @@ pub fn normalise_with(
             }
             d.iter().map(|v| v / max).collect()
         }
-        Normalisation::Dist2max => {
-            let (min, max) = (min(), max());
-            if !(max > min) {
-                return missing();
-            }
-            d.iter().map(|v| 1.0 - (max - v) / (max - min)).collect()
-        }
+        Normalisation::Dist2max => match (min(), max()) {
+            (min, max) if max > min => d.iter().map(|v| 1.0 - (max - v) / (max - min)).collect(),
+            _ => missing(),
+        },
         Normalisation::Dist2ref => {
             let reference = match p.reference {
                 Some(Reference::Unit(u)) => d.get(u).copied().unwrap_or(f64::NAN),
                 Some(Reference::Value(v)) => v * dir,
                 None => f64::NAN,
             };
-            let min = min();
-            // a missing reference, or one at or below the minimum: nothing to measure by
-            if !(reference > min) {
-                return missing();
+            match min() {
+                min if reference > min => d
+                    .iter()
+                    .map(|v| {
+                        let y = 1.0 - (reference - v) / (reference - min);
+                        if p.reference_cap { cap(y) } else { y }
+                    })
+                    .collect(),
+                // a missing reference, or one at or below the minimum: nothing to
+                // measure by
+                _ => missing(),
             }
-            d.iter()
-                .map(|v| {
-                    let y = 1.0 - (reference - v) / (reference - min);
-                    if p.reference_cap { cap(y) } else { y }
-                })
-                .collect()
         }
         Normalisation::Goalposts => match (posts.worst, posts.target) {
             (Some(w), Some(t)) if w != t => x
