@@ -861,6 +861,44 @@ mod tests {
     }
 
     #[test]
+    fn the_commented_normalisation_settings_parse_as_documented() {
+        let mut t = DEFAULT_TOML.to_string();
+        for key in [
+            "denominators",
+            "zscore_mean_sd",
+            "scaled_bounds",
+            "target_cap",
+            "reference_unit",
+            "reference_cap",
+            "method",
+        ] {
+            t = t.replace(&format!("\n# {key} = "), &format!("\n{key} = "));
+        }
+        t = t.replace("\n# [index.normalise.GDPpc]", "\n[index.normalise.GDPpc]");
+        let c = Config::parse(&t, Path::new("c.toml")).unwrap();
+        let ix = &c.index;
+        assert_eq!(ix.denominators.as_deref(), Some("denominators.csv"));
+        assert_eq!(
+            (
+                ix.zscore_mean_sd,
+                ix.scaled_bounds,
+                ix.target_cap,
+                ix.reference_cap
+            ),
+            ([0.0, 1.0], [0.0, 100.0], true, false)
+        );
+        assert_eq!(ix.reference_unit.as_deref(), Some("CITY-1"));
+        assert_eq!(
+            ix.normalise["GDPpc"],
+            NormaliseIndicator {
+                method: Some(Normalisation::Zscore),
+                zscore_mean_sd: Some([10.0, 2.0]),
+                ..Default::default()
+            }
+        );
+    }
+
+    #[test]
     fn normalisation_parameters_out_of_range_are_errors() {
         let e = |t: &str| {
             Config::parse(t, Path::new("c.toml"))
