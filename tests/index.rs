@@ -1604,3 +1604,63 @@ fn a_denominator_table_supplies_the_denominators_the_data_lacks() {
         ),
     );
 }
+
+#[test]
+fn per_indicator_normalisation_from_the_config_and_its_manifest_record() {
+    let ws = Ws::new();
+    let fw = ws.file("fw.csv", FRAMEWORK);
+    let data = ws.file("data.csv", WIDE);
+    let args = [
+        "index",
+        "--data",
+        s(&data),
+        "--framework",
+        s(&fw),
+        "--name",
+        NAMED,
+        "--format",
+        "csv",
+    ];
+    ok(&ws, &args);
+    // at their defaults the new settings are not in the manifest (it reads as before)
+    let m = named_manifest(&ws);
+    for key in ["zscore_mean_sd", "scaled_bounds", "target_cap", "normalise"] {
+        assert!(m["config"].get(key).is_none(), "{key}: {}", m["config"]);
+    }
+    let p = ws.root().join("citybench.toml");
+    let mut t = std::fs::read_to_string(&p).unwrap();
+    t.push_str("\n[index.normalise.x2]\nmethod = \"prank\"\n");
+    std::fs::write(&p, t).unwrap();
+    ok(&ws, &args);
+    // x2 (lower is better) 10 30 50 20 10 30 as a percentile rank on 0-1: directed
+    // -10 -30 -50 -20 -10 -30 rank (ties at the smallest) 5 2 1 4 5 2 of n = 6 -> (r - 1) / 5
+    let got = named_scores(&ws);
+    for (unit, want) in [
+        ("a", 0.8),
+        ("b", 0.2),
+        ("c", 0.0),
+        ("d", 0.6),
+        ("e", 0.8),
+        ("f", 0.2),
+    ] {
+        let sc = got[&(unit.to_string(), "x2".to_string())].3;
+        assert!(same(sc, Some(want)), "{unit}: {sc:?} vs {want}");
+    }
+    // x1 keeps the run's min-max
+    assert_eq!(got[&("d".into(), "x1".into())].3, Some(100.0));
+    let m = named_manifest(&ws);
+    assert_eq!(m["config"]["normalise"]["x2"]["method"], "prank");
+    // an indicator the framework does not have is refused before any work
+    let mut t = std::fs::read_to_string(&p).unwrap();
+    t.push_str("[index.normalise.x9]\nmethod = \"rank\"\n");
+    std::fs::write(&p, t).unwrap();
+    fails(
+        &ws,
+        &args,
+        &format!(
+            "{}: index.normalise.x9: 'x9' is not an indicator of the framework {}; its indicators are: x1, x2, x3",
+            p.display(),
+            fw.display()
+        ),
+    );
+}
