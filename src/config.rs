@@ -3,6 +3,7 @@
 //! Unknown keys are errors (a typo such as `lookbak` must not silently fall back to the
 //! default). `citybench init` writes [`DEFAULT_TOML`], every setting commented.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -79,6 +80,10 @@ framework = "u4ssc"
 # Divide indicators by the denominator named in the framework's Denominator column
 # (x / denominator x Scale).
 denominate = false
+# A denominator table (COINr's denoms), relative to the workspace: CSV with a unit column
+# (uCode or city_id) and one column per denominator (e.g. population, GDP, area), one row
+# per unit. Used for the denominators the data lacks, the same value for every year.
+# denominators = "denominators.csv"
 # Units (cities) with data for fewer than this share of indicators are screened out and
 # listed (default 2/3). Measured on the data as reported, before imputation.
 # availability_min = 0.6666666666666666
@@ -92,12 +97,26 @@ outliers = "none"
 skew_max = 2.0
 kurtosis_max = 3.5
 winsorise_max = 5
-# Normalisation: "minmax" (0-100), "zscore", "percentile", "rank", "goalposts" (worst ->
-# target of targets.csv or the framework's Worst/Target columns) or "target" (distance to
-# target, capped at 100).
+# Normalisation (applied after multiplying by the direction, as COINr): "minmax" (onto
+# minmax_range), "zscore" (mean and sd zscore_mean_sd), "percentile" (0-100), "prank"
+# (percentile rank 0-1, COINr's n_prank), "rank", "borda" (rank - 1), "scaled"
+# ((x - l) / (u - l) x 100 with [l, u] = scaled_bounds), "fracmax" (x / max), "dist2max"
+# (1 - (max - x) / (max - min)), "dist2ref" (1 - (ref - x) / (ref - min), ref: the value
+# of reference_unit), "goalposts" (worst -> target of targets.csv or the framework's
+# Worst/Target columns) or "target" ((x - min) / (target - min) x 100).
 normalisation = "minmax"
 # The range min-max maps onto (COINr's l_u).
 minmax_range = [0.0, 100.0]
+# The mean and standard deviation z-scores are given (COINr's m_sd, e.g. [10.0, 2.0]).
+# zscore_mean_sd = [0.0, 1.0]
+# The [l, u] of "scaled" (COINr's npara).
+# scaled_bounds = [0.0, 100.0]
+# "target" caps values beyond the target at 100 (COINr's cap_max); false leaves them above.
+# target_cap = true
+# The unit "dist2ref" measures against (COINr's iref, by unit code), and whether values
+# beyond it are capped at 1 (COINr's cap_max, off by default).
+# reference_unit = "CITY-1"
+# reference_cap = false
 # Aggregation: "arithmetic", "geometric" or "harmonic" (weighted; missing children are
 # skipped and the remaining weights rescaled).
 aggregation = "arithmetic"
@@ -118,7 +137,9 @@ panel_normalisation = "global"
 weight_noise = 0.25
 # The geometric and harmonic means need values > 0 in every sample: they pair with "rank"
 # and with "minmax" onto minmax_range (COINr users map onto [1, 100] for this reason),
-# not with "zscore", "percentile", "goalposts" or "target" (which give 0 or less).
+# not with the other methods (which give 0 or less). "dist2ref" needs
+# [index] reference_unit. An indicator with a method of its own ([index.normalise.<code>])
+# keeps it in every sample.
 normalisations = ["minmax", "rank"]
 minmax_range = [1.0, 100.0]
 aggregations = ["arithmetic", "geometric"]
@@ -130,6 +151,15 @@ treatments = []
 # then the number of samples per factor): bootstrap resamples of each index's 5th-95th
 # percentile interval (0: none).
 bootstrap = 100
+
+# One normalisation per indicator (COINr's indiv_specs): a table per indicator code with
+# any of method, minmax_range, zscore_mean_sd, scaled_bounds, target_cap, reference_unit,
+# reference_value (a reference in the indicator's own units instead of a unit's value) and
+# reference_cap of [index]; what it leaves out is taken from [index]. Uncertainty samples
+# keep these methods and draw only the others'.
+# [index.normalise.GDPpc]
+# method = "zscore"
+# zscore_mean_sd = [10.0, 2.0]
 "#;
 
 /// `[analysis]`.
@@ -362,8 +392,22 @@ pub enum Normalisation {
     Rank,
     /// (x - worst) / (target - worst), clamped to [0, 1], x 100.
     Goalposts,
-    /// Distance to target: (x - min) / (target - min), capped at 1, x 100.
+    /// Distance to target: (x - min) / (target - min), capped at 1 (unless `target_cap =
+    /// false`), x 100.
     Target,
+    /// Percentile rank on 0-1: (rank_min - 1) / (n - 1) (COINr's `n_prank`).
+    Prank,
+    /// Borda score: rank_min - 1 (COINr's `n_borda`).
+    Borda,
+    /// (x - l) / (u - l) x 100 (COINr's `n_scaled`).
+    Scaled,
+    /// x / max (COINr's `n_fracmax`).
+    Fracmax,
+    /// 1 - (max - x) / (max - min) (COINr's `n_dist2max`).
+    Dist2max,
+    /// 1 - (ref - x) / (ref - min), ref a unit's value or a given value (COINr's
+    /// `n_dist2ref`).
+    Dist2ref,
 }
 
 impl Normalisation {
@@ -372,8 +416,21 @@ impl Normalisation {
     pub fn positive(self, range: [f64; 2]) -> bool {
         match self {
             Normalisation::Minmax => range[0] > 0.0,
+            // ranks start at 1
             Normalisation::Rank => true,
-            _ => false,
+            // the lowest unit scores 0: percentile, prank, borda, dist2max, dist2ref,
+            // goalposts and target (at or below the worst value or the minimum)
+            Normalisation::Percentile
+            | Normalisation::Prank
+            | Normalisation::Borda
+            | Normalisation::Dist2max
+            | Normalisation::Dist2ref
+            | Normalisation::Goalposts
+            | Normalisation::Target => false,
+            // below zero for some data: z-scores below the mean (by more than mean / sd
+            // standard deviations), scaled values below l, fractions of a max of
+            // negative or zero values
+            Normalisation::Zscore | Normalisation::Scaled | Normalisation::Fracmax => false,
         }
     }
 
@@ -386,8 +443,60 @@ impl Normalisation {
             Normalisation::Rank => "rank",
             Normalisation::Goalposts => "goalposts",
             Normalisation::Target => "target",
+            Normalisation::Prank => "prank",
+            Normalisation::Borda => "borda",
+            Normalisation::Scaled => "scaled",
+            Normalisation::Fracmax => "fracmax",
+            Normalisation::Dist2max => "dist2max",
+            Normalisation::Dist2ref => "dist2ref",
         }
     }
+}
+
+/// `[index.normalise.<code>]`: one indicator's normalisation (COINr's `indiv_specs`);
+/// what it leaves out is taken from `[index]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct NormaliseIndicator {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<Normalisation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minmax_range: Option<[f64; 2]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zscore_mean_sd: Option<[f64; 2]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scaled_bounds: Option<[f64; 2]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_cap: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference_unit: Option<String>,
+    /// A reference in the indicator's own units (before the direction), instead of a
+    /// unit's value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference_value: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference_cap: Option<bool>,
+}
+
+/// The defaults of the normalisation parameters, left out of the manifest when unchanged
+/// (so a configuration that does not use them records what it always did).
+const ZSCORE_MEAN_SD: [f64; 2] = [0.0, 1.0];
+const SCALED_BOUNDS: [f64; 2] = [0.0, 100.0];
+
+fn is_zscore_default(v: &[f64; 2]) -> bool {
+    *v == ZSCORE_MEAN_SD
+}
+
+fn is_scaled_default(v: &[f64; 2]) -> bool {
+    *v == SCALED_BOUNDS
+}
+
+fn is_true(v: &bool) -> bool {
+    *v
+}
+
+fn is_false(v: &bool) -> bool {
+    !*v
 }
 
 /// Aggregation of children into their parent (METHODOLOGY section 9 step 7).
@@ -481,6 +590,27 @@ pub struct Index {
     pub winsorise_max: u32,
     pub normalisation: Normalisation,
     pub minmax_range: [f64; 2],
+    /// z-score target mean and sd (COINr's `m_sd`).
+    #[serde(skip_serializing_if = "is_zscore_default")]
+    pub zscore_mean_sd: [f64; 2],
+    /// `[l, u]` of the scaled method (COINr's `npara`).
+    #[serde(skip_serializing_if = "is_scaled_default")]
+    pub scaled_bounds: [f64; 2],
+    /// Whether the target method caps at 100 (COINr's `cap_max`).
+    #[serde(skip_serializing_if = "is_true")]
+    pub target_cap: bool,
+    /// The unit distance-to-reference measures against (COINr's `iref`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference_unit: Option<String>,
+    /// Whether distance-to-reference caps at 1 (COINr's `cap_max`).
+    #[serde(skip_serializing_if = "is_false")]
+    pub reference_cap: bool,
+    /// Per-indicator normalisation (COINr's `indiv_specs`), by indicator code.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub normalise: BTreeMap<String, NormaliseIndicator>,
+    /// A denominator table (COINr's `denoms`), relative to the workspace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub denominators: Option<String>,
     pub aggregation: Aggregation,
     pub group_ranks: Option<Vec<String>>,
     pub include_confidential: bool,
@@ -502,6 +632,13 @@ impl Default for Index {
             winsorise_max: 5,
             normalisation: Normalisation::Minmax,
             minmax_range: [0.0, 100.0],
+            zscore_mean_sd: ZSCORE_MEAN_SD,
+            scaled_bounds: SCALED_BOUNDS,
+            target_cap: true,
+            reference_unit: None,
+            reference_cap: false,
+            normalise: BTreeMap::new(),
+            denominators: None,
             aggregation: Aggregation::Arithmetic,
             group_ranks: None,
             include_confidential: false,
@@ -655,6 +792,57 @@ impl Config {
                 ix.uncertainty.bootstrap
             ));
         }
+        check_normalise_params(
+            "index",
+            Some(ix.zscore_mean_sd),
+            Some(ix.scaled_bounds),
+            None,
+        )
+        .map_or(Ok(()), bad)?;
+        let no_reference = |what: &str| {
+            bad(format!(
+                "{what} \"dist2ref\", which needs index.reference_unit (the code of the unit every indicator is measured against, COINr's iref)"
+            ))
+        };
+        if ix.reference_unit.is_none() {
+            if ix.normalisation == Normalisation::Dist2ref {
+                return no_reference("index.normalisation is");
+            }
+            if ix
+                .uncertainty
+                .normalisations
+                .contains(&Normalisation::Dist2ref)
+            {
+                return no_reference("index.uncertainty.normalisations lists");
+            }
+        }
+        for (code, n) in &ix.normalise {
+            let at = format!("index.normalise.{code}");
+            if let Some(r) = n.minmax_range
+                && !(r[0].is_finite() && r[1].is_finite() && r[0] < r[1])
+            {
+                return bad(format!(
+                    "{at}.minmax_range must be [low, high] with low < high (got [{}, {}])",
+                    r[0], r[1]
+                ));
+            }
+            check_normalise_params(&at, n.zscore_mean_sd, n.scaled_bounds, n.reference_value)
+                .map_or(Ok(()), bad)?;
+            if n.reference_unit.is_some() && n.reference_value.is_some() {
+                return bad(format!(
+                    "{at}: give reference_unit or reference_value, not both"
+                ));
+            }
+            if n.method.unwrap_or(ix.normalisation) == Normalisation::Dist2ref
+                && n.reference_unit.is_none()
+                && n.reference_value.is_none()
+                && ix.reference_unit.is_none()
+            {
+                return bad(format!(
+                    "{at}: dist2ref needs reference_unit (a unit's code) or reference_value (a value in the indicator's units), or index.reference_unit"
+                ));
+            }
+        }
         if ix.uncertainty.normalisations.is_empty() || ix.uncertainty.aggregations.is_empty() {
             return bad(
                 "index.uncertainty.normalisations and .aggregations must each list at least one method"
@@ -663,6 +851,38 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// The message of a normalisation parameter of `at` (`index` or `index.normalise.<code>`)
+/// that no method can use, if any.
+fn check_normalise_params(
+    at: &str,
+    zscore_mean_sd: Option<[f64; 2]>,
+    scaled_bounds: Option<[f64; 2]>,
+    reference_value: Option<f64>,
+) -> Option<String> {
+    if let Some([m, sd]) = zscore_mean_sd
+        && !(m.is_finite() && sd.is_finite() && sd > 0.0)
+    {
+        return Some(format!(
+            "{at}.zscore_mean_sd must be [mean, sd] with sd > 0 (got [{m}, {sd}])"
+        ));
+    }
+    if let Some([l, u]) = scaled_bounds
+        && !(l.is_finite() && u.is_finite() && l != u)
+    {
+        return Some(format!(
+            "{at}.scaled_bounds must be [l, u] with l != u (got [{l}, {u}])"
+        ));
+    }
+    if let Some(v) = reference_value
+        && !v.is_finite()
+    {
+        return Some(format!(
+            "{at}.reference_value must be a finite number (got {v})"
+        ));
+    }
+    None
 }
 
 #[cfg(test)]
@@ -716,6 +936,105 @@ mod tests {
         assert_eq!(
             e("[index.uncertainty]\naggregations = []\n"),
             "c.toml: index.uncertainty.normalisations and .aggregations must each list at least one method"
+        );
+    }
+
+    #[test]
+    fn the_commented_normalisation_settings_parse_as_documented() {
+        let mut t = DEFAULT_TOML.to_string();
+        for key in [
+            "denominators",
+            "zscore_mean_sd",
+            "scaled_bounds",
+            "target_cap",
+            "reference_unit",
+            "reference_cap",
+            "method",
+        ] {
+            t = t.replace(&format!("\n# {key} = "), &format!("\n{key} = "));
+        }
+        t = t.replace("\n# [index.normalise.GDPpc]", "\n[index.normalise.GDPpc]");
+        let c = Config::parse(&t, Path::new("c.toml")).unwrap();
+        let ix = &c.index;
+        assert_eq!(ix.denominators.as_deref(), Some("denominators.csv"));
+        assert_eq!(
+            (
+                ix.zscore_mean_sd,
+                ix.scaled_bounds,
+                ix.target_cap,
+                ix.reference_cap
+            ),
+            ([0.0, 1.0], [0.0, 100.0], true, false)
+        );
+        assert_eq!(ix.reference_unit.as_deref(), Some("CITY-1"));
+        assert_eq!(
+            ix.normalise["GDPpc"],
+            NormaliseIndicator {
+                method: Some(Normalisation::Zscore),
+                zscore_mean_sd: Some([10.0, 2.0]),
+                ..Default::default()
+            }
+        );
+    }
+
+    #[test]
+    fn normalisation_parameters_out_of_range_are_errors() {
+        let e = |t: &str| {
+            Config::parse(t, Path::new("c.toml"))
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            e("[index]\nzscore_mean_sd = [10.0, 0.0]\n"),
+            "c.toml: index.zscore_mean_sd must be [mean, sd] with sd > 0 (got [10, 0])"
+        );
+        assert_eq!(
+            e("[index]\nscaled_bounds = [5.0, 5.0]\n"),
+            "c.toml: index.scaled_bounds must be [l, u] with l != u (got [5, 5])"
+        );
+        assert_eq!(
+            e("[index]\nnormalisation = \"dist2ref\"\n"),
+            "c.toml: index.normalisation is \"dist2ref\", which needs index.reference_unit (the code of the unit every indicator is measured against, COINr's iref)"
+        );
+        assert_eq!(
+            e("[index.uncertainty]\nnormalisations = [\"minmax\", \"dist2ref\"]\n"),
+            "c.toml: index.uncertainty.normalisations lists \"dist2ref\", which needs index.reference_unit (the code of the unit every indicator is measured against, COINr's iref)"
+        );
+        assert_eq!(
+            e("[index.normalise.x1]\nzscore_mean_sd = [0.0, -1.0]\n"),
+            "c.toml: index.normalise.x1.zscore_mean_sd must be [mean, sd] with sd > 0 (got [0, -1])"
+        );
+        assert_eq!(
+            e("[index.normalise.x1]\nminmax_range = [1.0, 1.0]\n"),
+            "c.toml: index.normalise.x1.minmax_range must be [low, high] with low < high (got [1, 1])"
+        );
+        assert_eq!(
+            e("[index.normalise.x1]\nreference_value = nan\n"),
+            "c.toml: index.normalise.x1.reference_value must be a finite number (got NaN)"
+        );
+        assert_eq!(
+            e(
+                "[index.normalise.x1]\nmethod = \"dist2ref\"\nreference_unit = \"a\"\nreference_value = 3.0\n"
+            ),
+            "c.toml: index.normalise.x1: give reference_unit or reference_value, not both"
+        );
+        assert_eq!(
+            e("[index.normalise.x1]\nmethod = \"dist2ref\"\n"),
+            "c.toml: index.normalise.x1: dist2ref needs reference_unit (a unit's code) or reference_value (a value in the indicator's units), or index.reference_unit"
+        );
+        assert!(
+            e("[index.normalise.x1]\nmethod = \"zscor\"\n").contains("unknown variant `zscor`")
+        );
+        // accepted: a target mean and sd, a per-indicator method with a reference value
+        let c = Config::parse(
+            "[index]\nzscore_mean_sd = [10.0, 2.0]\n[index.normalise.x1]\nmethod = \"dist2ref\"\nreference_value = 3.0\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.index.zscore_mean_sd, [10.0, 2.0]);
+        assert_eq!(
+            c.index.normalise["x1"].method,
+            Some(Normalisation::Dist2ref)
         );
     }
 }

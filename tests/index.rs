@@ -1691,6 +1691,36 @@ fn a_panel_is_normalised_over_all_years_and_ranked_within_each() {
     let out = ok(&ws, &args);
     assert!(out.ends_with("2021,1,a,a,95.833333,87.5,100.0\n2021,2,b,b,50.0,50.0,50.0\n2021,3,c,c,8.333333,25.0,0.0\n"), "{out}");
     assert_eq!(named_manifest(&ws)["panel"]["normalisation"], "per_year");
+    // a reference unit has a value per year: no one reference for the stacked years
+    configure(
+        &ws,
+        &[
+            (
+                "panel_normalisation = \"per_year\"",
+                "panel_normalisation = \"global\"",
+            ),
+            (
+                "normalisation = \"minmax\"\n",
+                "normalisation = \"dist2ref\"\n",
+            ),
+            ("# reference_unit = \"CITY-1\"", "reference_unit = \"a\""),
+        ],
+    );
+    fails(
+        &ws,
+        &args,
+        "index.panel_normalisation = \"global\" with dist2ref against a reference unit: the unit has a value per year, so the stacked years have no one reference; give reference_value, or panel_normalisation = \"per_year\"",
+    );
+    configure(
+        &ws,
+        &[
+            (
+                "normalisation = \"dist2ref\"\n",
+                "normalisation = \"minmax\"\n",
+            ),
+            ("reference_unit = \"a\"", "# reference_unit = \"CITY-1\""),
+        ],
+    );
     // refusals
     let wide = ws.file("wide.csv", WIDE);
     fails(
@@ -1789,4 +1819,197 @@ fn the_index_example_queries_run_on_an_indexed_workspace() {
         })
         .collect();
     assert_eq!(got, want);
+}
+
+/// x1 per head (pop from the denominator table), x2 lower-is-better written as pandas
+/// writes it (-1.0), x3 per 100 of area (a column of the data).
+const DENOM_FRAMEWORK: &str = "iCode,Level,Parent,Weight,Direction,Type,Denominator,Scale
+x1,1.0,P1,1.0,1.0,Indicator,pop,
+x2,1.0,P1,1.0,-1.0,Indicator,,
+x3,1.0,P2,1.0,1.0,Indicator,area,100
+pop,,,,,Denominator,,
+P1,2.0,IDX,1.0,,Aggregate,,
+P2,2.0,IDX,2.0,,Aggregate,,
+IDX,3.0,,1.0,,Aggregate,,
+";
+
+const DENOM_DATA: &str = "uCode,x1,x2,x3,area
+a,10,1,5,10
+b,40,2,10,20
+c,90,3,30,10
+";
+
+/// pop for every unit (and one the data does not have); its area is not used (the
+/// data has that column).
+const DENOMS: &str = "uCode,pop,area
+a,1,999
+b,2,999
+c,3,999
+z,5,5
+";
+
+#[test]
+fn a_denominator_table_supplies_the_denominators_the_data_lacks() {
+    let ws = Ws::new();
+    let fw = ws.file("fw.csv", DENOM_FRAMEWORK);
+    let data = ws.file("data.csv", DENOM_DATA);
+    let table = ws.root().join("denoms.csv");
+    std::fs::write(&table, DENOMS).unwrap();
+    configure(
+        &ws,
+        &[(
+            "denominate = false",
+            "denominate = true\ndenominators = \"denoms.csv\"",
+        )],
+    );
+    let args = [
+        "index",
+        "--data",
+        s(&data),
+        "--framework",
+        s(&fw),
+        "--name",
+        NAMED,
+        "--format",
+        "csv",
+    ];
+    // x1 / pop: 10 20 30 -> 0 50 100; x2 (-1.0): 1 2 3 -> 100 50 0;
+    // x3 / area x 100 (the data's area): 50 50 300 -> 0 0 100;
+    // P1 = 50 50 50, P2 = 0 0 100, IDX = (P1 + 2 P2) / 3 = 50/3 50/3 250/3
+    assert_eq!(
+        ok(&ws, &args),
+        "rank,unit_id,unit_name,IDX,P1,P2
+1,c,c,83.333333,50.0,100.0
+2,a,a,16.666667,50.0,0.0
+2,b,b,16.666667,50.0,0.0
+"
+    );
+    let got = named_scores(&ws);
+    let raw = |u: &str, c: &str| got[&(u.to_string(), c.to_string())].0;
+    assert_eq!(
+        (raw("a", "x1"), raw("b", "x1"), raw("c", "x1")),
+        (Some(10.0), Some(20.0), Some(30.0))
+    );
+    assert_eq!(raw("c", "x3"), Some(300.0));
+    let m = named_manifest(&ws);
+    assert_eq!(m["data"]["denominators"]["source"], "denoms.csv");
+    assert_eq!(m["config"]["denominators"], "denoms.csv");
+    // errors name the table, and the line and column of a bad cell
+    let t = table.display();
+    let cases = [
+        (
+            DENOMS.replace("b,2,999\n", ""),
+            format!(
+                "{t}: no row for unit 'b'; a denominator table needs a row for every unit of the data (1 of 3 have none)"
+            ),
+        ),
+        (
+            DENOMS.replace("b,2,999\n", "").replace("c,3,999\n", ""),
+            format!(
+                "{t}: no row for unit 'b'; a denominator table needs a row for every unit of the data (2 of 3 have none: b, c)"
+            ),
+        ),
+        (
+            DENOMS.replace("uCode,pop,area", "uCode,population,area"),
+            format!(
+                "{t}: no column 'pop' (the Denominator of indicator 'x1', which the data lacks too); its columns are: uCode, population, area"
+            ),
+        ),
+        (
+            DENOMS.replace("c,3,999", "c,three,999"),
+            format!(
+                "{t}:4: pop: 'three' is not a number; write a plain decimal such as 12.5, or leave the cell empty (or NA) for a missing denominator"
+            ),
+        ),
+        (
+            DENOMS.replace("z,5,5", "b,5,5"),
+            format!(
+                "{t}:5: uCode: unit 'b' has a second row (the first is on line 3); give one row per unit"
+            ),
+        ),
+        (
+            DENOMS.replace("uCode,", "id,"),
+            format!(
+                "{t}: no unit column; a denominator table has a uCode (or city_id) column and one column per denominator; its columns are: id, pop, area"
+            ),
+        ),
+    ];
+    for (text, message) in cases {
+        std::fs::write(&table, text).unwrap();
+        fails(&ws, &args, &message);
+    }
+    // an empty cell is a missing denominator: a's x1 is missing
+    std::fs::write(&table, DENOMS.replace("a,1,999", "a,,999")).unwrap();
+    ok(&ws, &args);
+    assert_eq!(named_scores(&ws)[&("a".into(), "x1".into())].0, None);
+    // without the table, the missing denominator is named with the way out
+    configure(&ws, &[("denominators = \"denoms.csv\"", "")]);
+    fails(
+        &ws,
+        &args,
+        &format!(
+            "denominator 'pop' of indicator 'x1' has no values in {}; add it to the data or give a denominator table ([index] denominators = \"FILE.csv\": uCode and one column per denominator)",
+            data.display()
+        ),
+    );
+}
+
+#[test]
+fn per_indicator_normalisation_from_the_config_and_its_manifest_record() {
+    let ws = Ws::new();
+    let fw = ws.file("fw.csv", FRAMEWORK);
+    let data = ws.file("data.csv", WIDE);
+    let args = [
+        "index",
+        "--data",
+        s(&data),
+        "--framework",
+        s(&fw),
+        "--name",
+        NAMED,
+        "--format",
+        "csv",
+    ];
+    ok(&ws, &args);
+    // at their defaults the new settings are not in the manifest (it reads as before)
+    let m = named_manifest(&ws);
+    for key in ["zscore_mean_sd", "scaled_bounds", "target_cap", "normalise"] {
+        assert!(m["config"].get(key).is_none(), "{key}: {}", m["config"]);
+    }
+    let p = ws.root().join("citybench.toml");
+    let mut t = std::fs::read_to_string(&p).unwrap();
+    t.push_str("\n[index.normalise.x2]\nmethod = \"prank\"\n");
+    std::fs::write(&p, t).unwrap();
+    ok(&ws, &args);
+    // x2 (lower is better) 10 30 50 20 10 30 as a percentile rank on 0-1: directed
+    // -10 -30 -50 -20 -10 -30 rank (ties at the smallest) 5 2 1 4 5 2 of n = 6 -> (r - 1) / 5
+    let got = named_scores(&ws);
+    for (unit, want) in [
+        ("a", 0.8),
+        ("b", 0.2),
+        ("c", 0.0),
+        ("d", 0.6),
+        ("e", 0.8),
+        ("f", 0.2),
+    ] {
+        let sc = got[&(unit.to_string(), "x2".to_string())].3;
+        assert!(same(sc, Some(want)), "{unit}: {sc:?} vs {want}");
+    }
+    // x1 keeps the run's min-max
+    assert_eq!(got[&("d".into(), "x1".into())].3, Some(100.0));
+    let m = named_manifest(&ws);
+    assert_eq!(m["config"]["normalise"]["x2"]["method"], "prank");
+    // an indicator the framework does not have is refused before any work
+    let mut t = std::fs::read_to_string(&p).unwrap();
+    t.push_str("[index.normalise.x9]\nmethod = \"rank\"\n");
+    std::fs::write(&p, t).unwrap();
+    fails(
+        &ws,
+        &args,
+        &format!(
+            "{}: index.normalise.x9: 'x9' is not an indicator of the framework {}; its indicators are: x1, x2, x3",
+            p.display(),
+            fw.display()
+        ),
+    );
 }

@@ -160,6 +160,16 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
             )?
         }
     };
+    let mut data = data;
+    if spec.denominate
+        && let Some(table) = &config.index.denominators
+    {
+        let wanted: Vec<(&str, &str)> = fw.nodes[..fw.indicators]
+            .iter()
+            .filter_map(|n| Some((n.denominator.as_deref()?, n.code.as_str())))
+            .collect();
+        data.add_denominators(&ws.root().join(table), table, &wanted)?;
+    }
     let groupings = index::groupings(&config.index, &spec, &data, &registry)?;
     let built = index::build(&fw, &data, &spec, &registry)?;
     let t_build = clock.elapsed();

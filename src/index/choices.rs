@@ -59,14 +59,45 @@ pub fn check_choices(
             message: m,
         })
     };
+    let indicators = &fw.nodes[..fw.indicators];
+    // [index.normalise.<code>] names indicators of the framework
+    if let Some(code) = spec
+        .normalise
+        .indiv
+        .keys()
+        .find(|c| !indicators.iter().any(|n| &n.code == *c))
+    {
+        return bad(format!(
+            "index.normalise.{code}: '{code}' is not an indicator of the framework {}; its indicators are: {}{}",
+            fw.origin,
+            indicators
+                .iter()
+                .take(5)
+                .map(|n| n.code.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            if fw.indicators > 5 { ", ..." } else { "" }
+        ));
+    }
+    let own = |code: &str| spec.normalise.indiv.get(code);
+    let own_method = |code: &str| own(code).and_then(|o| o.method);
     let mut norms = vec![spec.normalisation];
     if uncertainty > 0 {
         norms.extend(&config.index.uncertainty.normalisations);
         let u = &config.index.uncertainty;
-        if let Some(m) = u
+        let drawn = u
             .normalisations
             .iter()
             .find(|n| !n.positive(u.minmax_range))
+            .map(|m| m.as_str().to_string());
+        // an indicator's own method is in every sample
+        let fixed = indicators.iter().find_map(|n| {
+            let o = own(&n.code)?;
+            let m = o.method?;
+            (!m.positive(o.minmax_range.unwrap_or(u.minmax_range)))
+                .then(|| format!("{} (index.normalise.{})", m.as_str(), n.code))
+        });
+        if let Some(m) = drawn.or(fixed)
             && let Some(a) = u
                 .aggregations
                 .iter()
@@ -74,21 +105,39 @@ pub fn check_choices(
         {
             return bad(format!(
                 "index.uncertainty: {} normalisation gives values of 0 or below, which the {} mean cannot take in every sample; pair it with the arithmetic mean only, or use rank or minmax with minmax_range starting above 0",
-                m.as_str(),
+                m,
                 a.as_str()
             ));
         }
     }
-    if spec.normalisation == Normalisation::Zscore && spec.aggregation != Aggregation::Arithmetic {
-        return bad(format!(
-            "index: zscore normalisation gives negative values, which the {} mean cannot take; use minmax, percentile or rank",
-            spec.aggregation.as_str()
-        ));
+    // z-scores around a mean of 0 are negative for half the units
+    let negative = |m: Normalisation, mean_sd: Option<[f64; 2]>| {
+        m == Normalisation::Zscore && mean_sd.unwrap_or(spec.normalise.params.mean_sd)[0] <= 0.0
+    };
+    if spec.aggregation != Aggregation::Arithmetic {
+        if negative(spec.normalisation, None)
+            && indicators.iter().any(|n| own_method(&n.code).is_none())
+        {
+            return bad(format!(
+                "index: zscore normalisation gives negative values, which the {} mean cannot take; use minmax, percentile or rank",
+                spec.aggregation.as_str()
+            ));
+        }
+        if let Some(n) = indicators.iter().find(|n| {
+            own(&n.code)
+                .is_some_and(|o| negative(o.method.unwrap_or(spec.normalisation), o.zscore_mean_sd))
+        }) {
+            return bad(format!(
+                "index.normalise.{}: zscore normalisation gives negative values, which the {} mean cannot take; use another method or a zscore_mean_sd with a mean above 0 (e.g. [10.0, 2.0])",
+                n.code,
+                spec.aggregation.as_str()
+            ));
+        }
     }
     for m in norms {
-        let lacking: Vec<&str> = fw.nodes[..fw.indicators]
+        let lacking: Vec<&str> = indicators
             .iter()
-            .filter(|n| match m {
+            .filter(|n| match own_method(&n.code).unwrap_or(m) {
                 Normalisation::Goalposts => n.worst.is_none() || n.target.is_none(),
                 Normalisation::Target => n.target.is_none(),
                 _ => false,
@@ -96,6 +145,7 @@ pub fn check_choices(
             .map(|n| n.code.as_str())
             .collect();
         if !lacking.is_empty() {
+            let m = own_method(lacking[0]).unwrap_or(m);
             return bad(format!(
                 "index: {} normalisation needs {} for every indicator; {} of {} have none (first: {}); give them in targets.csv or the framework's Worst/Target columns, or choose another normalisation",
                 m.as_str(),
@@ -115,13 +165,25 @@ pub fn check_choices(
             ));
         }
     }
+    // the first method in use (the run's, or an indicator's own) that can give 0
+    let zero = indicators
+        .iter()
+        .map(|n| match own(&n.code) {
+            None => (spec.normalisation, spec.minmax_range),
+            Some(o) => (
+                o.method.unwrap_or(spec.normalisation),
+                o.minmax_range.unwrap_or(spec.minmax_range),
+            ),
+        })
+        .find(|(m, r)| !m.positive(*r))
+        .map(|(m, _)| m);
     if spec.aggregation != Aggregation::Arithmetic
-        && !spec.normalisation.positive(spec.minmax_range)
+        && let Some(m) = zero
     {
         note(&format!(
             "note: {} aggregation after {} normalisation: a unit scoring 0 on a child scores 0 on the parent; COINr refuses zeros, and its users map min-max onto [1, 100] (set [index] minmax_range = [1.0, 100.0])",
             spec.aggregation.as_str(),
-            spec.normalisation.as_str()
+            m.as_str()
         ));
     }
     if spec.denominate && fw.nodes.iter().all(|n| n.denominator.is_none()) {

@@ -58,6 +58,9 @@ pub struct IndexData {
     /// Whether an indicator absent from the data is an error (files) or an empty column
     /// (the workspace, where a data point may have no observations yet).
     pub strict_columns: bool,
+    /// The denominator table the data's missing denominators came from (`[index]
+    /// denominators`): its path and SHA-256.
+    pub denominators: Option<(String, String)>,
 }
 
 /// One observation before the matrix is built: (unit, column, year, value, line).
@@ -436,6 +439,141 @@ impl IndexData {
         Ok(data)
     }
 }
+
+impl IndexData {
+    /// Add the denominators the data lacks from a denominator table (COINr's `denoms`):
+    /// CSV or Parquet with a unit column (`uCode`, `city_id`, `unit_id` or `unit`) and one
+    /// column per denominator, one row per unit; extra rows and columns are allowed, as in
+    /// COINr. `wanted` are (denominator, an indicator it divides). A table value holds for
+    /// every year (COINr's `denoms` has no time either). Every unit of the data needs a
+    /// row; an empty cell or `NA` is a missing denominator. `source` names the table in
+    /// the manifest (as configured, not the absolute path).
+    pub fn add_denominators(
+        &mut self,
+        path: &Path,
+        source: &str,
+        wanted: &[(&str, &str)],
+    ) -> Result<()> {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if !["csv", "parquet"].contains(&ext.to_ascii_lowercase().as_str()) {
+            return Err(Error::input(
+                path,
+                "unknown file type; [index] denominators takes a .csv or .parquet file (uCode and one column per denominator)",
+            ));
+        }
+        let (headers, rows) = read_table(path)?;
+        let lower: Vec<String> = headers.iter().map(|h| h.trim().to_lowercase()).collect();
+        let unit_c = lower
+            .iter()
+            .position(|h| DENOMINATOR_UNIT_COLUMNS.contains(&h.as_str()))
+            .ok_or_else(|| {
+                Error::input(
+                    path,
+                    format!(
+                        "no unit column; a denominator table has a uCode (or city_id) column and one column per denominator; its columns are: {}",
+                        headers.join(", ")
+                    ),
+                )
+            })?;
+        // the denominators the data lacks, each once, with the table column holding it
+        let mut lacking: Vec<(&str, usize)> = Vec::new();
+        for &(den, indicator) in wanted {
+            if self.columns.contains_key(den) || lacking.iter().any(|(d, _)| *d == den) {
+                continue;
+            }
+            let Some(c) = headers.iter().position(|h| h.trim() == den) else {
+                return Err(Error::input(
+                    path,
+                    format!(
+                        "no column '{den}' (the Denominator of indicator '{indicator}', which the data lacks too); its columns are: {}",
+                        headers.join(", ")
+                    ),
+                ));
+            };
+            lacking.push((den, c));
+        }
+        let unit_pos: HashMap<&str, usize> = self
+            .units
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.as_str(), i))
+            .collect();
+        let mut found: Vec<Option<u64>> = vec![None; self.units.len()];
+        let mut cols = vec![vec![f64::NAN; self.units.len()]; lacking.len()];
+        for (line, r) in &rows {
+            let unit = r[unit_c].trim();
+            let Some(&u) = unit_pos.get(unit) else {
+                continue;
+            };
+            if let Some(first) = found[u].replace(*line) {
+                return Err(Error::data(
+                    path,
+                    *line,
+                    format!(
+                        "{}: unit '{unit}' has a second row (the first is on line {first}); give one row per unit",
+                        headers[unit_c].trim()
+                    ),
+                ));
+            }
+            for (k, &(den, c)) in lacking.iter().enumerate() {
+                let s = r[c].trim();
+                if s.is_empty() || s.eq_ignore_ascii_case("na") || s.eq_ignore_ascii_case("nan") {
+                    continue;
+                }
+                cols[k][u] = match s.parse::<f64>() {
+                    Ok(v) if v.is_finite() => v,
+                    _ => {
+                        return Err(Error::data(
+                            path,
+                            *line,
+                            format!(
+                                "{den}: '{s}' is not a number; write a plain decimal such as 12.5, or leave the cell empty (or NA) for a missing denominator"
+                            ),
+                        ));
+                    }
+                };
+            }
+        }
+        let absent: Vec<&str> = (0..self.units.len())
+            .filter(|&u| found[u].is_none())
+            .map(|u| self.units[u].as_str())
+            .collect();
+        if !absent.is_empty() {
+            return Err(Error::input(
+                path,
+                format!(
+                    "no row for unit '{}'; a denominator table needs a row for every unit of the data ({} of {} have none{})",
+                    absent[0],
+                    absent.len(),
+                    self.units.len(),
+                    if absent.len() > 1 {
+                        format!(
+                            ": {}",
+                            absent
+                                .iter()
+                                .take(5)
+                                .copied()
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    } else {
+                        String::new()
+                    }
+                ),
+            ));
+        }
+        for ((den, _), col) in lacking.into_iter().zip(cols) {
+            self.columns.insert(den.to_string(), self.values.len());
+            self.earlier.push(col.clone());
+            self.values.push(col);
+        }
+        self.denominators = Some((source.to_string(), crate::digest::sha256_file(path)?.0));
+        Ok(())
+    }
+}
+
+/// The unit column of a denominator table.
+const DENOMINATOR_UNIT_COLUMNS: [&str; 4] = ["ucode", "city_id", "unit_id", "unit"];
 
 /// Append the (city, data point, year, value) rows of a frame to `obs`, leaving out the
 /// confidential ones unless `confidential`; returns how many were left out.

@@ -229,7 +229,10 @@ impl Framework {
                 return Err(bad("iCode", "empty; every row needs a unique code".into()));
             }
             let level_s = get(level_c);
-            let level: u32 = match (level_s.parse::<u32>(), kind) {
+            let level: u32 = match (
+                whole(level_s).and_then(|l| u32::try_from(l).ok()).ok_or(()),
+                kind,
+            ) {
                 (Ok(1), Kind::Indicator) => 1,
                 (Ok(l), Kind::Aggregate) if l >= 2 => l,
                 _ => {
@@ -253,10 +256,10 @@ impl Framework {
                 None => return Err(bad("Weight", "empty; write a weight such as 1".into())),
             };
             let dir_s = get(dir_c);
-            let direction = match (kind, dir_s) {
-                (Kind::Aggregate, _) => 1.0,
-                (_, "1" | "+1" | "higher_better") => 1.0,
-                (_, "-1" | "lower_better") => -1.0,
+            let direction = match (kind, dir_s, whole(dir_s)) {
+                (Kind::Aggregate, ..) => 1.0,
+                (_, "higher_better", _) | (_, _, Some(1)) => 1.0,
+                (_, "lower_better", _) | (_, _, Some(-1)) => -1.0,
                 _ => {
                     return Err(bad(
                         "Direction",
@@ -414,6 +417,20 @@ impl Framework {
     }
 }
 
+/// A whole number written as an integer (`1`, `+1`, `-1`) or as a float with no fraction
+/// (`1.0`, `-1.0`, as pandas writes a column with missing cells; COINr reads them alike).
+fn whole(s: &str) -> Option<i64> {
+    if let Ok(i) = s.parse::<i64>() {
+        return Some(i);
+    }
+    let looks_float =
+        s.contains('.') && s.bytes().all(|b| b.is_ascii_digit() || b"+-.".contains(&b));
+    match s.parse::<f64>() {
+        Ok(v) if looks_float && v.fract() == 0.0 && v.abs() < 1e15 => Some(v as i64),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -442,6 +459,26 @@ IDX,Index,3,,1,,Aggregate
     }
 
     #[test]
+    fn float_directions_and_levels_as_pandas_writes_them() {
+        // pandas writes a column with empty cells as floats: Level 1.0, Direction -1.0
+        let pandas = "iCode,iName,Level,Parent,Weight,Direction,Type
+x1,One,1.0,P1,1.0,1.0,Indicator
+x2,Two,1.0,P1,1.0,-1.0,Indicator
+x3,Three,1.0,P2,2.0,+1.0,Indicator
+pop,Population,,,,,Denominator
+P1,Pillar 1,2.0,IDX,1.0,,Aggregate
+P2,Pillar 2,2.0,IDX,1.0,,Aggregate
+IDX,Index,3.0,,1.0,,Aggregate
+";
+        let f = Framework::parse(pandas, Path::new("fw.csv")).unwrap();
+        let g = Framework::parse(FILE, Path::new("fw.csv")).unwrap();
+        assert_eq!(f.nodes, g.nodes);
+        let dirs: Vec<f64> = f.nodes.iter().map(|n| n.direction).collect();
+        assert_eq!(dirs, [1.0, -1.0, 1.0, 1.0, 1.0, 1.0]);
+        assert_eq!(f.nodes[5].level, 3);
+    }
+
+    #[test]
     fn bad_frameworks_name_the_line_and_field() {
         let e = |t: &str| {
             Framework::parse(t, Path::new("fw.csv"))
@@ -455,6 +492,23 @@ IDX,Index,3,,1,,Aggregate
         assert_eq!(
             e(&FILE.replace("x2,Two,1,P1,1,-1", "x2,Two,1,P1,1,down")),
             "fw.csv:3: Direction: 'down' for indicator x2; write 1 (higher is better) or -1 (lower is better)"
+        );
+        // a float that is not 1 or -1 is no direction
+        assert_eq!(
+            e(&FILE.replace("x2,Two,1,P1,1,-1", "x2,Two,1,P1,1,-0.5")),
+            "fw.csv:3: Direction: '-0.5' for indicator x2; write 1 (higher is better) or -1 (lower is better)"
+        );
+        assert_eq!(
+            e(&FILE.replace("x2,Two,1,P1,1,-1", "x2,Two,1,P1,1,2.0")),
+            "fw.csv:3: Direction: '2.0' for indicator x2; write 1 (higher is better) or -1 (lower is better)"
+        );
+        assert_eq!(
+            e(&FILE.replace("x2,Two,1,P1,1,-1", "x2,Two,1,P1,1,1e0")),
+            "fw.csv:3: Direction: '1e0' for indicator x2; write 1 (higher is better) or -1 (lower is better)"
+        );
+        assert_eq!(
+            e(&FILE.replace("x2,Two,1,P1", "x2,Two,1.5,P1")),
+            "fw.csv:3: Level: '1.5' for an indicator; indicators are level 1, aggregates level 2 or higher"
         );
         assert_eq!(
             e(&FILE.replace("x3,Three,1,P2,2,", "x3,Three,1,P2,-2,")),

@@ -70,6 +70,16 @@ pub struct DataRecord {
     pub units: usize,
     pub panel: bool,
     pub confidential_left_out: u64,
+    /// The denominator table (`[index] denominators`) the data's missing denominators
+    /// came from: its path and SHA-256.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub denominators: Option<DenominatorsRecord>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DenominatorsRecord {
+    pub source: String,
+    pub sha256: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -170,6 +180,12 @@ impl Manifest {
                 units: data.units.len(),
                 panel: data.panel,
                 confidential_left_out: data.confidential_left_out,
+                denominators: data.denominators.as_ref().map(|(source, sha256)| {
+                    DenominatorsRecord {
+                        source: source.clone(),
+                        sha256: sha256.clone(),
+                    }
+                }),
             },
             screening: ScreeningRecord {
                 availability_min: spec.availability_min,

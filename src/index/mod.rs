@@ -71,6 +71,8 @@ pub struct Spec {
     pub normalisation: Normalisation,
     /// The range min-max maps onto.
     pub minmax_range: [f64; 2],
+    /// The other normalisation parameters and the per-indicator methods.
+    pub normalise: normalise::Settings,
     pub aggregation: Aggregation,
     /// Groupings for group ranks (besides the overall rank).
     pub group_ranks: Vec<String>,
@@ -93,6 +95,7 @@ impl Spec {
             },
             normalisation: ix.normalisation,
             minmax_range: ix.minmax_range,
+            normalise: normalise::Settings::from_config(ix),
             aggregation: ix.aggregation,
             group_ranks: ix
                 .group_ranks
@@ -127,6 +130,9 @@ pub struct Prepared {
     /// [indicator][included unit]: after imputation and outlier treatment.
     pub treated: Vec<Vec<f64>>,
     pub treatments: Vec<Treatment>,
+    /// How each indicator is normalised besides the run's method (its own method and
+    /// parameters, reference units resolved among the included units).
+    pub normalise: normalise::Plan,
 }
 
 /// A built index.
@@ -169,7 +175,7 @@ pub fn prepare(
         {
             let (Some(dv), Some(de)) = (data.column(den), data.earlier(den)) else {
                 return Err(Error::Usage(format!(
-                    "denominator '{den}' of indicator '{}' has no values in {}",
+                    "denominator '{den}' of indicator '{}' has no values in {}; add it to the data or give a denominator table ([index] denominators = \"FILE.csv\": uCode and one column per denominator)",
                     node.code, data.source
                 )));
             };
@@ -267,6 +273,21 @@ pub fn prepare(
             Outliers::Jrc => treat::treat(col, &spec.rule),
         })
         .collect();
+    let codes: Vec<&str> = fw.nodes[..nind].iter().map(|n| n.code.as_str()).collect();
+    let position = |code: &str| match data.units.iter().position(|u| u == code) {
+        None => Err(format!("is not a unit of {}", data.source)),
+        Some(u) => units.iter().position(|&k| k == u).ok_or_else(|| {
+            format!(
+                "was screened out (availability {:.1} % < {:.1} %)",
+                screening[u].availability * 100.0,
+                spec.availability_min * 100.0
+            )
+        }),
+    };
+    let normalise = spec
+        .normalise
+        .plan(&codes, &position)
+        .map_err(Error::Usage)?;
     Ok(Prepared {
         units,
         screening,
@@ -274,6 +295,7 @@ pub fn prepare(
         imputed,
         treated,
         treatments,
+        normalise,
     })
 }
 
@@ -285,7 +307,9 @@ fn ratio(x: f64, den: f64, scale: f64) -> f64 {
     }
 }
 
-/// Step 6 for every indicator: [indicator][included unit].
+/// Step 6 for every indicator: [indicator][included unit]. `method` and `range` are the
+/// run's (or an uncertainty sample's); an indicator with a method of its own
+/// ([`Prepared::normalise`]) keeps it.
 pub fn normalise_all(
     fw: &Framework,
     p: &Prepared,
@@ -295,8 +319,10 @@ pub fn normalise_all(
     p.treated
         .iter()
         .zip(&fw.nodes)
-        .map(|(col, node)| {
-            normalise::normalise(
+        .enumerate()
+        .map(|(i, (col, node))| {
+            let (method, params) = p.normalise.of(i, method, range);
+            normalise::normalise_with(
                 col,
                 node.direction,
                 method,
@@ -304,7 +330,7 @@ pub fn normalise_all(
                     worst: node.worst,
                     target: node.target,
                 },
-                range,
+                &params,
             )
         })
         .collect()

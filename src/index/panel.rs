@@ -10,6 +10,7 @@ use polars::prelude::*;
 
 use super::data::IndexData;
 use super::framework::Framework;
+use super::normalise::Reference;
 use super::{Built, Prepared, Spec, aggregate_all, normalise_all, prepare, stats};
 use crate::config::PanelNormalisation;
 use crate::error::{Error, Result};
@@ -45,6 +46,19 @@ pub fn build(
             .map(|p| normalise_all(fw, p, spec.normalisation, spec.minmax_range))
             .collect(),
         PanelNormalisation::Global => {
+            let plan = &preps[0].normalise;
+            let by_unit = |r: Option<Reference>| matches!(r, Some(Reference::Unit(_)));
+            if by_unit(plan.params.reference)
+                || plan
+                    .indiv
+                    .iter()
+                    .flatten()
+                    .any(|o| by_unit(o.params.reference))
+            {
+                return Err(Error::Usage(
+                    "index.panel_normalisation = \"global\" with dist2ref against a reference unit: the unit has a value per year, so the stacked years have no one reference; give reference_value, or panel_normalisation = \"per_year\"".into(),
+                ));
+            }
             let stacked = stack_prepared(&preps);
             let all = normalise_all(fw, &stacked, spec.normalisation, spec.minmax_range);
             split(all, &preps)
@@ -104,6 +118,10 @@ fn stack_prepared(preps: &[Prepared]) -> Prepared {
         treatments: preps
             .first()
             .map(|p| p.treatments.clone())
+            .unwrap_or_default(),
+        normalise: preps
+            .first()
+            .map(|p| p.normalise.clone())
             .unwrap_or_default(),
     }
 }

@@ -298,3 +298,191 @@ fn removing_a_node_recomputes_only_its_ancestors_and_matches_a_full_rebuild() {
         }
     }
 }
+
+/// A configuration of `toml` text (`[index]` settings and tables).
+fn config(toml: &str) -> Config {
+    Config::parse(toml, Path::new("c.toml")).unwrap()
+}
+
+#[test]
+fn one_method_per_indicator_by_hand() {
+    let fw = framework::Framework::parse(FW, Path::new("fw.csv")).unwrap();
+    let d = data(
+        [0., 10., 20., 30., 40.],
+        [5., 4., 3., 2., 1.],
+        [10., 10., 30., 50., NAN],
+    );
+    let c = config(
+        "[index.normalise.x2]\nmethod = \"borda\"\n[index.normalise.x3]\nminmax_range = [1.0, 11.0]\n",
+    );
+    let b = build(&fw, &d, &Spec::from_config(&c), &reg()).unwrap();
+    // x1 by the run's min-max: 0 25 50 75 100
+    close(&b.scores[0], &[0., 25., 50., 75., 100.]);
+    // x2 borda after the direction: -5 -4 -3 -2 -1 rank 1..5 -> 0 1 2 3 4
+    close(&b.scores[1], &[0., 1., 2., 3., 4.]);
+    // x3 min-max onto its own [1, 11]: (x - 10) / 40 x 10 + 1 = 1 1 6 11 NaN
+    close(&b.scores[2], &[1., 1., 6., 11., NAN]);
+    // P1 = (x1 + x2) / 2 = 0 13 26 39 52; IDX = (P1 + 2 x3) / 3 = 2/3 5 38/3 61/3, e: P1
+    close(&b.scores[3], &[0., 13., 26., 39., 52.]);
+    close(&b.scores[5], &[2. / 3., 5., 38. / 3., 61. / 3., 52.]);
+    close(&b.ranks[5], &[5., 4., 3., 2., 1.]);
+    // an uncertainty sample drawing rank keeps x2's borda and x3's range
+    let n = normalise_all(&fw, &b.prepared, Normalisation::Rank, [1.0, 100.0]);
+    close(&n[0], &[1., 2., 3., 4., 5.]);
+    close(&n[1], &[0., 1., 2., 3., 4.]);
+    // x3 has a range but no method of its own: the sample's rank (10 10 30 50: 1 1 3 4)
+    close(&n[2], &[1., 1., 3., 4., NAN]);
+}
+
+#[test]
+fn zscore_with_target_mean_and_sd_in_a_whole_index() {
+    let fw = framework::Framework::parse(FW, Path::new("fw.csv")).unwrap();
+    let d = data(
+        [0., 10., 20., 30., 40.],
+        [5., 4., 3., 2., 1.],
+        [10., 20., 30., 40., 50.],
+    );
+    // COINr's published variant: n_zscore with m_sd = c(10, 2). Every column is 1..5 in
+    // steps after its direction: z = (r - 3) / sqrt(2.5), score 10 + 2 z; P1, P2 and IDX
+    // are means of equal columns, so the index is 10 + 2 z too, and the geometric mean
+    // of positive equal values is the same
+    let mut c = config("[index]\nnormalisation = \"zscore\"\nzscore_mean_sd = [10.0, 2.0]\n");
+    let s = 2.5f64.sqrt();
+    let want: Vec<f64> = (1..=5).map(|r| 10.0 + 2.0 * (r as f64 - 3.0) / s).collect();
+    let b = build(&fw, &d, &Spec::from_config(&c), &reg()).unwrap();
+    close(&b.scores[5], &want);
+    c.index.aggregation = Aggregation::Geometric;
+    let spec = Spec::from_config(&c);
+    // a mean above 0: the geometric mean is not refused
+    choices::check_choices(&fw, &spec, 0, &c, Path::new("c.toml"), |_| {}).unwrap();
+    let b = build(&fw, &d, &spec, &reg()).unwrap();
+    close(&b.scores[5], &want);
+}
+
+#[test]
+fn distance_to_a_reference_unit_in_a_whole_index() {
+    let fw = framework::Framework::parse(FW, Path::new("fw.csv")).unwrap();
+    let d = data(
+        [0., 10., 20., 30., 40.],
+        [5., 4., 3., 2., 1.],
+        [10., 10., 30., 50., NAN],
+    );
+    let c = config("[index]\nnormalisation = \"dist2ref\"\nreference_unit = \"c\"\n");
+    let b = build(&fw, &d, &Spec::from_config(&c), &reg()).unwrap();
+    // x1 against c's 20, min 0: 1 - (20 - x) / 20
+    close(&b.scores[0], &[0., 0.5, 1., 1.5, 2.]);
+    // x2 after the direction: -5..-1 against c's -3, min -5: 1 - (-3 - d) / 2
+    close(&b.scores[1], &[0., 0.5, 1., 1.5, 2.]);
+    // x3 against c's 30, min 10: 1 - (30 - x) / 20
+    close(&b.scores[2], &[0., 0., 1., 2., NAN]);
+    // x3 capped at 1 and measured against a value of its own (20): 1 - (20 - x) / 10
+    let c = config(
+        "[index]\nnormalisation = \"dist2ref\"\nreference_unit = \"c\"\n[index.normalise.x3]\nreference_value = 20.0\nreference_cap = true\n",
+    );
+    let b = build(&fw, &d, &Spec::from_config(&c), &reg()).unwrap();
+    close(&b.scores[2], &[0., 0., 1., 1., NAN]);
+    // a reference that is no unit, or was screened out, is an error naming it
+    let e = |toml: &str, d: &IndexData| {
+        build(&fw, d, &Spec::from_config(&config(toml)), &reg())
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(
+        e(
+            "[index]\nnormalisation = \"dist2ref\"\nreference_unit = \"zz\"\n",
+            &d
+        ),
+        "index.reference_unit: 'zz' is not a unit of memory; distance to reference (dist2ref) measures against a ranked unit"
+    );
+    assert_eq!(
+        e(
+            "[index]\nnormalisation = \"dist2ref\"\nreference_unit = \"e\"\n",
+            &data(
+                [0., 10., 20., 30., 40.],
+                [5., 4., 3., 2., NAN],
+                [10., 10., 30., 50., NAN],
+            )
+        ),
+        "index.reference_unit: 'e' was screened out (availability 33.3 % < 66.7 %); distance to reference (dist2ref) measures against a ranked unit"
+    );
+    assert_eq!(
+        e(
+            "[index.normalise.x1]\nmethod = \"dist2ref\"\nreference_unit = \"zz\"\n",
+            &d
+        ),
+        "index.normalise.x1.reference_unit: 'zz' is not a unit of memory; distance to reference (dist2ref) measures against a ranked unit"
+    );
+}
+
+#[test]
+fn per_indicator_choices_that_cannot_work_are_refused() {
+    let fw = framework::Framework::parse(FW, Path::new("fw.csv")).unwrap();
+    let e = |toml: &str, uncertainty: usize| {
+        let c = config(toml);
+        choices::check_choices(
+            &fw,
+            &Spec::from_config(&c),
+            uncertainty,
+            &c,
+            Path::new("c.toml"),
+            |_| {},
+        )
+        .unwrap_err()
+        .to_string()
+    };
+    assert_eq!(
+        e("[index.normalise.x9]\nmethod = \"rank\"\n", 0),
+        "c.toml: index.normalise.x9: 'x9' is not an indicator of the framework fw.csv; its indicators are: x1, x2, x3"
+    );
+    assert_eq!(
+        e(
+            "[index]\naggregation = \"geometric\"\nminmax_range = [1.0, 100.0]\n[index.normalise.x2]\nmethod = \"zscore\"\n",
+            0
+        ),
+        "c.toml: index.normalise.x2: zscore normalisation gives negative values, which the geometric mean cannot take; use another method or a zscore_mean_sd with a mean above 0 (e.g. [10.0, 2.0])"
+    );
+    // every indicator has its own method: the run's z-score is not used, nothing refused
+    let c = config(
+        "[index]\nnormalisation = \"zscore\"\naggregation = \"geometric\"\n[index.normalise.x1]\nmethod = \"rank\"\n[index.normalise.x2]\nmethod = \"rank\"\n[index.normalise.x3]\nmethod = \"rank\"\n",
+    );
+    let mut notes = Vec::new();
+    choices::check_choices(
+        &fw,
+        &Spec::from_config(&c),
+        0,
+        &c,
+        Path::new("c.toml"),
+        |n| notes.push(n.to_string()),
+    )
+    .unwrap();
+    assert!(notes.is_empty(), "{notes:?}");
+    assert_eq!(
+        e("[index.normalise.x3]\nmethod = \"goalposts\"\n", 0),
+        "c.toml: index: goalposts normalisation needs a worst value and a target for every indicator; 1 of 3 have none (first: x3); give them in targets.csv or the framework's Worst/Target columns, or choose another normalisation"
+    );
+    // an indicator's own method is in every uncertainty sample
+    assert_eq!(
+        e("[index.normalise.x1]\nmethod = \"borda\"\n", 10),
+        "c.toml: index.uncertainty: borda (index.normalise.x1) normalisation gives values of 0 or below, which the geometric mean cannot take in every sample; pair it with the arithmetic mean only, or use rank or minmax with minmax_range starting above 0"
+    );
+    // a note names the method that gives 0: an indicator's own
+    let c = config(
+        "[index]\naggregation = \"geometric\"\nminmax_range = [1.0, 100.0]\n[index.normalise.x3]\nmethod = \"prank\"\n",
+    );
+    let mut notes = Vec::new();
+    choices::check_choices(
+        &fw,
+        &Spec::from_config(&c),
+        0,
+        &c,
+        Path::new("c.toml"),
+        |n| notes.push(n.to_string()),
+    )
+    .unwrap();
+    assert_eq!(
+        notes,
+        [
+            "note: geometric aggregation after prank normalisation: a unit scoring 0 on a child scores 0 on the parent; COINr refuses zeros, and its users map min-max onto [1, 100] (set [index] minmax_range = [1.0, 100.0])"
+        ]
+    );
+}
