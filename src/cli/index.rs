@@ -134,6 +134,11 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
     let p = &built.prepared;
     let codes = |u: usize| data.units[p.units[u]].clone();
     let diags = diagnostics::diagnose(&fw, &built, spec.aggregation, &codes)?;
+    let extended = config
+        .index
+        .diagnostics
+        .extended
+        .then(|| diagnostics::extended(&fw, &data, &built, &config.index.diagnostics));
     let t_diag = clock.elapsed() - t_build;
     let mut rank_stats = None;
     if args.uncertainty > 0 {
@@ -168,6 +173,7 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
             spec.availability_min,
             &groupings,
             &diags,
+            extended.as_ref(),
             rank_stats
                 .as_deref()
                 .map(|rs: &[uncertainty::RankStats]| (rs, args.uncertainty)),
@@ -193,7 +199,7 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
     let logged = manifest
         .treatment
         .iter()
-        .filter(|t| t.treatment == "log")
+        .filter(|t| !matches!(t.treatment, "winsorised" | "untouched" | "exempt"))
         .count();
     eprintln!(
         "index: {} of {} units ranked ({} screened out below {:.1} % availability), {} indicators, {} aggregates; imputed {} cells ({}); outliers: {} winsorised, {} log-transformed; {} normalisation, {} aggregation{} -> {} (build {:.3}s, diagnostics {:.3}s{})",

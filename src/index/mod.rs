@@ -30,7 +30,7 @@ pub mod tables;
 pub mod treat;
 pub mod uncertainty;
 
-use crate::config::{self, Aggregation, Imputation, Normalisation, Outliers};
+use crate::config::{self, Aggregation, Imputation, Normalisation, Outliers, ScreenOn};
 use crate::error::{Error, Result};
 use crate::registry::Registry;
 use data::IndexData;
@@ -66,6 +66,16 @@ pub struct Spec {
     pub imputation_grouping: String,
     pub outliers: Outliers,
     pub rule: treat::Rule,
+    /// Applied where winsorisation does not pass (COINr's `f2`).
+    pub transform: treat::Transform,
+    /// Transform the winsorised column, not the original (COINr's `combine_treat`).
+    pub combine_treat: bool,
+    /// Box-Cox lambda of `[index]` (for indicators whose own table picks Box-Cox).
+    pub boxcox_lambda: Option<f64>,
+    /// Per-indicator treatment settings (`[index.treat.<code>]`).
+    pub treat: std::collections::BTreeMap<String, config::TreatIndicator>,
+    /// Whether screening measures the data as reported or after imputation.
+    pub screen_on: ScreenOn,
     pub normalisation: Normalisation,
     /// The range min-max maps onto.
     pub minmax_range: [f64; 2],
@@ -89,6 +99,11 @@ impl Spec {
                 kurtosis_max: ix.kurtosis_max,
                 winsorise_max: ix.winsorise_max as usize,
             },
+            transform: treat::Transform::of(ix.outlier_transform, ix.boxcox_lambda),
+            combine_treat: ix.combine_treat,
+            boxcox_lambda: ix.boxcox_lambda,
+            treat: ix.treat.clone(),
+            screen_on: ix.screen_on,
             normalisation: ix.normalisation,
             minmax_range: ix.minmax_range,
             aggregation: ix.aggregation,
@@ -100,6 +115,54 @@ impl Spec {
                 .filter(|g| g != "all")
                 .collect(),
         }
+    }
+}
+
+/// How one indicator is treated (step 5).
+#[derive(Debug, Clone, Copy)]
+pub enum Plan {
+    /// No treatment (`[index] outliers = "none"`).
+    Off,
+    /// Exempt by `[index.treat.<code>] outliers = "none"`.
+    Exempt,
+    /// Treated with these options.
+    Treat(treat::Options),
+}
+
+impl Spec {
+    /// The treatment of indicator `code`: `[index.treat.<code>]` over `[index]`.
+    pub fn treatment_of(&self, code: &str) -> Plan {
+        let own = self.treat.get(code);
+        match own.and_then(|t| t.outliers) {
+            Some(Outliers::None) => return Plan::Exempt,
+            None if self.outliers == Outliers::None => return Plan::Off,
+            _ => {}
+        }
+        let Some(t) = own else {
+            return Plan::Treat(treat::Options {
+                rule: self.rule,
+                transform: self.transform,
+                combine: self.combine_treat,
+            });
+        };
+        let lambda = t.boxcox_lambda.or(self.boxcox_lambda);
+        Plan::Treat(treat::Options {
+            rule: treat::Rule {
+                skew_max: t.skew_max.unwrap_or(self.rule.skew_max),
+                kurtosis_max: t.kurtosis_max.unwrap_or(self.rule.kurtosis_max),
+                winsorise_max: t
+                    .winsorise_max
+                    .map_or(self.rule.winsorise_max, |w| w as usize),
+            },
+            transform: match t.transform {
+                Some(tr) => treat::Transform::of(tr, lambda),
+                None => match (self.transform, lambda) {
+                    (treat::Transform::BoxCox(_), Some(l)) => treat::Transform::BoxCox(l),
+                    (tr, _) => tr,
+                },
+            },
+            combine: t.combine_treat.unwrap_or(self.combine_treat),
+        })
     }
 }
 
@@ -125,6 +188,9 @@ pub struct Prepared {
     /// [indicator][included unit]: after imputation and outlier treatment.
     pub treated: Vec<Vec<f64>>,
     pub treatments: Vec<Treatment>,
+    /// [indicator]: the winsorisation tried and not passing (reported beside the
+    /// treatment that replaced or followed it).
+    pub attempts: Vec<Option<treat::Attempt>>,
 }
 
 /// A built index.
@@ -184,28 +250,110 @@ pub fn prepare(
         raw_all.push(col);
         earlier_all.push(earlier);
     }
-    // 4. screening on the data as reported (before imputation)
-    let screening: Vec<Screen> = (0..n_units)
+    // 3-4. screening on the data as reported, then imputation of the kept units; or
+    // imputation of every unit, then screening on the imputed data
+    let all: Vec<usize> = (0..n_units).collect();
+    let pick =
+        |c: &Vec<f64>, units: &[usize]| -> Vec<f64> { units.iter().map(|&u| c[u]).collect() };
+    let (screening, units, raw, mut treated, imputed) = match spec.screen_on {
+        ScreenOn::Reported => {
+            let screening = screen(&raw_all, spec.availability_min);
+            let units = kept(&screening, spec, nind)?;
+            let raw: Vec<Vec<f64>> = raw_all.iter().map(|c| pick(c, &units)).collect();
+            let earlier: Vec<Vec<f64>> = earlier_all.iter().map(|c| pick(c, &units)).collect();
+            let mut treated = raw.clone();
+            let imputed = impute(spec, data, registry, &mut treated, &earlier, &units)?;
+            (screening, units, raw, treated, imputed)
+        }
+        ScreenOn::Imputed => {
+            let mut filled = raw_all.clone();
+            let flags = impute(spec, data, registry, &mut filled, &earlier_all, &all)?;
+            let screening = screen(&filled, spec.availability_min);
+            let units = kept(&screening, spec, nind)?;
+            let pick_flags = |f: &Vec<bool>| -> Vec<bool> { units.iter().map(|&u| f[u]).collect() };
+            let raw = raw_all.iter().map(|c| pick(c, &units)).collect();
+            let treated = filled.iter().map(|c| pick(c, &units)).collect();
+            let imputed = flags.iter().map(pick_flags).collect();
+            (screening, units, raw, treated, imputed)
+        }
+    };
+    // 5. outlier treatment
+    let outcomes: Vec<treat::Outcome> = treated
+        .iter_mut()
+        .zip(&fw.nodes[..nind])
+        .map(|(col, node)| match spec.treatment_of(&node.code) {
+            Plan::Off => treat::Outcome {
+                treatment: Treatment::None,
+                attempt: None,
+            },
+            Plan::Exempt => treat::Outcome {
+                treatment: Treatment::Exempt,
+                attempt: None,
+            },
+            Plan::Treat(opts) => treat::treat_with(col, &opts),
+        })
+        .collect();
+    let (treatments, attempts) = outcomes
+        .into_iter()
+        .map(|o| (o.treatment, o.attempt))
+        .unzip();
+    Ok(Prepared {
+        units,
+        screening,
+        raw,
+        imputed,
+        treated,
+        treatments,
+        attempts,
+    })
+}
+
+/// Every unit's availability in `cols` ([indicator][unit]).
+fn screen(cols: &[Vec<f64>], availability_min: f64) -> Vec<Screen> {
+    let nind = cols.len();
+    let n_units = cols.first().map(Vec::len).unwrap_or(0);
+    (0..n_units)
         .map(|u| {
-            let present = raw_all.iter().filter(|c| !c[u].is_nan()).count();
+            let present = cols.iter().filter(|c| !c[u].is_nan()).count();
             let availability = present as f64 / nind as f64;
             Screen {
                 present,
                 availability,
-                included: availability >= spec.availability_min,
+                included: availability >= availability_min,
             }
         })
+        .collect()
+}
+
+/// The positions of the units screening kept; an error when none is.
+fn kept(screening: &[Screen], spec: &Spec, nind: usize) -> Result<Vec<usize>> {
+    let units: Vec<usize> = (0..screening.len())
+        .filter(|&u| screening[u].included)
         .collect();
-    let units: Vec<usize> = (0..n_units).filter(|&u| screening[u].included).collect();
     if units.is_empty() {
         return Err(Error::Usage(format!(
-            "no unit has data for at least {:.1} % of the {nind} indicators ([index] availability_min); lower it or add data",
-            spec.availability_min * 100.0
+            "no unit has data for at least {:.1} % of the {nind} indicators ([index] availability_min){}; lower it or add data",
+            spec.availability_min * 100.0,
+            match spec.screen_on {
+                ScreenOn::Reported => "",
+                ScreenOn::Imputed => " after imputation",
+            }
         )));
     }
-    let pick = |c: &Vec<f64>| -> Vec<f64> { units.iter().map(|&u| c[u]).collect() };
-    let raw: Vec<Vec<f64>> = raw_all.iter().map(pick).collect();
-    // 3. imputation
+    Ok(units)
+}
+
+/// Step 3: fill the missing values of `cols` ([indicator][unit], the units at positions
+/// `units` of the data; `earlier` likewise) with `spec.imputation`; returns which cells
+/// were imputed.
+fn impute(
+    spec: &Spec,
+    data: &IndexData,
+    registry: &Registry,
+    cols: &mut [Vec<f64>],
+    earlier: &[Vec<f64>],
+    units: &[usize],
+) -> Result<Vec<Vec<bool>>> {
     let groups = match spec.imputation {
         Imputation::GroupMean | Imputation::GroupMedian => {
             let g = data.groups(&spec.imputation_grouping, registry)?;
@@ -213,14 +361,13 @@ pub fn prepare(
         }
         _ => None,
     };
-    let mut treated = raw.clone();
-    let mut imputed = vec![vec![false; units.len()]; nind];
-    for (i, col) in treated.iter_mut().enumerate() {
+    let mut imputed = vec![vec![false; units.len()]; cols.len()];
+    for (i, col) in cols.iter_mut().enumerate() {
         let fill: Vec<f64> = match spec.imputation {
             Imputation::None => continue,
             Imputation::Mean => vec![stats::mean(col); col.len()],
             Imputation::Median => vec![stats::median(col); col.len()],
-            Imputation::Latest => pick(&earlier_all[i]),
+            Imputation::Latest => earlier[i].clone(),
             Imputation::GroupMean | Imputation::GroupMedian => {
                 let g = groups.as_ref().expect("groups were read");
                 let mut by: std::collections::HashMap<&str, Vec<f64>> = Default::default();
@@ -257,22 +404,7 @@ pub fn prepare(
             }
         }
     }
-    // 5. outlier treatment
-    let treatments = treated
-        .iter_mut()
-        .map(|col| match spec.outliers {
-            Outliers::None => Treatment::None,
-            Outliers::Jrc => treat::treat(col, &spec.rule),
-        })
-        .collect();
-    Ok(Prepared {
-        units,
-        screening,
-        raw,
-        imputed,
-        treated,
-        treatments,
-    })
+    Ok(imputed)
 }
 
 fn ratio(x: f64, den: f64, scale: f64) -> f64 {

@@ -165,7 +165,7 @@ pub const OPTIONAL_SOURCES: &[(&str, &str)] = &[
     ),
     (
         "index_diagnostics",
-        "SELECT * FROM (VALUES (NULL::VARCHAR, NULL::VARCHAR, NULL::INTEGER, NULL::VARCHAR, NULL::VARCHAR, NULL::DOUBLE, NULL::INTEGER, NULL::INTEGER, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::VARCHAR, NULL::INTEGER, NULL::INTEGER, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE)) AS t(code, name, level, level_name, parent, weight, direction, n, availability, min, max, mean, median, sd, skew, kurtosis, treatment, clipped_high, clipped_low, skew_treated, kurtosis_treated, pearson_parent, spearman_parent, removal_mean_rank_change, removal_max_rank_change) WHERE false",
+        "SELECT * FROM (VALUES (NULL::VARCHAR, NULL::VARCHAR, NULL::INTEGER, NULL::VARCHAR, NULL::VARCHAR, NULL::DOUBLE, NULL::INTEGER, NULL::INTEGER, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::VARCHAR, NULL::INTEGER, NULL::INTEGER, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::INTEGER, NULL::DOUBLE, NULL::DOUBLE)) AS t(code, name, level, level_name, parent, weight, direction, n, availability, min, max, mean, median, sd, skew, kurtosis, treatment, clipped_high, clipped_low, skew_treated, kurtosis_treated, pearson_parent, spearman_parent, removal_mean_rank_change, removal_max_rank_change, winsorise_attempted, skew_winsorised, kurtosis_winsorised) WHERE false",
     ),
     (
         "index_uncertainty",
