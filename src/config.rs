@@ -391,12 +391,19 @@ impl OutlierTransform {
 pub struct TreatIndicator {
     /// `"none"` exempts the indicator (COINr's `indiv_specs = list(code = "none")`);
     /// `"jrc"` treats it even when `[index] outliers = "none"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub outliers: Option<Outliers>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub winsorise_max: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub skew_max: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kurtosis_max: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub transform: Option<OutlierTransform>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub boxcox_lambda: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub combine_treat: Option<bool>,
 }
 
@@ -488,6 +495,11 @@ impl Default for Uncertainty {
     }
 }
 
+/// Whether `v` is its type's default (settings added later are not serialised then).
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
 /// `[index.diagnostics]`: the extended diagnostic tables (COINr's analysis functions).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -529,16 +541,25 @@ pub struct Index {
     pub skew_max: f64,
     pub kurtosis_max: f64,
     pub winsorise_max: u32,
+    // the settings below are left out of the serialised configuration (the manifest and
+    // its config_sha256) at their defaults, so a configuration without them records as
+    // before they existed
+    #[serde(skip_serializing_if = "is_default")]
     pub screen_on: ScreenOn,
+    #[serde(skip_serializing_if = "is_default")]
     pub outlier_transform: OutlierTransform,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub boxcox_lambda: Option<f64>,
+    #[serde(skip_serializing_if = "is_default")]
     pub combine_treat: bool,
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub treat: std::collections::BTreeMap<String, TreatIndicator>,
     pub normalisation: Normalisation,
     pub minmax_range: [f64; 2],
     pub aggregation: Aggregation,
     pub group_ranks: Option<Vec<String>>,
     pub include_confidential: bool,
+    #[serde(skip_serializing_if = "is_default")]
     pub diagnostics: Diagnostics,
     pub uncertainty: Uncertainty,
 }
@@ -820,6 +841,32 @@ mod tests {
             e("[index.uncertainty]\naggregations = []\n"),
             "c.toml: index.uncertainty.normalisations and .aggregations must each list at least one method"
         );
+    }
+
+    #[test]
+    fn settings_at_their_defaults_serialise_as_before_they_existed() {
+        // the manifest records the serialised [index]: a configuration that does not use
+        // screen_on, the transforms, [index.treat] or [index.diagnostics] records (and
+        // hashes) as before they were added
+        let v = serde_json::to_value(Index::default()).unwrap();
+        for key in [
+            "screen_on",
+            "outlier_transform",
+            "boxcox_lambda",
+            "combine_treat",
+            "treat",
+            "diagnostics",
+        ] {
+            assert!(v.get(key).is_none(), "{key}");
+        }
+        let c = Config::parse(
+            "[index]\nscreen_on = \"imputed\"\n[index.treat.x1]\nwinsorise_max = 2\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        let v = serde_json::to_value(&c.index).unwrap();
+        assert_eq!(v["screen_on"], "imputed");
+        assert_eq!(v["treat"], serde_json::json!({"x1": {"winsorise_max": 2}}));
     }
 
     #[test]

@@ -1578,3 +1578,74 @@ d,weakness,3,x3,4,25.0
 "
     );
 }
+
+#[test]
+fn treatment_options_and_the_failed_winsorisation_are_recorded() {
+    let ws = with_database();
+    let fw = ws.file("fw.csv", FRAMEWORK);
+    // x1: eleven 1s and a 10 (fails; one clip makes every value equal: undefined, so the
+    // column stays untouched); x2: 1..10, 30, 100 (skew 3.0632, kurt 9.7414) with a limit
+    // of 0 clips of its own and ln(x - min + 1); x3 = 1..12 passes
+    let x2 = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 30, 100];
+    let mut wide = String::from("uCode,x1,x2,x3\n");
+    for u in 0..12 {
+        let x1 = if u == 11 { 10 } else { 1 };
+        wide.push_str(&format!("u{u:02},{x1},{},{}\n", x2[u], u + 1));
+    }
+    let data = ws.file("data.csv", wide);
+    configure(
+        &ws,
+        &[
+            ("outliers = \"none\"", "outliers = \"jrc\""),
+            (
+                "[index.diagnostics]",
+                "[index.treat.x2]\nwinsorise_max = 0\ntransform = \"log_ct_orig\"\n\n[index.diagnostics]",
+            ),
+        ],
+    );
+    ok(
+        &ws,
+        &[
+            "index",
+            "--data",
+            s(&data),
+            "--framework",
+            s(&fw),
+            "--name",
+            NAMED,
+        ],
+    );
+    let m = named_manifest(&ws);
+    let t = &m["treatment"];
+    assert_eq!(t.as_array().unwrap().len(), 2, "{t}");
+    assert_eq!(
+        t[0],
+        serde_json::json!({"code": "x1", "treatment": "untouched", "clipped_high": 0, "clipped_low": 0,
+            "winsorise_attempted": {"clipped_high": 1, "clipped_low": 0, "skew": null, "kurtosis": null}})
+    );
+    assert_eq!(t[1]["treatment"], "log_ct_orig");
+    let a = &t[1]["winsorise_attempted"];
+    assert_eq!(
+        (a["clipped_high"].as_u64(), a["clipped_low"].as_u64()),
+        (Some(0), Some(0))
+    );
+    assert!((a["skew"].as_f64().unwrap() - 3.0632).abs() < 1e-4);
+    assert!((a["kurtosis"].as_f64().unwrap() - 9.7414).abs() < 1e-4);
+    assert_eq!(m["config"]["treat"]["x2"]["transform"], "log_ct_orig");
+    // the table: x1 untouched (treated = raw), x2 = ln x (min 1), the attempt beside it
+    assert_eq!(
+        sql(
+            &ws,
+            &format!(
+                "select code, treatment, clipped_high, winsorise_attempted, round(skew_winsorised, 4) as s from {} where level = 1 order by code",
+                named(&ws, "index_diagnostics")
+            )
+        ),
+        "code,treatment,clipped_high,winsorise_attempted,s\nx1,untouched,0,1,\nx2,log_ct_orig,0,0,3.0632\nx3,none,0,,\n"
+    );
+    let got = named_scores(&ws);
+    let (raw, _, treated, _, _) = got[&("u11".to_string(), "x1".to_string())];
+    assert_eq!((raw, treated), (Some(10.0), Some(10.0)));
+    let (_, _, treated, _, _) = got[&("u11".to_string(), "x2".to_string())];
+    assert!(same(treated, Some(100f64.ln())));
+}

@@ -597,6 +597,7 @@ pub fn strengths(
 /// `index_denominator_correlations`, `index_unit_diagnostics`, `index_strengths`) and,
 /// when the uncertainty analysis ran (its rank statistics over `samples` samples),
 /// `index_uncertainty`.
+#[allow(clippy::too_many_arguments)]
 pub fn all(
     fw: &Framework,
     data: &IndexData,
