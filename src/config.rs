@@ -80,7 +80,8 @@ framework = "u4ssc"
 # (x / denominator x Scale).
 denominate = false
 # Units (cities) with data for fewer than this share of indicators are screened out and
-# listed (default 2/3). Measured on the data as reported, before imputation.
+# listed (default 2/3). Measured on the data as reported, before imputation, unless
+# screen_on = "imputed".
 # availability_min = 0.6666666666666666
 # What availability is measured on: "reported" (before imputation; imputed values do not
 # count) or "imputed" (after imputation, as COINr's Screen on its Imputed data set; the

@@ -4,6 +4,13 @@
 //! with its parent's score (pairwise complete, as COINr's `get_corr`), and the effect on
 //! the index ranks of removing it (its weight set to 0, as COINr's `remove_elements`):
 //! the mean and the largest absolute rank change over the units ranked both ways.
+//!
+//! The extended diagnostics ([`extended`], `[index.diagnostics] extended = true`) are
+//! COINr's analysis functions: sibling correlations with collinear and negative flags
+//! (`get_corr_flags`), Cronbach's alpha (`get_cronbach`) and the first principal component
+//! (`get_PCA`) per aggregate, indicator-denominator correlations (`get_denom_corr`), zeros
+//! and missing values per unit (`get_data_avail`), strengths and weaknesses per unit
+//! (`get_str_weak`).
 
 use super::data::IndexData;
 use super::framework::{Framework, Kind};

@@ -9,6 +9,9 @@
 //!                aggregate level by level (weights, method) ─▶ scores ─▶ ranks
 //! ```
 //!
+//! (`[index] screen_on = "imputed"` swaps screening and imputation: every unit is
+//! imputed, then screened on the imputed data.)
+//!
 //! Steps 1-5 ([`prepare`]) do not depend on weights, normalisation or aggregation, so the
 //! uncertainty analysis ([`uncertainty`]) prepares once, normalises once per method and
 //! only re-aggregates per sample.
