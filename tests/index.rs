@@ -1588,9 +1588,9 @@ fn treatment_options_and_the_failed_winsorisation_are_recorded() {
     // of 0 clips of its own and ln(x - min + 1); x3 = 1..12 passes
     let x2 = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 30, 100];
     let mut wide = String::from("uCode,x1,x2,x3\n");
-    for u in 0..12 {
+    for (u, x2) in x2.iter().enumerate() {
         let x1 = if u == 11 { 10 } else { 1 };
-        wide.push_str(&format!("u{u:02},{x1},{},{}\n", x2[u], u + 1));
+        wide.push_str(&format!("u{u:02},{x1},{x2},{}\n", u + 1));
     }
     let data = ws.file("data.csv", wide);
     configure(
