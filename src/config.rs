@@ -87,6 +87,11 @@ denominate = false
 # count) or "imputed" (after imputation, as COINr's Screen on its Imputed data set; the
 # imputation statistics then use every unit of the data).
 screen_on = "reported"
+# What screens a unit out (COINr Screen's unit_screen): "missing" (availability below
+# availability_min), "zeros" (a share of non-zero values, of the values present, below
+# nonzero_min) or "missing_and_zeros" (either).
+screen_by = "missing"
+# nonzero_min = 0.05
 # Imputation: "none", "mean", "median", "group_mean", "group_median" (within
 # imputation_grouping) or "latest" (the latest earlier value of the panel).
 imputation = "none"
@@ -358,6 +363,19 @@ pub enum ScreenOn {
     Imputed,
 }
 
+/// What screens a unit out (COINr `Screen`'s `unit_screen`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ScreenBy {
+    /// Availability below `availability_min` (`"byNA"`).
+    #[default]
+    Missing,
+    /// A share of non-zero values below `nonzero_min` (`"byzeros"`).
+    Zeros,
+    /// Either (`"byNAandzeros"`).
+    MissingAndZeros,
+}
+
 /// The second treatment, applied where winsorisation does not pass (COINr's `f2`).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
@@ -496,6 +514,13 @@ impl Default for Uncertainty {
     }
 }
 
+/// COINr `Screen`'s default `nonzero_thresh`.
+pub const NONZERO_MIN: f64 = 0.05;
+
+fn is_nonzero_min_default(v: &f64) -> bool {
+    *v == NONZERO_MIN
+}
+
 /// Whether `v` is its type's default (settings added later are not serialised then).
 fn is_default<T: Default + PartialEq>(v: &T) -> bool {
     *v == T::default()
@@ -548,6 +573,10 @@ pub struct Index {
     #[serde(skip_serializing_if = "is_default")]
     pub screen_on: ScreenOn,
     #[serde(skip_serializing_if = "is_default")]
+    pub screen_by: ScreenBy,
+    #[serde(skip_serializing_if = "is_nonzero_min_default")]
+    pub nonzero_min: f64,
+    #[serde(skip_serializing_if = "is_default")]
     pub outlier_transform: OutlierTransform,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub boxcox_lambda: Option<f64>,
@@ -578,6 +607,8 @@ impl Default for Index {
             kurtosis_max: 3.5,
             winsorise_max: 5,
             screen_on: ScreenOn::Reported,
+            screen_by: ScreenBy::Missing,
+            nonzero_min: NONZERO_MIN,
             outlier_transform: OutlierTransform::LogCt,
             boxcox_lambda: None,
             combine_treat: false,
@@ -706,6 +737,12 @@ impl Config {
             return bad(format!(
                 "index.availability_min must be between 0 and 1 (got {})",
                 ix.availability_min
+            ));
+        }
+        if !(0.0..=1.0).contains(&ix.nonzero_min) {
+            return bad(format!(
+                "index.nonzero_min must be between 0 and 1 (a share of non-zero values; got {})",
+                ix.nonzero_min
             ));
         }
         if !(ix.skew_max > 0.0 && ix.kurtosis_max > 0.0) {
@@ -852,6 +889,8 @@ mod tests {
         let v = serde_json::to_value(Index::default()).unwrap();
         for key in [
             "screen_on",
+            "screen_by",
+            "nonzero_min",
             "outlier_transform",
             "boxcox_lambda",
             "combine_treat",
@@ -900,6 +939,10 @@ mod tests {
         assert_eq!(
             e("[index.diagnostics]\ndenominator_corr = -0.1\n"),
             "c.toml: index.diagnostics.denominator_corr must be between 0 and 1 (an absolute correlation; got -0.1)"
+        );
+        assert_eq!(
+            e("[index]\nnonzero_min = 5\n"),
+            "c.toml: index.nonzero_min must be between 0 and 1 (a share of non-zero values; got 5)"
         );
         assert_eq!(
             e("[index.diagnostics]\nstrengths_n = 0\n"),

@@ -33,7 +33,7 @@ pub mod tables;
 pub mod treat;
 pub mod uncertainty;
 
-use crate::config::{self, Aggregation, Imputation, Normalisation, Outliers, ScreenOn};
+use crate::config::{self, Aggregation, Imputation, Normalisation, Outliers, ScreenBy, ScreenOn};
 use crate::error::{Error, Result};
 use crate::registry::Registry;
 use data::IndexData;
@@ -79,6 +79,10 @@ pub struct Spec {
     pub treat: std::collections::BTreeMap<String, config::TreatIndicator>,
     /// Whether screening measures the data as reported or after imputation.
     pub screen_on: ScreenOn,
+    /// What screens a unit out: missing values, zeros or either.
+    pub screen_by: ScreenBy,
+    /// The least share of non-zero values (of those present) screening by zeros keeps.
+    pub nonzero_min: f64,
     pub normalisation: Normalisation,
     /// The range min-max maps onto.
     pub minmax_range: [f64; 2],
@@ -107,6 +111,8 @@ impl Spec {
             boxcox_lambda: ix.boxcox_lambda,
             treat: ix.treat.clone(),
             screen_on: ix.screen_on,
+            screen_by: ix.screen_by,
+            nonzero_min: ix.nonzero_min,
             normalisation: ix.normalisation,
             minmax_range: ix.minmax_range,
             aggregation: ix.aggregation,
@@ -175,6 +181,14 @@ pub struct Screen {
     pub present: usize,
     pub availability: f64,
     pub included: bool,
+    /// Zeros among the values present.
+    pub zeros: usize,
+    /// `1 - zeros / present` (COINr's `Non_Zero`; `NaN` with no value).
+    pub non_zero: f64,
+    /// Whether availability is below the threshold, and whether (screening by zeros) the
+    /// share of non-zero values is below `nonzero_min`: the reasons of an exclusion.
+    pub low_data: bool,
+    pub low_non_zero: bool,
 }
 
 /// Steps 1-5: the indicators of the included units, ready to normalise.
@@ -260,7 +274,7 @@ pub fn prepare(
         |c: &Vec<f64>, units: &[usize]| -> Vec<f64> { units.iter().map(|&u| c[u]).collect() };
     let (screening, units, raw, mut treated, imputed) = match spec.screen_on {
         ScreenOn::Reported => {
-            let screening = screen(&raw_all, spec.availability_min);
+            let screening = screen(&raw_all, spec);
             let units = kept(&screening, spec, nind)?;
             let raw: Vec<Vec<f64>> = raw_all.iter().map(|c| pick(c, &units)).collect();
             let earlier: Vec<Vec<f64>> = earlier_all.iter().map(|c| pick(c, &units)).collect();
@@ -271,7 +285,7 @@ pub fn prepare(
         ScreenOn::Imputed => {
             let mut filled = raw_all.clone();
             let flags = impute(spec, data, registry, &mut filled, &earlier_all, &all)?;
-            let screening = screen(&filled, spec.availability_min);
+            let screening = screen(&filled, spec);
             let units = kept(&screening, spec, nind)?;
             let pick_flags = |f: &Vec<bool>| -> Vec<bool> { units.iter().map(|&u| f[u]).collect() };
             let raw = raw_all.iter().map(|c| pick(c, &units)).collect();
@@ -311,18 +325,37 @@ pub fn prepare(
     })
 }
 
-/// Every unit's availability in `cols` ([indicator][unit]).
-fn screen(cols: &[Vec<f64>], availability_min: f64) -> Vec<Screen> {
+/// Every unit's availability and zeros in `cols` ([indicator][unit]), and whether
+/// screening keeps it (`spec.screen_by`). A unit with no value has no share of non-zero
+/// values and fails screening by zeros.
+fn screen(cols: &[Vec<f64>], spec: &Spec) -> Vec<Screen> {
     let nind = cols.len();
     let n_units = cols.first().map(Vec::len).unwrap_or(0);
     (0..n_units)
         .map(|u| {
             let present = cols.iter().filter(|c| !c[u].is_nan()).count();
+            let zeros = cols.iter().filter(|c| c[u] == 0.0).count();
             let availability = present as f64 / nind as f64;
+            let non_zero = if present == 0 {
+                f64::NAN
+            } else {
+                1.0 - zeros as f64 / present as f64
+            };
+            let low_data = availability < spec.availability_min;
+            let low_non_zero = !(non_zero >= spec.nonzero_min);
+            let included = match spec.screen_by {
+                ScreenBy::Missing => !low_data,
+                ScreenBy::Zeros => !low_non_zero,
+                ScreenBy::MissingAndZeros => !low_data && !low_non_zero,
+            };
             Screen {
                 present,
                 availability,
-                included: availability >= availability_min,
+                included,
+                zeros,
+                non_zero,
+                low_data: low_data && spec.screen_by != ScreenBy::Zeros,
+                low_non_zero: low_non_zero && spec.screen_by != ScreenBy::Missing,
             }
         })
         .collect()
@@ -334,14 +367,22 @@ fn kept(screening: &[Screen], spec: &Spec, nind: usize) -> Result<Vec<usize>> {
         .filter(|&u| screening[u].included)
         .collect();
     if units.is_empty() {
-        return Err(Error::Usage(format!(
-            "no unit has data for at least {:.1} % of the {nind} indicators ([index] availability_min){}; lower it or add data",
-            spec.availability_min * 100.0,
-            match spec.screen_on {
-                ScreenOn::Reported => "",
-                ScreenOn::Imputed => " after imputation",
-            }
-        )));
+        let after = match spec.screen_on {
+            ScreenOn::Reported => "",
+            ScreenOn::Imputed => " after imputation",
+        };
+        let (a, nz) = (spec.availability_min * 100.0, spec.nonzero_min * 100.0);
+        return Err(Error::Usage(match spec.screen_by {
+            ScreenBy::Missing => format!(
+                "no unit has data for at least {a:.1} % of the {nind} indicators ([index] availability_min){after}; lower it or add data"
+            ),
+            ScreenBy::Zeros => format!(
+                "no unit has at least {nz:.1} % non-zero values among those it has ([index] nonzero_min, screen_by = \"zeros\"){after}; lower it or add data"
+            ),
+            ScreenBy::MissingAndZeros => format!(
+                "no unit has data for at least {a:.1} % of the {nind} indicators ([index] availability_min) and at least {nz:.1} % non-zero values among those ([index] nonzero_min){after}; lower them or add data"
+            ),
+        }));
     }
     Ok(units)
 }

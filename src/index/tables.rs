@@ -157,14 +157,28 @@ pub fn units(
         .screening
         .iter()
         .map(|s| {
-            (!s.included).then(|| {
-                format!(
+            let mut why = Vec::new();
+            if s.low_data {
+                why.push(format!(
                     "data for {} of {indicators} indicators ({:.1} %), below the availability threshold of {:.1} %",
                     s.present,
                     s.availability * 100.0,
                     threshold * 100.0
-                )
-            })
+                ));
+            }
+            if s.low_non_zero {
+                why.push(if s.present == 0 {
+                    "no value, so no share of non-zero values ([index] nonzero_min)".to_string()
+                } else {
+                    format!(
+                        "{} of its {} values are zero ({:.1} % non-zero), below [index] nonzero_min",
+                        s.zeros,
+                        s.present,
+                        s.non_zero * 100.0
+                    )
+                });
+            }
+            (!s.included).then(|| why.join("; "))
         })
         .collect();
     frame(

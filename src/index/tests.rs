@@ -529,3 +529,52 @@ fn cronbach_pca_and_denominator_correlations_by_hand() {
     assert!((dc[1].pearson - 1.0 / (2.0 * 2f64.sqrt())).abs() < 1e-12);
     assert!(!dc[1].flagged);
 }
+
+#[test]
+fn screening_by_zeros_as_coinr_screen() {
+    let fw = framework::Framework::parse(FW, Path::new("fw.csv")).unwrap();
+    // a: 0 0 0 (no non-zero value: 0 % < 5 %); b: 0 4 10 (2/3 non-zero); e: one value, 40
+    let d = data(
+        [0., 0., 20., 30., 40.],
+        [0., 4., 3., 2., NAN],
+        [0., 10., 30., 50., NAN],
+    );
+    let mut s = spec();
+    s.screen_by = ScreenBy::Zeros;
+    let p = prepare(&fw, &d, &s, &reg()).unwrap();
+    // by zeros only: a out, e kept (its one value is non-zero)
+    assert_eq!(p.units, vec![1, 2, 3, 4]);
+    assert_eq!((p.screening[0].zeros, p.screening[0].non_zero), (3, 0.0));
+    assert_eq!(p.screening[1].non_zero, 1.0 - 1.0 / 3.0);
+    assert!(p.screening[0].low_non_zero && !p.screening[0].low_data);
+    let t = tables::units(&d, &p, s.availability_min, 3).unwrap();
+    let reason = t
+        .column("reason")
+        .unwrap()
+        .str()
+        .unwrap()
+        .get(0)
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        reason,
+        "3 of its 3 values are zero (0.0 % non-zero), below [index] nonzero_min"
+    );
+    // either: e out too (1 of 3 indicators)
+    s.screen_by = ScreenBy::MissingAndZeros;
+    let p = prepare(&fw, &d, &s, &reg()).unwrap();
+    assert_eq!(p.units, vec![1, 2, 3]);
+    // a threshold nobody meets
+    s.screen_by = ScreenBy::Zeros;
+    s.nonzero_min = 1.0;
+    let all_zero = data(
+        [0., 1., 1., 1., 1.],
+        [1., 0., 1., 1., 1.],
+        [1., 1., 0., 0., 0.],
+    );
+    let e = prepare(&fw, &all_zero, &s, &reg()).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "no unit has at least 100.0 % non-zero values among those it has ([index] nonzero_min, screen_by = \"zeros\"); lower it or add data"
+    );
+}
