@@ -342,7 +342,7 @@ fn screen(cols: &[Vec<f64>], spec: &Spec) -> Vec<Screen> {
                 1.0 - zeros as f64 / present as f64
             };
             let low_data = availability < spec.availability_min;
-            let low_non_zero = !(non_zero >= spec.nonzero_min);
+            let low_non_zero = non_zero.is_nan() || non_zero < spec.nonzero_min;
             let included = match spec.screen_by {
                 ScreenBy::Missing => !low_data,
                 ScreenBy::Zeros => !low_non_zero,
