@@ -85,8 +85,18 @@ denominate = false
 # per unit. Used for the denominators the data lacks, the same value for every year.
 # denominators = "denominators.csv"
 # Units (cities) with data for fewer than this share of indicators are screened out and
-# listed (default 2/3). Measured on the data as reported, before imputation.
+# listed (default 2/3). Measured on the data as reported, before imputation, unless
+# screen_on = "imputed".
 # availability_min = 0.6666666666666666
+# What availability is measured on: "reported" (before imputation; imputed values do not
+# count) or "imputed" (after imputation, as COINr's Screen on its Imputed data set; the
+# imputation statistics then use every unit of the data).
+screen_on = "reported"
+# What screens a unit out (COINr Screen's unit_screen): "missing" (availability below
+# availability_min), "zeros" (a share of non-zero values, of the values present, below
+# nonzero_min) or "missing_and_zeros" (either).
+screen_by = "missing"
+# nonzero_min = 0.05
 # Imputation: "none", "mean", "median", "group_mean", "group_median" (within
 # imputation_grouping) or "latest" (the latest earlier value of the panel).
 imputation = "none"
@@ -97,6 +107,15 @@ outliers = "none"
 skew_max = 2.0
 kurtosis_max = 3.5
 winsorise_max = 5
+# Where winsorisation does not pass, the transform applied instead (COINr's f2): "log_ct"
+# (ln(x - min + 0.01 (max - min))), "log_ct_orig" (ln(x - min + 1)), "log_gii"
+# (ln((max - 1)(x - min)/(max - min) + 1)) or "boxcox" (Box-Cox of x - min + 1 with
+# boxcox_lambda; 0 is ln).
+outlier_transform = "log_ct"
+# boxcox_lambda = 0.5
+# true: the transform is applied to the winsorised column (COINr's combine_treat = TRUE);
+# false: the winsorisation is discarded and the original column is transformed.
+combine_treat = false
 # Normalisation (applied after multiplying by the direction, as COINr): "minmax" (onto
 # minmax_range), "zscore" (mean and sd zscore_mean_sd), "percentile" (0-100), "prank"
 # (percentile rank 0-1, COINr's n_prank), "rank", "borda" (rank - 1), "scaled"
@@ -130,6 +149,26 @@ include_confidential = false
 # "global" normalises over every unit-year stacked (COINr's global = TRUE; scores are
 # comparable across years) or "per_year" each year on its own.
 panel_normalisation = "global"
+# Outlier treatment per indicator (COINr Treat's indiv_specs): a table per indicator code
+# with any of outliers ("none" exempts it, "jrc" treats it), winsorise_max, skew_max,
+# kurtosis_max, transform, boxcox_lambda, combine_treat; a key left out takes [index]'s.
+# [index.treat.water_loss]
+# winsorise_max = 10
+
+[index.diagnostics]
+# true also writes index_correlations (indicator pairs within each aggregate, flagged),
+# index_aggregates (Cronbach's alpha, first principal component), index_denominator_correlations,
+# index_unit_diagnostics (zeros and missing per unit) and index_strengths (each unit's
+# best and worst indicators), COINr's analysis functions.
+extended = false
+# A pair of siblings correlating above corr_high is flagged "collinear" (get_corr_flags,
+# cor_thresh = 0.9), below corr_low "negative" (thresh_type = "low").
+corr_high = 0.9
+corr_low = -0.4
+# |correlation| of an indicator with a denominator above this is flagged (get_denom_corr).
+denominator_corr = 0.6
+# Strengths and weaknesses per unit (get_str_weak topN, bottomN).
+strengths_n = 5
 
 [index.uncertainty]
 # Monte Carlo (`citybench index --uncertainty N --seed S`): every weight x U(1 - noise,
@@ -377,6 +416,82 @@ impl Outliers {
     }
 }
 
+/// What screening measures availability on (COINr's `Screen` runs on any data set).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ScreenOn {
+    /// The data as reported (after denomination), before imputation (COINr's examples
+    /// screen the `Raw` data set).
+    #[default]
+    Reported,
+    /// The data after imputation (COINr's `Screen(coin, dset = "Imputed")`): imputed
+    /// values count as present; imputation statistics use every unit of the data.
+    Imputed,
+}
+
+/// What screens a unit out (COINr `Screen`'s `unit_screen`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ScreenBy {
+    /// Availability below `availability_min` (`"byNA"`).
+    #[default]
+    Missing,
+    /// A share of non-zero values below `nonzero_min` (`"byzeros"`).
+    Zeros,
+    /// Either (`"byNAandzeros"`).
+    MissingAndZeros,
+}
+
+/// The second treatment, applied where winsorisation does not pass (COINr's `f2`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum OutlierTransform {
+    /// `ln(x - min + 0.01 (max - min))` (COINr's `log_CT`, its default).
+    #[default]
+    LogCt,
+    /// `ln(x - min + 1)` (COINr's `log_CT_orig`).
+    LogCtOrig,
+    /// `ln((max - 1)(x - min)/(max - min) + 1)` (the GII transform of COINr's `log_GII`).
+    LogGii,
+    /// Box-Cox of `x - min + 1` with `boxcox_lambda` (COINr's `boxcox`, `makepos = TRUE`).
+    Boxcox,
+}
+
+impl OutlierTransform {
+    /// The configuration spelling (also the `treatment` of the tables).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutlierTransform::LogCt => "log_ct",
+            OutlierTransform::LogCtOrig => "log_ct_orig",
+            OutlierTransform::LogGii => "log_gii",
+            OutlierTransform::Boxcox => "boxcox",
+        }
+    }
+}
+
+/// `[index.treat.<code>]`: one indicator's outlier treatment (COINr `Treat`'s
+/// `indiv_specs`); every key left out takes the `[index]` value.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TreatIndicator {
+    /// `"none"` exempts the indicator (COINr's `indiv_specs = list(code = "none")`);
+    /// `"jrc"` treats it even when `[index] outliers = "none"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outliers: Option<Outliers>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub winsorise_max: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skew_max: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kurtosis_max: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transform: Option<OutlierTransform>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub boxcox_lambda: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub combine_treat: Option<bool>,
+}
+
 /// Normalisation of indicators (METHODOLOGY section 9 step 6).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
@@ -575,6 +690,46 @@ impl Default for Uncertainty {
     }
 }
 
+/// COINr `Screen`'s default `nonzero_thresh`.
+pub const NONZERO_MIN: f64 = 0.05;
+
+fn is_nonzero_min_default(v: &f64) -> bool {
+    *v == NONZERO_MIN
+}
+
+/// Whether `v` is its type's default (settings added later are not serialised then).
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
+/// `[index.diagnostics]`: the extended diagnostic tables (COINr's analysis functions).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Diagnostics {
+    /// Write the extended tables.
+    pub extended: bool,
+    /// Sibling pairs correlating above this are "collinear" (`get_corr_flags`).
+    pub corr_high: f64,
+    /// Sibling pairs correlating below this are "negative".
+    pub corr_low: f64,
+    /// |r| of an indicator with a denominator above this is flagged (`get_denom_corr`).
+    pub denominator_corr: f64,
+    /// Strengths and weaknesses per unit (`get_str_weak` `topN`, `bottomN`).
+    pub strengths_n: u32,
+}
+
+impl Default for Diagnostics {
+    fn default() -> Self {
+        Diagnostics {
+            extended: false,
+            corr_high: 0.9,
+            corr_low: -0.4,
+            denominator_corr: 0.6,
+            strengths_n: 5,
+        }
+    }
+}
+
 /// `[index]`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -588,6 +743,23 @@ pub struct Index {
     pub skew_max: f64,
     pub kurtosis_max: f64,
     pub winsorise_max: u32,
+    // the settings below are left out of the serialised configuration (the manifest and
+    // its config_sha256) at their defaults, so a configuration without them records as
+    // before they existed
+    #[serde(skip_serializing_if = "is_default")]
+    pub screen_on: ScreenOn,
+    #[serde(skip_serializing_if = "is_default")]
+    pub screen_by: ScreenBy,
+    #[serde(skip_serializing_if = "is_nonzero_min_default")]
+    pub nonzero_min: f64,
+    #[serde(skip_serializing_if = "is_default")]
+    pub outlier_transform: OutlierTransform,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub boxcox_lambda: Option<f64>,
+    #[serde(skip_serializing_if = "is_default")]
+    pub combine_treat: bool,
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub treat: std::collections::BTreeMap<String, TreatIndicator>,
     pub normalisation: Normalisation,
     pub minmax_range: [f64; 2],
     /// z-score target mean and sd (COINr's `m_sd`).
@@ -615,6 +787,8 @@ pub struct Index {
     pub group_ranks: Option<Vec<String>>,
     pub include_confidential: bool,
     pub panel_normalisation: PanelNormalisation,
+    #[serde(skip_serializing_if = "is_default")]
+    pub diagnostics: Diagnostics,
     pub uncertainty: Uncertainty,
 }
 
@@ -630,6 +804,13 @@ impl Default for Index {
             skew_max: 2.0,
             kurtosis_max: 3.5,
             winsorise_max: 5,
+            screen_on: ScreenOn::Reported,
+            screen_by: ScreenBy::Missing,
+            nonzero_min: NONZERO_MIN,
+            outlier_transform: OutlierTransform::LogCt,
+            boxcox_lambda: None,
+            combine_treat: false,
+            treat: Default::default(),
             normalisation: Normalisation::Minmax,
             minmax_range: [0.0, 100.0],
             zscore_mean_sd: ZSCORE_MEAN_SD,
@@ -643,6 +824,7 @@ impl Default for Index {
             group_ranks: None,
             include_confidential: false,
             panel_normalisation: PanelNormalisation::Global,
+            diagnostics: Diagnostics::default(),
             uncertainty: Uncertainty::default(),
         }
     }
@@ -763,8 +945,67 @@ impl Config {
                 ix.availability_min
             ));
         }
+        if !(0.0..=1.0).contains(&ix.nonzero_min) {
+            return bad(format!(
+                "index.nonzero_min must be between 0 and 1 (a share of non-zero values; got {})",
+                ix.nonzero_min
+            ));
+        }
         if !(ix.skew_max > 0.0 && ix.kurtosis_max > 0.0) {
             return bad("index.skew_max and index.kurtosis_max must be > 0".into());
+        }
+        for (name, t) in &ix.treat {
+            if t.skew_max.is_some_and(|v| v.is_nan() || v <= 0.0)
+                || t.kurtosis_max.is_some_and(|v| v.is_nan() || v <= 0.0)
+            {
+                return bad(format!(
+                    "index.treat.{name}: skew_max and kurtosis_max must be > 0"
+                ));
+            }
+        }
+        let boxcox_without_lambda = |t: Option<OutlierTransform>, l: Option<f64>| {
+            t == Some(OutlierTransform::Boxcox) && l.or(ix.boxcox_lambda).is_none()
+        };
+        if boxcox_without_lambda(Some(ix.outlier_transform), None) {
+            return bad(
+                "index.outlier_transform = \"boxcox\" needs index.boxcox_lambda (a number; 0 is ln, 1 a shift, 0.5 a square root)".into(),
+            );
+        }
+        if let Some((name, _)) = ix
+            .treat
+            .iter()
+            .find(|(_, t)| boxcox_without_lambda(t.transform, t.boxcox_lambda))
+        {
+            return bad(format!(
+                "index.treat.{name}: transform = \"boxcox\" needs boxcox_lambda there or in [index] (a number; 0 is ln, 1 a shift, 0.5 a square root)"
+            ));
+        }
+        if let Some(l) = ix
+            .boxcox_lambda
+            .into_iter()
+            .chain(ix.treat.values().filter_map(|t| t.boxcox_lambda))
+            .find(|l| !l.is_finite())
+        {
+            return bad(format!(
+                "index boxcox_lambda must be a finite number (got {l})"
+            ));
+        }
+        let d = &ix.diagnostics;
+        for (name, v) in [("corr_high", d.corr_high), ("corr_low", d.corr_low)] {
+            if !(-1.0..=1.0).contains(&v) {
+                return bad(format!(
+                    "index.diagnostics.{name} must be a correlation between -1 and 1 (got {v})"
+                ));
+            }
+        }
+        if !(0.0..=1.0).contains(&d.denominator_corr) {
+            return bad(format!(
+                "index.diagnostics.denominator_corr must be between 0 and 1 (an absolute correlation; got {})",
+                d.denominator_corr
+            ));
+        }
+        if d.strengths_n == 0 {
+            return bad("index.diagnostics.strengths_n must be at least 1".into());
         }
         if !(0.0..1.0).contains(&ix.uncertainty.weight_noise) {
             return bad(format!(
@@ -1036,5 +1277,82 @@ mod tests {
             c.index.normalise["x1"].method,
             Some(Normalisation::Dist2ref)
         );
+    }
+
+    #[test]
+    fn settings_at_their_defaults_serialise_as_before_they_existed() {
+        // the manifest records the serialised [index]: a configuration that does not use
+        // screen_on, the transforms, [index.treat] or [index.diagnostics] records (and
+        // hashes) as before they were added
+        let v = serde_json::to_value(Index::default()).unwrap();
+        for key in [
+            "screen_on",
+            "screen_by",
+            "nonzero_min",
+            "outlier_transform",
+            "boxcox_lambda",
+            "combine_treat",
+            "treat",
+            "diagnostics",
+        ] {
+            assert!(v.get(key).is_none(), "{key}");
+        }
+        let c = Config::parse(
+            "[index]\nscreen_on = \"imputed\"\n[index.treat.x1]\nwinsorise_max = 2\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        let v = serde_json::to_value(&c.index).unwrap();
+        assert_eq!(v["screen_on"], "imputed");
+        assert_eq!(v["treat"], serde_json::json!({"x1": {"winsorise_max": 2}}));
+    }
+
+    #[test]
+    fn treatment_and_diagnostics_settings_out_of_range_are_errors() {
+        let e = |t: &str| {
+            Config::parse(t, Path::new("c.toml"))
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            e("[index.treat.x1]\nskew_max = 0\n"),
+            "c.toml: index.treat.x1: skew_max and kurtosis_max must be > 0"
+        );
+        assert_eq!(
+            e("[index]\noutlier_transform = \"boxcox\"\n"),
+            "c.toml: index.outlier_transform = \"boxcox\" needs index.boxcox_lambda (a number; 0 is ln, 1 a shift, 0.5 a square root)"
+        );
+        assert_eq!(
+            e("[index.treat.x2]\ntransform = \"boxcox\"\n"),
+            "c.toml: index.treat.x2: transform = \"boxcox\" needs boxcox_lambda there or in [index] (a number; 0 is ln, 1 a shift, 0.5 a square root)"
+        );
+        assert_eq!(
+            e("[index.treat.x2]\nboxcox_lambda = inf\n"),
+            "c.toml: index boxcox_lambda must be a finite number (got inf)"
+        );
+        assert_eq!(
+            e("[index.diagnostics]\ncorr_high = 1.5\n"),
+            "c.toml: index.diagnostics.corr_high must be a correlation between -1 and 1 (got 1.5)"
+        );
+        assert_eq!(
+            e("[index.diagnostics]\ndenominator_corr = -0.1\n"),
+            "c.toml: index.diagnostics.denominator_corr must be between 0 and 1 (an absolute correlation; got -0.1)"
+        );
+        assert_eq!(
+            e("[index]\nnonzero_min = 5\n"),
+            "c.toml: index.nonzero_min must be between 0 and 1 (a share of non-zero values; got 5)"
+        );
+        assert_eq!(
+            e("[index.diagnostics]\nstrengths_n = 0\n"),
+            "c.toml: index.diagnostics.strengths_n must be at least 1"
+        );
+        // accepted: a lambda per indicator, an exemption, screening after imputation
+        let c = Config::parse(
+            "[index]\nscreen_on = \"imputed\"\n[index.treat.x2]\ntransform = \"boxcox\"\nboxcox_lambda = 0\n[index.treat.x3]\noutliers = \"none\"\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.index.screen_on, ScreenOn::Imputed);
+        assert_eq!(c.index.treat["x3"].outliers, Some(Outliers::None));
     }
 }

@@ -432,6 +432,37 @@ pub mod index {
     pub const SPEARMAN_PARENT: &str = "spearman_parent";
     pub const REMOVAL_MEAN_RANK_CHANGE: &str = "removal_mean_rank_change";
     pub const REMOVAL_MAX_RANK_CHANGE: &str = "removal_max_rank_change";
+    /// Points a winsorisation that did not pass clipped (the treatment then transformed
+    /// the column or, when the winsorisation left skewness undefined, kept it untouched).
+    pub const WINSORISE_ATTEMPTED: &str = "winsorise_attempted";
+    /// Skewness and kurtosis after that winsorisation (null where undefined).
+    pub const SKEW_WINSORISED: &str = "skew_winsorised";
+    pub const KURTOSIS_WINSORISED: &str = "kurtosis_winsorised";
+    /// `index_correlations`: the two siblings of a pair.
+    pub const CODE_1: &str = "code_1";
+    pub const CODE_2: &str = "code_2";
+    pub const PEARSON: &str = "pearson";
+    pub const SPEARMAN: &str = "spearman";
+    /// "collinear", "negative" or null.
+    pub const FLAG: &str = "flag";
+    /// `index_aggregates`.
+    pub const CHILDREN: &str = "children";
+    pub const CRONBACH_ALPHA: &str = "cronbach_alpha";
+    pub const PCA_UNITS: &str = "pca_units";
+    pub const PC1_EIGENVALUE: &str = "pc1_eigenvalue";
+    pub const PC1_VARIANCE_SHARE: &str = "pc1_variance_share";
+    /// `index_denominator_correlations`.
+    pub const DENOMINATOR: &str = "denominator";
+    pub const FLAGGED: &str = "flagged";
+    /// `index_unit_diagnostics`.
+    pub const N_MISSING: &str = "n_missing";
+    pub const N_ZERO: &str = "n_zero";
+    pub const NON_ZERO_SHARE: &str = "non_zero_share";
+    pub const N_IMPUTED: &str = "n_imputed";
+    /// `index_strengths`: "strength" or "weakness".
+    pub const KIND: &str = "kind";
+    pub const POSITION: &str = "position";
+    pub const VALUE: &str = "value";
     pub const NOMINAL_SCORE: &str = "nominal_score";
     pub const NOMINAL_RANK: &str = "nominal_rank";
     pub const MEDIAN_RANK: &str = "median_rank";

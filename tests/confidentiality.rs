@@ -260,6 +260,8 @@ fn setup() -> Attack {
         r#"groupings = ["all", "population_band", "economy", "continent", "un_region"]"#,
         r#"groupings = ["all", "population_band", "economy", "continent", "un_region", "secret_club"]"#,
     );
+    // the extended index diagnostics (per-unit values among them) are attacked as well
+    let text = text.replace("extended = false", "extended = true");
     std::fs::write(&cfg, text).unwrap();
 
     let planted_file = ws.file("planted.csv", lines.join("\n") + "\n");
@@ -346,7 +348,7 @@ impl Attack {
     }
 }
 
-const MARTS: [&str; 14] = [
+const MARTS: [&str; 19] = [
     "city_scorecard",
     "peer_benchmarks",
     "kpi_gaps",
@@ -361,6 +363,11 @@ const MARTS: [&str; 14] = [
     "index_sensitivity",
     "index_diagnostics",
     "index_screening",
+    "index_correlations",
+    "index_aggregates",
+    "index_denominator_correlations",
+    "index_unit_diagnostics",
+    "index_strengths",
 ];
 
 /// Every cell of a table read by DuckDB, as numbers and texts.
@@ -724,6 +731,10 @@ fn a_custodian_index_is_not_published() {
         "index_ranks",
         "index_diagnostics",
         "index_screening",
+        "index_correlations",
+        "index_aggregates",
+        "index_unit_diagnostics",
+        "index_strengths",
     ] {
         assert_eq!(
             a.sql_json(&format!("select count(*) as n from {m}"))[0]["n"],
@@ -733,5 +744,7 @@ fn a_custodian_index_is_not_published() {
     }
     // the custodian still has it
     let rows = a.sql_json("select count(*) as n from stg_index_scores");
+    assert!(rows[0]["n"].as_u64().unwrap() > 0);
+    let rows = a.sql_json("select count(*) as n from stg_index_strengths");
     assert!(rows[0]["n"].as_u64().unwrap() > 0);
 }

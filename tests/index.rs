@@ -2013,3 +2013,181 @@ fn per_indicator_normalisation_from_the_config_and_its_manifest_record() {
         ),
     );
 }
+
+#[test]
+fn extended_diagnostics_tables_by_hand() {
+    let ws = with_database();
+    let fw = ws.file("fw.csv", FRAMEWORK);
+    let data = ws.file("data.csv", WIDE);
+    configure(
+        &ws,
+        &[
+            ("extended = false", "extended = true"),
+            ("corr_high = 0.9", "corr_high = 0.1"),
+            ("corr_low = -0.4", "corr_low = 0.05"),
+        ],
+    );
+    ok(
+        &ws,
+        &[
+            "index",
+            "--data",
+            s(&data),
+            "--framework",
+            s(&fw),
+            "--name",
+            NAMED,
+        ],
+    );
+    let mut got: Vec<String> = std::fs::read_dir(ws.root().join("index").join(NAMED))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "index_aggregates.parquet",
+            "index_correlations.parquet",
+            "index_denominator_correlations.parquet",
+            "index_diagnostics.parquet",
+            "index_manifest.json",
+            "index_ranks.parquet",
+            "index_scores.parquet",
+            "index_strengths.parquet",
+            "index_unit_diagnostics.parquet",
+            "index_units.parquet"
+        ]
+    );
+    // Normalised (see the top of this file): x1 0 25 50 100 75 50, x2 100 50 0 75 100 50:
+    // deviations from 50 and 62.5 give a cross-product sum of 0, so r = 0 < corr_low 0.05:
+    // "negative". P1 50 37.5 25 87.5 87.5 and P2 50 100 0 25 75 (f has no P2):
+    // r = 0.137361 > corr_high 0.1: "collinear".
+    assert_eq!(
+        sql(
+            &ws,
+            &format!(
+                "select parent, level, code_1, code_2, n, round(pearson, 6) as r, flag from {} order by parent",
+                named(&ws, "index_correlations")
+            )
+        ),
+        "parent,level,code_1,code_2,n,r,flag\nIDX,2,P1,P2,5,0.137361,collinear\nP1,1,x1,x2,6,0.0,negative\n"
+    );
+    // P1: covariance 0, so alpha = 4 x 0 / (var x1 + var x2) = 0 and the correlation
+    // matrix is the identity (eigenvalues 1, 1: share 0.5); P2 one child (alpha undefined);
+    // IDX, pairwise covariances: var P1 (6 units) 671.875, var P2 1562.5, cov 156.25:
+    // alpha = 2 (1 - 2234.375 / 2546.875) = 0.245399; PCA on the 5 complete units: (1 + r) / 2
+    assert_eq!(
+        sql(
+            &ws,
+            &format!(
+                "select code, children, round(cronbach_alpha, 6) as alpha, pca_units, round(pc1_variance_share, 6) as pc1 from {} order by code",
+                named(&ws, "index_aggregates")
+            )
+        ),
+        "code,children,alpha,pca_units,pc1\nIDX,2,0.245399,5,0.56868\nP1,2,0.0,6,0.5\nP2,1,,5,1.0\n"
+    );
+    // zeros as reported: a (x1 = 0) and c (x3 = 0); f misses x3
+    assert_eq!(
+        sql(
+            &ws,
+            &format!(
+                "select unit_id, n_missing, n_zero, round(non_zero_share, 6) as nz from {} where n_missing > 0 or n_zero > 0 order by unit_id",
+                named(&ws, "index_unit_diagnostics")
+            )
+        ),
+        "unit_id,n_missing,n_zero,nz\na,0,1,0.666667\nc,0,1,0.666667\nf,1,0,1.0\n"
+    );
+    // ranks (directions applied): x1 d1 e2 c3 f3 b5 a6, x2 a1 e1 d3 b4 f4 c6, x3 b1 e2
+    // a3 d4 c5. c ranks last on x2 and x3 (left out): only x1; d: x1, x2, x3
+    assert_eq!(
+        sql(
+            &ws,
+            &format!(
+                "select unit_id, kind, position, code, rank, value from {} where unit_id in ('c', 'd') order by unit_id, kind, position",
+                named(&ws, "index_strengths")
+            )
+        ),
+        "unit_id,kind,position,code,rank,value
+c,strength,1,x1,3,20.0
+c,weakness,1,x1,3,20.0
+d,strength,1,x1,1,40.0
+d,strength,2,x2,3,20.0
+d,strength,3,x3,4,25.0
+d,weakness,1,x1,1,40.0
+d,weakness,2,x2,3,20.0
+d,weakness,3,x3,4,25.0
+"
+    );
+}
+
+#[test]
+fn treatment_options_and_the_failed_winsorisation_are_recorded() {
+    let ws = with_database();
+    let fw = ws.file("fw.csv", FRAMEWORK);
+    // x1: eleven 1s and a 10 (fails; one clip makes every value equal: undefined, so the
+    // column stays untouched); x2: 1..10, 30, 100 (skew 3.0632, kurt 9.7414) with a limit
+    // of 0 clips of its own and ln(x - min + 1); x3 = 1..12 passes
+    let x2 = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 30, 100];
+    let mut wide = String::from("uCode,x1,x2,x3\n");
+    for (u, x2) in x2.iter().enumerate() {
+        let x1 = if u == 11 { 10 } else { 1 };
+        wide.push_str(&format!("u{u:02},{x1},{x2},{}\n", u + 1));
+    }
+    let data = ws.file("data.csv", wide);
+    configure(
+        &ws,
+        &[
+            ("outliers = \"none\"", "outliers = \"jrc\""),
+            (
+                "[index.diagnostics]",
+                "[index.treat.x2]\nwinsorise_max = 0\ntransform = \"log_ct_orig\"\n\n[index.diagnostics]",
+            ),
+        ],
+    );
+    ok(
+        &ws,
+        &[
+            "index",
+            "--data",
+            s(&data),
+            "--framework",
+            s(&fw),
+            "--name",
+            NAMED,
+        ],
+    );
+    let m = named_manifest(&ws);
+    let t = &m["treatment"];
+    assert_eq!(t.as_array().unwrap().len(), 2, "{t}");
+    assert_eq!(
+        t[0],
+        serde_json::json!({"code": "x1", "treatment": "untouched", "clipped_high": 0, "clipped_low": 0,
+            "winsorise_attempted": {"clipped_high": 1, "clipped_low": 0, "skew": null, "kurtosis": null}})
+    );
+    assert_eq!(t[1]["treatment"], "log_ct_orig");
+    let a = &t[1]["winsorise_attempted"];
+    assert_eq!(
+        (a["clipped_high"].as_u64(), a["clipped_low"].as_u64()),
+        (Some(0), Some(0))
+    );
+    assert!((a["skew"].as_f64().unwrap() - 3.0632).abs() < 1e-4);
+    assert!((a["kurtosis"].as_f64().unwrap() - 9.7414).abs() < 1e-4);
+    assert_eq!(m["config"]["treat"]["x2"]["transform"], "log_ct_orig");
+    // the table: x1 untouched (treated = raw), x2 = ln x (min 1), the attempt beside it
+    assert_eq!(
+        sql(
+            &ws,
+            &format!(
+                "select code, treatment, clipped_high, winsorise_attempted, round(skew_winsorised, 4) as s from {} where level = 1 order by code",
+                named(&ws, "index_diagnostics")
+            )
+        ),
+        "code,treatment,clipped_high,winsorise_attempted,s\nx1,untouched,0,1,\nx2,log_ct_orig,0,0,3.0632\nx3,none,0,,\n"
+    );
+    let got = named_scores(&ws);
+    let (raw, _, treated, _, _) = got[&("u11".to_string(), "x1".to_string())];
+    assert_eq!((raw, treated), (Some(10.0), Some(10.0)));
+    let (_, _, treated, _, _) = got[&("u11".to_string(), "x2".to_string())];
+    assert!(same(treated, Some(100f64.ln())));
+}

@@ -28,5 +28,8 @@ SELECT
     CAST(pearson_parent AS DOUBLE)           AS pearson_parent,
     CAST(spearman_parent AS DOUBLE)          AS spearman_parent,
     CAST(removal_mean_rank_change AS DOUBLE) AS removal_mean_rank_change,
-    CAST(removal_max_rank_change AS DOUBLE)  AS removal_max_rank_change
+    CAST(removal_max_rank_change AS DOUBLE)  AS removal_max_rank_change,
+    CAST(winsorise_attempted AS INTEGER)     AS winsorise_attempted,
+    CAST(skew_winsorised AS DOUBLE)          AS skew_winsorised,
+    CAST(kurtosis_winsorised AS DOUBLE)      AS kurtosis_winsorised
 FROM src_index_diagnostics

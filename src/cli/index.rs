@@ -176,6 +176,11 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
     let p = &built.prepared;
     let codes = |u: usize| data.units[p.units[u]].clone();
     let diags = diagnostics::diagnose(&fw, &built, spec.aggregation, &codes)?;
+    let extended = config
+        .index
+        .diagnostics
+        .extended
+        .then(|| diagnostics::extended(&fw, &data, &built, &config.index.diagnostics));
     let t_diag = clock.elapsed() - t_build;
     let ucfg = &config.index.uncertainty;
     let factors = sensitivity::factors(ucfg);
@@ -267,6 +272,7 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
             spec.availability_min,
             &groupings,
             &diags,
+            extended.as_ref(),
             rank_stats
                 .as_deref()
                 .map(|rs: &[uncertainty::RankStats]| (rs, mc_samples, sens.as_ref())),
@@ -302,7 +308,7 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
     let logged = manifest
         .treatment
         .iter()
-        .filter(|t| t.treatment == "log")
+        .filter(|t| !matches!(t.treatment, "winsorised" | "untouched" | "exempt"))
         .count();
     eprintln!(
         "index: {} of {} units ranked ({} screened out below {:.1} % availability), {} indicators, {} aggregates; imputed {} cells ({}); outliers: {} winsorised, {} log-transformed; {} normalisation, {} aggregation{} -> {} (build {:.3}s, diagnostics {:.3}s{})",
@@ -557,6 +563,10 @@ fn execute_panel(ws: &Workspace, args: &Args, c: Panel) -> Result<Outcome> {
         let groupings = index::groupings(&config.index, spec, &b.data, registry)?;
         group_names = groupings.iter().map(|(g, _)| g.clone()).collect();
         if target != Target::Nowhere {
+            let extended =
+                config.index.diagnostics.extended.then(|| {
+                    diagnostics::extended(fw, &b.data, &b.built, &config.index.diagnostics)
+                });
             per_year.push((
                 b.year,
                 tables::all(
@@ -566,6 +576,7 @@ fn execute_panel(ws: &Workspace, args: &Args, c: Panel) -> Result<Outcome> {
                     spec.availability_min,
                     &groupings,
                     &diags,
+                    extended.as_ref(),
                     None,
                 )?,
             ));

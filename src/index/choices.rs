@@ -186,6 +186,22 @@ pub fn check_choices(
             m.as_str()
         ));
     }
+    if let Some(code) = spec
+        .treat
+        .keys()
+        .find(|c| !fw.nodes[..fw.indicators].iter().any(|n| &n.code == *c))
+    {
+        let known: Vec<&str> = fw.nodes[..fw.indicators]
+            .iter()
+            .take(5)
+            .map(|n| n.code.as_str())
+            .collect();
+        return bad(format!(
+            "index.treat.{code}: the framework has no indicator '{code}'; name one of its {} indicators (first: {})",
+            fw.indicators,
+            known.join(", ")
+        ));
+    }
     if spec.denominate && fw.nodes.iter().all(|n| n.denominator.is_none()) {
         return bad(
             "index.denominate = true, but the framework names no Denominator for any indicator"

@@ -108,6 +108,19 @@ pub struct TreatmentRecord {
     pub treatment: &'static str,
     pub clipped_high: usize,
     pub clipped_low: usize,
+    /// The winsorisation tried and not passing, when there was one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub winsorise_attempted: Option<AttemptRecord>,
+}
+
+/// A winsorisation that did not pass: points clipped per tail, skewness and kurtosis
+/// after it (null where undefined).
+#[derive(Debug, Serialize)]
+pub struct AttemptRecord {
+    pub clipped_high: usize,
+    pub clipped_low: usize,
+    pub skew: Option<f64>,
+    pub kurtosis: Option<f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -208,18 +221,22 @@ impl Manifest {
             },
             treatment: fw.nodes[..fw.indicators]
                 .iter()
-                .zip(&p.treatments)
-                .filter(|(_, t)| **t != Treatment::None)
-                .map(|(n, t)| {
-                    let (h, l) = match t {
-                        Treatment::Winsorised { high, low } => (*high, *low),
-                        _ => (0, 0),
-                    };
+                .zip(p.treatments.iter().zip(&p.attempts))
+                .filter(|(_, (t, _))| **t != Treatment::None)
+                .map(|(n, (t, a))| {
+                    let (h, l) = t.clipped_tails();
+                    let defined = |v: f64| (!v.is_nan()).then_some(v);
                     TreatmentRecord {
                         code: n.code.clone(),
                         treatment: t.as_str(),
                         clipped_high: h,
                         clipped_low: l,
+                        winsorise_attempted: a.map(|a| AttemptRecord {
+                            clipped_high: a.high,
+                            clipped_low: a.low,
+                            skew: defined(a.skew),
+                            kurtosis: defined(a.kurtosis),
+                        }),
                     }
                 })
                 .collect(),

@@ -9,6 +9,9 @@
 //!                aggregate level by level (weights, method) ─▶ scores ─▶ ranks
 //! ```
 //!
+//! (`[index] screen_on = "imputed"` swaps screening and imputation: every unit is
+//! imputed, then screened on the imputed data.)
+//!
 //! Steps 1-5 ([`prepare`]) do not depend on weights, normalisation or aggregation, so the
 //! uncertainty analysis ([`uncertainty`]) prepares once, normalises once per method and
 //! only re-aggregates per sample.
@@ -32,7 +35,7 @@ pub mod tables;
 pub mod treat;
 pub mod uncertainty;
 
-use crate::config::{self, Aggregation, Imputation, Normalisation, Outliers};
+use crate::config::{self, Aggregation, Imputation, Normalisation, Outliers, ScreenBy, ScreenOn};
 use crate::error::{Error, Result};
 use crate::registry::Registry;
 use data::IndexData;
@@ -68,6 +71,20 @@ pub struct Spec {
     pub imputation_grouping: String,
     pub outliers: Outliers,
     pub rule: treat::Rule,
+    /// Applied where winsorisation does not pass (COINr's `f2`).
+    pub transform: treat::Transform,
+    /// Transform the winsorised column, not the original (COINr's `combine_treat`).
+    pub combine_treat: bool,
+    /// Box-Cox lambda of `[index]` (for indicators whose own table picks Box-Cox).
+    pub boxcox_lambda: Option<f64>,
+    /// Per-indicator treatment settings (`[index.treat.<code>]`).
+    pub treat: std::collections::BTreeMap<String, config::TreatIndicator>,
+    /// Whether screening measures the data as reported or after imputation.
+    pub screen_on: ScreenOn,
+    /// What screens a unit out: missing values, zeros or either.
+    pub screen_by: ScreenBy,
+    /// The least share of non-zero values (of those present) screening by zeros keeps.
+    pub nonzero_min: f64,
     pub normalisation: Normalisation,
     /// The range min-max maps onto.
     pub minmax_range: [f64; 2],
@@ -93,6 +110,13 @@ impl Spec {
                 kurtosis_max: ix.kurtosis_max,
                 winsorise_max: ix.winsorise_max as usize,
             },
+            transform: treat::Transform::of(ix.outlier_transform, ix.boxcox_lambda),
+            combine_treat: ix.combine_treat,
+            boxcox_lambda: ix.boxcox_lambda,
+            treat: ix.treat.clone(),
+            screen_on: ix.screen_on,
+            screen_by: ix.screen_by,
+            nonzero_min: ix.nonzero_min,
             normalisation: ix.normalisation,
             minmax_range: ix.minmax_range,
             normalise: normalise::Settings::from_config(ix),
@@ -108,12 +132,68 @@ impl Spec {
     }
 }
 
+/// How one indicator is treated (step 5).
+#[derive(Debug, Clone, Copy)]
+pub enum Plan {
+    /// No treatment (`[index] outliers = "none"`).
+    Off,
+    /// Exempt by `[index.treat.<code>] outliers = "none"`.
+    Exempt,
+    /// Treated with these options.
+    Treat(treat::Options),
+}
+
+impl Spec {
+    /// The treatment of indicator `code`: `[index.treat.<code>]` over `[index]`.
+    pub fn treatment_of(&self, code: &str) -> Plan {
+        let own = self.treat.get(code);
+        match own.and_then(|t| t.outliers) {
+            Some(Outliers::None) => return Plan::Exempt,
+            None if self.outliers == Outliers::None => return Plan::Off,
+            _ => {}
+        }
+        let Some(t) = own else {
+            return Plan::Treat(treat::Options {
+                rule: self.rule,
+                transform: self.transform,
+                combine: self.combine_treat,
+            });
+        };
+        let lambda = t.boxcox_lambda.or(self.boxcox_lambda);
+        Plan::Treat(treat::Options {
+            rule: treat::Rule {
+                skew_max: t.skew_max.unwrap_or(self.rule.skew_max),
+                kurtosis_max: t.kurtosis_max.unwrap_or(self.rule.kurtosis_max),
+                winsorise_max: t
+                    .winsorise_max
+                    .map_or(self.rule.winsorise_max, |w| w as usize),
+            },
+            transform: match t.transform {
+                Some(tr) => treat::Transform::of(tr, lambda),
+                None => match (self.transform, lambda) {
+                    (treat::Transform::BoxCox(_), Some(l)) => treat::Transform::BoxCox(l),
+                    (tr, _) => tr,
+                },
+            },
+            combine: t.combine_treat.unwrap_or(self.combine_treat),
+        })
+    }
+}
+
 /// One unit's data availability (screening, step 4).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Screen {
     pub present: usize,
     pub availability: f64,
     pub included: bool,
+    /// Zeros among the values present.
+    pub zeros: usize,
+    /// `1 - zeros / present` (COINr's `Non_Zero`; `NaN` with no value).
+    pub non_zero: f64,
+    /// Whether availability is below the threshold, and whether (screening by zeros) the
+    /// share of non-zero values is below `nonzero_min`: the reasons of an exclusion.
+    pub low_data: bool,
+    pub low_non_zero: bool,
 }
 
 /// Steps 1-5: the indicators of the included units, ready to normalise.
@@ -133,6 +213,9 @@ pub struct Prepared {
     /// How each indicator is normalised besides the run's method (its own method and
     /// parameters, reference units resolved among the included units).
     pub normalise: normalise::Plan,
+    /// [indicator]: the winsorisation tried and not passing (reported beside the
+    /// treatment that replaced or followed it).
+    pub attempts: Vec<Option<treat::Attempt>>,
 }
 
 /// A built index.
@@ -192,28 +275,153 @@ pub fn prepare(
         raw_all.push(col);
         earlier_all.push(earlier);
     }
-    // 4. screening on the data as reported (before imputation)
-    let screening: Vec<Screen> = (0..n_units)
+    // 3-4. screening on the data as reported, then imputation of the kept units; or
+    // imputation of every unit, then screening on the imputed data
+    let all: Vec<usize> = (0..n_units).collect();
+    let pick =
+        |c: &Vec<f64>, units: &[usize]| -> Vec<f64> { units.iter().map(|&u| c[u]).collect() };
+    let (screening, units, raw, mut treated, imputed) = match spec.screen_on {
+        ScreenOn::Reported => {
+            let screening = screen(&raw_all, spec);
+            let units = kept(&screening, spec, nind)?;
+            let raw: Vec<Vec<f64>> = raw_all.iter().map(|c| pick(c, &units)).collect();
+            let earlier: Vec<Vec<f64>> = earlier_all.iter().map(|c| pick(c, &units)).collect();
+            let mut treated = raw.clone();
+            let imputed = impute(spec, data, registry, &mut treated, &earlier, &units)?;
+            (screening, units, raw, treated, imputed)
+        }
+        ScreenOn::Imputed => {
+            let mut filled = raw_all.clone();
+            let flags = impute(spec, data, registry, &mut filled, &earlier_all, &all)?;
+            let screening = screen(&filled, spec);
+            let units = kept(&screening, spec, nind)?;
+            let pick_flags = |f: &Vec<bool>| -> Vec<bool> { units.iter().map(|&u| f[u]).collect() };
+            let raw = raw_all.iter().map(|c| pick(c, &units)).collect();
+            let treated = filled.iter().map(|c| pick(c, &units)).collect();
+            let imputed = flags.iter().map(pick_flags).collect();
+            (screening, units, raw, treated, imputed)
+        }
+    };
+    // 5. outlier treatment
+    let outcomes: Vec<treat::Outcome> = treated
+        .iter_mut()
+        .zip(&fw.nodes[..nind])
+        .map(|(col, node)| match spec.treatment_of(&node.code) {
+            Plan::Off => treat::Outcome {
+                treatment: Treatment::None,
+                attempt: None,
+            },
+            Plan::Exempt => treat::Outcome {
+                treatment: Treatment::Exempt,
+                attempt: None,
+            },
+            Plan::Treat(opts) => treat::treat_with(col, &opts),
+        })
+        .collect();
+    let (treatments, attempts) = outcomes
+        .into_iter()
+        .map(|o| (o.treatment, o.attempt))
+        .unzip();
+    let codes: Vec<&str> = fw.nodes[..nind].iter().map(|n| n.code.as_str()).collect();
+    let position = |code: &str| match data.units.iter().position(|u| u == code) {
+        None => Err(format!("is not a unit of {}", data.source)),
+        Some(u) => units.iter().position(|&k| k == u).ok_or_else(|| {
+            format!(
+                "was screened out (availability {:.1} % < {:.1} %)",
+                screening[u].availability * 100.0,
+                spec.availability_min * 100.0
+            )
+        }),
+    };
+    let normalise = spec
+        .normalise
+        .plan(&codes, &position)
+        .map_err(Error::Usage)?;
+    Ok(Prepared {
+        units,
+        screening,
+        raw,
+        imputed,
+        treated,
+        treatments,
+        normalise,
+        attempts,
+    })
+}
+
+/// Every unit's availability and zeros in `cols` ([indicator][unit]), and whether
+/// screening keeps it (`spec.screen_by`). A unit with no value has no share of non-zero
+/// values and fails screening by zeros.
+fn screen(cols: &[Vec<f64>], spec: &Spec) -> Vec<Screen> {
+    let nind = cols.len();
+    let n_units = cols.first().map(Vec::len).unwrap_or(0);
+    (0..n_units)
         .map(|u| {
-            let present = raw_all.iter().filter(|c| !c[u].is_nan()).count();
+            let present = cols.iter().filter(|c| !c[u].is_nan()).count();
+            let zeros = cols.iter().filter(|c| c[u] == 0.0).count();
             let availability = present as f64 / nind as f64;
+            let non_zero = if present == 0 {
+                f64::NAN
+            } else {
+                1.0 - zeros as f64 / present as f64
+            };
+            let low_data = availability < spec.availability_min;
+            let low_non_zero = non_zero.is_nan() || non_zero < spec.nonzero_min;
+            let included = match spec.screen_by {
+                ScreenBy::Missing => !low_data,
+                ScreenBy::Zeros => !low_non_zero,
+                ScreenBy::MissingAndZeros => !low_data && !low_non_zero,
+            };
             Screen {
                 present,
                 availability,
-                included: availability >= spec.availability_min,
+                included,
+                zeros,
+                non_zero,
+                low_data: low_data && spec.screen_by != ScreenBy::Zeros,
+                low_non_zero: low_non_zero && spec.screen_by != ScreenBy::Missing,
             }
         })
+        .collect()
+}
+
+/// The positions of the units screening kept; an error when none is.
+fn kept(screening: &[Screen], spec: &Spec, nind: usize) -> Result<Vec<usize>> {
+    let units: Vec<usize> = (0..screening.len())
+        .filter(|&u| screening[u].included)
         .collect();
-    let units: Vec<usize> = (0..n_units).filter(|&u| screening[u].included).collect();
     if units.is_empty() {
-        return Err(Error::Usage(format!(
-            "no unit has data for at least {:.1} % of the {nind} indicators ([index] availability_min); lower it or add data",
-            spec.availability_min * 100.0
-        )));
+        let after = match spec.screen_on {
+            ScreenOn::Reported => "",
+            ScreenOn::Imputed => " after imputation",
+        };
+        let (a, nz) = (spec.availability_min * 100.0, spec.nonzero_min * 100.0);
+        return Err(Error::Usage(match spec.screen_by {
+            ScreenBy::Missing => format!(
+                "no unit has data for at least {a:.1} % of the {nind} indicators ([index] availability_min){after}; lower it or add data"
+            ),
+            ScreenBy::Zeros => format!(
+                "no unit has at least {nz:.1} % non-zero values among those it has ([index] nonzero_min, screen_by = \"zeros\"){after}; lower it or add data"
+            ),
+            ScreenBy::MissingAndZeros => format!(
+                "no unit has data for at least {a:.1} % of the {nind} indicators ([index] availability_min) and at least {nz:.1} % non-zero values among those ([index] nonzero_min){after}; lower them or add data"
+            ),
+        }));
     }
-    let pick = |c: &Vec<f64>| -> Vec<f64> { units.iter().map(|&u| c[u]).collect() };
-    let raw: Vec<Vec<f64>> = raw_all.iter().map(pick).collect();
-    // 3. imputation
+    Ok(units)
+}
+
+/// Step 3: fill the missing values of `cols` ([indicator][unit], the units at positions
+/// `units` of the data; `earlier` likewise) with `spec.imputation`; returns which cells
+/// were imputed.
+fn impute(
+    spec: &Spec,
+    data: &IndexData,
+    registry: &Registry,
+    cols: &mut [Vec<f64>],
+    earlier: &[Vec<f64>],
+    units: &[usize],
+) -> Result<Vec<Vec<bool>>> {
     let groups = match spec.imputation {
         Imputation::GroupMean | Imputation::GroupMedian => {
             let g = data.groups(&spec.imputation_grouping, registry)?;
@@ -221,14 +429,13 @@ pub fn prepare(
         }
         _ => None,
     };
-    let mut treated = raw.clone();
-    let mut imputed = vec![vec![false; units.len()]; nind];
-    for (i, col) in treated.iter_mut().enumerate() {
+    let mut imputed = vec![vec![false; units.len()]; cols.len()];
+    for (i, col) in cols.iter_mut().enumerate() {
         let fill: Vec<f64> = match spec.imputation {
             Imputation::None => continue,
             Imputation::Mean => vec![stats::mean(col); col.len()],
             Imputation::Median => vec![stats::median(col); col.len()],
-            Imputation::Latest => pick(&earlier_all[i]),
+            Imputation::Latest => earlier[i].clone(),
             Imputation::GroupMean | Imputation::GroupMedian => {
                 let g = groups.as_ref().expect("groups were read");
                 let mut by: std::collections::HashMap<&str, Vec<f64>> = Default::default();
@@ -265,38 +472,7 @@ pub fn prepare(
             }
         }
     }
-    // 5. outlier treatment
-    let treatments = treated
-        .iter_mut()
-        .map(|col| match spec.outliers {
-            Outliers::None => Treatment::None,
-            Outliers::Jrc => treat::treat(col, &spec.rule),
-        })
-        .collect();
-    let codes: Vec<&str> = fw.nodes[..nind].iter().map(|n| n.code.as_str()).collect();
-    let position = |code: &str| match data.units.iter().position(|u| u == code) {
-        None => Err(format!("is not a unit of {}", data.source)),
-        Some(u) => units.iter().position(|&k| k == u).ok_or_else(|| {
-            format!(
-                "was screened out (availability {:.1} % < {:.1} %)",
-                screening[u].availability * 100.0,
-                spec.availability_min * 100.0
-            )
-        }),
-    };
-    let normalise = spec
-        .normalise
-        .plan(&codes, &position)
-        .map_err(Error::Usage)?;
-    Ok(Prepared {
-        units,
-        screening,
-        raw,
-        imputed,
-        treated,
-        treatments,
-        normalise,
-    })
+    Ok(imputed)
 }
 
 fn ratio(x: f64, den: f64, scale: f64) -> f64 {

@@ -123,6 +123,10 @@ fn stack_prepared(preps: &[Prepared]) -> Prepared {
             .first()
             .map(|p| p.normalise.clone())
             .unwrap_or_default(),
+        attempts: preps
+            .first()
+            .map(|p| p.attempts.clone())
+            .unwrap_or_default(),
     }
 }
 

@@ -171,6 +171,68 @@ pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
     pearson(&rank_average(&a), &rank_average(&b))
 }
 
+/// Eigenvalues of a symmetric matrix (row-major `n x n`), largest first, by cyclic Jacobi
+/// rotations (converges for every symmetric matrix; exact enough for a correlation matrix
+/// of a few dozen variables).
+pub fn symmetric_eigenvalues(a: &[f64], n: usize) -> Vec<f64> {
+    let mut m = a.to_vec();
+    let at = |i: usize, j: usize| i * n + j;
+    for _sweep in 0..100 {
+        let off: f64 = (0..n)
+            .flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j)))
+            .map(|(i, j)| m[at(i, j)] * m[at(i, j)])
+            .sum();
+        if off < 1e-30 {
+            break;
+        }
+        for p in 0..n {
+            for q in p + 1..n {
+                let apq = m[at(p, q)];
+                if apq == 0.0 {
+                    continue;
+                }
+                // the rotation that zeroes m[p][q]: tan(2 theta) = 2 apq / (aqq - app)
+                let theta = (m[at(q, q)] - m[at(p, p)]) / (2.0 * apq);
+                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
+                let t = if theta == 0.0 { 1.0 } else { t };
+                let c = 1.0 / (t * t + 1.0).sqrt();
+                let s = t * c;
+                for k in 0..n {
+                    let (mkp, mkq) = (m[at(k, p)], m[at(k, q)]);
+                    m[at(k, p)] = c * mkp - s * mkq;
+                    m[at(k, q)] = s * mkp + c * mkq;
+                }
+                for k in 0..n {
+                    let (mpk, mqk) = (m[at(p, k)], m[at(q, k)]);
+                    m[at(p, k)] = c * mpk - s * mqk;
+                    m[at(q, k)] = s * mpk + c * mqk;
+                }
+            }
+        }
+    }
+    let mut ev: Vec<f64> = (0..n).map(|i| m[at(i, i)]).collect();
+    ev.sort_by(|a, b| b.total_cmp(a));
+    ev
+}
+
+/// Sample covariance (n - 1) over the pairs where both are present (`NaN` below two
+/// pairs), as R's `cov(use = "pairwise.complete.obs")`.
+pub fn covariance(x: &[f64], y: &[f64]) -> f64 {
+    let pairs: Vec<(f64, f64)> = x
+        .iter()
+        .zip(y)
+        .filter(|(a, b)| !a.is_nan() && !b.is_nan())
+        .map(|(a, b)| (*a, *b))
+        .collect();
+    if pairs.len() < 2 {
+        return f64::NAN;
+    }
+    let n = pairs.len() as f64;
+    let mx = pairs.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = pairs.iter().map(|p| p.1).sum::<f64>() / n;
+    pairs.iter().map(|(a, b)| (a - mx) * (b - my)).sum::<f64>() / (n - 1.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,5 +290,27 @@ mod tests {
         assert!((spearman(&x, &z) - 1.0).abs() < 1e-15);
         assert!(pearson(&x, &z) < 1.0);
         assert!(pearson(&[1., 1., 1.], &[1., 2., 3.]).is_nan());
+    }
+
+    #[test]
+    fn eigenvalues_and_covariance() {
+        // [[2, 1], [1, 2]]: eigenvalues 3 and 1
+        let ev = symmetric_eigenvalues(&[2., 1., 1., 2.], 2);
+        assert!(
+            (ev[0] - 3.0).abs() < 1e-12 && (ev[1] - 1.0).abs() < 1e-12,
+            "{ev:?}"
+        );
+        // a 3 x 3 correlation matrix with every off-diagonal r = 0.5: 1 + 2r = 2, then
+        // 1 - r = 0.5 twice
+        let r = [1., 0.5, 0.5, 0.5, 1., 0.5, 0.5, 0.5, 1.];
+        let ev = symmetric_eigenvalues(&r, 3);
+        for (a, b) in ev.iter().zip([2.0, 0.5, 0.5]) {
+            assert!((a - b).abs() < 1e-12, "{ev:?}");
+        }
+        // diagonal: sorted, untouched
+        assert_eq!(symmetric_eigenvalues(&[1., 0., 0., 4.], 2), vec![4., 1.]);
+        // cov of 1, 2, 3 and 2, 4, 6 (a pair with a missing side is left out): 2
+        assert_eq!(covariance(&[1., 2., 3., NAN], &[2., 4., 6., 8.]), 2.0);
+        assert!(covariance(&[1., NAN], &[1., 2.]).is_nan());
     }
 }

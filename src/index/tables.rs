@@ -4,11 +4,10 @@
 use polars::prelude::*;
 
 use super::data::IndexData;
-use super::diagnostics::NodeDiagnostics;
+use super::diagnostics::{Extended, NodeDiagnostics};
 use super::framework::{Framework, Kind};
 use super::sensitivity::Sensitivity;
 use super::stats;
-use super::treat::Treatment;
 use super::uncertainty::RankStats;
 use super::{Built, Prepared};
 use crate::error::{Error, Result};
@@ -159,14 +158,28 @@ pub fn units(
         .screening
         .iter()
         .map(|s| {
-            (!s.included).then(|| {
-                format!(
+            let mut why = Vec::new();
+            if s.low_data {
+                why.push(format!(
                     "data for {} of {indicators} indicators ({:.1} %), below the availability threshold of {:.1} %",
                     s.present,
                     s.availability * 100.0,
                     threshold * 100.0
-                )
-            })
+                ));
+            }
+            if s.low_non_zero {
+                why.push(if s.present == 0 {
+                    "no value, so no share of non-zero values ([index] nonzero_min)".to_string()
+                } else {
+                    format!(
+                        "{} of its {} values are zero ({:.1} % non-zero), below [index] nonzero_min",
+                        s.zeros,
+                        s.present,
+                        s.non_zero * 100.0
+                    )
+                });
+            }
+            (!s.included).then(|| why.join("; "))
         })
         .collect();
     frame(
@@ -208,12 +221,12 @@ pub fn diagnostics(fw: &Framework, diags: &[NodeDiagnostics]) -> Result<DataFram
     let clipped = |high: bool| -> Vec<Option<u32>> {
         diags
             .iter()
-            .map(|d| match (&d.treatment, node(d).kind) {
-                (_, Kind::Aggregate) => None,
-                (Treatment::Winsorised { high: h, low: l }, _) => {
-                    Some(if high { *h } else { *l } as u32)
+            .map(|d| match node(d).kind {
+                Kind::Aggregate => None,
+                Kind::Indicator => {
+                    let (h, l) = d.treatment.clipped_tails();
+                    Some(if high { h } else { l } as u32)
                 }
-                _ => Some(0),
             })
             .collect()
     };
@@ -296,6 +309,27 @@ pub fn diagnostics(fw: &Framework, diags: &[NodeDiagnostics]) -> Result<DataFram
                 x::REMOVAL_MAX_RANK_CHANGE.into(),
                 f(|d| d.removal_max_rank_change),
             ),
+            Column::new(
+                x::WINSORISE_ATTEMPTED.into(),
+                diags
+                    .iter()
+                    .map(|d| d.attempt.map(|a| (a.high + a.low) as u32))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::SKEW_WINSORISED.into(),
+                diags
+                    .iter()
+                    .map(|d| d.attempt.and_then(|a| opt(a.skew)))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::KURTOSIS_WINSORISED.into(),
+                diags
+                    .iter()
+                    .map(|d| d.attempt.and_then(|a| opt(a.kurtosis)))
+                    .collect::<Vec<_>>(),
+            ),
         ],
     )
 }
@@ -344,6 +378,230 @@ pub fn uncertainty(
             Column::new(x::RANK_P95.into(), f(|r| r.p95)),
             Column::new(x::RANK_INTERVAL.into(), f(|r| r.p95 - r.p05)),
             Column::new(x::SAMPLES.into(), vec![samples as u32; rs.len()]),
+        ],
+    )
+}
+
+/// `index_correlations`: every pair of siblings with its correlation and flag.
+pub fn correlations(fw: &Framework, e: &Extended) -> Result<DataFrame> {
+    let code = |k: usize| fw.nodes[k].code.clone();
+    let r = &e.pairs;
+    frame(
+        "index_correlations",
+        vec![
+            Column::new(
+                x::PARENT.into(),
+                r.iter().map(|c| code(c.parent)).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::LEVEL.into(),
+                r.iter().map(|c| fw.nodes[c.a].level).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::CODE_1.into(),
+                r.iter().map(|c| code(c.a)).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::CODE_2.into(),
+                r.iter().map(|c| code(c.b)).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::N.into(),
+                r.iter().map(|c| c.n as u32).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::PEARSON.into(),
+                r.iter().map(|c| opt(c.pearson)).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::SPEARMAN.into(),
+                r.iter().map(|c| opt(c.spearman)).collect::<Vec<_>>(),
+            ),
+            Column::new(x::FLAG.into(), r.iter().map(|c| c.flag).collect::<Vec<_>>()),
+        ],
+    )
+}
+
+/// `index_aggregates`: Cronbach's alpha and the first principal component per aggregate.
+pub fn aggregates(fw: &Framework, e: &Extended) -> Result<DataFrame> {
+    let r = &e.aggregates;
+    frame(
+        "index_aggregates",
+        vec![
+            Column::new(
+                x::CODE.into(),
+                r.iter()
+                    .map(|a| fw.nodes[a.node].code.clone())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::NAME.into(),
+                r.iter()
+                    .map(|a| fw.nodes[a.node].name.clone())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::LEVEL.into(),
+                r.iter().map(|a| fw.nodes[a.node].level).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::CHILDREN.into(),
+                r.iter().map(|a| a.children as u32).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::CRONBACH_ALPHA.into(),
+                r.iter().map(|a| opt(a.cronbach_alpha)).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::PCA_UNITS.into(),
+                r.iter().map(|a| a.pca_units as u32).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::PC1_EIGENVALUE.into(),
+                r.iter().map(|a| opt(a.pc1_eigenvalue)).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::PC1_VARIANCE_SHARE.into(),
+                r.iter()
+                    .map(|a| opt(a.pc1_variance_share))
+                    .collect::<Vec<_>>(),
+            ),
+        ],
+    )
+}
+
+/// `index_denominator_correlations`: every indicator against every denominator.
+pub fn denominator_correlations(fw: &Framework, e: &Extended) -> Result<DataFrame> {
+    let r = &e.denominators;
+    frame(
+        "index_denominator_correlations",
+        vec![
+            Column::new(
+                x::CODE.into(),
+                r.iter()
+                    .map(|d| fw.nodes[d.indicator].code.clone())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::DENOMINATOR.into(),
+                r.iter().map(|d| d.denominator.clone()).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::N.into(),
+                r.iter().map(|d| d.n as u32).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::PEARSON.into(),
+                r.iter().map(|d| opt(d.pearson)).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::FLAGGED.into(),
+                r.iter().map(|d| d.flagged).collect::<Vec<_>>(),
+            ),
+        ],
+    )
+}
+
+/// `index_unit_diagnostics`: missing values, zeros and imputed cells per ranked unit.
+pub fn unit_diagnostics(data: &IndexData, p: &Prepared, e: &Extended) -> Result<DataFrame> {
+    let r = &e.units;
+    let unit = |u: usize| p.units[u];
+    frame(
+        "index_unit_diagnostics",
+        vec![
+            Column::new(
+                x::UNIT_ID.into(),
+                r.iter()
+                    .map(|d| data.units[unit(d.unit)].clone())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::UNIT_NAME.into(),
+                r.iter()
+                    .map(|d| data.names[unit(d.unit)].clone())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::N_MISSING.into(),
+                r.iter().map(|d| d.missing as u32).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::N_ZERO.into(),
+                r.iter().map(|d| d.zeros as u32).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::NON_ZERO_SHARE.into(),
+                r.iter().map(|d| opt(d.non_zero_share)).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::N_IMPUTED.into(),
+                r.iter().map(|d| d.imputed as u32).collect::<Vec<_>>(),
+            ),
+        ],
+    )
+}
+
+/// `index_strengths`: each ranked unit's best and worst indicators.
+pub fn strengths(
+    fw: &Framework,
+    data: &IndexData,
+    p: &Prepared,
+    e: &Extended,
+) -> Result<DataFrame> {
+    let r = &e.strengths;
+    let unit = |u: usize| p.units[u];
+    let node = |i: usize| &fw.nodes[i];
+    frame(
+        "index_strengths",
+        vec![
+            Column::new(
+                x::UNIT_ID.into(),
+                r.iter()
+                    .map(|s| data.units[unit(s.unit)].clone())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::UNIT_NAME.into(),
+                r.iter()
+                    .map(|s| data.names[unit(s.unit)].clone())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::KIND.into(),
+                r.iter()
+                    .map(|s| if s.strength { "strength" } else { "weakness" })
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::POSITION.into(),
+                r.iter().map(|s| s.position as u32).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::CODE.into(),
+                r.iter()
+                    .map(|s| node(s.indicator).code.clone())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::NAME.into(),
+                r.iter()
+                    .map(|s| node(s.indicator).name.clone())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::PARENT.into(),
+                r.iter()
+                    .map(|s| node(s.indicator).parent.clone())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::RANK.into(),
+                r.iter().map(|s| rank(s.rank)).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                x::VALUE.into(),
+                r.iter().map(|s| opt(s.value)).collect::<Vec<_>>(),
+            ),
         ],
     )
 }
@@ -404,10 +662,12 @@ pub fn sensitivity(data: &IndexData, built: &Built, s: &Sensitivity) -> Result<D
 }
 
 /// Every table of an index run, named as published: `index_scores`, `index_ranks` (overall
-/// and within each of `groupings`), `index_units`, `index_diagnostics` and, when the
-/// uncertainty analysis ran (its rank statistics over `samples` samples),
-/// `index_uncertainty`, and with its sensitivity indices, `index_sensitivity`
-/// (`uncertainty` = (rank statistics, samples, sensitivity)).
+/// and within each of `groupings`), `index_units`, `index_diagnostics`, the extended
+/// diagnostics when computed (`index_correlations`, `index_aggregates`,
+/// `index_denominator_correlations`, `index_unit_diagnostics`, `index_strengths`) and,
+/// when the uncertainty analysis ran (its rank statistics over `samples` samples),
+/// `index_uncertainty`.
+#[allow(clippy::too_many_arguments)]
 pub fn all(
     fw: &Framework,
     data: &IndexData,
@@ -415,6 +675,7 @@ pub fn all(
     availability_min: f64,
     groupings: &[(String, Vec<Option<String>>)],
     diags: &[NodeDiagnostics],
+    extended: Option<&Extended>,
     uncertainty: Option<(&[RankStats], usize, Option<&Sensitivity>)>,
 ) -> Result<Vec<(&'static str, DataFrame)>> {
     let p = &built.prepared;
@@ -427,6 +688,16 @@ pub fn all(
         ),
         ("index_diagnostics", diagnostics(fw, diags)?),
     ];
+    if let Some(e) = extended {
+        t.push(("index_correlations", correlations(fw, e)?));
+        t.push(("index_aggregates", aggregates(fw, e)?));
+        t.push((
+            "index_denominator_correlations",
+            denominator_correlations(fw, e)?,
+        ));
+        t.push(("index_unit_diagnostics", unit_diagnostics(data, p, e)?));
+        t.push(("index_strengths", strengths(fw, data, p, e)?));
+    }
     if let Some((rs, samples, sens)) = uncertainty {
         t.push((
             "index_uncertainty",

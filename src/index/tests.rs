@@ -486,3 +486,283 @@ fn per_indicator_choices_that_cannot_work_are_refused() {
         ]
     );
 }
+
+#[test]
+fn screening_after_imputation_counts_imputed_values() {
+    let fw = framework::Framework::parse(FW, Path::new("fw.csv")).unwrap();
+    // e has 1 of 3 indicators: screened out on the reported data (previous test)
+    let d = data(
+        [0., 10., 20., 30., 40.],
+        [5., 4., 3., NAN, NAN],
+        [10., 10., 30., 50., NAN],
+    );
+    let mut s = spec();
+    s.imputation = Imputation::Mean;
+    s.screen_on = ScreenOn::Imputed;
+    let p = prepare(&fw, &d, &s, &reg()).unwrap();
+    // imputed first, over all five units: x2 = mean(5, 4, 3) = 4 for d and e; x3 =
+    // mean(10, 10, 30, 50) = 25 for e; so every unit has 3 of 3 and is kept
+    assert_eq!(p.units, vec![0, 1, 2, 3, 4]);
+    assert_eq!(p.screening[4].present, 3);
+    assert_eq!(p.screening[4].availability, 1.0);
+    assert_eq!(p.treated[1][3], 4.0);
+    assert_eq!(p.treated[1][4], 4.0);
+    assert_eq!(p.treated[2][4], 25.0);
+    assert!(p.imputed[1][4] && p.imputed[2][4] && !p.imputed[0][4]);
+    // raw stays as reported
+    assert!(p.raw[2][4].is_nan());
+    // on the reported data e is out, and the mean of x3 is over a..d only (same 25)
+    s.screen_on = ScreenOn::Reported;
+    let p = prepare(&fw, &d, &s, &reg()).unwrap();
+    assert_eq!(p.units, vec![0, 1, 2, 3]);
+    assert_eq!(p.treated[1][3], 4.0);
+    // nothing to impute from and nothing reported: no unit is kept, and the message says
+    // availability was measured after imputation
+    let empty = data([NAN; 5], [NAN; 5], [1., NAN, NAN, NAN, NAN]);
+    s.screen_on = ScreenOn::Imputed;
+    let e = prepare(&fw, &empty, &s, &reg()).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "no unit has data for at least 66.7 % of the 3 indicators ([index] availability_min) after imputation; lower it or add data"
+    );
+}
+
+#[test]
+fn per_indicator_treatment_limits_and_exemptions() {
+    // x1 = 1..10, 30, 100 on twelve units: fails (skew 3.06, kurt 9.74); one clip
+    // (100 -> 30) passes (treat.rs). x3 the same.
+    let fw = framework::Framework::parse(FW, Path::new("fw.csv")).unwrap();
+    let units: Vec<String> = (0..12).map(|u| format!("u{u}")).collect();
+    let col: Vec<f64> = vec![1., 2., 3., 4., 5., 6., 7., 8., 9., 10., 30., 100.];
+    let d = IndexData::from_columns(
+        units,
+        vec![
+            ("x1".into(), col.clone()),
+            ("x2".into(), (1..=12).map(f64::from).collect()),
+            ("x3".into(), col.clone()),
+        ],
+        None,
+    );
+    let cfg = Config::parse(
+        "[index]\noutliers = \"jrc\"\n[index.treat.x1]\noutliers = \"none\"\n[index.treat.x3]\nwinsorise_max = 0\ntransform = \"log_ct_orig\"\n",
+        Path::new("c.toml"),
+    )
+    .unwrap();
+    let s = Spec::from_config(&cfg);
+    let p = prepare(&fw, &d, &s, &reg()).unwrap();
+    // x1 exempt: untouched
+    assert_eq!(p.treatments[0], Treatment::Exempt);
+    assert_eq!(p.treated[0], col);
+    // x2 (1..12) passes
+    assert_eq!(p.treatments[1], Treatment::None);
+    // x3: a limit of 0 clips nothing, so the transform of its own table applies:
+    // ln(x - 1 + 1) = ln x
+    assert_eq!(
+        p.treatments[2],
+        Treatment::Transformed(treat::Transform::LogCtOrig)
+    );
+    assert_eq!(p.treated[2][11], 100f64.ln());
+    let a = p.attempts[2].unwrap();
+    assert_eq!((a.high, a.low), (0, 0));
+    assert!((a.skew - 3.0632).abs() < 1e-4 && (a.kurtosis - 9.7414).abs() < 1e-4);
+    // a code the framework does not have is refused before any work
+    let cfg = Config::parse("[index.treat.x9]\nwinsorise_max = 2\n", Path::new("c.toml")).unwrap();
+    let e = choices::check_choices(
+        &fw,
+        &Spec::from_config(&cfg),
+        0,
+        &cfg,
+        Path::new("c.toml"),
+        |_| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        e,
+        "c.toml: index.treat.x9: the framework has no indicator 'x9'; name one of its 3 indicators (first: x1, x2, x3)"
+    );
+}
+
+#[test]
+fn extended_diagnostics_by_hand() {
+    let fw = framework::Framework::parse(FW, Path::new("fw.csv")).unwrap();
+    let d = data(
+        [0., 10., 20., 30., 40.],
+        [5., 4., 3., 2., NAN],
+        [50., 0., 30., 20., 10.],
+    );
+    let b = build(&fw, &d, &spec(), &reg()).unwrap();
+    let e = diagnostics::extended(&fw, &d, &b, &crate::config::Diagnostics::default());
+    // normalised: x1 0 25 50 75 100; x2 (directed -5..-2) 0 33.3 66.7 100 NaN; x3 (0..50)
+    // 100 0 60 40 20. P1 = mean(x1, x2) = 0 29.17 58.33 87.5 100 (e: x1 alone); P2 = x3.
+    // Pairs: P1's (x1, x2) over the 4 complete units, r = 1 > 0.9: collinear; P2 has one
+    // child, no pair; IDX's (P1, P2): r = -0.48914 < -0.4: negative.
+    assert_eq!(e.pairs.len(), 2);
+    let (p, q) = (&e.pairs[0], &e.pairs[1]);
+    assert_eq!(
+        (p.parent, p.a, p.b, p.n, p.flag),
+        (3, 0, 1, 4, Some("collinear"))
+    );
+    assert!((p.pearson - 1.0).abs() < 1e-12 && (p.spearman - 1.0).abs() < 1e-12);
+    assert_eq!(
+        (q.parent, q.a, q.b, q.n, q.flag),
+        (5, 3, 4, 5, Some("negative"))
+    );
+    assert!(
+        (q.pearson + 0.48914183071950423).abs() < 1e-12,
+        "{}",
+        q.pearson
+    );
+    // P1: x1 and x2 correlate perfectly on the 4 complete units: first component carries
+    // everything (eigenvalues 2, 0); P2: one child (alpha undefined, its 1 x 1
+    // correlation matrix has eigenvalue 1)
+    let a = &e.aggregates;
+    assert_eq!((a[0].node, a[0].children, a[0].pca_units), (3, 2, 4));
+    assert!(
+        (a[0].pc1_eigenvalue - 2.0).abs() < 1e-12 && (a[0].pc1_variance_share - 1.0).abs() < 1e-12
+    );
+    assert!(a[1].cronbach_alpha.is_nan());
+    assert_eq!((a[1].pc1_eigenvalue, a[1].pc1_variance_share), (1.0, 1.0));
+    // IDX: alpha = k/(k-1) (1 - trace C / sum C) on P1, P2, checked term by term
+    let (p1, p2) = (&b.scores[3], &b.scores[4]);
+    let c11 = stats::covariance(p1, p1);
+    let c22 = stats::covariance(p2, p2);
+    let c12 = stats::covariance(p1, p2);
+    let want = 2.0 * (1.0 - (c11 + c22) / (c11 + c22 + 2.0 * c12));
+    assert!((a[2].cronbach_alpha - want).abs() < 1e-12);
+    // and its PCA: eigenvalues 1 +- |r| of [[1, r], [r, 1]]
+    assert!((a[2].pc1_eigenvalue - (1.0 + 0.48914183071950423)).abs() < 1e-12);
+    // no denominators in this framework
+    assert!(e.denominators.is_empty());
+    // units as reported: a has one zero (x1) of 3 values, b one (x3), e one missing
+    let u = &e.units;
+    assert_eq!((u[0].missing, u[0].zeros), (0, 1));
+    assert_eq!(u[0].non_zero_share, 1.0 - 1.0 / 3.0);
+    assert_eq!((u[1].zeros, u[2].zeros), (1, 0));
+    assert_eq!(
+        (u[4].missing, u[4].zeros, u[4].non_zero_share, u[4].imputed),
+        (1, 0, 1.0, 0)
+    );
+    // strengths (n = 5 > what is left, so all kept indicators both ways). Ranks of the
+    // directed values (1 = best): x1 a5 b4 c3 d2 e1 (last 5); x2 a4 b3 c2 d1 e- (last 4);
+    // x3 a1 b5 c2 d3 e4 (last 5). a: x1 and x2 last -> left out, x3 only.
+    let of = |unit: usize, strength: bool| -> Vec<(usize, f64, f64)> {
+        e.strengths
+            .iter()
+            .filter(|s| s.unit == unit && s.strength == strength)
+            .map(|s| (s.indicator, s.rank, s.value))
+            .collect()
+    };
+    assert_eq!(of(0, true), vec![(2, 1., 50.)]);
+    assert_eq!(of(0, false), vec![(2, 1., 50.)]);
+    // c: x2 (2), x3 (2, tie after x2 in framework order), x1 (3)
+    assert_eq!(of(2, true), vec![(1, 2., 3.), (2, 2., 30.), (0, 3., 20.)]);
+    // with n = 1: c's strength x2, weakness x1; e's strength x1, weakness x3
+    let one = diagnostics::strengths_weaknesses(&fw, &b.prepared, 1);
+    let pick = |unit: usize| -> Vec<(bool, usize)> {
+        one.iter()
+            .filter(|s| s.unit == unit)
+            .map(|s| (s.strength, s.indicator))
+            .collect()
+    };
+    assert_eq!(pick(2), vec![(true, 1), (false, 0)]);
+    assert_eq!(pick(4), vec![(true, 0), (false, 2)]);
+}
+
+#[test]
+fn cronbach_pca_and_denominator_correlations_by_hand() {
+    // a = 1 2 3, b = 2 2 5: var a 1, var b 3, cov 1.5; sum of C = 7, trace 4:
+    // alpha = 2^2 x ((7 - 4) / 2) / 7 = 6/7
+    let (a, b) = ([1., 2., 3.], [2., 2., 5.]);
+    assert!((diagnostics::cronbach(&[&a, &b]) - 6.0 / 7.0).abs() < 1e-12);
+    // r = 1.5 / sqrt(3) = sqrt(3)/2: first eigenvalue 1 + r, share (1 + r) / 2
+    let (n, l1, share) = diagnostics::first_component(&[&a, &b]);
+    let r = 3f64.sqrt() / 2.0;
+    assert_eq!(n, 3);
+    assert!((l1 - (1.0 + r)).abs() < 1e-12 && (share - (1.0 + r) / 2.0).abs() < 1e-12);
+    // a constant column cannot be scaled (prcomp refuses): undefined
+    assert!(
+        diagnostics::first_component(&[&a, &[4., 4., 4.]])
+            .1
+            .is_nan()
+    );
+    // x1 = 1..5 and pop = 2 4 6 8 10: r = 1 > 0.6, flagged; x2 = 3 1 4 1 5: r = 8 /
+    // sqrt(12.8 x 40) = 1/(2 sqrt 2), not flagged
+    let fw = framework::Framework::parse(
+        "iCode,Level,Parent,Weight,Direction,Type,Denominator\nx1,1,IDX,1,1,Indicator,pop\nx2,1,IDX,1,1,Indicator,\nIDX,2,,1,,Aggregate,\n",
+        Path::new("fw.csv"),
+    )
+    .unwrap();
+    let d = IndexData::from_columns(
+        ["a", "b", "c", "d", "e"].map(String::from).to_vec(),
+        vec![
+            ("x1".into(), vec![1., 2., 3., 4., 5.]),
+            ("x2".into(), vec![3., 1., 4., 1., 5.]),
+            ("pop".into(), vec![2., 4., 6., 8., 10.]),
+        ],
+        None,
+    );
+    let dc = diagnostics::denominator_correlations(&fw, &d, &[0, 1, 2, 3, 4], 0.6);
+    assert_eq!(dc.len(), 2);
+    assert_eq!(
+        (
+            dc[0].indicator,
+            dc[0].denominator.as_str(),
+            dc[0].n,
+            dc[0].flagged
+        ),
+        (0, "pop", 5, true)
+    );
+    assert!((dc[0].pearson - 1.0).abs() < 1e-12);
+    assert!((dc[1].pearson - 1.0 / (2.0 * 2f64.sqrt())).abs() < 1e-12);
+    assert!(!dc[1].flagged);
+}
+
+#[test]
+fn screening_by_zeros_as_coinr_screen() {
+    let fw = framework::Framework::parse(FW, Path::new("fw.csv")).unwrap();
+    // a: 0 0 0 (no non-zero value: 0 % < 5 %); b: 0 4 10 (2/3 non-zero); e: one value, 40
+    let d = data(
+        [0., 0., 20., 30., 40.],
+        [0., 4., 3., 2., NAN],
+        [0., 10., 30., 50., NAN],
+    );
+    let mut s = spec();
+    s.screen_by = ScreenBy::Zeros;
+    let p = prepare(&fw, &d, &s, &reg()).unwrap();
+    // by zeros only: a out, e kept (its one value is non-zero)
+    assert_eq!(p.units, vec![1, 2, 3, 4]);
+    assert_eq!((p.screening[0].zeros, p.screening[0].non_zero), (3, 0.0));
+    assert_eq!(p.screening[1].non_zero, 1.0 - 1.0 / 3.0);
+    assert!(p.screening[0].low_non_zero && !p.screening[0].low_data);
+    let t = tables::units(&d, &p, s.availability_min, 3).unwrap();
+    let reason = t
+        .column("reason")
+        .unwrap()
+        .str()
+        .unwrap()
+        .get(0)
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        reason,
+        "3 of its 3 values are zero (0.0 % non-zero), below [index] nonzero_min"
+    );
+    // either: e out too (1 of 3 indicators)
+    s.screen_by = ScreenBy::MissingAndZeros;
+    let p = prepare(&fw, &d, &s, &reg()).unwrap();
+    assert_eq!(p.units, vec![1, 2, 3]);
+    // a threshold nobody meets
+    s.screen_by = ScreenBy::Zeros;
+    s.nonzero_min = 1.0;
+    let all_zero = data(
+        [0., 1., 1., 1., 1.],
+        [1., 0., 1., 1., 1.],
+        [1., 1., 0., 0., 0.],
+    );
+    let e = prepare(&fw, &all_zero, &s, &reg()).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "no unit has at least 100.0 % non-zero values among those it has ([index] nonzero_min, screen_by = \"zeros\"); lower it or add data"
+    );
+}

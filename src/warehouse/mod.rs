@@ -69,6 +69,11 @@ pub const MODELS: &[(&str, &str, &str)] = &[
     model!("staging", "stg_index_diagnostics"),
     model!("staging", "stg_index_uncertainty"),
     model!("staging", "stg_index_sensitivity"),
+    model!("staging", "stg_index_correlations"),
+    model!("staging", "stg_index_aggregates"),
+    model!("staging", "stg_index_denominator_correlations"),
+    model!("staging", "stg_index_unit_diagnostics"),
+    model!("staging", "stg_index_strengths"),
     model!("marts", "city_scorecard"),
     model!("marts", "peer_benchmarks"),
     model!("marts", "kpi_gaps"),
@@ -83,6 +88,11 @@ pub const MODELS: &[(&str, &str, &str)] = &[
     model!("marts", "index_sensitivity"),
     model!("marts", "index_diagnostics"),
     model!("marts", "index_screening"),
+    model!("marts", "index_correlations"),
+    model!("marts", "index_aggregates"),
+    model!("marts", "index_denominator_correlations"),
+    model!("marts", "index_unit_diagnostics"),
+    model!("marts", "index_strengths"),
 ];
 
 /// `queries/checks/assert_*.sql`: each must return zero rows on a valid workspace.
@@ -167,7 +177,7 @@ pub const OPTIONAL_SOURCES: &[(&str, &str)] = &[
     ),
     (
         "index_diagnostics",
-        "SELECT * FROM (VALUES (NULL::VARCHAR, NULL::VARCHAR, NULL::INTEGER, NULL::VARCHAR, NULL::VARCHAR, NULL::DOUBLE, NULL::INTEGER, NULL::INTEGER, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::VARCHAR, NULL::INTEGER, NULL::INTEGER, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE)) AS t(code, name, level, level_name, parent, weight, direction, n, availability, min, max, mean, median, sd, skew, kurtosis, treatment, clipped_high, clipped_low, skew_treated, kurtosis_treated, pearson_parent, spearman_parent, removal_mean_rank_change, removal_max_rank_change) WHERE false",
+        "SELECT * FROM (VALUES (NULL::VARCHAR, NULL::VARCHAR, NULL::INTEGER, NULL::VARCHAR, NULL::VARCHAR, NULL::DOUBLE, NULL::INTEGER, NULL::INTEGER, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::VARCHAR, NULL::INTEGER, NULL::INTEGER, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::INTEGER, NULL::DOUBLE, NULL::DOUBLE)) AS t(code, name, level, level_name, parent, weight, direction, n, availability, min, max, mean, median, sd, skew, kurtosis, treatment, clipped_high, clipped_low, skew_treated, kurtosis_treated, pearson_parent, spearman_parent, removal_mean_rank_change, removal_max_rank_change, winsorise_attempted, skew_winsorised, kurtosis_winsorised) WHERE false",
     ),
     (
         "index_uncertainty",
@@ -176,6 +186,26 @@ pub const OPTIONAL_SOURCES: &[(&str, &str)] = &[
     (
         "index_sensitivity",
         "SELECT * FROM (VALUES (NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::INTEGER)) AS t(target, unit_id, unit_name, factor, first_order, total_effect, first_order_p05, first_order_p95, total_effect_p05, total_effect_p95, variance, samples_per_factor) WHERE false",
+    ),
+    (
+        "index_correlations",
+        "SELECT * FROM (VALUES (NULL::VARCHAR, NULL::INTEGER, NULL::VARCHAR, NULL::VARCHAR, NULL::INTEGER, NULL::DOUBLE, NULL::DOUBLE, NULL::VARCHAR)) AS t(parent, level, code_1, code_2, n, pearson, spearman, flag) WHERE false",
+    ),
+    (
+        "index_aggregates",
+        "SELECT * FROM (VALUES (NULL::VARCHAR, NULL::VARCHAR, NULL::INTEGER, NULL::INTEGER, NULL::DOUBLE, NULL::INTEGER, NULL::DOUBLE, NULL::DOUBLE)) AS t(code, name, level, children, cronbach_alpha, pca_units, pc1_eigenvalue, pc1_variance_share) WHERE false",
+    ),
+    (
+        "index_denominator_correlations",
+        "SELECT * FROM (VALUES (NULL::VARCHAR, NULL::VARCHAR, NULL::INTEGER, NULL::DOUBLE, NULL::BOOLEAN)) AS t(code, denominator, n, pearson, flagged) WHERE false",
+    ),
+    (
+        "index_unit_diagnostics",
+        "SELECT * FROM (VALUES (NULL::VARCHAR, NULL::VARCHAR, NULL::INTEGER, NULL::INTEGER, NULL::DOUBLE, NULL::INTEGER)) AS t(unit_id, unit_name, n_missing, n_zero, non_zero_share, n_imputed) WHERE false",
+    ),
+    (
+        "index_strengths",
+        "SELECT * FROM (VALUES (NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::INTEGER, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::INTEGER, NULL::DOUBLE)) AS t(unit_id, unit_name, kind, position, code, name, parent, rank, value) WHERE false",
     ),
 ];
 
