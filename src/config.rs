@@ -99,8 +99,20 @@ normalisation = "minmax"
 # The range min-max maps onto (COINr's l_u).
 minmax_range = [0.0, 100.0]
 # Aggregation: "arithmetic", "geometric" or "harmonic" (weighted; missing children are
-# skipped and the remaining weights rescaled).
+# skipped and the remaining weights rescaled), "generalised" (the power mean with exponent
+# genmean_p, COINr's a_genmean), "weighted_median", "copeland" (pairwise outranking,
+# COINr's a_copeland) or "bod" (benefit of the doubt, a linear program per unit that
+# chooses its own weights, Compind's ci_bod). The geometric and harmonic means refuse
+# zeros, as COINr does: normalise onto a range starting above 0 (minmax_range = [1.0, 100.0]).
 aggregation = "arithmetic"
+# One method per aggregation level, from level 2 (indicators -> their parents) upwards
+# (COINr's f_ag vector); it must name every level. Omitted: `aggregation` everywhere.
+# aggregation_by_level = ["arithmetic", "arithmetic", "geometric"]
+# The exponent p of the generalised mean (not 0; p < 0 refuses zeros).
+genmean_p = 2.0
+# A unit's aggregate is missing when the share of its children with a value is below this
+# (COINr's dat_thresh; 0: any one child is enough).
+aggregate_availability_min = 0.0
 # Group ranks are published within each of these groupings (default: [peers] groupings).
 # group_ranks = ["continent", "population_band"]
 # Confidential observations are left out of the index (it publishes derived values).
@@ -365,6 +377,17 @@ pub enum Aggregation {
     Geometric,
     /// Weighted harmonic mean.
     Harmonic,
+    /// Weighted generalised (power) mean with exponent `genmean_p` (COINr `a_genmean`).
+    Generalised,
+    /// Weighted median (COINr's definition; the mean of the two middle values when the
+    /// weight splits exactly in half).
+    WeightedMedian,
+    /// Copeland: per unit, the count of units it outranks minus those outranking it, by
+    /// weighted pairwise comparison of the children (COINr `a_copeland`).
+    Copeland,
+    /// Benefit of the doubt: per unit, the largest weighted sum of its children under
+    /// weights for which no unit scores above 1 (Compind `ci_bod`, COINr's `a_bod` wrapper).
+    Bod,
 }
 
 impl Aggregation {
@@ -374,7 +397,20 @@ impl Aggregation {
             Aggregation::Arithmetic => "arithmetic",
             Aggregation::Geometric => "geometric",
             Aggregation::Harmonic => "harmonic",
+            Aggregation::Generalised => "generalised",
+            Aggregation::WeightedMedian => "weighted_median",
+            Aggregation::Copeland => "copeland",
+            Aggregation::Bod => "bod",
         }
+    }
+
+    /// Whether the method needs children >= 0 (the means other than the arithmetic one,
+    /// and the benefit of the doubt).
+    pub fn needs_non_negative(self) -> bool {
+        !matches!(
+            self,
+            Aggregation::Arithmetic | Aggregation::WeightedMedian | Aggregation::Copeland
+        )
     }
 }
 
@@ -415,6 +451,9 @@ pub struct Index {
     pub normalisation: Normalisation,
     pub minmax_range: [f64; 2],
     pub aggregation: Aggregation,
+    pub aggregation_by_level: Option<Vec<Aggregation>>,
+    pub genmean_p: f64,
+    pub aggregate_availability_min: f64,
     pub group_ranks: Option<Vec<String>>,
     pub include_confidential: bool,
     pub uncertainty: Uncertainty,
@@ -435,6 +474,9 @@ impl Default for Index {
             normalisation: Normalisation::Minmax,
             minmax_range: [0.0, 100.0],
             aggregation: Aggregation::Arithmetic,
+            aggregation_by_level: None,
+            genmean_p: 2.0,
+            aggregate_availability_min: 0.0,
             group_ranks: None,
             include_confidential: false,
             uncertainty: Uncertainty::default(),
@@ -557,6 +599,24 @@ impl Config {
                 ix.availability_min
             ));
         }
+        if !(0.0..=1.0).contains(&ix.aggregate_availability_min) {
+            return bad(format!(
+                "index.aggregate_availability_min must be between 0 and 1 (got {})",
+                ix.aggregate_availability_min
+            ));
+        }
+        if !(ix.genmean_p.is_finite() && ix.genmean_p != 0.0) {
+            return bad(format!(
+                "index.genmean_p must be a number other than 0 (got {}); p = 0 is the geometric mean: use aggregation = \"geometric\"",
+                ix.genmean_p
+            ));
+        }
+        if ix.aggregation_by_level.as_ref().is_some_and(Vec::is_empty) {
+            return bad(
+                "index.aggregation_by_level must name one method per aggregation level (from level 2 upwards); omit it to use index.aggregation everywhere"
+                    .into(),
+            );
+        }
         if !(ix.skew_max > 0.0 && ix.kurtosis_max > 0.0) {
             return bad("index.skew_max and index.kurtosis_max must be > 0".into());
         }
@@ -633,6 +693,18 @@ mod tests {
         assert_eq!(
             e("[index]\nminmax_range = [100.0, 0.0]\n"),
             "c.toml: index.minmax_range must be [low, high] with low < high (got [100, 0])"
+        );
+        assert_eq!(
+            e("[index]\naggregate_availability_min = 1.5\n"),
+            "c.toml: index.aggregate_availability_min must be between 0 and 1 (got 1.5)"
+        );
+        assert_eq!(
+            e("[index]\ngenmean_p = 0.0\n"),
+            "c.toml: index.genmean_p must be a number other than 0 (got 0); p = 0 is the geometric mean: use aggregation = \"geometric\""
+        );
+        assert_eq!(
+            e("[index]\naggregation_by_level = []\n"),
+            "c.toml: index.aggregation_by_level must name one method per aggregation level (from level 2 upwards); omit it to use index.aggregation everywhere"
         );
         assert_eq!(
             e("[index.uncertainty]\naggregations = []\n"),

@@ -133,7 +133,7 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
     let t_build = clock.elapsed();
     let p = &built.prepared;
     let codes = |u: usize| data.units[p.units[u]].clone();
-    let diags = diagnostics::diagnose(&fw, &built, spec.aggregation, &codes)?;
+    let diags = diagnostics::diagnose(&fw, &built, spec.plan(), &codes)?;
     let t_diag = clock.elapsed() - t_build;
     let mut rank_stats = None;
     if args.uncertainty > 0 {

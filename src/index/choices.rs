@@ -79,10 +79,28 @@ pub fn check_choices(
             ));
         }
     }
-    if spec.normalisation == Normalisation::Zscore && spec.aggregation != Aggregation::Arithmetic {
+    let levels = fw.level_names.len();
+    if !spec.aggregation_by_level.is_empty() && spec.aggregation_by_level.len() != levels - 1 {
         return bad(format!(
-            "index: zscore normalisation gives negative values, which the {} mean cannot take; use minmax, percentile or rank",
-            spec.aggregation.as_str()
+            "index.aggregation_by_level names {} method(s), but the framework has {} aggregation level(s) (levels 2 to {levels}); name one method per level, from level 2 upwards",
+            spec.aggregation_by_level.len(),
+            levels - 1
+        ));
+    }
+    let plan = spec.plan();
+    if spec.normalisation == Normalisation::Zscore
+        && let Some(a) = (2..=levels as u32)
+            .map(|l| plan.method(l))
+            .find(|a| a.needs_non_negative())
+    {
+        return bad(format!(
+            "index: zscore normalisation gives negative values, which the {} {} cannot take; use minmax, percentile or rank",
+            a.as_str(),
+            if a == Aggregation::Bod {
+                "method"
+            } else {
+                "mean"
+            }
         ));
     }
     for m in norms {
@@ -115,13 +133,9 @@ pub fn check_choices(
             ));
         }
     }
-    if spec.aggregation != Aggregation::Arithmetic
-        && !spec.normalisation.positive(spec.minmax_range)
-    {
+    if let Some(l) = (2..=levels as u32).find(|&l| plan.method(l) == Aggregation::Bod) {
         note(&format!(
-            "note: {} aggregation after {} normalisation: a unit scoring 0 on a child scores 0 on the parent; COINr refuses zeros, and its users map min-max onto [1, 100] (set [index] minmax_range = [1.0, 100.0])",
-            spec.aggregation.as_str(),
-            spec.normalisation.as_str()
+            "note: bod aggregation (from level {l}): each unit's children are weighted by the unit's own most favourable weights (Compind's ci_bod); the framework's weights of these children take no part"
         ));
     }
     if spec.denominate && fw.nodes.iter().all(|n| n.denominator.is_none()) {

@@ -5,11 +5,11 @@
 //! the index ranks of removing it (its weight set to 0, as COINr's `remove_elements`):
 //! the mean and the largest absolute rank change over the units ranked both ways.
 
+use super::aggregate::Plan;
 use super::framework::{Framework, Kind};
 use super::stats;
 use super::treat::Treatment;
 use super::{Built, reaggregate_above};
-use crate::config::Aggregation;
 use crate::error::Result;
 
 /// Diagnostics of one node.
@@ -38,9 +38,10 @@ pub struct NodeDiagnostics {
 pub fn diagnose(
     fw: &Framework,
     built: &Built,
-    aggregation: Aggregation,
+    aggregation: impl Into<Plan>,
     codes: &dyn Fn(usize) -> String,
 ) -> Result<Vec<NodeDiagnostics>> {
+    let aggregation: Plan = aggregation.into();
     let p = &built.prepared;
     let nominal = &built.ranks[fw.root];
     let mut out = Vec::with_capacity(fw.nodes.len());
@@ -68,7 +69,7 @@ pub fn diagnose(
         } else {
             let mut w = fw.weights();
             w[k] = 0.0;
-            let root = reaggregate_above(fw, &built.scores, &w, aggregation, codes, k)?;
+            let root = reaggregate_above(fw, &built.scores, &w, aggregation.clone(), codes, k)?;
             let ranks = stats::rank_desc(&root);
             let d: Vec<f64> = ranks
                 .iter()
