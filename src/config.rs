@@ -113,12 +113,30 @@ genmean_p = 2.0
 # A unit's aggregate is missing when the share of its children with a value is below this
 # (COINr's dat_thresh; 0: any one child is enough).
 aggregate_availability_min = 0.0
+# Weights: omitted, the framework's Weight column (COINr's "Original" set); a name selects
+# the framework column Weight_<name> (a named weight set, COINr's coin$Meta$Weights; the
+# name "expert" reads Weight_expert). The manifest lists every node's weight and its
+# effective weight (the product of the sibling-normalised weights up to the index).
+# weights = "expert"
 # Group ranks are published within each of these groupings (default: [peers] groupings).
 # group_ranks = ["continent", "population_band"]
 # Confidential observations are left out of the index (it publishes derived values).
 # true makes a custodian index: its normalisation, aggregates and ranks rest on confidential
 # values, so the index marts (index_scores, index_ranks, ...) are empty and it is not exported.
 include_confidential = false
+
+# Optimised weights (COINr's get_opt_weights): the weights of one level are chosen so that
+# the correlations of its nodes with the index are as equal as possible ("balance", towards
+# the relative `importance` of each node, default equal) or as large as possible in sum
+# ("infomax"), by a deterministic Nelder-Mead search from the current weights. The other
+# levels keep their weights; the manifest records the result.
+# [index.optimise_weights]
+# level = 2
+# method = "balance"
+# correlation = "pearson"
+# importance = { "dimension:Economy" = 2.0 }
+# tolerance = 1e-8
+# max_iterations = 500
 
 [index.uncertainty]
 # Monte Carlo (`citybench index --uncertainty N --seed S`): every weight x U(1 - noise,
@@ -414,6 +432,55 @@ impl Aggregation {
     }
 }
 
+/// What optimised weights aim at (COINr's `optype`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightTarget {
+    /// Correlations with the index in proportion to the target importances.
+    #[default]
+    Balance,
+    /// The largest sum of correlations with the index.
+    Infomax,
+}
+
+/// The correlation optimised weights use (COINr's `cortype`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Correlation {
+    #[default]
+    Pearson,
+    Spearman,
+}
+
+/// `[index.optimise_weights]` (COINr's `get_opt_weights`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct OptimiseWeights {
+    /// The level whose weights are optimised (1 = indicators).
+    pub level: u32,
+    pub method: WeightTarget,
+    pub correlation: Correlation,
+    /// Relative target importance per node code of the level (balance; default 1).
+    pub importance: std::collections::BTreeMap<String, f64>,
+    /// Nelder-Mead stops when the objective's spread over the simplex is at most
+    /// tolerance x (|objective at the start| + tolerance) (R's `reltol`).
+    pub tolerance: f64,
+    pub max_iterations: u32,
+}
+
+impl Default for OptimiseWeights {
+    fn default() -> Self {
+        OptimiseWeights {
+            level: 2,
+            method: WeightTarget::Balance,
+            correlation: Correlation::Pearson,
+            importance: Default::default(),
+            tolerance: 1e-8,
+            max_iterations: 500,
+        }
+    }
+}
+
 /// `[index.uncertainty]`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -454,6 +521,8 @@ pub struct Index {
     pub aggregation_by_level: Option<Vec<Aggregation>>,
     pub genmean_p: f64,
     pub aggregate_availability_min: f64,
+    pub weights: Option<String>,
+    pub optimise_weights: Option<OptimiseWeights>,
     pub group_ranks: Option<Vec<String>>,
     pub include_confidential: bool,
     pub uncertainty: Uncertainty,
@@ -477,6 +546,8 @@ impl Default for Index {
             aggregation_by_level: None,
             genmean_p: 2.0,
             aggregate_availability_min: 0.0,
+            weights: None,
+            optimise_weights: None,
             group_ranks: None,
             include_confidential: false,
             uncertainty: Uncertainty::default(),
@@ -617,6 +688,26 @@ impl Config {
                     .into(),
             );
         }
+        if let Some(o) = &ix.optimise_weights {
+            if o.level == 0 {
+                return bad("index.optimise_weights.level must be 1 (indicators) or higher".into());
+            }
+            if !(o.tolerance > 0.0 && o.tolerance.is_finite()) || o.max_iterations == 0 {
+                return bad(format!(
+                    "index.optimise_weights: tolerance must be > 0 and max_iterations at least 1 (got {} and {})",
+                    o.tolerance, o.max_iterations
+                ));
+            }
+            if let Some((code, v)) = o
+                .importance
+                .iter()
+                .find(|(_, v)| !(**v > 0.0 && v.is_finite()))
+            {
+                return bad(format!(
+                    "index.optimise_weights.importance of '{code}' must be > 0 (got {v})"
+                ));
+            }
+        }
         if !(ix.skew_max > 0.0 && ix.kurtosis_max > 0.0) {
             return bad("index.skew_max and index.kurtosis_max must be > 0".into());
         }
@@ -705,6 +796,18 @@ mod tests {
         assert_eq!(
             e("[index]\naggregation_by_level = []\n"),
             "c.toml: index.aggregation_by_level must name one method per aggregation level (from level 2 upwards); omit it to use index.aggregation everywhere"
+        );
+        assert_eq!(
+            e("[index.optimise_weights]\nlevel = 0\n"),
+            "c.toml: index.optimise_weights.level must be 1 (indicators) or higher"
+        );
+        assert_eq!(
+            e("[index.optimise_weights]\ntolerance = 0.0\n"),
+            "c.toml: index.optimise_weights: tolerance must be > 0 and max_iterations at least 1 (got 0 and 500)"
+        );
+        assert_eq!(
+            e("[index.optimise_weights]\nimportance = { P1 = -1.0 }\n"),
+            "c.toml: index.optimise_weights.importance of 'P1' must be > 0 (got -1)"
         );
         assert_eq!(
             e("[index.uncertainty]\naggregations = []\n"),

@@ -91,7 +91,7 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
     crate::store::refuse_existing_out(args.output.out.as_deref(), args.force)?;
     let config = ws.config()?;
     let registry = Registry::for_workspace(ws.root())?;
-    let (fw, fw_sha) = load_framework(
+    let (mut fw, fw_sha) = load_framework(
         args.framework.as_deref(),
         || Ok(global.load_catalog()?.1),
         ws,
@@ -130,6 +130,30 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
     };
     let groupings = index::groupings(&config.index, &spec, &data, &registry)?;
     let built = index::build(&fw, &data, &spec, &registry)?;
+    // optimised weights (COINr's get_opt_weights): the level's weights replace the
+    // framework's, and the index is re-aggregated with them
+    let (built, optimised) = match &config.index.optimise_weights {
+        None => (built, None),
+        Some(opt) => {
+            let units = built.prepared.units.clone();
+            let codes = |u: usize| data.units[units[u]].clone();
+            let before = fw.weights();
+            let o = index::weights::optimise(
+                &fw,
+                &built.scores[..fw.indicators],
+                &before,
+                &spec.plan(),
+                opt,
+                &codes,
+            )?;
+            for (node, &w) in fw.nodes.iter_mut().zip(&o.weights) {
+                node.weight = w;
+            }
+            let built = index::weights::rebuild(&fw, built, &o.weights, &spec.plan(), &codes)?;
+            let record = index::manifest::OptimisedRecord::new(&fw, opt, &before, &o);
+            (built, Some(record))
+        }
+    };
     let t_build = clock.elapsed();
     let p = &built.prepared;
     let codes = |u: usize| data.units[p.units[u]].clone();
@@ -173,7 +197,7 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
                 .map(|rs: &[uncertainty::RankStats]| (rs, args.uncertainty)),
         )?
     };
-    let manifest = Manifest::new(
+    let mut manifest = Manifest::new(
         &config.index,
         &fw,
         fw_sha,
@@ -183,6 +207,7 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
         groupings.iter().map(|(g, _)| g.clone()).collect(),
         (args.uncertainty > 0).then_some((args.uncertainty, args.seed)),
     )?;
+    manifest.weights.optimised = optimised;
     let stored = store::keep(ws, &target, computed, manifest)?;
     let manifest = &stored;
     let treated = manifest
@@ -211,7 +236,16 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
         treated,
         logged,
         spec.normalisation.as_str(),
-        spec.aggregation.as_str(),
+        if spec.aggregation_by_level.is_empty() {
+            spec.aggregation.as_str().to_string()
+        } else {
+            spec.aggregation_by_level
+                .iter()
+                .map(|a| a.as_str())
+                .collect::<Vec<_>>()
+                .join("/")
+                + " (by level)"
+        },
         if args.uncertainty > 0 {
             format!(
                 "; uncertainty: {} samples, seed {}",

@@ -27,19 +27,23 @@ pub fn load_framework(
         (None, "u4ssc") => None,
         (None, p) => Some(ws.root().join(p)),
     };
-    match file {
+    let (mut fw, sha) = match file {
         Some(p) => {
             let fw = Framework::from_path(&p)?;
             let sha = crate::digest::sha256_file(&p)?.0;
-            Ok((fw, Some(sha)))
+            (fw, Some(sha))
         }
         None => {
             let catalog = catalog()?;
             let targets =
                 Targets::load(Some(ws.root()), &catalog, registry, &config.peers.groupings)?;
-            Ok((Framework::u4ssc(&catalog, &targets)?, None))
+            (Framework::u4ssc(&catalog, &targets)?, None)
         }
+    };
+    if let Some(name) = &config.index.weights {
+        fw.select_weights(name).map_err(Error::Usage)?;
     }
+    Ok((fw, sha))
 }
 
 /// Choices that cannot work with this framework, refused before any work; `uncertainty`

@@ -29,6 +29,7 @@ pub mod store;
 pub mod tables;
 pub mod treat;
 pub mod uncertainty;
+pub mod weights;
 
 use crate::config::{self, Aggregation, Imputation, Normalisation, Outliers};
 use crate::error::{Error, Result};
