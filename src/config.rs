@@ -108,6 +108,8 @@ aggregation = "arithmetic"
 # One method per aggregation level, from level 2 (indicators -> their parents) upwards
 # (COINr's f_ag vector); it must name every level. Omitted: `aggregation` everywhere.
 # aggregation_by_level = ["arithmetic", "arithmetic", "geometric"]
+# The method of single aggregates by code, before their level's (COINr's parent overrides).
+# aggregation_by_aggregate = { "dimension:Environment" = "geometric" }
 # The exponent p of the generalised mean (not 0; p < 0 refuses zeros).
 genmean_p = 2.0
 # A unit's aggregate is missing when the share of its children with a value is below this
@@ -519,6 +521,7 @@ pub struct Index {
     pub minmax_range: [f64; 2],
     pub aggregation: Aggregation,
     pub aggregation_by_level: Option<Vec<Aggregation>>,
+    pub aggregation_by_aggregate: std::collections::BTreeMap<String, Aggregation>,
     pub genmean_p: f64,
     pub aggregate_availability_min: f64,
     pub weights: Option<String>,
@@ -544,6 +547,7 @@ impl Default for Index {
             minmax_range: [0.0, 100.0],
             aggregation: Aggregation::Arithmetic,
             aggregation_by_level: None,
+            aggregation_by_aggregate: Default::default(),
             genmean_p: 2.0,
             aggregate_availability_min: 0.0,
             weights: None,

@@ -23,6 +23,9 @@ pub struct Plan {
     /// The method of each aggregation level, from level 2 upwards (COINr's `f_ag` vector);
     /// empty: `default` everywhere.
     pub by_level: Vec<Aggregation>,
+    /// The method of single aggregates by code, before `by_level` (COINr's parent
+    /// overrides in an `f_ag` list).
+    pub by_aggregate: std::collections::BTreeMap<String, Aggregation>,
     /// The exponent of [`Aggregation::Generalised`].
     pub p: f64,
     /// A unit with a smaller share of its children present gets no aggregate.
@@ -30,12 +33,15 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The method that aggregates the children of a node of `level` (>= 2).
-    pub fn method(&self, level: u32) -> Aggregation {
-        self.by_level
-            .get(level.saturating_sub(2) as usize)
-            .copied()
-            .unwrap_or(self.default)
+    /// The method that aggregates the children of aggregate `code` of `level` (>= 2): its
+    /// own, else its level's, else the default.
+    pub fn method(&self, code: &str, level: u32) -> Aggregation {
+        self.by_aggregate.get(code).copied().unwrap_or_else(|| {
+            self.by_level
+                .get(level.saturating_sub(2) as usize)
+                .copied()
+                .unwrap_or(self.default)
+        })
     }
 }
 
@@ -45,6 +51,7 @@ impl From<Aggregation> for Plan {
         Plan {
             default,
             by_level: Vec::new(),
+            by_aggregate: Default::default(),
             p: 2.0,
             threshold: 0.0,
         }
@@ -77,7 +84,17 @@ pub fn aggregate(
     };
     let mut out = match method {
         Aggregation::Copeland => copeland(kids, weights),
-        Aggregation::Bod => bod(kids)?,
+        Aggregation::Bod => {
+            let weighted: Vec<&[f64]> = kids
+                .iter()
+                .zip(weights)
+                .filter(|(_, w)| **w > 0.0)
+                .map(|(k, _)| *k)
+                .collect();
+            let mut s = bod(&weighted)?;
+            s.resize(n, f64::NAN);
+            s
+        }
         _ => {
             let mut out = Vec::with_capacity(n);
             let mut row: Vec<(f64, f64)> = Vec::with_capacity(kids.len());
@@ -209,7 +226,8 @@ fn copeland(kids: &[&[f64]], weights: &[f64]) -> Vec<f64> {
 /// Benefit of the doubt (data envelopment analysis, Compind's `ci_bod`): for unit u with
 /// children y_u, the largest sum_i w_i y_ui over weights w >= 0 under which no unit v
 /// (among those with every child of u present) scores above 1: sum_i w_i y_vi <= 1. The
-/// framework's weights take no part. Only u's present children enter its program.
+/// framework's weights take no part (the caller leaves out children of weight 0). Only u's
+/// present children enter its program.
 fn bod(kids: &[&[f64]]) -> Result<Vec<f64>, Refusal> {
     let n = kids.first().map(|k| k.len()).unwrap_or(0);
     for (u, k) in (0..n).flat_map(|u| kids.iter().map(move |k| (u, k))) {
@@ -502,8 +520,13 @@ mod tests {
         close(s[0], 1.0);
         close(s[1], 1.0);
         close(s[2], 2.0 / 3.0);
-        // the framework weights take no part
+        // the framework weights take no part, except that a child of weight 0 is left out:
+        // on y1 alone, max w1 s.t. w1 x {1, 2, 1} <= 1 -> w1 = 1/2: A 1/2, B 1, C 1/2
         assert_eq!(s, whole(Aggregation::Bod, &[&y1, &y2], &[5., 1.]));
+        assert_eq!(
+            whole(Aggregation::Bod, &[&y1, &y2], &[1., 0.]),
+            vec![0.5, 1., 0.5]
+        );
         // a unit missing y2 is scored on y1 alone against every unit: max w1 s.t.
         // w1 x {1, 2, 1, 2} <= 1 -> w1 = 1/2 -> C' (y1 = 1) scores 1/2
         let y1 = [1., 2., 1., 1.];

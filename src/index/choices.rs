@@ -71,10 +71,7 @@ pub fn check_choices(
             .normalisations
             .iter()
             .find(|n| !n.positive(u.minmax_range))
-            && let Some(a) = u
-                .aggregations
-                .iter()
-                .find(|a| **a != Aggregation::Arithmetic)
+            && let Some(a) = u.aggregations.iter().find(|a| a.needs_non_negative())
         {
             return bad(format!(
                 "index.uncertainty: {} normalisation gives values of 0 or below, which the {} mean cannot take in every sample; pair it with the arithmetic mean only, or use rank or minmax with minmax_range starting above 0",
@@ -91,11 +88,27 @@ pub fn check_choices(
             levels - 1
         ));
     }
+    if let Some(code) = spec
+        .aggregation_by_aggregate
+        .keys()
+        .find(|c| !fw.aggregates().any(|a| fw.nodes[a].code == **c))
+    {
+        return bad(format!(
+            "index.aggregation_by_aggregate names '{code}', which is not an aggregate of the framework; its aggregates are: {}",
+            fw.aggregates()
+                .take(10)
+                .map(|a| fw.nodes[a].code.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     let plan = spec.plan();
+    let methods: Vec<(usize, Aggregation)> = fw
+        .aggregates()
+        .map(|a| (a, plan.method(&fw.nodes[a].code, fw.nodes[a].level)))
+        .collect();
     if spec.normalisation == Normalisation::Zscore
-        && let Some(a) = (2..=levels as u32)
-            .map(|l| plan.method(l))
-            .find(|a| a.needs_non_negative())
+        && let Some(&(_, a)) = methods.iter().find(|(_, a)| a.needs_non_negative())
     {
         return bad(format!(
             "index: zscore normalisation gives negative values, which the {} {} cannot take; use minmax, percentile or rank",
@@ -137,9 +150,19 @@ pub fn check_choices(
             ));
         }
     }
-    if let Some(l) = (2..=levels as u32).find(|&l| plan.method(l) == Aggregation::Bod) {
+    let bods: Vec<usize> = methods
+        .iter()
+        .filter(|(_, a)| *a == Aggregation::Bod)
+        .map(|(k, _)| *k)
+        .collect();
+    if let Some(&first) = bods.first() {
         note(&format!(
-            "note: bod aggregation (from level {l}): each unit's children are weighted by the unit's own most favourable weights (Compind's ci_bod); the framework's weights of these children take no part"
+            "note: bod aggregation of '{}'{}: each unit's children are weighted by the unit's own most favourable weights (Compind's ci_bod); the framework's weights of these children take no part (a weight of 0 leaves a child out)",
+            fw.nodes[first].code,
+            match bods.len() {
+                1 => String::new(),
+                n => format!(" and {} more aggregate(s)", n - 1),
+            }
         ));
     }
     if spec.denominate && fw.nodes.iter().all(|n| n.denominator.is_none()) {

@@ -73,6 +73,8 @@ pub struct Spec {
     pub aggregation: Aggregation,
     /// One aggregation method per level from level 2 upwards (empty: `aggregation`).
     pub aggregation_by_level: Vec<Aggregation>,
+    /// The aggregation method of single aggregates by code (before the level's).
+    pub aggregation_by_aggregate: std::collections::BTreeMap<String, Aggregation>,
     /// The exponent of the generalised mean.
     pub genmean_p: f64,
     /// The minimum share of an aggregate's children a unit needs for a score.
@@ -100,6 +102,7 @@ impl Spec {
             minmax_range: ix.minmax_range,
             aggregation: ix.aggregation,
             aggregation_by_level: ix.aggregation_by_level.clone().unwrap_or_default(),
+            aggregation_by_aggregate: ix.aggregation_by_aggregate.clone(),
             genmean_p: ix.genmean_p,
             aggregate_availability_min: ix.aggregate_availability_min,
             group_ranks: ix
@@ -119,6 +122,7 @@ impl Spec {
         aggregate::Plan {
             default: self.aggregation,
             by_level: self.aggregation_by_level.clone(),
+            by_aggregate: self.aggregation_by_aggregate.clone(),
             p: self.genmean_p,
             threshold: self.aggregate_availability_min,
         }
@@ -368,7 +372,7 @@ fn aggregate_node(
     unit_codes: &dyn Fn(usize) -> String,
 ) -> Result<Vec<f64>> {
     let node = &fw.nodes[a];
-    let method = plan.method(node.level);
+    let method = plan.method(&node.code, node.level);
     let w: Vec<f64> = fw.children[a].iter().map(|&c| weights[c]).collect();
     aggregate::aggregate(method, plan.p, plan.threshold, kids, &w).map_err(|r| {
         let m = method.as_str();

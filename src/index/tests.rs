@@ -326,6 +326,21 @@ fn one_method_per_level_and_the_availability_threshold_per_aggregate() {
     close(&b.scores[3], &[1., 2., 3., 4., 5.]);
     // IDX = sqrt((1 P1^2 + 2 P2^2) / 3) with P2 = x3 = P1: 1 2 3 4 5
     close(&b.scores[5], &[1., 2., 3., 4., 5.]);
+    // single aggregates by their own method, before their level's: P1 by Copeland, IDX by
+    // the arithmetic mean (P2 keeps the level's weighted median: x3 = 1..5).
+    // P1: a..d agree on x1 and x2 (ranks 1..4), so of a pair the later unit wins both
+    // children; e has only x1 (5) and wins every pair on it: a -3 - 1 = -4, b 1 - 2 - 1 =
+    // -2, c 2 - 1 - 1 = 0, d 3 - 1 = 2, e 4.
+    // IDX = (P1 + 2 P2) / 3: -2/3, 2/3, 2, 10/3, 14/3
+    s.aggregation_by_aggregate = [
+        ("P1".to_string(), Aggregation::Copeland),
+        ("IDX".to_string(), Aggregation::Arithmetic),
+    ]
+    .into();
+    let b = build(&fw, &d, &s, &reg()).unwrap();
+    close(&b.scores[3], &[-4., -2., 0., 2., 4.]);
+    close(&b.scores[5], &[-2. / 3., 2. / 3., 2., 10. / 3., 14. / 3.]);
+    s.aggregation_by_aggregate.clear();
     // a unit needs 3/4 of the children of each aggregate: e has 1 of 2 of P1 (0.5 < 0.75):
     // no P1, and then 1 of 2 of IDX: no index score either
     s.aggregation_by_level.clear();
@@ -368,16 +383,36 @@ fn choices_refuse_a_method_list_of_the_wrong_length_and_zscores_under_power_mean
         check(&s).0,
         Err("c.toml: index: zscore normalisation gives negative values, which the bod method cannot take; use minmax, percentile or rank".into())
     );
+    // an override by aggregate comes before its level's method
+    s.aggregation_by_level = vec![Aggregation::WeightedMedian, Aggregation::Copeland];
+    s.aggregation_by_aggregate = [("P2".to_string(), Aggregation::Harmonic)].into();
+    assert_eq!(
+        check(&s).0,
+        Err("c.toml: index: zscore normalisation gives negative values, which the harmonic mean cannot take; use minmax, percentile or rank".into())
+    );
+    s.aggregation_by_aggregate = [("P9".to_string(), Aggregation::Harmonic)].into();
+    assert_eq!(
+        check(&s).0,
+        Err("c.toml: index.aggregation_by_aggregate names 'P9', which is not an aggregate of the framework; its aggregates are: P1, P2, IDX".into())
+    );
+    s.aggregation_by_aggregate.clear();
     // z-scores with the weighted median and Copeland are fine; bod prints a note
     s.aggregation_by_level = vec![Aggregation::WeightedMedian, Aggregation::Copeland];
     assert_eq!(check(&s), (Ok(()), vec![]));
     s.normalisation = Normalisation::Minmax;
+    s.aggregation_by_level = vec![Aggregation::Bod, Aggregation::Arithmetic];
+    s.aggregation_by_aggregate = [("IDX".to_string(), Aggregation::Bod)].into();
+    assert_eq!(
+        check(&s).1,
+        vec!["note: bod aggregation of 'P1' and 2 more aggregate(s): each unit's children are weighted by the unit's own most favourable weights (Compind's ci_bod); the framework's weights of these children take no part (a weight of 0 leaves a child out)".to_string()]
+    );
+    s.aggregation_by_aggregate.clear();
     s.aggregation_by_level = vec![Aggregation::Arithmetic, Aggregation::Bod];
     assert_eq!(
         check(&s),
         (
             Ok(()),
-            vec!["note: bod aggregation (from level 3): each unit's children are weighted by the unit's own most favourable weights (Compind's ci_bod); the framework's weights of these children take no part".to_string()]
+            vec!["note: bod aggregation of 'IDX': each unit's children are weighted by the unit's own most favourable weights (Compind's ci_bod); the framework's weights of these children take no part (a weight of 0 leaves a child out)".to_string()]
         )
     );
 }
