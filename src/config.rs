@@ -424,6 +424,16 @@ impl Aggregation {
         }
     }
 
+    /// Whether the method refuses a child of 0 (the geometric and harmonic means, and the
+    /// generalised mean with a negative exponent `p`).
+    pub fn refuses_zero(self, p: f64) -> bool {
+        match self {
+            Aggregation::Geometric | Aggregation::Harmonic => true,
+            Aggregation::Generalised => p < 0.0,
+            _ => false,
+        }
+    }
+
     /// Whether the method needs children >= 0 (the means other than the arithmetic one,
     /// and the benefit of the doubt).
     pub fn needs_non_negative(self) -> bool {

@@ -67,16 +67,28 @@ pub fn check_choices(
     if uncertainty > 0 {
         norms.extend(&config.index.uncertainty.normalisations);
         let u = &config.index.uncertainty;
-        if let Some(m) = u
+        let p = config.index.genmean_p;
+        let clash = |m: Normalisation, a: Aggregation| {
+            let negative = m == Normalisation::Zscore
+                || (m == Normalisation::Minmax && u.minmax_range[0] < 0.0);
+            (negative && a.needs_non_negative())
+                || (!m.positive(u.minmax_range) && a.refuses_zero(p))
+        };
+        if let Some((m, a)) = u
             .normalisations
             .iter()
-            .find(|n| !n.positive(u.minmax_range))
-            && let Some(a) = u.aggregations.iter().find(|a| a.needs_non_negative())
+            .flat_map(|&m| u.aggregations.iter().map(move |&a| (m, a)))
+            .find(|&(m, a)| clash(m, a))
         {
             return bad(format!(
-                "index.uncertainty: {} normalisation gives values of 0 or below, which the {} mean cannot take in every sample; pair it with the arithmetic mean only, or use rank or minmax with minmax_range starting above 0",
+                "index.uncertainty: {} normalisation gives values of 0 or below, which the {} {} cannot take in every sample; pair it with the arithmetic mean only, or use rank or minmax with minmax_range starting above 0",
                 m.as_str(),
-                a.as_str()
+                a.as_str(),
+                if a == Aggregation::Bod {
+                    "method"
+                } else {
+                    "mean"
+                }
             ));
         }
     }

@@ -442,3 +442,40 @@ fn copeland_and_bod_through_a_build() {
     let b = build(&fw, &d, &s, &reg()).unwrap();
     close(&b.scores[5], &[1., 1., 1., 1., 1.]);
 }
+
+#[test]
+fn the_uncertainty_check_refuses_only_methods_that_cannot_take_its_normalisations() {
+    let fw = framework::Framework::parse(FW, Path::new("fw.csv")).unwrap();
+    let check = |norms: &[Normalisation], aggs: &[Aggregation], p: f64| {
+        let mut c = Config::default();
+        c.index.uncertainty.normalisations = norms.to_vec();
+        c.index.uncertainty.aggregations = aggs.to_vec();
+        c.index.genmean_p = p;
+        choices::check_choices(&fw, &spec(), 10, &c, Path::new("c.toml"), |_| {})
+            .map_err(|e| e.to_string())
+    };
+    use Aggregation::*;
+    use Normalisation::*;
+    // zeros (percentile) are fine for the median, Copeland, bod and the generalised mean
+    // with p > 0; negatives (z-scores) only for the arithmetic mean, median and Copeland
+    assert_eq!(
+        check(
+            &[Percentile],
+            &[WeightedMedian, Copeland, Bod, Generalised],
+            2.0
+        ),
+        Ok(())
+    );
+    assert_eq!(
+        check(&[Zscore], &[Arithmetic, WeightedMedian, Copeland], 2.0),
+        Ok(())
+    );
+    assert_eq!(
+        check(&[Percentile], &[Generalised], -1.0),
+        Err("c.toml: index.uncertainty: percentile normalisation gives values of 0 or below, which the generalised mean cannot take in every sample; pair it with the arithmetic mean only, or use rank or minmax with minmax_range starting above 0".into())
+    );
+    assert_eq!(
+        check(&[Rank, Zscore], &[Arithmetic, Bod], 2.0),
+        Err("c.toml: index.uncertainty: zscore normalisation gives values of 0 or below, which the bod method cannot take in every sample; pair it with the arithmetic mean only, or use rank or minmax with minmax_range starting above 0".into())
+    );
+}
