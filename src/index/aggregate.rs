@@ -274,14 +274,11 @@ pub fn simplex_max(c: &[f64], rows: &[Vec<f64>]) -> f64 {
     // variable numbers: decision variables 0..k, slacks k..k+m
     let mut nonbasic: Vec<usize> = (0..k).collect();
     let mut basic: Vec<usize> = (k..k + m).collect();
-    loop {
-        // entering: the lowest-numbered nonbasic variable that improves z
-        let Some(s) = (0..k)
-            .filter(|&j| t[m][j] < -EPS)
-            .min_by_key(|&j| nonbasic[j])
-        else {
-            break;
-        };
+    // entering: the lowest-numbered nonbasic variable that improves z
+    while let Some(s) = (0..k)
+        .filter(|&j| t[m][j] < -EPS)
+        .min_by_key(|&j| nonbasic[j])
+    {
         // leaving: the smallest ratio, ties by the lowest-numbered basic variable
         let mut r: Option<usize> = None;
         for i in 0..m {
@@ -302,26 +299,24 @@ pub fn simplex_max(c: &[f64], rows: &[Vec<f64>]) -> f64 {
             return f64::INFINITY; // unbounded (cannot happen for these programs)
         };
         let p = t[r][s];
-        for i in 0..=m {
+        let pivot_row = t[r].clone();
+        for (i, row) in t.iter_mut().enumerate() {
             if i == r {
                 continue;
             }
-            let f = t[i][s] / p;
+            let f = row[s] / p;
             if f != 0.0 {
-                for j in 0..=k {
+                for (j, (x, &pr)) in row.iter_mut().zip(&pivot_row).enumerate() {
                     if j != s {
-                        t[i][j] -= f * t[r][j];
+                        *x -= f * pr;
                     }
                 }
             }
-            t[i][s] = -f;
+            row[s] = -f;
         }
-        for j in 0..=k {
-            if j != s {
-                t[r][j] /= p;
-            }
+        for (j, x) in t[r].iter_mut().enumerate() {
+            *x = if j == s { 1.0 / p } else { *x / p };
         }
-        t[r][s] = 1.0 / p;
         std::mem::swap(&mut basic[r], &mut nonbasic[s]);
     }
     t[m][k]

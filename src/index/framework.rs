@@ -523,7 +523,7 @@ P1,Pillar 1,2,IDX,1,,Aggregate,2
 P2,Pillar 2,2,IDX,1,,Aggregate,5
 IDX,Index,3,,1,,Aggregate,1
 ";
-        let mut f = Framework::parse(&text, Path::new("fw.csv")).unwrap();
+        let mut f = Framework::parse(text, Path::new("fw.csv")).unwrap();
         // nodes x1 x2 x3 P1 P2 IDX
         assert_eq!(
             f.weight_sets,
