@@ -552,6 +552,24 @@ mod tests {
     }
 
     #[test]
+    fn coinr_vignette_data_availability_example() {
+        // COINr's aggregation vignette: i1 = (1, 2, 3), i2 = (3, NA, NA), i3 = (1, NA, 1),
+        // a_amean with equal weights and dat_thresh = 2/3: row 1 (1 + 3 + 1) / 3 = 5/3,
+        // row 2 has 1/3 of its data: NA, row 3 has 2/3 (not below): (3 + 1) / 2 = 2
+        let s = aggregate(
+            Aggregation::Arithmetic,
+            2.0,
+            2.0 / 3.0,
+            &[&[1., 2., 3.], &[3., NAN, NAN], &[1., NAN, 1.]],
+            &[1., 1., 1.],
+        )
+        .unwrap();
+        close(s[0], 5.0 / 3.0);
+        assert!(s[1].is_nan());
+        close(s[2], 2.0);
+    }
+
+    #[test]
     fn the_threshold_blanks_units_with_too_few_children() {
         // three children; unit 0 has 3 of 3, unit 1 2 of 3, unit 2 1 of 3
         let a = [1., 1., 1.];
