@@ -106,7 +106,8 @@ pub fn aggregate(
                         .map(|(k, &w)| (k[u], w))
                         .filter(|(v, w)| !v.is_nan() && *w > 0.0),
                 );
-                out.push(if enough(u) {
+                // without a threshold, a unit with no child present is NaN in one_unit
+                out.push(if threshold <= 0.0 || enough(u) {
                     one_unit(method, p, &row).map_err(|r| match r {
                         Refusal::Negative { value, .. } => Refusal::Negative { unit: u, value },
                         Refusal::Zero { .. } => Refusal::Zero { unit: u },
