@@ -137,8 +137,27 @@ minmax_range = [0.0, 100.0]
 # reference_unit = "CITY-1"
 # reference_cap = false
 # Aggregation: "arithmetic", "geometric" or "harmonic" (weighted; missing children are
-# skipped and the remaining weights rescaled).
+# skipped and the remaining weights rescaled), "generalised" (the power mean with exponent
+# genmean_p, COINr's a_genmean), "weighted_median", "copeland" (pairwise outranking,
+# COINr's a_copeland) or "bod" (benefit of the doubt, a linear program per unit that
+# chooses its own weights, Compind's ci_bod). The geometric and harmonic means refuse
+# zeros, as COINr does: normalise onto a range starting above 0 (minmax_range = [1.0, 100.0]).
 aggregation = "arithmetic"
+# One method per aggregation level, from level 2 (indicators -> their parents) upwards
+# (COINr's f_ag vector); it must name every level. Omitted: `aggregation` everywhere.
+# aggregation_by_level = ["arithmetic", "arithmetic", "geometric"]
+# The method of single aggregates by code, before their level's (COINr's parent overrides).
+# aggregation_by_aggregate = { "dimension:Environment" = "geometric" }
+# The exponent p of the generalised mean (not 0; p < 0 refuses zeros).
+genmean_p = 2.0
+# A unit's aggregate is missing when the share of its children with a value is below this
+# (COINr's dat_thresh; 0: any one child is enough).
+aggregate_availability_min = 0.0
+# Weights: omitted, the framework's Weight column (COINr's "Original" set); a name selects
+# the framework column Weight_<name> (a named weight set, COINr's coin$Meta$Weights; the
+# name "expert" reads Weight_expert). The manifest lists every node's weight and its
+# effective weight (the product of the sibling-normalised weights up to the index).
+# weights = "expert"
 # Group ranks are published within each of these groupings (default: [peers] groupings).
 # group_ranks = ["continent", "population_band"]
 # Confidential observations are left out of the index (it publishes derived values).
@@ -169,6 +188,19 @@ corr_low = -0.4
 denominator_corr = 0.6
 # Strengths and weaknesses per unit (get_str_weak topN, bottomN).
 strengths_n = 5
+
+# Optimised weights (COINr's get_opt_weights): the weights of one level are chosen so that
+# the correlations of its nodes with the index are as equal as possible ("balance", towards
+# the relative `importance` of each node, default equal) or as large as possible in sum
+# ("infomax"), by a deterministic Nelder-Mead search from the current weights. The other
+# levels keep their weights; the manifest records the result.
+# [index.optimise_weights]
+# level = 2
+# method = "balance"
+# correlation = "pearson"
+# importance = { "dimension:Economy" = 2.0 }
+# tolerance = 1e-8
+# max_iterations = 500
 
 [index.uncertainty]
 # Monte Carlo (`citybench index --uncertainty N --seed S`): every weight x U(1 - noise,
@@ -625,6 +657,17 @@ pub enum Aggregation {
     Geometric,
     /// Weighted harmonic mean.
     Harmonic,
+    /// Weighted generalised (power) mean with exponent `genmean_p` (COINr `a_genmean`).
+    Generalised,
+    /// Weighted median (COINr's definition; the mean of the two middle values when the
+    /// weight splits exactly in half).
+    WeightedMedian,
+    /// Copeland: per unit, the count of units it outranks minus those outranking it, by
+    /// weighted pairwise comparison of the children (COINr `a_copeland`).
+    Copeland,
+    /// Benefit of the doubt: per unit, the largest weighted sum of its children under
+    /// weights for which no unit scores above 1 (Compind `ci_bod`, COINr's `a_bod` wrapper).
+    Bod,
 }
 
 impl Aggregation {
@@ -634,6 +677,78 @@ impl Aggregation {
             Aggregation::Arithmetic => "arithmetic",
             Aggregation::Geometric => "geometric",
             Aggregation::Harmonic => "harmonic",
+            Aggregation::Generalised => "generalised",
+            Aggregation::WeightedMedian => "weighted_median",
+            Aggregation::Copeland => "copeland",
+            Aggregation::Bod => "bod",
+        }
+    }
+
+    /// Whether the method refuses a child of 0 (the geometric and harmonic means, and the
+    /// generalised mean with a negative exponent `p`).
+    pub fn refuses_zero(self, p: f64) -> bool {
+        match self {
+            Aggregation::Geometric | Aggregation::Harmonic => true,
+            Aggregation::Generalised => p < 0.0,
+            _ => false,
+        }
+    }
+
+    /// Whether the method needs children >= 0 (the means other than the arithmetic one,
+    /// and the benefit of the doubt).
+    pub fn needs_non_negative(self) -> bool {
+        !matches!(
+            self,
+            Aggregation::Arithmetic | Aggregation::WeightedMedian | Aggregation::Copeland
+        )
+    }
+}
+
+/// What optimised weights aim at (COINr's `optype`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightTarget {
+    /// Correlations with the index in proportion to the target importances.
+    #[default]
+    Balance,
+    /// The largest sum of correlations with the index.
+    Infomax,
+}
+
+/// The correlation optimised weights use (COINr's `cortype`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Correlation {
+    #[default]
+    Pearson,
+    Spearman,
+}
+
+/// `[index.optimise_weights]` (COINr's `get_opt_weights`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct OptimiseWeights {
+    /// The level whose weights are optimised (1 = indicators).
+    pub level: u32,
+    pub method: WeightTarget,
+    pub correlation: Correlation,
+    /// Relative target importance per node code of the level (balance; default 1).
+    pub importance: std::collections::BTreeMap<String, f64>,
+    /// Nelder-Mead stops when the objective's spread over the simplex is at most
+    /// tolerance x (|objective at the start| + tolerance) (R's `reltol`).
+    pub tolerance: f64,
+    pub max_iterations: u32,
+}
+
+impl Default for OptimiseWeights {
+    fn default() -> Self {
+        OptimiseWeights {
+            level: 2,
+            method: WeightTarget::Balance,
+            correlation: Correlation::Pearson,
+            importance: Default::default(),
+            tolerance: 1e-8,
+            max_iterations: 500,
         }
     }
 }
@@ -784,6 +899,12 @@ pub struct Index {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub denominators: Option<String>,
     pub aggregation: Aggregation,
+    pub aggregation_by_level: Option<Vec<Aggregation>>,
+    pub aggregation_by_aggregate: std::collections::BTreeMap<String, Aggregation>,
+    pub genmean_p: f64,
+    pub aggregate_availability_min: f64,
+    pub weights: Option<String>,
+    pub optimise_weights: Option<OptimiseWeights>,
     pub group_ranks: Option<Vec<String>>,
     pub include_confidential: bool,
     pub panel_normalisation: PanelNormalisation,
@@ -821,6 +942,12 @@ impl Default for Index {
             normalise: BTreeMap::new(),
             denominators: None,
             aggregation: Aggregation::Arithmetic,
+            aggregation_by_level: None,
+            aggregation_by_aggregate: Default::default(),
+            genmean_p: 2.0,
+            aggregate_availability_min: 0.0,
+            weights: None,
+            optimise_weights: None,
             group_ranks: None,
             include_confidential: false,
             panel_normalisation: PanelNormalisation::Global,
@@ -950,6 +1077,44 @@ impl Config {
                 "index.nonzero_min must be between 0 and 1 (a share of non-zero values; got {})",
                 ix.nonzero_min
             ));
+        }
+        if !(0.0..=1.0).contains(&ix.aggregate_availability_min) {
+            return bad(format!(
+                "index.aggregate_availability_min must be between 0 and 1 (got {})",
+                ix.aggregate_availability_min
+            ));
+        }
+        if !(ix.genmean_p.is_finite() && ix.genmean_p != 0.0) {
+            return bad(format!(
+                "index.genmean_p must be a number other than 0 (got {}); p = 0 is the geometric mean: use aggregation = \"geometric\"",
+                ix.genmean_p
+            ));
+        }
+        if ix.aggregation_by_level.as_ref().is_some_and(Vec::is_empty) {
+            return bad(
+                "index.aggregation_by_level must name one method per aggregation level (from level 2 upwards); omit it to use index.aggregation everywhere"
+                    .into(),
+            );
+        }
+        if let Some(o) = &ix.optimise_weights {
+            if o.level == 0 {
+                return bad("index.optimise_weights.level must be 1 (indicators) or higher".into());
+            }
+            if !(o.tolerance > 0.0 && o.tolerance.is_finite()) || o.max_iterations == 0 {
+                return bad(format!(
+                    "index.optimise_weights: tolerance must be > 0 and max_iterations at least 1 (got {} and {})",
+                    o.tolerance, o.max_iterations
+                ));
+            }
+            if let Some((code, v)) = o
+                .importance
+                .iter()
+                .find(|(_, v)| !(**v > 0.0 && v.is_finite()))
+            {
+                return bad(format!(
+                    "index.optimise_weights.importance of '{code}' must be > 0 (got {v})"
+                ));
+            }
         }
         if !(ix.skew_max > 0.0 && ix.kurtosis_max > 0.0) {
             return bad("index.skew_max and index.kurtosis_max must be > 0".into());
@@ -1175,6 +1340,30 @@ mod tests {
             "c.toml: index.minmax_range must be [low, high] with low < high (got [100, 0])"
         );
         assert_eq!(
+            e("[index]\naggregate_availability_min = 1.5\n"),
+            "c.toml: index.aggregate_availability_min must be between 0 and 1 (got 1.5)"
+        );
+        assert_eq!(
+            e("[index]\ngenmean_p = 0.0\n"),
+            "c.toml: index.genmean_p must be a number other than 0 (got 0); p = 0 is the geometric mean: use aggregation = \"geometric\""
+        );
+        assert_eq!(
+            e("[index]\naggregation_by_level = []\n"),
+            "c.toml: index.aggregation_by_level must name one method per aggregation level (from level 2 upwards); omit it to use index.aggregation everywhere"
+        );
+        assert_eq!(
+            e("[index.optimise_weights]\nlevel = 0\n"),
+            "c.toml: index.optimise_weights.level must be 1 (indicators) or higher"
+        );
+        assert_eq!(
+            e("[index.optimise_weights]\ntolerance = 0.0\n"),
+            "c.toml: index.optimise_weights: tolerance must be > 0 and max_iterations at least 1 (got 0 and 500)"
+        );
+        assert_eq!(
+            e("[index.optimise_weights]\nimportance = { P1 = -1.0 }\n"),
+            "c.toml: index.optimise_weights.importance of 'P1' must be > 0 (got -1)"
+        );
+        assert_eq!(
             e("[index.uncertainty]\naggregations = []\n"),
             "c.toml: index.uncertainty.normalisations and .aggregations must each list at least one method"
         );
@@ -1190,10 +1379,10 @@ mod tests {
             "target_cap",
             "reference_unit",
             "reference_cap",
-            "method",
         ] {
             t = t.replace(&format!("\n# {key} = "), &format!("\n{key} = "));
         }
+        t = t.replace("\n# method = \"zscore\"", "\nmethod = \"zscore\"");
         t = t.replace("\n# [index.normalise.GDPpc]", "\n[index.normalise.GDPpc]");
         let c = Config::parse(&t, Path::new("c.toml")).unwrap();
         let ix = &c.index;

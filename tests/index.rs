@@ -2191,3 +2191,91 @@ fn treatment_options_and_the_failed_winsorisation_are_recorded() {
     let (_, _, treated, _, _) = got[&("u11".to_string(), "x2".to_string())];
     assert!(same(treated, Some(100f64.ln())));
 }
+
+#[test]
+fn weight_sets_effective_weights_and_optimised_weights_reach_the_manifest() {
+    let ws = Ws::new();
+    // the hand framework with a second weight set, all 1 ("flat")
+    let flat = FRAMEWORK
+        .replace("Direction,Type", "Direction,Type,Weight_Flat")
+        .replace("Indicator\n", "Indicator,1\n")
+        .replace("Aggregate\n", "Aggregate,1\n");
+    let fw = ws.file("fw.csv", flat);
+    let data = ws.file("data.csv", WIDE);
+    let args = [
+        "index",
+        "--data",
+        s(&data),
+        "--framework",
+        s(&fw),
+        "--name",
+        NAMED,
+    ];
+    // the Weight column: P2 weighs 2 -> effective P1 1/3, P2 2/3, x1 and x2 1/6, x3 2/3
+    ok(&ws, &args);
+    let m = named_manifest(&ws);
+    assert_eq!(m["weights"]["set"], "Weight");
+    let eff = |m: &Value, code: &str| {
+        m["weights"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["code"] == code)
+            .unwrap()["effective"]
+            .as_f64()
+            .unwrap()
+    };
+    for (code, want) in [
+        ("x1", 1. / 6.),
+        ("x2", 1. / 6.),
+        ("x3", 2. / 3.),
+        ("P1", 1. / 3.),
+        ("IDX", 1.),
+    ] {
+        assert!((eff(&m, code) - want).abs() < 1e-12, "{code}");
+    }
+    assert!(m["weights"]["optimised"].is_null());
+    // the flat set: IDX = (P1 + P2) / 2: b (37.5 + 100) / 2 = 68.75, f = P1 = 50
+    configure(&ws, &[("# weights = \"expert\"", "weights = \"flat\"")]);
+    ok(&ws, &args);
+    let m = named_manifest(&ws);
+    assert_eq!(m["weights"]["set"], "Weight_flat");
+    assert!((eff(&m, "x3") - 0.5).abs() < 1e-12);
+    let sc = named_scores(&ws);
+    assert!(same(sc[&("b".into(), "IDX".into())].3, Some(68.75)));
+    assert!(same(sc[&("f".into(), "IDX".into())].3, Some(50.0)));
+    // optimised weights of the pillars (infomax): recorded, better than the start, and
+    // the scores are those of the optimised weights
+    configure(
+        &ws,
+        &[(
+            "\n[index.uncertainty]",
+            "\n[index.optimise_weights]\nlevel = 2\nmethod = \"infomax\"\n\n[index.uncertainty]",
+        )],
+    );
+    ok(&ws, &args);
+    let m = named_manifest(&ws);
+    let o = &m["weights"]["optimised"];
+    assert_eq!(o["level"], 2);
+    assert_eq!(o["method"], "infomax");
+    assert_eq!(o["converged"], true);
+    assert!(o["objective_after"].as_f64().unwrap() <= o["objective_before"].as_f64().unwrap());
+    let nodes = o["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 2);
+    let w1 = nodes[0]["weight"].as_f64().unwrap();
+    let w2 = nodes[1]["weight"].as_f64().unwrap();
+    assert!((w1 + w2 - 1.0).abs() < 1e-12);
+    let sc = named_scores(&ws);
+    let (p1, p2) = (37.5, 100.0);
+    assert!(same(
+        sc[&("b".into(), "IDX".into())].3,
+        Some(w1 * p1 + w2 * p2)
+    ));
+    // a weight set the framework does not have
+    configure(&ws, &[("weights = \"flat\"", "weights = \"pca\"")]);
+    fails(
+        &ws,
+        &args,
+        "index.weights = 'pca', but the framework has no column Weight_pca; its weight sets are: Weight_flat",
+    );
+}

@@ -102,7 +102,7 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
     crate::store::refuse_existing_out(args.output.out.as_deref(), args.force)?;
     let config = ws.config()?;
     let registry = Registry::for_workspace(ws.root())?;
-    let (fw, fw_sha) = load_framework(
+    let (mut fw, fw_sha) = load_framework(
         args.framework.as_deref(),
         || Ok(global.load_catalog()?.1),
         ws,
@@ -172,10 +172,34 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
     }
     let groupings = index::groupings(&config.index, &spec, &data, &registry)?;
     let built = index::build(&fw, &data, &spec, &registry)?;
+    // optimised weights (COINr's get_opt_weights): the level's weights replace the
+    // framework's, and the index is re-aggregated with them
+    let (built, optimised) = match &config.index.optimise_weights {
+        None => (built, None),
+        Some(opt) => {
+            let units = built.prepared.units.clone();
+            let codes = |u: usize| data.units[units[u]].clone();
+            let before = fw.weights();
+            let o = index::weights::optimise(
+                &fw,
+                &built.scores[..fw.indicators],
+                &before,
+                &spec.plan(),
+                opt,
+                &codes,
+            )?;
+            for (node, &w) in fw.nodes.iter_mut().zip(&o.weights) {
+                node.weight = w;
+            }
+            let built = index::weights::rebuild(&fw, built, &o.weights, &spec.plan(), &codes)?;
+            let record = index::manifest::OptimisedRecord::new(&fw, opt, &before, &o);
+            (built, Some(record))
+        }
+    };
     let t_build = clock.elapsed();
     let p = &built.prepared;
     let codes = |u: usize| data.units[p.units[u]].clone();
-    let diags = diagnostics::diagnose(&fw, &built, spec.aggregation, &codes)?;
+    let diags = diagnostics::diagnose(&fw, &built, spec.plan(), &codes)?;
     let extended = config
         .index
         .diagnostics
@@ -278,7 +302,7 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
                 .map(|rs: &[uncertainty::RankStats]| (rs, mc_samples, sens.as_ref())),
         )?
     };
-    let manifest = Manifest::new(
+    let mut manifest = Manifest::new(
         &config.index,
         &fw,
         fw_sha,
@@ -288,7 +312,6 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
         groupings.iter().map(|(g, _)| g.clone()).collect(),
         (args.uncertainty > 0).then_some((mc_samples, args.seed)),
     )?;
-    let mut manifest = manifest;
     if let (Some(s), Some(u)) = (&sens, manifest.uncertainty.as_mut()) {
         u.sensitivity = Some(index::manifest::SensitivityRecord {
             factors: s.factors.iter().map(|f| f.as_str()).collect(),
@@ -298,6 +321,7 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
             bootstrap: ucfg.bootstrap,
         });
     }
+    manifest.weights.optimised = optimised;
     let stored = store::keep(ws, &target, computed, manifest)?;
     let manifest = &stored;
     let treated = manifest
@@ -326,7 +350,16 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
         treated,
         logged,
         spec.normalisation.as_str(),
-        spec.aggregation.as_str(),
+        if spec.aggregation_by_level.is_empty() {
+            spec.aggregation.as_str().to_string()
+        } else {
+            spec.aggregation_by_level
+                .iter()
+                .map(|a| a.as_str())
+                .collect::<Vec<_>>()
+                .join("/")
+                + " (by level)"
+        },
         if let Some(sn) = &sens {
             format!(
                 "; sensitivity: {} samples per factor x ({} factors + 2) = {} builds, seed {}",
@@ -531,6 +564,11 @@ fn execute_panel(ws: &Workspace, args: &Args, c: Panel) -> Result<Outcome> {
     if args.uncertainty > 0 {
         return Err(Error::Usage(
             "--panel with --uncertainty: the uncertainty analysis runs on one year; use --year YEAR instead of --panel for it".into(),
+        ));
+    }
+    if config.index.optimise_weights.is_some() {
+        return Err(Error::Usage(
+            "--panel with [index.optimise_weights]: weights are optimised on one year's index; run that with --year YEAR, then give the optimised weights (the manifest's weights.optimised) as a Weight_<name> column of the framework and select it with [index] weights".into(),
         ));
     }
     let mut codes: Vec<&str> = fw.nodes[..fw.indicators]

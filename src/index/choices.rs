@@ -27,19 +27,23 @@ pub fn load_framework(
         (None, "u4ssc") => None,
         (None, p) => Some(ws.root().join(p)),
     };
-    match file {
+    let (mut fw, sha) = match file {
         Some(p) => {
             let fw = Framework::from_path(&p)?;
             let sha = crate::digest::sha256_file(&p)?.0;
-            Ok((fw, Some(sha)))
+            (fw, Some(sha))
         }
         None => {
             let catalog = catalog()?;
             let targets =
                 Targets::load(Some(ws.root()), &catalog, registry, &config.peers.groupings)?;
-            Ok((Framework::u4ssc(&catalog, &targets)?, None))
+            (Framework::u4ssc(&catalog, &targets)?, None)
         }
+    };
+    if let Some(name) = &config.index.weights {
+        fw.select_weights(name).map_err(Error::Usage)?;
     }
+    Ok((fw, sha))
 }
 
 /// Choices that cannot work with this framework, refused before any work; `uncertainty`
@@ -82,55 +86,107 @@ pub fn check_choices(
     let own = |code: &str| spec.normalise.indiv.get(code);
     let own_method = |code: &str| own(code).and_then(|o| o.method);
     let mut norms = vec![spec.normalisation];
+    // z-scores around a mean of 0 (or min-max onto a range below 0) are negative for some
+    // units
+    let negative = |m: Normalisation, mean_sd: Option<[f64; 2]>, range: [f64; 2]| {
+        (m == Normalisation::Zscore && mean_sd.unwrap_or(spec.normalise.params.mean_sd)[0] <= 0.0)
+            || (m == Normalisation::Minmax && range[0] < 0.0)
+    };
+    let noun = |a: Aggregation| {
+        if a == Aggregation::Bod {
+            "method"
+        } else {
+            "mean"
+        }
+    };
     if uncertainty > 0 {
         norms.extend(&config.index.uncertainty.normalisations);
         let u = &config.index.uncertainty;
-        let drawn = u
+        let p = config.index.genmean_p;
+        // the methods a sample can use: the drawn ones, and the indicators' own (in every
+        // sample), with the range they map onto
+        let mut candidates: Vec<(String, Normalisation, Option<[f64; 2]>, [f64; 2])> = u
             .normalisations
             .iter()
-            .find(|n| !n.positive(u.minmax_range))
-            .map(|m| m.as_str().to_string());
-        // an indicator's own method is in every sample
-        let fixed = indicators.iter().find_map(|n| {
+            .map(|m| (m.as_str().to_string(), *m, None, u.minmax_range))
+            .collect();
+        candidates.extend(indicators.iter().filter_map(|n| {
             let o = own(&n.code)?;
             let m = o.method?;
-            (!m.positive(o.minmax_range.unwrap_or(u.minmax_range)))
-                .then(|| format!("{} (index.normalise.{})", m.as_str(), n.code))
-        });
-        if let Some(m) = drawn.or(fixed)
-            && let Some(a) = u
-                .aggregations
-                .iter()
-                .find(|a| **a != Aggregation::Arithmetic)
+            Some((
+                format!("{} (index.normalise.{})", m.as_str(), n.code),
+                m,
+                o.zscore_mean_sd,
+                o.minmax_range.unwrap_or(u.minmax_range),
+            ))
+        }));
+        if let Some(((label, ..), a)) = candidates
+            .iter()
+            .flat_map(|c| u.aggregations.iter().map(move |&a| (c, a)))
+            .find(|((_, m, sd, r), a)| {
+                (negative(*m, *sd, *r) && a.needs_non_negative())
+                    || (!m.positive(*r) && a.refuses_zero(p))
+            })
         {
             return bad(format!(
-                "index.uncertainty: {} normalisation gives values of 0 or below, which the {} mean cannot take in every sample; pair it with the arithmetic mean only, or use rank or minmax with minmax_range starting above 0",
-                m,
-                a.as_str()
+                "index.uncertainty: {label} normalisation gives values of 0 or below, which the {} {} cannot take in every sample; pair it with the arithmetic mean only, or use rank or minmax with minmax_range starting above 0",
+                a.as_str(),
+                noun(a)
             ));
         }
     }
-    // z-scores around a mean of 0 are negative for half the units
-    let negative = |m: Normalisation, mean_sd: Option<[f64; 2]>| {
-        m == Normalisation::Zscore && mean_sd.unwrap_or(spec.normalise.params.mean_sd)[0] <= 0.0
-    };
-    if spec.aggregation != Aggregation::Arithmetic {
-        if negative(spec.normalisation, None)
+    let levels = fw.level_names.len();
+    if !spec.aggregation_by_level.is_empty() && spec.aggregation_by_level.len() != levels - 1 {
+        return bad(format!(
+            "index.aggregation_by_level names {} method(s), but the framework has {} aggregation level(s) (levels 2 to {levels}); name one method per level, from level 2 upwards",
+            spec.aggregation_by_level.len(),
+            levels - 1
+        ));
+    }
+    if let Some(code) = spec
+        .aggregation_by_aggregate
+        .keys()
+        .find(|c| !fw.aggregates().any(|a| fw.nodes[a].code == **c))
+    {
+        return bad(format!(
+            "index.aggregation_by_aggregate names '{code}', which is not an aggregate of the framework; its aggregates are: {}",
+            fw.aggregates()
+                .take(10)
+                .map(|a| fw.nodes[a].code.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let plan = spec.plan();
+    let methods: Vec<(usize, Aggregation)> = fw
+        .aggregates()
+        .map(|a| (a, plan.method(&fw.nodes[a].code, fw.nodes[a].level)))
+        .collect();
+    if let Some(&(_, a)) = methods.iter().find(|(_, a)| a.needs_non_negative()) {
+        if negative(spec.normalisation, None, spec.minmax_range)
             && indicators.iter().any(|n| own_method(&n.code).is_none())
         {
             return bad(format!(
-                "index: zscore normalisation gives negative values, which the {} mean cannot take; use minmax, percentile or rank",
-                spec.aggregation.as_str()
+                "index: {} normalisation gives negative values, which the {} {} cannot take; use minmax, percentile or rank",
+                spec.normalisation.as_str(),
+                a.as_str(),
+                noun(a)
             ));
         }
         if let Some(n) = indicators.iter().find(|n| {
-            own(&n.code)
-                .is_some_and(|o| negative(o.method.unwrap_or(spec.normalisation), o.zscore_mean_sd))
+            own(&n.code).is_some_and(|o| {
+                negative(
+                    o.method.unwrap_or(spec.normalisation),
+                    o.zscore_mean_sd,
+                    o.minmax_range.unwrap_or(spec.minmax_range),
+                )
+            })
         }) {
             return bad(format!(
-                "index.normalise.{}: zscore normalisation gives negative values, which the {} mean cannot take; use another method or a zscore_mean_sd with a mean above 0 (e.g. [10.0, 2.0])",
+                "index.normalise.{}: zscore normalisation gives negative values, which the {} {} cannot take; use another method or a zscore_mean_sd with a mean above 0 (e.g. [10.0, 2.0])",
                 n.code,
-                spec.aggregation.as_str()
+                a.as_str(),
+                noun(a)
             ));
         }
     }
@@ -165,7 +221,8 @@ pub fn check_choices(
             ));
         }
     }
-    // the first method in use (the run's, or an indicator's own) that can give 0
+    // the first method in use (the run's, or an indicator's own) that can give 0, before
+    // a method that refuses zeros: the run stops at the first unit scoring 0
     let zero = indicators
         .iter()
         .map(|n| match own(&n.code) {
@@ -177,13 +234,30 @@ pub fn check_choices(
         })
         .find(|(m, r)| !m.positive(*r))
         .map(|(m, _)| m);
-    if spec.aggregation != Aggregation::Arithmetic
-        && let Some(m) = zero
+    if let Some(m) = zero
+        && let Some(&(_, a)) = methods
+            .iter()
+            .find(|(_, a)| a.refuses_zero(config.index.genmean_p))
     {
         note(&format!(
-            "note: {} aggregation after {} normalisation: a unit scoring 0 on a child scores 0 on the parent; COINr refuses zeros, and its users map min-max onto [1, 100] (set [index] minmax_range = [1.0, 100.0])",
-            spec.aggregation.as_str(),
+            "note: {} aggregation after {} normalisation: a unit scoring 0 on a child stops the run, as COINr refuses zeros; its users map min-max onto [1, 100] (set [index] minmax_range = [1.0, 100.0])",
+            a.as_str(),
             m.as_str()
+        ));
+    }
+    let bods: Vec<usize> = methods
+        .iter()
+        .filter(|(_, a)| *a == Aggregation::Bod)
+        .map(|(k, _)| *k)
+        .collect();
+    if let Some(&first) = bods.first() {
+        note(&format!(
+            "note: bod aggregation of '{}'{}: each unit's children are weighted by the unit's own most favourable weights (Compind's ci_bod); the framework's weights of these children take no part (a weight of 0 leaves a child out)",
+            fw.nodes[first].code,
+            match bods.len() {
+                1 => String::new(),
+                n => format!(" and {} more aggregate(s)", n - 1),
+            }
         ));
     }
     if let Some(code) = spec

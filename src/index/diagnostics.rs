@@ -12,12 +12,13 @@
 //! and missing values per unit (`get_data_avail`), strengths and weaknesses per unit
 //! (`get_str_weak`).
 
+use super::aggregate::Plan;
 use super::data::IndexData;
 use super::framework::{Framework, Kind};
 use super::stats;
 use super::treat::{Attempt, Treatment};
 use super::{Built, Prepared, reaggregate_above};
-use crate::config::{self, Aggregation};
+use crate::config;
 use crate::error::Result;
 
 /// Diagnostics of one node.
@@ -48,9 +49,10 @@ pub struct NodeDiagnostics {
 pub fn diagnose(
     fw: &Framework,
     built: &Built,
-    aggregation: Aggregation,
+    aggregation: impl Into<Plan>,
     codes: &dyn Fn(usize) -> String,
 ) -> Result<Vec<NodeDiagnostics>> {
+    let aggregation: Plan = aggregation.into();
     let p = &built.prepared;
     let nominal = &built.ranks[fw.root];
     let mut out = Vec::with_capacity(fw.nodes.len());
@@ -78,7 +80,7 @@ pub fn diagnose(
         } else {
             let mut w = fw.weights();
             w[k] = 0.0;
-            let root = reaggregate_above(fw, &built.scores, &w, aggregation, codes, k)?;
+            let root = reaggregate_above(fw, &built.scores, &w, aggregation.clone(), codes, k)?;
             let ranks = stats::rank_desc(&root);
             let d: Vec<f64> = ranks
                 .iter()

@@ -6,7 +6,9 @@
 //! `Aggregate`, or one of COINr's `Denominator`, `Group`, `Other`, which are ignored) and
 //! optionally `iName`, `Denominator` (the data column an indicator is divided by when
 //! `[index] denominate = true`), `Scale` (multiplies the ratio; default 1), `Worst` and
-//! `Target` (goalposts and targets for those normalisations). Header names are matched
+//! `Target` (goalposts and targets for those normalisations), and named weight sets
+//! `Weight_<name>` (one weight per node; `[index] weights = "<name>"` selects one, as
+//! COINr's `coin$Meta$Weights`). Header names are matched
 //! without regard to case, and `code`/`name` are accepted for `iCode`/`iName`.
 //!
 //! Rules: indicators are level 1 and have a direction (1 or -1, or `higher_better` /
@@ -66,7 +68,13 @@ pub struct Framework {
     pub level_names: Vec<String>,
     /// `u4ssc (catalogue ...)` or the file path.
     pub origin: String,
+    /// Named weight sets (COINr's `coin$Meta$Weights`): the name of each framework column
+    /// `Weight_<name>` (lower-cased) and its weight per node, in node order.
+    pub weight_sets: Vec<(String, Vec<f64>)>,
 }
+
+/// The prefix of a weight set's framework column.
+pub const WEIGHT_SET_PREFIX: &str = "weight_";
 
 /// The level names of the default U4SSC framework.
 pub const U4SSC_LEVELS: [&str; 5] = ["data point", "kpi", "category", "dimension", "index"];
@@ -172,7 +180,7 @@ impl Framework {
                 Error::input(
                     path,
                     format!(
-                        "missing column '{}'; a framework file (COINr iMeta) has iCode, Level, Parent, Weight, Direction, Type and optionally iName, Denominator, Scale, Worst, Target",
+                        "missing column '{}'; a framework file (COINr iMeta) has iCode, Level, Parent, Weight, Direction, Type and optionally iName, Denominator, Scale, Worst, Target, Weight_<name>",
                         names[0]
                     ),
                 )
@@ -189,6 +197,16 @@ impl Framework {
         let scale_c = find(&["scale"]);
         let worst_c = find(&["worst"]);
         let target_c = find(&["target"]);
+        let set_cols: Vec<(String, usize)> = headers
+            .iter()
+            .enumerate()
+            .filter_map(|(c, h)| {
+                h.strip_prefix(WEIGHT_SET_PREFIX)
+                    .filter(|n| !n.is_empty())
+                    .map(|n| (n.to_string(), c))
+            })
+            .collect();
+        let mut set_values: HashMap<String, Vec<f64>> = HashMap::new();
         let mut nodes = Vec::new();
         let mut lines = Vec::new();
         let mut max_level = 1;
@@ -269,6 +287,24 @@ impl Framework {
                     ));
                 }
             };
+            let mut sets = Vec::with_capacity(set_cols.len());
+            for (name, c) in &set_cols {
+                let field = format!("Weight_{name}");
+                match num(Some(*c), &field)? {
+                    Some(w) if w >= 0.0 => sets.push(w),
+                    Some(w) => {
+                        return Err(bad(&field, format!("{w} is negative; weights are >= 0")));
+                    }
+                    None => {
+                        return Err(bad(
+                            &field,
+                            "empty; a weight set gives every node a weight (write 0 to leave one out)"
+                                .into(),
+                        ));
+                    }
+                }
+            }
+            set_values.insert(get(code_c).to_string(), sets);
             let scale = num(scale_c, "Scale")?.unwrap_or(1.0);
             nodes.push(Node {
                 name: opt(name_c).unwrap_or(&code).to_string(),
@@ -290,7 +326,41 @@ impl Framework {
             return Err(Error::input(path, "no Indicator or Aggregate rows"));
         }
         let names = (1..=max_level).map(|l| format!("level {l}")).collect();
-        Self::new(nodes, &lines, path, names, path.display().to_string())
+        let mut fw = Self::new(nodes, &lines, path, names, path.display().to_string())?;
+        fw.weight_sets = set_cols
+            .iter()
+            .enumerate()
+            .map(|(j, (name, _))| {
+                let w = fw.nodes.iter().map(|n| set_values[&n.code][j]).collect();
+                (name.clone(), w)
+            })
+            .collect();
+        Ok(fw)
+    }
+
+    /// Use the weight set `name` (a `Weight_<name>` column, without regard to case) as the
+    /// nodes' weights; `Err` lists the sets there are.
+    pub fn select_weights(&mut self, name: &str) -> std::result::Result<(), String> {
+        let key = name.to_lowercase();
+        let Some((_, w)) = self.weight_sets.iter().find(|(n, _)| *n == key) else {
+            let have: Vec<String> = self
+                .weight_sets
+                .iter()
+                .map(|(n, _)| format!("Weight_{n}"))
+                .collect();
+            return Err(format!(
+                "index.weights = '{name}', but the framework has no column Weight_{name}; {}",
+                if have.is_empty() {
+                    "it has no weight sets (add a column Weight_<name> to the framework CSV, or remove index.weights to use its Weight column)".to_string()
+                } else {
+                    format!("its weight sets are: {}", have.join(", "))
+                }
+            ));
+        };
+        for (node, w) in self.nodes.iter_mut().zip(w.clone()) {
+            node.weight = w;
+        }
+        Ok(())
     }
 
     /// Order, link and check the nodes; `lines` are their file lines (0 = built in).
@@ -395,6 +465,7 @@ impl Framework {
             root: roots[0],
             level_names,
             origin,
+            weight_sets: Vec::new(),
         })
     }
 
@@ -479,6 +550,57 @@ IDX,Index,3.0,,1.0,,Aggregate
     }
 
     #[test]
+    fn weight_sets_are_weight_columns_and_one_can_be_selected() {
+        let text = "iCode,iName,Level,Parent,Weight,Direction,Type,Weight_Expert
+x1,One,1,P1,1,1,Indicator,3
+x2,Two,1,P1,1,-1,Indicator,0
+x3,Three,1,P2,2,1,Indicator,3
+pop,Population,,,,,Denominator,
+P1,Pillar 1,2,IDX,1,,Aggregate,2
+P2,Pillar 2,2,IDX,1,,Aggregate,5
+IDX,Index,3,,1,,Aggregate,1
+";
+        let mut f = Framework::parse(text, Path::new("fw.csv")).unwrap();
+        // nodes x1 x2 x3 P1 P2 IDX
+        assert_eq!(
+            f.weight_sets,
+            vec![("expert".to_string(), vec![3., 0., 3., 2., 5., 1.])]
+        );
+        assert_eq!(f.weights(), vec![1., 1., 2., 1., 1., 1.]);
+        f.select_weights("EXPERT").unwrap();
+        assert_eq!(f.weights(), vec![3., 0., 3., 2., 5., 1.]);
+        assert_eq!(
+            f.select_weights("pca").unwrap_err(),
+            "index.weights = 'pca', but the framework has no column Weight_pca; its weight sets are: Weight_expert"
+        );
+        let mut plain = Framework::parse(FILE, Path::new("fw.csv")).unwrap();
+        assert_eq!(
+            plain.select_weights("pca").unwrap_err(),
+            "index.weights = 'pca', but the framework has no column Weight_pca; it has no weight sets (add a column Weight_<name> to the framework CSV, or remove index.weights to use its Weight column)"
+        );
+        let e = Framework::parse(
+            &text.replace("Aggregate,5", "Aggregate,"),
+            Path::new("fw.csv"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            e,
+            "fw.csv:7: Weight_expert: empty; a weight set gives every node a weight (write 0 to leave one out)"
+        );
+        let e = Framework::parse(
+            &text.replace("Aggregate,5", "Aggregate,-5"),
+            Path::new("fw.csv"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            e,
+            "fw.csv:7: Weight_expert: -5 is negative; weights are >= 0"
+        );
+    }
+
+    #[test]
     fn bad_frameworks_name_the_line_and_field() {
         let e = |t: &str| {
             Framework::parse(t, Path::new("fw.csv"))
@@ -532,7 +654,7 @@ IDX,Index,3.0,,1.0,,Aggregate
         );
         assert_eq!(
             e("iCode,Level,Parent,Weight,Type\nx,1,P,1,Indicator\n"),
-            "fw.csv: missing column 'direction'; a framework file (COINr iMeta) has iCode, Level, Parent, Weight, Direction, Type and optionally iName, Denominator, Scale, Worst, Target"
+            "fw.csv: missing column 'direction'; a framework file (COINr iMeta) has iCode, Level, Parent, Weight, Direction, Type and optionally iName, Denominator, Scale, Worst, Target, Weight_<name>"
         );
     }
 }

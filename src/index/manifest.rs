@@ -30,6 +30,7 @@ pub struct Manifest {
     pub normalisation: &'static str,
     pub aggregation: &'static str,
     pub group_ranks: Vec<String>,
+    pub weights: WeightsRecord,
     pub uncertainty: Option<UncertaintyRecord>,
     /// A multi-year build (`--panel`): its years; the other records are the last year's.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -51,6 +52,80 @@ pub struct PanelYearRecord {
     pub units: usize,
     pub included: usize,
     pub cells_imputed: usize,
+}
+
+/// The weights of the run: the set used, every node's weight and effective weight, and
+/// the optimisation when `[index.optimise_weights]` ran.
+#[derive(Debug, Serialize)]
+pub struct WeightsRecord {
+    /// `Weight` (the framework's column) or `Weight_<name>`.
+    pub set: String,
+    pub nodes: Vec<NodeWeight>,
+    pub optimised: Option<OptimisedRecord>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NodeWeight {
+    pub code: String,
+    pub weight: f64,
+    /// The product of the sibling-normalised weights up to the index.
+    pub effective: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OptimisedRecord {
+    pub level: u32,
+    pub method: config::WeightTarget,
+    pub correlation: config::Correlation,
+    pub objective_before: f64,
+    pub objective_after: f64,
+    pub iterations: usize,
+    pub converged: bool,
+    pub nodes: Vec<OptimisedNode>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OptimisedNode {
+    pub code: String,
+    /// The target share of the correlation sum (balance; null for infomax).
+    pub target: Option<f64>,
+    pub weight_before: f64,
+    pub weight: f64,
+    pub correlation_before: f64,
+    pub correlation: f64,
+}
+
+impl OptimisedRecord {
+    /// The record of an optimisation of `fw`'s weights `before`.
+    pub fn new(
+        fw: &Framework,
+        opt: &config::OptimiseWeights,
+        before: &[f64],
+        o: &super::weights::Optimised,
+    ) -> Self {
+        OptimisedRecord {
+            level: opt.level,
+            method: opt.method,
+            correlation: opt.correlation,
+            objective_before: o.objective_before,
+            objective_after: o.objective_after,
+            iterations: o.iterations,
+            converged: o.converged,
+            nodes: o
+                .nodes
+                .iter()
+                .enumerate()
+                .map(|(i, &k)| OptimisedNode {
+                    code: fw.nodes[k].code.clone(),
+                    target: o.targets.get(i).copied(),
+                    weight_before: before[k],
+                    weight: o.weights[k],
+                    correlation_before: o.correlations_before[i],
+                    correlation: o.correlations_after[i],
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -243,6 +318,26 @@ impl Manifest {
             normalisation: spec.normalisation.as_str(),
             aggregation: spec.aggregation.as_str(),
             group_ranks,
+            weights: {
+                let w = fw.weights();
+                let eff = super::weights::effective(fw, &w);
+                WeightsRecord {
+                    set: config.weights.as_ref().map_or("Weight".to_string(), |n| {
+                        format!("Weight_{}", n.to_lowercase())
+                    }),
+                    nodes: fw
+                        .nodes
+                        .iter()
+                        .zip(w.iter().zip(&eff))
+                        .map(|(n, (&weight, &effective))| NodeWeight {
+                            code: n.code.clone(),
+                            weight,
+                            effective,
+                        })
+                        .collect(),
+                    optimised: None,
+                }
+            },
             uncertainty: uncertainty.map(|(samples, seed)| UncertaintyRecord {
                 samples,
                 seed,

@@ -34,6 +34,7 @@ pub mod store;
 pub mod tables;
 pub mod treat;
 pub mod uncertainty;
+pub mod weights;
 
 use crate::config::{self, Aggregation, Imputation, Normalisation, Outliers, ScreenBy, ScreenOn};
 use crate::error::{Error, Result};
@@ -91,6 +92,14 @@ pub struct Spec {
     /// The other normalisation parameters and the per-indicator methods.
     pub normalise: normalise::Settings,
     pub aggregation: Aggregation,
+    /// One aggregation method per level from level 2 upwards (empty: `aggregation`).
+    pub aggregation_by_level: Vec<Aggregation>,
+    /// The aggregation method of single aggregates by code (before the level's).
+    pub aggregation_by_aggregate: std::collections::BTreeMap<String, Aggregation>,
+    /// The exponent of the generalised mean.
+    pub genmean_p: f64,
+    /// The minimum share of an aggregate's children a unit needs for a score.
+    pub aggregate_availability_min: f64,
     /// Groupings for group ranks (besides the overall rank).
     pub group_ranks: Vec<String>,
 }
@@ -121,6 +130,10 @@ impl Spec {
             minmax_range: ix.minmax_range,
             normalise: normalise::Settings::from_config(ix),
             aggregation: ix.aggregation,
+            aggregation_by_level: ix.aggregation_by_level.clone().unwrap_or_default(),
+            aggregation_by_aggregate: ix.aggregation_by_aggregate.clone(),
+            genmean_p: ix.genmean_p,
+            aggregate_availability_min: ix.aggregate_availability_min,
             group_ranks: ix
                 .group_ranks
                 .clone()
@@ -177,6 +190,19 @@ impl Spec {
             },
             combine: t.combine_treat.unwrap_or(self.combine_treat),
         })
+    }
+}
+
+impl Spec {
+    /// How every aggregate is computed (step 7).
+    pub fn plan(&self) -> aggregate::Plan {
+        aggregate::Plan {
+            default: self.aggregation,
+            by_level: self.aggregation_by_level.clone(),
+            by_aggregate: self.aggregation_by_aggregate.clone(),
+            p: self.genmean_p,
+            threshold: self.aggregate_availability_min,
+        }
     }
 }
 
@@ -515,36 +541,65 @@ pub fn normalise_all(
 /// Step 7: the scores of the aggregates (in [`Framework::aggregates`] order, so aggregate
 /// `k` is at `k - fw.indicators`), given the normalised indicators (borrowed: the
 /// uncertainty analysis and the diagnostics re-aggregate the same indicators many times).
+/// `plan` is one [`Aggregation`] for every level or an [`aggregate::Plan`].
 pub fn aggregate_all(
     fw: &Framework,
     indicators: &[Vec<f64>],
     weights: &[f64],
-    method: Aggregation,
+    plan: impl Into<aggregate::Plan>,
     unit_codes: &dyn Fn(usize) -> String,
 ) -> Result<Vec<Vec<f64>>> {
-    let n = indicators.first().map(Vec::len).unwrap_or(0);
+    let plan = plan.into();
     let mut aggs: Vec<Vec<f64>> = Vec::with_capacity(fw.nodes.len() - fw.indicators);
     for a in fw.aggregates() {
-        let kids = &fw.children[a];
-        let mut out = Vec::with_capacity(n);
-        for u in 0..n {
-            let score = |c: usize| match c.checked_sub(fw.indicators) {
-                None => indicators[c][u],
-                Some(k) => aggs[k][u],
-            };
-            let pairs = kids.iter().map(|&c| (score(c), weights[c]));
-            out.push(aggregate::aggregate(method, pairs).map_err(|aggregate::Negative(v)| {
-                Error::Usage(format!(
-                    "{} aggregation of '{}' for unit '{}': a child's value is {v}; the geometric and harmonic means need values >= 0 (use minmax, percentile or rank normalisation)",
-                    method.as_str(),
-                    fw.nodes[a].code,
-                    unit_codes(u)
-                ))
-            })?);
-        }
+        let kids: Vec<&[f64]> = fw.children[a]
+            .iter()
+            .map(|&c| match c.checked_sub(fw.indicators) {
+                None => indicators[c].as_slice(),
+                Some(k) => aggs[k].as_slice(),
+            })
+            .collect();
+        let out = aggregate_node(fw, a, &kids, weights, &plan, unit_codes)?;
         aggs.push(out);
     }
     Ok(aggs)
+}
+
+/// The scores of aggregate `a` from its children's scores `kids` (in `fw.children[a]`
+/// order), or the error naming the aggregate, the unit and what to do.
+fn aggregate_node(
+    fw: &Framework,
+    a: usize,
+    kids: &[&[f64]],
+    weights: &[f64],
+    plan: &aggregate::Plan,
+    unit_codes: &dyn Fn(usize) -> String,
+) -> Result<Vec<f64>> {
+    let node = &fw.nodes[a];
+    let method = plan.method(&node.code, node.level);
+    let w: Vec<f64> = fw.children[a].iter().map(|&c| weights[c]).collect();
+    aggregate::aggregate(method, plan.p, plan.threshold, kids, &w).map_err(|r| {
+        let m = method.as_str();
+        Error::Usage(match r {
+            aggregate::Refusal::Negative { unit, value } => format!(
+                "{m} aggregation of '{}' for unit '{}': a child's value is {value}; {}",
+                node.code,
+                unit_codes(unit),
+                match method {
+                    Aggregation::Geometric | Aggregation::Harmonic => format!(
+                        "the {m} mean needs values above 0 (use rank normalisation, or minmax with minmax_range starting above 0)"
+                    ),
+                    Aggregation::Bod => "the benefit of the doubt needs values >= 0 (use minmax, percentile or rank normalisation)".into(),
+                    _ => format!("the {m} mean needs values >= 0 (use minmax, percentile or rank normalisation)"),
+                }
+            ),
+            aggregate::Refusal::Zero { unit } => format!(
+                "{m} aggregation of '{}' for unit '{}': a child's value is 0, which the {m} mean cannot take (COINr refuses zeros too); normalise onto a range starting above 0 ([index] minmax_range = [1.0, 100.0]) or with rank, or aggregate with the arithmetic mean",
+                node.code,
+                unit_codes(unit)
+            ),
+        })
+    })
 }
 
 /// The root's scores after changing the weights at node `changed` only: the aggregates
@@ -556,31 +611,22 @@ pub fn reaggregate_above(
     fw: &Framework,
     scores: &[Vec<f64>],
     weights: &[f64],
-    method: Aggregation,
+    plan: impl Into<aggregate::Plan>,
     unit_codes: &dyn Fn(usize) -> String,
     changed: usize,
 ) -> Result<Vec<f64>> {
+    let plan = plan.into();
     let mut below: Option<(usize, Vec<f64>)> = None;
     let mut node = changed;
     while let Some(p) = fw.parent[node] {
-        let kids = &fw.children[p];
-        let n = scores[p].len();
-        let mut out = Vec::with_capacity(n);
-        for u in 0..n {
-            let score = |c: usize| match &below {
-                Some((k, v)) if *k == c => v[u],
-                _ => scores[c][u],
-            };
-            let pairs = kids.iter().map(|&c| (score(c), weights[c]));
-            out.push(aggregate::aggregate(method, pairs).map_err(|aggregate::Negative(v)| {
-                Error::Usage(format!(
-                    "{} aggregation of '{}' for unit '{}': a child's value is {v}; the geometric and harmonic means need values >= 0 (use minmax, percentile or rank normalisation)",
-                    method.as_str(),
-                    fw.nodes[p].code,
-                    unit_codes(u)
-                ))
-            })?);
-        }
+        let kids: Vec<&[f64]> = fw.children[p]
+            .iter()
+            .map(|&c| match &below {
+                Some((k, v)) if *k == c => v.as_slice(),
+                _ => scores[c].as_slice(),
+            })
+            .collect();
+        let out = aggregate_node(fw, p, &kids, weights, &plan, unit_codes)?;
         below = Some((p, out));
         node = p;
     }
@@ -598,7 +644,7 @@ pub fn build(fw: &Framework, data: &IndexData, spec: &Spec, registry: &Registry)
         data,
         prepared,
         (spec.normalisation, spec.minmax_range),
-        spec.aggregation,
+        spec.plan(),
         &fw.weights(),
     )
 }
@@ -609,7 +655,7 @@ pub fn build_prepared(
     data: &IndexData,
     prepared: Prepared,
     (normalisation, range): (Normalisation, [f64; 2]),
-    aggregation: Aggregation,
+    aggregation: impl Into<aggregate::Plan>,
     weights: &[f64],
 ) -> Result<Built> {
     let normalised = normalise_all(fw, &prepared, normalisation, range);

@@ -71,7 +71,7 @@ pub fn build(
         .zip(normalised)
         .map(|(((year, data), prepared), normalised)| {
             let codes = |u: usize| data.units[prepared.units[u]].clone();
-            let aggs = aggregate_all(fw, &normalised, &weights, spec.aggregation, &codes).map_err(
+            let aggs = aggregate_all(fw, &normalised, &weights, spec.plan(), &codes).map_err(
                 |e| match e {
                     Error::Usage(m) => Error::Usage(format!("year {year}: {m}")),
                     e => e,

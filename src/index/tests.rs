@@ -87,13 +87,21 @@ fn geometric_and_harmonic_with_rank_normalisation() {
     s.aggregation = Aggregation::Harmonic;
     let b = build(&fw, &d, &s, &reg()).unwrap();
     close(&b.scores[3], &[1., 2., 3., 4., 5.]);
-    // min-max from 0 under the geometric mean: unit a scores 0 on x1 -> P1 = 0 -> IDX = 0
+    // min-max from 0 under the geometric mean: unit a scores 0 on x1, which COINr's
+    // a_gmean refuses; so does citybench, naming the aggregate, the unit and what to do
     s.normalisation = Normalisation::Minmax;
     s.aggregation = Aggregation::Geometric;
+    let e = build(&fw, &d, &s, &reg()).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "geometric aggregation of 'P1' for unit 'a': a child's value is 0, which the geometric mean cannot take (COINr refuses zeros too); normalise onto a range starting above 0 ([index] minmax_range = [1.0, 100.0]) or with rank, or aggregate with the arithmetic mean"
+    );
+    // onto [1, 100] (as COINr users do): b: x1 25.75, x2 25.75 -> P1 25.75; x3 25.75
+    s.minmax_range = [1.0, 100.0];
     let b = build(&fw, &d, &s, &reg()).unwrap();
-    assert_eq!(b.scores[5][0], 0.0);
-    // b: x1 25, x2 25 -> P1 25; x3 25 -> IDX 25
-    assert!((b.scores[5][1] - 25.0).abs() < 1e-9);
+    assert!((b.scores[5][1] - 25.75).abs() < 1e-9);
+    assert!((b.scores[5][0] - 1.0).abs() < 1e-9);
+    s.minmax_range = [0.0, 100.0];
     // z-scores are negative: the geometric mean refuses them, naming the unit
     s.normalisation = Normalisation::Zscore;
     let e = build(&fw, &d, &s, &reg()).unwrap_err().to_string();
@@ -482,7 +490,7 @@ fn per_indicator_choices_that_cannot_work_are_refused() {
     assert_eq!(
         notes,
         [
-            "note: geometric aggregation after prank normalisation: a unit scoring 0 on a child scores 0 on the parent; COINr refuses zeros, and its users map min-max onto [1, 100] (set [index] minmax_range = [1.0, 100.0])"
+            "note: geometric aggregation after prank normalisation: a unit scoring 0 on a child stops the run, as COINr refuses zeros; its users map min-max onto [1, 100] (set [index] minmax_range = [1.0, 100.0])"
         ]
     );
 }
@@ -764,5 +772,178 @@ fn screening_by_zeros_as_coinr_screen() {
     assert_eq!(
         e,
         "no unit has at least 100.0 % non-zero values among those it has ([index] nonzero_min, screen_by = \"zeros\"); lower it or add data"
+    );
+}
+
+#[test]
+fn one_method_per_level_and_the_availability_threshold_per_aggregate() {
+    let fw = framework::Framework::parse(FW, Path::new("fw.csv")).unwrap();
+    let d = data(
+        [0., 10., 20., 30., 40.],
+        [5., 4., 3., 2., NAN],
+        [10., 20., 30., 40., 50.],
+    );
+    let mut s = spec();
+    s.normalisation = Normalisation::Rank;
+    // level 2 (P1, P2) by weighted median, level 3 (IDX) by the generalised mean, p = 2
+    s.aggregation_by_level = vec![Aggregation::WeightedMedian, Aggregation::Generalised];
+    s.genmean_p = 2.0;
+    let b = build(&fw, &d, &s, &reg()).unwrap();
+    // ranks (1 = lowest): x1 1..5; x2 directed -5..-2 -> 1..4, e missing; x3 1..5
+    // P1 = median of two equal weights = their mean: 1 2 3 4, e: x1 alone = 5
+    close(&b.scores[3], &[1., 2., 3., 4., 5.]);
+    // IDX = sqrt((1 P1^2 + 2 P2^2) / 3) with P2 = x3 = P1: 1 2 3 4 5
+    close(&b.scores[5], &[1., 2., 3., 4., 5.]);
+    // single aggregates by their own method, before their level's: P1 by Copeland, IDX by
+    // the arithmetic mean (P2 keeps the level's weighted median: x3 = 1..5).
+    // P1: a..d agree on x1 and x2 (ranks 1..4), so of a pair the later unit wins both
+    // children; e has only x1 (5) and wins every pair on it: a -3 - 1 = -4, b 1 - 2 - 1 =
+    // -2, c 2 - 1 - 1 = 0, d 3 - 1 = 2, e 4.
+    // IDX = (P1 + 2 P2) / 3: -2/3, 2/3, 2, 10/3, 14/3
+    s.aggregation_by_aggregate = [
+        ("P1".to_string(), Aggregation::Copeland),
+        ("IDX".to_string(), Aggregation::Arithmetic),
+    ]
+    .into();
+    let b = build(&fw, &d, &s, &reg()).unwrap();
+    close(&b.scores[3], &[-4., -2., 0., 2., 4.]);
+    close(&b.scores[5], &[-2. / 3., 2. / 3., 2., 10. / 3., 14. / 3.]);
+    s.aggregation_by_aggregate.clear();
+    // a unit needs 3/4 of the children of each aggregate: e has 1 of 2 of P1 (0.5 < 0.75):
+    // no P1, and then 1 of 2 of IDX: no index score either
+    s.aggregation_by_level.clear();
+    s.aggregation = Aggregation::Arithmetic;
+    s.aggregate_availability_min = 0.75;
+    let b = build(&fw, &d, &s, &reg()).unwrap();
+    close(&b.scores[3], &[1., 2., 3., 4., NAN]);
+    close(&b.scores[5], &[1., 2., 3., 4., NAN]);
+    // at one half, e keeps both (x1 alone for P1, as without a threshold)
+    s.aggregate_availability_min = 0.5;
+    let b = build(&fw, &d, &s, &reg()).unwrap();
+    close(&b.scores[5], &[1., 2., 3., 4., 5.]);
+}
+
+#[test]
+fn choices_refuse_a_method_list_of_the_wrong_length_and_zscores_under_power_means() {
+    let fw = framework::Framework::parse(FW, Path::new("fw.csv")).unwrap();
+    let config = Config::default();
+    let check = |s: &Spec| {
+        let mut notes = Vec::new();
+        let r = choices::check_choices(&fw, s, 0, &config, Path::new("c.toml"), |n| {
+            notes.push(n.to_string())
+        });
+        (r.map_err(|e| e.to_string()), notes)
+    };
+    let mut s = spec();
+    s.aggregation_by_level = vec![Aggregation::Arithmetic];
+    assert_eq!(
+        check(&s).0,
+        Err("c.toml: index.aggregation_by_level names 1 method(s), but the framework has 2 aggregation level(s) (levels 2 to 3); name one method per level, from level 2 upwards".into())
+    );
+    s.aggregation_by_level = vec![Aggregation::Arithmetic, Aggregation::Generalised];
+    s.normalisation = Normalisation::Zscore;
+    assert_eq!(
+        check(&s).0,
+        Err("c.toml: index: zscore normalisation gives negative values, which the generalised mean cannot take; use minmax, percentile or rank".into())
+    );
+    s.aggregation_by_level = vec![Aggregation::Bod, Aggregation::Arithmetic];
+    assert_eq!(
+        check(&s).0,
+        Err("c.toml: index: zscore normalisation gives negative values, which the bod method cannot take; use minmax, percentile or rank".into())
+    );
+    // an override by aggregate comes before its level's method
+    s.aggregation_by_level = vec![Aggregation::WeightedMedian, Aggregation::Copeland];
+    s.aggregation_by_aggregate = [("P2".to_string(), Aggregation::Harmonic)].into();
+    assert_eq!(
+        check(&s).0,
+        Err("c.toml: index: zscore normalisation gives negative values, which the harmonic mean cannot take; use minmax, percentile or rank".into())
+    );
+    s.aggregation_by_aggregate = [("P9".to_string(), Aggregation::Harmonic)].into();
+    assert_eq!(
+        check(&s).0,
+        Err("c.toml: index.aggregation_by_aggregate names 'P9', which is not an aggregate of the framework; its aggregates are: P1, P2, IDX".into())
+    );
+    s.aggregation_by_aggregate.clear();
+    // z-scores with the weighted median and Copeland are fine; bod prints a note
+    s.aggregation_by_level = vec![Aggregation::WeightedMedian, Aggregation::Copeland];
+    assert_eq!(check(&s), (Ok(()), vec![]));
+    s.normalisation = Normalisation::Minmax;
+    s.aggregation_by_level = vec![Aggregation::Bod, Aggregation::Arithmetic];
+    s.aggregation_by_aggregate = [("IDX".to_string(), Aggregation::Bod)].into();
+    assert_eq!(
+        check(&s).1,
+        vec!["note: bod aggregation of 'P1' and 2 more aggregate(s): each unit's children are weighted by the unit's own most favourable weights (Compind's ci_bod); the framework's weights of these children take no part (a weight of 0 leaves a child out)".to_string()]
+    );
+    s.aggregation_by_aggregate.clear();
+    s.aggregation_by_level = vec![Aggregation::Arithmetic, Aggregation::Bod];
+    assert_eq!(
+        check(&s),
+        (
+            Ok(()),
+            vec!["note: bod aggregation of 'IDX': each unit's children are weighted by the unit's own most favourable weights (Compind's ci_bod); the framework's weights of these children take no part (a weight of 0 leaves a child out)".to_string()]
+        )
+    );
+}
+
+#[test]
+fn copeland_and_bod_through_a_build() {
+    let fw = framework::Framework::parse(FW, Path::new("fw.csv")).unwrap();
+    let d = data(
+        [0., 10., 20., 30., 40.],
+        [5., 4., 3., 2., 1.],
+        [50., 40., 30., 20., 10.],
+    );
+    let mut s = spec();
+    // P1: x1 and x2 agree (0 25 50 75 100): Copeland: unit i outranks the i units below it
+    // and is outranked by the 4 - i above: 2 i - 4 = -4 -2 0 2 4; P2 = x3 = 100 75 50 25 0:
+    // 4 2 0 -2 -4. IDX (arithmetic, P2 weight 2): (P1 + 2 P2) / 3 = 4/3 2/3 0 -2/3 -4/3
+    s.aggregation_by_level = vec![Aggregation::Copeland, Aggregation::Arithmetic];
+    let b = build(&fw, &d, &s, &reg()).unwrap();
+    close(&b.scores[3], &[-4., -2., 0., 2., 4.]);
+    close(&b.scores[5], &[4. / 3., 2. / 3., 0., -2. / 3., -4. / 3.]);
+    // bod at the top: P1 = 0 25 50 75 100, P2 = 100 75 50 25 0: a and e reach 1 alone
+    // (weight 1/100 on their strong child); c: max 50 (w1 + w2) under 100 w1 <= 1,
+    // 100 w2 <= 1, 75 w1 + 25 w2 <= 1, 25 w1 + 75 w2 <= 1: adding the last two, 100 (w1 +
+    // w2) <= 2 -> 50 x 2/100 = 1; b: max 25 w1 + 75 w2 is its own row: 1. Every unit is on
+    // the frontier of a straight line of units: all 1
+    s.aggregation_by_level = vec![Aggregation::Arithmetic, Aggregation::Bod];
+    let b = build(&fw, &d, &s, &reg()).unwrap();
+    close(&b.scores[5], &[1., 1., 1., 1., 1.]);
+}
+
+#[test]
+fn the_uncertainty_check_refuses_only_methods_that_cannot_take_its_normalisations() {
+    let fw = framework::Framework::parse(FW, Path::new("fw.csv")).unwrap();
+    let check = |norms: &[Normalisation], aggs: &[Aggregation], p: f64| {
+        let mut c = Config::default();
+        c.index.uncertainty.normalisations = norms.to_vec();
+        c.index.uncertainty.aggregations = aggs.to_vec();
+        c.index.genmean_p = p;
+        choices::check_choices(&fw, &spec(), 10, &c, Path::new("c.toml"), |_| {})
+            .map_err(|e| e.to_string())
+    };
+    use Aggregation::*;
+    use Normalisation::*;
+    // zeros (percentile) are fine for the median, Copeland, bod and the generalised mean
+    // with p > 0; negatives (z-scores) only for the arithmetic mean, median and Copeland
+    assert_eq!(
+        check(
+            &[Percentile],
+            &[WeightedMedian, Copeland, Bod, Generalised],
+            2.0
+        ),
+        Ok(())
+    );
+    assert_eq!(
+        check(&[Zscore], &[Arithmetic, WeightedMedian, Copeland], 2.0),
+        Ok(())
+    );
+    assert_eq!(
+        check(&[Percentile], &[Generalised], -1.0),
+        Err("c.toml: index.uncertainty: percentile normalisation gives values of 0 or below, which the generalised mean cannot take in every sample; pair it with the arithmetic mean only, or use rank or minmax with minmax_range starting above 0".into())
+    );
+    assert_eq!(
+        check(&[Rank, Zscore], &[Arithmetic, Bod], 2.0),
+        Err("c.toml: index.uncertainty: zscore normalisation gives values of 0 or below, which the bod method cannot take in every sample; pair it with the arithmetic mean only, or use rank or minmax with minmax_range starting above 0".into())
     );
 }

@@ -94,6 +94,10 @@ pub fn samples(fw: &Framework, cfg: &Uncertainty, n: usize, seed: u64) -> Vec<Sa
 /// shared by every sample.
 pub struct Variants {
     nominal: (Imputation, Outliers),
+    /// The build's generalised-mean exponent and availability threshold per aggregate,
+    /// kept in every sample (the sampled method replaces the build's methods).
+    p: f64,
+    threshold: f64,
     preps: Vec<((Imputation, Outliers), Prepared)>,
     normalised: Vec<(usize, Normalisation, Vec<Vec<f64>>)>,
 }
@@ -137,11 +141,14 @@ impl Variants {
             }
             preps.push((key, p));
         }
-        Ok(Self::normalise(fw, nominal, preps, samples, range))
+        let mut v = Self::normalise(fw, nominal, preps, samples, range);
+        v.p = spec.genmean_p;
+        v.threshold = spec.aggregate_availability_min;
+        Ok(v)
     }
 
     /// Only the nominal preparation `prepared` (samples that do not vary imputation or
-    /// treatment).
+    /// treatment), with the generalised-mean exponent 2 and no availability threshold.
     pub fn single(
         fw: &Framework,
         prepared: &Prepared,
@@ -167,6 +174,8 @@ impl Variants {
     ) -> Self {
         let mut v = Variants {
             nominal,
+            p: 2.0,
+            threshold: 0.0,
             preps,
             normalised: Vec::new(),
         };
@@ -226,7 +235,12 @@ fn sample_ranks(
             s.imputation, s.treatment
         ))
     })?;
-    let aggs = aggregate_all(fw, normalised, &s.weights, s.aggregation, codes)?;
+    let plan = super::aggregate::Plan {
+        p: variants.p,
+        threshold: variants.threshold,
+        ..super::aggregate::Plan::from(s.aggregation)
+    };
+    let aggs = aggregate_all(fw, normalised, &s.weights, plan, codes)?;
     Ok(stats::rank_desc(&aggs[fw.root - fw.indicators]))
 }
 
