@@ -46,6 +46,10 @@ pub fn load_framework(
     Ok((fw, sha))
 }
 
+/// A normalisation a sample can use: (its label in messages, the method, its z-score mean
+/// and sd when an indicator sets them, the range it maps onto).
+type Candidate = (String, Normalisation, Option<[f64; 2]>, [f64; 2]);
+
 /// Choices that cannot work with this framework, refused before any work; `uncertainty`
 /// is the number of Monte Carlo samples (0: none). A choice that works but may surprise
 /// is handed to `note` (the command prints it), in its place among the checks.
@@ -105,7 +109,7 @@ pub fn check_choices(
         let p = config.index.genmean_p;
         // the methods a sample can use: the drawn ones, and the indicators' own (in every
         // sample), with the range they map onto
-        let mut candidates: Vec<(String, Normalisation, Option<[f64; 2]>, [f64; 2])> = u
+        let mut candidates: Vec<Candidate> = u
             .normalisations
             .iter()
             .map(|m| (m.as_str().to_string(), *m, None, u.minmax_range))
