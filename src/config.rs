@@ -218,6 +218,9 @@ aggregations = ["arithmetic", "geometric"]
 # sample), e.g. imputations = ["none", "mean", "group_median"], treatments = ["none", "jrc"].
 imputations = []
 treatments = []
+# Weight sets drawn from before the noise: names of the framework's Weight_<name> columns,
+# "nominal" for the build's own weights (empty: the build's weights in every sample).
+weight_sets = []
 # `--sensitivity` (variance-based indices, Saltelli/Jansen estimators; --uncertainty N is
 # then the number of samples per factor): bootstrap resamples of each index's 5th-95th
 # percentile interval (0: none).
@@ -786,6 +789,9 @@ pub struct Uncertainty {
     pub imputations: Vec<Imputation>,
     /// Outlier treatments drawn from (empty: `[index] outliers` in every sample).
     pub treatments: Vec<Outliers>,
+    /// Weight sets drawn from before the noise: `Weight_<name>` columns of the framework by
+    /// name, `"nominal"` the build's weights (empty: the build's weights in every sample).
+    pub weight_sets: Vec<String>,
     /// Bootstrap resamples of the sensitivity indices' 5th-95th percentile intervals
     /// (`--sensitivity`; 0: none).
     pub bootstrap: u32,
@@ -800,6 +806,7 @@ impl Default for Uncertainty {
             aggregations: vec![Aggregation::Arithmetic, Aggregation::Geometric],
             imputations: Vec::new(),
             treatments: Vec::new(),
+            weight_sets: Vec::new(),
             bootstrap: 100,
         }
     }

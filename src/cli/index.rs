@@ -495,6 +495,12 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
                 list(ucfg.treatments.iter().map(|m| m.as_str()).collect())
             );
         }
+        if !ucfg.weight_sets.is_empty() {
+            varied += &format!(
+                ", weight set {}",
+                list(ucfg.weight_sets.iter().map(String::as_str).collect())
+            );
+        }
         println!(
             "\nLeast stable ranks over {mc_samples} samples (widest 5th-95th percentile rank interval; {varied}):"
         );

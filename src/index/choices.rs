@@ -139,6 +139,11 @@ pub fn check_choices(
             ));
         }
     }
+    if uncertainty > 0
+        && let Err(m) = super::uncertainty::weight_sets(fw, &config.index.uncertainty)
+    {
+        return bad(m);
+    }
     let levels = fw.level_names.len();
     if !spec.aggregation_by_level.is_empty() && spec.aggregation_by_level.len() != levels - 1 {
         return bad(format!(

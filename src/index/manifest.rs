@@ -209,6 +209,8 @@ pub struct UncertaintyRecord {
     pub imputations: Vec<Imputation>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub treatments: Vec<Outliers>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub weight_sets: Vec<String>,
     /// The variance-based sensitivity analysis (`--sensitivity`), when it ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sensitivity: Option<SensitivityRecord>,
@@ -346,6 +348,7 @@ impl Manifest {
                 aggregations: config.uncertainty.aggregations.clone(),
                 imputations: config.uncertainty.imputations.clone(),
                 treatments: config.uncertainty.treatments.clone(),
+                weight_sets: config.uncertainty.weight_sets.clone(),
                 sensitivity: None,
             }),
             panel: None,

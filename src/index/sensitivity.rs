@@ -26,8 +26,8 @@
 //! from the `2N` rows of `A` and `B`, as COINr's.
 //!
 //! Factors: the weights (one factor: every weight's noise draw moves together from `A` to
-//! `B`, a group index), and each of normalisation, aggregation, imputation and treatment
-//! whose `[index.uncertainty]` list has two or more alternatives (a draw `u` picks
+//! `B`, a group index), and each of normalisation, aggregation, imputation, treatment and
+//! weight set whose `[index.uncertainty]` list has two or more alternatives (a draw `u` picks
 //! alternative `floor(u n)`). A factor that cannot vary is fixed: its first alternative,
 //! the nominal weights.
 //!
@@ -52,6 +52,7 @@ pub enum Factor {
     Aggregation,
     Imputation,
     Treatment,
+    WeightSet,
 }
 
 impl Factor {
@@ -63,6 +64,7 @@ impl Factor {
             Factor::Aggregation => "aggregation",
             Factor::Imputation => "imputation",
             Factor::Treatment => "treatment",
+            Factor::WeightSet => "weight_set",
         }
     }
 }
@@ -85,6 +87,9 @@ pub fn factors(cfg: &Uncertainty) -> Vec<Factor> {
     if cfg.treatments.len() > 1 {
         f.push(Factor::Treatment);
     }
+    if cfg.weight_sets.len() > 1 {
+        f.push(Factor::WeightSet);
+    }
     f
 }
 
@@ -97,6 +102,7 @@ struct Row {
     aggregation: f64,
     imputation: f64,
     treatment: f64,
+    weight_set: f64,
 }
 
 impl Row {
@@ -107,6 +113,7 @@ impl Row {
             aggregation: 0.0,
             imputation: 0.0,
             treatment: 0.0,
+            weight_set: 0.0,
         }
     }
 
@@ -119,6 +126,7 @@ impl Row {
                 Factor::Aggregation => r.aggregation = rng.random(),
                 Factor::Imputation => r.imputation = rng.random(),
                 Factor::Treatment => r.treatment = rng.random(),
+                Factor::WeightSet => r.weight_set = rng.random(),
             }
         }
         r
@@ -133,16 +141,21 @@ impl Row {
             Factor::Aggregation => r.aggregation = other.aggregation,
             Factor::Imputation => r.imputation = other.imputation,
             Factor::Treatment => r.treatment = other.treatment,
+            Factor::WeightSet => r.weight_set = other.weight_set,
         }
         r
     }
 
-    fn sample(&self, fw: &Framework, cfg: &Uncertainty) -> Sample {
+    fn sample(&self, fw: &Framework, cfg: &Uncertainty, sets: &[Vec<f64>]) -> Sample {
         let alt = |list_len: usize, u: f64| pick(u, list_len);
+        let nominal = fw.weights();
+        let base = sets
+            .get(alt(sets.len(), self.weight_set))
+            .unwrap_or(&nominal);
         Sample {
             normalisation: cfg.normalisations[alt(cfg.normalisations.len(), self.normalisation)],
             aggregation: cfg.aggregations[alt(cfg.aggregations.len(), self.aggregation)],
-            weights: noisy_weights(fw, cfg.weight_noise, &self.weights),
+            weights: noisy_weights(fw, base, cfg.weight_noise, &self.weights),
             imputation: (!cfg.imputations.is_empty())
                 .then(|| cfg.imputations[alt(cfg.imputations.len(), self.imputation)]),
             treatment: (!cfg.treatments.is_empty())
@@ -162,6 +175,7 @@ pub fn design(
 ) -> Vec<Sample> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let nodes = fw.nodes.len();
+    let sets = super::uncertainty::weight_sets(fw, cfg).unwrap_or_default();
     let a: Vec<Row> = (0..n)
         .map(|_| Row::draw(&mut rng, factors, nodes))
         .collect();
@@ -169,13 +183,13 @@ pub fn design(
         .map(|_| Row::draw(&mut rng, factors, nodes))
         .collect();
     let mut out = Vec::with_capacity(n * (factors.len() + 2));
-    out.extend(a.iter().map(|r| r.sample(fw, cfg)));
-    out.extend(b.iter().map(|r| r.sample(fw, cfg)));
+    out.extend(a.iter().map(|r| r.sample(fw, cfg, &sets)));
+    out.extend(b.iter().map(|r| r.sample(fw, cfg, &sets)));
     for &f in factors {
         out.extend(
             a.iter()
                 .zip(&b)
-                .map(|(ra, rb)| ra.with(f, rb).sample(fw, cfg)),
+                .map(|(ra, rb)| ra.with(f, rb).sample(fw, cfg, &sets)),
         );
     }
     out
@@ -541,6 +555,56 @@ mod tests {
             1,
         );
         assert_eq!(format!("{s:?}"), format!("{again:?}"), "seeded");
+    }
+
+    #[test]
+    fn weight_sets_are_a_factor_and_the_base_of_the_noise() {
+        // nodes x1 x2 x3 P1 P2 IDX; "flat" weighs P2 as P1, "expert" leaves x2 out
+        let fw = Framework::parse(
+            &FW.replace("Type\n", "Type,Weight_flat,Weight_expert\n")
+                .replace("Indicator\n", "Indicator,1,1\n")
+                .replace("x2,1,P1,1,1,Indicator,1,1", "x2,1,P1,1,1,Indicator,1,0")
+                .replace("Aggregate\n", "Aggregate,1,1\n"),
+            Path::new("fw.csv"),
+        )
+        .unwrap();
+        let c = Uncertainty {
+            weight_noise: 0.0,
+            normalisations: vec![Normalisation::Minmax],
+            aggregations: vec![Aggregation::Arithmetic, Aggregation::Geometric],
+            weight_sets: vec!["nominal".into(), "FLAT".into(), "expert".into()],
+            ..Uncertainty::default()
+        };
+        let f = factors(&c);
+        assert_eq!(f, [Factor::Aggregation, Factor::WeightSet]);
+        let s = design(&fw, &c, &f, 60, 4);
+        // without noise every sample has one of the three sets, renormalised among siblings
+        let nominal = [0.5, 0.5, 1.0, 1.0 / 3.0, 2.0 / 3.0, 1.0];
+        let flat = [0.5, 0.5, 1.0, 0.5, 0.5, 1.0];
+        let expert = [1.0, 0.0, 1.0, 0.5, 0.5, 1.0];
+        let mut seen = [false; 3];
+        for x in &s {
+            let k = [&nominal, &flat, &expert]
+                .iter()
+                .position(|w| x.weights.iter().zip(w.iter()).all(|(a, b)| close(*a, *b)))
+                .unwrap_or_else(|| panic!("{:?}", x.weights));
+            seen[k] = true;
+        }
+        assert_eq!(seen, [true; 3]);
+        // AB_weight_set takes B's set and A's aggregation
+        for j in 0..60 {
+            let ab = &s[3 * 60 + j];
+            assert_eq!(ab.weights, s[60 + j].weights);
+            assert_eq!(ab.aggregation, s[j].aggregation);
+        }
+        let bad = Uncertainty {
+            weight_sets: vec!["pca".into()],
+            ..c
+        };
+        assert_eq!(
+            crate::index::uncertainty::weight_sets(&fw, &bad).unwrap_err(),
+            "index.uncertainty.weight_sets names 'pca', but the framework has no column Weight_pca; its weight sets are: 'flat', 'expert', 'nominal' (the build's weights)"
+        );
     }
 
     #[test]

@@ -38,11 +38,41 @@ pub struct Sample {
     pub treatment: Option<Outliers>,
 }
 
-/// The weights of a sample: each nominal weight times `1 + noise (2u - 1)` for its
+/// The weight sets `cfg.weight_sets` names, in order: `"nominal"` is the build's weights
+/// (`fw`'s), any other name a `Weight_<name>` column of the framework (without regard to
+/// case). `Err` names the first unknown set and the sets the framework has.
+pub fn weight_sets(
+    fw: &Framework,
+    cfg: &Uncertainty,
+) -> std::result::Result<Vec<Vec<f64>>, String> {
+    cfg.weight_sets
+        .iter()
+        .map(|name| {
+            if name.eq_ignore_ascii_case("nominal") {
+                return Ok(fw.weights());
+            }
+            let key = name.to_lowercase();
+            fw.weight_sets
+                .iter()
+                .find(|(n, _)| *n == key)
+                .map(|(_, w)| w.clone())
+                .ok_or_else(|| {
+                    let mut have: Vec<String> =
+                        fw.weight_sets.iter().map(|(n, _)| format!("'{n}'")).collect();
+                    have.push("'nominal' (the build's weights)".into());
+                    format!(
+                        "index.uncertainty.weight_sets names '{name}', but the framework has no column Weight_{name}; its weight sets are: {}",
+                        have.join(", ")
+                    )
+                })
+        })
+        .collect()
+}
+
+/// The weights of a sample: each weight of `base` times `1 + noise (2u - 1)` for its
 /// uniform draw `u` in [0, 1), then renormalised so each parent's children sum to 1.
-pub fn noisy_weights(fw: &Framework, noise: f64, uniforms: &[f64]) -> Vec<f64> {
-    let mut weights: Vec<f64> = fw
-        .weights()
+pub fn noisy_weights(fw: &Framework, base: &[f64], noise: f64, uniforms: &[f64]) -> Vec<f64> {
+    let mut weights: Vec<f64> = base
         .iter()
         .zip(uniforms)
         .map(|(w, u)| w * (1.0 + noise * (2.0 * u - 1.0)))
@@ -65,10 +95,14 @@ pub fn pick(u: f64, n: usize) -> usize {
 }
 
 /// Draw `n` samples from `seed`. Per sample, from one ChaCha8 stream: the normalisation,
-/// the aggregation, then (when `imputations` / `treatments` list alternatives) the
-/// imputation and the treatment, then one uniform per weight.
+/// the aggregation, then (when `imputations` / `treatments` / `weight_sets` list
+/// alternatives) the imputation, the treatment and the weight set, then one uniform per
+/// weight. A weight set the framework lacks is refused before ([`weight_sets`]); here
+/// it is the build's weights.
 pub fn samples(fw: &Framework, cfg: &Uncertainty, n: usize, seed: u64) -> Vec<Sample> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let nominal = fw.weights();
+    let sets = weight_sets(fw, cfg).unwrap_or_default();
     (0..n)
         .map(|_| {
             let normalisation = cfg.normalisations[rng.random_range(0..cfg.normalisations.len())];
@@ -77,11 +111,17 @@ pub fn samples(fw: &Framework, cfg: &Uncertainty, n: usize, seed: u64) -> Vec<Sa
                 .then(|| cfg.imputations[rng.random_range(0..cfg.imputations.len())]);
             let treatment = (!cfg.treatments.is_empty())
                 .then(|| cfg.treatments[rng.random_range(0..cfg.treatments.len())]);
+            let base = if cfg.weight_sets.is_empty() {
+                &nominal
+            } else {
+                let k = rng.random_range(0..cfg.weight_sets.len());
+                sets.get(k).unwrap_or(&nominal)
+            };
             let uniforms: Vec<f64> = (0..fw.nodes.len()).map(|_| rng.random()).collect();
             Sample {
                 normalisation,
                 aggregation,
-                weights: noisy_weights(fw, cfg.weight_noise, &uniforms),
+                weights: noisy_weights(fw, base, cfg.weight_noise, &uniforms),
                 imputation,
                 treatment,
             }
