@@ -261,7 +261,9 @@ fn bod(kids: &[&[f64]]) -> Result<Vec<f64>, Refusal> {
 /// by 1). A dense simplex on the condensed (Tucker) tableau, starting from the slack basis
 /// (feasible as every right-hand side is 1), with Bland's rule (the lowest-numbered
 /// improving variable enters, ties in the ratio test leave by lowest number), which cannot
-/// cycle. Pivots use a tolerance of 1e-12.
+/// cycle in exact arithmetic. Pivots use a tolerance of 1e-12; as rounding could still
+/// make a degenerate program pivot without end, the search stops after `1000 + 100 (m +
+/// k)` pivots and gives a missing value (`NaN`) rather than a value short of the optimum.
 pub fn simplex_max(c: &[f64], rows: &[Vec<f64>]) -> f64 {
     const EPS: f64 = 1e-12;
     let (m, k) = (rows.len(), c.len());
@@ -275,6 +277,7 @@ pub fn simplex_max(c: &[f64], rows: &[Vec<f64>]) -> f64 {
     // variable numbers: decision variables 0..k, slacks k..k+m
     let mut nonbasic: Vec<usize> = (0..k).collect();
     let mut basic: Vec<usize> = (k..k + m).collect();
+    let mut pivots_left = 1000 + 100 * (m + k);
     // entering: the lowest-numbered nonbasic variable that improves z
     while let Some(s) = (0..k)
         .filter(|&j| t[m][j] < -EPS)
@@ -299,6 +302,10 @@ pub fn simplex_max(c: &[f64], rows: &[Vec<f64>]) -> f64 {
         let Some(r) = r else {
             return f64::INFINITY; // unbounded (cannot happen for these programs)
         };
+        if pivots_left == 0 {
+            return f64::NAN;
+        }
+        pivots_left -= 1;
         let p = t[r][s];
         let pivot_row = t[r].clone();
         for (i, row) in t.iter_mut().enumerate() {
