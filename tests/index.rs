@@ -1534,6 +1534,20 @@ fn sensitivity_refuses_too_few_samples_or_factors() {
         &["index", "--uncertainty", "2", "--sensitivity"],
         "--sensitivity needs --uncertainty N with N >= 3 samples per factor (got 2)",
     );
+    // the samples' weights and ranks must fit in memory: 30 cities, 226 nodes
+    let r = ws.run(&["index", "--uncertainty", "1000000000", "--sensitivity"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .starts_with("error: --uncertainty 1000000000: 5000000000 builds of "),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.ends_with(" GB allowed; use fewer samples\n"),
+        "{}",
+        r.stderr
+    );
     configure(
         &ws,
         &[(
@@ -1551,7 +1565,7 @@ fn sensitivity_refuses_too_few_samples_or_factors() {
     fails(
         &ws,
         &["index", "--uncertainty", "10", "--sensitivity"],
-        "--sensitivity needs at least two uncertain factors; [index.uncertainty] varies weights (weights vary when weight_noise > 0; normalisations, aggregations, imputations and treatments when they list two or more); use --uncertainty without --sensitivity for rank intervals",
+        "--sensitivity needs at least two uncertain factors; [index.uncertainty] varies weights (weights vary when weight_noise > 0; normalisations, aggregations, imputations, treatments and weight_sets when they list two or more); use --uncertainty without --sensitivity for rank intervals",
     );
     let r = ws.run(&["index", "--sensitivity"]);
     assert_eq!(r.code, 2, "{}", r.stderr);

@@ -82,6 +82,9 @@ fn num(v: f64) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// The most memory the samples of `--uncertainty` may keep (their weights and ranks).
+pub const MAX_SAMPLE_BYTES: f64 = 4e9;
+
 /// Units the terminal table shows without `--top`.
 pub const TOP_DEFAULT: usize = 25;
 
@@ -217,7 +220,7 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
         }
         if factors.len() < 2 {
             return Err(Error::Usage(format!(
-                "--sensitivity needs at least two uncertain factors; [index.uncertainty] varies {} (weights vary when weight_noise > 0; normalisations, aggregations, imputations and treatments when they list two or more); use --uncertainty without --sensitivity for rank intervals",
+                "--sensitivity needs at least two uncertain factors; [index.uncertainty] varies {} (weights vary when weight_noise > 0; normalisations, aggregations, imputations, treatments and weight_sets when they list two or more); use --uncertainty without --sensitivity for rank intervals",
                 if factors.is_empty() {
                     "none".to_string()
                 } else {
@@ -233,6 +236,22 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
     let mut rank_stats = None;
     let mut sens = None;
     if args.uncertainty > 0 {
+        // every build keeps its weights and its ranks until the statistics are taken
+        let builds = if args.sensitivity {
+            args.uncertainty.saturating_mul(factors.len() + 2)
+        } else {
+            args.uncertainty
+        };
+        let bytes = builds as f64 * (fw.nodes.len() + p.units.len()) as f64 * 8.0;
+        if bytes > MAX_SAMPLE_BYTES {
+            return Err(Error::Usage(format!(
+                "--uncertainty {}: {builds} builds of {} units would keep about {:.1} GB of weights and ranks in memory, more than the {:.0} GB allowed; use fewer samples",
+                args.uncertainty,
+                p.units.len(),
+                bytes / 1e9,
+                MAX_SAMPLE_BYTES / 1e9
+            )));
+        }
         let samples = if args.sensitivity {
             sensitivity::design(&fw, ucfg, &factors, args.uncertainty, args.seed)
         } else {
