@@ -51,6 +51,7 @@ fn bench_index(c: &mut Criterion) {
                 framework: None,
                 year: None,
                 panel: false,
+                years: None,
                 uncertainty: 0,
                 seed: 1,
                 sensitivity: false,

@@ -1766,14 +1766,118 @@ fn a_panel_is_normalised_over_all_years_and_ranked_within_each() {
         ],
         "--panel with --uncertainty: the uncertainty analysis runs on one year; use --year YEAR instead of --panel for it",
     );
-    for bad in [
-        &["index", "--panel"][..],
-        &["index", "--data", s(&data), "--panel", "--year", "2020"],
-    ] {
-        let r = ws.run(bad);
-        assert_eq!(r.code, 2, "{bad:?}: {}", r.stderr);
-        assert!(r.stderr.contains("--panel"), "{}", r.stderr);
+    let r = ws.run(&["index", "--data", s(&data), "--panel", "--year", "2020"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--panel"), "{}", r.stderr);
+}
+
+#[test]
+fn a_workspace_panel_aligns_each_year_as_run_does_and_publishes_nothing() {
+    let (ws, _) = generated(60, 21);
+    ok(&ws, &["index"]);
+    let single = scores(&ws);
+    let published = std::fs::read(ws.root().join("derived/index_scores.parquet")).unwrap();
+    configure(
+        &ws,
+        &[(
+            "panel_normalisation = \"global\"",
+            "panel_normalisation = \"per_year\"",
+        )],
+    );
+    let args = [
+        "index",
+        "--panel",
+        "--years",
+        "2022..2024",
+        "--name",
+        NAMED,
+        "--format",
+        "csv",
+    ];
+    let out = ok(&ws, &args);
+    assert!(
+        out.starts_with("year,rank,unit_id,unit_name,index,"),
+        "{out}"
+    );
+    let years: std::collections::BTreeSet<&str> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(
+        years.into_iter().collect::<Vec<_>>(),
+        ["2022", "2023", "2024"]
+    );
+    // year by year, the panel's 2024 is the workspace's own index of analysis year 2024
+    // (each city's latest value in [2022, 2024], as `run` aligned it)
+    let con = duckdb::Connection::open_in_memory().unwrap();
+    let mut st = con
+        .prepare(&format!(
+            "select unit_id, code, score, rank from {} where year = 2024",
+            named(&ws, "index_scores")
+        ))
+        .unwrap();
+    let rows: Vec<(String, String, Option<f64>, Option<i64>)> = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(rows.len(), single.len());
+    for (u, c, score, rank) in rows {
+        let want = &single[&(u.clone(), c.clone())];
+        assert!(
+            same(score, want.3) && rank == want.4,
+            "{u} {c}: {score:?} {rank:?} != {want:?}"
+        );
     }
+    // the published index is not replaced by a panel
+    assert!(std::fs::read(ws.root().join("derived/index_scores.parquet")).unwrap() == published);
+    assert_eq!(
+        named_manifest(&ws)["panel"]["years"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    // globally normalised, 2024's scores differ (the bounds span three years) but its
+    // ranks of the indicators do not
+    configure(
+        &ws,
+        &[(
+            "panel_normalisation = \"per_year\"",
+            "panel_normalisation = \"global\"",
+        )],
+    );
+    ok(&ws, &args);
+    let differ: i64 = con
+        .query_row(
+            &format!(
+                "select count(*) from {} p where year = 2024 and code = 'index' and abs(score - (select score from read_parquet('{}') s where s.unit_id = p.unit_id and s.code = 'index')) > 1e-9",
+                named(&ws, "index_scores"),
+                ws.root().join("derived/index_scores.parquet").display()
+            ),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(differ > 0, "global normalisation changed no 2024 score");
+    // refusals
+    fails(
+        &ws,
+        &["index", "--panel", "--years", "2024..2022"],
+        "--years '2024..2022': write FROM..TO with FROM <= TO, e.g. 2018..2024",
+    );
+    fails(
+        &ws,
+        &["index", "--panel", "--years", "1990..1995"],
+        &format!(
+            "--panel: {} has no observations in 1990..1995",
+            ws.root().join("derived/observations.parquet").display()
+        ),
+    );
+    let r = ws.run(&["index", "--years", "2022..2024"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--panel"), "{}", r.stderr);
 }
 
 #[test]

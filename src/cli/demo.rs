@@ -159,6 +159,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
             framework: None,
             year: None,
             panel: false,
+            years: None,
             uncertainty: 200,
             seed: 1,
             sensitivity: false,

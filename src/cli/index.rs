@@ -39,11 +39,16 @@ pub struct Args {
     /// Analysis year of a --data panel (default: its latest year).
     #[arg(long, conflicts_with = "panel")]
     pub year: Option<i32>,
-    /// One index per year of the --data file (its year or Time column), normalised over
-    /// all years stacked ([index] panel_normalisation = "global", COINr's global = TRUE)
-    /// and ranked within each year; every table gets a year column.
-    #[arg(long, requires = "data")]
+    /// One index per year (of the --data file's year or Time column, else of the
+    /// workspace's observations, each year aligned as `run` aligns its analysis year),
+    /// normalised over all years stacked ([index] panel_normalisation = "global", COINr's
+    /// global = TRUE) and ranked within each year; every table gets a year column. Never
+    /// replaces the workspace's published index: printed, and kept with --name NAME.
+    #[arg(long)]
     pub panel: bool,
+    /// The years of a --panel, FROM..TO (both included; default: every year).
+    #[arg(long, value_name = "FROM..TO", requires = "panel")]
+    pub years: Option<String>,
     /// Monte Carlo samples of the uncertainty analysis (0 = none).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub uncertainty: usize,
@@ -98,9 +103,10 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
 /// Build the index in `ws` (the caller holds the workspace lock).
 pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outcome> {
     let clock = Instant::now();
+    // a panel is never the workspace's published index (its marts hold one year)
     let target = Target::of(
         args.name.as_deref(),
-        args.data.is_some() || args.framework.is_some(),
+        args.data.is_some() || args.framework.is_some() || args.panel,
     )?;
     crate::store::refuse_existing_out(args.output.out.as_deref(), args.force)?;
     let config = ws.config()?;
@@ -563,6 +569,24 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
     Ok(Outcome::Ok)
 }
 
+/// The years of `--years FROM..TO`.
+fn parse_years(t: &str) -> Result<(i32, i32)> {
+    let bad = || {
+        Error::Usage(format!(
+            "--years '{t}': write FROM..TO with FROM <= TO, e.g. 2018..2024"
+        ))
+    };
+    let (a, b) = t.split_once("..").ok_or_else(bad)?;
+    let (a, b): (i32, i32) = (
+        a.trim().parse().map_err(|_| bad())?,
+        b.trim().parse().map_err(|_| bad())?,
+    );
+    if a > b {
+        return Err(bad());
+    }
+    Ok((a, b))
+}
+
 /// What `execute` has loaded when it hands a panel build over.
 struct Panel<'a> {
     fw: &'a index::framework::Framework,
@@ -585,7 +609,10 @@ fn execute_panel(ws: &Workspace, args: &Args, c: Panel) -> Result<Outcome> {
         target,
         clock,
     } = c;
-    let path = args.data.as_deref().expect("clap: --panel requires --data");
+    let range = match &args.years {
+        None => None,
+        Some(t) => Some(parse_years(t)?),
+    };
     if args.uncertainty > 0 {
         return Err(Error::Usage(
             "--panel with --uncertainty: the uncertainty analysis runs on one year; use --year YEAR instead of --panel for it".into(),
@@ -596,24 +623,57 @@ fn execute_panel(ws: &Workspace, args: &Args, c: Panel) -> Result<Outcome> {
             "--panel with [index.optimise_weights]: weights are optimised on one year's index; run that with --year YEAR, then give the optimised weights (the manifest's weights.optimised) as a Weight_<name> column of the framework and select it with [index] weights".into(),
         ));
     }
-    let mut codes: Vec<&str> = fw.nodes[..fw.indicators]
-        .iter()
-        .map(|n| n.code.as_str())
-        .collect();
-    codes.extend(fw.nodes.iter().filter_map(|n| n.denominator.as_deref()));
-    let latest = IndexData::from_file(path, &codes, None, registry)?;
-    if latest.years.is_empty() {
-        return Err(Error::Usage(format!(
-            "--panel: {} has no year (or Time) column; a panel has one row per unit and year (wide) or per unit, indicator and year (long)",
-            path.display()
-        )));
-    }
-    let mut years = Vec::with_capacity(latest.years.len());
-    for &y in &latest.years[..latest.years.len() - 1] {
-        years.push((y, IndexData::from_file(path, &codes, Some(y), registry)?));
-    }
-    let last = *latest.years.last().expect("not empty");
-    years.push((last, latest));
+    let history = spec.imputation == crate::config::Imputation::Latest;
+    let years = match args.data.as_deref() {
+        None => IndexData::from_workspace_panel(
+            ws,
+            registry,
+            config.index.include_confidential,
+            history,
+            config.analysis.lookback,
+            range,
+        )?,
+        Some(path) => {
+            let mut codes: Vec<&str> = fw.nodes[..fw.indicators]
+                .iter()
+                .map(|n| n.code.as_str())
+                .collect();
+            codes.extend(fw.nodes.iter().filter_map(|n| n.denominator.as_deref()));
+            let latest = IndexData::from_file(path, &codes, None, registry)?;
+            if latest.years.is_empty() {
+                return Err(Error::Usage(format!(
+                    "--panel: {} has no year (or Time) column; a panel has one row per unit and year (wide) or per unit, indicator and year (long)",
+                    path.display()
+                )));
+            }
+            let chosen: Vec<i32> = latest
+                .years
+                .iter()
+                .copied()
+                .filter(|y| range.is_none_or(|(a, b)| (a..=b).contains(y)))
+                .collect();
+            if chosen.is_empty() {
+                return Err(Error::Usage(format!(
+                    "--years {}: {} has no year in that range; its years are {}..{}",
+                    args.years.as_deref().unwrap_or_default(),
+                    path.display(),
+                    latest.years[0],
+                    latest.years[latest.years.len() - 1]
+                )));
+            }
+            let last = *latest.years.last().expect("not empty");
+            let mut years = Vec::with_capacity(chosen.len());
+            for &y in &chosen {
+                if y != last {
+                    years.push((y, IndexData::from_file(path, &codes, Some(y), registry)?));
+                }
+            }
+            if chosen.last() == Some(&last) {
+                years.push((last, latest));
+            }
+            years
+        }
+    };
     let normalisation = config.index.panel_normalisation;
     let builds = index::panel::build(fw, years, spec, registry, normalisation)?;
     let t_build = clock.elapsed();

@@ -243,27 +243,7 @@ impl IndexData {
                 aligned.display()
             )));
         }
-        // (city, data point, year, value, confidential) of a derived table, filtered
-        // before it is read
-        let read = |p: &Path, year_col: &str, filter: Option<Expr>| -> Result<DataFrame> {
-            let mut lf = LazyFrame::scan_parquet(
-                PlRefPath::new(p.to_string_lossy().as_ref()),
-                ScanArgsParquet::default(),
-            )
-            .map_err(pe(p))?;
-            if let Some(f) = filter {
-                lf = lf.filter(f);
-            }
-            lf.select([
-                col(d::CITY_ID).cast(DataType::String),
-                col(d::DATA_POINT_ID).cast(DataType::String),
-                col(year_col).cast(DataType::Int32),
-                col(d::VALUE).cast(DataType::Float64),
-                col(d::CONFIDENTIAL),
-            ])
-            .collect()
-            .map_err(pe(p))
-        };
+        let read = read_derived;
         let a = read(&aligned, d::ANALYSIS_YEAR, None)?;
         let year = a
             .column(d::ANALYSIS_YEAR)
@@ -574,6 +554,137 @@ impl IndexData {
 
 /// The unit column of a denominator table.
 const DENOMINATOR_UNIT_COLUMNS: [&str; 4] = ["ucode", "city_id", "unit_id", "unit"];
+
+/// One observation of a series: (year, value, line).
+type YearValue = (i32, f64, u64);
+
+/// (city, data point, year, value, confidential) of a derived table, filtered before it
+/// is read.
+fn read_derived(p: &Path, year_col: &str, filter: Option<Expr>) -> Result<DataFrame> {
+    let mut lf = LazyFrame::scan_parquet(
+        PlRefPath::new(p.to_string_lossy().as_ref()),
+        ScanArgsParquet::default(),
+    )
+    .map_err(pe(p))?;
+    if let Some(f) = filter {
+        lf = lf.filter(f);
+    }
+    lf.select([
+        col(d::CITY_ID).cast(DataType::String),
+        col(d::DATA_POINT_ID).cast(DataType::String),
+        col(year_col).cast(DataType::Int32),
+        col(d::VALUE).cast(DataType::Float64),
+        col(d::CONFIDENTIAL),
+    ])
+    .collect()
+    .map_err(pe(p))
+}
+
+impl IndexData {
+    /// The workspace's index data of every year of `derived/observations.parquet` within
+    /// `range` (both ends included; `None`: every year), each year aligned as `run` aligns
+    /// the analysis year: each city's latest value of each data point in [year - lookback,
+    /// year]; with `history`, also the latest value before the year (for the "latest"
+    /// imputation). Confidential observations are left out unless `include_confidential`.
+    pub fn from_workspace_panel(
+        ws: &Workspace,
+        registry: &Registry,
+        include_confidential: bool,
+        history: bool,
+        lookback: u32,
+        range: Option<(i32, i32)>,
+    ) -> Result<Vec<(i32, Self)>> {
+        let path = ws.derived_dir().join("observations.parquet");
+        if !path.exists() {
+            return Err(Error::Usage(format!(
+                "{} does not exist: run `citybench run` first (a workspace panel aligns its observations year by year), or give --data FILE",
+                path.display()
+            )));
+        }
+        let df = read_derived(&path, d::YEAR, None)?;
+        // the lines (as push_rows numbers them) of the confidential observations
+        let secret: std::collections::HashSet<u64> = {
+            let c = df
+                .column(d::CONFIDENTIAL)
+                .map_err(pe(&path))?
+                .bool()
+                .map_err(pe(&path))?;
+            (0..df.height())
+                .filter(|&i| c.get(i) == Some(true))
+                .map(|i| i as u64 + 2)
+                .collect()
+        };
+        // every observation: a year is aligned first, then a confidential value it aligns
+        // is left out (as `run` aligns and the workspace index leaves out)
+        let mut all: Vec<Obs> = Vec::with_capacity(df.height());
+        push_rows(&df, d::YEAR, &path, true, &mut all)?;
+        drop(df);
+        // per (city, data point): its observations by year
+        let mut series: BTreeMap<(String, String), Vec<YearValue>> = BTreeMap::new();
+        for (c, p, y, v, line) in all {
+            if let Some(y) = y {
+                series.entry((c, p)).or_default().push((y, v, line));
+            }
+        }
+        for s in series.values_mut() {
+            s.sort_by_key(|o| o.0);
+        }
+        let mut years: Vec<i32> = series.values().flatten().map(|o| o.0).collect();
+        years.sort_unstable();
+        years.dedup();
+        if let Some((from, to)) = range {
+            years.retain(|y| (from..=to).contains(y));
+        }
+        let sha = crate::digest::sha256_file(&path)?.0;
+        let mut out = Vec::with_capacity(years.len());
+        for &y in &years {
+            let mut obs: Vec<Obs> = Vec::new();
+            let (mut entered, mut left_out) = (0, 0);
+            for ((c, p), s) in &series {
+                if let Some(&(_, v, line)) = s
+                    .iter()
+                    .rev()
+                    .find(|o| o.0 <= y)
+                    .filter(|o| o.0 >= y - lookback as i32)
+                {
+                    if !secret.contains(&line) || include_confidential {
+                        obs.push((c.clone(), p.clone(), Some(y), v, line));
+                        entered += u64::from(secret.contains(&line));
+                    } else {
+                        left_out += 1;
+                    }
+                }
+                if history
+                    && let Some(&(oy, v, line)) = s
+                        .iter()
+                        .rev()
+                        .find(|o| o.0 < y && (include_confidential || !secret.contains(&o.2)))
+                {
+                    obs.push((c.clone(), p.clone(), Some(oy), v, line));
+                }
+            }
+            if obs.iter().all(|o| o.2 != Some(y)) {
+                continue;
+            }
+            let mut data = Self::from_obs(obs, Some(y), &path, HashMap::new(), registry)?;
+            data.confidential_left_out = left_out;
+            data.confidential_entered = entered;
+            data.source = "derived/observations.parquet".into();
+            data.sha256 = sha.clone();
+            out.push((y, data));
+        }
+        if out.is_empty() {
+            return Err(Error::Usage(format!(
+                "--panel: {} has no observations{}",
+                path.display(),
+                range
+                    .map(|(a, b)| format!(" in {a}..{b}"))
+                    .unwrap_or_default()
+            )));
+        }
+        Ok(out)
+    }
+}
 
 /// Append the (city, data point, year, value) rows of a frame to `obs`, leaving out the
 /// confidential ones unless `confidential`; returns how many were left out.
