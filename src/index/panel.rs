@@ -45,6 +45,7 @@ pub fn build(
             .iter()
             .map(|p| normalise_all(fw, p, spec.normalisation, spec.minmax_range))
             .collect(),
+        PanelNormalisation::Global if preps.is_empty() => Vec::new(),
         PanelNormalisation::Global => {
             let plan = &preps[0].normalise;
             let by_unit = |r: Option<Reference>| matches!(r, Some(Reference::Unit(_)));
