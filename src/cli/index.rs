@@ -414,47 +414,15 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
         },
     );
     // the ranking
-    let kids = &fw.children[fw.root];
-    let mut cols: Vec<String> = vec![
-        "rank".into(),
-        "unit_id".into(),
-        "unit_name".into(),
-        fw.nodes[fw.root].code.clone(),
-    ];
-    cols.extend(kids.iter().map(|&k| fw.nodes[k].name.clone()));
+    let mut cols = ranking_columns(&fw);
     if rank_stats.is_some() {
         cols.extend(["median_rank", "rank_p05", "rank_p95"].map(String::from));
     }
-    let mut order: Vec<usize> = (0..p.units.len()).collect();
-    let r = &built.ranks[fw.root];
-    order.sort_by(|&a, &b| {
-        r[a].total_cmp(&r[b])
-            .then_with(|| data.units[p.units[a]].cmp(&data.units[p.units[b]]))
-    });
+    let order = ranking_order(&fw, &data, &built);
+    let shown = shown(args);
     let mut rows = Rows::new(cols);
-    let human = args.output.out.is_none()
-        && matches!(
-            args.output.format,
-            OutputFormat::Table | OutputFormat::Markdown
-        );
-    let shown = match args.top {
-        Some(0) => usize::MAX,
-        Some(n) => n,
-        None if human => TOP_DEFAULT,
-        None => usize::MAX,
-    };
     for &u in order.iter().take(shown) {
-        let mut row = vec![
-            if r[u].is_nan() {
-                Value::Null
-            } else {
-                Value::from(r[u] as u64)
-            },
-            Value::from(data.units[p.units[u]].as_str()),
-            Value::from(data.names[p.units[u]].as_str()),
-            num(built.scores[fw.root][u]),
-        ];
-        row.extend(kids.iter().map(|&k| num(built.scores[k][u])));
+        let mut row = ranking_row(&fw, &data, &built, u);
         if let Some(rs) = &rank_stats {
             row.extend([num(rs[u].median_rank), num(rs[u].p05), num(rs[u].p95)]);
         }
@@ -567,6 +535,81 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
         o.emit(&t)?;
     }
     Ok(Outcome::Ok)
+}
+
+/// The ranking's columns: rank, unit, the index and its children.
+fn ranking_columns(fw: &index::framework::Framework) -> Vec<String> {
+    let mut cols: Vec<String> = vec![
+        "rank".into(),
+        "unit_id".into(),
+        "unit_name".into(),
+        fw.nodes[fw.root].code.clone(),
+    ];
+    cols.extend(
+        fw.children[fw.root]
+            .iter()
+            .map(|&k| fw.nodes[k].name.clone()),
+    );
+    cols
+}
+
+/// The included units by index rank, ties by unit id.
+fn ranking_order(
+    fw: &index::framework::Framework,
+    data: &IndexData,
+    built: &index::Built,
+) -> Vec<usize> {
+    let p = &built.prepared;
+    let r = &built.ranks[fw.root];
+    let mut order: Vec<usize> = (0..p.units.len()).collect();
+    order.sort_by(|&a, &b| {
+        r[a].total_cmp(&r[b])
+            .then_with(|| data.units[p.units[a]].cmp(&data.units[p.units[b]]))
+    });
+    order
+}
+
+/// How many units the ranking prints: `--top`, else [`TOP_DEFAULT`] in the terminal and
+/// all in a file or a machine format.
+fn shown(args: &Args) -> usize {
+    let human = args.output.out.is_none()
+        && matches!(
+            args.output.format,
+            OutputFormat::Table | OutputFormat::Markdown
+        );
+    match args.top {
+        Some(0) => usize::MAX,
+        Some(n) => n,
+        None if human => TOP_DEFAULT,
+        None => usize::MAX,
+    }
+}
+
+/// The ranking's row of included unit `u` ([`ranking_columns`]).
+fn ranking_row(
+    fw: &index::framework::Framework,
+    data: &IndexData,
+    built: &index::Built,
+    u: usize,
+) -> Vec<Value> {
+    let p = &built.prepared;
+    let r = built.ranks[fw.root][u];
+    let mut row = vec![
+        if r.is_nan() {
+            Value::Null
+        } else {
+            Value::from(r as u64)
+        },
+        Value::from(data.units[p.units[u]].as_str()),
+        Value::from(data.names[p.units[u]].as_str()),
+        num(built.scores[fw.root][u]),
+    ];
+    row.extend(
+        fw.children[fw.root]
+            .iter()
+            .map(|&k| num(built.scores[k][u])),
+    );
+    row
 }
 
 /// The years of `--years FROM..TO`.
@@ -757,50 +800,17 @@ fn execute_panel(ws: &Workspace, args: &Args, c: Panel) -> Result<Outcome> {
         t_build.as_secs_f64(),
     );
     // the ranking of every year
-    let kids = &fw.children[fw.root];
-    let mut cols: Vec<String> = vec![
-        "year".into(),
-        "rank".into(),
-        "unit_id".into(),
-        "unit_name".into(),
-        fw.nodes[fw.root].code.clone(),
-    ];
-    cols.extend(kids.iter().map(|&k| fw.nodes[k].name.clone()));
+    let mut cols = vec!["year".to_string()];
+    cols.extend(ranking_columns(fw));
     let mut rows = Rows::new(cols);
-    let human = args.output.out.is_none()
-        && matches!(
-            args.output.format,
-            OutputFormat::Table | OutputFormat::Markdown
-        );
-    let shown = match args.top {
-        Some(0) => usize::MAX,
-        Some(n) => n,
-        None if human => TOP_DEFAULT,
-        None => usize::MAX,
-    };
+    let shown = shown(args);
     let mut hidden = 0;
     for b in &builds {
-        let p = &b.built.prepared;
-        let r = &b.built.ranks[fw.root];
-        let mut order: Vec<usize> = (0..p.units.len()).collect();
-        order.sort_by(|&x, &y| {
-            r[x].total_cmp(&r[y])
-                .then_with(|| b.data.units[p.units[x]].cmp(&b.data.units[p.units[y]]))
-        });
+        let order = ranking_order(fw, &b.data, &b.built);
         hidden += order.len().saturating_sub(shown);
         for &u in order.iter().take(shown) {
-            let mut row = vec![
-                Value::from(b.year),
-                if r[u].is_nan() {
-                    Value::Null
-                } else {
-                    Value::from(r[u] as u64)
-                },
-                Value::from(b.data.units[p.units[u]].as_str()),
-                Value::from(b.data.names[p.units[u]].as_str()),
-                num(b.built.scores[fw.root][u]),
-            ];
-            row.extend(kids.iter().map(|&k| num(b.built.scores[k][u])));
+            let mut row = vec![Value::from(b.year)];
+            row.extend(ranking_row(fw, &b.data, &b.built, u));
             rows.push(row);
         }
     }

@@ -133,15 +133,19 @@ pub fn rank_average(x: &[f64]) -> Vec<f64> {
     rank_with(x, |first, last| (first + last) as f64 / 2.0 + 1.0)
 }
 
-/// Pearson correlation over the pairs where both are present (`NaN` below three pairs or
-/// with a constant side).
-pub fn pearson(x: &[f64], y: &[f64]) -> f64 {
-    let pairs: Vec<(f64, f64)> = x
-        .iter()
+/// The pairs `(x[i], y[i])` where both are present.
+fn complete_pairs(x: &[f64], y: &[f64]) -> Vec<(f64, f64)> {
+    x.iter()
         .zip(y)
         .filter(|(a, b)| !a.is_nan() && !b.is_nan())
         .map(|(a, b)| (*a, *b))
-        .collect();
+        .collect()
+}
+
+/// Pearson correlation over the pairs where both are present (`NaN` below three pairs or
+/// with a constant side).
+pub fn pearson(x: &[f64], y: &[f64]) -> f64 {
+    let pairs = complete_pairs(x, y);
     if pairs.len() < 3 {
         return f64::NAN;
     }
@@ -162,12 +166,7 @@ pub fn pearson(x: &[f64], y: &[f64]) -> f64 {
 
 /// Spearman correlation: Pearson on average ranks of the complete pairs.
 pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
-    let (a, b): (Vec<f64>, Vec<f64>) = x
-        .iter()
-        .zip(y)
-        .filter(|(a, b)| !a.is_nan() && !b.is_nan())
-        .map(|(a, b)| (*a, *b))
-        .unzip();
+    let (a, b): (Vec<f64>, Vec<f64>) = complete_pairs(x, y).into_iter().unzip();
     pearson(&rank_average(&a), &rank_average(&b))
 }
 
@@ -218,12 +217,7 @@ pub fn symmetric_eigenvalues(a: &[f64], n: usize) -> Vec<f64> {
 /// Sample covariance (n - 1) over the pairs where both are present (`NaN` below two
 /// pairs), as R's `cov(use = "pairwise.complete.obs")`.
 pub fn covariance(x: &[f64], y: &[f64]) -> f64 {
-    let pairs: Vec<(f64, f64)> = x
-        .iter()
-        .zip(y)
-        .filter(|(a, b)| !a.is_nan() && !b.is_nan())
-        .map(|(a, b)| (*a, *b))
-        .collect();
+    let pairs = complete_pairs(x, y);
     if pairs.len() < 2 {
         return f64::NAN;
     }
