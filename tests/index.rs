@@ -1537,16 +1537,10 @@ fn sensitivity_refuses_too_few_samples_or_factors() {
     // the samples' weights and ranks must fit in memory: 30 cities, 226 nodes
     let r = ws.run(&["index", "--uncertainty", "1000000000", "--sensitivity"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(
-        r.stderr
-            .starts_with("error: --uncertainty 1000000000: 5000000000 builds of "),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr.ends_with(" GB allowed; use fewer samples\n"),
-        "{}",
-        r.stderr
+    // 5e9 builds x (226 nodes + 30 units) x 8 bytes = 10 240 GB
+    assert_eq!(
+        r.stderr,
+        "error: --uncertainty 1000000000: 5000000000 builds of 30 units would keep about 10240.0 GB of weights and ranks in memory, more than the 4 GB allowed; use fewer samples\n"
     );
     configure(
         &ws,
@@ -1765,6 +1759,49 @@ fn a_panel_is_normalised_over_all_years_and_ranked_within_each() {
             "10",
         ],
         "--panel with --uncertainty: the uncertainty analysis runs on one year; use --year YEAR instead of --panel for it",
+    );
+    fails(
+        &ws,
+        &[
+            "index",
+            "--data",
+            s(&data),
+            "--framework",
+            s(&fw),
+            "--panel",
+            "--years",
+            "1990..1995",
+        ],
+        &format!(
+            "--years 1990..1995: {} has no year in that range; its years are 2020..2021",
+            data.display()
+        ),
+    );
+    configure(
+        &ws,
+        &[(
+            "# [index.optimise_weights]\n# level = 2",
+            "[index.optimise_weights]\nlevel = 2",
+        )],
+    );
+    fails(
+        &ws,
+        &[
+            "index",
+            "--data",
+            s(&data),
+            "--framework",
+            s(&fw),
+            "--panel",
+        ],
+        "--panel with [index.optimise_weights]: weights are optimised on one year's index; run that with --year YEAR, then give the optimised weights (the manifest's weights.optimised) as a Weight_<name> column of the framework and select it with [index] weights",
+    );
+    configure(
+        &ws,
+        &[(
+            "[index.optimise_weights]\nlevel = 2",
+            "# [index.optimise_weights]\n# level = 2",
+        )],
     );
     let r = ws.run(&["index", "--data", s(&data), "--panel", "--year", "2020"]);
     assert_eq!(r.code, 2, "{}", r.stderr);

@@ -212,6 +212,42 @@ fn uncertainty_is_seeded_and_brackets_the_nominal_rank_of_a_clear_leader() {
 }
 
 #[test]
+fn uncertainty_variants_must_rank_the_units_of_the_build() {
+    let fw = framework::Framework::parse(FW, Path::new("fw.csv")).unwrap();
+    // e has 1 of 3 indicators: screened after imputation, "none" leaves it out and "mean"
+    // keeps it (screening_after_imputation_counts_imputed_values)
+    let d = data(
+        [0., 10., 20., 30., 40.],
+        [5., 4., 3., NAN, NAN],
+        [10., 10., 30., 50., NAN],
+    );
+    let mut s = spec();
+    s.screen_on = ScreenOn::Imputed;
+    let b = build(&fw, &d, &s, &reg()).unwrap();
+    let cfg = crate::config::Uncertainty {
+        imputations: vec![Imputation::None, Imputation::Mean],
+        ..Default::default()
+    };
+    let samples = uncertainty::samples(&fw, &cfg, 20, 1);
+    let err = uncertainty::Variants::new(&fw, &d, &s, &reg(), &b.prepared, &samples, [1., 100.])
+        .err()
+        .expect("the mean variant ranks e too")
+        .to_string();
+    assert_eq!(
+        err,
+        "index.uncertainty: imputation 'mean' with treatment 'none' ranks 5 units where the build ranks 4; every sample must rank the same units"
+    );
+    // evaluating such samples on the one preparation is refused
+    let codes = |u: usize| d.units[u].clone();
+    assert_eq!(
+        uncertainty::run(&fw, &b.prepared, &samples, [1., 100.], &codes)
+            .unwrap_err()
+            .to_string(),
+        "uncertainty::run evaluates one preparation; samples that vary imputation or treatment need Variants::new and run_with_progress"
+    );
+}
+
+#[test]
 fn diagnostics_by_hand() {
     let fw = framework::Framework::parse(FW, Path::new("fw.csv")).unwrap();
     let d = data(
@@ -305,6 +341,16 @@ fn removing_a_node_recomputes_only_its_ancestors_and_matches_a_full_rebuild() {
             }
         }
     }
+}
+
+/// The notes `check_choices` prints for configuration `c` (which it must accept).
+fn notes_of(fw: &framework::Framework, c: &Config) -> Vec<String> {
+    let mut notes = Vec::new();
+    choices::check_choices(fw, &Spec::from_config(c), 0, c, Path::new("c.toml"), |n| {
+        notes.push(n.to_string())
+    })
+    .unwrap();
+    notes
 }
 
 /// A configuration of `toml` text (`[index]` settings and tables).
@@ -453,16 +499,7 @@ fn per_indicator_choices_that_cannot_work_are_refused() {
     let c = config(
         "[index]\nnormalisation = \"zscore\"\naggregation = \"geometric\"\n[index.normalise.x1]\nmethod = \"rank\"\n[index.normalise.x2]\nmethod = \"rank\"\n[index.normalise.x3]\nmethod = \"rank\"\n",
     );
-    let mut notes = Vec::new();
-    choices::check_choices(
-        &fw,
-        &Spec::from_config(&c),
-        0,
-        &c,
-        Path::new("c.toml"),
-        |n| notes.push(n.to_string()),
-    )
-    .unwrap();
+    let notes = notes_of(&fw, &c);
     assert!(notes.is_empty(), "{notes:?}");
     assert_eq!(
         e("[index.normalise.x3]\nmethod = \"goalposts\"\n", 0),
@@ -477,16 +514,7 @@ fn per_indicator_choices_that_cannot_work_are_refused() {
     let c = config(
         "[index]\naggregation = \"geometric\"\nminmax_range = [1.0, 100.0]\n[index.normalise.x3]\nmethod = \"prank\"\n",
     );
-    let mut notes = Vec::new();
-    choices::check_choices(
-        &fw,
-        &Spec::from_config(&c),
-        0,
-        &c,
-        Path::new("c.toml"),
-        |n| notes.push(n.to_string()),
-    )
-    .unwrap();
+    let notes = notes_of(&fw, &c);
     assert_eq!(
         notes,
         [
