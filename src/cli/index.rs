@@ -682,7 +682,8 @@ fn execute_panel(ws: &Workspace, args: &Args, c: Panel) -> Result<Outcome> {
                 .map(|n| n.code.as_str())
                 .collect();
             codes.extend(fw.nodes.iter().filter_map(|n| n.denominator.as_deref()));
-            let latest = IndexData::from_file(path, &codes, None, registry)?;
+            let file = index::data::ParsedFile::read(path, &codes)?;
+            let latest = file.data(None, registry)?;
             if latest.years.is_empty() {
                 return Err(Error::Usage(format!(
                     "--panel: {} has no year (or Time) column; a panel has one row per unit and year (wide) or per unit, indicator and year (long)",
@@ -708,7 +709,7 @@ fn execute_panel(ws: &Workspace, args: &Args, c: Panel) -> Result<Outcome> {
             let mut years = Vec::with_capacity(chosen.len());
             for &y in &chosen {
                 if y != last {
-                    years.push((y, IndexData::from_file(path, &codes, Some(y), registry)?));
+                    years.push((y, file.data(Some(y), registry)?));
                 }
             }
             if chosen.last() == Some(&last) {

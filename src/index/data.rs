@@ -287,6 +287,29 @@ impl IndexData {
         year: Option<i32>,
         registry: &Registry,
     ) -> Result<Self> {
+        ParsedFile::read(path, indicators)?.data(year, registry)
+    }
+}
+
+/// Group attributes of a file: attribute -> unit -> its (year, value) rows, in file order.
+type Attributes = BTreeMap<String, HashMap<String, Vec<(Option<i32>, String)>>>;
+
+/// A `--data` file read once: its observations, unit names and group attributes of every
+/// year, from which [`ParsedFile::data`] builds the data of any year (a panel reads the
+/// file once for all its years).
+pub struct ParsedFile {
+    path: std::path::PathBuf,
+    obs: Vec<Obs>,
+    names: HashMap<String, String>,
+    /// attribute -> unit -> its (year, value) rows, in file order.
+    attrs: Attributes,
+    sha256: String,
+}
+
+impl ParsedFile {
+    /// Read and check the file; `indicators` are the framework's indicator and
+    /// denominator codes (the numeric columns of a wide table).
+    pub fn read(path: &Path, indicators: &[&str]) -> Result<Self> {
         let (headers, rows) = read_table(path)?;
         let lower: Vec<String> = headers.iter().map(|h| h.trim().to_lowercase()).collect();
         let find = |names: &[&str]| lower.iter().position(|h| names.contains(&h.as_str()));
@@ -321,8 +344,8 @@ impl IndexData {
         };
         let mut obs = Vec::new();
         let mut names = HashMap::new();
-        // group attributes per unit, from its latest row at or before the analysis year
-        let mut attrs: BTreeMap<String, HashMap<String, (Option<i32>, String)>> = BTreeMap::new();
+        // group attributes per unit, every row (a year takes its latest at or before it)
+        let mut attrs = Attributes::new();
         for &(line, ref r) in &rows {
             let unit = r[unit_c].trim().to_string();
             if unit.is_empty() {
@@ -371,16 +394,15 @@ impl IndexData {
                             }
                         } else {
                             let v = r[c].trim();
-                            if v.is_empty() || (year.is_some() && y > year) {
+                            if v.is_empty() {
                                 continue;
                             }
-                            let m = attrs.entry(h.trim().to_string()).or_default();
-                            match m.get(&unit) {
-                                Some((seen, _)) if *seen >= y => {}
-                                _ => {
-                                    m.insert(unit.clone(), (y, v.to_string()));
-                                }
-                            }
+                            attrs
+                                .entry(h.trim().to_string())
+                                .or_default()
+                                .entry(unit.clone())
+                                .or_default()
+                                .push((y, v.to_string()));
                         }
                     }
                 }
@@ -400,21 +422,44 @@ impl IndexData {
                 ),
             ));
         }
-        let mut data = Self::from_obs(obs, year, path, names, registry)?;
-        for (name, m) in attrs {
+        Ok(ParsedFile {
+            path: path.to_path_buf(),
+            obs,
+            names,
+            attrs,
+            sha256: crate::digest::sha256_file(path)?.0,
+        })
+    }
+
+    /// The data of analysis year `year` (default: the latest): its values, the latest
+    /// earlier ones, and each unit's group attributes from its latest row at or before the
+    /// year (the first row among rows of the same year).
+    pub fn data(&self, year: Option<i32>, registry: &Registry) -> Result<IndexData> {
+        let mut data = IndexData::from_obs(
+            self.obs.clone(),
+            year,
+            &self.path,
+            self.names.clone(),
+            registry,
+        )?;
+        for (name, m) in &self.attrs {
             let v = data
                 .units
                 .iter()
                 .map(|u| {
-                    m.get(u)
-                        .filter(|(y, _)| y.is_none() || *y <= data.year)
-                        .map(|(_, v)| v.clone())
+                    let mut best: Option<&(Option<i32>, String)> = None;
+                    for e in m.get(u).into_iter().flatten() {
+                        if (e.0.is_none() || e.0 <= data.year) && best.is_none_or(|b| e.0 > b.0) {
+                            best = Some(e);
+                        }
+                    }
+                    best.map(|(_, v)| v.clone())
                 })
                 .collect();
-            data.attributes.insert(name, v);
+            data.attributes.insert(name.clone(), v);
         }
-        data.source = path.display().to_string();
-        data.sha256 = crate::digest::sha256_file(path)?.0;
+        data.source = self.path.display().to_string();
+        data.sha256 = self.sha256.clone();
         data.strict_columns = true;
         Ok(data)
     }
