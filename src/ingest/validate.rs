@@ -175,18 +175,26 @@ impl Statement {
     }
 }
 
-/// Finds duplicates and conflicts inside one file (METHODOLOGY section 4) by sorting one
-/// compact record per accepted row at the end: cheaper than a hash map probed per row.
+/// Finds duplicates and conflicts inside one file (METHODOLOGY section 4) from one compact
+/// record per accepted row, kept until the file is read:
 /// - every row of a (city, data point, year) after the first with the same canonical value
 ///   is a duplicate of the first;
 /// - when the values differ, every row of that key is rejected as conflicting.
+///
+/// Keys are first marked in a bitmap over the (city, data point, year) space the records
+/// span, one pass in any order: a key marked twice is repeated, and only the records of
+/// repeated keys are sorted and grouped (none, in a clean file). When that space would
+/// need more than [`DENSE_BITMAP_BYTES`], every record is sorted and merged instead.
 #[derive(Debug, Default)]
 pub struct Dedupe {
     rows: Vec<(u64, u64, u64)>,
-    /// Sorted runs of records, merged at the end: each worker sorts its own chunk's
-    /// records, and no vector of every record is ever built.
+    /// Runs of records in the order they came; no vector of every record is ever built.
     parts: Vec<Vec<(u64, u64, u64)>>,
 }
+
+/// The largest bitmap [`Dedupe::finish`] allocates to mark keys (64 MiB: 33 961 registry
+/// cities x 256 data points x 60 years); beyond it records are sorted instead.
+pub const DENSE_BITMAP_BYTES: u64 = 64 << 20;
 
 impl Dedupe {
     /// Record an accepted row: its key, line and canonical value.
@@ -200,10 +208,9 @@ impl Dedupe {
     }
 
     /// Append records made elsewhere ((key, line, value bits), as [`Self::push`] keeps
-    /// them), sorting them on the caller's thread.
-    pub fn extend_records(&mut self, mut records: Vec<(u64, u64, u64)>) {
+    /// them).
+    pub fn extend_records(&mut self, records: Vec<(u64, u64, u64)>) {
         if !records.is_empty() {
-            records.sort_unstable();
             self.parts.push(records);
         }
     }
@@ -214,18 +221,94 @@ impl Dedupe {
         self.parts.extend(other.parts);
     }
 
+    /// The records of keys that occur more than once, sorted; None when the key space is
+    /// too large for a bitmap ([`DENSE_BITMAP_BYTES`]).
+    fn repeated(&self, bitmap_bytes: u64) -> Option<Vec<Record>> {
+        let records = || self.parts.iter().flatten();
+        let (mut city_max, mut dp_max, mut year_min, mut year_max) = (0u64, 0u64, u16::MAX, 0u16);
+        for r in records() {
+            city_max = city_max.max(r.0 >> 32);
+            dp_max = dp_max.max((r.0 >> 16) & 0xffff);
+            let y = (r.0 & 0xffff) as u16;
+            year_min = year_min.min(y);
+            year_max = year_max.max(y);
+        }
+        if year_min > year_max {
+            return Some(Vec::new());
+        }
+        let span = u64::from(year_max - year_min) + 1;
+        let dps = dp_max + 1;
+        let bits = (city_max + 1)
+            .checked_mul(dps)
+            .and_then(|n| n.checked_mul(span))
+            .filter(|&n| n.div_ceil(8) <= bitmap_bytes)?;
+        let index = |key: u64| {
+            (((key >> 32) * dps + ((key >> 16) & 0xffff)) * span
+                + u64::from((key & 0xffff) as u16 - year_min)) as usize
+        };
+        let mut seen = vec![0u64; bits.div_ceil(64) as usize];
+        let mut twice: Vec<u64> = Vec::new();
+        for r in records() {
+            let i = index(r.0);
+            let (word, bit) = (i / 64, 1u64 << (i % 64));
+            if seen[word] & bit != 0 {
+                twice.push(r.0);
+            }
+            seen[word] |= bit;
+        }
+        if twice.is_empty() {
+            return Some(Vec::new());
+        }
+        // the same bitmap, now marking only the repeated keys
+        seen.iter_mut().for_each(|w| *w = 0);
+        for &k in &twice {
+            let i = index(k);
+            seen[i / 64] |= 1u64 << (i % 64);
+        }
+        let mut out: Vec<Record> = records()
+            .filter(|r| {
+                let i = index(r.0);
+                seen[i / 64] & (1u64 << (i % 64)) != 0
+            })
+            .copied()
+            .collect();
+        out.sort_unstable();
+        Some(out)
+    }
+
     /// Lines to reject, with the reason. `line_word` is "line", "record" or "row".
     pub fn finish(
+        self,
+        catalog: &Catalog,
+        registry: &Registry,
+        line_word: &str,
+    ) -> FxHashMap<u64, Problem> {
+        self.finish_within(DENSE_BITMAP_BYTES, catalog, registry, line_word)
+    }
+
+    /// [`Self::finish`] with a bitmap of at most `bitmap_bytes`.
+    fn finish_within(
         mut self,
+        bitmap_bytes: u64,
         catalog: &Catalog,
         registry: &Registry,
         line_word: &str,
     ) -> FxHashMap<u64, Problem> {
         let rows = std::mem::take(&mut self.rows);
         self.extend_records(rows);
-        // the sorted runs walked as one sorted sequence (records are unique: every line
-        // appears once)
-        let mut sorted = KMerge::new(&self.parts).peekable();
+        // every record sorted, merged from sorted runs (records are unique: every line
+        // appears once), or only those of repeated keys
+        let repeated = self.repeated(bitmap_bytes);
+        let sorted: Box<dyn Iterator<Item = Record> + '_> = match repeated {
+            Some(r) => Box::new(r.into_iter()),
+            None => {
+                for p in &mut self.parts {
+                    p.sort_unstable();
+                }
+                Box::new(KMerge::new(&self.parts))
+            }
+        };
+        let mut sorted = sorted.peekable();
         let mut out = FxHashMap::default();
         let mut group: Vec<(u64, u64, u64)> = Vec::new();
         while let Some(first) = sorted.next() {
@@ -1178,6 +1261,13 @@ mod tests {
     /// different runs are found, each with its first line.
     #[test]
     fn dedupe_finds_repeats_across_the_halves_of_a_large_file() {
+        // by the bitmap, and by sorting every record (a key space beyond any bitmap)
+        for bitmap_bytes in [DENSE_BITMAP_BYTES, 0] {
+            repeats_across_runs(bitmap_bytes);
+        }
+    }
+
+    fn repeats_across_runs(bitmap_bytes: u64) {
         let units = UnitRegistry::embedded().unwrap();
         let catalog = Catalog::embedded(&units).unwrap();
         let registry = Registry::embedded().unwrap();
@@ -1203,7 +1293,7 @@ mod tests {
         // a repeat of line 1 (key n-1) at the end, and a conflict for line n's key
         d.push(key(n - 1), n + 1, (n - 1) as f64);
         d.push(key(0), n + 2, 1.5);
-        let out = d.finish(&catalog, &registry, "row");
+        let out = d.finish_within(bitmap_bytes, &catalog, &registry, "row");
         assert_eq!(out.len(), 3, "{out:?}");
         assert_eq!(
             out[&(n + 1)].reason,
@@ -1217,5 +1307,40 @@ mod tests {
             "{}",
             out[&(n + 2)].reason
         );
+    }
+
+    /// The bitmap and the sort agree on any records: random keys in a small space (many
+    /// repeats, equal and different values), handed over in runs of random length.
+    #[test]
+    fn dedupe_by_bitmap_equals_dedupe_by_sorting() {
+        let units = UnitRegistry::embedded().unwrap();
+        let catalog = Catalog::embedded(&units).unwrap();
+        let registry = Registry::embedded().unwrap();
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |m: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % m
+        };
+        for _ in 0..20 {
+            let (mut a, mut b) = (Dedupe::default(), Dedupe::default());
+            let mut part = Vec::new();
+            for line in 1..=2_000u64 {
+                let key = pack_key(next(7) as usize, next(5) as usize, 2015 + next(4) as i32);
+                let rec = (key, line, (next(2) as f64).to_bits());
+                part.push(rec);
+                if next(100) == 0 {
+                    a.extend_records(part.clone());
+                    b.extend_records(std::mem::take(&mut part));
+                }
+            }
+            a.extend_records(part.clone());
+            b.extend_records(part);
+            let by_bitmap = a.finish_within(DENSE_BITMAP_BYTES, &catalog, &registry, "line");
+            let by_sorting = b.finish_within(0, &catalog, &registry, "line");
+            assert!(!by_bitmap.is_empty());
+            assert_eq!(by_bitmap, by_sorting);
+        }
     }
 }
