@@ -16,9 +16,12 @@ use crate::schema::{raw as col, rejected as rcol};
 
 /// Rows buffered before a row group is written.
 pub const FLUSH_ROWS: usize = 131_072;
-/// Compression of raw batches: Snappy, Parquet's common default, costs a fraction of zstd's
-/// CPU time at ingest (measured: ingest is CPU-bound) for somewhat larger files.
-pub const RAW_COMPRESSION: ParquetCompression = ParquetCompression::Snappy;
+/// Compression of raw batches: none. Ingest is CPU-bound and `run` reads every batch whole,
+/// so the encoding cheapest to write and read wins: at 10.3 M Parquet rows Snappy cost 0.2 s
+/// of ingest's 2.6-2.8 s of CPU (about 0.15 s of its wall time) and LZ4 as much, for files
+/// of 119 MB instead of 218 MB (docs/performance.md). The dictionary and RLE encodings of
+/// the columns stay.
+pub const RAW_COMPRESSION: ParquetCompression = ParquetCompression::Uncompressed;
 /// Frames at least this large are written as their own row group.
 pub const MIN_ROW_GROUP: usize = 32_768;
 
@@ -283,7 +286,7 @@ impl BatchWriter {
             path: path.to_path_buf(),
             batch_id: batch_id.to_string(),
             source_file: source_file.to_string(),
-            buf: Buffers::with_capacity(FLUSH_ROWS),
+            buf: Buffers::with_capacity(0),
             tx: None,
             handle: None,
             metadata,
@@ -338,10 +341,12 @@ impl BatchWriter {
     }
 
     fn frame(&mut self) -> Result<DataFrame> {
-        let b = std::mem::replace(&mut self.buf, Buffers::with_capacity(FLUSH_ROWS));
         let mut frames = std::mem::take(&mut self.pending);
         self.pending_rows = 0;
-        if !b.is_empty() {
+        if !self.buf.is_empty() {
+            // the row path fills whole buffers: the next one is allocated whole (the
+            // columnar path appends frames and never allocates one)
+            let b = std::mem::replace(&mut self.buf, Buffers::with_capacity(FLUSH_ROWS));
             let df = b.into_frame(&self.batch_id, &self.source_file, &self.path)?;
             frames.push(
                 self.types
