@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
+use super::raw_writer::{RawWriter, TextEncoding};
 use super::read::{FIELD_NAMES, RawRow, field};
 use super::validate::{Accepted, Problem};
 use crate::catalog::{Catalog, UnitRegistry};
@@ -40,6 +41,18 @@ pub const DICTIONARY_COLUMNS: [&str; 7] = [
     col::UNIT,
     col::UNIT_REPORTED,
     col::QUALITY,
+];
+
+/// How the raw batch's free-text columns are written ([`RawWriter`]) instead of by Polars'
+/// writer, which hashed every value to build a dictionary (a fifth of ingest's CPU time):
+/// mostly distinct or mostly missing text plain, text repeated row after row (`source`,
+/// the `conversion` of a unit) as a dictionary built by runs.
+pub const TEXT_ENCODINGS: [(&str, TextEncoding); 5] = [
+    (col::VALUE_REPORTED, TextEncoding::Plain),
+    (col::DENOMINATOR, TextEncoding::Plain),
+    (col::NOTES, TextEncoding::Plain),
+    (col::SOURCE, TextEncoding::Runs),
+    (col::CONVERSION, TextEncoding::Runs),
 ];
 
 /// The categorical types of one batch's [`DICTIONARY_COLUMNS`], each with a mapping of its
@@ -376,33 +389,36 @@ impl BatchWriter {
         if self.tx.is_none() {
             let (tx, rx) = std::sync::mpsc::sync_channel::<DataFrame>(2);
             let path = self.path.clone();
-            let kv = KeyValueMetadata::from_static(self.metadata.clone());
+            let kv = self.metadata.clone();
             let handle = std::thread::spawn(move || -> Result<()> {
                 let mut w = None;
                 for df in rx {
                     if w.is_none() {
                         let f = File::create(&path).at(&path)?;
                         w = Some(
-                            ParquetWriter::new(BufWriter::with_capacity(1 << 20, f))
-                                .with_compression(RAW_COMPRESSION)
-                                .with_key_value_metadata(Some(kv.clone()))
-                                .batched(df.schema())
-                                .map_err(|e| Error::polars(&path, e))?,
+                            RawWriter::new(
+                                BufWriter::with_capacity(1 << 20, f),
+                                df.schema(),
+                                &TEXT_ENCODINGS,
+                                RAW_COMPRESSION,
+                                kv.clone(),
+                            )
+                            .map_err(|e| Error::polars(&path, e))?,
                         );
                     }
                     w.as_mut()
                         .expect("created above")
-                        .write_batch(&df)
+                        .write(&df)
                         .map_err(|e| Error::polars(&path, e))?;
                 }
                 if let Some(w) = w {
-                    w.finish().map_err(|e| Error::polars(&path, e))?;
-                    File::options()
-                        .read(true)
-                        .open(&path)
-                        .at(&path)?
-                        .sync_all()
+                    let f = w
+                        .finish()
+                        .map_err(|e| Error::polars(&path, e))?
+                        .into_inner()
+                        .map_err(|e| e.into_error())
                         .at(&path)?;
+                    f.sync_all().at(&path)?;
                 }
                 Ok(())
             });

@@ -20,6 +20,7 @@ pub mod batch;
 pub mod columnar;
 pub mod json_numbers;
 pub mod parquet_guard;
+pub mod raw_writer;
 pub mod read;
 pub mod validate;
 pub mod xlsx;
