@@ -106,55 +106,72 @@ impl<W: Write> RawWriter<W> {
         })
     }
 
-    /// Write `df` (of the writer's schema), one row group per chunk.
+    /// Write `df` (of the writer's schema) as one row group.
     pub fn write(&mut self, df: &DataFrame) -> PolarsResult<()> {
-        for batch in df.iter_chunks(CompatLevel::newest(), false) {
-            let rows = batch.len();
-            if rows == 0 {
-                continue;
-            }
-            let mut columns = Vec::with_capacity(self.fields.len());
-            for (((array, type_), encoding), text) in batch
-                .columns()
-                .iter()
-                .zip(&self.fields)
-                .zip(&self.encodings)
-                .zip(&self.text)
-            {
-                let runs;
-                let (array, encoding): (&dyn Array, &[Encoding]) = match text {
-                    None => (array.as_ref(), encoding),
-                    Some(TextEncoding::Plain) => (array.as_ref(), &[Encoding::Plain]),
-                    Some(TextEncoding::Runs) => {
-                        let a = array
-                            .as_any()
-                            .downcast_ref::<Utf8ViewArray>()
-                            .expect("a text column is Utf8View");
-                        match dictionary_by_runs(a)? {
-                            Some(d) => {
-                                runs = d;
-                                (&runs, &[Encoding::RleDictionary])
-                            }
-                            None => (array.as_ref(), &[Encoding::Plain]),
-                        }
-                    }
-                };
-                for pages in array_to_columns(array, type_.clone(), self.options, encoding)? {
-                    let pages = pages.map(|page| {
-                        page.map_err(|e| {
-                            ParquetError::FeatureNotSupported(format!("reraised in polars: {e}"))
-                        })
-                    });
-                    let compressed =
-                        Compressor::new_from_vec(pages, self.options.compression, vec![])
-                            .map_err(PolarsError::from);
-                    columns.push(Ok(DynStreamingIterator::new(compressed)));
-                }
-            }
-            self.writer
-                .write(rows as u64, DynIter::new(columns.into_iter()))?;
+        let rows = df.height();
+        if rows == 0 {
+            return Ok(());
         }
-        Ok(())
+        let mut df = df.clone();
+        df.rechunk_mut_par();
+        // the text columns' statistics (the min and max of every `value_reported`) are
+        // never read; their null counts are kept
+        let text_options = WriteOptions {
+            statistics: StatisticsOptions {
+                min_value: false,
+                max_value: false,
+                ..self.options.statistics
+            },
+            ..self.options
+        };
+        let mut columns = Vec::with_capacity(self.fields.len());
+        for (((column, type_), encoding), text) in df
+            .columns()
+            .iter()
+            .zip(&self.fields)
+            .zip(&self.encodings)
+            .zip(&self.text)
+        {
+            let series = column.as_materialized_series();
+            let array: Box<dyn Array> = match series.dtype() {
+                DataType::Categorical(_, mapping) => {
+                    let codes = series.to_physical_repr();
+                    let codes = codes.u32()?;
+                    Box::new(dictionary_of_codes(codes.downcast_as_array(), mapping))
+                }
+                _ => series.to_arrow(0, CompatLevel::newest()),
+            };
+            let runs;
+            let (array, encoding, options): (&dyn Array, &[Encoding], _) = match text {
+                None => (array.as_ref(), encoding, self.options),
+                Some(TextEncoding::Plain) => (array.as_ref(), &[Encoding::Plain], text_options),
+                Some(TextEncoding::Runs) => {
+                    let a = array
+                        .as_any()
+                        .downcast_ref::<Utf8ViewArray>()
+                        .expect("a text column is Utf8View");
+                    match dictionary_by_runs(a)? {
+                        Some(d) => {
+                            runs = d;
+                            (&runs, &[Encoding::RleDictionary], text_options)
+                        }
+                        None => (array.as_ref(), &[Encoding::Plain], text_options),
+                    }
+                }
+            };
+            for pages in array_to_columns(array, type_.clone(), options, encoding)? {
+                let pages = pages.map(|page| {
+                    page.map_err(|e| {
+                        ParquetError::FeatureNotSupported(format!("reraised in polars: {e}"))
+                    })
+                });
+                let compressed = Compressor::new_from_vec(pages, options.compression, vec![])
+                    .map_err(PolarsError::from);
+                columns.push(Ok(DynStreamingIterator::new(compressed)));
+            }
+        }
+        self.writer
+            .write(rows as u64, DynIter::new(columns.into_iter()))
     }
 
     /// Write the footer (the Arrow schema first, then the caller's metadata) and return the
@@ -223,6 +240,60 @@ fn dictionary_by_runs(array: &Utf8ViewArray) -> PolarsResult<Option<DictionaryAr
     .map(Some)
 }
 
+/// The codes of a categorical column as a dictionary array holding the texts it uses, in
+/// the order of first use (what Polars' own export builds, through a hash set probed per
+/// row; here a table indexed by code, and a run of equal codes costs one comparison).
+fn dictionary_of_codes(
+    codes: &PrimitiveArray<u32>,
+    mapping: &CategoricalMapping,
+) -> DictionaryArray<u32> {
+    const UNSET: u32 = u32::MAX;
+    let mut local = vec![UNSET; mapping.num_cats_upper_bound()];
+    let mut values = MutableBinaryViewArray::<str>::new();
+    let mut last = (UNSET, 0u32);
+    let valid = |i: usize| codes.validity().is_none_or(|v| v.get_bit(i));
+    let keys: Vec<u32> = codes
+        .values_iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            if c == last.0 {
+                return last.1;
+            }
+            if !valid(i) {
+                // a null's code is no category's
+                return 0;
+            }
+            let slot = &mut local[c as usize];
+            if *slot == UNSET {
+                *slot = values.len() as u32;
+                values.push_value(mapping.cat_to_str(c).unwrap_or_default());
+            }
+            last = (c, *slot);
+            *slot
+        })
+        .collect();
+    if values.len() == 0 {
+        // every row null: key 0 must still index a value
+        values.push_value("");
+    }
+    let keys = PrimitiveArray::<u32>::new(
+        ArrowDataType::UInt32,
+        keys.into(),
+        codes.validity().cloned(),
+    );
+    let values: Utf8ViewArray = values.into();
+    DictionaryArray::try_new(
+        ArrowDataType::Dictionary(
+            IntegerType::UInt32,
+            Box::new(ArrowDataType::Utf8View),
+            false,
+        ),
+        keys,
+        values.boxed(),
+    )
+    .expect("keys index the values")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,7 +320,8 @@ mod tests {
         ));
         let long = "a source longer than twelve bytes";
         let mut df = df![
-            "id" => ["a", "b", "a", "c"],
+            "id" => [Some("a"), Some("b"), Some("a"), None],
+            "none" => [None::<&str>, None, None, None],
             "text" => [Some("1.5"), None, Some("1.5"), Some("2")],
             "source" => [Some(long), Some(long), None, Some("short")],
             "distinct" => ["w", "x", "y", "z"],
@@ -257,6 +329,7 @@ mod tests {
         ]
         .unwrap();
         df.apply("id", |c| c.cast(&cats).unwrap()).unwrap();
+        df.apply("none", |c| c.cast(&cats).unwrap()).unwrap();
         let text = [
             ("text", TextEncoding::Plain),
             ("source", TextEncoding::Runs),
