@@ -1,5 +1,6 @@
-//! The Parquet writer of raw batches: Polars' own writer, except for the encoding of the
-//! free-text columns.
+//! The Parquet writer of raw batches and of `run`'s tables: Polars' own writer, except for
+//! the encoding of the raw batch's free-text columns and for how categorical columns are
+//! exported ([`dictionary_of_codes`]).
 //!
 //! Polars' writer tries a dictionary for every string column: it estimates the column's
 //! cardinality and then hashes and compares every value of every row group to build one.

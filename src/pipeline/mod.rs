@@ -43,6 +43,7 @@ use serde::Serialize;
 use crate::catalog::Catalog;
 use crate::config::{AttainmentMethod, Config};
 use crate::error::{Error, IoContext, Result};
+use crate::ingest::raw_writer::RawWriter;
 use crate::maturity::{levels as maturity, matrix};
 use crate::registry::Registry;
 use crate::schema::derived as d;
@@ -769,13 +770,20 @@ pub fn write_table_as(
     // buffered: the writer emits many small pieces (page headers, pages), and a system
     // call per piece cost more than the encoding; hashed on the way (reading the file back
     // to hash it was a tenth of the writers' time)
-    let mut w = crate::digest::HashingWriter::new(std::io::BufWriter::with_capacity(1 << 20, f));
-    ParquetWriter::new(&mut w)
-        .with_compression(ParquetCompression::Snappy)
-        .with_row_group_size(Some(256 * 1024))
-        .finish(&mut df)
-        .map_err(|e| Error::polars(&path, e))?;
-    let (w, sha) = w.finish();
+    let w = crate::digest::HashingWriter::new(std::io::BufWriter::with_capacity(1 << 20, f));
+    // the raw batch writer: the encodings of Polars' writer, with categorical columns
+    // exported without a hash probe per row (crate::ingest::raw_writer)
+    const ROW_GROUP: usize = 256 * 1024;
+    let pe = |e| Error::polars(&path, e);
+    let mut out =
+        RawWriter::new(w, df.schema(), &[], ParquetCompression::Snappy, vec![]).map_err(pe)?;
+    df.rechunk_mut_par();
+    let mut offset = 0;
+    while offset < df.height() {
+        out.write(&df.slice(offset as i64, ROW_GROUP)).map_err(pe)?;
+        offset += ROW_GROUP;
+    }
+    let (w, sha) = out.finish().map_err(pe)?.finish();
     let f = w.into_inner().map_err(|e| e.into_error()).at(&tmp)?;
     f.sync_all().at(&tmp)?;
     drop(f);
