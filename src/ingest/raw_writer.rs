@@ -135,7 +135,9 @@ impl<W: Write> RawWriter<W> {
         {
             let series = column.as_materialized_series();
             let array: Box<dyn Array> = match series.dtype() {
-                DataType::Categorical(_, mapping) => {
+                DataType::Categorical(_, mapping)
+                    if series.dtype().cat_physical().ok() == Some(CategoricalPhysical::U32) =>
+                {
                     let codes = series.to_physical_repr();
                     let codes = codes.u32()?;
                     Box::new(dictionary_of_codes(codes.downcast_as_array(), mapping))
@@ -263,6 +265,9 @@ fn dictionary_of_codes(
             if !valid(i) {
                 // a null's code is no category's
                 return 0;
+            }
+            if c as usize >= local.len() {
+                local.resize(c as usize + 1, UNSET);
             }
             let slot = &mut local[c as usize];
             if *slot == UNSET {
