@@ -24,6 +24,7 @@ use polars::prelude::*;
 use polars_arrow::array::{
     Array, DictionaryArray, MutableBinaryViewArray, PrimitiveArray, Utf8ViewArray, View,
 };
+use polars_arrow::bitmap::Bitmap;
 use polars_arrow::datatypes::{ArrowDataType, IntegerType};
 use polars_parquet::read::ParquetError;
 use polars_parquet::write::{
@@ -153,7 +154,7 @@ impl<W: Write> RawWriter<W> {
                         .as_any()
                         .downcast_ref::<Utf8ViewArray>()
                         .expect("a text column is Utf8View");
-                    match dictionary_by_runs(a)? {
+                    match dictionary_by_runs(a) {
                         Some(d) => {
                             runs = d;
                             (&runs, &[Encoding::RleDictionary], text_options)
@@ -191,7 +192,7 @@ impl<W: Write> RawWriter<W> {
 /// equals the previous value's (same length and inline bytes, or the same bytes of the same
 /// buffer) takes its code without hashing; other values are looked up by their text. None
 /// when more than half of the values are distinct (then plain encoding is smaller).
-fn dictionary_by_runs(array: &Utf8ViewArray) -> PolarsResult<Option<DictionaryArray<u32>>> {
+fn dictionary_by_runs(array: &Utf8ViewArray) -> Option<DictionaryArray<u32>> {
     let views = array.views();
     let mut keys: Vec<u32> = Vec::with_capacity(array.len());
     let mut values = MutableBinaryViewArray::<str>::new();
@@ -214,7 +215,7 @@ fn dictionary_by_runs(array: &Utf8ViewArray) -> PolarsResult<Option<DictionaryAr
             Some(&k) => k,
             None => {
                 if 2 * (index.len() + 1) > array.len() {
-                    return Ok(None);
+                    return None;
                 }
                 let k = index.len() as u32;
                 values.push_value(text);
@@ -225,22 +226,7 @@ fn dictionary_by_runs(array: &Utf8ViewArray) -> PolarsResult<Option<DictionaryAr
         last = Some((view, k));
         keys.push(k);
     }
-    let keys = PrimitiveArray::<u32>::new(
-        ArrowDataType::UInt32,
-        keys.into(),
-        array.validity().cloned(),
-    );
-    let values: Utf8ViewArray = values.into();
-    DictionaryArray::try_new(
-        ArrowDataType::Dictionary(
-            IntegerType::UInt32,
-            Box::new(ArrowDataType::Utf8View),
-            false,
-        ),
-        keys,
-        values.boxed(),
-    )
-    .map(Some)
+    Some(text_dictionary(keys, array.validity(), values))
 }
 
 /// The codes of a categorical column as a dictionary array holding the texts it uses, in
@@ -278,15 +264,21 @@ fn dictionary_of_codes(
             *slot
         })
         .collect();
+    text_dictionary(keys, codes.validity(), values)
+}
+
+/// A dictionary array of texts from its keys (one per row, any value where `validity` says
+/// null) and its values.
+fn text_dictionary(
+    keys: Vec<u32>,
+    validity: Option<&Bitmap>,
+    mut values: MutableBinaryViewArray<str>,
+) -> DictionaryArray<u32> {
     if values.len() == 0 {
         // every row null: key 0 must still index a value
         values.push_value("");
     }
-    let keys = PrimitiveArray::<u32>::new(
-        ArrowDataType::UInt32,
-        keys.into(),
-        codes.validity().cloned(),
-    );
+    let keys = PrimitiveArray::<u32>::new(ArrowDataType::UInt32, keys.into(), validity.cloned());
     let values: Utf8ViewArray = values.into();
     DictionaryArray::try_new(
         ArrowDataType::Dictionary(
@@ -297,7 +289,7 @@ fn dictionary_of_codes(
         keys,
         values.boxed(),
     )
-    .expect("keys index the values")
+    .expect("every valid key indexes a value")
 }
 
 #[cfg(test)]
@@ -388,7 +380,7 @@ mod tests {
             m.push(v);
         }
         let a: Utf8ViewArray = m.into();
-        let d = dictionary_by_runs(&a).unwrap().unwrap();
+        let d = dictionary_by_runs(&a).unwrap();
         let keys: Vec<Option<u32>> = d.keys().iter().map(|k| k.copied()).collect();
         assert_eq!(keys, [Some(0), Some(0), None, Some(1), Some(0)]);
         let values = d.values().as_any().downcast_ref::<Utf8ViewArray>().unwrap();
@@ -397,6 +389,15 @@ mod tests {
         let distinct: Utf8ViewArray =
             MutableBinaryViewArray::<str>::from_values_iter(["a", "b", "c", "d"].into_iter())
                 .into();
-        assert!(dictionary_by_runs(&distinct).unwrap().is_none());
+        assert!(dictionary_by_runs(&distinct).is_none());
+
+        // a column of nulls only (a file without `source`)
+        let mut m = MutableBinaryViewArray::<str>::new();
+        for _ in 0..4 {
+            m.push_null();
+        }
+        let nulls: Utf8ViewArray = m.into();
+        let d = dictionary_by_runs(&nulls).unwrap();
+        assert_eq!(d.keys().null_count(), 4);
     }
 }

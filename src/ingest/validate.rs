@@ -192,8 +192,8 @@ pub struct Dedupe {
     parts: Vec<Vec<(u64, u64, u64)>>,
 }
 
-/// The largest bitmap [`Dedupe::finish`] allocates to mark keys (64 MiB: 33 961 registry
-/// cities x 256 data points x 60 years); beyond it records are sorted instead.
+/// The largest bitmap [`Dedupe::finish`] allocates to mark keys (64 MiB; 33 961 registry
+/// cities x 256 data points x 60 years take 62 MiB); beyond it records are sorted instead.
 pub const DENSE_BITMAP_BYTES: u64 = 64 << 20;
 
 impl Dedupe {
