@@ -1,21 +1,29 @@
-//! The Parquet writer of raw batches and of `run`'s tables: Polars' own writer, except for
-//! the encoding of the raw batch's free-text columns and for how categorical columns are
-//! exported ([`dictionary_of_codes`]).
+//! The Parquet writer of raw batches and of `run`'s tables: Polars' page encoders, with
+//! the choice of encoding for text and float columns, the min/max statistics of plain
+//! floats and the export of categorical columns ([`dictionary_of_codes`]) done here.
 //!
-//! Polars' writer tries a dictionary for every string column: it estimates the column's
-//! cardinality and then hashes and compares every value of every row group to build one.
-//! For `value_reported` (a number's text per row), `source` and `conversion` that was a
-//! fifth of ingest's CPU time at 10.3 M rows (2.5 s of user CPU, 1.9-2.1 s without those
-//! columns). Here a column is either
+//! Polars' writer tries a dictionary for every string and float column: it estimates the
+//! column's cardinality (hashing every value), then hashes and compares every value of
+//! every row group again to build one. For `value_reported` (a number's text per row),
+//! `source` and `conversion` that was a fifth of ingest's CPU time at 10.3 M rows, and for
+//! `run`'s tables a third of their writing time. Here a text column is either
 //! - plain-encoded ([`Encoding::Plain`]: the bytes copied), for text that is mostly distinct
-//!   (`value_reported`) or mostly missing (`denominator`, `notes`); or
-//! - dictionary-encoded by runs ([`dictionary_by_runs`]): a value equal to the one before
-//!   (the same 16-byte view) takes its code without hashing, so a `source` repeated on every
-//!   row costs one comparison per row, and stays a dictionary of one entry on disk.
+//!   (`value_reported`) or mostly missing (`denominator`, `notes`), as the caller names; or
+//! - dictionary-encoded by runs ([`dictionary_by_runs`], every text column the caller does
+//!   not name): a value equal to the one before (the same 16-byte view) takes its code
+//!   without hashing, so a `source` repeated on every row costs one comparison per row, and
+//!   stays a dictionary of one entry on disk. A column whose first values are mostly
+//!   distinct ([`mostly_distinct`]) is written plain without trying.
 //!
-//! Every other column keeps Polars' encodings (the dictionary-encoded ids, RLE booleans), its
-//! statistics, its Arrow schema in the footer (so Polars reads the categorical columns back
-//! as they were written) and the caller's key-value metadata.
+//! A float column goes to a dictionary of its values' bits ([`dictionary_of_floats`])
+//! unless mostly distinct; then it is written plain, with the min and max computed here
+//! ([`with_min_max`]: Polars' fold was 6 % of `run`'s CPU time).
+//!
+//! Every other column keeps Polars' encodings (the dictionary-encoded ids and integers, RLE
+//! booleans) and statistics; the file keeps its Arrow schema in the footer (so Polars reads
+//! the categorical columns back as they were written) and the caller's key-value metadata.
+//! Row groups can be encoded on several threads ([`RawWriter::encode`]) and written in
+//! order ([`RawWriter::write_encoded`]).
 
 use std::io::Write;
 
@@ -26,11 +34,12 @@ use polars_arrow::array::{
 };
 use polars_arrow::bitmap::Bitmap;
 use polars_arrow::datatypes::{ArrowDataType, IntegerType};
-use polars_parquet::read::ParquetError;
+use polars_parquet::parquet::CowBuffer;
+use polars_parquet::parquet::page::{DataPage, DataPageHeader};
 use polars_parquet::write::{
-    Compressor, DynIter, DynStreamingIterator, Encoding, FallibleStreamingIterator, FileWriter,
-    KeyValue, ParquetType, StatisticsOptions, Version, WriteOptions, array_to_columns,
-    schema_to_metadata_key,
+    CompressedPage, DynIter, DynStreamingIterator, Encoding, FallibleStreamingIterator, FileWriter,
+    KeyValue, Page, ParquetType, StatisticsOptions, Version, WriteOptions, array_to_columns,
+    compress, schema_to_metadata_key,
 };
 use rustc_hash::FxHashMap;
 
@@ -41,6 +50,32 @@ pub enum TextEncoding {
     Plain,
     /// A dictionary built by runs of equal values ([`dictionary_by_runs`]).
     Runs,
+}
+
+/// One row group encoded and compressed by [`RawWriter::encode`]: per column its pages.
+pub struct RowGroup {
+    rows: usize,
+    columns: Vec<Vec<CompressedPage>>,
+}
+
+/// The pages of one column of a [`RowGroup`], handed to the file writer one at a time.
+struct Pages {
+    pages: std::vec::IntoIter<CompressedPage>,
+    current: Option<CompressedPage>,
+}
+
+impl FallibleStreamingIterator for Pages {
+    type Item = CompressedPage;
+    type Error = PolarsError;
+
+    fn advance(&mut self) -> PolarsResult<()> {
+        self.current = self.pages.next();
+        Ok(())
+    }
+
+    fn get(&self) -> Option<&CompressedPage> {
+        self.current.as_ref()
+    }
 }
 
 /// A Parquet file written one frame (one or more row groups) at a time.
@@ -56,7 +91,8 @@ pub struct RawWriter<W: Write> {
 
 impl<W: Write> RawWriter<W> {
     /// A writer of frames of `schema` to `w`; the text columns named in `text` are written
-    /// as given there, `metadata` goes to the footer as key-value pairs.
+    /// as given there (the others by runs), `metadata` goes to the footer as key-value
+    /// pairs.
     pub fn new(
         w: W,
         schema: &Schema,
@@ -110,15 +146,41 @@ impl<W: Write> RawWriter<W> {
 
     /// Write `df` (of the writer's schema) as one row group.
     pub fn write(&mut self, df: &DataFrame) -> PolarsResult<()> {
+        let group = self.encode(df)?;
+        self.write_encoded(group)
+    }
+
+    /// Write a row group [`encode`](Self::encode)d by this writer (row groups go to the file
+    /// in the order they are written, whatever order they were encoded in).
+    pub fn write_encoded(&mut self, group: RowGroup) -> PolarsResult<()> {
+        if group.rows == 0 {
+            return Ok(());
+        }
+        let columns = group.columns.into_iter().map(|pages| {
+            Ok(DynStreamingIterator::new(Pages {
+                pages: pages.into_iter(),
+                current: None,
+            }))
+        });
+        self.writer.write(group.rows as u64, DynIter::new(columns))
+    }
+
+    /// `df` (of the writer's schema) encoded and compressed as one row group, not yet
+    /// written: several threads may encode row groups of one file at once.
+    pub fn encode(&self, df: &DataFrame) -> PolarsResult<RowGroup> {
         let rows = df.height();
         if rows == 0 {
-            return Ok(());
+            return Ok(RowGroup {
+                rows,
+                columns: Vec::new(),
+            });
         }
         let mut df = df.clone();
         df.rechunk_mut_par();
         // the text columns' statistics (the min and max of every `value_reported`) are
-        // never read; their null counts are kept
-        let text_options = WriteOptions {
+        // never read; their null counts are kept. Plain float columns get theirs from
+        // `with_min_max`.
+        let no_min_max = WriteOptions {
             statistics: StatisticsOptions {
                 min_value: false,
                 max_value: false,
@@ -145,37 +207,39 @@ impl<W: Write> RawWriter<W> {
                 }
                 _ => series.to_arrow(0, CompatLevel::newest()),
             };
-            let runs;
-            let (array, encoding, options): (&dyn Array, &[Encoding], _) = match text {
-                None => (array.as_ref(), encoding, self.options),
-                Some(TextEncoding::Plain) => (array.as_ref(), &[Encoding::Plain], text_options),
-                Some(TextEncoding::Runs) => {
-                    let a = array
-                        .as_any()
-                        .downcast_ref::<Utf8ViewArray>()
-                        .expect("a text column is Utf8View");
-                    match dictionary_by_runs(a) {
-                        Some(d) => {
-                            runs = d;
-                            (&runs, &[Encoding::RleDictionary], text_options)
-                        }
-                        None => (array.as_ref(), &[Encoding::Plain], text_options),
+            let dictionary;
+            let (array, encoding, options, floats): (&dyn Array, &[Encoding], _, _) =
+                match column_plan(array.as_ref(), *text) {
+                    Plan::AsPolars => (array.as_ref(), encoding, self.options, None),
+                    Plan::PlainText => (array.as_ref(), &[Encoding::Plain], no_min_max, None),
+                    Plan::PlainFloats(values) => {
+                        (array.as_ref(), &[Encoding::Plain], no_min_max, Some(values))
                     }
-                }
-            };
+                    Plan::Dictionary(d) => {
+                        dictionary = d;
+                        let options = if matches!(array.dtype(), ArrowDataType::Utf8View) {
+                            no_min_max
+                        } else {
+                            // the dictionary's min and max: as cheap as its length
+                            self.options
+                        };
+                        (&dictionary, &[Encoding::RleDictionary], options, None)
+                    }
+                };
             for pages in array_to_columns(array, type_.clone(), options, encoding)? {
-                let pages = pages.map(|page| {
-                    page.map_err(|e| {
-                        ParquetError::FeatureNotSupported(format!("reraised in polars: {e}"))
-                    })
-                });
-                let compressed = Compressor::new_from_vec(pages, options.compression, vec![])
-                    .map_err(PolarsError::from);
-                columns.push(Ok(DynStreamingIterator::new(compressed)));
+                let mut offset = 0;
+                let mut compressed = Vec::new();
+                for page in pages {
+                    let page = match &floats {
+                        Some(values) => with_min_max(page?, values, &mut offset),
+                        None => page?,
+                    };
+                    compressed.push(compress(page, Vec::new(), options.compression)?);
+                }
+                columns.push(compressed);
             }
         }
-        self.writer
-            .write(rows as u64, DynIter::new(columns.into_iter()))
+        Ok(RowGroup { rows, columns })
     }
 
     /// Write the footer (the Arrow schema first, then the caller's metadata) and return the
@@ -188,11 +252,204 @@ impl<W: Write> RawWriter<W> {
     }
 }
 
+/// How one column of one row group is encoded.
+enum Plan {
+    /// As Polars' writer encodes it (integers, booleans, categorical columns).
+    AsPolars,
+    /// Plain text, without min/max statistics.
+    PlainText,
+    /// Plain floats, with min/max statistics computed by [`with_min_max`].
+    PlainFloats(PrimitiveArray<f64>),
+    /// A dictionary built here ([`dictionary_by_runs`], [`dictionary_of_floats`]).
+    Dictionary(DictionaryArray<u32>),
+}
+
+/// The plan for `array`: text as `text` asks (a dictionary by runs when not asked), floats
+/// in a dictionary unless mostly distinct; everything else as Polars writes it.
+///
+/// Polars' writer decides on a dictionary for text and floats by estimating the column's
+/// cardinality (hashing every value) and then builds it by hashing every value again; at
+/// 5 000 cities that was a third of `run`'s writing time.
+fn column_plan(array: &dyn Array, text: Option<TextEncoding>) -> Plan {
+    match array.dtype() {
+        ArrowDataType::Utf8View => {
+            let a = array
+                .as_any()
+                .downcast_ref::<Utf8ViewArray>()
+                .expect("a Utf8View array");
+            match text {
+                Some(TextEncoding::Plain) => Plan::PlainText,
+                Some(TextEncoding::Runs) | None => match dictionary_by_runs(a) {
+                    Some(d) => Plan::Dictionary(d),
+                    None => Plan::PlainText,
+                },
+            }
+        }
+        ArrowDataType::Float64 => {
+            let a = array
+                .as_any()
+                .downcast_ref::<PrimitiveArray<f64>>()
+                .expect("a Float64 array");
+            match dictionary_of_floats(a) {
+                Some(d) => Plan::Dictionary(d),
+                None => Plan::PlainFloats(a.clone()),
+            }
+        }
+        _ => Plan::AsPolars,
+    }
+}
+
+/// How many of the first values are sampled to tell a mostly distinct column.
+const SAMPLE: usize = 1024;
+
+/// Of the first [`SAMPLE`] valid values, more than three quarters are distinct (then a
+/// dictionary would not pay, and building one would hash half the column before giving
+/// up). False for a column of fewer valid values: the dictionary builders decide exactly.
+fn mostly_distinct<T: std::hash::Hash + Eq>(values: impl Iterator<Item = T>) -> bool {
+    let mut seen = rustc_hash::FxHashSet::default();
+    let mut n = 0usize;
+    for v in values.take(SAMPLE) {
+        seen.insert(v);
+        n += 1;
+    }
+    n == SAMPLE && 4 * seen.len() > 3 * n
+}
+
+/// `array` as a dictionary of its values by their bits (so `-0.0` and `0.0` stay apart),
+/// built by runs as [`dictionary_by_runs`] does. None when mostly distinct (sampled, then
+/// more than three quarters of the values), the threshold of Polars' writer.
+fn dictionary_of_floats(array: &PrimitiveArray<f64>) -> Option<DictionaryArray<u32>> {
+    if array.len() - array.null_count() == 0
+        || mostly_distinct(array.non_null_values_iter().map(f64::to_bits))
+    {
+        return None;
+    }
+    let valid = |i: usize| array.validity().is_none_or(|v| v.get_bit(i));
+    let mut keys: Vec<u32> = Vec::with_capacity(array.len());
+    let mut values: Vec<f64> = Vec::new();
+    let mut index: FxHashMap<u64, u32> = FxHashMap::default();
+    let mut last: Option<(u64, u32)> = None;
+    for (i, &v) in array.values().iter().enumerate() {
+        if !valid(i) {
+            keys.push(0);
+            continue;
+        }
+        let bits = v.to_bits();
+        if let Some((b, k)) = last
+            && b == bits
+        {
+            keys.push(k);
+            continue;
+        }
+        let k = match index.get(&bits) {
+            Some(&k) => k,
+            None => {
+                if 4 * (values.len() + 1) > 3 * array.len() {
+                    return None;
+                }
+                let k = values.len() as u32;
+                values.push(v);
+                index.insert(bits, k);
+                k
+            }
+        };
+        last = Some((bits, k));
+        keys.push(k);
+    }
+    let keys = PrimitiveArray::<u32>::new(
+        ArrowDataType::UInt32,
+        keys.into(),
+        array.validity().cloned(),
+    );
+    let values = PrimitiveArray::<f64>::from_vec(values);
+    Some(
+        DictionaryArray::try_new(
+            ArrowDataType::Dictionary(IntegerType::UInt32, Box::new(ArrowDataType::Float64), false),
+            keys,
+            values.boxed(),
+        )
+        .expect("every valid key indexes a value"),
+    )
+}
+
+/// `page` (the next data page of the plain float column `values`, `offset` rows in) with
+/// the min and max statistics Polars' writer would give it: NaN when the page holds a NaN,
+/// a zero minimum as `-0.0` and a zero maximum as `+0.0` (the Parquet specification), none
+/// when every value is null (the column chunk's statistics are reduced from the pages' by
+/// polars-parquet). Polars computes them with a scalar fold that walks the validity bit by
+/// bit (without its nightly-only `simd` feature): 6 % of `run`'s CPU time.
+fn with_min_max(page: Page, values: &PrimitiveArray<f64>, offset: &mut usize) -> Page {
+    let Page::Data(mut page) = page else {
+        return page;
+    };
+    let rows = page.num_values();
+    let slice = values.clone().sliced(*offset, rows);
+    *offset += rows;
+    let min_max = float_min_max(&slice);
+    let mut header = page.header().clone();
+    let statistics = match &mut header {
+        DataPageHeader::V1(h) => h.statistics.as_mut(),
+        DataPageHeader::V2(h) => h.statistics.as_mut(),
+    };
+    let Some(statistics) = statistics else {
+        return Page::Data(page);
+    };
+    let (min, max) = match min_max {
+        Some((min, max)) => (
+            Some((if min == 0.0 { -0.0 } else { min }).to_le_bytes().to_vec()),
+            Some(
+                (if max == 0.0 { 0.0f64 } else { max })
+                    .to_le_bytes()
+                    .to_vec(),
+            ),
+        ),
+        None => (None, None),
+    };
+    statistics.min_value = min;
+    statistics.max_value = max;
+    let buffer = std::mem::take(page.buffer_mut());
+    let descriptor = page.descriptor.clone();
+    Page::Data(DataPage::new(
+        header,
+        CowBuffer::Owned(buffer),
+        descriptor,
+        rows,
+    ))
+}
+
+/// The least and greatest valid value of `a` (both NaN when one is NaN); None when every
+/// value is null.
+fn float_min_max(a: &PrimitiveArray<f64>) -> Option<(f64, f64)> {
+    let (mut min, mut max, mut nan, mut any) = (f64::INFINITY, f64::NEG_INFINITY, false, false);
+    let mut see = |v: f64| {
+        any = true;
+        nan |= v.is_nan();
+        min = if v < min { v } else { min };
+        max = if v > max { v } else { max };
+    };
+    match a.validity().filter(|v| v.unset_bits() > 0) {
+        None => a.values().iter().for_each(|&v| see(v)),
+        Some(validity) => a.values().iter().zip(validity.iter()).for_each(|(&v, ok)| {
+            if ok {
+                see(v)
+            }
+        }),
+    }
+    match (any, nan) {
+        (false, _) => None,
+        (true, true) => Some((f64::NAN, f64::NAN)),
+        (true, false) => Some((min, max)),
+    }
+}
+
 /// `array` as a dictionary array whose dictionary is built by runs: a value whose view
 /// equals the previous value's (same length and inline bytes, or the same bytes of the same
 /// buffer) takes its code without hashing; other values are looked up by their text. None
 /// when more than half of the values are distinct (then plain encoding is smaller).
 fn dictionary_by_runs(array: &Utf8ViewArray) -> Option<DictionaryArray<u32>> {
+    if mostly_distinct(array.non_null_values_iter()) {
+        return None;
+    }
     let views = array.views();
     let mut keys: Vec<u32> = Vec::with_capacity(array.len());
     let mut values = MutableBinaryViewArray::<str>::new();
@@ -332,7 +589,7 @@ mod tests {
             ("text", TextEncoding::Plain),
             ("source", TextEncoding::Runs),
             ("distinct", TextEncoding::Runs),
-            // not text: written as Polars writes it
+            // not text: the encoding asked for does not apply
             ("n", TextEncoding::Plain),
         ];
         let mut w = RawWriter::new(
@@ -399,5 +656,176 @@ mod tests {
         let nulls: Utf8ViewArray = m.into();
         let d = dictionary_by_runs(&nulls).unwrap();
         assert_eq!(d.keys().null_count(), 4);
+    }
+
+    /// The min and max statistics of every (row group, column) of the Parquet file `path`,
+    /// as DuckDB reads them.
+    fn min_max(path: &std::path::Path) -> Vec<(i64, String, Option<String>, Option<String>)> {
+        let conn = duckdb::Connection::open_in_memory().unwrap();
+        let mut stmt = conn
+            .prepare(
+                "SELECT row_group_id, path_in_schema, stats_min_value, stats_max_value \
+                 FROM parquet_metadata(?) ORDER BY 1, 2",
+            )
+            .unwrap();
+        stmt.query_map([path.to_string_lossy().to_string()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+    }
+
+    /// Float columns: mostly distinct row groups are written plain with min/max statistics
+    /// computed here, and a reader sees the same statistics as in the file Polars' own
+    /// writer makes (nulls skipped, a zero minimum -0.0 and a zero maximum +0.0, none with
+    /// a NaN or for nulls only); a repeated value goes to a dictionary; every value reads
+    /// back bit for bit.
+    #[test]
+    fn float_columns_get_polars_statistics_and_a_dictionary_when_repeated() {
+        let nan = f64::NAN;
+        let x: Vec<Option<f64>> = [
+            // plain, with a null
+            [
+                Some(1.5),
+                None,
+                Some(-2.0),
+                Some(4.0),
+                Some(5.0),
+                Some(6.0),
+                Some(7.0),
+                Some(8.0),
+            ],
+            // plain, the maximum a zero
+            [-1.0, -2.0, -3.0, -4.0, -5.0, -6.0, -7.0, 0.0].map(Some),
+            // plain, the minimum a zero
+            [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0].map(Some),
+            // nulls only
+            [None; 8],
+            // a NaN
+            [3.0, nan, 1.0, 2.0, 4.0, 5.0, 6.0, 7.0].map(Some),
+            // one value repeated: a dictionary
+            [
+                Some(7.0),
+                Some(7.0),
+                None,
+                Some(7.0),
+                Some(-0.0),
+                Some(7.0),
+                Some(0.0),
+                Some(7.0),
+            ],
+        ]
+        .concat();
+        let df = df!["x" => x].unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let ours = dir.path().join("ours.parquet");
+        let mut w = RawWriter::new(
+            Vec::new(),
+            df.schema(),
+            &[],
+            ParquetCompression::Uncompressed,
+            vec![],
+        )
+        .unwrap();
+        for rg in 0..6 {
+            w.write(&df.slice(rg * 8, 8)).unwrap();
+        }
+        let bytes = w.finish().unwrap();
+        std::fs::write(&ours, &bytes).unwrap();
+        let polars = dir.path().join("polars.parquet");
+        ParquetWriter::new(std::fs::File::create(&polars).unwrap())
+            .with_row_group_size(Some(8))
+            .finish(&mut df.clone())
+            .unwrap();
+
+        assert_eq!(min_max(&ours), min_max(&polars));
+        let ours_stats = min_max(&ours);
+        assert_eq!(ours_stats[1].3.as_deref(), Some("0.0"));
+        assert_eq!(ours_stats[2].2.as_deref(), Some("-0.0"));
+        assert_eq!(ours_stats[3].2, None);
+
+        let meta = polars_parquet::read::read_metadata(&mut std::io::Cursor::new(&bytes)).unwrap();
+        let plans: Vec<bool> = (0..6).map(|rg| dictionary(&meta, rg, "x")).collect();
+        assert_eq!(plans, [false, false, false, false, false, true]);
+
+        let back = ParquetReader::new(std::io::Cursor::new(bytes))
+            .finish()
+            .unwrap();
+        let bits = |df: &DataFrame| -> Vec<Option<u64>> {
+            df.column("x")
+                .unwrap()
+                .f64()
+                .unwrap()
+                .iter()
+                .map(|v| v.map(f64::to_bits))
+                .collect()
+        };
+        assert_eq!(bits(&back), bits(&df));
+    }
+
+    /// A text column not named is written as a dictionary by runs; a long mostly distinct
+    /// one is refused after the sample, before any dictionary is built.
+    #[test]
+    fn text_not_named_goes_to_a_dictionary_unless_the_sample_is_mostly_distinct() {
+        let repeated: Vec<&str> = ["on track", "off track"].repeat(SAMPLE);
+        let distinct: Vec<String> = (0..2 * SAMPLE).map(|i| format!("v{i}")).collect();
+        let df = df!["state" => repeated, "name" => distinct].unwrap();
+        let mut w = RawWriter::new(
+            Vec::new(),
+            df.schema(),
+            &[],
+            ParquetCompression::Snappy,
+            vec![],
+        )
+        .unwrap();
+        w.write(&df).unwrap();
+        let bytes = w.finish().unwrap();
+        let meta = polars_parquet::read::read_metadata(&mut std::io::Cursor::new(&bytes)).unwrap();
+        assert!(dictionary(&meta, 0, "state"));
+        assert!(!dictionary(&meta, 0, "name"));
+        let back = ParquetReader::new(std::io::Cursor::new(bytes))
+            .finish()
+            .unwrap();
+        assert!(back.equals_missing(&df));
+
+        assert!(mostly_distinct(0..SAMPLE as u64));
+        assert!(!mostly_distinct((0..SAMPLE as u64).map(|i| i % 700)));
+        // fewer values than the sample: left to the exact decision
+        assert!(!mostly_distinct(0..10u64));
+    }
+
+    /// Row groups encoded on other threads and written in order give the same bytes as
+    /// written one after the other.
+    #[test]
+    fn row_groups_encoded_apart_write_the_same_file() {
+        let df = df![
+            "n" => (0..100).map(|i| (i % 7) as f64).collect::<Vec<_>>(),
+            "t" => (0..100).map(|i| format!("t{}", i % 3)).collect::<Vec<_>>(),
+        ]
+        .unwrap();
+        let new = || {
+            RawWriter::new(
+                Vec::new(),
+                df.schema(),
+                &[],
+                ParquetCompression::Snappy,
+                vec![],
+            )
+            .unwrap()
+        };
+        let mut one = new();
+        one.write(&df.slice(0, 50)).unwrap();
+        one.write(&df.slice(50, 50)).unwrap();
+        let mut apart = new();
+        let groups: Vec<RowGroup> = std::thread::scope(|s| {
+            let a = s.spawn(|| apart.encode(&df.slice(0, 50)).unwrap());
+            let b = s.spawn(|| apart.encode(&df.slice(50, 50)).unwrap());
+            vec![a.join().unwrap(), b.join().unwrap()]
+        });
+        for g in groups {
+            apart.write_encoded(g).unwrap();
+        }
+        assert_eq!(one.finish().unwrap(), apart.finish().unwrap());
     }
 }
