@@ -43,13 +43,15 @@ use polars_parquet::write::{
 };
 use rustc_hash::FxHashMap;
 
-/// How a text column is written.
+/// How a caller asks a text or float column to be written (a column not named goes to a
+/// dictionary unless mostly distinct).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TextEncoding {
+pub enum ColumnEncoding {
     /// Parquet's plain encoding.
     Plain,
-    /// A dictionary built by runs of equal values ([`dictionary_by_runs`]).
-    Runs,
+    /// A dictionary unless mostly distinct: for text built by runs of equal values
+    /// ([`dictionary_by_runs`]), for floats by their bits ([`dictionary_of_floats`]).
+    Dictionary,
 }
 
 /// One row group encoded and compressed by [`RawWriter::encode`]: per column its pages.
@@ -83,20 +85,20 @@ pub struct RawWriter<W: Write> {
     writer: FileWriter<W>,
     fields: Vec<ParquetType>,
     encodings: Vec<Vec<Encoding>>,
-    /// Per column: how it is written when it is text (None: as Polars writes it).
-    text: Vec<Option<TextEncoding>>,
+    /// Per column: how the caller asks it to be written (text and floats only).
+    asked: Vec<Option<ColumnEncoding>>,
     options: WriteOptions,
     metadata: Vec<KeyValue>,
 }
 
 impl<W: Write> RawWriter<W> {
-    /// A writer of frames of `schema` to `w`; the text columns named in `text` are written
-    /// as given there (the others by runs), `metadata` goes to the footer as key-value
-    /// pairs.
+    /// A writer of frames of `schema` to `w`; the text and float columns named in `asked`
+    /// are written as given there (the others to a dictionary unless mostly distinct),
+    /// `metadata` goes to the footer as key-value pairs.
     pub fn new(
         w: W,
         schema: &Schema,
-        text: &[(&str, TextEncoding)],
+        asked: &[(&str, ColumnEncoding)],
         compression: ParquetCompression,
         metadata: Vec<(String, String)>,
     ) -> PolarsResult<Self> {
@@ -110,12 +112,13 @@ impl<W: Write> RawWriter<W> {
             })
             .collect();
         let encodings: Vec<Vec<Encoding>> = get_encodings(&arrow).iter().cloned().collect();
-        let text = arrow
+        let asked = arrow
             .iter_values()
             .map(|f| {
-                text.iter()
+                asked
+                    .iter()
                     .find(|(n, _)| *n == f.name.as_str())
-                    .filter(|_| f.dtype == ArrowDataType::Utf8View)
+                    .filter(|_| matches!(f.dtype, ArrowDataType::Utf8View | ArrowDataType::Float64))
                     .map(|(_, e)| *e)
             })
             .collect();
@@ -138,7 +141,7 @@ impl<W: Write> RawWriter<W> {
             writer,
             fields,
             encodings,
-            text,
+            asked,
             options,
             metadata,
         })
@@ -189,12 +192,12 @@ impl<W: Write> RawWriter<W> {
             ..self.options
         };
         let mut columns = Vec::with_capacity(self.fields.len());
-        for (((column, type_), encoding), text) in df
+        for (((column, type_), encoding), asked) in df
             .columns()
             .iter()
             .zip(&self.fields)
             .zip(&self.encodings)
-            .zip(&self.text)
+            .zip(&self.asked)
         {
             let series = column.as_materialized_series();
             let array: Box<dyn Array> = match series.dtype() {
@@ -209,7 +212,7 @@ impl<W: Write> RawWriter<W> {
             };
             let dictionary;
             let (array, encoding, options, floats): (&dyn Array, &[Encoding], _, _) =
-                match column_plan(array.as_ref(), *text) {
+                match column_plan(array.as_ref(), *asked) {
                     Plan::AsPolars => (array.as_ref(), encoding, self.options, None),
                     Plan::PlainText => (array.as_ref(), &[Encoding::Plain], no_min_max, None),
                     Plan::PlainFloats(values) => {
@@ -264,25 +267,23 @@ enum Plan {
     Dictionary(DictionaryArray<u32>),
 }
 
-/// The plan for `array`: text as `text` asks (a dictionary by runs when not asked), floats
-/// in a dictionary unless mostly distinct; everything else as Polars writes it.
+/// The plan for `array`: text and floats as `asked`, else in a dictionary unless mostly
+/// distinct; every other type as Polars writes it.
 ///
 /// Polars' writer decides on a dictionary for text and floats by estimating the column's
 /// cardinality (hashing every value) and then builds it by hashing every value again; at
 /// 5 000 cities that was a third of `run`'s writing time.
-fn column_plan(array: &dyn Array, text: Option<TextEncoding>) -> Plan {
+fn column_plan(array: &dyn Array, asked: Option<ColumnEncoding>) -> Plan {
+    let dictionary = asked != Some(ColumnEncoding::Plain);
     match array.dtype() {
         ArrowDataType::Utf8View => {
             let a = array
                 .as_any()
                 .downcast_ref::<Utf8ViewArray>()
                 .expect("a Utf8View array");
-            match text {
-                Some(TextEncoding::Plain) => Plan::PlainText,
-                Some(TextEncoding::Runs) | None => match dictionary_by_runs(a) {
-                    Some(d) => Plan::Dictionary(d),
-                    None => Plan::PlainText,
-                },
+            match dictionary.then(|| dictionary_by_runs(a)).flatten() {
+                Some(d) => Plan::Dictionary(d),
+                None => Plan::PlainText,
             }
         }
         ArrowDataType::Float64 => {
@@ -290,7 +291,7 @@ fn column_plan(array: &dyn Array, text: Option<TextEncoding>) -> Plan {
                 .as_any()
                 .downcast_ref::<PrimitiveArray<f64>>()
                 .expect("a Float64 array");
-            match dictionary_of_floats(a) {
+            match dictionary.then(|| dictionary_of_floats(a)).flatten() {
                 Some(d) => Plan::Dictionary(d),
                 None => Plan::PlainFloats(a.clone()),
             }
@@ -581,16 +582,17 @@ mod tests {
             "source" => [Some(long), Some(long), None, Some("short")],
             "distinct" => ["w", "x", "y", "z"],
             "n" => [1.0, 2.0, 3.0, 4.0],
+            "repeated" => [1.0, 1.0, 1.0, 1.0],
         ]
         .unwrap();
         df.apply("id", |c| c.cast(&cats).unwrap()).unwrap();
         df.apply("none", |c| c.cast(&cats).unwrap()).unwrap();
         let text = [
-            ("text", TextEncoding::Plain),
-            ("source", TextEncoding::Runs),
-            ("distinct", TextEncoding::Runs),
-            // not text: the encoding asked for does not apply
-            ("n", TextEncoding::Plain),
+            ("text", ColumnEncoding::Plain),
+            ("source", ColumnEncoding::Dictionary),
+            ("distinct", ColumnEncoding::Dictionary),
+            // a float asked plain: plain although repeated
+            ("repeated", ColumnEncoding::Plain),
         ];
         let mut w = RawWriter::new(
             Vec::new(),
@@ -618,6 +620,7 @@ mod tests {
             assert!(dictionary(&meta, rg, "id"));
             // two distinct values of two: more than half distinct, so plain
             assert!(!dictionary(&meta, rg, "distinct"));
+            assert!(!dictionary(&meta, rg, "repeated"));
         }
         let kv = meta.key_value_metadata.unwrap();
         assert_eq!(kv[0].key, "ARROW:schema");
