@@ -1,6 +1,8 @@
 //! `citybench run`: Polars results cross-checked against an independent DuckDB SQL
 //! computation on generated data, determinism, targets overrides and configuration errors.
 
+use polars::prelude::*;
+
 use crate::util::Ws;
 
 /// A workspace with `cities` generated cities (2015..2024), ingested and run.
@@ -564,5 +566,124 @@ fn a_failed_write_stops_the_run_with_the_error() {
     assert_eq!(
         std::fs::read_to_string(&derived).unwrap(),
         "not a directory"
+    );
+}
+
+/// A workspace with two generated batches ingested (not run) and its keys.
+fn two_batches() -> (
+    Ws,
+    citybench::store::Workspace,
+    citybench::pipeline::keys::Keys,
+) {
+    let ws = Ws::new();
+    for seed in ["5", "6"] {
+        let out = ws.dir.path().join(format!("g{seed}"));
+        let r = ws.run(&[
+            "generate",
+            "--cities",
+            "12",
+            "--years",
+            "2019..2024",
+            "--seed",
+            seed,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let r = ws.ingest(&out.join("submissions.parquet"));
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    }
+    let w = citybench::store::Workspace::open(&ws.root()).unwrap();
+    let units = citybench::catalog::UnitRegistry::embedded().unwrap();
+    let catalog = citybench::catalog::Catalog::embedded(&units).unwrap();
+    let registry = citybench::registry::Registry::for_workspace(&ws.root()).unwrap();
+    let keys = citybench::pipeline::keys::Keys::for_inputs(&registry, &catalog).unwrap();
+    (ws, w, keys)
+}
+
+/// The raw batches as Polars' scan reads them (ids as text), encoded by the normalise
+/// stage: the independent reading `pipeline::raw` must agree with.
+fn scanned(w: &citybench::store::Workspace, keys: &citybench::pipeline::keys::Keys) -> DataFrame {
+    let (raw, _) = citybench::pipeline::scan_raw(w).unwrap();
+    citybench::pipeline::normalise::normalise(raw, keys)
+        .collect()
+        .unwrap()
+}
+
+/// Decoding the raw batches' pages with the ids translated per dictionary entry gives the
+/// frame Polars' scan and the per-row encoding give: every row, both batches in manifest
+/// order, the batch position on each row.
+#[test]
+fn raw_batches_read_by_pages_equal_polars_scan() {
+    let (_ws, w, keys) = two_batches();
+    let read = citybench::pipeline::raw::read_keyed(&w, &keys).unwrap();
+    let scanned = scanned(&w, &keys);
+    assert!(read.height() > 0);
+    assert_eq!(read.schema(), scanned.schema());
+    assert!(read.equals_missing(&scanned), "{read}\n{scanned}");
+    let seqs = read
+        .column("batch_seq")
+        .unwrap()
+        .as_materialized_series()
+        .unique()
+        .unwrap();
+    assert_eq!(seqs.len(), 2);
+}
+
+/// A part whose ids are stored as plain text (not as ingest writes them) is read through
+/// Polars' scan, with the same result; an id outside the run's registry is an error naming
+/// it, in the same words as the per-row encoder's.
+#[test]
+fn raw_part_of_another_layout_and_an_unknown_id() {
+    let (ws, w, keys) = two_batches();
+    let before = citybench::pipeline::raw::read_keyed(&w, &keys).unwrap();
+    let m = ws.manifest();
+    let part = ws
+        .root()
+        .join(m["batches"][1]["parts"][0].as_str().unwrap());
+    let mut df = ParquetReader::new(std::fs::File::open(&part).unwrap())
+        .finish()
+        .unwrap();
+    for c in ["city_id", "data_point_id", "quality"] {
+        df.apply(c, |s| s.cast(&DataType::String).unwrap()).unwrap();
+    }
+    ParquetWriter::new(std::fs::File::create(&part).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let after = citybench::pipeline::raw::read_keyed(&w, &keys).unwrap();
+    assert!(after.equals_missing(&before), "{after}\n{before}");
+
+    let first = before
+        .column("city_id")
+        .unwrap()
+        .as_materialized_series()
+        .cast(&DataType::String)
+        .unwrap();
+    let first = first.str().unwrap().get(0).unwrap().to_string();
+    let units = citybench::catalog::UnitRegistry::embedded().unwrap();
+    let catalog = citybench::catalog::Catalog::embedded(&units).unwrap();
+    let registry = citybench::registry::Registry::for_workspace(&ws.root()).unwrap();
+    let others: Vec<&str> = registry
+        .cities()
+        .iter()
+        .map(|c| c.city_id.as_str())
+        .filter(|c| *c != first)
+        .collect();
+    let dps: Vec<&str> = catalog
+        .data_points()
+        .iter()
+        .map(|p| p.data_point_id.as_str())
+        .collect();
+    let without = citybench::pipeline::keys::Keys::new(others, dps).unwrap();
+    let err = citybench::pipeline::raw::read_keyed(&w, &without)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains(&format!(
+            "city id '{first}' is not in the registry or catalogue of this run \
+             (was a city removed from cities.csv, or the data ingested with another --catalog?)"
+        )),
+        "{err}"
     );
 }

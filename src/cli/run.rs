@@ -100,7 +100,9 @@ pub fn execute(ws: &Workspace, global: &GlobalArgs, args: &Args) -> Result<RunSu
             &crate::maturity::assessments::current(&crate::maturity::assessments::load(ws)?),
         ))?;
     let keys = pipeline::keys::Keys::for_inputs(&registry, &catalog)?;
+    let t_read = std::time::Instant::now();
     let (raw, _) = pipeline::scan_raw_keyed(ws, &keys)?;
+    let read = t_read.elapsed();
     let inputs = Inputs {
         catalog: &catalog,
         registry: &registry,
@@ -129,6 +131,7 @@ pub fn execute(ws: &Workspace, global: &GlobalArgs, args: &Args) -> Result<RunSu
     });
     spinner.finish_and_clear();
     let (mut out, mut files, writer_busy, tail) = computed?;
+    out.timings.insert(0, ("read", read));
     out.timings.push(("last writes", tail));
     files.sort_by_key(|f| {
         crate::schema::derived::TABLES

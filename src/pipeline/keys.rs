@@ -15,7 +15,7 @@
 use std::sync::Arc;
 
 use polars::prelude::*;
-use polars_arrow::array::{Array, View};
+use polars_arrow::array::{Array, DictionaryArray, Utf8ViewArray, View};
 use polars_plan::plans::AExprSorted;
 use rustc_hash::FxHashMap;
 
@@ -131,10 +131,7 @@ impl Vocabulary {
                     },
                 };
                 let Some(k) = code else {
-                    polars_bail!(ComputeError:
-                        "{} '{}' is not in the registry or catalogue of this run \
-                         (was a city removed from cities.csv, or the data ingested with another --catalog?)",
-                        self.what, arr.value(i))
+                    return Err(self.outside(arr.value(i)));
                 };
                 prev = Some((key, k));
                 codes.push(k);
@@ -149,6 +146,71 @@ impl Vocabulary {
             validity.map(Into::into),
         );
         let phys = UInt32Chunked::with_chunk(c.name().clone(), arr);
+        Ok(
+            Categorical32Chunked::from_cats_and_dtype(phys, self.dtype.clone())
+                .into_series()
+                .into_column(),
+        )
+    }
+
+    /// The error for `value`, outside the vocabulary.
+    fn outside(&self, value: &str) -> PolarsError {
+        polars_err!(ComputeError:
+            "{} '{}' is not in the registry or catalogue of this run \
+             (was a city removed from cities.csv, or the data ingested with another --catalog?)",
+            self.what, value)
+    }
+
+    /// Codes of a column decoded from Parquet as dictionary arrays (a raw batch's
+    /// [`crate::ingest::batch::DICTIONARY_COLUMNS`], [`super::raw`]): per chunk each
+    /// dictionary entry is looked up once, and the rows translated through that table; an
+    /// entry no row uses is never looked up.
+    fn encode_dictionaries(
+        &self,
+        name: &str,
+        chunks: &[&DictionaryArray<u32>],
+    ) -> PolarsResult<Column> {
+        let len = chunks.iter().map(|c| c.len()).sum();
+        let mut codes: Vec<u32> = Vec::with_capacity(len);
+        let nulls = chunks.iter().any(|c| c.null_count() > 0);
+        let mut validity = nulls.then(|| polars_arrow::bitmap::MutableBitmap::with_capacity(len));
+        for chunk in chunks {
+            let Some(values) = chunk.values().as_any().downcast_ref::<Utf8ViewArray>() else {
+                polars_bail!(ComputeError: "{name}: the dictionary does not hold text");
+            };
+            const UNSET: u32 = u32::MAX;
+            let mut table = vec![UNSET; values.len()];
+            let keys = chunk.keys();
+            let valid = |i: usize| keys.validity().is_none_or(|v| v.get_bit(i));
+            for (i, &k) in keys.values().iter().enumerate() {
+                if let Some(b) = validity.as_mut() {
+                    b.push(valid(i));
+                }
+                if nulls && !valid(i) {
+                    codes.push(0);
+                    continue;
+                }
+                let Some(slot) = table.get_mut(k as usize) else {
+                    polars_bail!(ComputeError:
+                        "{name}: dictionary key {k} of {} entries; the file is damaged", values.len());
+                };
+                if *slot == UNSET {
+                    let text = if values.is_valid(k as usize) {
+                        values.value(k as usize)
+                    } else {
+                        ""
+                    };
+                    *slot = self.code(text).ok_or_else(|| self.outside(text))?;
+                }
+                codes.push(*slot);
+            }
+        }
+        let arr = polars_arrow::array::PrimitiveArray::<u32>::new(
+            ArrowDataType::UInt32,
+            codes.into(),
+            validity.map(Into::into),
+        );
+        let phys = UInt32Chunked::with_chunk(name.into(), arr);
         Ok(
             Categorical32Chunked::from_cats_and_dtype(phys, self.dtype.clone())
                 .into_series()
@@ -191,10 +253,7 @@ impl Vocabulary {
                 if k == UNSET {
                     let s = mapping.cat_to_str(cat).unwrap_or("");
                     let Some(code) = self.code(s) else {
-                        polars_bail!(ComputeError:
-                            "{} '{}' is not in the registry or catalogue of this run \
-                             (was a city removed from cities.csv, or the data ingested with another --catalog?)",
-                            self.what, s)
+                        return Err(self.outside(s));
                     };
                     table[slot] = code;
                     k = code;
@@ -268,6 +327,21 @@ impl Keys {
                 .iter()
                 .map(|p| p.data_point_id.as_str()),
         )
+    }
+
+    /// The dictionary-encoded column `name` ([`d::CITY_ID`], [`d::DATA_POINT_ID`] or
+    /// [`d::QUALITY`]) encoded from its chunks ([`super::raw`]).
+    pub fn encode_dictionaries(
+        &self,
+        name: &str,
+        chunks: &[&DictionaryArray<u32>],
+    ) -> PolarsResult<Column> {
+        match name {
+            d::CITY_ID => self.city.encode_dictionaries(name, chunks),
+            d::DATA_POINT_ID => self.data_point.encode_dictionaries(name, chunks),
+            d::QUALITY => self.quality.encode_dictionaries(name, chunks),
+            _ => polars_bail!(ComputeError: "{name} is not an encoded key"),
+        }
     }
 
     /// How many data point ids there are (codes are 0..this).
