@@ -392,6 +392,16 @@ impl<'a> Columnar<'a> {
                 let mut last: (u32, Option<&str>, u32) = (SLOW, None, SLOW);
                 let units = self.units;
                 let spellings = units.spellings();
+                // the largest magnitude of each data point's canonical unit, looked up once
+                // (by name per row it was a tenth of this check's time)
+                let canon_max: Vec<f64> = dps
+                    .iter()
+                    .map(|dpd| {
+                        units
+                            .canonical(&dpd.canonical_unit)
+                            .map_or(f64::INFINITY, |c| c.max_abs)
+                    })
+                    .collect();
                 for (k, t) in ca.slice(start as i64, n).iter().enumerate() {
                     if !ok[k] {
                         continue;
@@ -415,9 +425,7 @@ impl<'a> Columnar<'a> {
                     let sp = &spellings[s as usize];
                     let x = sp.to_canonical(reported[k]);
                     let dpd = &dps[d as usize];
-                    let canon_max = units
-                        .canonical(&dpd.canonical_unit)
-                        .map_or(f64::INFINITY, |c| c.max_abs);
+                    let canon_max = canon_max[d as usize];
                     let inside = x.is_finite()
                         && !(reported[k] != 0.0 && x.abs() < MIN_NONZERO_ABS)
                         && if is_bool[d as usize] {
