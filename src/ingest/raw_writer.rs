@@ -30,7 +30,7 @@ use std::io::Write;
 use polars::io::parquet::write::get_encodings;
 use polars::prelude::*;
 use polars_arrow::array::{
-    Array, DictionaryArray, MutableBinaryViewArray, PrimitiveArray, Utf8ViewArray, View,
+    Array, DictionaryArray, MutableBinaryViewArray, PrimitiveArray, Utf8ViewArray,
 };
 use polars_arrow::bitmap::Bitmap;
 use polars_arrow::datatypes::{ArrowDataType, IntegerType};
@@ -316,6 +316,51 @@ fn mostly_distinct<T: std::hash::Hash + Eq>(values: impl Iterator<Item = T>) -> 
     n == SAMPLE && 4 * seen.len() > 3 * n
 }
 
+/// The codes of a dictionary built by runs: a value whose run key (a text's 16-byte view, a
+/// float's bits) equals the previous value's takes that value's code without a lookup;
+/// another is looked up by its index key (the text, the bits) and, when new, gets the next
+/// code, unless the dictionary would then hold more than `max` values.
+struct Runs<R, K> {
+    last: Option<(R, u32)>,
+    index: FxHashMap<K, u32>,
+    max: usize,
+}
+
+impl<R: PartialEq + Copy, K: std::hash::Hash + Eq> Runs<R, K> {
+    fn new(max: usize) -> Self {
+        Runs {
+            last: None,
+            index: FxHashMap::default(),
+            max,
+        }
+    }
+
+    /// The code of the value with run key `run` and index key `key()`; `add` stores a
+    /// value seen for the first time. None when that value would be one more than `max`.
+    fn code(&mut self, run: R, key: impl FnOnce() -> K, add: impl FnOnce(&K)) -> Option<u32> {
+        if let Some((r, k)) = self.last
+            && r == run
+        {
+            return Some(k);
+        }
+        let key = key();
+        let k = match self.index.get(&key) {
+            Some(&k) => k,
+            None => {
+                if self.index.len() + 1 > self.max {
+                    return None;
+                }
+                let k = self.index.len() as u32;
+                add(&key);
+                self.index.insert(key, k);
+                k
+            }
+        };
+        self.last = Some((run, k));
+        Some(k)
+    }
+}
+
 /// `array` as a dictionary of its values by their bits (so `-0.0` and `0.0` stay apart),
 /// built by runs as [`dictionary_by_runs`] does. None when mostly distinct (sampled, then
 /// more than three quarters of the values), the threshold of Polars' writer.
@@ -328,34 +373,14 @@ fn dictionary_of_floats(array: &PrimitiveArray<f64>) -> Option<DictionaryArray<u
     let valid = |i: usize| array.validity().is_none_or(|v| v.get_bit(i));
     let mut keys: Vec<u32> = Vec::with_capacity(array.len());
     let mut values: Vec<f64> = Vec::new();
-    let mut index: FxHashMap<u64, u32> = FxHashMap::default();
-    let mut last: Option<(u64, u32)> = None;
+    let mut runs = Runs::new(3 * array.len() / 4);
     for (i, &v) in array.values().iter().enumerate() {
         if !valid(i) {
             keys.push(0);
             continue;
         }
         let bits = v.to_bits();
-        if let Some((b, k)) = last
-            && b == bits
-        {
-            keys.push(k);
-            continue;
-        }
-        let k = match index.get(&bits) {
-            Some(&k) => k,
-            None => {
-                if 4 * (values.len() + 1) > 3 * array.len() {
-                    return None;
-                }
-                let k = values.len() as u32;
-                values.push(v);
-                index.insert(bits, k);
-                k
-            }
-        };
-        last = Some((bits, k));
-        keys.push(k);
+        keys.push(runs.code(bits, || bits, |_| values.push(v))?);
     }
     let keys = PrimitiveArray::<u32>::new(
         ArrowDataType::UInt32,
@@ -443,46 +468,26 @@ fn float_min_max(a: &PrimitiveArray<f64>) -> Option<(f64, f64)> {
     }
 }
 
-/// `array` as a dictionary array whose dictionary is built by runs: a value whose view
-/// equals the previous value's (same length and inline bytes, or the same bytes of the same
-/// buffer) takes its code without hashing; other values are looked up by their text. None
-/// when more than half of the values are distinct (then plain encoding is smaller).
+/// `array` as a dictionary array whose dictionary is built by runs ([`Runs`]): a value whose
+/// view equals the previous value's (same length and inline bytes, or the same bytes of the
+/// same buffer) takes its code without hashing; other values are looked up by their text.
+/// None when its first values are mostly distinct ([`mostly_distinct`]) or more than half
+/// of the values are (then plain encoding is smaller).
 fn dictionary_by_runs(array: &Utf8ViewArray) -> Option<DictionaryArray<u32>> {
     if mostly_distinct(array.non_null_values_iter()) {
         return None;
     }
-    let views = array.views();
     let mut keys: Vec<u32> = Vec::with_capacity(array.len());
     let mut values = MutableBinaryViewArray::<str>::new();
-    let mut index: FxHashMap<&str, u32> = FxHashMap::default();
-    let mut last: Option<(View, u32)> = None;
-    for (i, &view) in views.iter().enumerate() {
+    let mut runs = Runs::new(array.len() / 2);
+    for (i, &view) in array.views().iter().enumerate() {
         if !array.is_valid(i) {
             keys.push(0);
             continue;
         }
-        if let Some((v, k)) = last
-            && v == view
-        {
-            keys.push(k);
-            continue;
-        }
         // SAFETY: i < array.len() (one view per value)
-        let text = unsafe { array.value_unchecked(i) };
-        let k = match index.get(text) {
-            Some(&k) => k,
-            None => {
-                if 2 * (index.len() + 1) > array.len() {
-                    return None;
-                }
-                let k = index.len() as u32;
-                values.push_value(text);
-                index.insert(text, k);
-                k
-            }
-        };
-        last = Some((view, k));
-        keys.push(k);
+        let text = || unsafe { array.value_unchecked(i) };
+        keys.push(runs.code(view, text, |t| values.push_value(*t))?);
     }
     Some(text_dictionary(keys, array.validity(), values))
 }
@@ -830,5 +835,68 @@ mod tests {
             apart.write_encoded(g).unwrap();
         }
         assert_eq!(one.finish().unwrap(), apart.finish().unwrap());
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The float and text dictionaries decode back to every value (bit for bit, nulls in
+        /// place), give codes in order of first use, and refuse only a column with more
+        /// distinct values than their bound (three quarters, half).
+        #[test]
+        fn dictionaries_by_runs_decode_back(
+            picks in proptest::collection::vec(proptest::option::of(0usize..12), 0..300)
+        ) {
+            let pool = [0.0, -0.0, 1.5, f64::NAN, -7.25, 1e300, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0];
+            let floats = PrimitiveArray::<f64>::from(
+                picks.iter().map(|p| p.map(|i| pool[i])).collect::<Vec<_>>(),
+            );
+            let bits = |v: Option<f64>| v.map(f64::to_bits);
+            let mut seen = Vec::new();
+            for v in floats.iter().flatten() {
+                if !seen.contains(&v.to_bits()) {
+                    seen.push(v.to_bits());
+                }
+            }
+            let refused_floats = 4 * seen.len() > 3 * floats.len();
+            match dictionary_of_floats(&floats) {
+                None => prop_assert!(refused_floats || seen.is_empty()),
+                Some(d) => {
+                    prop_assert!(!refused_floats);
+                    let values = d.values().as_any().downcast_ref::<PrimitiveArray<f64>>().unwrap();
+                    let got: Vec<u64> = values.values().iter().map(|v| v.to_bits()).collect();
+                    prop_assert_eq!(&got, &seen);
+                    for (i, want) in floats.iter().enumerate() {
+                        let back = d.keys().get(i).map(|k| values.value(k as usize));
+                        prop_assert_eq!(bits(back), bits(want.copied()));
+                    }
+                }
+            }
+
+            let words = ["a", "a value longer than twelve", "b", "", "c", "d", "e", "f", "g", "h", "i", "j"];
+            let mut m = MutableBinaryViewArray::<str>::new();
+            for p in &picks {
+                m.push(p.map(|i| words[i]));
+            }
+            let texts: Utf8ViewArray = m.into();
+            let mut distinct: Vec<&str> = Vec::new();
+            for t in texts.iter().flatten() {
+                if !distinct.contains(&t) {
+                    distinct.push(t);
+                }
+            }
+            match dictionary_by_runs(&texts) {
+                None => prop_assert!(2 * distinct.len() > texts.len()),
+                Some(d) => {
+                    prop_assert!(2 * distinct.len() <= texts.len());
+                    let values = d.values().as_any().downcast_ref::<Utf8ViewArray>().unwrap();
+                    prop_assert_eq!(values.values_iter().filter(|_| !distinct.is_empty()).collect::<Vec<_>>(), distinct.clone());
+                    for (i, want) in texts.iter().enumerate() {
+                        let back = d.keys().get(i).map(|k| values.value(k as usize));
+                        prop_assert_eq!(back, want);
+                    }
+                }
+            }
+        }
     }
 }

@@ -227,21 +227,13 @@ fn row_group(part: &Part, rg: usize, keys: &Keys) -> Result<DataFrame> {
 
 /// A part not of ingest's column types, read through Polars' scan.
 fn through_polars(path: &Path, seq: u32, keys: &Keys) -> Result<DataFrame> {
-    LazyFrame::scan_parquet(
+    let scan = LazyFrame::scan_parquet(
         PlRefPath::new(path.to_string_lossy().as_ref()),
         ScanArgsParquet::default(),
     )
     .map_err(|e| Error::polars(path, e))?
-    .select([
-        keys.city(),
-        keys.data_point(),
-        col(d::YEAR),
-        col(d::VALUE),
-        keys.quality(),
-        col(d::VERIFIED),
-        col(d::CONFIDENTIAL),
-        lit(seq).cast(DataType::UInt32).alias(d::BATCH_SEQ),
-    ])
-    .collect()
-    .map_err(|e| Error::polars(path, e))
+    .with_column(lit(seq).cast(DataType::UInt32).alias(d::BATCH_SEQ));
+    super::normalise::normalise(scan, keys)
+        .collect()
+        .map_err(|e| Error::polars(path, e))
 }
