@@ -59,39 +59,45 @@ struct Part {
 /// An error when the workspace has no batch, or names an id outside the vocabulary.
 pub fn read_keyed(ws: &Workspace, keys: &Keys) -> Result<DataFrame> {
     let manifest = ws.manifest()?;
-    let mut parts = Vec::new();
-    let mut others = Vec::new();
+    // every part opened, in manifest order: its row groups, or the part through Polars
+    let mut parts: Vec<std::result::Result<Part, (PathBuf, u32)>> = Vec::new();
     for (seq, b) in manifest.batches.iter().enumerate() {
         for part in &b.parts {
             let path = ws.root().join(part);
-            match open(&path, seq as u32)? {
-                Some(p) => parts.push(p),
-                None => others.push((path, seq as u32)),
-            }
+            parts.push(open(&path, seq as u32)?.ok_or((path, seq as u32)));
         }
     }
-    if parts.is_empty() && others.is_empty() {
+    if parts.is_empty() {
         return Err(Error::Usage(format!(
             "{} has no batches; ingest a submission file first (citybench ingest FILE)",
             ws.root().display()
         )));
     }
-    let tasks: Vec<(&Part, usize)> = parts
+    let tasks: Vec<Task<'_>> = parts
         .iter()
-        .flat_map(|p| (0..p.meta.row_groups.len()).map(move |rg| (p, rg)))
+        .flat_map(|p| match p {
+            Ok(part) => (0..part.meta.row_groups.len())
+                .map(|rg| Task::RowGroup(part, rg))
+                .collect::<Vec<_>>(),
+            Err((path, seq)) => vec![Task::Polars(path, *seq)],
+        })
         .collect();
     let next = AtomicUsize::new(0);
     let work = || -> Result<Vec<(usize, DataFrame)>> {
         let mut done = Vec::new();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(&(part, rg)) = tasks.get(i) else {
+            let Some(task) = tasks.get(i) else {
                 return Ok(done);
             };
-            done.push((i, row_group(part, rg, keys)?));
+            let df = match *task {
+                Task::RowGroup(part, rg) => row_group(part, rg, keys)?,
+                Task::Polars(path, seq) => through_polars(path, seq, keys)?,
+            };
+            done.push((i, df));
         }
     };
-    let mut groups: Vec<(usize, DataFrame)> = std::thread::scope(|s| {
+    let mut frames: Vec<(usize, DataFrame)> = std::thread::scope(|s| {
         let work = &work;
         let helpers: Vec<_> = (1..READERS).map(|_| s.spawn(work)).collect();
         let mut all = work()?;
@@ -100,18 +106,23 @@ pub fn read_keyed(ws: &Workspace, keys: &Keys) -> Result<DataFrame> {
         }
         Ok::<_, Error>(all)
     })?;
-    groups.sort_by_key(|(i, _)| *i);
-    let mut frames: Vec<DataFrame> = groups.into_iter().map(|(_, df)| df).collect();
-    for (path, seq) in others {
-        frames.push(through_polars(&path, seq, keys)?);
-    }
-    let mut frames = frames.into_iter();
+    // in manifest order, row groups in file order
+    frames.sort_by_key(|(i, _)| *i);
+    let mut frames = frames.into_iter().map(|(_, df)| df);
     let mut out = frames.next().expect("at least one part");
     for df in frames {
         out.vstack_mut_owned(df)
             .map_err(|e| Error::polars("raw batches", e))?;
     }
     Ok(out)
+}
+
+/// One piece of [`read_keyed`]'s work.
+enum Task<'p> {
+    /// Row group `.1` of a part in ingest's layout.
+    RowGroup(&'p Part, usize),
+    /// A whole part of another layout, the batch's position.
+    Polars(&'p Path, u32),
 }
 
 /// `path` opened with its footer read; None when one of [`COLUMNS`] is missing or not of
