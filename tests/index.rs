@@ -1731,47 +1731,28 @@ fn a_panel_is_normalised_over_all_years_and_ranked_within_each() {
     );
     // refusals
     let wide = ws.file("wide.csv", WIDE);
-    fails(
-        &ws,
-        &[
-            "index",
-            "--data",
-            s(&wide),
-            "--framework",
-            s(&fw),
-            "--panel",
-        ],
+    // `index --data FILE --framework fw --panel EXTRA...` fails with `message`
+    let refused = |file: &Path, extra: &[&str], message: &str| {
+        let mut args = vec!["index", "--data", s(file), "--framework", s(&fw), "--panel"];
+        args.extend(extra);
+        fails(&ws, &args, message);
+    };
+    refused(
+        &wide,
+        &[],
         &format!(
             "--panel: {} has no year (or Time) column; a panel has one row per unit and year (wide) or per unit, indicator and year (long)",
             wide.display()
         ),
     );
-    fails(
-        &ws,
-        &[
-            "index",
-            "--data",
-            s(&data),
-            "--framework",
-            s(&fw),
-            "--panel",
-            "--uncertainty",
-            "10",
-        ],
+    refused(
+        &data,
+        &["--uncertainty", "10"],
         "--panel with --uncertainty: the uncertainty analysis runs on one year; use --year YEAR instead of --panel for it",
     );
-    fails(
-        &ws,
-        &[
-            "index",
-            "--data",
-            s(&data),
-            "--framework",
-            s(&fw),
-            "--panel",
-            "--years",
-            "1990..1995",
-        ],
+    refused(
+        &data,
+        &["--years", "1990..1995"],
         &format!(
             "--years 1990..1995: {} has no year in that range; its years are 2020..2021",
             data.display()
@@ -1784,16 +1765,9 @@ fn a_panel_is_normalised_over_all_years_and_ranked_within_each() {
             "[index.optimise_weights]\nlevel = 2",
         )],
     );
-    fails(
-        &ws,
-        &[
-            "index",
-            "--data",
-            s(&data),
-            "--framework",
-            s(&fw),
-            "--panel",
-        ],
+    refused(
+        &data,
+        &[],
         "--panel with [index.optimise_weights]: weights are optimised on one year's index; run that with --year YEAR, then give the optimised weights (the manifest's weights.optimised) as a Weight_<name> column of the framework and select it with [index] weights",
     );
     configure(

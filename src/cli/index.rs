@@ -143,14 +143,7 @@ pub fn execute(ws: &Workspace, args: &Args, global: &GlobalArgs) -> Result<Outco
         );
     }
     let data = match &args.data {
-        Some(p) => {
-            let mut codes: Vec<&str> = fw.nodes[..fw.indicators]
-                .iter()
-                .map(|n| n.code.as_str())
-                .collect();
-            codes.extend(fw.nodes.iter().filter_map(|n| n.denominator.as_deref()));
-            IndexData::from_file(p, &codes, args.year, &registry)?
-        }
+        Some(p) => IndexData::from_file(p, &fw.data_codes(), args.year, &registry)?,
         None => {
             if args.year.is_some() {
                 return Err(Error::Usage("--year applies to a --data panel; the workspace index uses the analysis year of the last `citybench run` (run it with --year)".into()));
@@ -677,12 +670,7 @@ fn execute_panel(ws: &Workspace, args: &Args, c: Panel) -> Result<Outcome> {
             range,
         )?,
         Some(path) => {
-            let mut codes: Vec<&str> = fw.nodes[..fw.indicators]
-                .iter()
-                .map(|n| n.code.as_str())
-                .collect();
-            codes.extend(fw.nodes.iter().filter_map(|n| n.denominator.as_deref()));
-            let file = index::data::ParsedFile::read(path, &codes)?;
+            let file = index::data::ParsedFile::read(path, &fw.data_codes())?;
             let latest = file.data(None, registry)?;
             if latest.years.is_empty() {
                 return Err(Error::Usage(format!(

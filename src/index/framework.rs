@@ -482,6 +482,15 @@ impl Framework {
         self.nodes.iter().map(|n| n.weight).collect()
     }
 
+    /// The codes a `--data` file is read for: every indicator's, then every denominator's.
+    pub fn data_codes(&self) -> Vec<&str> {
+        let indicators = self.nodes[..self.indicators]
+            .iter()
+            .map(|n| n.code.as_str());
+        let denominators = self.nodes.iter().filter_map(|n| n.denominator.as_deref());
+        indicators.chain(denominators).collect()
+    }
+
     /// Aggregates in the order they are computed (level by level, upwards).
     pub fn aggregates(&self) -> std::ops::Range<usize> {
         self.indicators..self.nodes.len()
@@ -547,6 +556,22 @@ IDX,Index,3.0,,1.0,,Aggregate
         let dirs: Vec<f64> = f.nodes.iter().map(|n| n.direction).collect();
         assert_eq!(dirs, [1.0, -1.0, 1.0, 1.0, 1.0, 1.0]);
         assert_eq!(f.nodes[5].level, 3);
+    }
+
+    #[test]
+    fn a_data_file_is_read_for_the_indicators_then_their_denominators() {
+        let text = "iCode,iName,Level,Parent,Weight,Direction,Type,Denominator
+x1,One,1,P1,1,1,Indicator,pop
+x2,Two,1,P1,1,-1,Indicator,
+x3,Three,1,P2,2,1,Indicator,area
+P1,Pillar 1,2,IDX,1,,Aggregate,
+P2,Pillar 2,2,IDX,1,,Aggregate,
+IDX,Index,3,,1,,Aggregate,
+";
+        let f = Framework::parse(text, Path::new("fw.csv")).unwrap();
+        assert_eq!(f.data_codes(), ["x1", "x2", "x3", "pop", "area"]);
+        let plain = Framework::parse(FILE, Path::new("fw.csv")).unwrap();
+        assert_eq!(plain.data_codes(), ["x1", "x2", "x3"]);
     }
 
     #[test]

@@ -28,6 +28,15 @@ fn data(x1: [f64; 5], x2: [f64; 5], x3: [f64; 5]) -> IndexData {
     )
 }
 
+/// d has 2 of the 3 indicators, e only 1 (x1).
+fn sparse_e() -> IndexData {
+    data(
+        [0., 10., 20., 30., 40.],
+        [5., 4., 3., NAN, NAN],
+        [10., 10., 30., 50., NAN],
+    )
+}
+
 fn spec() -> Spec {
     Spec::from_config(&Config::default())
 }
@@ -115,11 +124,7 @@ fn geometric_and_harmonic_with_rank_normalisation() {
 fn screening_excludes_units_below_the_threshold() {
     let fw = framework::Framework::parse(FW, Path::new("fw.csv")).unwrap();
     // e has 1 of 3 indicators (33 %): excluded at 2/3; d has 2 of 3: kept (>=)
-    let d = data(
-        [0., 10., 20., 30., 40.],
-        [5., 4., 3., NAN, NAN],
-        [10., 10., 30., 50., NAN],
-    );
+    let d = sparse_e();
     let p = prepare(&fw, &d, &spec(), &reg()).unwrap();
     assert_eq!(p.units, vec![0, 1, 2, 3]);
     assert!(!p.screening[4].included);
@@ -216,11 +221,7 @@ fn uncertainty_variants_must_rank_the_units_of_the_build() {
     let fw = framework::Framework::parse(FW, Path::new("fw.csv")).unwrap();
     // e has 1 of 3 indicators: screened after imputation, "none" leaves it out and "mean"
     // keeps it (screening_after_imputation_counts_imputed_values)
-    let d = data(
-        [0., 10., 20., 30., 40.],
-        [5., 4., 3., NAN, NAN],
-        [10., 10., 30., 50., NAN],
-    );
+    let d = sparse_e();
     let mut s = spec();
     s.screen_on = ScreenOn::Imputed;
     let b = build(&fw, &d, &s, &reg()).unwrap();
@@ -527,11 +528,7 @@ fn per_indicator_choices_that_cannot_work_are_refused() {
 fn screening_after_imputation_counts_imputed_values() {
     let fw = framework::Framework::parse(FW, Path::new("fw.csv")).unwrap();
     // e has 1 of 3 indicators: screened out on the reported data (previous test)
-    let d = data(
-        [0., 10., 20., 30., 40.],
-        [5., 4., 3., NAN, NAN],
-        [10., 10., 30., 50., NAN],
-    );
+    let d = sparse_e();
     let mut s = spec();
     s.imputation = Imputation::Mean;
     s.screen_on = ScreenOn::Imputed;
