@@ -688,3 +688,41 @@ fn raw_part_of_another_layout_and_an_unknown_id() {
         "{err}"
     );
 }
+
+/// A raw batch whose footer names column chunks beyond the end of the file (the middle of
+/// the file lost) is refused with the part, the column, the row group and the byte range.
+#[test]
+fn raw_part_cut_short_is_named_with_the_column_outside_it() {
+    let (ws, w, keys) = two_batches();
+    let m = ws.manifest();
+    let part = ws
+        .root()
+        .join(m["batches"][0]["parts"][0].as_str().unwrap());
+    let bytes = std::fs::read(&part).unwrap();
+    // the footer: its length (4 bytes, little-endian) and "PAR1" end the file
+    let n = bytes.len();
+    let footer = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().unwrap()) as usize + 8;
+    let cut = [&bytes[..4], &bytes[n - footer..]].concat();
+    std::fs::write(&part, &cut).unwrap();
+    let meta = polars_parquet::read::read_metadata(&mut std::io::Cursor::new(&cut)).unwrap();
+    let range = meta.row_groups[0]
+        .columns_under_root_iter("city_id")
+        .unwrap()
+        .next()
+        .unwrap()
+        .byte_range();
+    let err = citybench::pipeline::raw::read_keyed(&w, &keys)
+        .err()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        err,
+        format!(
+            "{}: column city_id of row group 0 lies outside the file (bytes {}..{} of {}); the file is damaged",
+            part.display(),
+            range.start,
+            range.end,
+            cut.len()
+        )
+    );
+}
