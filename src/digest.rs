@@ -11,19 +11,46 @@ use crate::error::{IoContext, Result};
 
 /// SHA-256 (hex) and size of a file, streamed.
 pub fn sha256_file(path: &Path) -> Result<(String, u64)> {
-    let mut f = crate::input::open(path, "a regular file")?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut n = 0u64;
-    loop {
-        let k = f.read(&mut buf).at(path)?;
-        if k == 0 {
-            break;
-        }
-        h.update(&buf[..k]);
-        n += k as u64;
+    let mut h = FileHasher::open(path)?;
+    while h.step()? {}
+    Ok(h.finish())
+}
+
+/// The SHA-256 of a file computed a block at a time, so one thread can start it and
+/// another finish it (ingest hashes a submission on a thread of low priority while reading
+/// it, and the reading thread finishes what is left when it is done).
+pub struct FileHasher {
+    path: std::path::PathBuf,
+    file: std::fs::File,
+    hasher: Sha256,
+    buf: Vec<u8>,
+    bytes: u64,
+}
+
+impl FileHasher {
+    /// A hasher of the regular file `path`, at its start.
+    pub fn open(path: &Path) -> Result<Self> {
+        Ok(FileHasher {
+            path: path.to_path_buf(),
+            file: crate::input::open(path, "a regular file")?,
+            hasher: Sha256::new(),
+            buf: vec![0u8; 1 << 20],
+            bytes: 0,
+        })
     }
-    Ok((hex(&h.finalize()), n))
+
+    /// Hash the next block (up to 1 MiB); false at the end of the file.
+    pub fn step(&mut self) -> Result<bool> {
+        let k = self.file.read(&mut self.buf).at(&self.path)?;
+        self.hasher.update(&self.buf[..k]);
+        self.bytes += k as u64;
+        Ok(k > 0)
+    }
+
+    /// The hex digest and the bytes hashed.
+    pub fn finish(self) -> (String, u64) {
+        (hex(&self.hasher.finalize()), self.bytes)
+    }
 }
 
 fn hex(digest: &[u8]) -> String {

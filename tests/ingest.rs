@@ -774,11 +774,66 @@ fn reingesting_an_identical_file_is_refused_unless_forced() {
         )
     );
     assert_eq!(ws.manifest()["batches"].as_array().unwrap().len(), 1);
+    assert_eq!(staged_leftovers(&ws), Vec::<String>::new());
     let r = ws.run(&["ingest", "--force", f.to_str().unwrap()]);
     assert_eq!(r.code, 0);
     let m = ws.manifest();
     assert_eq!(m["batches"].as_array().unwrap().len(), 2);
     assert_eq!(m["batches"][1]["forced"], true);
+}
+
+/// Entries of `raw/` and `rejected/` that an ingest staged and did not commit.
+fn staged_leftovers(ws: &Ws) -> Vec<String> {
+    ["raw", "rejected"]
+        .iter()
+        .filter_map(|d| std::fs::read_dir(ws.root().join(d)).ok())
+        .flatten()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".tmp-"))
+        .collect()
+}
+
+/// The file is hashed while it is read: a file ingested before is refused however much
+/// of it was read and rejected meanwhile, and its staged batch and rejections are removed.
+#[test]
+fn a_large_file_ingested_before_is_refused_with_nothing_staged_left() {
+    let ws = Ws::new();
+    let out = ws.dir.path().join("gen");
+    let r = ws.run(&[
+        "generate",
+        "--cities",
+        "60",
+        "--years",
+        "2015..2024",
+        "--seed",
+        "3",
+        "--inject-errors",
+        "--format",
+        "csv",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let f = out.join("submissions.csv");
+    let first = ws.ingest(&f);
+    assert_eq!(first.code, 1, "{}{}", first.stdout, first.stderr);
+    let m = ws.manifest();
+    let batch = &m["batches"][0];
+    assert!(batch["rows_rejected"].as_u64().unwrap() > 0);
+    let id = batch["id"].as_str().unwrap().to_string();
+    let sha = batch["sha256"].as_str().unwrap().to_string();
+    assert_eq!(id[7..], sha[..12]);
+    let r = ws.ingest(&f);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        format!(
+            "{}: already ingested as batch {id} (same SHA-256); nothing done (use --force to ingest it again)\n",
+            f.display()
+        )
+    );
+    assert_eq!(ws.manifest()["batches"].as_array().unwrap().len(), 1);
+    assert_eq!(staged_leftovers(&ws), Vec::<String>::new());
 }
 
 #[test]

@@ -4,10 +4,12 @@
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex, OnceLock};
 
 use polars::prelude::*;
 
-use super::raw_writer::{ColumnEncoding, RawWriter};
+use super::raw_writer::{ColumnEncoding, RawWriter, RowGroup};
 use super::read::{FIELD_NAMES, RawRow, field};
 use super::validate::{Accepted, Problem};
 use crate::catalog::{Catalog, UnitRegistry};
@@ -141,10 +143,11 @@ impl RawTypes {
         .into_column()
     }
 
-    /// `df` with its dictionary columns in these types (text columns are encoded).
+    /// `df` with its dictionary columns in these types (text columns are encoded); a frame
+    /// of accepted rows has every column but the batch id, which the [`BatchWriter`] adds.
     pub fn conform(&self, df: DataFrame) -> PolarsResult<DataFrame> {
         let mut df = df;
-        for (c, dt) in &self.types {
+        for (c, dt) in self.types.iter().filter(|(c, _)| *c != col::BATCH_ID) {
             let cur = df.column(c)?;
             if cur.dtype() != dt {
                 let enc = cur.cast(dt)?;
@@ -243,12 +246,12 @@ impl Buffers {
         b.notes.append_option(a.notes.as_deref());
     }
 
-    /// The rows as a DataFrame in the raw batch schema.
-    pub fn into_frame(self, batch_id: &str, source_file: &str, path: &Path) -> Result<DataFrame> {
+    /// The rows as a DataFrame in the raw batch schema without its first column, the batch
+    /// id (the [`BatchWriter`] adds it once the file's hash names the batch).
+    pub fn into_frame(self, source_file: &str, path: &Path) -> Result<DataFrame> {
         let b = self;
         let n = b.source_line.len();
         let cols = vec![
-            Column::new(col::BATCH_ID.into(), vec![batch_id; n]),
             Column::new(col::SOURCE_FILE.into(), vec![source_file; n]),
             Column::new(col::SOURCE_LINE.into(), b.source_line),
             b.city_id.finish().into_column(),
@@ -271,16 +274,99 @@ impl Buffers {
     }
 }
 
+/// A batch's name and provenance, known once its file's hash is: the hash is computed on
+/// a thread of its own while the file is read and validated (a second of CPU time on a
+/// 1 GB CSV file, which the reader no longer waits for).
+#[derive(Debug)]
+pub struct Named {
+    /// The batch id (`000007-<the first 12 hex digits of the hash>`).
+    pub batch_id: String,
+    /// The SHA-256 of the file (hex).
+    pub sha: String,
+    /// The bytes hashed.
+    pub size: u64,
+    /// The Parquet footer's key-value provenance.
+    pub metadata: Vec<(String, String)>,
+}
+
+/// A batch's name, set by whichever thread finishes hashing its file, or given up when
+/// hashing fails: the batch's writer waits on it when too many row groups wait encoded.
+#[derive(Debug, Default)]
+pub struct Naming {
+    named: OnceLock<Named>,
+    failed: AtomicBool,
+    lock: Mutex<()>,
+    changed: Condvar,
+}
+
+impl Naming {
+    /// Name the batch (the first name stays).
+    pub fn set(&self, named: Named) {
+        let _ = self.named.set(named);
+        self.notify();
+    }
+
+    /// Hashing failed: the batch will not be named.
+    pub fn fail(&self) {
+        self.failed.store(true, Ordering::Release);
+        self.notify();
+    }
+
+    fn notify(&self) {
+        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        self.changed.notify_all();
+    }
+
+    /// A guard giving the name up if the thread holding it panics (so a writer waiting for
+    /// the name is not left waiting).
+    pub fn fail_on_panic(&self) -> impl Drop + '_ {
+        struct Guard<'a>(&'a Naming);
+        impl Drop for Guard<'_> {
+            fn drop(&mut self) {
+                if std::thread::panicking() {
+                    self.0.fail();
+                }
+            }
+        }
+        Guard(self)
+    }
+
+    /// The name, if set.
+    pub fn get(&self) -> Option<&Named> {
+        self.named.get()
+    }
+
+    /// The name once set, or None once hashing failed.
+    pub fn wait(&self) -> Option<&Named> {
+        let mut guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(n) = self.named.get() {
+                return Some(n);
+            }
+            if self.failed.load(Ordering::Acquire) {
+                return None;
+            }
+            guard = self.changed.wait(guard).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+/// Row groups a [`BatchWriter`] keeps encoded while its batch is not named, before it
+/// waits for the name (about 45 MB at 131 072 rows each): the hash is computed on a thread
+/// of low priority, which a busy machine may leave behind the reading.
+const WAITING_ROW_GROUPS: usize = 16;
+
 /// Streams accepted rows into one Parquet file. Encoding and compression run on a writer
-/// thread fed through a bounded channel, overlapping with reading and validation.
+/// thread fed through a bounded channel, overlapping with reading and validation. The rows
+/// come without the batch id: the thread adds it as the file's first column once `named`
+/// is set, keeping the row groups encoded before in memory until then.
 pub struct BatchWriter {
     path: PathBuf,
-    batch_id: String,
     source_file: String,
     buf: Buffers,
     tx: Option<std::sync::mpsc::SyncSender<DataFrame>>,
     handle: Option<std::thread::JoinHandle<Result<()>>>,
-    metadata: Vec<(String, String)>,
+    naming: Arc<Naming>,
     rows: u64,
     pending: Vec<DataFrame>,
     pending_rows: usize,
@@ -288,24 +374,18 @@ pub struct BatchWriter {
 }
 
 impl BatchWriter {
-    /// A writer to `path`, stamping every row with the batch id and source file name, and
-    /// the Parquet footer with `metadata` (key-value provenance).
-    pub fn new(
-        path: &Path,
-        batch_id: &str,
-        source_file: &str,
-        metadata: Vec<(String, String)>,
-        types: RawTypes,
-    ) -> Self {
+    /// A writer to `path`, stamping every row with the source file name and, once `naming`
+    /// is set, the batch id (the footer gets its metadata). The batch must be named (or
+    /// its hashing failed) before [`finish`](Self::finish).
+    pub fn new(path: &Path, source_file: &str, types: RawTypes, naming: Arc<Naming>) -> Self {
         BatchWriter {
             types,
             path: path.to_path_buf(),
-            batch_id: batch_id.to_string(),
             source_file: source_file.to_string(),
             buf: Buffers::with_capacity(0),
             tx: None,
             handle: None,
-            metadata,
+            naming,
             rows: 0,
             pending: Vec::new(),
             pending_rows: 0,
@@ -363,7 +443,7 @@ impl BatchWriter {
             // the row path fills whole buffers: the next one is allocated whole (the
             // columnar path appends frames and never allocates one)
             let b = std::mem::replace(&mut self.buf, Buffers::with_capacity(FLUSH_ROWS));
-            let df = b.into_frame(&self.batch_id, &self.source_file, &self.path)?;
+            let df = b.into_frame(&self.source_file, &self.path)?;
             frames.push(
                 self.types
                     .conform(df)
@@ -392,39 +472,9 @@ impl BatchWriter {
         if self.tx.is_none() {
             let (tx, rx) = std::sync::mpsc::sync_channel::<DataFrame>(2);
             let path = self.path.clone();
-            let kv = self.metadata.clone();
-            let handle = std::thread::spawn(move || -> Result<()> {
-                let mut w = None;
-                for df in rx {
-                    if w.is_none() {
-                        let f = File::create(&path).at(&path)?;
-                        w = Some(
-                            RawWriter::new(
-                                BufWriter::with_capacity(1 << 20, f),
-                                df.schema(),
-                                &COLUMN_ENCODINGS,
-                                RAW_COMPRESSION,
-                                kv.clone(),
-                            )
-                            .map_err(|e| Error::polars(&path, e))?,
-                        );
-                    }
-                    w.as_mut()
-                        .expect("created above")
-                        .write(&df)
-                        .map_err(|e| Error::polars(&path, e))?;
-                }
-                if let Some(w) = w {
-                    let f = w
-                        .finish()
-                        .map_err(|e| Error::polars(&path, e))?
-                        .into_inner()
-                        .map_err(|e| e.into_error())
-                        .at(&path)?;
-                    f.sync_all().at(&path)?;
-                }
-                Ok(())
-            });
+            let naming = self.naming.clone();
+            let types = self.types.clone();
+            let handle = std::thread::spawn(move || write_batch(&path, rx, &naming, &types));
             self.tx = Some(tx);
             self.handle = Some(handle);
         }
@@ -455,6 +505,99 @@ impl BatchWriter {
         self.join()?;
         Ok(self.rows)
     }
+}
+
+/// The writer thread of a [`BatchWriter`]: each frame of rows (every column but the batch
+/// id) encoded as it comes, and written with the batch id in front once the batch is named;
+/// until then the row groups wait encoded (at most [`WAITING_ROW_GROUPS`], then the
+/// thread waits for the name). The batch is named, or its hashing failed, when `rx` closes.
+fn write_batch(
+    path: &Path,
+    rx: std::sync::mpsc::Receiver<DataFrame>,
+    naming: &Naming,
+    types: &RawTypes,
+) -> Result<()> {
+    let pe = |e: PolarsError| Error::polars(path, e);
+    let unnamed = || {
+        Error::input(
+            path,
+            "the file could not be hashed, so the batch has no name",
+        )
+    };
+    let mut w: Option<RawWriter<BufWriter<File>>> = None;
+    // the batch id's code, once the batch is named, and the row groups encoded before
+    let mut id: Option<u32> = None;
+    let mut waiting: Vec<RowGroup> = Vec::new();
+    let put = |w: &mut RawWriter<BufWriter<File>>, group: RowGroup, code: u32| -> Result<()> {
+        let rows = group.rows();
+        let ids = DataFrame::new(rows, vec![types.column(col::BATCH_ID, vec![code; rows])])
+            .map_err(pe)?;
+        let group = w.prepend(group, &ids).map_err(pe)?;
+        w.write_encoded(group).map_err(pe)
+    };
+    let code = |n: &Named| {
+        types
+            .mapping(col::BATCH_ID)
+            .insert_cat(&n.batch_id)
+            .map_err(pe)
+    };
+    for df in rx {
+        if w.is_none() {
+            let f = File::create(path).at(path)?;
+            let mut schema = Schema::with_capacity(df.width() + 1);
+            schema.insert(col::BATCH_ID.into(), types.dtype(col::BATCH_ID).clone());
+            schema.merge(df.schema().as_ref().clone());
+            w = Some(
+                RawWriter::new(
+                    BufWriter::with_capacity(1 << 20, f),
+                    &schema,
+                    &COLUMN_ENCODINGS,
+                    RAW_COMPRESSION,
+                    Vec::new(),
+                )
+                .map_err(pe)?,
+            );
+        }
+        let w = w.as_mut().expect("created above");
+        let group = w.encode_from(&df, 1).map_err(pe)?;
+        drop(df);
+        if id.is_none() {
+            let named = match waiting.len() < WAITING_ROW_GROUPS {
+                true => naming.get(),
+                false => Some(naming.wait().ok_or_else(unnamed)?),
+            };
+            id = named.map(code).transpose()?;
+        }
+        match id {
+            None => waiting.push(group),
+            Some(code) => {
+                for g in waiting.drain(..) {
+                    put(w, g, code)?;
+                }
+                put(w, group, code)?;
+            }
+        }
+    }
+    let Some(mut w) = w else {
+        return Ok(());
+    };
+    let named = naming.get().ok_or_else(unnamed)?;
+    let code = match id {
+        Some(c) => c,
+        None => code(named)?,
+    };
+    for g in waiting.drain(..) {
+        put(&mut w, g, code)?;
+    }
+    w.set_metadata(named.metadata.clone());
+    let f = w
+        .finish()
+        .map_err(pe)?
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .at(path)?;
+    f.sync_all().at(path)?;
+    Ok(())
 }
 
 /// Streams rejected rows to a CSV with the original fields. City officers open the file in a
@@ -750,5 +893,145 @@ impl StatementSpill {
                 .at(out)?;
         }
         Ok(written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc::sync_channel;
+
+    fn named() -> Named {
+        Named {
+            batch_id: "000001-0123456789ab".into(),
+            sha: "0123456789ab".into(),
+            size: 3,
+            metadata: vec![("citybench.batch_id".into(), "000001-0123456789ab".into())],
+        }
+    }
+
+    fn frame(from: u64, n: u64) -> DataFrame {
+        df![
+            col::SOURCE_LINE => (from..from + n).collect::<Vec<u64>>(),
+            col::VALUE => (from..from + n).map(|i| i as f64 / 2.0).collect::<Vec<f64>>(),
+        ]
+        .unwrap()
+    }
+
+    /// `write_batch` with the batch named before the first frame, or (`late`) after the
+    /// first frame was encoded: the bytes of the file.
+    fn written(types: &RawTypes, late: bool) -> Vec<u8> {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("part.parquet");
+        let name = Naming::default();
+        if !late {
+            name.set(named());
+        }
+        std::thread::scope(|s| {
+            // a rendezvous: a send returns once the thread took the frame, so it has
+            // encoded the frame before
+            let (tx, rx) = sync_channel(0);
+            let h = s.spawn(|| write_batch(&path, rx, &name, types));
+            tx.send(frame(1, 5)).unwrap();
+            tx.send(frame(6, 3)).unwrap();
+            if late {
+                name.set(named());
+            }
+            tx.send(frame(9, 4)).unwrap();
+            drop(tx);
+            h.join().unwrap().unwrap();
+        });
+        std::fs::read(&path).unwrap()
+    }
+
+    #[test]
+    fn rows_encoded_before_the_batch_is_named_are_written_with_its_id() {
+        let types = RawTypes::new("t");
+        let early = written(&types, false);
+        assert_eq!(written(&types, true), early);
+        let df = ParquetReader::new(std::io::Cursor::new(early.clone()))
+            .finish()
+            .unwrap();
+        assert_eq!(
+            df.get_column_names(),
+            [col::BATCH_ID, col::SOURCE_LINE, col::VALUE]
+        );
+        let ids = df
+            .column(col::BATCH_ID)
+            .unwrap()
+            .cast(&DataType::String)
+            .unwrap();
+        assert_eq!(
+            ids.str().unwrap().iter().collect::<Vec<_>>(),
+            vec![Some("000001-0123456789ab"); 12]
+        );
+        let meta = ParquetReader::new(std::io::Cursor::new(early))
+            .get_metadata()
+            .unwrap()
+            .clone();
+        assert_eq!(meta.row_groups.len(), 3);
+        let kv = meta.key_value_metadata().as_ref().unwrap();
+        assert!(
+            kv.iter().any(|k| k.key == "citybench.batch_id"
+                && k.value.as_deref() == Some("000001-0123456789ab"))
+        );
+    }
+
+    /// More row groups than [`WAITING_ROW_GROUPS`] before the batch is named: the writer
+    /// waits for the name (the frames' sender blocks meanwhile), then writes them all.
+    #[test]
+    fn a_writer_with_too_many_row_groups_waiting_waits_for_the_name() {
+        let types = RawTypes::new("t");
+        let frames = WAITING_ROW_GROUPS as u64 + 3;
+        let bytes = |late: bool| {
+            let tmp = tempfile::tempdir().unwrap();
+            let path = tmp.path().join("part.parquet");
+            let name = Naming::default();
+            if !late {
+                name.set(named());
+            }
+            std::thread::scope(|s| {
+                let (tx, rx) = sync_channel(0);
+                let writer = s.spawn(|| write_batch(&path, rx, &name, &types));
+                let sender = s.spawn(move || {
+                    for i in 0..frames {
+                        tx.send(frame(1 + 2 * i, 2)).unwrap();
+                    }
+                });
+                if late {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                    name.set(named());
+                }
+                sender.join().unwrap();
+                writer.join().unwrap().unwrap();
+            });
+            std::fs::read(&path).unwrap()
+        };
+        let early = bytes(false);
+        assert_eq!(bytes(true), early);
+        let meta = ParquetReader::new(std::io::Cursor::new(early))
+            .get_metadata()
+            .unwrap()
+            .clone();
+        assert_eq!(meta.row_groups.len() as u64, frames);
+    }
+
+    #[test]
+    fn a_batch_whose_hashing_failed_is_an_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("part.parquet");
+        let (tx, rx) = sync_channel(1);
+        tx.send(frame(1, 2)).unwrap();
+        drop(tx);
+        let naming = Naming::default();
+        naming.fail();
+        let e = write_batch(&path, rx, &naming, &RawTypes::new("t")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}: the file could not be hashed, so the batch has no name",
+                path.display()
+            )
+        );
     }
 }

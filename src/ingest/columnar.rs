@@ -83,7 +83,6 @@ impl Codes {
 #[derive(Clone)]
 struct Dictionaries {
     types: RawTypes,
-    batch_id: u32,
     source_file: u32,
     city: Codes,
     data_point: Codes,
@@ -165,8 +164,8 @@ fn usable(v: f64) -> Option<f64> {
 }
 
 impl<'a> Columnar<'a> {
-    /// The fast path of one file, whose rows are stored in batch `batch_id` with the
-    /// dictionary columns of `types`.
+    /// The fast path of one file, whose rows are stored with the dictionary columns of
+    /// `types` (without the batch id, which the batch's writer adds).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         catalog: &'a Catalog,
@@ -175,12 +174,10 @@ impl<'a> Columnar<'a> {
         year_min: i32,
         year_max: i32,
         types: &RawTypes,
-        batch_id: &str,
         source_file: &str,
     ) -> PolarsResult<Self> {
         let n_sp = units.spellings().len();
         let codes = Dictionaries {
-            batch_id: types.mapping(col::BATCH_ID).insert_cat(batch_id)?,
             source_file: types.mapping(col::SOURCE_FILE).insert_cat(source_file)?,
             city: Codes::new(types, col::CITY_ID, registry.cities().len()),
             data_point: Codes::new(types, col::DATA_POINT_ID, catalog.data_points().len()),
@@ -688,7 +685,6 @@ impl<'a> Columnar<'a> {
         let pick_f = |x: &[f64]| keep.iter().map(|&k| x[k]).collect::<Vec<_>>();
         let pick_b = |x: &[bool]| keep.iter().map(|&k| x[k]).collect::<Vec<_>>();
         let cols = vec![
-            types.column(col::BATCH_ID, vec![d.batch_id; m]),
             types.column(col::SOURCE_FILE, vec![d.source_file; m]),
             Column::new(
                 col::SOURCE_LINE.into(),
@@ -751,17 +747,8 @@ mod tests {
             .finish(&mut df)
             .unwrap();
         let types = RawTypes::new("test");
-        let mut fast = Columnar::new(
-            &catalog,
-            &units,
-            &registry,
-            1990,
-            2030,
-            &types,
-            "test",
-            "s.parquet",
-        )
-        .unwrap();
+        let mut fast =
+            Columnar::new(&catalog, &units, &registry, 1990, 2030, &types, "s.parquet").unwrap();
         let mut out = None;
         read_parquet(&path, &mut |_| {}, &mut |slice| {
             out = Some(fast.check(&slice, 0, slice.len()).unwrap());
@@ -817,8 +804,7 @@ mod tests {
             .finish(&mut df)
             .unwrap();
         let types = RawTypes::new("test");
-        let mut fast =
-            Columnar::new(&catalog, &units, &registry, 1990, 2030, &types, "t", "s").unwrap();
+        let mut fast = Columnar::new(&catalog, &units, &registry, 1990, 2030, &types, "s").unwrap();
         read_parquet(&path, &mut |_| {}, &mut |slice| {
             let out = fast.check(&slice, 0, slice.len()).unwrap();
             assert!(out.slow.is_empty(), "{:?}", out.slow);

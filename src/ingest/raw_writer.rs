@@ -55,9 +55,19 @@ pub enum ColumnEncoding {
 }
 
 /// One row group encoded and compressed by [`RawWriter::encode`]: per column its pages.
+/// One encoded by [`RawWriter::encode_from`] lacks its first `first` columns until
+/// [`RawWriter::prepend`] adds them.
 pub struct RowGroup {
     rows: usize,
+    first: usize,
     columns: Vec<Vec<CompressedPage>>,
+}
+
+impl RowGroup {
+    /// The rows of the row group.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
 }
 
 /// The pages of one column of a [`RowGroup`], handed to the file writer one at a time.
@@ -130,21 +140,16 @@ impl<W: Write> RawWriter<W> {
         };
         let writer = FileWriter::try_new(w, arrow, options)?;
         let fields = writer.parquet_schema().fields().to_vec();
-        let metadata = metadata
-            .into_iter()
-            .map(|(key, value)| KeyValue {
-                key,
-                value: Some(value),
-            })
-            .collect();
-        Ok(RawWriter {
+        let mut w = RawWriter {
             writer,
             fields,
             encodings,
             asked,
             options,
-            metadata,
-        })
+            metadata: Vec::new(),
+        };
+        w.set_metadata(metadata);
+        Ok(w)
     }
 
     /// Write `df` (of the writer's schema) as one row group.
@@ -159,6 +164,10 @@ impl<W: Write> RawWriter<W> {
         if group.rows == 0 {
             return Ok(());
         }
+        polars_ensure!(
+            group.first == 0,
+            ComputeError: "a row group lacks its first {} column(s)", group.first
+        );
         let columns = group.columns.into_iter().map(|pages| {
             Ok(DynStreamingIterator::new(Pages {
                 pages: pages.into_iter(),
@@ -171,15 +180,65 @@ impl<W: Write> RawWriter<W> {
     /// `df` (of the writer's schema) encoded and compressed as one row group, not yet
     /// written: several threads may encode row groups of one file at once.
     pub fn encode(&self, df: &DataFrame) -> PolarsResult<RowGroup> {
+        self.encode_from(df, 0)
+    }
+
+    /// `df`, holding the writer's columns from the `first`-th on, encoded and compressed as
+    /// a row group that [`prepend`](Self::prepend) completes before it is written: a raw
+    /// batch's first column (its id) is known only once the file's hash is, and the rows
+    /// read meanwhile wait encoded, a fifth of their size in memory.
+    pub fn encode_from(&self, df: &DataFrame, first: usize) -> PolarsResult<RowGroup> {
+        polars_ensure!(
+            first + df.width() == self.fields.len(),
+            ShapeMismatch: "{} column(s) from column {first} of a file of {}",
+            df.width(), self.fields.len()
+        );
         let rows = df.height();
         if rows == 0 {
             return Ok(RowGroup {
                 rows,
+                first,
                 columns: Vec::new(),
             });
         }
         let mut df = df.clone();
         df.rechunk_mut_par();
+        let mut columns = Vec::with_capacity(df.width());
+        for (i, column) in df.columns().iter().enumerate() {
+            columns.append(&mut self.encode_column(first + i, column)?);
+        }
+        Ok(RowGroup {
+            rows,
+            first,
+            columns,
+        })
+    }
+
+    /// `group` with its missing first columns encoded from `df` (as many columns, of as
+    /// many rows) in front.
+    pub fn prepend(&self, group: RowGroup, df: &DataFrame) -> PolarsResult<RowGroup> {
+        polars_ensure!(
+            df.width() == group.first && df.height() == group.rows,
+            ShapeMismatch: "{} x {} in front of a row group lacking {} x {}",
+            df.width(), df.height(), group.first, group.rows
+        );
+        let mut df = df.clone();
+        df.rechunk_mut_par();
+        let mut columns = Vec::with_capacity(group.first + group.columns.len());
+        for (i, column) in df.columns().iter().enumerate() {
+            columns.append(&mut self.encode_column(i, column)?);
+        }
+        columns.extend(group.columns);
+        Ok(RowGroup {
+            rows: group.rows,
+            first: 0,
+            columns,
+        })
+    }
+
+    /// The pages of `column`, the writer's `i`-th (one rechunked column of a row group).
+    fn encode_column(&self, i: usize, column: &Column) -> PolarsResult<Vec<Vec<CompressedPage>>> {
+        let (type_, encoding, asked) = (&self.fields[i], &self.encodings[i], self.asked[i]);
         // the text columns' statistics (the min and max of every `value_reported`) are
         // never read; their null counts are kept. Plain float columns get theirs from
         // `with_min_max`.
@@ -191,58 +250,62 @@ impl<W: Write> RawWriter<W> {
             },
             ..self.options
         };
-        let mut columns = Vec::with_capacity(self.fields.len());
-        for (((column, type_), encoding), asked) in df
-            .columns()
-            .iter()
-            .zip(&self.fields)
-            .zip(&self.encodings)
-            .zip(&self.asked)
-        {
-            let series = column.as_materialized_series();
-            let array: Box<dyn Array> = match series.dtype() {
-                DataType::Categorical(_, mapping)
-                    if series.dtype().cat_physical().ok() == Some(CategoricalPhysical::U32) =>
-                {
-                    let codes = series.to_physical_repr();
-                    let codes = codes.u32()?;
-                    Box::new(dictionary_of_codes(codes.downcast_as_array(), mapping))
-                }
-                _ => series.to_arrow(0, CompatLevel::newest()),
-            };
-            let dictionary;
-            let (array, encoding, options, floats): (&dyn Array, &[Encoding], _, _) =
-                match column_plan(array.as_ref(), *asked) {
-                    Plan::AsPolars => (array.as_ref(), encoding, self.options, None),
-                    Plan::PlainText => (array.as_ref(), &[Encoding::Plain], no_min_max, None),
-                    Plan::PlainFloats(values) => {
-                        (array.as_ref(), &[Encoding::Plain], no_min_max, Some(values))
-                    }
-                    Plan::Dictionary(d) => {
-                        dictionary = d;
-                        let options = if matches!(array.dtype(), ArrowDataType::Utf8View) {
-                            no_min_max
-                        } else {
-                            // the dictionary's min and max: as cheap as its length
-                            self.options
-                        };
-                        (&dictionary, &[Encoding::RleDictionary], options, None)
-                    }
-                };
-            for pages in array_to_columns(array, type_.clone(), options, encoding)? {
-                let mut offset = 0;
-                let mut compressed = Vec::new();
-                for page in pages {
-                    let page = match &floats {
-                        Some(values) => with_min_max(page?, values, &mut offset),
-                        None => page?,
-                    };
-                    compressed.push(compress(page, Vec::new(), options.compression)?);
-                }
-                columns.push(compressed);
+        let series = column.as_materialized_series();
+        let array: Box<dyn Array> = match series.dtype() {
+            DataType::Categorical(_, mapping)
+                if series.dtype().cat_physical().ok() == Some(CategoricalPhysical::U32) =>
+            {
+                let codes = series.to_physical_repr();
+                let codes = codes.u32()?;
+                Box::new(dictionary_of_codes(codes.downcast_as_array(), mapping))
             }
+            _ => series.to_arrow(0, CompatLevel::newest()),
+        };
+        let dictionary;
+        let (array, encoding, options, floats): (&dyn Array, &[Encoding], _, _) =
+            match column_plan(array.as_ref(), asked) {
+                Plan::AsPolars => (array.as_ref(), encoding.as_slice(), self.options, None),
+                Plan::PlainText => (array.as_ref(), &[Encoding::Plain], no_min_max, None),
+                Plan::PlainFloats(values) => {
+                    (array.as_ref(), &[Encoding::Plain], no_min_max, Some(values))
+                }
+                Plan::Dictionary(d) => {
+                    dictionary = d;
+                    let options = if matches!(array.dtype(), ArrowDataType::Utf8View) {
+                        no_min_max
+                    } else {
+                        // the dictionary's min and max: as cheap as its length
+                        self.options
+                    };
+                    (&dictionary, &[Encoding::RleDictionary], options, None)
+                }
+            };
+        let mut columns = Vec::new();
+        for pages in array_to_columns(array, type_.clone(), options, encoding)? {
+            let mut offset = 0;
+            let mut compressed = Vec::new();
+            for page in pages {
+                let page = match &floats {
+                    Some(values) => with_min_max(page?, values, &mut offset),
+                    None => page?,
+                };
+                compressed.push(compress(page, Vec::new(), options.compression)?);
+            }
+            columns.push(compressed);
         }
-        Ok(RowGroup { rows, columns })
+        Ok(columns)
+    }
+
+    /// The key-value pairs the footer will hold (after the Arrow schema), instead of those
+    /// given to [`new`](Self::new).
+    pub fn set_metadata(&mut self, metadata: Vec<(String, String)>) {
+        self.metadata = metadata
+            .into_iter()
+            .map(|(key, value)| KeyValue {
+                key,
+                value: Some(value),
+            })
+            .collect();
     }
 
     /// Write the footer (the Arrow schema first, then the caller's metadata) and return the
@@ -835,6 +898,58 @@ mod tests {
             apart.write_encoded(g).unwrap();
         }
         assert_eq!(one.finish().unwrap(), apart.finish().unwrap());
+    }
+
+    #[test]
+    fn a_row_group_completed_in_front_writes_the_same_file_and_an_incomplete_one_is_refused() {
+        let df = df![
+            "id" => vec!["b-1"; 60],
+            "n" => (0..60).map(|i| (i % 7) as f64).collect::<Vec<_>>(),
+            "t" => (0..60).map(|i| format!("t{}", i % 3)).collect::<Vec<_>>(),
+        ]
+        .unwrap();
+        let new = || {
+            RawWriter::new(
+                Vec::new(),
+                df.schema(),
+                &[],
+                ParquetCompression::Snappy,
+                vec![("k".into(), "v".into())],
+            )
+            .unwrap()
+        };
+        let mut whole = new();
+        whole.write(&df.slice(0, 40)).unwrap();
+        whole.write(&df.slice(40, 20)).unwrap();
+        let mut front = new();
+        let rest = df.select(["n", "t"]).unwrap();
+        let ids = df.select(["id"]).unwrap();
+        let late: Vec<RowGroup> = [(0, 40), (40, 20)]
+            .iter()
+            .map(|&(o, n)| front.encode_from(&rest.slice(o, n), 1).unwrap())
+            .collect();
+        for (g, (o, n)) in late.into_iter().zip([(0, 40), (40, 20)]) {
+            assert_eq!(g.rows(), n);
+            let g = front.prepend(g, &ids.slice(o, n)).unwrap();
+            front.write_encoded(g).unwrap();
+        }
+        assert_eq!(whole.finish().unwrap(), front.finish().unwrap());
+
+        let mut w = new();
+        let incomplete = w.encode_from(&rest.slice(0, 10), 1).unwrap();
+        assert_eq!(
+            w.write_encoded(incomplete).unwrap_err().to_string(),
+            "a row group lacks its first 1 column(s)"
+        );
+        assert_eq!(
+            w.encode_from(&rest, 0).err().unwrap().to_string(),
+            "lengths don't match: 2 column(s) from column 0 of a file of 3"
+        );
+        let g = w.encode_from(&rest.slice(0, 10), 1).unwrap();
+        assert_eq!(
+            w.prepend(g, &ids.slice(0, 9)).err().unwrap().to_string(),
+            "lengths don't match: 1 x 9 in front of a row group lacking 1 x 10"
+        );
     }
 
     use proptest::prelude::*;
