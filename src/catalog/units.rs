@@ -128,8 +128,44 @@ pub fn round_sig12(x: f64) -> f64 {
     if x == 0.0 || !x.is_finite() {
         return x;
     }
-    // `{:.11e}` prints exactly 12 significant digits, correctly rounded.
+    round_sig12_fast(x).unwrap_or_else(|| round_sig12_by_text(x))
+}
+
+/// [`round_sig12`] through text: `{:.11e}` prints exactly 12 significant digits, correctly
+/// rounded, and parsing gives the double nearest to that decimal. The reference the fast
+/// path is tested against, and its fallback.
+fn round_sig12_by_text(x: f64) -> f64 {
     format!("{x:.11e}").parse().unwrap_or(x)
+}
+
+/// The powers of ten a double holds exactly.
+const EXACT_POWERS_OF_TEN: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// [`round_sig12`] without text, for a finite non-zero `x` of magnitude 1e-11 to 1e33, unless
+/// the rounding is too close to call (then None, and the caller goes through text). Six
+/// times faster: it was a twentieth of a Parquet ingest's CPU time.
+///
+/// `x` is scaled by an exact power of ten `p` into 1e11..1e12, where the 12 significant
+/// digits are the integer part: the scaled double is within half a unit in the last place
+/// (under 6.2e-5, as it is below 2^40) of the exact product, so rounding it to an integer
+/// gives the same integer `m` as rounding the exact product whenever its fraction is not
+/// within 1e-3 of one half. `m` and `p` are exact, so `m / p` (or `m * p`) is the double
+/// nearest to the decimal `m x 10^-k`, which is what parsing the 12 digits gives.
+fn round_sig12_fast(x: f64) -> Option<f64> {
+    let a = x.abs();
+    let k = 11 - a.log10().floor() as i32;
+    let p = *EXACT_POWERS_OF_TEN.get(k.unsigned_abs() as usize)?;
+    let scaled = if k >= 0 { a * p } else { a / p };
+    // log10 may be one off next to a power of ten
+    if !(1e11..1e12).contains(&scaled) || (scaled.fract() - 0.5).abs() < 1e-3 {
+        return None;
+    }
+    let m = scaled.round();
+    let rounded = if k >= 0 { m / p } else { m * p };
+    Some(rounded.copysign(x))
 }
 
 /// Normalise a unit spelling for lookup: trim; lower case; micro sign and Greek mu -> `u`;
@@ -1008,6 +1044,14 @@ mod tests {
 
     #[test]
     fn rounding_to_12_significant_digits() {
+        // the fast path, and the text for what it leaves (too small, a near tie)
+        assert_eq!(round_sig12_fast(56.99999999999999), Some(57.0));
+        assert_eq!(round_sig12_fast(1e-12), None);
+        assert_eq!(round_sig12_fast(1.234567890125), None);
+        assert_eq!(
+            round_sig12(1.234567890125),
+            round_sig12_by_text(1.234567890125)
+        );
         assert_eq!(round_sig12(56.99999999999999), 57.0);
         assert_eq!(round_sig12(0.1 + 0.2), 0.3);
         assert_eq!(round_sig12(123456789012345.0), 123456789012000.0);
@@ -1089,6 +1133,42 @@ mod tests {
             e.to_string(),
             "c.csv:2: max_abs '' of pct is not a positive number; every canonical unit needs a magnitude bound"
         );
+    }
+
+    /// Doubles next to a decimal tie of the 13th significant digit (`d.ddddddddddd5eE`),
+    /// a power of ten, or a product of a conversion: where scaling could round otherwise.
+    fn hard_doubles() -> impl Strategy<Value = f64> {
+        let step = |x: f64, ulps: i64| f64::from_bits((x.to_bits() as i64 + ulps) as u64);
+        prop_oneof![
+            (100_000_000_000u64..1_000_000_000_000, -40i32..40, -3i64..=3).prop_map(
+                move |(m, e, ulps)| step(format!("{m}5e{e}").parse::<f64>().unwrap(), ulps)
+            ),
+            (-40i32..40, -3i64..=3).prop_map(move |(e, ulps)| step(10f64.powi(e), ulps)),
+            (1.0f64..10.0, -11i32..34).prop_map(|(m, e)| m * 10f64.powi(e)),
+            (0u64..1_000_000, 0usize..6).prop_map(|(n, f)| {
+                let factor = [0.1, 0.01, 1e-3, 3.6, 1.0 / 3.0, 0.0254][f];
+                n as f64 * factor
+            }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+        /// The fast path rounds every double as the text does, bit for bit (the sign
+        /// included).
+        #[test]
+        fn rounding_without_text_equals_rounding_through_text(
+            bits in any::<u64>(), hard in hard_doubles(), negative in any::<bool>()
+        ) {
+            for x in [f64::from_bits(bits), if negative { -hard } else { hard }] {
+                if x != 0.0 && x.is_finite() {
+                    prop_assert_eq!(
+                        round_sig12(x).to_bits(), round_sig12_by_text(x).to_bits(), "{:e}", x
+                    );
+                }
+            }
+        }
     }
 
     proptest! {
