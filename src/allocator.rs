@@ -3,6 +3,14 @@
 //! On this class of machine (a virtual machine) the first touch of memory is expensive:
 //! at 13 000 cities the kernel spent about a third of a run's CPU time zeroing pages handed
 //! to the process. Both options below make the process touch fresh memory less often.
+//!
+//! mimalloc also replaces C's `malloc` and `free` (the `override` feature of
+//! `libmimalloc-sys`), so DuckDB's C++ allocates from the same heap as Polars: at the end of
+//! `run` the checks reuse the memory the stages freed instead of glibc mapping fresh pages.
+//! At 5 000 cities the first check took 143-201 ms in a run and 44-93 ms when repeated;
+//! with one heap it takes 44-47 ms the first time, the checks 0.13-0.14 s instead of
+//! 0.23-0.32 s, `run`'s system time fell from 0.32-0.47 s to 0.14-0.19 s and its peak
+//! from 1.33-1.37 to 1.24-1.26 GB.
 
 use libmimalloc_sys::mi_option_t;
 
