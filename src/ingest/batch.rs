@@ -525,6 +525,8 @@ fn write_batch(
         )
     };
     let mut w: Option<RawWriter<BufWriter<File>>> = None;
+    // the file again, to start writing its pages to disk after each row group
+    let mut disk: Option<File> = None;
     // the batch id's code, once the batch is named, and the row groups encoded before
     let mut id: Option<u32> = None;
     let mut waiting: Vec<RowGroup> = Vec::new();
@@ -544,6 +546,7 @@ fn write_batch(
     for df in rx {
         if w.is_none() {
             let f = File::create(path).at(path)?;
+            disk = Some(f.try_clone().at(path)?);
             let mut schema = Schema::with_capacity(df.width() + 1);
             schema.insert(col::BATCH_ID.into(), types.dtype(col::BATCH_ID).clone());
             schema.merge(df.schema().as_ref().clone());
@@ -575,6 +578,9 @@ fn write_batch(
                     put(w, g, code)?;
                 }
                 put(w, group, code)?;
+                if let Some(d) = &disk {
+                    crate::store::start_writeback(d);
+                }
             }
         }
     }

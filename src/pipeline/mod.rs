@@ -769,6 +769,8 @@ pub fn write_table_as(
     let path = dir.join(format!("{name}.parquet"));
     let tmp = crate::store::temp_path(&path);
     let f = std::fs::File::create(&tmp).at(&tmp)?;
+    // the file again, to start writing its pages to disk after each pair of row groups
+    let disk = f.try_clone().at(&tmp)?;
     // buffered: the writer emits many small pieces (page headers, pages), and a system
     // call per piece cost more than the encoding; hashed on the way (reading the file back
     // to hash it was a tenth of the writers' time)
@@ -801,6 +803,7 @@ pub fn write_table_as(
         for group in encoded {
             out.write_encoded(group.map_err(pe)?).map_err(pe)?;
         }
+        crate::store::start_writeback(&disk);
     }
     let (w, sha) = out.finish().map_err(pe)?.finish();
     let f = w.into_inner().map_err(|e| e.into_error()).at(&tmp)?;

@@ -321,6 +321,24 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
     commit_rename(&tmp, path)
 }
 
+/// Start writing `file`'s dirty pages to disk without waiting (Linux `sync_file_range`;
+/// elsewhere nothing): a large file written in parts is on its way while the rest is
+/// computed, so its final fsync waits for the last part only (a raw batch of 218 MB:
+/// 70 ms of fsync at the end of an ingest). Advisory: durability still comes from fsync.
+pub fn start_writeback(file: &File) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: the descriptor is open for the call; a failure only leaves the pages to
+        // the final fsync
+        unsafe {
+            libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = file;
+}
+
 /// Rename `tmp` onto `path` and fsync the parent directory.
 pub fn commit_rename(tmp: &Path, path: &Path) -> Result<()> {
     fs::rename(tmp, path).at(path)?;
