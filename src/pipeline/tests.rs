@@ -1193,3 +1193,36 @@ fn peers_one_pass_on_no_rows() {
     assert_eq!(stats.schema(), ref_stats.schema());
     assert_eq!(pct.schema(), ref_pct.schema());
 }
+
+/// `observations`' values are written plain ([`PLAIN_COLUMNS`]); the same repeated values
+/// in another table go to a dictionary. Both read back equal.
+#[test]
+fn observations_values_are_written_plain_and_other_tables_values_by_dictionary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let df = df!(
+        d::VALUE => (0..2000).map(|i| (i % 7) as f64 / 4.0).collect::<Vec<_>>(),
+        d::YEAR => (0..2000).map(|i| 2000 + i % 20).collect::<Vec<i32>>(),
+    )
+    .unwrap();
+    for (name, dictionary) in [("observations", false), ("attainment", true)] {
+        let out = write_table(tmp.path(), name, df.clone()).unwrap();
+        assert_eq!(out.path, format!("derived/{name}.parquet"));
+        let path = tmp.path().join(format!("{name}.parquet"));
+        let mut f = std::fs::File::open(&path).unwrap();
+        let meta = polars_parquet::read::read_metadata(&mut f).unwrap();
+        let chunk = meta.row_groups[0]
+            .columns_under_root_iter(d::VALUE)
+            .unwrap()
+            .next()
+            .unwrap();
+        assert_eq!(
+            chunk.dictionary_page_offset().is_some(),
+            dictionary,
+            "{name}"
+        );
+        let back = ParquetReader::new(std::fs::File::open(&path).unwrap())
+            .finish()
+            .unwrap();
+        assert!(back.equals(&df), "{name}");
+    }
+}
