@@ -336,18 +336,24 @@ impl Naming {
         self.named.get()
     }
 
-    /// The name once set, or None once hashing failed.
-    pub fn wait(&self) -> Option<&Named> {
+    /// The name once set, or None once hashing failed or `give_up` is set (and
+    /// [`Self::wake`] called).
+    pub fn wait(&self, give_up: &AtomicBool) -> Option<&Named> {
         let mut guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             if let Some(n) = self.named.get() {
                 return Some(n);
             }
-            if self.failed.load(Ordering::Acquire) {
+            if self.failed.load(Ordering::Acquire) || give_up.load(Ordering::Acquire) {
                 return None;
             }
             guard = self.changed.wait(guard).unwrap_or_else(|e| e.into_inner());
         }
+    }
+
+    /// Wake the threads waiting for the name (to look at their `give_up` again).
+    pub fn wake(&self) {
+        self.notify();
     }
 }
 
@@ -367,6 +373,8 @@ pub struct BatchWriter {
     tx: Option<std::sync::mpsc::SyncSender<DataFrame>>,
     handle: Option<std::thread::JoinHandle<Result<()>>>,
     naming: Arc<Naming>,
+    /// Set when the writer is dropped unfinished: its thread stops without a file.
+    abandoned: Arc<AtomicBool>,
     rows: u64,
     pending: Vec<DataFrame>,
     pending_rows: usize,
@@ -386,6 +394,7 @@ impl BatchWriter {
             tx: None,
             handle: None,
             naming,
+            abandoned: Arc::default(),
             rows: 0,
             pending: Vec::new(),
             pending_rows: 0,
@@ -474,7 +483,9 @@ impl BatchWriter {
             let path = self.path.clone();
             let naming = self.naming.clone();
             let types = self.types.clone();
-            let handle = std::thread::spawn(move || write_batch(&path, rx, &naming, &types));
+            let abandoned = self.abandoned.clone();
+            let handle =
+                std::thread::spawn(move || write_batch(&path, rx, &naming, &types, &abandoned));
             self.tx = Some(tx);
             self.handle = Some(handle);
         }
@@ -507,15 +518,30 @@ impl BatchWriter {
     }
 }
 
+impl Drop for BatchWriter {
+    /// A writer dropped unfinished (the ingest failed or stopped) stops its thread and
+    /// waits for it, so no thread is left writing into a staging directory that the next
+    /// ingest may reuse.
+    fn drop(&mut self) {
+        if self.handle.is_some() {
+            self.abandoned.store(true, Ordering::Release);
+            self.naming.wake();
+            let _ = self.join();
+        }
+    }
+}
+
 /// The writer thread of a [`BatchWriter`]: each frame of rows (every column but the batch
 /// id) encoded as it comes, and written with the batch id in front once the batch is named;
 /// until then the row groups wait encoded (at most [`WAITING_ROW_GROUPS`], then the
-/// thread waits for the name). The batch is named, or its hashing failed, when `rx` closes.
+/// thread waits for the name). The batch is named, or its hashing failed, when `rx` closes,
+/// unless `abandoned` is set: then the thread stops, leaving an unfinished file.
 fn write_batch(
     path: &Path,
     rx: std::sync::mpsc::Receiver<DataFrame>,
     naming: &Naming,
     types: &RawTypes,
+    abandoned: &AtomicBool,
 ) -> Result<()> {
     let pe = |e: PolarsError| Error::polars(path, e);
     let unnamed = || {
@@ -544,6 +570,9 @@ fn write_batch(
             .map_err(pe)
     };
     for df in rx {
+        if abandoned.load(Ordering::Acquire) {
+            return Ok(());
+        }
         if w.is_none() {
             let f = File::create(path).at(path)?;
             disk = Some(f.try_clone().at(path)?);
@@ -567,7 +596,11 @@ fn write_batch(
         if id.is_none() {
             let named = match waiting.len() < WAITING_ROW_GROUPS {
                 true => naming.get(),
-                false => Some(naming.wait().ok_or_else(unnamed)?),
+                false => match naming.wait(abandoned) {
+                    Some(n) => Some(n),
+                    None if abandoned.load(Ordering::Acquire) => return Ok(()),
+                    None => return Err(unnamed()),
+                },
             };
             id = named.map(code).transpose()?;
         }
@@ -584,7 +617,7 @@ fn write_batch(
             }
         }
     }
-    let Some(mut w) = w else {
+    let Some(mut w) = w.filter(|_| !abandoned.load(Ordering::Acquire)) else {
         return Ok(());
     };
     let named = naming.get().ok_or_else(unnamed)?;
@@ -937,7 +970,7 @@ mod tests {
             // a rendezvous: a send returns once the thread took the frame, so it has
             // encoded the frame before
             let (tx, rx) = sync_channel(0);
-            let h = s.spawn(|| write_batch(&path, rx, &name, types));
+            let h = s.spawn(|| write_batch(&path, rx, &name, types, &AtomicBool::new(false)));
             tx.send(frame(1, 5)).unwrap();
             tx.send(frame(6, 3)).unwrap();
             if late {
@@ -998,7 +1031,8 @@ mod tests {
             }
             std::thread::scope(|s| {
                 let (tx, rx) = sync_channel(0);
-                let writer = s.spawn(|| write_batch(&path, rx, &name, &types));
+                let writer =
+                    s.spawn(|| write_batch(&path, rx, &name, &types, &AtomicBool::new(false)));
                 let sender = s.spawn(move || {
                     for i in 0..frames {
                         tx.send(frame(1 + 2 * i, 2)).unwrap();
@@ -1022,6 +1056,44 @@ mod tests {
         assert_eq!(meta.row_groups.len() as u64, frames);
     }
 
+    /// A writer waiting for a name that does not come (its ingest failed or stopped) stops
+    /// when abandoned, without a file footer, instead of waiting for ever.
+    #[test]
+    fn an_abandoned_writer_waiting_for_the_name_stops() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("part.parquet");
+        let naming = Arc::new(Naming::default());
+        let abandoned = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = sync_channel(0);
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let thread = {
+            let (naming, abandoned, path) = (naming.clone(), abandoned.clone(), path.clone());
+            std::thread::spawn(move || {
+                let r = write_batch(&path, rx, &naming, &RawTypes::new("t"), &abandoned);
+                done_tx.send(r.is_ok()).unwrap();
+            })
+        };
+        // one frame more than may wait: the writer is then waiting for the name
+        for i in 0..=WAITING_ROW_GROUPS as u64 {
+            tx.send(frame(1 + 2 * i, 2)).unwrap();
+        }
+        abandoned.store(true, Ordering::Release);
+        naming.wake();
+        drop(tx);
+        let ok = done_rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the abandoned writer stopped");
+        assert!(ok);
+        thread.join().unwrap();
+        assert!(naming.get().is_none());
+        // no footer was written: the file does not read as Parquet
+        assert!(
+            ParquetReader::new(std::fs::File::open(&path).unwrap())
+                .finish()
+                .is_err()
+        );
+    }
+
     #[test]
     fn a_batch_whose_hashing_failed_is_an_error() {
         let tmp = tempfile::tempdir().unwrap();
@@ -1031,7 +1103,14 @@ mod tests {
         drop(tx);
         let naming = Naming::default();
         naming.fail();
-        let e = write_batch(&path, rx, &naming, &RawTypes::new("t")).unwrap_err();
+        let e = write_batch(
+            &path,
+            rx,
+            &naming,
+            &RawTypes::new("t"),
+            &AtomicBool::new(false),
+        )
+        .unwrap_err();
         assert_eq!(
             e.to_string(),
             format!(
