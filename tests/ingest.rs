@@ -760,12 +760,44 @@ fn reingesting_an_identical_file_is_refused_unless_forced() {
         )]),
     );
     assert_eq!(ws.ingest(&f).code, 0);
-    let r = ws.ingest(&f);
-    assert_eq!(r.code, 0);
     let id = ws.manifest()["batches"][0]["id"]
         .as_str()
         .unwrap()
         .to_string();
+    assert_refused_as_ingested(&ws, &f, &id);
+    let r = ws.run(&["ingest", "--force", f.to_str().unwrap()]);
+    assert_eq!(r.code, 0);
+    let m = ws.manifest();
+    assert_eq!(m["batches"].as_array().unwrap().len(), 2);
+    assert_eq!(m["batches"][1]["forced"], true);
+}
+
+/// A CSV file from `generate` with its deliberately bad rows, in the test's directory.
+fn generated_with_errors(ws: &Ws, cities: &str, years: &str, seed: &str) -> std::path::PathBuf {
+    let out = ws.dir.path().join("gen");
+    let r = ws.run(&[
+        "generate",
+        "--cities",
+        cities,
+        "--years",
+        years,
+        "--seed",
+        seed,
+        "--inject-errors",
+        "--format",
+        "csv",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    out.join("submissions.csv")
+}
+
+/// Ingesting `f` again is refused as batch `id` (the workspace's only one), with the exact
+/// message and nothing staged left.
+fn assert_refused_as_ingested(ws: &Ws, f: &std::path::Path, id: &str) {
+    let r = ws.ingest(f);
+    assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(
         r.stdout,
         format!(
@@ -774,12 +806,7 @@ fn reingesting_an_identical_file_is_refused_unless_forced() {
         )
     );
     assert_eq!(ws.manifest()["batches"].as_array().unwrap().len(), 1);
-    assert_eq!(staged_leftovers(&ws), Vec::<String>::new());
-    let r = ws.run(&["ingest", "--force", f.to_str().unwrap()]);
-    assert_eq!(r.code, 0);
-    let m = ws.manifest();
-    assert_eq!(m["batches"].as_array().unwrap().len(), 2);
-    assert_eq!(m["batches"][1]["forced"], true);
+    assert_eq!(staged_leftovers(ws), Vec::<String>::new());
 }
 
 /// Entries of `raw/` and `rejected/` that an ingest staged and did not commit.
@@ -798,23 +825,7 @@ fn staged_leftovers(ws: &Ws) -> Vec<String> {
 #[test]
 fn a_large_file_ingested_before_is_refused_with_nothing_staged_left() {
     let ws = Ws::new();
-    let out = ws.dir.path().join("gen");
-    let r = ws.run(&[
-        "generate",
-        "--cities",
-        "60",
-        "--years",
-        "2015..2024",
-        "--seed",
-        "3",
-        "--inject-errors",
-        "--format",
-        "csv",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let f = out.join("submissions.csv");
+    let f = generated_with_errors(&ws, "60", "2015..2024", "3");
     let first = ws.ingest(&f);
     assert_eq!(first.code, 1, "{}{}", first.stdout, first.stderr);
     let m = ws.manifest();
@@ -823,40 +834,14 @@ fn a_large_file_ingested_before_is_refused_with_nothing_staged_left() {
     let id = batch["id"].as_str().unwrap().to_string();
     let sha = batch["sha256"].as_str().unwrap().to_string();
     assert_eq!(id[7..], sha[..12]);
-    let r = ws.ingest(&f);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(
-        r.stdout,
-        format!(
-            "{}: already ingested as batch {id} (same SHA-256); nothing done (use --force to ingest it again)\n",
-            f.display()
-        )
-    );
-    assert_eq!(ws.manifest()["batches"].as_array().unwrap().len(), 1);
-    assert_eq!(staged_leftovers(&ws), Vec::<String>::new());
+    assert_refused_as_ingested(&ws, &f, &id);
 }
 
 #[test]
 fn generated_errors_are_all_accounted_for() {
     // the generator's deliberately bad rows: every row is either accepted or rejected
     let ws = Ws::new();
-    let out = ws.dir.path().join("gen");
-    let r = ws.run(&[
-        "generate",
-        "--cities",
-        "40",
-        "--years",
-        "2018..2024",
-        "--seed",
-        "9",
-        "--inject-errors",
-        "--format",
-        "csv",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let f = out.join("submissions.csv");
+    let f = generated_with_errors(&ws, "40", "2018..2024", "9");
     let lines = std::fs::read_to_string(&f).unwrap().lines().count() as u64 - 1;
     let r = ws.ingest(&f);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);

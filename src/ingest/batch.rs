@@ -957,28 +957,34 @@ mod tests {
         .unwrap()
     }
 
-    /// `write_batch` with the batch named before the first frame, or (`late`) after the
-    /// first frame was encoded: the bytes of the file.
-    fn written(types: &RawTypes, late: bool) -> Vec<u8> {
+    /// The bytes `write_batch` writes for `frames` frames of two rows, the batch named
+    /// before the first frame (`named_after` None) or once the writer took frame
+    /// `named_after` (the frames go through a rendezvous, so the ones before it were
+    /// encoded unnamed; past [`WAITING_ROW_GROUPS`] the writer waits for the name).
+    fn written(types: &RawTypes, frames: u64, named_after: Option<u64>) -> Vec<u8> {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("part.parquet");
         let name = Naming::default();
-        if !late {
+        if named_after.is_none() {
             name.set(named());
         }
         std::thread::scope(|s| {
-            // a rendezvous: a send returns once the thread took the frame, so it has
-            // encoded the frame before
             let (tx, rx) = sync_channel(0);
-            let h = s.spawn(|| write_batch(&path, rx, &name, types, &AtomicBool::new(false)));
-            tx.send(frame(1, 5)).unwrap();
-            tx.send(frame(6, 3)).unwrap();
-            if late {
+            let (taken_tx, taken_rx) = sync_channel(0);
+            let writer = s.spawn(|| write_batch(&path, rx, &name, types, &AtomicBool::new(false)));
+            s.spawn(move || {
+                for i in 1..=frames {
+                    tx.send(frame(2 * i - 1, 2)).unwrap();
+                    if Some(i) == named_after {
+                        taken_tx.send(()).unwrap();
+                    }
+                }
+            });
+            if named_after.is_some() {
+                taken_rx.recv().unwrap();
                 name.set(named());
             }
-            tx.send(frame(9, 4)).unwrap();
-            drop(tx);
-            h.join().unwrap().unwrap();
+            writer.join().unwrap().unwrap();
         });
         std::fs::read(&path).unwrap()
     }
@@ -986,8 +992,8 @@ mod tests {
     #[test]
     fn rows_encoded_before_the_batch_is_named_are_written_with_its_id() {
         let types = RawTypes::new("t");
-        let early = written(&types, false);
-        assert_eq!(written(&types, true), early);
+        let early = written(&types, 3, None);
+        assert_eq!(written(&types, 3, Some(2)), early);
         let df = ParquetReader::new(std::io::Cursor::new(early.clone()))
             .finish()
             .unwrap();
@@ -1002,7 +1008,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             ids.str().unwrap().iter().collect::<Vec<_>>(),
-            vec![Some("000001-0123456789ab"); 12]
+            vec![Some("000001-0123456789ab"); 6]
         );
         let meta = ParquetReader::new(std::io::Cursor::new(early))
             .get_metadata()
@@ -1022,33 +1028,8 @@ mod tests {
     fn a_writer_with_too_many_row_groups_waiting_waits_for_the_name() {
         let types = RawTypes::new("t");
         let frames = WAITING_ROW_GROUPS as u64 + 3;
-        let bytes = |late: bool| {
-            let tmp = tempfile::tempdir().unwrap();
-            let path = tmp.path().join("part.parquet");
-            let name = Naming::default();
-            if !late {
-                name.set(named());
-            }
-            std::thread::scope(|s| {
-                let (tx, rx) = sync_channel(0);
-                let writer =
-                    s.spawn(|| write_batch(&path, rx, &name, &types, &AtomicBool::new(false)));
-                let sender = s.spawn(move || {
-                    for i in 0..frames {
-                        tx.send(frame(1 + 2 * i, 2)).unwrap();
-                    }
-                });
-                if late {
-                    std::thread::sleep(std::time::Duration::from_millis(50));
-                    name.set(named());
-                }
-                sender.join().unwrap();
-                writer.join().unwrap().unwrap();
-            });
-            std::fs::read(&path).unwrap()
-        };
-        let early = bytes(false);
-        assert_eq!(bytes(true), early);
+        let early = written(&types, frames, None);
+        assert_eq!(written(&types, frames, Some(frames - 2)), early);
         let meta = ParquetReader::new(std::io::Cursor::new(early))
             .get_metadata()
             .unwrap()

@@ -866,6 +866,18 @@ mod tests {
         assert!(!mostly_distinct(0..10u64));
     }
 
+    /// A Snappy writer into memory of frames of `df`'s schema, with footer `metadata`.
+    fn writer_of(df: &DataFrame, metadata: Vec<(String, String)>) -> RawWriter<Vec<u8>> {
+        RawWriter::new(
+            Vec::new(),
+            df.schema(),
+            &[],
+            ParquetCompression::Snappy,
+            metadata,
+        )
+        .unwrap()
+    }
+
     /// Row groups encoded on other threads and written in order give the same bytes as
     /// written one after the other.
     #[test]
@@ -875,16 +887,7 @@ mod tests {
             "t" => (0..100).map(|i| format!("t{}", i % 3)).collect::<Vec<_>>(),
         ]
         .unwrap();
-        let new = || {
-            RawWriter::new(
-                Vec::new(),
-                df.schema(),
-                &[],
-                ParquetCompression::Snappy,
-                vec![],
-            )
-            .unwrap()
-        };
+        let new = || writer_of(&df, vec![]);
         let mut one = new();
         one.write(&df.slice(0, 50)).unwrap();
         one.write(&df.slice(50, 50)).unwrap();
@@ -900,6 +903,8 @@ mod tests {
         assert_eq!(one.finish().unwrap(), apart.finish().unwrap());
     }
 
+    /// Row groups encoded without their first column and completed in front give the same
+    /// bytes as encoded whole; an incomplete row group and mismatched shapes are refused.
     #[test]
     fn a_row_group_completed_in_front_writes_the_same_file_and_an_incomplete_one_is_refused() {
         let df = df![
@@ -908,16 +913,7 @@ mod tests {
             "t" => (0..60).map(|i| format!("t{}", i % 3)).collect::<Vec<_>>(),
         ]
         .unwrap();
-        let new = || {
-            RawWriter::new(
-                Vec::new(),
-                df.schema(),
-                &[],
-                ParquetCompression::Snappy,
-                vec![("k".into(), "v".into())],
-            )
-            .unwrap()
-        };
+        let new = || writer_of(&df, vec![("k".into(), "v".into())]);
         let mut whole = new();
         whole.write(&df.slice(0, 40)).unwrap();
         whole.write(&df.slice(40, 20)).unwrap();
