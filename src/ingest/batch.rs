@@ -970,19 +970,24 @@ mod tests {
         }
         std::thread::scope(|s| {
             let (tx, rx) = sync_channel(0);
+            // the sender says when the writer took frame `named_after`, and goes on once
+            // the batch is named (as ingest names it before closing the writer)
             let (taken_tx, taken_rx) = sync_channel(0);
+            let (go_tx, go_rx) = sync_channel(0);
             let writer = s.spawn(|| write_batch(&path, rx, &name, types, &AtomicBool::new(false)));
             s.spawn(move || {
                 for i in 1..=frames {
                     tx.send(frame(2 * i - 1, 2)).unwrap();
                     if Some(i) == named_after {
                         taken_tx.send(()).unwrap();
+                        go_rx.recv().unwrap();
                     }
                 }
             });
             if named_after.is_some() {
                 taken_rx.recv().unwrap();
                 name.set(named());
+                go_tx.send(()).unwrap();
             }
             writer.join().unwrap().unwrap();
         });
