@@ -275,8 +275,8 @@ impl Buffers {
 }
 
 /// A batch's name and provenance, known once its file's hash is: the hash is computed on
-/// a thread of its own while the file is read and validated (a second of CPU time on a
-/// 1 GB CSV file, which the reader no longer waits for).
+/// a thread of its own while the file is read and validated (half a second of CPU time on
+/// a 1 GB CSV file, which the reader no longer waits for).
 #[derive(Debug)]
 pub struct Named {
     /// The batch id (`000007-<the first 12 hex digits of the hash>`).
@@ -364,8 +364,8 @@ const WAITING_ROW_GROUPS: usize = 16;
 
 /// Streams accepted rows into one Parquet file. Encoding and compression run on a writer
 /// thread fed through a bounded channel, overlapping with reading and validation. The rows
-/// come without the batch id: the thread adds it as the file's first column once `named`
-/// is set, keeping the row groups encoded before in memory until then.
+/// come without the batch id: the thread adds it as the file's first column once the batch
+/// is named ([`Naming`]), keeping the row groups encoded before in memory until then.
 pub struct BatchWriter {
     path: PathBuf,
     source_file: String,
