@@ -123,7 +123,7 @@ pub struct Fast {
 /// so most rows repeat the text of the row before. A row whose 16-byte view equals the
 /// last one's holds the same text (the same inline bytes, or the same bytes of the same
 /// buffer: a Parquet column's dictionary, or a CSV slice's short ids) and is not compared
-/// byte by byte (those comparisons were a twelfth of a Parquet ingest's CPU time).
+/// byte by byte (the byte comparisons of this check were 7 % of a Parquet ingest's CPU).
 struct Last<'s, T: Copy> {
     view: Option<u128>,
     text: Option<&'s str>,

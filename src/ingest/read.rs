@@ -1039,8 +1039,8 @@ impl ParquetSlice {
 /// that they are validated column by column like a Parquet slice.
 ///
 /// Each cell becomes a 16-byte Arrow view: the text itself when it fits (12 bytes), else
-/// its place in its column's byte buffer. Through Polars' string builders the cells cost
-/// half of the time of the thread CSV ingest waits on.
+/// its place in its column's byte buffer. Through Polars' string builders the cells took
+/// 43 % of the time of the thread CSV ingest waits on (1.06 of 2.45 s at 10.3 M rows).
 pub struct SliceBuilder {
     /// Per column: one view per row (a missing cell's is empty).
     views: Vec<Vec<View>>,
