@@ -1,6 +1,6 @@
 //! Bad input `citybench ingest` must survive, each with its exact message.
 
-use crate::util::{GENEVA, HEADER, STAVANGER, Ws, year_max};
+use crate::util::{GENEVA, HEADER, STAVANGER, Ws, temporaries, year_max};
 
 fn csv_rows(rows: &[&str]) -> String {
     let mut s = format!("{HEADER}\n");
@@ -806,18 +806,7 @@ fn assert_refused_as_ingested(ws: &Ws, f: &std::path::Path, id: &str) {
         )
     );
     assert_eq!(ws.manifest()["batches"].as_array().unwrap().len(), 1);
-    assert_eq!(staged_leftovers(ws), Vec::<String>::new());
-}
-
-/// Entries of `raw/` and `rejected/` that an ingest staged and did not commit.
-fn staged_leftovers(ws: &Ws) -> Vec<String> {
-    ["raw", "rejected"]
-        .iter()
-        .filter_map(|d| std::fs::read_dir(ws.root().join(d)).ok())
-        .flatten()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".tmp-"))
-        .collect()
+    assert_eq!(temporaries(&ws.root()), Vec::<std::path::PathBuf>::new());
 }
 
 /// The file is hashed while it is read: a file ingested before is refused however much

@@ -5,12 +5,12 @@
 //! other; a workspace from before generations is converted without a gap.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::Value;
 
-use crate::util::Ws;
+use crate::util::{Ws, temporaries};
 
 /// One answer from every table a run writes and the tables it carries over (the flags and
 /// the index): each part changes with the analysis year, or with the index's uncertainty
@@ -146,24 +146,11 @@ fn names(dir: &Path) -> BTreeSet<String> {
         .unwrap_or_default()
 }
 
-fn temporaries(dir: &Path, found: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let e = e.unwrap();
-        if e.file_name().to_string_lossy().starts_with(".tmp-") {
-            found.push(e.path());
-        }
-        if e.file_type().unwrap().is_dir() {
-            temporaries(&e.path(), found);
-        }
-    }
-}
-
 /// Nothing left behind: no temporary entry, the published generation and the previous
 /// one only, the database link in place, a run record for every published run.
 fn assert_tidy(ws: &Ws, runs: usize) {
     let root = ws.root();
-    let mut tmp = vec![];
-    temporaries(&root, &mut tmp);
+    let tmp = temporaries(&root);
     assert!(tmp.is_empty(), "leftovers: {tmp:?}");
     let current = std::fs::read_link(root.join("derived")).unwrap();
     let gens = names(&root.join("generations"));

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use crate::util::{GENEVA, HEADER, STAVANGER, Ws};
+use crate::util::{GENEVA, HEADER, STAVANGER, Ws, temporaries};
 
 const ZURICH: &str = "2657896";
 const BASEL: &str = "2661604";
@@ -906,11 +906,7 @@ EC-I-WS-3C,12,,,,EU,,continent,Europe\r\n";
         "85.0,city,target,\"Geneva \"\"Smart\"\" plan\",0.11764705882352941"
     );
     // no temporary file left behind
-    let names: Vec<String> = std::fs::read_dir(ws.root())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".tmp-"))
-        .collect();
+    let names = temporaries(&ws.root());
     assert!(names.is_empty(), "{names:?}");
 }
 

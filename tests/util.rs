@@ -150,3 +150,23 @@ pub fn python(modules: &str, script: &str) -> Option<String> {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     Some(String::from_utf8_lossy(&o.stdout).into_owned())
 }
+
+/// Every entry under `dir` (its subdirectories included) named as a temporary (`.tmp-`):
+/// what a command staged and did not commit or remove.
+pub fn temporaries(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            if e.file_name().to_string_lossy().starts_with(".tmp-") {
+                found.push(e.path());
+            }
+            if e.file_type().unwrap().is_dir() {
+                dirs.push(e.path());
+            }
+        }
+    }
+    found.sort();
+    found
+}
