@@ -303,16 +303,18 @@ impl Naming {
     /// Name the batch (the first name stays).
     pub fn set(&self, named: Named) {
         let _ = self.named.set(named);
-        self.notify();
+        self.wake();
     }
 
     /// Hashing failed: the batch will not be named.
     pub fn fail(&self) {
         self.failed.store(true, Ordering::Release);
-        self.notify();
+        self.wake();
     }
 
-    fn notify(&self) {
+    /// Wake the threads waiting for the name (to look again: at the name, the failure,
+    /// their `give_up`).
+    pub fn wake(&self) {
         let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         self.changed.notify_all();
     }
@@ -349,11 +351,6 @@ impl Naming {
             }
             guard = self.changed.wait(guard).unwrap_or_else(|e| e.into_inner());
         }
-    }
-
-    /// Wake the threads waiting for the name (to look at their `give_up` again).
-    pub fn wake(&self) {
-        self.notify();
     }
 }
 
