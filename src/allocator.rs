@@ -2,7 +2,9 @@
 //!
 //! On this class of machine (a virtual machine) the first touch of memory is expensive:
 //! at 13 000 cities the kernel spent about a third of a run's CPU time zeroing pages handed
-//! to the process. Both options below make the process touch fresh memory less often.
+//! to the process. The purge delay below makes the process touch fresh memory less often,
+//! and huge pages are off because a fresh 2 MB page was the most expensive touch of all
+//! ([`configure`]).
 //!
 //! mimalloc also replaces C's `malloc` and `free` (the `override` feature of
 //! `libmimalloc-sys`), so DuckDB's C++ allocates from the same heap as Polars: at the end of
@@ -43,19 +45,50 @@ pub fn for_streaming() {
 
 /// Set the options; call first thing in `main`, before any thread starts.
 pub fn configure() {
-    // SAFETY: sets process-wide allocator options; called before any other thread exists.
+    without_huge_pages();
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: sets a process-wide allocator option; called before any other thread
+        // exists.
+        unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, PURGE_DELAY_MS) };
+    }
+}
+
+/// Turn transparent huge pages off for this process (`PR_SET_THP_DISABLE`; its children
+/// inherit it).
+///
+/// A 2 MB page is taken from the kernel's free blocks of 2 MB, the very blocks a virtual
+/// machine's balloon driver reports to the host as free (free page reporting), so the
+/// first touch of each one makes the host back 512 small pages while the kernel zeroes it.
+/// On the project machine, interleaved runs 15 s apart with mimalloc asking for huge pages
+/// and without them (`docs/performance.md`, "Huge pages off"): at 5 000 cities `ingest` took
+/// 4.5-4.9 s with 4.2-4.5 s of system time against 1.3-1.5 s, `run` 6.2-6.3 s against
+/// 2.7-2.8 s; at 13 000 cities 9.4-9.7 and 15.8-16.1 s against 3.4 and 6.3 s. Only a `run`
+/// right after another one was faster with them (2.5-2.6 against 2.7-2.8 s).
+fn without_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl with PR_SET_THP_DISABLE takes plain integer arguments and changes a
+    // flag of the calling process only. It fails only on kernels older than 3.15, where
+    // the process keeps the system's setting.
     unsafe {
-        // Transparent huge pages for mimalloc's segments (the kernel's default here is
-        // `madvise`): 2 MB pages take 512 times fewer faults than 4 KB ones.
-        libmimalloc_sys::mi_option_set_enabled(libmimalloc_sys::mi_option_large_os_pages, true);
-        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-            libmimalloc_sys::mi_option_set(PURGE_DELAY, PURGE_DELAY_MS);
-        }
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn huge_pages_are_turned_off() {
+        // not `configure`: it also sets the purge delay the other test reads
+        super::without_huge_pages();
+        // SAFETY: reads a flag of the calling process
+        let disabled = unsafe { libc::prctl(libc::PR_GET_THP_DISABLE, 0, 0, 0, 0) };
+        assert_eq!(
+            disabled, 1,
+            "transparent huge pages are off for the process"
+        );
+    }
+
     #[test]
     fn the_purge_delay_option_is_the_one_meant() {
         // SAFETY: reads an option (initialising it from its default/environment)
