@@ -61,11 +61,12 @@ pub fn configure() {
 /// A 2 MB page is taken from the kernel's free blocks of 2 MB, the very blocks a virtual
 /// machine's balloon driver reports to the host as free (free page reporting), so the
 /// first touch of each one makes the host back 512 small pages while the kernel zeroes it.
-/// On the project machine, interleaved runs 15 s apart with mimalloc asking for huge pages
-/// and without them (`docs/performance.md`, "Huge pages off"): at 5 000 cities `ingest` took
-/// 4.5-4.9 s with 4.2-4.5 s of system time against 1.3-1.5 s, `run` 6.2-6.3 s against
-/// 2.7-2.8 s; at 13 000 cities 9.4-9.7 and 15.8-16.1 s against 3.4 and 6.3 s. Only a `run`
-/// right after another one was faster with them (2.5-2.6 against 2.7-2.8 s).
+/// On the project machine, interleaved runs 10-15 s apart with mimalloc asking for huge
+/// pages and without them (`docs/performance.md`, "fifth pass: huge pages off"): at 5 000
+/// cities `ingest` took 4.4-4.9 s with 4.2-4.5 s of system time against 1.3-1.5 s, `run`
+/// 6.1-6.3 s against 2.6-2.8 s; at 13 000 cities 9.4-9.7 and 15.8-16.1 s against 3.4 and
+/// 6.3 s. Only a `run` right after another one was faster with them (2.2-2.6 against
+/// 2.6-2.8 s).
 fn without_huge_pages() {
     #[cfg(target_os = "linux")]
     // SAFETY: prctl with PR_SET_THP_DISABLE takes plain integer arguments and changes a
