@@ -774,6 +774,17 @@ fn reingesting_an_identical_file_is_refused_unless_forced() {
 
 /// A CSV file from `generate` with its deliberately bad rows, in the test's directory.
 fn generated_with_errors(ws: &Ws, cities: &str, years: &str, seed: &str) -> std::path::PathBuf {
+    generated_with_errors_as(ws, "csv", cities, years, seed)
+}
+
+/// [`generated_with_errors`] in `format` (csv or parquet).
+fn generated_with_errors_as(
+    ws: &Ws,
+    format: &str,
+    cities: &str,
+    years: &str,
+    seed: &str,
+) -> std::path::PathBuf {
     let out = ws.dir.path().join("gen");
     let r = ws.run(&[
         "generate",
@@ -785,12 +796,12 @@ fn generated_with_errors(ws: &Ws, cities: &str, years: &str, seed: &str) -> std:
         seed,
         "--inject-errors",
         "--format",
-        "csv",
+        format,
         "--out",
         out.to_str().unwrap(),
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    out.join("submissions.csv")
+    out.join(format!("submissions.{format}"))
 }
 
 /// Ingesting `f` again is refused as batch `id` (the workspace's only one), with the exact
@@ -824,6 +835,46 @@ fn a_large_file_ingested_before_is_refused_with_nothing_staged_left() {
     let sha = batch["sha256"].as_str().unwrap().to_string();
     assert_eq!(id[7..], sha[..12]);
     assert_refused_as_ingested(&ws, &f, &id);
+}
+
+/// The same for a Parquet file of several row groups, whose slices are decoded on one
+/// thread while another checks the slice before (`ingest::overlapped`): every row read is
+/// accepted or rejected, and ingesting it again is refused with nothing staged left,
+/// whichever thread stops first.
+#[test]
+fn a_parquet_file_of_several_row_groups_ingested_before_is_refused() {
+    let ws = Ws::new();
+    let f = generated_with_errors_as(&ws, "parquet", "240", "2005..2024", "5");
+    let groups = parquet_row_groups(&f);
+    assert!(groups > 1, "{groups} row group(s)");
+    let first = ws.ingest(&f);
+    assert_eq!(first.code, 1, "{}{}", first.stdout, first.stderr);
+    let m = ws.manifest();
+    let batch = &m["batches"][0];
+    let (read, acc, rej) = (
+        batch["rows_read"].as_u64().unwrap(),
+        batch["rows_accepted"].as_u64().unwrap(),
+        batch["rows_rejected"].as_u64().unwrap(),
+    );
+    assert!(rej > 0);
+    assert_eq!(read, acc + rej);
+    assert_eq!(ws.accepted_rows_duckdb() as u64, acc);
+    let id = batch["id"].as_str().unwrap().to_string();
+    assert_refused_as_ingested(&ws, &f, &id);
+}
+
+/// The number of row groups in the Parquet file `f` (its footer, read by DuckDB).
+fn parquet_row_groups(f: &std::path::Path) -> usize {
+    let db = duckdb::Connection::open_in_memory().unwrap();
+    db.query_row(
+        &format!(
+            "SELECT count(DISTINCT row_group_id) FROM parquet_metadata('{}')",
+            f.display()
+        ),
+        [],
+        |r| r.get::<_, i64>(0),
+    )
+    .unwrap() as usize
 }
 
 #[test]

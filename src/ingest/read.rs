@@ -923,7 +923,7 @@ pub fn read_ndjson(
 }
 
 /// Largest slice read at once (a larger row group is read in parts).
-const PARQUET_MAX_SLICE: usize = 1 << 21;
+pub(crate) const PARQUET_MAX_SLICE: usize = 1 << 21;
 
 /// A typed view of one Parquet column slice.
 pub(crate) enum ColView {
