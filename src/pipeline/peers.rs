@@ -230,6 +230,19 @@ pub fn stats_and_percentiles(
     k: u32,
     year: i32,
 ) -> PolarsResult<(DataFrame, DataFrame)> {
+    let parts = std::thread::available_parallelism()
+        .map_or(1, |p| p.get())
+        .clamp(1, 8);
+    stats_and_percentiles_in(grouped, k, year, parts)
+}
+
+/// [`stats_and_percentiles`] with the groups split over `parts` threads.
+pub(super) fn stats_and_percentiles_in(
+    grouped: &DataFrame,
+    k: u32,
+    year: i32,
+    parts: usize,
+) -> PolarsResult<(DataFrame, DataFrame)> {
     let scored = grouped
         .clone()
         .lazy()
@@ -269,95 +282,64 @@ pub fn stats_and_percentiles(
         .iter()
         .map(|c| c.unwrap_or(false))
         .collect();
+    let columns = Columns {
+        values: &values,
+        scores: &scores,
+        confidential: &confidential,
+    };
+
+    // the groups split over the threads at group boundaries, about equal rows each; each
+    // part writes n and the percentile of its members by their place in `rows`
+    let mut bounds = vec![0usize];
+    let mut done = 0usize;
+    for (g, &len) in lens.iter().enumerate() {
+        done += len;
+        if done * parts >= rows.len() * bounds.len() && bounds.len() < parts {
+            bounds.push(g + 1);
+        }
+    }
+    if *bounds.last().expect("one bound") != lens.len() {
+        bounds.push(lens.len());
+    }
+    let mut n_at = vec![0u32; rows.len()];
+    let mut pct_at: Vec<Option<f64>> = vec![None; rows.len()];
+    let outs: Vec<GroupStats> = std::thread::scope(|scope| {
+        let (mut n_rest, mut pct_rest) = (&mut n_at[..], &mut pct_at[..]);
+        let mut first = 0usize;
+        let mut handles = Vec::new();
+        for w in bounds.windows(2) {
+            let part_lens = &lens[w[0]..w[1]];
+            let len: usize = part_lens.iter().sum();
+            let (n_out, n_next) = n_rest.split_at_mut(len);
+            let (pct_out, pct_next) = pct_rest.split_at_mut(len);
+            (n_rest, pct_rest) = (n_next, pct_next);
+            let members = &rows[first..first + len];
+            first += len;
+            let columns = &columns;
+            handles.push(
+                scope.spawn(move || in_groups_of(part_lens, members, columns, k, n_out, pct_out)),
+            );
+        }
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a peer statistics thread does not panic"))
+            .collect()
+    });
     let height = scored.height();
     let mut n_col = vec![0u32; height];
     let mut pct_col: Vec<Option<f64>> = vec![None; height];
+    for ((&r, n), p) in rows.iter().zip(n_at).zip(pct_at) {
+        n_col[r as usize] = n;
+        pct_col[r as usize] = p;
+    }
     let mut stats: [Vec<Option<f64>>; 9] = Default::default();
     let mut n_stat = Vec::with_capacity(lens.len());
     let mut n_conf_stat = Vec::with_capacity(lens.len());
-    let mut buf: Vec<f64> = Vec::new();
-    let mut ranked: Vec<(f64, IdxSize)> = Vec::new();
-    let mut start = 0usize;
-    for &len in &lens {
-        let members = &rows[start..start + len];
-        start += len;
-        // the published values: confidential ones are left out of every statistic
-        buf.clear();
-        buf.extend(
-            members
-                .iter()
-                .filter(|&&r| !confidential[r as usize])
-                .map(|&r| values[r as usize])
-                .filter(|v| !v.is_nan()),
-        );
-        buf.sort_unstable_by(f64::total_cmp);
-        let n = buf.len();
-        n_stat.push(n as u32);
-        n_conf_stat.push(
-            members
-                .iter()
-                .filter(|&&r| confidential[r as usize] && !values[r as usize].is_nan())
-                .count() as u32,
-        );
-        let row_stats = if n < k as usize || n == 0 {
-            [None; 9]
-        } else {
-            let mean = buf.iter().sum::<f64>() / n as f64;
-            let sd = (n > 1).then(|| {
-                let ss: f64 = buf.iter().map(|v| (v - mean) * (v - mean)).sum();
-                round_sig12((ss / (n - 1) as f64).sqrt())
-            });
-            [
-                Some(buf[0]),
-                Some(quantile7(&buf, 0.10)),
-                Some(quantile7(&buf, 0.25)),
-                Some(quantile7(&buf, 0.50)),
-                Some(quantile7(&buf, 0.75)),
-                Some(quantile7(&buf, 0.90)),
-                Some(buf[n - 1]),
-                Some(round_sig12(mean)),
-                sd,
-            ]
-        };
-        for (col, v) in stats.iter_mut().zip(row_stats) {
-            col.push(v);
-        }
-        // average ranks of the published scores (ties share the mean of their positions)
-        ranked.clear();
-        ranked.extend(
-            members
-                .iter()
-                .filter(|&&r| !confidential[r as usize])
-                .map(|&r| (scores[r as usize], r))
-                .filter(|(s, _)| !s.is_nan()),
-        );
-        ranked.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-        let n_scored = ranked.len();
-        for &r in members {
-            n_col[r as usize] = n as u32;
-        }
-        if n_scored >= k as usize && n_scored > 0 {
-            let mut i = 0;
-            while i < n_scored {
-                let mut j = i + 1;
-                while j < n_scored && ranked[j].0 == ranked[i].0 {
-                    j += 1;
-                }
-                // positions i+1 ..= j, average (i + 1 + j) / 2
-                let rank = (i + 1 + j) as f64 / 2.0;
-                let p = 100.0 * (rank - 0.5) / n_scored as f64;
-                for &(_, r) in &ranked[i..j] {
-                    pct_col[r as usize] = Some(p);
-                }
-                i = j;
-            }
-            // a confidential value placed against the published scores, alone
-            for &r in members {
-                let s = scores[r as usize];
-                if confidential[r as usize] && !s.is_nan() {
-                    pct_col[r as usize] = Some(placed_against(&ranked, s));
-                }
-            }
+    for out in outs {
+        n_stat.extend(out.n);
+        n_conf_stat.extend(out.n_confidential);
+        for (all, part) in stats.iter_mut().zip(out.stats) {
+            all.extend(part);
         }
     }
     let suppressed_rows: BooleanChunked = n_col.iter().map(|&n| n < k).collect();
@@ -392,6 +374,123 @@ pub fn stats_and_percentiles(
         .select(stats_output(year))
         .collect()?;
     Ok((stats, pct))
+}
+
+/// Every grouped row's value, score (NaN for none) and confidential flag.
+struct Columns<'a> {
+    values: &'a [f64],
+    scores: &'a [f64],
+    confidential: &'a [bool],
+}
+
+/// The statistics of consecutive groups, in group order.
+#[derive(Default)]
+struct GroupStats {
+    n: Vec<u32>,
+    n_confidential: Vec<u32>,
+    stats: [Vec<Option<f64>>; 9],
+}
+
+/// The statistics of the groups of sizes `lens` whose rows are `members`, one group after
+/// the other; each member's n and percentile go to `n_out` and `pct_out` at its place in
+/// `members`.
+fn in_groups_of(
+    lens: &[usize],
+    members: &[IdxSize],
+    c: &Columns<'_>,
+    k: u32,
+    n_out: &mut [u32],
+    pct_out: &mut [Option<f64>],
+) -> GroupStats {
+    let mut out = GroupStats::default();
+    let mut buf: Vec<f64> = Vec::new();
+    // (score, place in the group)
+    let mut ranked: Vec<(f64, IdxSize)> = Vec::new();
+    let mut start = 0usize;
+    for &len in lens {
+        let group = &members[start..start + len];
+        let n_group = &mut n_out[start..start + len];
+        let pct_group = &mut pct_out[start..start + len];
+        start += len;
+        // the published values: confidential ones are left out of every statistic
+        buf.clear();
+        buf.extend(
+            group
+                .iter()
+                .filter(|&&r| !c.confidential[r as usize])
+                .map(|&r| c.values[r as usize])
+                .filter(|v| !v.is_nan()),
+        );
+        buf.sort_unstable_by(f64::total_cmp);
+        let n = buf.len();
+        out.n.push(n as u32);
+        out.n_confidential.push(
+            group
+                .iter()
+                .filter(|&&r| c.confidential[r as usize] && !c.values[r as usize].is_nan())
+                .count() as u32,
+        );
+        let row_stats = if n < k as usize || n == 0 {
+            [None; 9]
+        } else {
+            let mean = buf.iter().sum::<f64>() / n as f64;
+            let sd = (n > 1).then(|| {
+                let ss: f64 = buf.iter().map(|v| (v - mean) * (v - mean)).sum();
+                round_sig12((ss / (n - 1) as f64).sqrt())
+            });
+            [
+                Some(buf[0]),
+                Some(quantile7(&buf, 0.10)),
+                Some(quantile7(&buf, 0.25)),
+                Some(quantile7(&buf, 0.50)),
+                Some(quantile7(&buf, 0.75)),
+                Some(quantile7(&buf, 0.90)),
+                Some(buf[n - 1]),
+                Some(round_sig12(mean)),
+                sd,
+            ]
+        };
+        for (col, v) in out.stats.iter_mut().zip(row_stats) {
+            col.push(v);
+        }
+        // average ranks of the published scores (ties share the mean of their positions)
+        ranked.clear();
+        ranked.extend(
+            group
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| !c.confidential[**r as usize])
+                .map(|(i, &r)| (c.scores[r as usize], i as IdxSize))
+                .filter(|(s, _)| !s.is_nan()),
+        );
+        ranked.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        let n_scored = ranked.len();
+        n_group.fill(n as u32);
+        if n_scored >= k as usize && n_scored > 0 {
+            let mut i = 0;
+            while i < n_scored {
+                let mut j = i + 1;
+                while j < n_scored && ranked[j].0 == ranked[i].0 {
+                    j += 1;
+                }
+                // positions i+1 ..= j, average (i + 1 + j) / 2
+                let rank = (i + 1 + j) as f64 / 2.0;
+                let p = 100.0 * (rank - 0.5) / n_scored as f64;
+                for &(_, at) in &ranked[i..j] {
+                    pct_group[at as usize] = Some(p);
+                }
+                i = j;
+            }
+            // a confidential value placed against the published scores, alone
+            for (at, &r) in group.iter().enumerate() {
+                let s = c.scores[r as usize];
+                if c.confidential[r as usize] && !s.is_nan() {
+                    pct_group[at] = Some(placed_against(&ranked, s));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The percentile of a score `s` added alone to the published scores `ranked` (sorted

@@ -1172,11 +1172,14 @@ mod peers_one_pass {
                 d::CONFIDENTIAL => raw.iter().map(|r| r.4 % 3 == 0).collect::<Vec<_>>(),
             )
             .unwrap();
-            let (stats, pct) = peers::stats_and_percentiles(&df, k, 2024).unwrap();
             let ref_stats = peers::peer_stats(df.clone().lazy(), k, 2024).collect().unwrap();
             let ref_pct = peers::percentiles(df.clone().lazy(), k, 2024).collect().unwrap();
-            compare(&stats, &ref_stats)?;
-            compare(&pct, &ref_pct)?;
+            // the groups split over one to four threads: the same tables
+            for parts in 1..=4 {
+                let (stats, pct) = peers::stats_and_percentiles_in(&df, k, 2024, parts).unwrap();
+                compare(&stats, &ref_stats)?;
+                compare(&pct, &ref_pct)?;
+            }
         }
     }
 }
