@@ -224,7 +224,8 @@ const ROW: &str = "__row";
 /// mean and sd, and its scores once for the average ranks. The two expression plans sorted
 /// every group six times (five quantiles and the rank window) and materialised the window
 /// columns over every row; they stay as the reference a property test compares this with.
-/// Output: the same two tables, in the same row orders.
+/// The groups are split over the cores ([`stats_and_percentiles_in`]). Output: the same two
+/// tables, in the same row orders.
 pub fn stats_and_percentiles(
     grouped: &DataFrame,
     k: u32,
@@ -303,28 +304,29 @@ pub(super) fn stats_and_percentiles_in(
     }
     let mut n_at = vec![0u32; rows.len()];
     let mut pct_at: Vec<Option<f64>> = vec![None; rows.len()];
-    let outs: Vec<GroupStats> = std::thread::scope(|scope| {
-        let (mut n_rest, mut pct_rest) = (&mut n_at[..], &mut pct_at[..]);
-        let mut first = 0usize;
-        let mut handles = Vec::new();
-        for w in bounds.windows(2) {
-            let part_lens = &lens[w[0]..w[1]];
-            let len: usize = part_lens.iter().sum();
-            let (n_out, n_next) = n_rest.split_at_mut(len);
-            let (pct_out, pct_next) = pct_rest.split_at_mut(len);
-            (n_rest, pct_rest) = (n_next, pct_next);
-            let members = &rows[first..first + len];
-            first += len;
-            let columns = &columns;
-            handles.push(
-                scope.spawn(move || in_groups_of(part_lens, members, columns, k, n_out, pct_out)),
-            );
-        }
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a peer statistics thread does not panic"))
-            .collect()
-    });
+    let outs: Vec<GroupStats> =
+        std::thread::scope(|scope| {
+            let (mut n_rest, mut pct_rest) = (&mut n_at[..], &mut pct_at[..]);
+            let mut first = 0usize;
+            let mut handles = Vec::new();
+            for w in bounds.windows(2) {
+                let part_lens = &lens[w[0]..w[1]];
+                let len: usize = part_lens.iter().sum();
+                let (n_out, n_next) = n_rest.split_at_mut(len);
+                let (pct_out, pct_next) = pct_rest.split_at_mut(len);
+                (n_rest, pct_rest) = (n_next, pct_next);
+                let members = &rows[first..first + len];
+                first += len;
+                let columns = &columns;
+                handles.push(scope.spawn(move || {
+                    group_statistics(part_lens, members, columns, k, n_out, pct_out)
+                }));
+            }
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a peer statistics thread does not panic"))
+                .collect()
+        });
     let height = scored.height();
     let mut n_col = vec![0u32; height];
     let mut pct_col: Vec<Option<f64>> = vec![None; height];
@@ -394,7 +396,7 @@ struct GroupStats {
 /// The statistics of the groups of sizes `lens` whose rows are `members`, one group after
 /// the other; each member's n and percentile go to `n_out` and `pct_out` at its place in
 /// `members`.
-fn in_groups_of(
+fn group_statistics(
     lens: &[usize],
     members: &[IdxSize],
     c: &Columns<'_>,
