@@ -155,10 +155,10 @@ pub type Sink<'a> = dyn FnMut(&'static str, DataFrame) -> Result<()> + 'a;
 
 /// Hand a table to the sink: small tables are sorted by their keys (skipped when already
 /// in key order); large ones are written in the order their stage produced, without paying
-/// for a sort of millions of rows. Known gap: at 5 000 cities `percentiles` and `gaps`
-/// came out in different row orders in two runs of the same inputs (the same rows; the
-/// demo-sized test `same_inputs_give_byte_identical_outputs` holds), so their files are
-/// not byte-identical at that size.
+/// for a sort of millions of rows. Their order is deterministic: at 5 000 and 13 000 cities
+/// two runs of the same inputs write byte-identical files (`percentiles` and `gaps` did
+/// not, until the grid of attainment stopped using Polars' `cross_join`, whose row order
+/// varied: [`attainment::grid`]).
 fn emit(sink: &mut Sink<'_>, name: &'static str, df: DataFrame) -> Result<u64> {
     const SORT_BELOW: usize = 1_000_000;
     let rows = df.height() as u64;

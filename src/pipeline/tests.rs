@@ -1229,3 +1229,43 @@ fn observations_values_are_written_plain_and_other_tables_values_by_dictionary()
         assert!(back.equals(&df), "{name}");
     }
 }
+
+/// The grid is city by city, each city's data points in catalogue order, the same in every
+/// run. Polars' `cross_join` gave its 565 000 rows in a different order from run to run
+/// at this size, and `percentiles` and `gaps` (written in the order computed) with them.
+#[test]
+fn the_grid_is_city_by_city_in_catalogue_order() {
+    let cities: Vec<String> = (0..5000).map(|i| format!("c{i:05}")).collect();
+    // the catalogue in an order of its own, not the lexical one
+    let points: Vec<String> = (0..113)
+        .map(|i| format!("p{:03}", (i * 37) % 113))
+        .collect();
+    let catalog = df!(
+        d::DATA_POINT_ID => &points,
+        d::DIMENSION => vec!["Economy"; points.len()],
+        d::SUB_DIMENSION => vec!["ICT"; points.len()],
+        d::CATEGORY => vec!["ICT Infrastructure"; points.len()],
+        d::DIRECTION => vec!["higher_better"; points.len()],
+    )
+    .unwrap();
+    for _ in 0..3 {
+        // as `run` gives them: the distinct cities of the aligned rows, a lazy query
+        let aligned = df!(d::CITY_ID => cities.iter().flat_map(|c| [c.clone(), c.clone()]).collect::<Vec<_>>()).unwrap();
+        let g = grid(
+            aligned
+                .lazy()
+                .select([col(d::CITY_ID)])
+                .unique_stable(None, UniqueKeepStrategy::First),
+            catalog.clone().lazy(),
+        )
+        .collect()
+        .unwrap();
+        assert_eq!(g.height(), cities.len() * points.len());
+        let city = g.column(d::CITY_ID).unwrap().str().unwrap().clone();
+        let point = g.column(d::DATA_POINT_ID).unwrap().str().unwrap().clone();
+        for (i, (c, p)) in city.iter().zip(point.iter()).enumerate() {
+            assert_eq!(c, Some(cities[i / points.len()].as_str()), "row {i}");
+            assert_eq!(p, Some(points[i % points.len()].as_str()), "row {i}");
+        }
+    }
+}
