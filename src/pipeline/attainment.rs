@@ -282,9 +282,10 @@ pub struct TargetFrames {
 /// Every (city, data point) to score: each city of `cities` (a CITY_ID column) with each
 /// data point of `catalog` and its dimension, sub-dimension, category and direction.
 pub fn grid(cities: LazyFrame, catalog: LazyFrame) -> LazyFrame {
-    // `cross_join` keeps no order (its rows came out in a different order from run to
-    // run at 5 000 cities, and with them the rows of `percentiles` and `gaps`); city by
-    // city, each in catalogue order
+    // a cross join that keeps the order asked: `cross_join` (no `maintain_order`), fed
+    // `run`'s lazy distinct cities, gave its rows in a different order from run to run at
+    // 5 000 cities, and `percentiles` and `gaps` with them. City by city, each city's
+    // data points in catalogue order.
     cities.select([col(d::CITY_ID)]).join(
         catalog.select([
             col(d::DATA_POINT_ID),
