@@ -3,7 +3,7 @@
 
 use polars::prelude::*;
 
-use crate::util::Ws;
+use crate::util::{GENEVA, HEADER, STAVANGER, Ws};
 
 /// A workspace with `cities` generated cities (2015..2024), ingested and run.
 pub fn generated(cities: u32, seed: u32) -> Ws {
@@ -628,6 +628,124 @@ fn raw_batches_read_by_pages_equal_polars_scan() {
         .unique()
         .unwrap();
     assert_eq!(seqs.len(), 2);
+}
+
+/// The observations built in their order (`read_observations`: keys decoded and ordered
+/// first, the other columns written to their rows' places) equal those of reading every
+/// row and then ordering them (`observations` over `read_keyed`): the same rows, values,
+/// types, batch positions and series. Checked on two batches whose keys overlap (the second
+/// a resubmission of some years, which must win), on one batch, and on a batch with a part
+/// of another layout (read the old way).
+#[test]
+fn observations_read_in_order_equal_those_read_then_ordered() {
+    let ws = Ws::new();
+    let same = |w: &citybench::store::Workspace, keys: &citybench::pipeline::keys::Keys| {
+        let ordered = citybench::pipeline::raw::read_observations(w, keys).unwrap();
+        let read = citybench::pipeline::raw::read_keyed(w, keys).unwrap();
+        let expected = citybench::pipeline::observations(read.lazy(), keys).unwrap();
+        assert!(ordered.height() > 0);
+        assert_eq!(ordered.schema(), expected.schema());
+        assert!(ordered.equals_missing(&expected), "{ordered}\n{expected}");
+        ordered
+    };
+    let units = citybench::catalog::UnitRegistry::embedded().unwrap();
+    let catalog = citybench::catalog::Catalog::embedded(&units).unwrap();
+    let mut rows = Vec::new();
+    for (i, years) in ["2015..2024", "2021..2026"].iter().enumerate() {
+        let out = ws.dir.path().join(format!("g{i}"));
+        let r = ws.run(&[
+            "generate",
+            "--cities",
+            "9",
+            "--years",
+            years,
+            "--seed",
+            "11",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let r = ws.ingest(&out.join("submissions.parquet"));
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+        let w = citybench::store::Workspace::open(&ws.root()).unwrap();
+        let registry = citybench::registry::Registry::for_workspace(&ws.root()).unwrap();
+        let keys = citybench::pipeline::keys::Keys::for_inputs(&registry, &catalog).unwrap();
+        let o = same(&w, &keys);
+        rows.push(o.height());
+        if i == 1 {
+            // the years 2021..2024 of the first batch were submitted again: the second wins
+            let seq = |year: i32| {
+                let s = o
+                    .clone()
+                    .lazy()
+                    .filter(col("year").eq(lit(year)))
+                    .select([col("batch_seq").unique()])
+                    .collect()
+                    .unwrap();
+                s.column("batch_seq")
+                    .unwrap()
+                    .u32()
+                    .unwrap()
+                    .into_no_null_iter()
+                    .collect::<Vec<u32>>()
+            };
+            assert_eq!(seq(2018), vec![0]);
+            assert_eq!(seq(2022), vec![1]);
+            assert_eq!(seq(2026), vec![1]);
+        }
+    }
+    assert!(rows[1] > rows[0], "{rows:?}");
+
+    // the first batch's part rewritten with its ids as text: read the old way, same rows
+    let m = ws.manifest();
+    let part = ws
+        .root()
+        .join(m["batches"][0]["parts"][0].as_str().unwrap());
+    let mut df = ParquetReader::new(std::fs::File::open(&part).unwrap())
+        .finish()
+        .unwrap();
+    for c in ["city_id", "data_point_id", "quality"] {
+        df.apply(c, |s| s.cast(&DataType::String).unwrap()).unwrap();
+    }
+    ParquetWriter::new(std::fs::File::create(&part).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let w = citybench::store::Workspace::open(&ws.root()).unwrap();
+    let registry = citybench::registry::Registry::for_workspace(&ws.root()).unwrap();
+    let keys = citybench::pipeline::keys::Keys::for_inputs(&registry, &catalog).unwrap();
+    assert_eq!(same(&w, &keys).height(), rows[1]);
+
+    // one batch already in key order (kept in place)
+    let ws = Ws::new();
+    let csv = [
+        format!("{GENEVA},EC-ICT-ICT-1C,2022,50,%,s,measured,true,false"),
+        format!("{GENEVA},EC-ICT-ICT-1C,2023,57,%,s,,,"),
+        format!("{GENEVA},EC-ICT-ICT-2C,2023,40,%,s,survey_extrapolated,false,true"),
+        format!("{STAVANGER},EC-ICT-ICT-1C,2023,60,%,s,measured,,false"),
+    ];
+    let file = ws.dir.path().join("sorted.csv");
+    std::fs::write(&file, format!("{HEADER}\n{}\n", csv.join("\n"))).unwrap();
+    let r = ws.ingest(&file);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let w = citybench::store::Workspace::open(&ws.root()).unwrap();
+    let registry = citybench::registry::Registry::for_workspace(&ws.root()).unwrap();
+    let keys = citybench::pipeline::keys::Keys::for_inputs(&registry, &catalog).unwrap();
+    let o = same(&w, &keys);
+    assert_eq!(o.height(), 4);
+    let values: Vec<f64> = o
+        .column("value")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    assert_eq!(values, [50.0, 57.0, 40.0, 60.0]);
+    let flags = o.column("confidential").unwrap().bool().unwrap().clone();
+    let confidential: Vec<Option<bool>> = (0..4).map(|i| flags.get(i)).collect();
+    assert_eq!(
+        confidential,
+        [Some(false), Some(false), Some(true), Some(false)]
+    );
 }
 
 /// A part whose ids are stored as plain text (not as ingest writes them) is read through

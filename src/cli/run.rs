@@ -101,7 +101,8 @@ pub fn execute(ws: &Workspace, global: &GlobalArgs, args: &Args) -> Result<RunSu
         ))?;
     let keys = pipeline::keys::Keys::for_inputs(&registry, &catalog)?;
     let t_read = std::time::Instant::now();
-    let (raw, _) = pipeline::scan_raw_keyed(ws, &keys)?;
+    // read, normalised and ordered at once
+    let observations = pipeline::raw::read_observations(ws, &keys)?;
     let read = t_read.elapsed();
     let inputs = Inputs {
         catalog: &catalog,
@@ -127,7 +128,7 @@ pub fn execute(ws: &Workspace, global: &GlobalArgs, args: &Args) -> Result<RunSu
     let dir = publication.dir().to_path_buf();
     let spinner = crate::progress::stage("run: computing the pipeline", global.quiet);
     let computed = pipeline::with_background_writer(&dir, |sink| {
-        pipeline::compute(raw, &inputs, None, None, sink)
+        pipeline::compute_observed(observations, &inputs, None, None, sink)
     });
     spinner.finish_and_clear();
     let (mut out, mut files, writer_busy, tail) = computed?;

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 use polars_arrow::array::{Array, DictionaryArray, Utf8ViewArray, View};
+use polars_arrow::bitmap::Bitmap;
 use polars_plan::plans::AExprSorted;
 use rustc_hash::FxHashMap;
 
@@ -140,17 +141,20 @@ impl Vocabulary {
                 }
             }
         }
+        Ok(self.column(c.name().as_str(), codes, validity.map(Into::into)))
+    }
+
+    /// A column of this vocabulary's type holding `codes` (null where `validity` says).
+    fn column(&self, name: &str, codes: Vec<u32>, validity: Option<Bitmap>) -> Column {
         let arr = polars_arrow::array::PrimitiveArray::<u32>::new(
             ArrowDataType::UInt32,
             codes.into(),
-            validity.map(Into::into),
+            validity,
         );
-        let phys = UInt32Chunked::with_chunk(c.name().clone(), arr);
-        Ok(
-            Categorical32Chunked::from_cats_and_dtype(phys, self.dtype.clone())
-                .into_series()
-                .into_column(),
-        )
+        let phys = UInt32Chunked::with_chunk(name.into(), arr);
+        Categorical32Chunked::from_cats_and_dtype(phys, self.dtype.clone())
+            .into_series()
+            .into_column()
     }
 
     /// The error for `value`, outside the vocabulary.
@@ -205,17 +209,7 @@ impl Vocabulary {
                 codes.push(*slot);
             }
         }
-        let arr = polars_arrow::array::PrimitiveArray::<u32>::new(
-            ArrowDataType::UInt32,
-            codes.into(),
-            validity.map(Into::into),
-        );
-        let phys = UInt32Chunked::with_chunk(name.into(), arr);
-        Ok(
-            Categorical32Chunked::from_cats_and_dtype(phys, self.dtype.clone())
-                .into_series()
-                .into_column(),
-        )
+        Ok(self.column(name, codes, validity.map(Into::into)))
     }
 
     /// The code of one value, if it is in the vocabulary.
@@ -342,6 +336,22 @@ impl Keys {
             d::QUALITY => self.quality.encode_dictionaries(name, chunks),
             _ => polars_bail!(ComputeError: "{name} is not an encoded key"),
         }
+    }
+
+    /// Key column `name` ([`d::CITY_ID`], [`d::DATA_POINT_ID`], [`d::QUALITY`]) holding
+    /// `codes` of its vocabulary, null where `validity` says.
+    pub fn column(
+        &self,
+        name: &str,
+        codes: Vec<u32>,
+        validity: Option<Bitmap>,
+    ) -> PolarsResult<Column> {
+        Ok(match name {
+            d::CITY_ID => self.city.column(name, codes, validity),
+            d::DATA_POINT_ID => self.data_point.column(name, codes, validity),
+            d::QUALITY => self.quality.column(name, codes, validity),
+            _ => polars_bail!(ComputeError: "{name} is not an encoded key"),
+        })
     }
 
     /// How many data point ids there are (codes are 0..this).

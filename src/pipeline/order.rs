@@ -127,15 +127,11 @@ pub fn order_observations(df: DataFrame, data_points: usize) -> Result<DataFrame
         .map(|((c, p), y)| packing.key(c, p, y))
         .collect();
     drop((city, point, year));
-    let strictly_ascending = keys.windows(2).all(|w| w[0] < w[1]);
-    let (order, series): (Option<Vec<IdxSize>>, Vec<u64>) = if strictly_ascending {
-        let series = keys.iter().map(|k| k / packing.years).collect();
-        (None, series)
-    } else {
-        let (keep, series) = in_city_runs(&keys, &packing, &batch, MIN_RUN)
-            .unwrap_or_else(|| sorted_latest(&keys, &packing, &batch));
-        (Some(keep), series)
-    };
+    let batches: Option<Vec<u32>> =
+        (batch.min() != batch.max()).then(|| batch.into_no_null_iter().collect());
+    let (order, sorted) = order_keys(keys, &packing, batches.as_deref());
+    let series: Vec<u64> = sorted.iter().map(|k| k / packing.years).collect();
+    drop(sorted);
     let mut df = match order {
         None => {
             let mut df = df;
@@ -150,38 +146,50 @@ pub fn order_observations(df: DataFrame, data_points: usize) -> Result<DataFrame
     Ok(df)
 }
 
+/// The rows of `keys` (packed by `packing`) in key order, keeping for a repeated key only
+/// the row of the latest batch (`batches`, per row; None: all one batch), the last row among
+/// equals: None when `keys` are strictly ascending already (every row kept, in place), else
+/// the rows kept; and their keys, ascending.
+pub(super) fn order_keys(
+    keys: Vec<u64>,
+    packing: &Packing,
+    batches: Option<&[u32]>,
+) -> (Option<Vec<IdxSize>>, Vec<u64>) {
+    if keys.windows(2).all(|w| w[0] < w[1]) {
+        return (None, keys);
+    }
+    let (keep, sorted) = in_city_runs(&keys, packing, batches, MIN_RUN)
+        .unwrap_or_else(|| sorted_latest(&keys, batches));
+    (Some(keep), sorted)
+}
+
 /// Fewer rows per city run on average than this and [`in_city_runs`] leaves the
 /// ordering to [`sorted_latest`].
 const MIN_RUN: usize = 64;
 
-/// The order and series of [`order_observations`] for any row order: the whole panel
-/// sorted by key (a radix sort below 2^32, a comparison sort beyond), keeping the latest
-/// batch of a repeated key (ties: the last row).
-fn sorted_latest(
-    keys: &[u64],
-    packing: &Packing,
-    batch: &UInt32Chunked,
-) -> (Vec<IdxSize>, Vec<u64>) {
-    let batch: Vec<u32> = batch.into_no_null_iter().collect();
+/// The order and sorted keys of [`order_keys`] for any row order: the whole panel sorted
+/// by key (a radix sort below 2^32, a comparison sort beyond), keeping the latest batch of
+/// a repeated key (ties: the last row).
+fn sorted_latest(keys: &[u64], batches: Option<&[u32]>) -> (Vec<IdxSize>, Vec<u64>) {
     let latest = |n: usize, at: &dyn Fn(usize) -> (u64, IdxSize)| {
         let mut keep = Vec::with_capacity(n);
-        let mut series = Vec::with_capacity(n);
+        let mut sorted = Vec::with_capacity(n);
         let mut i = 0;
         while i < n {
             let (k, mut best) = at(i);
             let mut j = i + 1;
             while j < n && at(j).0 == k {
                 let row = at(j).1;
-                if batch[row as usize] >= batch[best as usize] {
+                if batches.is_none_or(|bs| bs[row as usize] >= bs[best as usize]) {
                     best = row;
                 }
                 j += 1;
             }
             keep.push(best);
-            series.push(k / packing.years);
+            sorted.push(k);
             i = j;
         }
-        (keep, series)
+        (keep, sorted)
     };
     if keys.iter().all(|&k| k < 1 << 32) {
         // key << 32 | row
@@ -204,7 +212,7 @@ struct Run {
     end: u32,
 }
 
-/// The order and series of [`order_observations`] when each city's rows lie in a few runs
+/// The order and sorted keys of [`order_keys`] when each city's rows lie in a few runs
 /// of consecutive rows (a submission lists a city's values together, whatever their order
 /// inside); `None` when the runs are shorter than `min_run` rows on average (it would not
 /// pay), or rows or a city's keys exceed 32 bits.
@@ -217,7 +225,7 @@ struct Run {
 fn in_city_runs(
     keys: &[u64],
     packing: &Packing,
-    batch: &UInt32Chunked,
+    batches: Option<&[u32]>,
     min_run: usize,
 ) -> Option<(Vec<IdxSize>, Vec<u64>)> {
     let n = keys.len();
@@ -244,9 +252,6 @@ fn in_city_runs(
     }
     // stable: a city's runs stay in row order
     runs.sort_by_key(|r| r.city);
-    let batches: Option<Vec<u32>> =
-        (batch.min() != batch.max()).then(|| batch.into_no_null_iter().collect());
-    let batches = batches.as_deref();
 
     // split the cities over the cores at city boundaries, about equal rows each
     let parts = std::thread::available_parallelism()
@@ -266,21 +271,21 @@ fn in_city_runs(
     }
 
     let mut keep: Vec<IdxSize> = vec![0; n];
-    let mut series: Vec<u64> = vec![0; n];
+    let mut sorted: Vec<u64> = vec![0; n];
     // each part writes at most its row count, from its first row's offset
     let mut counts = Vec::new();
     std::thread::scope(|scope| {
-        let (mut keep_rest, mut series_rest) = (&mut keep[..], &mut series[..]);
+        let (mut keep_rest, mut sorted_rest) = (&mut keep[..], &mut sorted[..]);
         let mut handles = Vec::new();
         for w in bounds.windows(2) {
             let part = &runs[w[0]..w[1]];
             let len: usize = part.iter().map(|r| (r.end - r.start) as usize).sum();
             let (k, kr) = keep_rest.split_at_mut(len);
-            let (s, sr) = series_rest.split_at_mut(len);
-            (keep_rest, series_rest) = (kr, sr);
+            let (s, sr) = sorted_rest.split_at_mut(len);
+            (keep_rest, sorted_rest) = (kr, sr);
             handles.push((
                 len,
-                scope.spawn(move || order_runs(part, keys, batches, packing, per_city, k, s)),
+                scope.spawn(move || order_runs(part, keys, batches, per_city, k, s)),
             ));
         }
         for (len, h) in handles {
@@ -291,25 +296,24 @@ fn in_city_runs(
     let (mut from, mut to) = (0usize, 0usize);
     for (len, written) in counts {
         keep.copy_within(from..from + written, to);
-        series.copy_within(from..from + written, to);
+        sorted.copy_within(from..from + written, to);
         from += len;
         to += written;
     }
     keep.truncate(to);
-    series.truncate(to);
-    Some((keep, series))
+    sorted.truncate(to);
+    Some((keep, sorted))
 }
 
-/// Order the rows of `runs` (whole cities, in code order) into `keep`/`series`; returns
-/// how many rows were written.
+/// Order the rows of `runs` (whole cities, in code order) into `keep`/`sorted` (their
+/// keys); returns how many rows were written.
 fn order_runs(
     runs: &[Run],
     keys: &[u64],
     batches: Option<&[u32]>,
-    packing: &Packing,
     per_city: u64,
     keep: &mut [IdxSize],
-    series: &mut [u64],
+    sorted: &mut [u64],
 ) -> usize {
     let mut out = 0;
     let mut buf: Vec<u64> = Vec::new();
@@ -339,7 +343,7 @@ fn order_runs(
                 b += 1;
             }
             keep[out] = best as IdxSize;
-            series[out] = city * packing.data_points + within / packing.years;
+            sorted[out] = city * per_city + within;
             out += 1;
             a = b;
         }
@@ -440,17 +444,16 @@ mod tests {
         )
     }
 
-    fn keys_of(rows: &[(u32, u32, i32, u32)], packing: &Packing) -> (Vec<u64>, UInt32Chunked) {
+    fn keys_of(rows: &[(u32, u32, i32, u32)], packing: &Packing) -> (Vec<u64>, Vec<u32>) {
         let keys = rows
             .iter()
             .map(|&(c, p, y, _)| packing.key(c, p, y))
             .collect();
-        let batch = UInt32Chunked::from_iter_values("b".into(), rows.iter().map(|r| r.3));
-        (keys, batch)
+        (keys, rows.iter().map(|r| r.3).collect())
     }
 
     proptest! {
-        /// Ordering city by city gives the whole-panel sort's rows and series, repeats
+        /// Ordering city by city gives the whole-panel sort's rows and keys, repeats
         /// resolved to the latest batch alike.
         #[test]
         fn city_runs_order_like_the_whole_sort((mut rows, grouped) in rows_strategy()) {
@@ -459,8 +462,8 @@ mod tests {
             }
             let packing = Packing { data_points: 4, first_year: 2020, years: 5 };
             let (keys, batch) = keys_of(&rows, &packing);
-            let fast = in_city_runs(&keys, &packing, &batch, 1).expect("runs of one row allowed");
-            prop_assert_eq!(fast, sorted_latest(&keys, &packing, &batch));
+            let fast = in_city_runs(&keys, &packing, Some(&batch), 1).expect("runs of one row allowed");
+            prop_assert_eq!(fast, sorted_latest(&keys, Some(&batch)));
         }
 
         /// Ordering a frame in many chunks gives the rows of ordering it in one.
