@@ -428,13 +428,18 @@ fn attain(
     let group_targets = inputs.targets.group_frame()?;
     let group_keys = keys::GroupKeys::new(&[&memberships, &group_targets])?;
     let memberships = keys.encode_frame(group_keys.encode_frame(memberships)?)?;
+    // the aligned cities (in code order) each with the data points in code order: the
+    // attainment table then comes out in its key order, and `emit` need not sort it
     let grid = attainment::grid(
         aligned
             .clone()
             .lazy()
             .select([col(d::CITY_ID)])
             .unique_stable(None, UniqueKeepStrategy::First),
-        catalog.clone().lazy(),
+        catalog
+            .clone()
+            .lazy()
+            .sort_by_exprs([col(d::DATA_POINT_ID).to_physical()], Default::default()),
     );
     let targets = attainment::TargetFrames {
         defaults: keys.encode_frame(inputs.targets.defaults_frame()?)?.lazy(),
