@@ -650,6 +650,14 @@ fn observations_read_in_order_equal_those_read_then_ordered() {
     };
     let units = citybench::catalog::UnitRegistry::embedded().unwrap();
     let catalog = citybench::catalog::Catalog::embedded(&units).unwrap();
+    // the workspace as `run` opens it, with its keys
+    let opened = |ws: &Ws| {
+        let registry = citybench::registry::Registry::for_workspace(&ws.root()).unwrap();
+        (
+            citybench::store::Workspace::open(&ws.root()).unwrap(),
+            citybench::pipeline::keys::Keys::for_inputs(&registry, &catalog).unwrap(),
+        )
+    };
     let mut rows = Vec::new();
     for (i, years) in ["2015..2024", "2021..2026"].iter().enumerate() {
         let out = ws.dir.path().join(format!("g{i}"));
@@ -667,9 +675,7 @@ fn observations_read_in_order_equal_those_read_then_ordered() {
         assert_eq!(r.code, 0, "{}", r.stderr);
         let r = ws.ingest(&out.join("submissions.parquet"));
         assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-        let w = citybench::store::Workspace::open(&ws.root()).unwrap();
-        let registry = citybench::registry::Registry::for_workspace(&ws.root()).unwrap();
-        let keys = citybench::pipeline::keys::Keys::for_inputs(&registry, &catalog).unwrap();
+        let (w, keys) = opened(&ws);
         let o = same(&w, &keys);
         rows.push(o.height());
         if i == 1 {
@@ -701,18 +707,8 @@ fn observations_read_in_order_equal_those_read_then_ordered() {
     let part = ws
         .root()
         .join(m["batches"][0]["parts"][0].as_str().unwrap());
-    let mut df = ParquetReader::new(std::fs::File::open(&part).unwrap())
-        .finish()
-        .unwrap();
-    for c in ["city_id", "data_point_id", "quality"] {
-        df.apply(c, |s| s.cast(&DataType::String).unwrap()).unwrap();
-    }
-    ParquetWriter::new(std::fs::File::create(&part).unwrap())
-        .finish(&mut df)
-        .unwrap();
-    let w = citybench::store::Workspace::open(&ws.root()).unwrap();
-    let registry = citybench::registry::Registry::for_workspace(&ws.root()).unwrap();
-    let keys = citybench::pipeline::keys::Keys::for_inputs(&registry, &catalog).unwrap();
+    ids_as_text(&part);
+    let (w, keys) = opened(&ws);
     assert_eq!(same(&w, &keys).height(), rows[1]);
 
     // one batch already in key order (kept in place)
@@ -727,9 +723,7 @@ fn observations_read_in_order_equal_those_read_then_ordered() {
     std::fs::write(&file, format!("{HEADER}\n{}\n", csv.join("\n"))).unwrap();
     let r = ws.ingest(&file);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    let w = citybench::store::Workspace::open(&ws.root()).unwrap();
-    let registry = citybench::registry::Registry::for_workspace(&ws.root()).unwrap();
-    let keys = citybench::pipeline::keys::Keys::for_inputs(&registry, &catalog).unwrap();
+    let (w, keys) = opened(&ws);
     let o = same(&w, &keys);
     assert_eq!(o.height(), 4);
     let values: Vec<f64> = o
@@ -748,6 +742,20 @@ fn observations_read_in_order_equal_those_read_then_ordered() {
     );
 }
 
+/// The raw part at `part` rewritten by Polars' writer with its dictionary-encoded columns
+/// as plain text: not the layout ingest writes.
+fn ids_as_text(part: &std::path::Path) {
+    let mut df = ParquetReader::new(std::fs::File::open(part).unwrap())
+        .finish()
+        .unwrap();
+    for c in ["city_id", "data_point_id", "quality"] {
+        df.apply(c, |s| s.cast(&DataType::String).unwrap()).unwrap();
+    }
+    ParquetWriter::new(std::fs::File::create(part).unwrap())
+        .finish(&mut df)
+        .unwrap();
+}
+
 /// A part whose ids are stored as plain text (not as ingest writes them) is read through
 /// Polars' scan, with the same result; an id outside the run's registry is an error naming
 /// it, in the same words as the per-row encoder's.
@@ -760,15 +768,7 @@ fn raw_part_of_another_layout_and_an_unknown_id() {
     let part = ws
         .root()
         .join(m["batches"][0]["parts"][0].as_str().unwrap());
-    let mut df = ParquetReader::new(std::fs::File::open(&part).unwrap())
-        .finish()
-        .unwrap();
-    for c in ["city_id", "data_point_id", "quality"] {
-        df.apply(c, |s| s.cast(&DataType::String).unwrap()).unwrap();
-    }
-    ParquetWriter::new(std::fs::File::create(&part).unwrap())
-        .finish(&mut df)
-        .unwrap();
+    ids_as_text(&part);
     let after = citybench::pipeline::raw::read_keyed(&w, &keys).unwrap();
     assert!(after.equals_missing(&before), "{after}\n{before}");
 
