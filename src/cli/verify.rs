@@ -48,11 +48,18 @@ pub fn run(args: &Args, global: &GlobalArgs) -> Result<Outcome> {
         .map(|c| registry.resolve_city(c))
         .transpose()?;
     let keys = pipeline::keys::Keys::for_inputs(&registry, &catalog)?;
-    let (raw, _) = pipeline::scan_raw_keyed(&ws, &keys)?;
+    let observations = pipeline::raw::read_observations(&ws, &keys)?;
     let clock = std::time::Instant::now();
     let rules = verify::Rules::of(&catalog)?;
-    let (flags, obs) =
-        verify::verification(raw, &catalog, &units, &rules, &registry, &config, &keys)?;
+    let (flags, obs) = verify::verification(
+        observations,
+        &catalog,
+        &units,
+        &rules,
+        &registry,
+        &config,
+        &keys,
+    )?;
     let t_rules = clock.elapsed();
     // a new generation: the published tables with these flags, published in one step
     let publication = crate::warehouse::begin_publication(&ws, "verify")?;

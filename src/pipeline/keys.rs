@@ -89,7 +89,7 @@ impl Vocabulary {
     /// chunk the views of a long id repeat and are cached, the text hashed once per view.
     fn encode(&self, c: &Column) -> PolarsResult<Column> {
         if c.dtype() == &self.dtype {
-            // encoded already ([`super::scan_raw_keyed`])
+            // encoded already ([`super::raw`])
             return Ok(c.clone());
         }
         if let DataType::Categorical(..) = c.dtype() {

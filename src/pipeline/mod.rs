@@ -142,8 +142,8 @@ pub fn cities_frame(registry: &Registry) -> Result<DataFrame> {
 /// data point is a run of consecutive rows, which `align` and `trends` aggregate without
 /// hashing.
 pub fn observations(raw: LazyFrame, keys: &Keys) -> Result<DataFrame> {
-    // in memory: `verify` reads the raw batches with the ids encoded already
-    // ([`scan_raw_keyed`]; `run` reads them in this order at once,
+    // in memory: the raw batches are read with the ids encoded already
+    // ([`raw::read_keyed`]; `run` and `verify` read them in this order at once,
     // [`raw::read_observations`]), so this is a projection of a frame in memory (the streaming
     // engine took as long and peaked higher: 3.01-3.06 GB against 2.85-2.91 GB at 13 000
     // cities). Over a scan of text ids ([`scan_raw`]) every string is in memory at once.
@@ -637,15 +637,6 @@ pub fn load_statements(ws: &Workspace, keys: &Keys) -> Result<DataFrame> {
 /// stored, the dictionary columns as text.
 pub fn scan_raw(ws: &Workspace) -> Result<(LazyFrame, usize)> {
     scan_raw_with(ws, None)
-}
-
-/// The columns of the raw batches [`normalise::normalise`] reads, read now ([`raw`]), with
-/// the city, data point and quality columns encoded by `keys`: each batch stores them
-/// dictionary-encoded, so they are translated per dictionary entry, never decoded to text
-/// per row. With the number of batches.
-pub fn scan_raw_keyed(ws: &Workspace, keys: &Keys) -> Result<(LazyFrame, usize)> {
-    let df = raw::read_keyed(ws, keys)?;
-    Ok((df.lazy(), ws.manifest()?.batches.len()))
 }
 
 fn scan_raw_with(ws: &Workspace, keys: Option<&Keys>) -> Result<(LazyFrame, usize)> {

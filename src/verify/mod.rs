@@ -73,10 +73,11 @@ pub struct Rules {
     pub core_kpis: u32,
 }
 
-/// The verification flags of every observation in `raw` (the rules of this module), sorted, with
-/// their messages; and the observations they were computed on (encoded, sorted).
+/// The verification flags of every one of `observations` (encoded, sorted, with
+/// [`d::SERIES`]: [`crate::pipeline::raw::read_observations`]) by the rules of this module,
+/// sorted, with their messages; and the observations they were computed on.
 pub fn verification(
-    raw: LazyFrame,
+    observations: DataFrame,
     catalog: &Catalog,
     units: &crate::catalog::UnitRegistry,
     rules: &Rules,
@@ -84,7 +85,6 @@ pub fn verification(
     config: &crate::config::Config,
     keys: &crate::pipeline::keys::Keys,
 ) -> Result<(DataFrame, DataFrame)> {
-    let observations = crate::pipeline::observations(raw, keys)?;
     let grouping = config.outlier_grouping().to_string();
     let members = keys
         .encode_frame(crate::pipeline::groups::memberships(
