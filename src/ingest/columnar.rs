@@ -152,6 +152,10 @@ impl<'s, T: Copy> Last<'s, T> {
     }
 }
 
+/// The views remembered per column and slice at most (then further texts are looked up by
+/// their text).
+const VIEWS_SEEN: usize = 4096;
+
 /// Call `f` with each of the rows `start..start + n` of `ca`: its index from 0 and its text
 /// with the text's view, None when missing. Views are comparable within one array, so of
 /// a column of several arrays only the inline ones (12 bytes at most) are given.
@@ -291,11 +295,26 @@ impl<'a> Columnar<'a> {
             match v(f) {
                 ColView::Str(ca) => {
                     let mut last = Last::new(SLOW);
+                    // the position of each view met in this slice (views are comparable
+                    // within it): a submission lists a city's data points in turn, so
+                    // the data point changes on every row and its text was hashed each time
+                    let mut seen: FxHashMap<u128, u32> = FxHashMap::default();
                     each_text(ca, start, n, |k, cell| {
                         out[k] = cell.map_or(SLOW, |(view, t)| {
-                            last.get(view, t, |t| match trimmed(t) {
-                                true => position(t).map_or(SLOW, |i| i as u32),
-                                false => SLOW,
+                            last.get(view, t, |t| {
+                                if let Some(&i) = view.and_then(|v| seen.get(&v)) {
+                                    return i;
+                                }
+                                let i = match trimmed(t) {
+                                    true => position(t).map_or(SLOW, |i| i as u32),
+                                    false => SLOW,
+                                };
+                                if let Some(v) = view
+                                    && seen.len() < VIEWS_SEEN
+                                {
+                                    seen.insert(v, i);
+                                }
+                                i
                             })
                         });
                     });
@@ -437,6 +456,7 @@ impl<'a> Columnar<'a> {
             ColView::Str(ca) => {
                 // (data point, the unit's view and text, its spelling) of the row before
                 let mut last: (u32, Option<u128>, Option<&str>, u32) = (SLOW, None, None, SLOW);
+                let mut seen: FxHashMap<(u32, u128), u32> = FxHashMap::default();
                 let units = self.units;
                 let spellings = units.spellings();
                 // the largest magnitude of each data point's canonical unit, looked up once
@@ -463,7 +483,20 @@ impl<'a> Columnar<'a> {
                     {
                         last.3
                     } else {
-                        let s = self.spelling(d, t);
+                        // by (data point, view) when the view was met in this slice, else
+                        // by the text ([`Self::spelling`])
+                        let s = match view.and_then(|v| seen.get(&(d, v))) {
+                            Some(&s) => s,
+                            None => {
+                                let s = self.spelling(d, t);
+                                if let Some(v) = view
+                                    && seen.len() < VIEWS_SEEN
+                                {
+                                    seen.insert((d, v), s);
+                                }
+                                s
+                            }
+                        };
                         last = (d, view, Some(t), s);
                         s
                     };
