@@ -244,10 +244,13 @@ pub fn with_benchmarks(resolved: LazyFrame, benchmarks: LazyFrame, year: i32) ->
                 .then(lit(SCOPE_BENCHMARK))
                 .otherwise(col(d::TARGET_SCOPE))
                 .alias(d::TARGET_SCOPE),
-            when(col("__benchmark"))
-                .then(col(BENCHMARK_SOURCE))
-                .otherwise(col(d::TARGET_SOURCE))
-                .alias(d::TARGET_SOURCE),
+            // the long texts chosen without copying them ([`crate::frames::choose_text`])
+            crate::frames::choose_text(
+                col("__benchmark"),
+                col(BENCHMARK_SOURCE),
+                col(d::TARGET_SOURCE),
+            )
+            .alias(d::TARGET_SOURCE),
             when(col("__benchmark"))
                 .then(lit(year))
                 .otherwise(col(d::TARGET_YEAR).cast(DataType::Int32))
