@@ -78,12 +78,16 @@ pub fn resolve_targets(
     let has_override = col(d::TARGET_SCOPE).is_not_null();
     let mut out = Vec::new();
     for f in fields {
-        out.push(
+        let default = col(format!("{f}_default"));
+        out.push(if f == d::TARGET_SOURCE {
+            // a long text (150 bytes a row on average): chosen without copying it
+            crate::frames::choose_text(has_override.clone(), col(f), default).alias(f)
+        } else {
             when(has_override.clone())
                 .then(col(f))
-                .otherwise(col(format!("{f}_default")))
-                .alias(f),
-        );
+                .otherwise(default)
+                .alias(f)
+        });
     }
     out.push(
         when(has_override)
