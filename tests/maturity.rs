@@ -1926,21 +1926,7 @@ fn verify_flags_each_rule_where_intended() {
 /// generator alone makes few), ingested, run and verified.
 fn generated() -> Ws {
     let ws = Ws::new();
-    let out = ws.dir.path().join("g");
-    let r = ws.run(&[
-        "generate",
-        "--cities",
-        "300",
-        "--years",
-        "2019..2024",
-        "--seed",
-        "7",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let r = ws.ingest(&out.join("submissions.parquet"));
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    ws.generate_and_ingest("g", 300, "2019..2024", 7);
     // the resubmission, from the stored raw rows as reported (unit, denominator), x3;
     // within the hard maximum so that every row is accepted
     let jumps = ws.dir.path().join("jumps.csv");

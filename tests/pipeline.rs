@@ -8,21 +8,7 @@ use crate::util::{GENEVA, HEADER, STAVANGER, Ws};
 /// A workspace with `cities` generated cities (2015..2024), ingested and run.
 pub fn generated(cities: u32, seed: u32) -> Ws {
     let ws = Ws::new();
-    let out = ws.dir.path().join("g");
-    let r = ws.run(&[
-        "generate",
-        "--cities",
-        &cities.to_string(),
-        "--years",
-        "2015..2024",
-        "--seed",
-        &seed.to_string(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let r = ws.ingest(&out.join("submissions.parquet"));
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    ws.generate_and_ingest("g", cities, "2015..2024", seed);
     let r = ws.run(&["run"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let checks = format!("checks: {} passed", citybench::warehouse::CHECKS.len());
@@ -576,22 +562,8 @@ fn two_batches() -> (
     citybench::pipeline::keys::Keys,
 ) {
     let ws = Ws::new();
-    for seed in ["5", "6"] {
-        let out = ws.dir.path().join(format!("g{seed}"));
-        let r = ws.run(&[
-            "generate",
-            "--cities",
-            "12",
-            "--years",
-            "2019..2024",
-            "--seed",
-            seed,
-            "--out",
-            out.to_str().unwrap(),
-        ]);
-        assert_eq!(r.code, 0, "{}", r.stderr);
-        let r = ws.ingest(&out.join("submissions.parquet"));
-        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    for seed in [5, 6] {
+        ws.generate_and_ingest(&format!("g{seed}"), 12, "2019..2024", seed);
     }
     let w = citybench::store::Workspace::open(&ws.root()).unwrap();
     let units = citybench::catalog::UnitRegistry::embedded().unwrap();
@@ -660,21 +632,7 @@ fn observations_read_in_order_equal_those_read_then_ordered() {
     };
     let mut rows = Vec::new();
     for (i, years) in ["2015..2024", "2021..2026"].iter().enumerate() {
-        let out = ws.dir.path().join(format!("g{i}"));
-        let r = ws.run(&[
-            "generate",
-            "--cities",
-            "9",
-            "--years",
-            years,
-            "--seed",
-            "11",
-            "--out",
-            out.to_str().unwrap(),
-        ]);
-        assert_eq!(r.code, 0, "{}", r.stderr);
-        let r = ws.ingest(&out.join("submissions.parquet"));
-        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+        ws.generate_and_ingest(&format!("g{i}"), 9, years, 11);
         let (w, keys) = opened(&ws);
         let o = same(&w, &keys);
         rows.push(o.height());

@@ -37,6 +37,26 @@ impl Ws {
         p
     }
 
+    /// `citybench generate` of `cities` cities over `years` (e.g. `2015..2024`) with `seed`
+    /// into `<dir>/<name>`, that submission ingested; both must succeed.
+    pub fn generate_and_ingest(&self, name: &str, cities: u32, years: &str, seed: u32) {
+        let out = self.dir.path().join(name);
+        let r = self.run(&[
+            "generate",
+            "--cities",
+            &cities.to_string(),
+            "--years",
+            years,
+            "--seed",
+            &seed.to_string(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let r = self.ingest(&out.join("submissions.parquet"));
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    }
+
     /// Run citybench with `-w <root>` and `--quiet`.
     pub fn run(&self, args: &[&str]) -> Run {
         self.run_env(&[], args)

@@ -6,21 +6,7 @@ use crate::util::Ws;
 #[test]
 fn duckdb_recomputes_every_conversion_from_units_csv() {
     let ws = Ws::new();
-    let out = ws.dir.path().join("g");
-    let r = ws.run(&[
-        "generate",
-        "--cities",
-        "80",
-        "--years",
-        "2016..2024",
-        "--seed",
-        "11",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let r = ws.ingest(&out.join("submissions.parquet"));
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    ws.generate_and_ingest("g", 80, "2016..2024", 11);
     let units = concat!(env!("CARGO_MANIFEST_DIR"), "/datasets/catalog/units.csv");
     let con = duckdb::Connection::open_in_memory().unwrap();
     let sql = format!(
