@@ -292,7 +292,7 @@ pub fn grid(cities: LazyFrame, catalog: LazyFrame) -> LazyFrame {
     // a cross join that keeps the order asked: `cross_join` (no `maintain_order`), fed
     // `run`'s lazy distinct cities, gave its rows in a different order from run to run at
     // 5 000 cities, and `percentiles` and `gaps` with them. City by city, each city's
-    // data points in catalogue order.
+    // data points in the order of `catalog` (`run` passes them in code order).
     cities.select([col(d::CITY_ID)]).join(
         catalog.select([
             col(d::DATA_POINT_ID),
