@@ -1,6 +1,7 @@
 //! The Parquet writer of raw batches and of `run`'s tables: Polars' page encoders, with
 //! the choice of encoding for text and float columns, the min/max statistics of plain
-//! floats and the export of categorical columns ([`dictionary_of_codes`]) done here.
+//! floats, the export of categorical columns ([`dictionary_of_codes`]) and the keys of
+//! every dictionary-encoded column ([`dictionary_pages`]) done here.
 //!
 //! Polars' writer tries a dictionary for every string and float column: it estimates the
 //! column's cardinality (hashing every value), then hashes and compares every value of
@@ -35,11 +36,13 @@ use polars_arrow::array::{
 use polars_arrow::bitmap::Bitmap;
 use polars_arrow::datatypes::{ArrowDataType, IntegerType};
 use polars_parquet::parquet::CowBuffer;
+use polars_parquet::parquet::encoding::bitpacked;
 use polars_parquet::parquet::page::{DataPage, DataPageHeader};
+use polars_parquet::parquet::schema::Repetition;
 use polars_parquet::write::{
     CompressedPage, DynIter, DynStreamingIterator, Encoding, FallibleStreamingIterator, FileWriter,
     KeyValue, Page, ParquetType, StatisticsOptions, Version, WriteOptions, array_to_columns,
-    compress, schema_to_metadata_key,
+    compress, schema_to_metadata_key, write_def_levels,
 };
 use rustc_hash::FxHashMap;
 
@@ -280,6 +283,14 @@ impl<W: Write> RawWriter<W> {
                     (&dictionary, &[Encoding::RleDictionary], options, None)
                 }
             };
+        if let Some(d) = array.as_any().downcast_ref::<DictionaryArray<u32>>() {
+            let pages = dictionary_pages(d, type_, options)?;
+            let compressed = pages
+                .into_iter()
+                .map(|page| compress(page, Vec::new(), options.compression))
+                .collect::<Result<_, _>>()?;
+            return Ok(vec![compressed]);
+        }
         let mut columns = Vec::new();
         for pages in array_to_columns(array, type_.clone(), options, encoding)? {
             let mut offset = 0;
@@ -461,6 +472,148 @@ fn dictionary_of_floats(array: &PrimitiveArray<f64>) -> Option<DictionaryArray<u
     )
 }
 
+/// Rows per data page of a dictionary-encoded column: the 1 MiB of keys of Polars' writer.
+const DICTIONARY_PAGE_ROWS: usize = 1 << 18;
+
+/// The pages of the dictionary-encoded column `d`: its dictionary page and statistics as
+/// Polars' writer makes them (from the dictionary and the first row), then data pages of
+/// [`DICTIONARY_PAGE_ROWS`] rows whose keys are encoded here ([`encode_keys`]). Polars'
+/// encoder walks the keys one at a time through an iterator (a pass for the bit width,
+/// another to encode, buffering every value): it was the top function of ingest's writer
+/// thread. Each page's statistics count the nulls of that page (Polars' count the column's
+/// on every page, so a chunk of several pages with nulls summed them more than once).
+fn dictionary_pages(
+    d: &DictionaryArray<u32>,
+    type_: &ParquetType,
+    options: WriteOptions,
+) -> PolarsResult<Vec<Page>> {
+    let head: Box<dyn Array> = d.clone().sliced(0, d.len().min(1)).boxed();
+    let mut polars = Vec::new();
+    for column in array_to_columns(&head, type_.clone(), options, &[Encoding::RleDictionary])? {
+        for page in column {
+            polars.push(page?);
+        }
+    }
+    let mut polars = polars.into_iter();
+    let (Some(Page::Dict(dictionary)), Some(Page::Data(first))) = (polars.next(), polars.next())
+    else {
+        polars_bail!(ComputeError: "no dictionary and data page for column {}", type_.name());
+    };
+    let DataPageHeader::V1(template) = first.header().clone() else {
+        polars_bail!(ComputeError: "column {} has no version 1 data page", type_.name());
+    };
+    let optional = type_.get_field_info().repetition == Repetition::Optional;
+    let keys = d.keys();
+    let mut pages = vec![Page::Dict(dictionary)];
+    let mut offset = 0;
+    while offset < d.len() {
+        let rows = DICTIONARY_PAGE_ROWS.min(d.len() - offset);
+        let validity = keys.validity().map(|v| v.clone().sliced(offset, rows));
+        let nulls = validity.as_ref().map_or(0, Bitmap::unset_bits);
+        let mut buffer = Vec::new();
+        write_def_levels(&mut buffer, optional, validity.as_ref(), rows, Version::V1)?;
+        encode_keys(
+            &mut buffer,
+            &keys.values()[offset..offset + rows],
+            validity.as_ref().filter(|_| nulls > 0),
+        );
+        let mut header = template.clone();
+        header.num_values = rows as i32;
+        if let Some(statistics) = header.statistics.as_mut() {
+            statistics.null_count = Some(nulls as i64);
+        }
+        pages.push(Page::Data(DataPage::new(
+            DataPageHeader::V1(header),
+            CowBuffer::Owned(buffer),
+            first.descriptor.clone(),
+            rows,
+        )));
+        offset += rows;
+    }
+    Ok(pages)
+}
+
+/// The most keys in one bit-packed run (as Polars' encoder).
+const MAX_LITERAL: usize = 8 * 1024;
+
+/// Append the dictionary keys of one data page to `out`, as Parquet's RLE_DICTIONARY data
+/// holds them: the bit width of the page's largest key in one byte, then the keys of the
+/// valid rows in the RLE / bit-packing hybrid.
+///
+/// The keys are taken eight at a time, the unit of a bit-packed run: a group of eight equal
+/// keys starts a run-length encoded run, which takes every following equal key; other
+/// groups are bit-packed. So a run shorter than 15 keys may be bit-packed, and the test of a
+/// group is one comparison of eight keys (Polars' encoder tests and buffers each key, with
+/// branches that a column changing on every row mispredicts).
+fn encode_keys(out: &mut Vec<u8>, keys: &[u32], validity: Option<&Bitmap>) {
+    let valid: Vec<u32>;
+    let keys = match validity {
+        Some(v) => {
+            valid = keys
+                .iter()
+                .zip(v.iter())
+                .filter_map(|(&k, ok)| ok.then_some(k))
+                .collect();
+            &valid[..]
+        }
+        None => keys,
+    };
+    let width = 32 - keys.iter().copied().max().unwrap_or(0).leading_zeros() as usize;
+    out.push(width as u8);
+    let n = keys.len();
+    let (mut literal, mut i) = (0, 0);
+    while i + 8 <= n {
+        let group: &[u32; 8] = keys[i..i + 8].try_into().expect("eight keys");
+        let v = group[0];
+        if group.iter().fold(true, |all, &k| all & (k == v)) {
+            let mut j = i + 8;
+            while j < n && keys[j] == v {
+                j += 1;
+            }
+            bit_packed(out, &keys[literal..i], width);
+            run_length(out, j - i, v, width);
+            (literal, i) = (j, j);
+        } else {
+            i += 8;
+            if i - literal >= MAX_LITERAL {
+                bit_packed(out, &keys[literal..i], width);
+                literal = i;
+            }
+        }
+    }
+    bit_packed(out, &keys[literal..], width);
+}
+
+/// Append `keys` as one bit-packed run of `width` bits each (the last group of eight
+/// padded with zeros).
+fn bit_packed(out: &mut Vec<u8>, keys: &[u32], width: usize) {
+    if keys.is_empty() {
+        return;
+    }
+    let groups = keys.len().div_ceil(8);
+    uleb128(out, ((groups as u64) << 1) | 1);
+    if width == 0 {
+        return;
+    }
+    let start = out.len();
+    out.resize(start + keys.len().div_ceil(32) * 4 * width, 0);
+    bitpacked::encode::<u32>(keys, width, &mut out[start..]);
+    out.truncate(start + groups * width);
+}
+
+/// Append a run of `len` keys `key` of `width` bits.
+fn run_length(out: &mut Vec<u8>, len: usize, key: u32, width: usize) {
+    uleb128(out, (len as u64) << 1);
+    out.extend_from_slice(&key.to_le_bytes()[..width.div_ceil(8)]);
+}
+
+/// Append `value` as an unsigned LEB128 varint.
+fn uleb128(out: &mut Vec<u8>, value: u64) {
+    let mut container = [0u8; 10];
+    let used = polars_parquet::parquet::encoding::uleb128::encode(value, &mut container);
+    out.extend_from_slice(&container[..used]);
+}
+
 /// `page` (the next data page of the plain float column `values`, `offset` rows in) with
 /// the min and max statistics Polars' writer would give it: NaN when the page holds a NaN,
 /// a zero minimum as `-0.0` and a zero maximum as `+0.0` (the Parquet specification), none
@@ -555,13 +708,33 @@ fn dictionary_by_runs(array: &Utf8ViewArray) -> Option<DictionaryArray<u32>> {
     Some(text_dictionary(keys, array.validity(), values))
 }
 
-/// The codes of a categorical column as a dictionary array holding the texts it uses, in
-/// the order of first use (what Polars' own export builds, through a hash set probed per
-/// row; here a table indexed by code, and a run of equal codes costs one comparison).
+/// The codes of a categorical column as a dictionary array holding the texts it uses
+/// (Polars' own export builds it through a hash set probed per row; here a table indexed
+/// by code). Without nulls, in two passes without a branch per row: one marks the codes
+/// used, the other looks up each row's key, and the texts are in code order. With nulls,
+/// in the order of first use, a run of equal codes costing one comparison.
 fn dictionary_of_codes(
     codes: &PrimitiveArray<u32>,
     mapping: &CategoricalMapping,
 ) -> DictionaryArray<u32> {
+    if codes.null_count() == 0 {
+        let codes = codes.values();
+        let max = codes.iter().copied().max().unwrap_or(0) as usize;
+        // first 1 for a code used, then its key
+        let mut local = vec![0u32; mapping.num_cats_upper_bound().max(max + 1)];
+        for &c in codes.iter() {
+            local[c as usize] = 1;
+        }
+        let mut values = MutableBinaryViewArray::<str>::new();
+        for (c, slot) in local.iter_mut().enumerate() {
+            if *slot != 0 {
+                *slot = values.len() as u32;
+                values.push_value(mapping.cat_to_str(c as u32).unwrap_or_default());
+            }
+        }
+        let keys = codes.iter().map(|&c| local[c as usize]).collect();
+        return text_dictionary(keys, None, values);
+    }
     const UNSET: u32 = u32::MAX;
     let mut local = vec![UNSET; mapping.num_cats_upper_bound()];
     let mut values = MutableBinaryViewArray::<str>::new();
@@ -948,9 +1121,122 @@ mod tests {
         );
     }
 
+    /// A categorical column of more rows than one data page holds, with and without nulls,
+    /// reads back equal in Polars and DuckDB, and every row group's null count (the sum of
+    /// its pages') is the number of nulls in it.
+    #[test]
+    fn dictionary_columns_of_several_pages_read_back_with_their_null_counts() {
+        let rows = DICTIONARY_PAGE_ROWS + DICTIONARY_PAGE_ROWS / 2 + 3;
+        let cats = DataType::from_categories(Categories::new(
+            "raw_writer_pages".into(),
+            "citybench-test".into(),
+            CategoricalPhysical::U32,
+        ));
+        let names = ["alpha", "a category longer than twelve", "c", "d"];
+        // runs of 1 to 29 equal values, a null every 7th row in `some_null`
+        let text = |i: usize| names[(i / (1 + i % 29)) % names.len()];
+        let full: Vec<&str> = (0..rows).map(text).collect();
+        let some_null: Vec<Option<&str>> =
+            (0..rows).map(|i| (i % 7 != 3).then(|| text(i))).collect();
+        let mut df = df!["full" => full, "some_null" => some_null].unwrap();
+        df.apply("full", |c| c.cast(&cats).unwrap()).unwrap();
+        df.apply("some_null", |c| c.cast(&cats).unwrap()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pages.parquet");
+        let mut w = writer_of(&df, Vec::new());
+        w.write(&df).unwrap();
+        std::fs::write(&path, w.finish().unwrap()).unwrap();
+
+        let back = ParquetReader::new(std::fs::File::open(&path).unwrap())
+            .finish()
+            .unwrap();
+        assert!(back.equals_missing(&df));
+        let conn = duckdb::Connection::open_in_memory().unwrap();
+        let p = path.to_string_lossy();
+        let (nulls, pages): (i64, i64) = conn
+            .query_row(
+                &format!(
+                    "SELECT stats_null_count, (SELECT count(*) FROM parquet_metadata('{p}')) \
+                     FROM parquet_metadata('{p}') WHERE path_in_schema = 'some_null'"
+                ),
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(nulls as usize, (0..rows).filter(|i| i % 7 == 3).count());
+        assert_eq!(pages, 2, "one row group of two columns");
+        // against the same frame as Polars' own writer writes it
+        let polars = dir.path().join("polars.parquet");
+        ParquetWriter::new(std::fs::File::create(&polars).unwrap())
+            .finish(&mut df.clone())
+            .unwrap();
+        let q = polars.to_string_lossy();
+        let differ: i64 = conn
+            .query_row(
+                &format!(
+                    "SELECT count(*) FROM read_parquet('{p}', file_row_number = true) a \
+                     FULL JOIN read_parquet('{q}', file_row_number = true) b USING (file_row_number) \
+                     WHERE a.full IS DISTINCT FROM b.full OR a.some_null IS DISTINCT FROM b.some_null"
+                ),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(differ, 0);
+    }
+
     use proptest::prelude::*;
 
     proptest! {
+        /// The keys of a page decode back (with Polars' decoder) to the keys of its valid
+        /// rows, at the bit width of the largest; a run of 15 equal keys or more, which
+        /// holds a whole group of eight, is run-length encoded.
+        #[test]
+        fn keys_decode_back(
+            runs in proptest::collection::vec((0u32..u32::MAX, 1usize..40), 0..60),
+            width in 0u32..=32,
+            nulls in proptest::collection::vec(any::<bool>(), 0..64),
+        ) {
+            let mask = if width == 32 { u32::MAX } else { (1u32 << width) - 1 };
+            let keys: Vec<u32> = runs.iter().flat_map(|&(v, n)| std::iter::repeat_n(v & mask, n)).collect();
+            let validity = (!nulls.is_empty()).then(|| {
+                Bitmap::from_iter((0..keys.len()).map(|i| !nulls[i % nulls.len()]))
+            });
+            let valid: Vec<u32> = keys
+                .iter()
+                .enumerate()
+                .filter(|&(i, _)| validity.as_ref().is_none_or(|v| v.get_bit(i)))
+                .map(|(_, &k)| k)
+                .collect();
+            let mut out = Vec::new();
+            encode_keys(&mut out, &keys, validity.as_ref());
+            let max = valid.iter().copied().max().unwrap_or(0);
+            prop_assert_eq!(out[0] as u32, 32 - max.leading_zeros());
+            let decoder = || {
+                polars_parquet::parquet::encoding::hybrid_rle::HybridRleDecoder::new(
+                    &out[1..],
+                    out[0] as u32,
+                    valid.len(),
+                )
+            };
+            prop_assert_eq!(decoder().collect().unwrap(), valid.clone());
+            let long_run = valid.chunk_by(|a, b| a == b).any(|r| r.len() >= 15);
+            let mut rle = false;
+            for chunk in decoder().into_chunk_iter() {
+                rle |= matches!(
+                    chunk.unwrap(),
+                    polars_parquet::parquet::encoding::hybrid_rle::HybridRleChunk::Rle(..)
+                );
+            }
+            if long_run {
+                prop_assert!(rle, "a run of 15 keys or more is not run-length encoded");
+            }
+            // (Polars' decoder reads keys of no bits as one run)
+            if rle && out[0] > 0 {
+                prop_assert!(valid.chunk_by(|a, b| a == b).any(|r| r.len() >= 8));
+            }
+        }
+
         /// The float and text dictionaries decode back to every value (bit for bit, nulls in
         /// place), give codes in order of first use, and refuse only a column with more
         /// distinct values than their bound (three quarters, half).
