@@ -331,13 +331,15 @@ impl<W: Write> RawWriter<W> {
 
 /// How one column of one row group is encoded.
 enum Plan {
-    /// As Polars' writer encodes it (integers, booleans, categorical columns).
+    /// As Polars' writer encodes it (booleans, integers other than [`dictionary_of_ints`]
+    /// takes).
     AsPolars,
     /// Plain text, without min/max statistics.
     PlainText,
     /// Plain floats, with min/max statistics computed by [`with_min_max`].
     PlainFloats(PrimitiveArray<f64>),
-    /// A dictionary built here ([`dictionary_by_runs`], [`dictionary_of_floats`]).
+    /// A dictionary built here ([`dictionary_by_runs`], [`dictionary_of_floats`],
+    /// [`dictionary_of_ints`]).
     Dictionary(DictionaryArray<u32>),
 }
 
@@ -370,8 +372,69 @@ fn column_plan(array: &dyn Array, asked: Option<ColumnEncoding>) -> Plan {
                 None => Plan::PlainFloats(a.clone()),
             }
         }
+        ArrowDataType::Int32 => {
+            dictionary_of_ints::<i32>(array).map_or(Plan::AsPolars, Plan::Dictionary)
+        }
+        ArrowDataType::UInt32 => {
+            dictionary_of_ints::<u32>(array).map_or(Plan::AsPolars, Plan::Dictionary)
+        }
         _ => Plan::AsPolars,
     }
+}
+
+/// The widest range (greatest minus least value) of an integer column that
+/// [`dictionary_of_ints`] takes: Polars' threshold for 32-bit integers.
+const INT_RANGE: i64 = 512;
+
+/// The 32-bit integer column `array` as a dictionary of its values in ascending order, as
+/// Polars' writer builds it for a column whose values span at most [`INT_RANGE`] (a table
+/// indexed by value; then its own key encoder, which [`dictionary_pages`] replaces). None
+/// for a wider range or no valid value: Polars' writer decides then.
+fn dictionary_of_ints<T>(array: &dyn Array) -> Option<DictionaryArray<u32>>
+where
+    T: polars_arrow::types::NativeType + Ord + Into<i64> + TryFrom<i64>,
+{
+    let a = array.as_any().downcast_ref::<PrimitiveArray<T>>()?;
+    let (min, max) = if a.null_count() == 0 {
+        let v = a.values();
+        (v.iter().copied().min()?, v.iter().copied().max()?)
+    } else {
+        let mut valid = a.non_null_values_iter();
+        let first = valid.next()?;
+        valid.fold((first, first), |(lo, hi), v| (lo.min(v), hi.max(v)))
+    };
+    let (lo, hi): (i64, i64) = (min.into(), max.into());
+    if hi - lo > INT_RANGE {
+        return None;
+    }
+    let slot = |v: T| (v.clamp(min, max).into() - lo) as usize;
+    // first 1 for a value present, then its key
+    let mut table = vec![0u32; (hi - lo) as usize + 1];
+    if a.null_count() == 0 {
+        a.values().iter().for_each(|&v| table[slot(v)] = 1);
+    } else {
+        a.non_null_values_iter().for_each(|v| table[slot(v)] = 1);
+    }
+    let mut dictionary: Vec<T> = Vec::new();
+    for (i, t) in table.iter_mut().enumerate() {
+        if *t != 0 {
+            *t = dictionary.len() as u32;
+            dictionary.push(T::try_from(lo + i as i64).ok()?);
+        }
+    }
+    // a null's value is any, clamped into the table (as Polars does)
+    let keys: Vec<u32> = a.values().iter().map(|&v| table[slot(v)]).collect();
+    let keys =
+        PrimitiveArray::<u32>::new(ArrowDataType::UInt32, keys.into(), a.validity().cloned());
+    let values = PrimitiveArray::<T>::from_vec(dictionary);
+    Some(
+        DictionaryArray::try_new(
+            ArrowDataType::Dictionary(IntegerType::UInt32, Box::new(array.dtype().clone()), false),
+            keys,
+            values.boxed(),
+        )
+        .expect("every key indexes a value"),
+    )
 }
 
 /// How many of the first values are sampled to tell a mostly distinct column.
@@ -1119,6 +1182,84 @@ mod tests {
             w.prepend(g, &ids.slice(0, 9)).err().unwrap().to_string(),
             "lengths don't match: 1 x 9 in front of a row group lacking 1 x 10"
         );
+    }
+
+    /// 32-bit integer columns spanning at most [`INT_RANGE`] go to a dictionary of their
+    /// values in ascending order (nulls in place, a null's arbitrary value ignored), with
+    /// the statistics of Polars' own writer; a wider one is left to Polars.
+    #[test]
+    fn narrow_integer_columns_go_to_a_dictionary_with_polars_statistics() {
+        let year: Vec<Option<i32>> = (0..24)
+            .map(|i| (i % 5 != 2).then_some(2024 - (i % 20)))
+            .collect();
+        let seq: Vec<u32> = vec![7; 24];
+        let negative: Vec<i32> = (0..24).map(|i| -300 + 25 * (i % 3)).collect();
+        let wide: Vec<i32> = (0..24).map(|i| i * 1000).collect();
+        let nulls: Vec<Option<u32>> = vec![None; 24];
+        let df = df![
+            "year" => year, "seq" => seq, "negative" => negative, "wide" => wide, "nulls" => nulls,
+        ]
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let ours = dir.path().join("ours.parquet");
+        let mut w = writer_of(&df, Vec::new());
+        for rg in 0..3 {
+            w.write(&df.slice(rg * 8, 8)).unwrap();
+        }
+        let bytes = w.finish().unwrap();
+        std::fs::write(&ours, &bytes).unwrap();
+        let polars = dir.path().join("polars.parquet");
+        ParquetWriter::new(std::fs::File::create(&polars).unwrap())
+            .with_row_group_size(Some(8))
+            .finish(&mut df.clone())
+            .unwrap();
+        assert_eq!(min_max(&ours), min_max(&polars));
+
+        let back = ParquetReader::new(std::io::Cursor::new(bytes.clone()))
+            .finish()
+            .unwrap();
+        assert!(back.equals_missing(&df), "{back}\n{df}");
+        let a = df
+            .column("year")
+            .unwrap()
+            .i32()
+            .unwrap()
+            .downcast_as_array()
+            .clone();
+        let d = dictionary_of_ints::<i32>(&a).unwrap();
+        let values = d
+            .values()
+            .as_any()
+            .downcast_ref::<PrimitiveArray<i32>>()
+            .unwrap();
+        assert_eq!(
+            values.values().as_slice(),
+            (2005..=2024)
+                .filter(|y| ![2007, 2012, 2017, 2022].contains(y))
+                .collect::<Vec<_>>()
+        );
+        let meta = polars_parquet::read::read_metadata(&mut std::io::Cursor::new(&bytes)).unwrap();
+        for rg in 0..3 {
+            assert!(dictionary(&meta, rg, "year"));
+            assert!(dictionary(&meta, rg, "seq"));
+            assert!(dictionary(&meta, rg, "negative"));
+        }
+        let wide = df
+            .column("wide")
+            .unwrap()
+            .i32()
+            .unwrap()
+            .downcast_as_array()
+            .clone();
+        assert!(dictionary_of_ints::<i32>(&wide).is_none());
+        let nulls = df
+            .column("nulls")
+            .unwrap()
+            .u32()
+            .unwrap()
+            .downcast_as_array()
+            .clone();
+        assert!(dictionary_of_ints::<u32>(&nulls).is_none());
     }
 
     /// A categorical column of more rows than one data page holds, with and without nulls,
