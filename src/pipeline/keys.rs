@@ -34,6 +34,9 @@ struct Vocabulary {
     inline: Arc<FxHashMap<u128, u32>>,
     long: Arc<FxHashMap<String, u32>>,
     len: usize,
+    /// The mapping's codes are exactly 0..len (checked when built), so a code below `len`
+    /// is a category.
+    dense: bool,
 }
 
 impl Vocabulary {
@@ -61,22 +64,28 @@ impl Vocabulary {
         let mapping = dtype.cat_mapping().map_err(|e| Error::polars("keys", e))?;
         let mut inline = FxHashMap::default();
         let mut long = FxHashMap::default();
+        let mut codes = Vec::with_capacity(v.len());
         for s in &v {
             let code = mapping
                 .insert_cat(s)
                 .map_err(|e| Error::polars("keys", e))?;
+            codes.push(code);
             if s.len() <= View::MAX_INLINE_SIZE as usize {
                 inline.insert(View::new_inline(s.as_bytes()).as_u128(), code);
             } else {
                 long.insert(s.to_string(), code);
             }
         }
+        codes.sort_unstable();
+        let dense = codes.iter().enumerate().all(|(i, &c)| c as usize == i)
+            && mapping.num_cats_upper_bound() == v.len();
         Ok(Vocabulary {
             what,
             dtype,
             inline: Arc::new(inline),
             long: Arc::new(long),
             len: v.len(),
+            dense,
         })
     }
 
@@ -151,10 +160,24 @@ impl Vocabulary {
             codes.into(),
             validity,
         );
+        let in_range = self.dense
+            && arr
+                .values()
+                .iter()
+                .copied()
+                .max()
+                .is_none_or(|max| (max as usize) < self.len);
         let phys = UInt32Chunked::with_chunk(name.into(), arr);
-        Categorical32Chunked::from_cats_and_dtype(phys, self.dtype.clone())
-            .into_series()
-            .into_column()
+        if in_range {
+            // SAFETY: every code, nulls' included, is below `len`, and the codes 0..len are
+            // this vocabulary's categories (`dense`). Polars' checked constructor looks
+            // every row up in the mapping: 2 % of `run`'s CPU time at 5 000 cities.
+            unsafe { Categorical32Chunked::from_cats_and_dtype_unchecked(phys, self.dtype.clone()) }
+        } else {
+            Categorical32Chunked::from_cats_and_dtype(phys, self.dtype.clone())
+        }
+        .into_series()
+        .into_column()
     }
 
     /// The error for `value`, outside the vocabulary.
@@ -513,6 +536,38 @@ mod tests {
                 .unwrap()
                 .get(4),
             Some(long_a)
+        );
+    }
+
+    /// A column of codes is a column of the vocabulary's values; a code outside the
+    /// vocabulary (only a damaged input could give one) reads as null, whichever
+    /// constructor the column takes.
+    #[test]
+    fn columns_of_codes_name_their_values_and_null_a_code_outside() {
+        let v = Vocabulary::new("quality", ["b", "a", "c"]).unwrap();
+        assert!(v.dense);
+        let text = |c: &Column| -> Vec<Option<String>> {
+            let s = c.as_materialized_series().cast(&DataType::String).unwrap();
+            s.str()
+                .unwrap()
+                .iter()
+                .map(|t| t.map(str::to_string))
+                .collect()
+        };
+        let some =
+            |t: &[&str]| -> Vec<Option<String>> { t.iter().map(|t| Some(t.to_string())).collect() };
+        assert_eq!(
+            text(&v.column("x", vec![2, 0, 1, 0], None)),
+            some(&["c", "a", "b", "a"])
+        );
+        let out = v.column("x", vec![0, 3, 1], None);
+        assert_eq!(codes(&out), [Some(0), None, Some(1)]);
+        let mut with_null = some(&["c", "c", "c"]);
+        with_null[1] = None;
+        let validity = Bitmap::from_iter([true, false, true]);
+        assert_eq!(
+            text(&v.column("x", vec![2, 7, 2], Some(validity))),
+            with_null
         );
     }
 
