@@ -781,12 +781,34 @@ fn raw_part_cut_short_is_named_with_the_column_outside_it() {
     let cut = [&bytes[..4], &bytes[n - footer..]].concat();
     std::fs::write(&part, &cut).unwrap();
     let meta = polars_parquet::read::read_metadata(&mut std::io::Cursor::new(&cut)).unwrap();
-    let range = meta.row_groups[0]
-        .columns_under_root_iter("city_id")
-        .unwrap()
-        .next()
-        .unwrap()
-        .byte_range();
+    // the first chunk read beyond the end: row group by row group, in the reader's column
+    // order (the chunks before it lie inside what is left, over other bytes)
+    let read = [
+        "city_id",
+        "data_point_id",
+        "year",
+        "value",
+        "quality",
+        "verified",
+        "confidential",
+    ];
+    let (rg, column, range) = meta
+        .row_groups
+        .iter()
+        .enumerate()
+        .flat_map(|(rg, g)| {
+            read.iter().map(move |c| {
+                let range = g
+                    .columns_under_root_iter(c)
+                    .unwrap()
+                    .next()
+                    .unwrap()
+                    .byte_range();
+                (rg, *c, range)
+            })
+        })
+        .find(|(_, _, range)| range.end > cut.len() as u64)
+        .expect("a chunk beyond the cut");
     let err = citybench::pipeline::raw::read_keyed(&w, &keys)
         .err()
         .unwrap()
@@ -794,7 +816,7 @@ fn raw_part_cut_short_is_named_with_the_column_outside_it() {
     assert_eq!(
         err,
         format!(
-            "{}: column city_id of row group 0 lies outside the file (bytes {}..{} of {}); the file is damaged",
+            "{}: column {column} of row group {rg} lies outside the file (bytes {}..{} of {}); the file is damaged",
             part.display(),
             range.start,
             range.end,

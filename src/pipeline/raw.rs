@@ -56,7 +56,6 @@ struct Part {
     path: PathBuf,
     seq: u32,
     file: File,
-    len: u64,
     meta: FileMetadata,
     /// Per column of [`COLUMNS`]: its Arrow field as ingest wrote it.
     fields: Vec<ArrowField>,
@@ -525,11 +524,28 @@ fn open(path: &Path, seq: u32) -> Result<Option<Part>> {
         }
         fields.push(field.clone());
     }
+    // every chunk read inside the file, before any is decoded: a footer of a file whose
+    // middle was lost is named by its first chunk outside (in row group, then column
+    // order), not by the garbage read from inside what is left
+    for (rg, group) in meta.row_groups.iter().enumerate() {
+        for name in COLUMNS {
+            for chunk in group.columns_under_root_iter(name).into_iter().flatten() {
+                let range = chunk.byte_range();
+                if range.end > len || range.start > range.end {
+                    return Err(Error::Usage(format!(
+                        "{}: column {name} of row group {rg} lies outside the file (bytes {}..{} of {len}); the file is damaged",
+                        path.display(),
+                        range.start,
+                        range.end,
+                    )));
+                }
+            }
+        }
+    }
     Ok(Some(Part {
         path: path.to_path_buf(),
         seq,
         file,
-        len,
         meta,
         fields,
     }))
@@ -570,16 +586,8 @@ fn column(part: &Part, rg: usize, i: usize, keys: &Keys) -> Result<Column> {
             chunks.len()
         )));
     };
+    // inside the file ([`open`] checked every chunk)
     let range = chunk.byte_range();
-    if range.end > part.len || range.start > range.end {
-        return Err(Error::Usage(format!(
-            "{}: column {name} of row group {rg} lies outside the file (bytes {}..{} of {}); the file is damaged",
-            path.display(),
-            range.start,
-            range.end,
-            part.len
-        )));
-    }
     let mut bytes = vec![0u8; (range.end - range.start) as usize];
     part.file.read_exact_at(&mut bytes, range.start).at(path)?;
     let pages = PageReader::new(Cursor::new(bytes.into()), chunk, vec![], usize::MAX);
