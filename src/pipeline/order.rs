@@ -305,6 +305,10 @@ fn in_city_runs(
     Some((keep, sorted))
 }
 
+/// A city with at least one row per this many of its possible (data point, year) pairs
+/// is ordered through a table of those pairs, a sparser one by a sort.
+const SLOTS_PER_ROW: usize = 4;
+
 /// Order the rows of `runs` (whole cities, in code order) into `keep`/`sorted` (their
 /// keys); returns how many rows were written.
 fn order_runs(
@@ -317,16 +321,52 @@ fn order_runs(
 ) -> usize {
     let mut out = 0;
     let mut buf: Vec<u64> = Vec::new();
+    // per (data point, year) of a city: its kept row, or EMPTY (see below)
+    const EMPTY: u32 = u32::MAX;
+    let mut slots: Vec<u32> = Vec::new();
     let mut i = 0;
     while i < runs.len() {
         let city = runs[i].city;
-        buf.clear();
+        let first = i;
+        let mut rows = 0usize;
         while i < runs.len() && runs[i].city == city {
-            let r = runs[i];
+            rows += (runs[i].end - runs[i].start) as usize;
+            i += 1;
+        }
+        let city_runs = &runs[first..i];
+        if per_city as usize <= SLOTS_PER_ROW * rows {
+            // a city holding most of its (data point, year) pairs: each row goes to its
+            // pair's slot and the slots are read in order (no sort; a sort per city was
+            // 4 % of `run`'s CPU time at 5 000 cities), rows met in row order
+            if slots.is_empty() {
+                slots = vec![EMPTY; per_city as usize];
+            }
+            for r in city_runs {
+                for row in r.start..r.end {
+                    let slot = &mut slots[(keys[row as usize] % per_city) as usize];
+                    // a later row of an equal or later batch wins
+                    if *slot == EMPTY
+                        || batches.is_none_or(|bs| bs[row as usize] >= bs[*slot as usize])
+                    {
+                        *slot = row;
+                    }
+                }
+            }
+            for (within, slot) in slots.iter_mut().enumerate() {
+                if *slot != EMPTY {
+                    keep[out] = *slot as IdxSize;
+                    sorted[out] = city * per_city + within as u64;
+                    out += 1;
+                    *slot = EMPTY;
+                }
+            }
+            continue;
+        }
+        buf.clear();
+        for r in city_runs {
             buf.extend(
                 (r.start..r.end).map(|row| ((keys[row as usize] % per_city) << 32) | row as u64),
             );
-            i += 1;
         }
         buf.sort_unstable();
         let mut a = 0;
