@@ -976,6 +976,34 @@ mod tests {
         assert_eq!(d.keys().null_count(), 4);
     }
 
+    /// `df` written in row groups of 8 rows, uncompressed, by this writer (the bytes, also
+    /// in `dir/ours.parquet`) and by Polars' own writer (`dir/polars.parquet`).
+    fn ours_and_polars(
+        df: &DataFrame,
+        dir: &std::path::Path,
+    ) -> (Vec<u8>, std::path::PathBuf, std::path::PathBuf) {
+        let ours = dir.join("ours.parquet");
+        let mut w = RawWriter::new(
+            Vec::new(),
+            df.schema(),
+            &[],
+            ParquetCompression::Uncompressed,
+            vec![],
+        )
+        .unwrap();
+        for rg in 0..df.height().div_ceil(8) {
+            w.write(&df.slice(rg as i64 * 8, 8)).unwrap();
+        }
+        let bytes = w.finish().unwrap();
+        std::fs::write(&ours, &bytes).unwrap();
+        let polars = dir.join("polars.parquet");
+        ParquetWriter::new(std::fs::File::create(&polars).unwrap())
+            .with_row_group_size(Some(8))
+            .finish(&mut df.clone())
+            .unwrap();
+        (bytes, ours, polars)
+    }
+
     /// The min and max statistics of every (row group, column) of the Parquet file `path`,
     /// as DuckDB reads them.
     fn min_max(path: &std::path::Path) -> Vec<(i64, String, Option<String>, Option<String>)> {
@@ -1037,25 +1065,7 @@ mod tests {
         .concat();
         let df = df!["x" => x].unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let ours = dir.path().join("ours.parquet");
-        let mut w = RawWriter::new(
-            Vec::new(),
-            df.schema(),
-            &[],
-            ParquetCompression::Uncompressed,
-            vec![],
-        )
-        .unwrap();
-        for rg in 0..6 {
-            w.write(&df.slice(rg * 8, 8)).unwrap();
-        }
-        let bytes = w.finish().unwrap();
-        std::fs::write(&ours, &bytes).unwrap();
-        let polars = dir.path().join("polars.parquet");
-        ParquetWriter::new(std::fs::File::create(&polars).unwrap())
-            .with_row_group_size(Some(8))
-            .finish(&mut df.clone())
-            .unwrap();
+        let (bytes, ours, polars) = ours_and_polars(&df, dir.path());
 
         assert_eq!(min_max(&ours), min_max(&polars));
         let ours_stats = min_max(&ours);
@@ -1212,18 +1222,7 @@ mod tests {
         ]
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let ours = dir.path().join("ours.parquet");
-        let mut w = writer_of(&df, Vec::new());
-        for rg in 0..3 {
-            w.write(&df.slice(rg * 8, 8)).unwrap();
-        }
-        let bytes = w.finish().unwrap();
-        std::fs::write(&ours, &bytes).unwrap();
-        let polars = dir.path().join("polars.parquet");
-        ParquetWriter::new(std::fs::File::create(&polars).unwrap())
-            .with_row_group_size(Some(8))
-            .finish(&mut df.clone())
-            .unwrap();
+        let (bytes, ours, polars) = ours_and_polars(&df, dir.path());
         assert_eq!(min_max(&ours), min_max(&polars));
 
         let back = ParquetReader::new(std::io::Cursor::new(bytes.clone()))
