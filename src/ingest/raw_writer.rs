@@ -20,9 +20,14 @@
 //! unless mostly distinct; then it is written plain, with the min and max computed here
 //! ([`with_min_max`]: Polars' fold was 6 % of `run`'s CPU time).
 //!
-//! Every other column keeps Polars' encodings (the dictionary-encoded ids and integers, RLE
-//! booleans) and statistics; the file keeps its Arrow schema in the footer (so Polars reads
-//! the categorical columns back as they were written) and the caller's key-value metadata.
+//! A 32-bit integer column whose values lie at most [`INT_RANGE`] apart goes to a dictionary
+//! of its values ([`dictionary_of_ints`], as Polars decides it), and a 64-bit one the caller
+//! names [`ColumnEncoding::Delta`] is delta-encoded. Every dictionary, the categorical
+//! columns' included, has its keys encoded here ([`dictionary_pages`], Polars making the
+//! dictionary page and the statistics). Every other column keeps Polars' encodings (wider
+//! integers, RLE booleans) and statistics; the file keeps its Arrow schema in the footer
+//! (so Polars reads the categorical columns back as they were written) and the caller's
+//! key-value metadata.
 //! Row groups can be encoded on several threads ([`RawWriter::encode`]) and written in
 //! order ([`RawWriter::write_encoded`]).
 
