@@ -294,7 +294,7 @@ pub fn compute_observed(
     run.emit("assessments", inputs.assessments.clone())?;
     run.lap("output");
 
-    let (rolled, rolled_published) = rollups::both(attained.clone().lazy(), year).map_err(pe)?;
+    let (rolled, rolled_published) = rollups::both(&attained, year).map_err(pe)?;
     run.lap("rollups");
     // already in key order (rollups::both sorts once for both)
     run.emit_in_order("rollups", rolled)?;

@@ -378,7 +378,7 @@ fn rollup_scores_coverage_and_bands() {
         .sort([d::LEVEL, d::PATH], Default::default())
         .unwrap();
     assert!(published.equals_missing(&withheld));
-    let (own, pubd) = rollups::both(att.clone().lazy(), 2024).unwrap();
+    let (own, pubd) = rollups::both(&att, 2024).unwrap();
     let sorted = |df: DataFrame| df.sort([d::LEVEL, d::PATH], Default::default()).unwrap();
     assert!(sorted(pubd).equals_missing(&published));
     let r = rollups::rollups(att.clone().lazy(), 2024)
