@@ -1,6 +1,7 @@
 //! Polars helpers the stages use: a window over static keys ([`over`]), join arguments
-//! that keep a deterministic row order ([`ordered`]) and a choice between two text
-//! columns that does not copy their texts ([`choose_text`]). A ground-floor leaf.
+//! that keep a deterministic row order ([`ordered`]), a left join of frames in key order by
+//! merging ([`left_join_in_order`]) and a choice between two text columns that does not
+//! copy their texts ([`choose_text`]). A ground-floor leaf.
 
 use polars::prelude::*;
 use polars_arrow::array::{Array, Utf8ViewArray, View};
@@ -19,6 +20,79 @@ pub(crate) fn ordered(how: JoinType) -> JoinArgs {
     let mut a = JoinArgs::new(how);
     a.maintain_order = MaintainOrderJoin::LeftRight;
     a
+}
+
+/// `left.join(right, keys, keys, ordered(Left))`, by a merge when both frames are in the
+/// order of two categorical keys of one type (their codes; `right`'s keys unique, neither
+/// with a null): each left row's match is found by walking both frames once, and
+/// `right`'s other columns are gathered behind `left`'s. Otherwise Polars' join.
+///
+/// Polars joins on two keys by encoding every row's keys as bytes and hashing them: the
+/// attainment rows' join with the aligned values (1.46 M rows a side at 13 000 cities)
+/// took a quarter of a second.
+pub(crate) fn left_join_in_order(
+    left: DataFrame,
+    right: DataFrame,
+    keys: [&str; 2],
+) -> PolarsResult<DataFrame> {
+    match merge_rows(&left, &right, keys)? {
+        Some(rows) => {
+            let rest = right.drop_many(keys);
+            // SAFETY: every index is a row of `right` (or null)
+            let taken = unsafe { rest.take_unchecked(&rows) };
+            left.hstack(taken.columns())
+        }
+        None => {
+            let on = keys.map(col);
+            left.lazy()
+                .join(right.lazy(), on.clone(), on, ordered(JoinType::Left))
+                .collect()
+        }
+    }
+}
+
+/// The row of `right` matching each row of `left` on `keys` (null without one), when both
+/// frames are in key order as [`left_join_in_order`] needs; None otherwise.
+fn merge_rows(left: &DataFrame, right: &DataFrame, keys: [&str; 2]) -> PolarsResult<Option<IdxCa>> {
+    let packed = |df: &DataFrame| -> PolarsResult<Option<Vec<u64>>> {
+        let [a, b] = [df.column(keys[0])?, df.column(keys[1])?];
+        let codes = |c: &Column| -> PolarsResult<Option<Vec<u64>>> {
+            if !matches!(c.dtype(), DataType::Categorical(..)) || c.null_count() > 0 {
+                return Ok(None);
+            }
+            let p = c.to_physical_repr();
+            Ok(Some(p.u32()?.into_no_null_iter().map(u64::from).collect()))
+        };
+        let (Some(a), Some(b)) = (codes(a)?, codes(b)?) else {
+            return Ok(None);
+        };
+        Ok(Some(
+            a.into_iter().zip(b).map(|(a, b)| (a << 32) | b).collect(),
+        ))
+    };
+    let same_types = keys.iter().try_fold(true, |same, k| {
+        PolarsResult::Ok(same && left.column(k)?.dtype() == right.column(k)?.dtype())
+    })?;
+    if !same_types {
+        return Ok(None);
+    }
+    let (Some(l), Some(r)) = (packed(left)?, packed(right)?) else {
+        return Ok(None);
+    };
+    if l.windows(2).any(|w| w[0] > w[1]) || r.windows(2).any(|w| w[0] >= w[1]) {
+        return Ok(None);
+    }
+    let mut j = 0usize;
+    let rows: IdxCa = l
+        .iter()
+        .map(|&k| {
+            while j < r.len() && r[j] < k {
+                j += 1;
+            }
+            (j < r.len() && r[j] == k).then_some(j as IdxSize)
+        })
+        .collect();
+    Ok(Some(rows))
 }
 
 /// `when(mask).then(a).otherwise(b)` for two text columns, without copying their texts.
@@ -155,6 +229,50 @@ mod tests {
             prop_assert_eq!(texts("ours"), texts("polars"));
             // a literal on one side (broadcast to every row)
             prop_assert_eq!(texts("ours_lit"), texts("polars_lit"));
+        }
+
+        /// The merge gives the rows Polars' ordered left join gives: left keys repeated or
+        /// without a match, right keys in order (merged) or reversed (Polars' join).
+        #[test]
+        fn left_join_in_order_is_polars_left_join(
+            mut left in proptest::collection::vec((0u8..5, 0u8..5), 0..60),
+            right in proptest::collection::btree_map((0u8..5, 0u8..5), proptest::option::of(-5i32..5), 0..25),
+            reversed in any::<bool>(),
+        ) {
+            left.sort_unstable();
+            let mut right: Vec<((u8, u8), Option<i32>)> = right.into_iter().collect();
+            if reversed {
+                right.reverse();
+            }
+            let keys = crate::pipeline::keys::Keys::new(
+                (0..5).map(|i| ["c0", "c1", "c2", "c3", "c4"][i]),
+                (0..5).map(|i| ["p0", "p1", "p2", "p3", "p4"][i]),
+            )
+            .unwrap();
+            let frame = |rows: Vec<(u8, u8)>, extra: Column| {
+                let df = df!(
+                    "city_id" => rows.iter().map(|r| format!("c{}", r.0)).collect::<Vec<_>>(),
+                    "data_point_id" => rows.iter().map(|r| format!("p{}", r.1)).collect::<Vec<_>>(),
+                )
+                .unwrap();
+                keys.encode_frame(df.hstack(&[extra]).unwrap()).unwrap()
+            };
+            let n = left.len() as u32;
+            let l = frame(left, Column::new("row".into(), (0..n).collect::<Vec<_>>()));
+            let r = frame(
+                right.iter().map(|r| r.0).collect(),
+                Column::new("v".into(), right.iter().map(|r| r.1).collect::<Vec<_>>()),
+            );
+            let merged = merge_rows(&l, &r, ["city_id", "data_point_id"]).unwrap().is_some();
+            prop_assert_eq!(merged, !reversed || right.len() < 2);
+            let ours = left_join_in_order(l.clone(), r.clone(), ["city_id", "data_point_id"]).unwrap();
+            let on = [col("city_id"), col("data_point_id")];
+            let theirs = l
+                .lazy()
+                .join(r.lazy(), on.clone(), on, ordered(JoinType::Left))
+                .collect()
+                .unwrap();
+            prop_assert!(ours.equals_missing(&theirs), "ours {ours}\ntheirs {theirs}");
         }
     }
 }

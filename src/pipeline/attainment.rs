@@ -322,7 +322,7 @@ pub fn against_references(
     catalog: LazyFrame,
     cfg: &crate::config::Config,
     year: i32,
-) -> LazyFrame {
+) -> PolarsResult<LazyFrame> {
     let resolved = resolve_targets(
         grid,
         memberships,
@@ -434,21 +434,25 @@ pub fn attainment(
     aligned: LazyFrame,
     fallback: LazyFrame,
     bounded: bool,
-) -> LazyFrame {
-    targets
-        .join(
-            aligned.select([
-                col(d::CITY_ID),
-                col(d::DATA_POINT_ID),
-                col(d::VALUE),
-                col(d::SOURCE_YEAR),
-                col(d::QUALITY),
-                col(d::CONFIDENTIAL),
-            ]),
-            [col(d::CITY_ID), col(d::DATA_POINT_ID)],
-            [col(d::CITY_ID), col(d::DATA_POINT_ID)],
-            crate::frames::ordered(JoinType::Left),
-        )
+) -> PolarsResult<LazyFrame> {
+    let values = aligned
+        .select([
+            col(d::CITY_ID),
+            col(d::DATA_POINT_ID),
+            col(d::VALUE),
+            col(d::SOURCE_YEAR),
+            col(d::QUALITY),
+            col(d::CONFIDENTIAL),
+        ])
+        .collect()?;
+    // the grid and the aligned values both come in (city, data point) order: merged
+    let joined = crate::frames::left_join_in_order(
+        targets.collect()?,
+        values,
+        [d::CITY_ID, d::DATA_POINT_ID],
+    )?;
+    Ok(joined
+        .lazy()
         .join(
             fallback,
             [col(d::DATA_POINT_ID)],
@@ -474,5 +478,5 @@ pub fn attainment(
                 .then(lit(STATE_NO_TARGET))
                 .otherwise(band_label(col(d::POINTS)))
                 .alias(d::STATE),
-        )
+        ))
 }

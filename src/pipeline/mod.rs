@@ -462,6 +462,7 @@ fn attain(
         cfg,
         year,
     )
+    .map_err(pe)?
     .select([
         lit(year).alias(d::ANALYSIS_YEAR),
         col(d::CITY_ID),

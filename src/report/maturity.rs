@@ -487,6 +487,7 @@ pub fn city_maturity(
                 cfg,
                 *run_year,
             )
+            .map_err(pipeline_err)?
         }
     };
     let city_rows = matrix
