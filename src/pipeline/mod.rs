@@ -517,23 +517,25 @@ fn trend(
         .n_unique()
         .map_err(pe)? as u32;
     trends::trends(
-        trends::fit(observations, year).map_err(pe)?.lazy(),
-        attained.clone().lazy().select([
-            col(d::CITY_ID),
-            col(d::DATA_POINT_ID),
-            col(d::DIRECTION),
-            col(d::TARGET),
-            col(d::REFERENCE_KIND),
-            col(d::WORST),
-            col(d::TOLERANCE),
-        ]),
+        trends::fit(observations, year).map_err(pe)?,
+        attained
+            .select([
+                d::CITY_ID,
+                d::DATA_POINT_ID,
+                d::DIRECTION,
+                d::TARGET,
+                d::REFERENCE_KIND,
+                d::WORST,
+                d::TOLERANCE,
+            ])
+            .map_err(pe)?,
         trends::t_table(max_df).lazy(),
         year,
         cfg.analysis.horizon_year,
         cfg.analysis.trend_min_points,
         bounded,
     )
-    .collect()
+    .and_then(LazyFrame::collect)
     .map_err(pe)
 }
 

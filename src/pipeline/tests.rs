@@ -648,16 +648,15 @@ fn trend(rows: &[(&str, &str, i32, f64)], target: Option<f64>, direction: &str) 
     .unwrap();
     let k = keys_of(rows);
     trends::trends(
-        trends::fit(&obs(rows, &k).collect().unwrap(), 2024)
-            .unwrap()
-            .lazy(),
-        k.encode_frame(t).unwrap().lazy(),
+        trends::fit(&obs(rows, &k).collect().unwrap(), 2024).unwrap(),
+        k.encode_frame(t).unwrap(),
         trends::t_table(40).lazy(),
         2024,
         2030,
         3,
         false,
     )
+    .unwrap()
     .collect()
     .unwrap()
     .sort([d::CITY_ID, d::DATA_POINT_ID], Default::default())

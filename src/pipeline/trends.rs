@@ -335,16 +335,17 @@ impl Fits {
 /// Slopes, intervals, CAGR, required slope, ratio, status, years to target and
 /// projections. `fitted` is [`fit`]; `targets` has CITY_ID, DATA_POINT_ID, DIRECTION and
 /// the resolved TARGET (a target or a benchmark), REFERENCE_KIND, WORST, TOLERANCE; `t` is
-/// [`t_table`].
+/// [`t_table`]. The fitted series and the targets are merged when both come in (city, data
+/// point) order ([`crate::frames::left_join_in_order`]).
 pub fn trends(
-    fitted: LazyFrame,
-    targets: LazyFrame,
+    fitted: DataFrame,
+    targets: DataFrame,
     t: LazyFrame,
     year: i32,
     horizon: i32,
     min_points: u32,
     bounded: bool,
-) -> LazyFrame {
+) -> PolarsResult<LazyFrame> {
     let n = || col(d::N_POINTS).cast(DataType::Float64);
     let null_f = || lit(NULL).cast(DataType::Float64);
     // the standard error of the slope from the residuals about the fitted line
@@ -413,13 +414,10 @@ pub fn trends(
         .then(lit(NOTE_BEYOND))
         .otherwise(lit(NOTE_NOT_AT_TREND));
     let h_minus_latest = lit(horizon as f64) - latest_year();
-    fitted
-        .join(
-            targets,
-            [col(d::CITY_ID), col(d::DATA_POINT_ID)],
-            [col(d::CITY_ID), col(d::DATA_POINT_ID)],
-            crate::frames::ordered(JoinType::Left),
-        )
+    let joined =
+        crate::frames::left_join_in_order(fitted, targets, [d::CITY_ID, d::DATA_POINT_ID])?;
+    Ok(joined
+        .lazy()
         .with_column(
             (col(d::N_POINTS).cast(DataType::Int64) - lit(2i64))
                 .cast(DataType::UInt32)
@@ -471,5 +469,5 @@ pub fn trends(
             col(d::YEARS_TO_TARGET_NOTE),
             col(d::PROJECTED_VALUE),
             col(d::FITTED_VALUE),
-        ])
+        ]))
 }
