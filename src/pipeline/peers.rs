@@ -406,6 +406,8 @@ fn group_statistics(
 ) -> GroupStats {
     let mut out = GroupStats::default();
     let mut buf: Vec<f64> = Vec::new();
+    // (value, place in the group) of the published values, by value
+    let mut sorted: Vec<(f64, IdxSize)> = Vec::new();
     // (score, place in the group)
     let mut ranked: Vec<(f64, IdxSize)> = Vec::new();
     let mut start = 0usize;
@@ -415,15 +417,18 @@ fn group_statistics(
         let pct_group = &mut pct_out[start..start + len];
         start += len;
         // the published values: confidential ones are left out of every statistic
-        buf.clear();
-        buf.extend(
+        sorted.clear();
+        sorted.extend(
             group
                 .iter()
-                .filter(|&&r| !c.confidential[r as usize])
-                .map(|&r| c.values[r as usize])
-                .filter(|v| !v.is_nan()),
+                .enumerate()
+                .filter(|(_, r)| !c.confidential[**r as usize])
+                .map(|(i, &r)| (c.values[r as usize], i as IdxSize))
+                .filter(|(v, _)| !v.is_nan()),
         );
-        buf.sort_unstable_by(f64::total_cmp);
+        sorted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        buf.clear();
+        buf.extend(sorted.iter().map(|p| p.0));
         let n = buf.len();
         out.n.push(n as u32);
         out.n_confidential.push(
@@ -455,17 +460,26 @@ fn group_statistics(
         for (col, v) in out.stats.iter_mut().zip(row_stats) {
             col.push(v);
         }
-        // average ranks of the published scores (ties share the mean of their positions)
+        // average ranks of the published scores (ties share the mean of their positions).
+        // A group's rows share a data point, so its scores are all its values (higher is
+        // better), all their negations (lower is better) or neither (target bands): the
+        // values' order then serves, forwards or backwards, instead of a second sort.
         ranked.clear();
-        ranked.extend(
-            group
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| !c.confidential[**r as usize])
-                .map(|(i, &r)| (c.scores[r as usize], i as IdxSize))
-                .filter(|(s, _)| !s.is_nan()),
-        );
-        ranked.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        match score_order(group, c) {
+            ScoreOrder::Values => ranked.extend_from_slice(&sorted),
+            ScoreOrder::Negated => ranked.extend(sorted.iter().rev().map(|&(v, i)| (-v, i))),
+            ScoreOrder::Own => {
+                ranked.extend(
+                    group
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, r)| !c.confidential[**r as usize])
+                        .map(|(i, &r)| (c.scores[r as usize], i as IdxSize))
+                        .filter(|(s, _)| !s.is_nan()),
+                );
+                ranked.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+            }
+        }
         let n_scored = ranked.len();
         n_group.fill(n as u32);
         if n_scored >= k as usize && n_scored > 0 {
@@ -493,6 +507,33 @@ fn group_statistics(
         }
     }
     out
+}
+
+/// How a group's scores relate to its values.
+enum ScoreOrder {
+    /// Every score is its value (NaN where the value is): ranked in the values' order.
+    Values,
+    /// Every score is its value negated: ranked in the values' order reversed.
+    Negated,
+    /// Neither: the scores are sorted on their own.
+    Own,
+}
+
+/// The [`ScoreOrder`] of the rows `group`.
+fn score_order(group: &[IdxSize], c: &Columns<'_>) -> ScoreOrder {
+    let pairs = || {
+        group
+            .iter()
+            .map(|&r| (c.values[r as usize], c.scores[r as usize]))
+    };
+    let both_nan = |v: f64, s: f64| v.is_nan() && s.is_nan();
+    if pairs().all(|(v, s)| both_nan(v, s) || s.to_bits() == v.to_bits()) {
+        ScoreOrder::Values
+    } else if pairs().all(|(v, s)| both_nan(v, s) || s.to_bits() == (-v).to_bits()) {
+        ScoreOrder::Negated
+    } else {
+        ScoreOrder::Own
+    }
 }
 
 /// The percentile of a score `s` added alone to the published scores `ranked` (sorted
