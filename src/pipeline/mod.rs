@@ -309,12 +309,13 @@ pub fn compute_observed(
     let grouped = peers::in_groups(scored.lazy(), memberships.lazy())
         .collect()
         .map_err(pe)?;
-    let (stats, pct) = peers::stats_and_percentiles(&grouped, cfg.peers.k, year).map_err(pe)?;
+    let (stats, pct, stats_row) =
+        peers::stats_and_percentiles(&grouped, cfg.peers.k, year).map_err(pe)?;
     run.lap("peers");
     run.emit("percentiles", pct)?;
     run.lap("output");
-    let gap = gaps::gaps(grouped.lazy(), stats.clone().lazy())
-        .collect()
+    let gap = gaps::gaps_by_group(&grouped, &stats, &stats_row)
+        .and_then(LazyFrame::collect)
         .map_err(pe)?;
     run.lap("gaps");
     run.emit("peer_stats", stats)?;

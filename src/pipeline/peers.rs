@@ -225,12 +225,13 @@ const ROW: &str = "__row";
 /// every group six times (five quantiles and the rank window) and materialised the window
 /// columns over every row; they stay as the reference a property test compares this with.
 /// The groups are split over the cores ([`stats_and_percentiles_in`]). Output: the same two
-/// tables, in the same row orders.
+/// tables, in the same row orders, and for each grouped row the row of its group's
+/// statistics (which [`super::gaps::gaps_by_group`] gathers instead of joining them).
 pub fn stats_and_percentiles(
     grouped: &DataFrame,
     k: u32,
     year: i32,
-) -> PolarsResult<(DataFrame, DataFrame)> {
+) -> PolarsResult<(DataFrame, DataFrame, IdxCa)> {
     let parts = std::thread::available_parallelism()
         .map_or(1, |p| p.get())
         .clamp(1, 8);
@@ -243,7 +244,7 @@ pub(super) fn stats_and_percentiles_in(
     k: u32,
     year: i32,
     parts: usize,
-) -> PolarsResult<(DataFrame, DataFrame)> {
+) -> PolarsResult<(DataFrame, DataFrame, IdxCa)> {
     let scored = grouped
         .clone()
         .lazy()
@@ -267,6 +268,15 @@ pub(super) fn stats_and_percentiles_in(
         keep_nulls: false,
     })?;
     let rows: Vec<IdxSize> = rows.idx()?.into_no_null_iter().collect();
+    // each row's group: the row of its statistics
+    let mut stats_row = vec![0 as IdxSize; scored.height()];
+    let mut at = 0usize;
+    for (g, &len) in lens.iter().enumerate() {
+        for &r in &rows[at..at + len] {
+            stats_row[r as usize] = g as IdxSize;
+        }
+        at += len;
+    }
     // nulls as NaN: ingest never stores a non-finite value
     let dense = |name: &str| -> PolarsResult<Vec<f64>> {
         Ok(scored
@@ -375,7 +385,7 @@ pub(super) fn stats_and_percentiles_in(
         .with_columns(cols)
         .select(stats_output(year))
         .collect()?;
-    Ok((stats, pct))
+    Ok((stats, pct, IdxCa::from_vec("stats_row".into(), stats_row)))
 }
 
 /// Every grouped row's value, score (NaN for none) and confidential flag.

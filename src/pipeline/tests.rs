@@ -258,7 +258,7 @@ fn grouped_secret(values: &[(&str, f64)], direction: &str, secret: &[&str]) -> D
 /// The one-pass statistics and percentiles, checked equal to the reference plans, sorted
 /// by city.
 fn peers_both(df: &DataFrame, k: u32) -> (DataFrame, DataFrame) {
-    let (stats, pct) = peers::stats_and_percentiles(df, k, 2024).unwrap();
+    let (stats, pct, _) = peers::stats_and_percentiles(df, k, 2024).unwrap();
     let ref_stats = peers::peer_stats(df.clone().lazy(), k, 2024)
         .collect()
         .unwrap();
@@ -1152,7 +1152,8 @@ mod peers_one_pass {
         #![proptest_config(ProptestConfig::with_cases(64))]
         /// The one-pass statistics and percentiles equal the expression plans (the
         /// reference), for k = 1, 2 and 5, with ties, neutral data points and target bands
-        /// with and without a target.
+        /// with and without a target; the gaps from each row's statistics row equal the
+        /// gaps joined on the group's keys.
         #[test]
         fn equal_the_expression_plans(raw in rows_strategy(), k in prop_oneof![Just(1u32), Just(2), Just(5)]) {
             let dirs = ["higher_better", "lower_better", "target_band", "neutral"];
@@ -1175,9 +1176,17 @@ mod peers_one_pass {
             let ref_pct = peers::percentiles(df.clone().lazy(), k, 2024).collect().unwrap();
             // the groups split over one to four threads: the same tables
             for parts in 1..=4 {
-                let (stats, pct) = peers::stats_and_percentiles_in(&df, k, 2024, parts).unwrap();
+                let (stats, pct, stats_row) =
+                    peers::stats_and_percentiles_in(&df, k, 2024, parts).unwrap();
                 compare(&stats, &ref_stats)?;
                 compare(&pct, &ref_pct)?;
+                // each row's statistics gathered by its group: the gaps of the join
+                let gathered = gaps::gaps_by_group(&df, &stats, &stats_row)
+                    .unwrap()
+                    .collect()
+                    .unwrap();
+                let joined = gaps::gaps(df.clone().lazy(), stats.lazy()).collect().unwrap();
+                prop_assert!(gathered.equals_missing(&joined), "{gathered}\n{joined}");
             }
         }
     }
@@ -1186,7 +1195,7 @@ mod peers_one_pass {
 #[test]
 fn peers_one_pass_on_no_rows() {
     let empty = grouped(&[], "higher_better").collect().unwrap();
-    let (stats, pct) = peers::stats_and_percentiles(&empty, 5, 2024).unwrap();
+    let (stats, pct, _) = peers::stats_and_percentiles(&empty, 5, 2024).unwrap();
     let ref_stats = peers::peer_stats(empty.clone().lazy(), 5, 2024)
         .collect()
         .unwrap();
