@@ -249,34 +249,16 @@ pub(super) fn stats_and_percentiles_in(
         .clone()
         .lazy()
         .with_column(score_expr().alias(d::SCORE))
-        .with_row_index(ROW, None)
         .collect()?;
-    let groups = scored
-        .clone()
-        .lazy()
-        .group_by_stable(group_keys())
-        .agg([col(ROW)])
-        .collect()?;
-    let lists = groups.column(ROW)?.list()?.clone();
-    let lens: Vec<usize> = lists
-        .lst_lengths()
-        .into_no_null_iter()
-        .map(|l| l as usize)
-        .collect();
-    let rows = lists.explode(ExplodeOptions {
-        empty_as_null: false,
-        keep_nulls: false,
-    })?;
-    let rows: Vec<IdxSize> = rows.idx()?.into_no_null_iter().collect();
-    // each row's group: the row of its statistics
-    let mut stats_row = vec![0 as IdxSize; scored.height()];
-    let mut at = 0usize;
-    for (g, &len) in lens.iter().enumerate() {
-        for &r in &rows[at..at + len] {
-            stats_row[r as usize] = g as IdxSize;
-        }
-        at += len;
-    }
+    let Groups {
+        keys: groups,
+        lens,
+        rows,
+        stats_row,
+    } = match groups_by_codes(&scored)? {
+        Some(g) => g,
+        None => groups_by_polars(&scored)?,
+    };
     // nulls as NaN: ingest never stores a non-finite value
     let dense = |name: &str| -> PolarsResult<Vec<f64>> {
         Ok(scored
@@ -386,6 +368,125 @@ pub(super) fn stats_and_percentiles_in(
         .select(stats_output(year))
         .collect()?;
     Ok((stats, pct, IdxCa::from_vec("stats_row".into(), stats_row)))
+}
+
+/// The groups of the grouped rows by (grouping, group, data point), in the order each first
+/// appears, as a stable group-by gives them.
+struct Groups {
+    /// One row per group: its three keys.
+    keys: DataFrame,
+    /// Each group's number of rows.
+    lens: Vec<usize>,
+    /// The rows, group after group, ascending within each.
+    rows: Vec<IdxSize>,
+    /// Each row's group.
+    stats_row: Vec<IdxSize>,
+}
+
+/// The largest table of key codes [`groups_by_codes`] indexes (64 MB).
+const MAX_KEY_TABLE: usize = 1 << 24;
+
+/// [`Groups`] by a table indexed by the three keys' codes, when all three are categorical
+/// without nulls and the table is at most [`MAX_KEY_TABLE`] slots: a group-by on three
+/// keys encodes every row's keys as bytes and hashes them (7.3 M rows at 13 000 cities,
+/// 0.2 s). None otherwise.
+fn groups_by_codes(scored: &DataFrame) -> PolarsResult<Option<Groups>> {
+    let mut codes: Vec<Vec<u32>> = Vec::with_capacity(3);
+    for k in [d::GROUPING, d::GROUP, d::DATA_POINT_ID] {
+        let c = scored.column(k)?;
+        if !matches!(c.dtype(), DataType::Categorical(..)) || c.null_count() > 0 {
+            return Ok(None);
+        }
+        let p = c.to_physical_repr();
+        codes.push(p.u32()?.into_no_null_iter().collect());
+    }
+    let dims: Vec<usize> = codes
+        .iter()
+        .map(|c| c.iter().max().map_or(1, |&m| m as usize + 1))
+        .collect();
+    let Some(size) = dims
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .filter(|&s| s <= MAX_KEY_TABLE)
+    else {
+        return Ok(None);
+    };
+    const UNSET: u32 = u32::MAX;
+    let n = scored.height();
+    let mut table = vec![UNSET; size];
+    let mut first: Vec<IdxSize> = Vec::new();
+    let mut stats_row: Vec<IdxSize> = Vec::with_capacity(n);
+    for (i, ((&a, &b), &c)) in codes[0].iter().zip(&codes[1]).zip(&codes[2]).enumerate() {
+        let slot = &mut table[(a as usize * dims[1] + b as usize) * dims[2] + c as usize];
+        if *slot == UNSET {
+            *slot = first.len() as u32;
+            first.push(i as IdxSize);
+        }
+        stats_row.push(*slot as IdxSize);
+    }
+    // the rows group after group, ascending within each (a counting sort)
+    let mut lens = vec![0usize; first.len()];
+    for &g in &stats_row {
+        lens[g as usize] += 1;
+    }
+    let mut at: Vec<usize> = lens
+        .iter()
+        .scan(0usize, |sum, &len| {
+            let start = *sum;
+            *sum += len;
+            Some(start)
+        })
+        .collect();
+    let mut rows = vec![0 as IdxSize; n];
+    for (i, &g) in stats_row.iter().enumerate() {
+        rows[at[g as usize]] = i as IdxSize;
+        at[g as usize] += 1;
+    }
+    let keys = scored
+        .select([d::GROUPING, d::GROUP, d::DATA_POINT_ID])?
+        .take(&IdxCa::from_vec("first".into(), first))?;
+    Ok(Some(Groups {
+        keys,
+        lens,
+        rows,
+        stats_row,
+    }))
+}
+
+/// [`Groups`] by Polars' stable group-by, for keys of other types.
+fn groups_by_polars(scored: &DataFrame) -> PolarsResult<Groups> {
+    let groups = scored
+        .clone()
+        .lazy()
+        .with_row_index(ROW, None)
+        .group_by_stable(group_keys())
+        .agg([col(ROW)])
+        .collect()?;
+    let lists = groups.column(ROW)?.list()?.clone();
+    let lens: Vec<usize> = lists
+        .lst_lengths()
+        .into_no_null_iter()
+        .map(|l| l as usize)
+        .collect();
+    let rows = lists.explode(ExplodeOptions {
+        empty_as_null: false,
+        keep_nulls: false,
+    })?;
+    let rows: Vec<IdxSize> = rows.idx()?.into_no_null_iter().collect();
+    let mut stats_row = vec![0 as IdxSize; scored.height()];
+    let mut at = 0usize;
+    for (g, &len) in lens.iter().enumerate() {
+        for &r in &rows[at..at + len] {
+            stats_row[r as usize] = g as IdxSize;
+        }
+        at += len;
+    }
+    Ok(Groups {
+        keys: groups.select([d::GROUPING, d::GROUP, d::DATA_POINT_ID])?,
+        lens,
+        rows,
+        stats_row,
+    })
 }
 
 /// Every grouped row's value, score (NaN for none) and confidential flag.
