@@ -296,7 +296,7 @@ pub fn compute_observed(
 
     let (rolled, rolled_published) = rollups::both(&attained, year).map_err(pe)?;
     run.lap("rollups");
-    // already in key order (rollups::both sorts once for both)
+    // already in key order (rollups::both builds or sorts them so)
     run.emit_in_order("rollups", rolled)?;
     run.emit_in_order("rollups_published", rolled_published)?;
     let scored = scored(&attained)?;
