@@ -42,7 +42,7 @@ use polars_arrow::bitmap::Bitmap;
 use polars_arrow::datatypes::{ArrowDataType, IntegerType};
 use polars_parquet::parquet::CowBuffer;
 use polars_parquet::parquet::encoding::bitpacked;
-use polars_parquet::parquet::page::{DataPage, DataPageHeader};
+use polars_parquet::parquet::page::{DataPage, DataPageHeader, DataPageHeaderV1};
 use polars_parquet::parquet::schema::Repetition;
 use polars_parquet::write::{
     CompressedPage, DynIter, DynStreamingIterator, Encoding, FallibleStreamingIterator, FileWriter,
@@ -604,20 +604,33 @@ fn dictionary_pages(
             &keys.values()[offset..offset + rows],
             validity.as_ref().filter(|_| nulls > 0),
         );
-        let mut header = template.clone();
-        header.num_values = rows as i32;
-        if let Some(statistics) = header.statistics.as_mut() {
-            statistics.null_count = Some(nulls as i64);
-        }
-        pages.push(Page::Data(DataPage::new(
-            DataPageHeader::V1(header),
-            CowBuffer::Owned(buffer),
-            first.descriptor.clone(),
-            rows,
-        )));
+        pages.push(data_page(&template, &first, buffer, rows, nulls));
         offset += rows;
     }
     Ok(pages)
+}
+
+/// A data page of `rows` rows, `nulls` of them null, holding `buffer` (definition levels
+/// and values), with the header and statistics of Polars' page `first` (`template`, its
+/// version 1 header) but its own row and null counts.
+fn data_page(
+    template: &DataPageHeaderV1,
+    first: &DataPage,
+    buffer: Vec<u8>,
+    rows: usize,
+    nulls: usize,
+) -> Page {
+    let mut header = template.clone();
+    header.num_values = rows as i32;
+    if let Some(statistics) = header.statistics.as_mut() {
+        statistics.null_count = Some(nulls as i64);
+    }
+    Page::Data(DataPage::new(
+        DataPageHeader::V1(header),
+        CowBuffer::Owned(buffer),
+        first.descriptor.clone(),
+        rows,
+    ))
 }
 
 /// The pages of `array`, every row of it null: the first as Polars' writer makes it from
@@ -657,17 +670,7 @@ fn null_pages(
         run.push(0);
         let mut buffer = (run.len() as u32).to_le_bytes().to_vec();
         buffer.extend(run);
-        let mut header = template.clone();
-        header.num_values = rows as i32;
-        if let Some(statistics) = header.statistics.as_mut() {
-            statistics.null_count = Some(rows as i64);
-        }
-        pages.push(Page::Data(DataPage::new(
-            DataPageHeader::V1(header),
-            CowBuffer::Owned(buffer),
-            first.descriptor.clone(),
-            rows,
-        )));
+        pages.push(data_page(&template, &first, buffer, rows, rows));
         offset += rows;
     }
     Ok(pages)

@@ -528,16 +528,7 @@ fn group_statistics(
         let pct_group = &mut pct_out[start..start + len];
         start += len;
         // the published values: confidential ones are left out of every statistic
-        sorted.clear();
-        sorted.extend(
-            group
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| !c.confidential[**r as usize])
-                .map(|(i, &r)| (c.values[r as usize], i as IdxSize))
-                .filter(|(v, _)| !v.is_nan()),
-        );
-        sorted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        published_in_order(&mut sorted, group, c.values, c.confidential);
         buf.clear();
         buf.extend(sorted.iter().map(|p| p.0));
         let n = buf.len();
@@ -579,17 +570,7 @@ fn group_statistics(
         match score_order(group, c) {
             ScoreOrder::Values => ranked.extend_from_slice(&sorted),
             ScoreOrder::Negated => ranked.extend(sorted.iter().rev().map(|&(v, i)| (-v, i))),
-            ScoreOrder::Own => {
-                ranked.extend(
-                    group
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, r)| !c.confidential[**r as usize])
-                        .map(|(i, &r)| (c.scores[r as usize], i as IdxSize))
-                        .filter(|(s, _)| !s.is_nan()),
-                );
-                ranked.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-            }
+            ScoreOrder::Own => published_in_order(&mut ranked, group, c.scores, c.confidential),
         }
         let n_scored = ranked.len();
         n_group.fill(n as u32);
@@ -618,6 +599,26 @@ fn group_statistics(
         }
     }
     out
+}
+
+/// `out` := (`column`'s value, place in the group) of the group's rows `group` that are
+/// published (not confidential) and not NaN, in ascending order of the value.
+fn published_in_order(
+    out: &mut Vec<(f64, IdxSize)>,
+    group: &[IdxSize],
+    column: &[f64],
+    confidential: &[bool],
+) {
+    out.clear();
+    out.extend(
+        group
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !confidential[**r as usize])
+            .map(|(i, &r)| (column[r as usize], i as IdxSize))
+            .filter(|(v, _)| !v.is_nan()),
+    );
+    out.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
 }
 
 /// How a group's scores relate to its values.
