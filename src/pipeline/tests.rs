@@ -379,6 +379,20 @@ fn rollup_scores_coverage_and_bands() {
         .unwrap();
     assert!(published.equals_missing(&withheld));
     let (own, pubd) = rollups::both(&att, 2024).unwrap();
+    // the city id encoded, as a run has it: the one pass city by city, the same rows
+    let encoded = Keys::new(["c"], ["X"])
+        .unwrap()
+        .encode_frame(att.clone())
+        .unwrap();
+    let (own_enc, pubd_enc) = rollups::both(&encoded, 2024).unwrap();
+    let as_text = |df: DataFrame| {
+        df.lazy()
+            .with_column(col(d::CITY_ID).cast(DataType::String))
+            .collect()
+            .unwrap()
+    };
+    assert!(as_text(own_enc).equals_missing(&own));
+    assert!(as_text(pubd_enc).equals_missing(&pubd));
     let sorted = |df: DataFrame| df.sort([d::LEVEL, d::PATH], Default::default()).unwrap();
     assert!(sorted(pubd).equals_missing(&published));
     let r = rollups::rollups(att.clone().lazy(), 2024)
